@@ -1,0 +1,112 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { App, type CustomRoute } from '@slack/bolt';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { registerCommands } from './commands/listeners.js';
+import type { Config } from './config.js';
+import type { Deps } from './deps.js';
+import { registerWorkspace } from './features/workspace/listeners.js';
+import { boltLogger, type Log } from './log.js';
+import { Operations } from './operations/registry.js';
+import { PortkeyClient } from './portkey/client.js';
+import { slackErrorCode } from './slack/errors.js';
+
+export interface RunningApp {
+  mode: 'http' | 'socket';
+  /** The port /healthz (and in HTTP mode /slack/events) listens on. */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** A failure at start that the operator can fix; its message says how. */
+export class StartupError extends Error {}
+
+// Slack must see an answer within 3 s, so a Web API call may not wait long or retry for minutes.
+const slackClientOptions = (config: Config, log: Log): WebClientOptions => ({
+  ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+  logger: boltLogger(log),
+  timeout: 10_000,
+  retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
+});
+
+/** Builds the Bolt app with every feature registered. No network, no listening: that's `startApp`. */
+export function createApp(config: Config, deps: Deps, identity: { botId?: string; botUserId?: string } = {}): App {
+  const startedAt = Date.now();
+  const health: CustomRoute = {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok', mode: config.slack.mode, uptime_s: Math.round((Date.now() - startedAt) / 1000) }));
+    },
+  };
+  const common = {
+    token: config.slack.botToken,
+    logger: boltLogger(deps.log),
+    clientOptions: slackClientOptions(config, deps.log),
+    customRoutes: [health],
+    tokenVerificationEnabled: false,
+    ...identity,
+  };
+  const app =
+    config.slack.mode === 'socket'
+      ? new App({ ...common, socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } })
+      : new App({ ...common, signingSecret: config.slack.signingSecret ?? '', processBeforeResponse: false });
+
+  registerCommands(app, deps);
+  registerWorkspace(app, deps);
+
+  app.error(async (error) => {
+    deps.log.error({ error: error.message, code: (error as { code?: string }).code }, 'unhandled error in a listener');
+  });
+  return app;
+}
+
+/** Checks the bot token, then starts listening. Resolves once the app is ready to take requests. */
+export async function startApp(config: Config, log: Log): Promise<RunningApp> {
+  const identity = await checkBotToken(config, log);
+  const portkey = new PortkeyClient({ ...config.portkey });
+  const operations = new Operations();
+  const app = createApp(config, { portkey, operations, log }, identity);
+
+  const server = (await app.start(config.port)) as Server | undefined;
+  const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
+  const port = address?.port ?? config.port;
+  log.info({ mode: config.slack.mode, port }, config.slack.mode === 'http' ? 'listening for Slack on /slack/events' : 'connected to Slack in Socket Mode');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    mode: config.slack.mode,
+    port,
+    stop: () => {
+      stopping ??= (async () => {
+        await app.stop().catch((err: unknown) => log.warn({ error: String(err) }, 'error while stopping the receiver'));
+        const left = await operations.drain(10_000);
+        if (left > 0) log.warn({ left }, 'stopped with operations still running');
+        await portkey.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+const FATAL_AUTH = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
+
+async function checkBotToken(config: Config, log: Log): Promise<{ botId?: string; botUserId?: string }> {
+  const client = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), retryConfig: { retries: 1 } });
+  try {
+    const auth = await client.auth.test();
+    return {
+      ...(auth.bot_id ? { botId: auth.bot_id } : {}),
+      ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+    };
+  } catch (err) {
+    const code = slackErrorCode(err);
+    if (code && FATAL_AUTH.has(code)) {
+      throw new StartupError(`Slack rejected SLACK_BOT_TOKEN (${code}) — reinstall the app to your workspace and copy the new Bot User OAuth Token`);
+    }
+    // Slack unreachable for now: start anyway; Bolt checks the token again on the first request.
+    log.warn({ error: code ?? String(err) }, 'could not reach Slack to check the bot token; continuing');
+    return {};
+  }
+}

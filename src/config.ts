@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+// Every variable the app reads. Each entry says what to do when it is missing or wrong,
+// because the person reading the error is setting the app up for the first time.
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+function text(missing: string, invalid: string) {
+  return z.string({ error: (iss) => (iss.input === undefined ? missing : invalid) });
+}
+
+function httpUrl(name: string, invalid: string) {
+  return z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: `${name} ${invalid}` });
+}
+
+const schema = z
+  .object({
+    SLACK_BOT_TOKEN: z.preprocess(
+      blankToUndefined,
+      text(
+        "SLACK_BOT_TOKEN is missing — copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
+        'SLACK_BOT_TOKEN is malformed',
+      ).startsWith('xoxb-', {
+        error: "SLACK_BOT_TOKEN must start with xoxb- — use the Bot User OAuth Token, not a user or app token",
+      }),
+    ),
+    SLACK_APP_TOKEN: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .startsWith('xapp-', {
+          error:
+            "SLACK_APP_TOKEN must start with xapp- — create an app-level token with connections:write under Basic Information, or unset it to use HTTP mode",
+        })
+        .optional(),
+    ),
+    SLACK_SIGNING_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
+    PORT: z.preprocess(
+      blankToUndefined,
+      z.coerce
+        .number({ error: 'PORT must be a whole number between 1 and 65535' })
+        .int({ error: 'PORT must be a whole number between 1 and 65535' })
+        .min(0, { error: 'PORT must be a whole number between 1 and 65535' })
+        .max(65535, { error: 'PORT must be a whole number between 1 and 65535' })
+        .default(3000),
+    ),
+    SLACK_API_URL: z.preprocess(
+      blankToUndefined,
+      httpUrl('SLACK_API_URL', "must be an http(s) URL such as https://slack.com/api/ — or leave it unset").optional(),
+    ),
+    PORTKEY_API_KEY: z.preprocess(
+      blankToUndefined,
+      text(
+        'PORTKEY_API_KEY is missing — create an Admin API key in Portkey (Admin Settings → API Keys, organisation scope)',
+        'PORTKEY_API_KEY is malformed',
+      ),
+    ),
+    PORTKEY_BASE_URL: z.preprocess(
+      blankToUndefined,
+      httpUrl(
+        'PORTKEY_BASE_URL',
+        'must be an http(s) URL such as https://api.portkey.ai/v1 (self-hosted: your control plane URL)',
+      ).default('https://api.portkey.ai/v1'),
+    ),
+    PORTKEY_TIMEOUT_MS: z.preprocess(
+      blankToUndefined,
+      z.coerce
+        .number({ error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
+        .int()
+        .min(1000, { error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
+        .max(120_000, { error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
+        .default(10_000),
+    ),
+    LOG_LEVEL: z.preprocess(
+      (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
+      z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    ),
+  });
+
+type Env = z.infer<typeof schema>;
+
+export interface Config {
+  slack: {
+    botToken: string;
+    appToken: string | undefined;
+    signingSecret: string | undefined;
+    apiUrl: string | undefined;
+    mode: 'socket' | 'http';
+  };
+  port: number;
+  portkey: { apiKey: string; baseUrl: string; timeoutMs: number };
+  logLevel: LogLevelName;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
+
+/** Reads the configuration from an environment. Problems are phrased for people and never include a value. */
+export function loadConfig(env: Record<string, string | undefined>): ConfigResult {
+  const parsed = schema.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'configuration');
+        return issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+      });
+  // HTTP mode needs the signing secret; Socket Mode does not. Checked here so it is reported with the rest.
+  if (blankToUndefined(env.SLACK_APP_TOKEN) === undefined && blankToUndefined(env.SLACK_SIGNING_SECRET) === undefined) {
+    problems.push(
+      "SLACK_SIGNING_SECRET is missing — copy the Signing Secret from your Slack app's Basic Information page (HTTP mode), or set SLACK_APP_TOKEN to use Socket Mode",
+    );
+  }
+  if (!parsed.success || problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
+  return { ok: true, config: toConfig(parsed.data) };
+}
+
+function toConfig(env: Env): Config {
+  const apiUrl = env.SLACK_API_URL && (env.SLACK_API_URL.endsWith('/') ? env.SLACK_API_URL : `${env.SLACK_API_URL}/`);
+  return {
+    slack: {
+      botToken: env.SLACK_BOT_TOKEN,
+      appToken: env.SLACK_APP_TOKEN,
+      signingSecret: env.SLACK_SIGNING_SECRET,
+      apiUrl,
+      mode: env.SLACK_APP_TOKEN ? 'socket' : 'http',
+    },
+    port: env.PORT,
+    portkey: {
+      apiKey: env.PORTKEY_API_KEY,
+      baseUrl: env.PORTKEY_BASE_URL.replace(/\/+$/, ''),
+      timeoutMs: env.PORTKEY_TIMEOUT_MS,
+    },
+    logLevel: env.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,25 @@
+import type { KnownBlock } from '@slack/types';
+import { COMMANDS } from '../../commands/parse.js';
+import { actions, button, context, section } from '../../slack/blocks.js';
+import { escapeCode } from '../../slack/escape.js';
+import { WS_ACTIONS } from '../workspace/ids.js';
+
+export const HELP_ACTIONS_BLOCK = 'help_actions';
+
+/** The ephemeral help: what the app does, each subcommand, and buttons that open each form. */
+export function helpMessage(p: { unknown?: string; suggestion?: string | undefined } = {}): { text: string; blocks: KnownBlock[] } {
+  const blocks: KnownBlock[] = [];
+  let text = 'Portkey from Slack: create workspaces and provider integrations.';
+  if (p.unknown !== undefined) {
+    const hint = p.suggestion ? ` Did you mean \`/portkey ${escapeCode(p.suggestion)}\`?` : '';
+    text = `I don't know \`${escapeCode(p.unknown)}\`.${hint}`;
+    blocks.push(section(`:thinking_face: ${text}`));
+  }
+  blocks.push(
+    section('*Portkey from Slack* creates Portkey workspaces and AI-provider integrations for your team, with the checks your admins set.'),
+    section(COMMANDS.map((c) => `• \`/portkey ${c.usage}\` — ${c.about}`).join('\n')),
+    actions(HELP_ACTIONS_BLOCK, [button({ text: 'Create a workspace', actionId: WS_ACTIONS.open, style: 'primary' })]),
+    context('Provider keys are never shown in Slack or kept in clear.'),
+  );
+  return { text, blocks };
+}

@@ -1,0 +1,179 @@
+import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
+import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
+import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
+import { encodeContext, type ModalContext } from '../../slack/metadata.js';
+import type { Workspace } from '../../portkey/schemas.js';
+import { suggestSlug, type WorkspaceDraft } from './form.js';
+import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from './ids.js';
+
+// Pure builders: data in, Block Kit out. The listener decides when each is shown.
+
+const TITLE = 'New Portkey workspace';
+
+function textInput(p: {
+  field: { block: string; action: string };
+  label: string;
+  initial: string;
+  max: number;
+  optional?: boolean;
+  multiline?: boolean;
+  placeholder?: string;
+  hint?: string;
+}): InputBlock {
+  return {
+    type: 'input',
+    block_id: p.field.block,
+    optional: p.optional ?? false,
+    label: plain(p.label, 2000),
+    ...(p.hint ? { hint: plain(p.hint, 2000) } : {}),
+    element: {
+      type: 'plain_text_input',
+      action_id: p.field.action,
+      max_length: p.max,
+      multiline: p.multiline ?? false,
+      ...(p.initial ? { initial_value: p.initial.slice(0, p.max) } : {}),
+      ...(p.placeholder ? { placeholder: plain(p.placeholder, 150) } : {}),
+    },
+  };
+}
+
+export function workspaceModal(p: { draft: WorkspaceDraft; context: ModalContext; notice?: string }): ModalView {
+  const { draft } = p;
+  const suggested = draft.name ? suggestSlug(draft.name) : '';
+  const blocks: KnownBlock[] = [];
+  if (p.notice) blocks.push(section(p.notice));
+  blocks.push(
+    textInput({ field: WS_FIELDS.name, label: 'Name', initial: draft.name, max: WS_LIMITS.name, placeholder: 'e.g. Data Science' }),
+    textInput({
+      field: WS_FIELDS.slug,
+      label: 'Slug',
+      initial: draft.slug,
+      max: WS_LIMITS.slug,
+      optional: true,
+      placeholder: suggested || 'e.g. data-science',
+      hint: suggested
+        ? `Leave blank and Portkey makes one; to choose it yourself, type e.g. ${suggested}. Lowercase letters, digits and hyphens.`
+        : 'Leave blank and Portkey makes one from the name. Lowercase letters, digits and hyphens.',
+    }),
+    textInput({
+      field: WS_FIELDS.description,
+      label: 'Description',
+      initial: draft.description,
+      max: WS_LIMITS.description,
+      optional: true,
+      multiline: true,
+    }),
+    textInput({
+      field: WS_FIELDS.metadata,
+      label: 'Metadata',
+      initial: draft.metadata,
+      max: WS_LIMITS.metadata,
+      optional: true,
+      multiline: true,
+      placeholder: 'team=data\ncost_center=cc-42',
+      hint: 'One key=value per line. API keys created in the workspace inherit it.',
+    }),
+    {
+      type: 'input',
+      block_id: WS_FIELDS.isDefault.block,
+      optional: true,
+      label: plain('Default'),
+      element: {
+        type: 'checkboxes',
+        action_id: WS_FIELDS.isDefault.action,
+        options: [{ text: plain('Make this the default workspace', 75), value: 'default' }],
+        ...(draft.isDefault
+          ? { initial_options: [{ text: plain('Make this the default workspace', 75), value: 'default' }] }
+          : {}),
+      },
+    },
+  );
+  return {
+    type: 'modal',
+    callback_id: WORKSPACE_CALLBACK,
+    title: plain(TITLE, 24),
+    submit: plain('Create', 24),
+    close: plain('Cancel', 24),
+    private_metadata: encodeContext(p.context),
+    blocks,
+  };
+}
+
+export function workspaceProgressView(p: { name: string; context: ModalContext }): ModalView {
+  return {
+    type: 'modal',
+    callback_id: WORKSPACE_RESULT_CALLBACK,
+    title: plain(TITLE, 24),
+    close: plain('Close', 24),
+    private_metadata: encodeContext(p.context),
+    blocks: [
+      section(`:hourglass_flowing_sand: Creating workspace *${escapeMrkdwn(p.name)}* in Portkey…`),
+      context('You can close this window; the result is posted in the channel too.'),
+    ],
+  };
+}
+
+export function workspaceSuccessView(p: {
+  workspace: Workspace;
+  requestedSlug: string | undefined;
+  deliveredTo: string;
+  context: ModalContext;
+}): ModalView {
+  const { workspace } = p;
+  const blocks: KnownBlock[] = [
+    section(`:white_check_mark: Workspace *${escapeMrkdwn(workspace.name)}* is ready.`),
+    fields([
+      ['ID', `\`${escapeCode(workspace.id)}\``],
+      ['Slug', `\`${escapeCode(workspace.slug)}\``],
+    ]),
+  ];
+  if (p.requestedSlug && p.requestedSlug !== workspace.slug) {
+    blocks.push(context(`Portkey assigned the slug \`${escapeCode(workspace.slug)}\` instead of \`${escapeCode(p.requestedSlug)}\`.`));
+  }
+  blocks.push(context(p.deliveredTo));
+  return {
+    type: 'modal',
+    callback_id: WORKSPACE_RESULT_CALLBACK,
+    title: plain(TITLE, 24),
+    close: plain('Done', 24),
+    private_metadata: encodeContext(p.context),
+    blocks,
+  };
+}
+
+export function workspaceErrorView(p: { name: string; message: string; operationId: string; context: ModalContext }): ModalView {
+  return {
+    type: 'modal',
+    callback_id: WORKSPACE_RESULT_CALLBACK,
+    title: plain(TITLE, 24),
+    close: plain('Close', 24),
+    private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
+    blocks: [
+      section(`:warning: Workspace *${escapeMrkdwn(p.name)}* was not created.`),
+      section(escapeMrkdwn(p.message)),
+      actions('ws_error_actions', [
+        button({ text: 'Back to the form', actionId: WS_ACTIONS.back, value: p.operationId, style: 'primary' }),
+      ]),
+    ],
+  };
+}
+
+/** The channel message: who created what, with Portkey's id and slug. */
+export function workspaceCreatedMessage(p: { workspace: Workspace; requestedSlug: string | undefined; userId: string }) {
+  const { workspace } = p;
+  const name = escapeMrkdwn(workspace.name);
+  const blocks: KnownBlock[] = [
+    section(`:white_check_mark: ${mention(p.userId)} created the Portkey workspace *${name}*.`),
+    fields([
+      ['ID', `\`${escapeCode(workspace.id)}\``],
+      ['Slug', `\`${escapeCode(workspace.slug)}\``],
+    ]),
+  ];
+  if (p.requestedSlug && p.requestedSlug !== workspace.slug) {
+    blocks.push(context(`Portkey assigned the slug \`${escapeCode(workspace.slug)}\`, not the requested \`${escapeCode(p.requestedSlug)}\`.`));
+  }
+  return {
+    text: `Workspace ${name} created — id ${escapeMrkdwn(workspace.id)}, slug ${escapeMrkdwn(workspace.slug)}`,
+    blocks,
+  };
+}

@@ -1,0 +1,169 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { PortkeyError, parseErrorBody } from './errors.js';
+import {
+  workspaceListSchema,
+  workspaceSchema,
+  type CreateWorkspaceBody,
+  type Workspace,
+  type WorkspaceList,
+} from './schemas.js';
+
+export interface PortkeyClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  /** Retries of safe requests (GET) on 429, 5xx and network errors. */
+  retries?: number;
+  dispatcher?: Dispatcher;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+type Query = Record<string, string | number | undefined>;
+type Method = 'GET' | 'POST' | 'PUT';
+
+const MAX_RETRY_WAIT_MS = 10_000;
+
+/** A thin client of Portkey's Admin API. It knows nothing of Slack; Portkey is the final validator. */
+export class PortkeyClient {
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly retries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly opts: PortkeyClientOptions) {
+    this.ownsDispatcher = !opts.dispatcher;
+    this.dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 16 });
+    this.retries = opts.retries ?? 3;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  // Workspaces ------------------------------------------------------------------------------
+
+  createWorkspace(body: CreateWorkspaceBody): Promise<Workspace> {
+    return this.send('POST', '/admin/workspaces', workspaceSchema, { body });
+  }
+
+  /** `page` is 0-based, as Portkey counts. */
+  listWorkspaces(q: { name?: string; exactName?: string; page?: number; pageSize?: number } = {}): Promise<WorkspaceList> {
+    return this.send('GET', '/admin/workspaces', workspaceListSchema, {
+      query: { name: q.name, exact_name: q.exactName, current_page: q.page ?? 0, page_size: q.pageSize ?? 50 },
+    });
+  }
+
+  getWorkspace(idOrSlug: string): Promise<Workspace> {
+    return this.send('GET', `/admin/workspaces/${encodeURIComponent(idOrSlug)}`, workspaceSchema);
+  }
+
+  // Transport -------------------------------------------------------------------------------
+
+  protected async send<S extends z.ZodType>(
+    method: Method,
+    path: string,
+    schema: S,
+    options: { query?: Query; body?: unknown } = {},
+  ): Promise<z.infer<S>> {
+    // Only GETs are retried: a create that is re-sent blindly can create twice.
+    const attempts = method === 'GET' ? this.retries + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const json = await this.once(method, path, options);
+        const parsed = schema.safeParse(json);
+        if (!parsed.success) {
+          throw new PortkeyError({ kind: 'invalid_response', portkeyMessage: `unexpected response to ${method} ${path}` });
+        }
+        return parsed.data;
+      } catch (err) {
+        const wait = err instanceof PortkeyError ? this.retryDelay(err, attempt) : undefined;
+        if (attempt >= attempts || wait === undefined) throw err;
+        await this.sleep(wait);
+      }
+    }
+  }
+
+  private retryDelay(err: PortkeyError, attempt: number): number | undefined {
+    const retryable =
+      err.kind === 'network' || err.kind === 'timeout' || (err.kind === 'api' && (err.status === 429 || ((err.status ?? 0) >= 500 && err.status !== 501)));
+    if (!retryable) return undefined;
+    if (err.retryAfterSeconds !== undefined) {
+      const ms = err.retryAfterSeconds * 1000;
+      return ms <= MAX_RETRY_WAIT_MS ? ms : undefined;
+    }
+    const base = Math.min(250 * 2 ** (attempt - 1), 4000);
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  private async once(method: Method, path: string, options: { query?: Query; body?: unknown }): Promise<unknown> {
+    const url = new URL(this.opts.baseUrl + path);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { 'x-portkey-api-key': this.opts.apiKey, accept: 'application/json' };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+
+    let res: Dispatcher.ResponseData;
+    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    try {
+      res = await request(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        dispatcher: this.dispatcher,
+        signal,
+      });
+    } catch (cause) {
+      throw new PortkeyError({ kind: signal.aborted ? 'timeout' : 'network', cause: redactCause(cause) });
+    }
+
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (cause) {
+      throw new PortkeyError({ kind: signal.aborted ? 'timeout' : 'network', cause: redactCause(cause) });
+    }
+    const json = parseJson(text);
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      if (json === undefined) throw new PortkeyError({ kind: 'invalid_response', status: res.statusCode, portkeyMessage: 'response was not JSON' });
+      return json;
+    }
+    const { code, message } = parseErrorBody(json);
+    throw new PortkeyError({
+      kind: 'api',
+      status: res.statusCode,
+      ...(code ? { code } : {}),
+      ...(message ? { portkeyMessage: message } : {}),
+      ...retryAfter(res.headers['retry-after']),
+    });
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function retryAfter(header: string | string[] | undefined): { retryAfterSeconds?: number } {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return {};
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return { retryAfterSeconds: Math.ceil(seconds) };
+  const date = Date.parse(value);
+  if (Number.isFinite(date)) return { retryAfterSeconds: Math.max(0, Math.ceil((date - Date.now()) / 1000)) };
+  return {};
+}
+
+// Errors from undici can carry the request options (with our headers); keep only the message and code.
+function redactCause(cause: unknown): Error {
+  if (cause instanceof Error) {
+    const e = new Error(cause.message);
+    e.name = cause.name;
+    return e;
+  }
+  return new Error(String(cause));
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+export type PortkeyErrorKind = 'api' | 'timeout' | 'network' | 'invalid_response';
+
+/** The one error type of the Portkey client: what happened, in terms a caller can branch on. */
+export class PortkeyError extends Error {
+  readonly kind: PortkeyErrorKind;
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+  readonly portkeyMessage: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(p: {
+    kind: PortkeyErrorKind;
+    status?: number;
+    code?: string;
+    portkeyMessage?: string;
+    retryAfterSeconds?: number;
+    cause?: unknown;
+  }) {
+    super(
+      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage}` : ''}`,
+      { cause: p.cause },
+    );
+    this.name = 'PortkeyError';
+    this.kind = p.kind;
+    this.status = p.status;
+    this.code = p.code;
+    this.portkeyMessage = p.portkeyMessage;
+    this.retryAfterSeconds = p.retryAfterSeconds;
+  }
+
+  /** True when Portkey may have done the work although we did not see the answer. */
+  get outcomeUnknown(): boolean {
+    return this.kind === 'timeout' || this.kind === 'network' || (this.kind === 'api' && (this.status ?? 0) >= 500);
+  }
+}
+
+// Portkey's control plane answers `{success:false, data:{message, errorCode}}`; other shapes exist
+// (`{error:{…}}`, flat `{message, errorCode}`), so read them all (reference §5).
+const envelope = z
+  .object({
+    message: z.unknown().optional(),
+    errorCode: z.unknown().optional(),
+    code: z.unknown().optional(),
+  })
+  .loose();
+
+export function parseErrorBody(body: unknown): { code?: string; message?: string } {
+  if (body === null || typeof body !== 'object') return {};
+  const outer = body as Record<string, unknown>;
+  const inner = outer.error ?? outer.data ?? outer;
+  const parsed = envelope.safeParse(inner);
+  if (!parsed.success) return {};
+  const code = [parsed.data.errorCode, parsed.data.code].find((c): c is string => typeof c === 'string' && c !== '');
+  const message = typeof parsed.data.message === 'string' ? parsed.data.message.slice(0, 300) : undefined;
+  return { ...(code ? { code } : {}), ...(message ? { message } : {}) };
+}
+
+const CODE_BY_STATUS: Record<number, string> = { 400: 'AB01', 401: 'AB05', 402: 'AB09', 403: 'AB03', 409: 'AB07', 429: 'AB06', 500: 'AB04' };
+
+/** A plain sentence for the person in Slack. `what` names the thing being created, e.g. "workspace". */
+export function describePortkeyError(err: unknown, what = 'request'): string {
+  if (!(err instanceof PortkeyError)) return `Something went wrong on our side while handling your ${what}. Nothing was created; please try again.`;
+  if (err.kind === 'timeout' || err.kind === 'network') {
+    return `Portkey didn't answer in time. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.`;
+  }
+  if (err.kind === 'invalid_response') {
+    return `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${what} exists before trying again.`;
+  }
+  const code = err.code ?? (err.status !== undefined ? CODE_BY_STATUS[err.status] : undefined);
+  const detail = err.portkeyMessage ? ` Portkey said: "${err.portkeyMessage}"` : '';
+  switch (code) {
+    case 'AB01':
+    case 'AB02':
+      return `Portkey rejected the ${what} as invalid.${detail} Fix the form and try again.`;
+    case 'AB03':
+      return `Portkey refused: the admin key lacks permission for this, or your Portkey plan doesn't allow it.${detail} Ask a Portkey org admin to check the key's scopes.`;
+    case 'AB05':
+      return `Portkey rejected the admin key. Check PORTKEY_API_KEY in this app's configuration (it must be an organisation Admin API key).`;
+    case 'AB06': {
+      const wait = err.retryAfterSeconds ? `${err.retryAfterSeconds} seconds` : 'a minute';
+      return `Portkey is rate-limiting requests right now. Try again in ${wait}.`;
+    }
+    case 'AB07':
+      return `A ${what} like this already exists in Portkey.${detail} Choose another name or slug.`;
+    case 'AB08':
+      return `Portkey couldn't find something the ${what} refers to.${detail}`;
+    case 'AB09':
+      return `Your Portkey subscription is exhausted, so Portkey won't create this ${what}. Check the plan in Portkey's billing settings.`;
+    default:
+      return `Portkey had a problem (HTTP ${err.status ?? '?'}). Nothing was created. Try again in a minute.`;
+  }
+}

@@ -1,0 +1,20 @@
+// Slack's mrkdwn treats &, < and > as control characters: `<!channel>`, `<@U123>` and `<http://x|y>` come
+// from them. Every piece of user text we echo goes through here.
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** For text inside `code` spans: a backtick would end the span early. */
+export function escapeCode(text: string): string {
+  return escapeMrkdwn(text).replace(/`/g, 'ˋ');
+}
+
+/** Cuts text to at most `max` characters, marking the cut. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** `<@U123>` for a well-formed user id; anything else is shown as plain, escaped text. */
+export function mention(userId: string): string {
+  return /^[UW][A-Z0-9_]{1,40}$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId);
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+// What a modal carries from the slash command to its submission: where to answer. It never decides who
+// may do what — the acting user always comes from the signed payload itself.
+export const modalContextSchema = z.object({
+  channelId: z.string().regex(/^[A-Z0-9_]{2,40}$/).optional(),
+  responseUrl: z.string().url().max(500).optional(),
+  /** An operation this view is showing (progress, result or error), e.g. for "Back to the form". */
+  operationId: z.string().max(64).optional(),
+});
+export type ModalContext = z.infer<typeof modalContextSchema>;
+
+export function encodeContext(ctx: ModalContext): string {
+  return JSON.stringify(ctx);
+}
+
+export function decodeContext(raw: string | undefined): ModalContext {
+  if (!raw) return {};
+  try {
+    const parsed = modalContextSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}

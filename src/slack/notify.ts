@@ -1,0 +1,85 @@
+import type { KnownBlock } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
+import { request } from 'undici';
+import type { Log } from '../log.js';
+import { errorText } from './errors.js';
+
+export interface Message {
+  text: string;
+  blocks?: KnownBlock[];
+}
+
+export interface Destination {
+  channelId?: string | undefined;
+  responseUrl?: string | undefined;
+  userId: string;
+}
+
+export type Delivery = 'channel' | 'response_url' | 'dm' | 'none';
+
+/**
+ * Posts a message where the person asked, falling back to the command's response_url and then to a DM,
+ * so a result is never silently lost. Returns where it landed.
+ */
+export async function postWithFallbacks(client: WebClient, to: Destination, message: Message, log: Log): Promise<Delivery> {
+  if (to.channelId) {
+    try {
+      await client.chat.postMessage({ channel: to.channelId, text: message.text, blocks: message.blocks, unfurl_links: false });
+      return 'channel';
+    } catch (err) {
+      // not_in_channel and channel_not_found are the usual causes; after any failure (even an outage)
+      // the fallbacks are still better than silence.
+      log.warn({ channel: to.channelId, error: errorText(err) }, 'could not post to the channel, trying fallbacks');
+    }
+  }
+  if (to.responseUrl && (await postToResponseUrl(to.responseUrl, { ...message, response_type: 'in_channel' }, log))) {
+    return 'response_url';
+  }
+  try {
+    const dm = await client.conversations.open({ users: to.userId });
+    const channel = dm.channel?.id;
+    if (channel) {
+      await client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false });
+      return 'dm';
+    }
+  } catch (err) {
+    log.error({ user: to.userId, error: errorText(err) }, 'could not DM the user either');
+  }
+  return 'none';
+}
+
+/** Tells one person something privately: the response_url (ephemeral) if we have one, else a DM. */
+export async function tellUser(client: WebClient, to: Destination, message: Message, log: Log): Promise<boolean> {
+  if (to.responseUrl && (await postToResponseUrl(to.responseUrl, { ...message, response_type: 'ephemeral' }, log))) return true;
+  try {
+    const dm = await client.conversations.open({ users: to.userId });
+    if (dm.channel?.id) {
+      await client.chat.postMessage({ channel: dm.channel.id, text: message.text, blocks: message.blocks });
+      return true;
+    }
+  } catch (err) {
+    log.error({ user: to.userId, error: errorText(err) }, 'could not reach the user');
+  }
+  return false;
+}
+
+export async function postToResponseUrl(
+  url: string,
+  body: Message & { response_type?: 'in_channel' | 'ephemeral'; replace_original?: boolean },
+  log: Log,
+): Promise<boolean> {
+  try {
+    const res = await request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    await res.body.dump();
+    if (res.statusCode >= 200 && res.statusCode < 300) return true;
+    log.warn({ status: res.statusCode }, 'response_url refused the message (expired?)');
+  } catch (err) {
+    log.warn({ error: errorText(err) }, 'response_url could not be reached');
+  }
+  return false;
+}

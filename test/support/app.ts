@@ -1,0 +1,54 @@
+import { Writable } from 'node:stream';
+import { startApp, type RunningApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLog } from '../../src/log.js';
+import { createDriver, type Driver } from './driver.js';
+import type { FakePortkey } from './fake-portkey.js';
+import type { FakeSlack } from './fake-slack.js';
+
+export const SIGNING_SECRET = 'test-signing-secret';
+export const BOT_TOKEN = 'xoxb-test-token';
+
+export interface TestApp {
+  running: RunningApp;
+  baseUrl: string;
+  eventsUrl: string;
+  driver: Driver;
+  /** Every log line the app wrote, as raw JSON text. */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts the real app in HTTP mode on a random port, wired to the fakes, with its logs captured. */
+export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; env?: Record<string, string> }): Promise<TestApp> {
+  const loaded = loadConfig({
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: p.slack.apiUrl,
+    PORTKEY_API_KEY: p.portkey.adminKey,
+    PORTKEY_BASE_URL: p.portkey.baseUrl,
+    PORTKEY_TIMEOUT_MS: '1500',
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    ...p.env,
+  });
+  if (!loaded.ok) throw new Error(`test config invalid: ${loaded.problems.join('; ')}`);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const running = await startApp(loaded.config, createLog(loaded.config.logLevel, sink));
+  const baseUrl = `http://127.0.0.1:${running.port}`;
+  const eventsUrl = `${baseUrl}/slack/events`;
+  return {
+    running,
+    baseUrl,
+    eventsUrl,
+    driver: createDriver({ eventsUrl, signingSecret: SIGNING_SECRET }),
+    logs,
+    stop: () => running.stop(),
+  };
+}
