@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { webApi } from '@slack/bolt';
+import { startFakeSlack } from './fake-slack.js';
+import type { FakeSlack } from './fake-slack.js';
+
+let slack: FakeSlack;
+let client: webApi.WebClient;
+
+const noop = (): void => undefined;
+const silent = {
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  setLevel: noop,
+  getLevel: () => webApi.LogLevel.ERROR,
+  setName: noop,
+};
+
+const modal = (title = 'Create workspace'): Record<string, unknown> => ({
+  type: 'modal',
+  callback_id: 'ws_create',
+  title: { type: 'plain_text', text: title },
+  private_metadata: JSON.stringify({ channel_id: 'C1' }),
+  blocks: [
+    {
+      type: 'input',
+      block_id: 'name',
+      label: { type: 'plain_text', text: 'Name' },
+      element: { type: 'plain_text_input', action_id: 'name' },
+    },
+  ],
+});
+
+function platformError(e: unknown): string | undefined {
+  if (e instanceof Error && 'data' in e) {
+    const data = (e as Error & { data: unknown }).data;
+    if (typeof data === 'object' && data !== null && 'error' in data) return String((data as { error: unknown }).error);
+  }
+  return undefined;
+}
+
+async function errorOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    return platformError(e) ?? (e instanceof Error ? e.message : String(e));
+  }
+}
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  client = new webApi.WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: silent });
+});
+afterAll(async () => {
+  await slack.close();
+});
+beforeEach(() => slack.reset());
+
+describe('fake Slack Web API', () => {
+  it('answers auth.test and records the call with the bearer token', async () => {
+    const res = await client.auth.test();
+    expect(res).toMatchObject({ ok: true, team_id: 'T0001', user_id: 'UBOT', bot_id: 'BBOT', team: 'Acme' });
+    expect(slack.calls).toHaveLength(1);
+    expect(slack.calls[0]).toMatchObject({ method: 'auth.test', token: 'xoxb-test-token' });
+  });
+
+  it('parses JSON-string form fields (blocks, view) back into objects', async () => {
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'hi' } }];
+    const res = await client.chat.postMessage({ channel: 'C1', text: 'hello', blocks });
+    expect(res.ts).toMatch(/^\d+\.000100$/);
+    const call = await slack.waitFor('chat.postMessage');
+    expect(call.args).toMatchObject({ channel: 'C1', text: 'hello', blocks });
+    const second = await client.chat.postMessage({ channel: 'C1', text: 'again' });
+    expect(second.ts).not.toBe(res.ts);
+  });
+
+  it('accepts JSON bodies too', async () => {
+    const res = await fetch(`${slack.apiUrl}chat.postEphemeral`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer xoxb-test-token' },
+      body: JSON.stringify({ channel: 'C1', user: 'U1', text: 'psst' }),
+    });
+    expect(await res.json()).toMatchObject({ ok: true, message_ts: expect.any(String) });
+    expect(slack.callsTo('chat.postEphemeral')[0]?.args).toEqual({ channel: 'C1', user: 'U1', text: 'psst' });
+  });
+
+  it('rejects a wrong token with invalid_auth', async () => {
+    const other = new webApi.WebClient('xoxb-wrong', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 }, logger: silent });
+    expect(await errorOf(other.auth.test())).toBe('invalid_auth');
+    expect(slack.calls[0]).toMatchObject({ token: 'xoxb-wrong', error: 'invalid_auth' });
+  });
+
+  it('stores views: open → update with current hash → stale hash gives hash_conflict', async () => {
+    const opened = await client.views.open({ trigger_id: '123.456.abc', view: modal() as never });
+    const view = opened.view;
+    expect(view?.id).toMatch(/^V\d+/);
+    expect(view?.state).toEqual({ values: {} });
+    const id = view?.id ?? '';
+    const firstHash = view?.hash ?? '';
+    expect(slack.views.get(id)?.hash).toBe(firstHash);
+
+    const updated = await client.views.update({ view_id: id, hash: firstHash, view: modal('Step 2') as never });
+    expect(updated.view?.hash).not.toBe(firstHash);
+    expect(slack.views.get(id)?.view).toMatchObject({ title: { text: 'Step 2' } });
+
+    expect(await errorOf(client.views.update({ view_id: id, hash: firstHash, view: modal('Step 3') as never }))).toBe(
+      'hash_conflict',
+    );
+    expect(slack.callsTo('views.update').at(-1)?.error).toBe('hash_conflict');
+    expect(await errorOf(client.views.update({ view_id: 'V9999', view: modal() as never }))).toBe('not_found');
+  });
+
+  it('views.update by external_id; views.open needs a fresh trigger_id', async () => {
+    await client.views.open({ trigger_id: 't1', view: { ...modal(), external_id: 'ext-1' } as never });
+    const res = await client.views.update({ external_id: 'ext-1', view: modal('By external') as never });
+    expect(res.ok).toBe(true);
+    expect(await errorOf(client.views.open({ trigger_id: 'expired-trigger', view: modal() as never }))).toBe(
+      'expired_trigger_id',
+    );
+    const noTrigger = await fetch(`${slack.apiUrl}views.open`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Bearer xoxb-test-token' },
+      body: new URLSearchParams({ view: JSON.stringify(modal()) }).toString(),
+    });
+    expect(await noTrigger.json()).toEqual({ ok: false, error: 'invalid_arguments' });
+  });
+
+  it('rejects views over Slack limits with invalid_arguments', async () => {
+    const err = await errorOf(client.views.open({ trigger_id: 't', view: modal('x'.repeat(25)) as never }));
+    expect(err).toBe('invalid_arguments');
+    const call = slack.callsTo('views.open')[0];
+    expect(JSON.stringify(call?.response)).toContain('/view/title/text');
+  });
+
+  it('fail() fails the next N calls, then answers normally', async () => {
+    slack.fail('chat.postMessage', 'not_in_channel', { times: 2 });
+    expect(await errorOf(client.chat.postMessage({ channel: 'C1', text: 'a' }))).toBe('not_in_channel');
+    expect(await errorOf(client.chat.postMessage({ channel: 'C1', text: 'b' }))).toBe('not_in_channel');
+    expect((await client.chat.postMessage({ channel: 'C1', text: 'c' })).ok).toBe(true);
+    expect(slack.callsTo('chat.postMessage').map((c) => c.error)).toEqual(['not_in_channel', 'not_in_channel', undefined]);
+
+    slack.fail('users.info', 'user_not_found', { times: Infinity });
+    for (let i = 0; i < 3; i++) expect(await errorOf(client.users.info({ user: 'U1' }))).toBe('user_not_found');
+  });
+
+  it('rate_limited answers HTTP 429 with Retry-After', async () => {
+    slack.fail('chat.postMessage', 'rate_limited', { retryAfter: 7 });
+    const strict = new webApi.WebClient(slack.botToken, {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      logger: silent,
+    });
+    const e: unknown = await strict.chat.postMessage({ channel: 'C1', text: 'x' }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'slack_webapi_rate_limited_error', retryAfter: 7 });
+    expect(slack.calls[0]).toMatchObject({ httpStatus: 429, error: 'rate_limited' });
+  });
+
+  it('down(true) answers 503 for every method', async () => {
+    slack.down(true);
+    const res = await fetch(`${slack.apiUrl}auth.test`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer xoxb-test-token' },
+    });
+    expect(res.status).toBe(503);
+    expect(slack.calls[0]).toMatchObject({ method: 'auth.test', httpStatus: 503 });
+    slack.down(false);
+    expect((await client.auth.test()).ok).toBe(true);
+  });
+
+  it('records response_url posts and can fail them', async () => {
+    const url = slack.responseUrl();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/response\/\d+$/);
+    expect(slack.responseUrl()).not.toBe(url);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'done', response_type: 'ephemeral' }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('ok');
+    expect(slack.responses).toEqual([{ url, body: { text: 'done', response_type: 'ephemeral' }, status: 200, at: expect.any(Number) }]);
+
+    slack.failResponseUrls(404);
+    const expired = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"late"}' });
+    expect(expired.status).toBe(404);
+    expect((await slack.waitForResponse((r) => r.body.text === 'late')).status).toBe(404);
+  });
+
+  it('waitFor resolves on future calls and explains timeouts', async () => {
+    const pending = slack.waitFor('chat.update', (c) => c.args.ts === '1.2');
+    await client.chat.update({ channel: 'C1', ts: '1.1', text: 'no' });
+    await client.chat.update({ channel: 'C1', ts: '1.2', text: 'yes' });
+    expect((await pending).args.text).toBe('yes');
+    await expect(slack.waitFor('views.open', undefined, 50)).rejects.toThrow(/views\.open.*chat\.update ×2/);
+  });
+
+  it('answers conversations.open, users.info and usergroups.users.list', async () => {
+    expect((await client.conversations.open({ users: 'U_BOB' })).channel?.id).toBe('DU_BOB');
+    const info = await client.users.info({ user: 'U_ALICE' });
+    expect(info.user).toMatchObject({ id: 'U_ALICE', name: 'alice', tz: 'UTC', profile: { display_name: 'alice' } });
+    slack.setUsergroup('S_ADMINS', ['U_ALICE', 'U_BOB']);
+    expect((await client.usergroups.users.list({ usergroup: 'S_ADMINS' })).users).toEqual(['U_ALICE', 'U_BOB']);
+    expect(await errorOf(client.usergroups.users.list({ usergroup: 'S_NOPE' }))).toBe('no_such_subteam');
+    expect((await client.apiCall('team.info')).ok).toBe(true);
+  });
+});
