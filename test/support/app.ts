@@ -47,7 +47,7 @@ export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; 
     running,
     baseUrl,
     eventsUrl,
-    driver: createDriver({ eventsUrl, signingSecret: SIGNING_SECRET }),
+    driver: createDriver({ eventsUrl, signingSecret: SIGNING_SECRET, responseUrlFactory: () => p.slack.responseUrl() }),
     logs,
     stop: () => running.stop(),
   };
