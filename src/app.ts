@@ -5,6 +5,8 @@ import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { registerCommands } from './commands/listeners.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
+import { registerIntegration } from './features/integration/listeners.js';
+import { registerList } from './features/list/listeners.js';
 import { registerWorkspace } from './features/workspace/listeners.js';
 import { boltLogger, type Log } from './log.js';
 import { Operations } from './operations/registry.js';
@@ -55,6 +57,8 @@ export function createApp(config: Config, deps: Deps, identity: { botId?: string
 
   registerCommands(app, deps);
   registerWorkspace(app, deps);
+  registerIntegration(app, deps);
+  registerList(app, deps);
 
   app.error(async (error) => {
     deps.log.error({ error: error.message, code: (error as { code?: string }).code }, 'unhandled error in a listener');

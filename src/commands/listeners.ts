@@ -1,8 +1,12 @@
-import type { App } from '@slack/bolt';
+import type { App, RespondFn } from '@slack/bolt';
 import type { Deps } from '../deps.js';
 import { helpMessage } from '../features/help/view.js';
+import { openIntegrationModal } from '../features/integration/listeners.js';
+import { listPage } from '../features/list/listing.js';
 import { openWorkspaceModal } from '../features/workspace/listeners.js';
+import { describePortkeyError } from '../portkey/errors.js';
 import { errorText, slackErrorCode } from '../slack/errors.js';
+import { escapeMrkdwn } from '../slack/escape.js';
 import type { ModalContext } from '../slack/metadata.js';
 import { parseCommand } from './parse.js';
 
@@ -13,6 +17,19 @@ export function registerCommands(app: App, deps: Deps): void {
     const parsed = parseCommand(command.text);
     const context: ModalContext = { channelId: command.channel_id, responseUrl: command.response_url };
 
+    // Opening a modal: ack first, then open at once — the trigger id expires 3 s after the command.
+    const openModal = async (open: () => Promise<void>) => {
+      await ack();
+      try {
+        await open();
+      } catch (err) {
+        deps.log.warn({ error: errorText(err) }, 'could not open a modal');
+        await tell(respond, slackErrorCode(err) === 'expired_trigger_id'
+          ? 'Slack closed the window before the form could open. Please run the command again.'
+          : "The form couldn't be opened. Please try again in a moment.");
+      }
+    };
+
     switch (parsed.kind) {
       case 'help':
         await ack({ response_type: 'ephemeral', ...helpMessage() });
@@ -21,21 +38,28 @@ export function registerCommands(app: App, deps: Deps): void {
         await ack({ response_type: 'ephemeral', ...helpMessage({ unknown: parsed.input, suggestion: parsed.suggestion }) });
         return;
       case 'workspace.create':
-        // Ack first, then open at once: the trigger id expires 3 s after the command.
+        await openModal(() => openWorkspaceModal(client, command.trigger_id, { name: parsed.name, context }));
+        return;
+      case 'integration.create':
+        await openModal(() => openIntegrationModal(client, command.trigger_id, { provider: parsed.provider, context }));
+        return;
+      case 'workspaces.list':
+      case 'integrations.list': {
+        // Portkey may be slow: answer Slack now, send the list when it arrives.
         await ack();
+        const kind = parsed.kind === 'workspaces.list' ? 'workspaces' : 'integrations';
         try {
-          await openWorkspaceModal(client, command.trigger_id, { name: parsed.name, context });
+          const message = await listPage(deps.portkey, { kind, filter: parsed.filter.slice(0, 100), page: 0 });
+          await respond({ response_type: 'ephemeral', ...message });
         } catch (err) {
-          deps.log.warn({ error: errorText(err) }, 'could not open the workspace modal');
-          await respond({
-            response_type: 'ephemeral',
-            text:
-              slackErrorCode(err) === 'expired_trigger_id'
-                ? 'Slack closed the window before the form could open. Please run the command again.'
-                : "The form couldn't be opened. Please try again in a moment.",
-          }).catch(() => undefined);
+          await tell(respond, `Couldn't read the ${kind} from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list'))}`);
         }
         return;
+      }
     }
   });
+}
+
+async function tell(respond: RespondFn, text: string): Promise<void> {
+  await respond({ response_type: 'ephemeral', text }).catch(() => undefined);
 }

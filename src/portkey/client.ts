@@ -2,12 +2,31 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { PortkeyError, parseErrorBody } from './errors.js';
 import {
+  createdIntegrationSchema,
+  emptySchema,
+  integrationListSchema,
+  integrationSchema,
+  integrationWorkspacesSchema,
+  secretReferenceListSchema,
   workspaceListSchema,
   workspaceSchema,
+  type CreatedIntegration,
+  type CreateIntegrationBody,
   type CreateWorkspaceBody,
+  type Integration,
+  type IntegrationList,
+  type IntegrationWorkspaces,
+  type SecretReference,
   type Workspace,
+  type WorkspaceAccessBody,
   type WorkspaceList,
 } from './schemas.js';
+
+/** For calls made while Slack waits (options loads): a short timeout and no retries. */
+export interface CallOptions {
+  timeoutMs?: number;
+  retries?: number;
+}
 
 export interface PortkeyClientOptions {
   baseUrl: string;
@@ -49,14 +68,57 @@ export class PortkeyClient {
   }
 
   /** `page` is 0-based, as Portkey counts. */
-  listWorkspaces(q: { name?: string; exactName?: string; page?: number; pageSize?: number } = {}): Promise<WorkspaceList> {
+  listWorkspaces(
+    q: { name?: string; exactName?: string; page?: number; pageSize?: number } = {},
+    call: CallOptions = {},
+  ): Promise<WorkspaceList> {
     return this.send('GET', '/admin/workspaces', workspaceListSchema, {
       query: { name: q.name, exact_name: q.exactName, current_page: q.page ?? 0, page_size: q.pageSize ?? 50 },
+      ...call,
     });
   }
 
   getWorkspace(idOrSlug: string): Promise<Workspace> {
     return this.send('GET', `/admin/workspaces/${encodeURIComponent(idOrSlug)}`, workspaceSchema);
+  }
+
+  // Integrations ----------------------------------------------------------------------------
+
+  /** Portkey answers a create with only `{id, slug}`. */
+  createIntegration(body: CreateIntegrationBody): Promise<CreatedIntegration> {
+    return this.send('POST', '/integrations', createdIntegrationSchema, { body });
+  }
+
+  getIntegration(slug: string, call: CallOptions = {}): Promise<Integration> {
+    return this.send('GET', `/integrations/${encodeURIComponent(slug)}`, integrationSchema, call);
+  }
+
+  /** `page` is 0-based. */
+  listIntegrations(
+    q: { page?: number; pageSize?: number; workspaceId?: string; type?: 'workspace' | 'organisation' | 'all' } = {},
+    call: CallOptions = {},
+  ): Promise<IntegrationList> {
+    return this.send('GET', '/integrations', integrationListSchema, {
+      query: { current_page: q.page ?? 0, page_size: q.pageSize ?? 100, workspace_id: q.workspaceId, type: q.type },
+      ...call,
+    });
+  }
+
+  getIntegrationWorkspaces(slug: string): Promise<IntegrationWorkspaces> {
+    return this.send('GET', `/integrations/${encodeURIComponent(slug)}/workspaces`, integrationWorkspacesSchema);
+  }
+
+  /** Enables (or disables) the integration in workspaces. Idempotent, so safe to repeat. */
+  async updateIntegrationWorkspaces(slug: string, body: WorkspaceAccessBody): Promise<void> {
+    await this.send('PUT', `/integrations/${encodeURIComponent(slug)}/workspaces`, emptySchema, { body });
+  }
+
+  async listSecretReferences(q: { search?: string; pageSize?: number } = {}, call: CallOptions = {}): Promise<SecretReference[]> {
+    const list = await this.send('GET', '/secret-references', secretReferenceListSchema, {
+      query: { search: q.search, current_page: 0, page_size: q.pageSize ?? 50 },
+      ...call,
+    });
+    return list.data;
   }
 
   // Transport -------------------------------------------------------------------------------
@@ -65,13 +127,13 @@ export class PortkeyClient {
     method: Method,
     path: string,
     schema: S,
-    options: { query?: Query; body?: unknown } = {},
+    options: { query?: Query; body?: unknown } & CallOptions = {},
   ): Promise<z.infer<S>> {
-    // Only GETs are retried: a create that is re-sent blindly can create twice.
-    const attempts = method === 'GET' ? this.retries + 1 : 1;
+    // GET and PUT are idempotent and retried; a POST create re-sent blindly could create twice.
+    const attempts = method === 'POST' ? 1 : (options.retries ?? this.retries) + 1;
     for (let attempt = 1; ; attempt++) {
       try {
-        const json = await this.once(method, path, options);
+        const json = await this.once(method, path, options, options.timeoutMs ?? this.opts.timeoutMs);
         const parsed = schema.safeParse(json);
         if (!parsed.success) {
           throw new PortkeyError({ kind: 'invalid_response', portkeyMessage: `unexpected response to ${method} ${path}` });
@@ -97,14 +159,14 @@ export class PortkeyClient {
     return base / 2 + Math.random() * (base / 2);
   }
 
-  private async once(method: Method, path: string, options: { query?: Query; body?: unknown }): Promise<unknown> {
+  private async once(method: Method, path: string, options: { query?: Query; body?: unknown }, timeoutMs: number): Promise<unknown> {
     const url = new URL(this.opts.baseUrl + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { 'x-portkey-api-key': this.opts.apiKey, accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
 
     let res: Dispatcher.ResponseData;
-    const signal = AbortSignal.timeout(this.opts.timeoutMs);
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       res = await request(url, {
         method,

@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { COMMANDS } from '../../commands/parse.js';
 import { actions, button, context, section } from '../../slack/blocks.js';
 import { escapeCode } from '../../slack/escape.js';
+import { INT_ACTIONS } from '../integration/ids.js';
 import { WS_ACTIONS } from '../workspace/ids.js';
 
 export const HELP_ACTIONS_BLOCK = 'help_actions';
@@ -18,7 +19,10 @@ export function helpMessage(p: { unknown?: string; suggestion?: string | undefin
   blocks.push(
     section('*Portkey from Slack* creates Portkey workspaces and AI-provider integrations for your team, with the checks your admins set.'),
     section(COMMANDS.map((c) => `• \`/portkey ${c.usage}\` — ${c.about}`).join('\n')),
-    actions(HELP_ACTIONS_BLOCK, [button({ text: 'Create a workspace', actionId: WS_ACTIONS.open, style: 'primary' })]),
+    actions(HELP_ACTIONS_BLOCK, [
+      button({ text: 'Create a workspace', actionId: WS_ACTIONS.open, style: 'primary' }),
+      button({ text: 'Connect an AI provider', actionId: INT_ACTIONS.open }),
+    ]),
     context('Provider keys are never shown in Slack or kept in clear.'),
   );
   return { text, blocks };

@@ -4,8 +4,11 @@ import type { Deps } from '../../deps.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import { createWorkspaceOnce } from '../../operations/workspace.js';
 import { errorText } from '../../slack/errors.js';
+import { escapeMrkdwn } from '../../slack/escape.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
-import { postWithFallbacks, tellUser, type Delivery } from '../../slack/notify.js';
+import { deliveryNote } from '../../slack/delivery.js';
+import { postWithFallbacks, tellUser } from '../../slack/notify.js';
+import { updateView } from '../../slack/views.js';
 import { EMPTY_DRAFT, readWorkspaceDraft, validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { WORKSPACE_CALLBACK, WS_ACTIONS } from './ids.js';
 import {
@@ -53,7 +56,7 @@ export function registerWorkspace(app: App, deps: Deps): void {
             requestedSlug: request.slug,
             deliveredTo: deliveryNote(delivery, context.channelId),
             context,
-          }), deps);
+          }), log);
           return;
         }
         deps.operations.finish(op.id, 'failed');
@@ -61,9 +64,9 @@ export function registerWorkspace(app: App, deps: Deps): void {
           ? "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again."
           : describePortkeyError(outcome.error, 'workspace');
         log.warn({ op: op.id, error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) }, 'workspace create failed');
-        const shown = await updateView(client, view.id, workspaceErrorView({ name: request.name, message, operationId: op.id, context }), deps);
+        const shown = await updateView(client, view.id, workspaceErrorView({ name: request.name, message, operationId: op.id, context }), log);
         // The modal may have been closed meanwhile: then say it privately, so the failure isn't silent.
-        if (!shown) await tellUser(client, { ...context, userId }, { text: `Workspace ${request.name} was not created: ${message}` }, log);
+        if (!shown) await tellUser(client, { ...context, userId }, { text: `Workspace ${escapeMrkdwn(request.name)} was not created: ${escapeMrkdwn(message)}` }, log);
       })(),
     );
   });
@@ -78,7 +81,7 @@ export function registerWorkspace(app: App, deps: Deps): void {
     const draft = op && op.userId === body.user.id ? op.draft : EMPTY_DRAFT;
     const notice = op ? undefined : ":information_source: What you typed is no longer available (the app restarted). Please fill the form again.";
     const { operationId: _drop, ...rest } = context;
-    await updateView(client, body.view.id, workspaceModal({ draft, context: rest, ...(notice ? { notice } : {}) }), deps);
+    await updateView(client, body.view.id, workspaceModal({ draft, context: rest, ...(notice ? { notice } : {}) }), log);
   });
 
   app.action(WS_ACTIONS.open, async ({ ack, body, client }) => {
@@ -94,28 +97,4 @@ export function registerWorkspace(app: App, deps: Deps): void {
       log.warn({ error: errorText(err) }, 'could not open the workspace modal');
     }
   });
-}
-
-async function updateView(client: WebClient, viewId: string, view: Parameters<WebClient['views']['update']>[0]['view'], deps: Deps): Promise<boolean> {
-  try {
-    await client.views.update({ view_id: viewId, view });
-    return true;
-  } catch (err) {
-    deps.log.warn({ view: viewId, error: errorText(err) }, 'could not update the modal');
-    return false;
-  }
-}
-
-function deliveryNote(delivery: Delivery, channelId: string | undefined): string {
-  const where = channelId ? `<#${channelId}>` : 'the channel';
-  switch (delivery) {
-    case 'channel':
-      return `Posted in ${where}.`;
-    case 'response_url':
-      return `Posted in ${where} through the command's reply link (the app isn't a member there).`;
-    case 'dm':
-      return `The app can't post in ${where}, so the details were sent to you in a direct message.`;
-    case 'none':
-      return `The app couldn't post the result anywhere; keep this window's details.`;
-  }
 }

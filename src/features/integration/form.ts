@@ -1,0 +1,230 @@
+import slugify from 'slugify';
+import { z } from 'zod';
+import { buildConfigurations, type FieldErrors } from '../../portkey/configurations.js';
+import {
+  authModeOf,
+  customHostField,
+  getProvider,
+  isSecretField,
+  keyNeed,
+  type Provider,
+  type ProviderField,
+} from '../../portkey/providers.js';
+import type { CreateIntegrationBody } from '../../portkey/schemas.js';
+import {
+  readState,
+  selectedChoice,
+  selectedChoices,
+  selectedValue,
+  textValue,
+  type Choice,
+  type StateValues,
+} from '../../slack/state.js';
+import type { FormResult } from '../workspace/form.js';
+import {
+  AUTH_MODE_ACTION,
+  authModeBlock,
+  deploymentBlock,
+  fieldBlock,
+  INT_FIELDS,
+  INT_LIMITS,
+  KEY_ACTION,
+  keyBlock,
+  SECRET_REF_ACTION,
+  secretRefBlock,
+  VALUE_ACTION,
+  type Scope,
+} from './ids.js';
+
+/** What the person typed, without secrets: enough to rebuild or restore the form. */
+export interface IntegrationDraft {
+  providerId: string | undefined;
+  authMode: string | undefined;
+  name: string;
+  slug: string;
+  description: string;
+  customHost: string;
+  scope: Scope;
+  workspace: Choice | undefined;
+  access: Choice[];
+  /** Non-secret provider fields, by configurations key. */
+  fields: Record<string, string>;
+  deployments: Array<Record<string, string>>;
+  defaultDeployment: number;
+  secretRef: Choice | undefined;
+}
+
+/** Secret values, kept apart from the draft so they can't reach a view, a log or a stored draft. */
+export interface IntegrationSecrets {
+  key: string;
+  fields: Record<string, string>;
+}
+
+export interface IntegrationRequest {
+  provider: Provider;
+  body: CreateIntegrationBody;
+  scope: Scope;
+  workspace: Choice | undefined;
+  /** Workspaces to enable an organisation-wide integration in, after the create. */
+  access: Choice[];
+}
+
+export const EMPTY_INTEGRATION_DRAFT: IntegrationDraft = {
+  providerId: undefined,
+  authMode: undefined,
+  name: '',
+  slug: '',
+  description: '',
+  customHost: '',
+  scope: 'organisation',
+  workspace: undefined,
+  access: [],
+  fields: {},
+  deployments: [],
+  defaultDeployment: 0,
+  secretRef: undefined,
+};
+
+function fieldValue(s: StateValues, block: string, f: ProviderField): string {
+  return (f.kind === 'select' ? selectedValue(s, block, VALUE_ACTION) : textValue(s, block, VALUE_ACTION)) ?? '';
+}
+
+/** Reads the modal's state. `rows` is how many deployment rows the view showed. */
+export function readIntegrationForm(values: unknown, rows: number): { draft: IntegrationDraft; secrets: IntegrationSecrets } {
+  const s = readState(values);
+  const providerId = selectedValue(s, INT_FIELDS.provider.block, INT_FIELDS.provider.action);
+  const provider = providerId ? getProvider(providerId) : undefined;
+  const draft: IntegrationDraft = {
+    ...EMPTY_INTEGRATION_DRAFT,
+    providerId: provider?.id,
+    name: textValue(s, INT_FIELDS.name.block, INT_FIELDS.name.action),
+    slug: textValue(s, INT_FIELDS.slug.block, INT_FIELDS.slug.action),
+    description: textValue(s, INT_FIELDS.description.block, INT_FIELDS.description.action),
+    customHost: textValue(s, INT_FIELDS.customHost.block, INT_FIELDS.customHost.action),
+    scope: selectedValue(s, INT_FIELDS.scope.block, INT_FIELDS.scope.action) === 'workspace' ? 'workspace' : 'organisation',
+    workspace: selectedChoice(s, INT_FIELDS.workspace.block, INT_FIELDS.workspace.action),
+    access: selectedChoices(s, INT_FIELDS.access.block, INT_FIELDS.access.action),
+    fields: {},
+    deployments: [],
+  };
+  const secrets: IntegrationSecrets = { key: '', fields: {} };
+  if (!provider) return { draft, secrets };
+
+  const mode = authModeOf(provider, selectedValue(s, authModeBlock(provider.id), AUTH_MODE_ACTION));
+  draft.authMode = mode?.id;
+  secrets.key = textValue(s, keyBlock(provider.id), KEY_ACTION).trim();
+  draft.secretRef = selectedChoice(s, secretRefBlock(provider.id), SECRET_REF_ACTION);
+  const read = (f: ProviderField, modeId: string | undefined) => {
+    const v = fieldValue(s, fieldBlock(provider.id, modeId, f.key), f);
+    if (isSecretField(f)) secrets.fields[f.key] = v;
+    else draft.fields[f.key] = v;
+  };
+  for (const f of provider.fields) read(f, undefined);
+  for (const f of mode?.fields ?? []) read(f, mode?.id);
+  if (provider.deployments) {
+    for (let i = 0; i < rows; i++) {
+      draft.deployments.push(Object.fromEntries(provider.deployments.fields.map((f) => [f.key, textValue(s, deploymentBlock(i, f.key), VALUE_ACTION)])));
+    }
+    const chosen = Number(selectedValue(s, INT_FIELDS.defaultDeployment.block, INT_FIELDS.defaultDeployment.action) ?? 0);
+    draft.defaultDeployment = Number.isInteger(chosen) && chosen >= 0 && chosen < rows ? chosen : 0;
+  }
+  return { draft, secrets };
+}
+
+/** Integration slugs Portkey accepts (spec: ^[a-zA-Z0-9_-]+$, ≤ 255). */
+export const INTEGRATION_SLUG = /^[a-zA-Z0-9_-]+$/;
+
+export function slugFromName(name: string): string {
+  return slugify(name, { lower: true, strict: true, trim: true }).slice(0, INT_LIMITS.slug);
+}
+
+const commonSchema = z.object({
+  name: z.string().trim().min(1, { error: 'Give the integration a name.' }).max(INT_LIMITS.name, { error: `Keep the name under ${INT_LIMITS.name} characters.` }),
+  slug: z
+    .string()
+    .trim()
+    .max(INT_LIMITS.slug, { error: `Keep the slug under ${INT_LIMITS.slug} characters.` })
+    .refine((v) => v === '' || INTEGRATION_SLUG.test(v), { error: 'Use only letters, digits, hyphens and underscores (e.g. openai-prod), or leave it blank.' }),
+  description: z.string().trim().max(INT_LIMITS.description, { error: `Keep the description under ${INT_LIMITS.description} characters.` }),
+});
+
+/** Checks the form against the catalog and builds Portkey's request body. Errors are keyed by block id. */
+export function validateIntegration(draft: IntegrationDraft, secrets: IntegrationSecrets): FormResult<IntegrationRequest> {
+  const provider = draft.providerId ? getProvider(draft.providerId) : undefined;
+  if (!provider) return { ok: false, errors: { [INT_FIELDS.provider.block]: 'Choose the AI provider.' } };
+  const errors: FieldErrors = {};
+
+  const common = commonSchema.safeParse(draft);
+  if (!common.success) {
+    for (const issue of common.error.issues) {
+      const field = String(issue.path[0]) as 'name' | 'slug' | 'description';
+      errors[INT_FIELDS[field].block] ??= issue.message;
+    }
+  }
+  const slug = common.success ? common.data.slug || slugFromName(common.data.name) : '';
+  if (common.success && slug === '') {
+    errors[INT_FIELDS.slug.block] = 'The name has no letters or digits to make a slug from; type one (e.g. my-provider).';
+  }
+
+  const need = keyNeed(provider, draft.authMode);
+  if (secrets.key && draft.secretRef) {
+    errors[secretRefBlock(provider.id)] = 'Use either a pasted key or a secret reference, not both.';
+  } else if (need === 'required' && !secrets.key && !draft.secretRef) {
+    errors[keyBlock(provider.id)] = `Paste the ${provider.keyLabel ?? 'API key'}, or choose a secret reference below.`;
+  }
+
+  const config = buildConfigurations({
+    providerId: provider.id,
+    ...(draft.authMode ? { authMode: draft.authMode } : {}),
+    values: { ...draft.fields, ...secrets.fields },
+    deployments: draft.deployments,
+    defaultDeployment: draft.defaultDeployment,
+    customHost: draft.customHost,
+  });
+  if (!config.ok) Object.assign(errors, configErrorsToBlocks(provider, draft.authMode, config.errors));
+
+  if (draft.scope === 'workspace' && !draft.workspace) errors[INT_FIELDS.workspace.block] = 'Choose the workspace, or make it organisation-wide.';
+
+  if (Object.keys(errors).length > 0 || !common.success || !config.ok) return { ok: false, errors };
+
+  const useKey = need !== 'none' && secrets.key !== '';
+  const body: CreateIntegrationBody = {
+    name: common.data.name,
+    slug,
+    ai_provider_id: provider.id,
+    ...(useKey ? { key: secrets.key } : {}),
+    ...(common.data.description ? { description: common.data.description } : {}),
+    ...(draft.scope === 'workspace' && draft.workspace ? { workspace_id: draft.workspace.value } : {}),
+    ...(config.configurations ? { configurations: config.configurations } : {}),
+    ...(draft.secretRef && need !== 'none' ? { secret_mappings: [{ target_field: 'key', secret_reference_id: draft.secretRef.value }] } : {}),
+  };
+  return {
+    ok: true,
+    value: {
+      provider,
+      body,
+      scope: draft.scope,
+      workspace: draft.scope === 'workspace' ? draft.workspace : undefined,
+      access: draft.scope === 'organisation' ? draft.access : [],
+    },
+  };
+}
+
+/** The catalog reports errors by configurations key; Slack wants them by block id. */
+function configErrorsToBlocks(provider: Provider, modeId: string | undefined, errors: FieldErrors): FieldErrors {
+  const out: FieldErrors = {};
+  const mode = authModeOf(provider, modeId);
+  for (const [key, message] of Object.entries(errors)) {
+    const dep = /^deployments\.(\d+)\.(.+)$/.exec(key);
+    let block: string;
+    if (dep) block = deploymentBlock(Number(dep[1]), dep[2] ?? '');
+    else if (key === 'deployments') block = deploymentBlock(0, provider.deployments?.fields[0]?.key ?? '');
+    else if (key === customHostField(provider).key) block = INT_FIELDS.customHost.block;
+    else if (key === provider.authField) block = authModeBlock(provider.id);
+    else if (provider.fields.some((f) => f.key === key)) block = fieldBlock(provider.id, undefined, key);
+    else if (mode?.fields.some((f) => f.key === key)) block = fieldBlock(provider.id, mode.id, key);
+    else block = INT_FIELDS.provider.block;
+    out[block] ??= message;
+  }
+  return out;
+}

@@ -1,0 +1,22 @@
+import type { App, BlockAction } from '@slack/bolt';
+import type { Deps } from '../../deps.js';
+import { describePortkeyError } from '../../portkey/errors.js';
+import { escapeMrkdwn } from '../../slack/escape.js';
+import { postToResponseUrl } from '../../slack/notify.js';
+import { listPage } from './listing.js';
+import { LIST_MORE_ACTION, parsePageRef } from './view.js';
+
+export function registerList(app: App, deps: Deps): void {
+  app.action<BlockAction>(LIST_MORE_ACTION, async ({ ack, body, action }) => {
+    await ack();
+    const ref = parsePageRef(action.type === 'button' ? action.value : undefined);
+    if (!ref || !body.response_url) return;
+    let message;
+    try {
+      message = await listPage(deps.portkey, ref);
+    } catch (err) {
+      message = { text: `Couldn't read the list from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list'))}` };
+    }
+    await postToResponseUrl(body.response_url, { ...message, response_type: 'ephemeral', replace_original: true }, deps.log);
+  });
+}

@@ -1,0 +1,79 @@
+import type { Log } from '../log.js';
+import type { PortkeyClient } from '../portkey/client.js';
+import { PortkeyError } from '../portkey/errors.js';
+import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../portkey/schemas.js';
+import type { CreateOutcome } from './workspace.js';
+
+const CLOCK_SKEW_MS = 120_000;
+
+export type IntegrationOutcome =
+  | CreateOutcome<CreatedIntegration>
+  | { ok: false; error: unknown; unknown: false; slugTaken: { slug: string; suggestion: string | undefined } };
+
+/**
+ * Creates an integration once. We always send a slug, so when the answer is lost (timeout, reset, 5xx)
+ * `GET /integrations/{slug}` tells whether it was created — nothing is re-sent. A 409 for a slug that
+ * holds *this* integration (a double submit) counts as success; for another one, a free slug is suggested.
+ */
+export async function createIntegrationOnce(portkey: PortkeyClient, body: CreateIntegrationBody, log: Log): Promise<IntegrationOutcome> {
+  const askedAt = Date.now();
+  try {
+    return { ok: true, value: await portkey.createIntegration(body), recovered: false };
+  } catch (err) {
+    if (!(err instanceof PortkeyError)) return { ok: false, error: err, unknown: false };
+    const conflict = err.kind === 'api' && (err.status === 409 || err.code === 'AB07');
+    if (!conflict && !err.outcomeUnknown) return { ok: false, error: err, unknown: false };
+
+    log.warn({ err: err.message, slug: body.slug }, conflict ? 'integration slug exists, checking whose' : 'integration create: answer lost, looking it up');
+    let existing: Integration | undefined;
+    try {
+      existing = await getIfExists(portkey, body.slug);
+    } catch (lookupErr) {
+      log.error({ err: String(lookupErr) }, 'integration lookup failed');
+      return { ok: false, error: err, unknown: !conflict };
+    }
+    if (existing && isOurs(existing, body, askedAt)) {
+      log.info({ slug: existing.slug }, 'integration found: it was created by this request');
+      return { ok: true, value: { id: existing.id, slug: existing.slug }, recovered: true };
+    }
+    if (conflict || existing) {
+      return { ok: false, error: err, unknown: false, slugTaken: { slug: body.slug, suggestion: await freeSlug(portkey, body.slug) } };
+    }
+    return { ok: false, error: err, unknown: false };
+  }
+}
+
+function isOurs(found: Integration, body: CreateIntegrationBody, askedAt: number): boolean {
+  if (found.name !== body.name || found.ai_provider_id !== body.ai_provider_id) return false;
+  const created = found.created_at ? Date.parse(found.created_at) : Number.NaN;
+  return !Number.isFinite(created) || created >= askedAt - CLOCK_SKEW_MS;
+}
+
+/** The integration with this slug, or undefined when Portkey says there is none (404, or 403 for unknown). */
+export async function getIfExists(portkey: PortkeyClient, slug: string): Promise<Integration | undefined> {
+  try {
+    return await portkey.getIntegration(slug);
+  } catch (err) {
+    if (err instanceof PortkeyError && err.kind === 'api' && (err.status === 404 || err.code === 'AB08')) return undefined;
+    throw err;
+  }
+}
+
+async function freeSlug(portkey: PortkeyClient, slug: string): Promise<string | undefined> {
+  for (let n = 2; n <= 6; n++) {
+    const candidate = `${slug.slice(0, 250)}-${n}`;
+    try {
+      if (!(await getIfExists(portkey, candidate))) return candidate;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Enables an organisation-wide integration in workspaces, each with a default provider. Idempotent. */
+export async function grantWorkspaceAccess(portkey: PortkeyClient, slug: string, workspaceIds: string[]): Promise<void> {
+  await portkey.updateIntegrationWorkspaces(slug, {
+    workspaces: workspaceIds.map((id) => ({ id, enabled: true, create_default_provider: true })),
+  });
+}
