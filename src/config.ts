@@ -42,10 +42,10 @@ const schema = z
     PORT: z.preprocess(
       blankToUndefined,
       z.coerce
-        .number({ error: 'PORT must be a whole number between 1 and 65535' })
-        .int({ error: 'PORT must be a whole number between 1 and 65535' })
-        .min(0, { error: 'PORT must be a whole number between 1 and 65535' })
-        .max(65535, { error: 'PORT must be a whole number between 1 and 65535' })
+        .number({ error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
+        .int({ error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
+        .min(0, { error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
+        .max(65535, { error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
         .default(3000),
     ),
     SLACK_API_URL: z.preprocess(

@@ -6,7 +6,7 @@ import { listPage } from '../features/list/listing.js';
 import { openWorkspaceModal } from '../features/workspace/listeners.js';
 import { describePortkeyError } from '../portkey/errors.js';
 import { errorText, slackErrorCode } from '../slack/errors.js';
-import { escapeMrkdwn } from '../slack/escape.js';
+import { escapeMrkdwn, unescapeSlack } from '../slack/escape.js';
 import type { ModalContext } from '../slack/metadata.js';
 import { parseCommand } from './parse.js';
 
@@ -14,7 +14,7 @@ export const SLASH_COMMAND = '/portkey';
 
 export function registerCommands(app: App, deps: Deps): void {
   app.command(SLASH_COMMAND, async ({ ack, command, client, respond }) => {
-    const parsed = parseCommand(command.text);
+    const parsed = parseCommand(unescapeSlack(command.text));
     const context: ModalContext = { channelId: command.channel_id, responseUrl: command.response_url };
 
     // Opening a modal: ack first, then open at once — the trigger id expires 3 s after the command.

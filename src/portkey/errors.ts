@@ -68,7 +68,9 @@ export function describePortkeyError(err: unknown, what = 'request'): string {
   if (err.kind === 'invalid_response') {
     return `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${what} exists before trying again.`;
   }
-  const code = err.code ?? (err.status !== undefined ? CODE_BY_STATUS[err.status] : undefined);
+  // Only Portkey's own AB codes are trusted; other shapes ({error:{code:'invalid_api_key'}}) fall back to the status.
+  const own = err.code && /^AB\d\d$/.test(err.code) ? err.code : undefined;
+  const code = own ?? (err.status !== undefined ? CODE_BY_STATUS[err.status] : undefined);
   const detail = err.portkeyMessage ? ` Portkey said: "${err.portkeyMessage}"` : '';
   switch (code) {
     case 'AB01':

@@ -4,6 +4,8 @@
 // Field keys follow the official OpenAPI `*Configuration` schemas and docs
 // (shared/reference/portkey-admin-api.md §3.3, §6) — never the MCP server's flat names.
 
+import { distance } from 'fastest-levenshtein';
+
 export type FieldKind = 'text' | 'secret' | 'select' | 'url' | 'json' | 'multiline';
 export interface FieldChoice { value: string; label: string }
 export interface ProviderField {
@@ -420,19 +422,6 @@ export function findProvider(query: string): Provider | undefined {
   return prefixed.length === 1 ? prefixed[0] : undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}
-
 /** Closest providers for "did you mean …": by edit distance (a contained query scores 0.5), only close ones. */
 export function suggestProviders(query: string, n = 3): Provider[] {
   const q = normalizeName(query);
@@ -441,7 +430,7 @@ export function suggestProviders(query: string, n = 3): Provider[] {
   return PROVIDERS
     .map((p, order) => ({
       p, order,
-      score: Math.min(...names(p).map((c) => (q.length >= 3 && c.includes(q) ? 0.5 : editDistance(q, c)))),
+      score: Math.min(...names(p).map((c) => (q.length >= 3 && c.includes(q) ? 0.5 : distance(q, c)))),
     }))
     .filter((s) => s.score <= limit)
     .sort((a, b) => a.score - b.score || a.order - b.order)

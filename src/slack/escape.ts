@@ -11,10 +11,23 @@ export function escapeCode(text: string): string {
 
 /** Cuts text to at most `max` characters, marking the cut. */
 export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+  if (max <= 0) return '';
+  if (text.length <= max) return text;
+  // Cut on whole characters: slicing UTF-16 units could split an emoji in two.
+  let out = '';
+  for (const c of [...text]) {
+    if (out.length + c.length > max - 1) break;
+    out += c;
+  }
+  return `${out}…`;
 }
 
 /** `<@U123>` for a well-formed user id; anything else is shown as plain, escaped text. */
 export function mention(userId: string): string {
   return /^[UW][A-Z0-9_]{1,40}$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId);
+}
+
+/** Slack sends slash-command text with &, < and > escaped; this gives back what the person typed. */
+export function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }

@@ -389,6 +389,11 @@ export function integrationCreatedMessage(p: { summary: CreatedIntegrationSummar
   };
 }
 
+/** Workspace picker options. Portkey accepts the id or the slug; whichever fits Slack's 75-character value. */
 export function workspaceOptions(items: Array<{ id: string; slug: string; name: string }>): Option[] {
-  return items.slice(0, 100).map((w) => option(w.id.length <= 75 ? w.id : w.slug, clip(`${w.name} (${w.slug})`, 75)));
+  return items
+    .map((w) => ({ w, value: [w.id, w.slug].find((v) => v.length <= 75) }))
+    .filter((x): x is { w: (typeof items)[number]; value: string } => x.value !== undefined)
+    .slice(0, 100)
+    .map(({ w, value }) => option(value, clip(`${w.name} (${w.slug})`, 75)));
 }

@@ -88,7 +88,8 @@ export function validateWorkspaceDraft(draft: WorkspaceDraft): FormResult<Worksp
 
 /** `key=value` per line into a string map. Each bad line gets its own message. */
 export function parseMetadata(text: string): { ok: true; value: Record<string, string> } | { ok: false; errors: string[] } {
-  const value: Record<string, string> = {};
+  // A Map, so keys such as __proto__ are kept like any other.
+  const value = new Map<string, string>();
   const errors: string[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
@@ -102,10 +103,10 @@ export function parseMetadata(text: string): { ok: true; value: Record<string, s
     const key = line.slice(0, at).trim();
     if (key === '') errors.push(`Line ${i + 1} ("${shown}"): the key before = is empty.`);
     else if (key.length > 100) errors.push(`Line ${i + 1}: keep the key under 100 characters.`);
-    else if (Object.hasOwn(value, key)) errors.push(`Line ${i + 1}: "${key}" is already set on an earlier line.`);
-    else value[key] = line.slice(at + 1).trim();
+    else if (value.has(key)) errors.push(`Line ${i + 1}: "${key}" is already set on an earlier line.`);
+    else value.set(key, line.slice(at + 1).trim());
   });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: Object.fromEntries(value) };
 }
 
 /** The body of POST /admin/workspaces (reference §2.1): each optional part only when given. */

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { COMMANDS, parseCommand, type Command } from '../../src/commands/parse.js';
+
+describe('parseCommand', () => {
+  it.each<[string, Command]>([
+    ['', { kind: 'help' }],
+    ['   ', { kind: 'help' }],
+    ['help', { kind: 'help' }],
+    ['  HELP ', { kind: 'help' }],
+    ['help me please', { kind: 'help' }],
+    ['?', { kind: 'help' }],
+    ['--help', { kind: 'help' }],
+    ['-h', { kind: 'help' }],
+  ])('%j → help', (text, expected) => {
+    expect(parseCommand(text)).toEqual(expected);
+  });
+
+  it.each<[string, Command]>([
+    ['workspace create', { kind: 'workspace.create', name: '' }],
+    ['workspace create Data Science', { kind: 'workspace.create', name: 'Data Science' }],
+    ['  Workspace   CREATE   Data   Science  ', { kind: 'workspace.create', name: 'Data Science' }],
+    ['ws new x', { kind: 'workspace.create', name: 'x' }],
+    ['ws create', { kind: 'workspace.create', name: '' }],
+    ['workspace add Team A', { kind: 'workspace.create', name: 'Team A' }],
+    ['create workspace y', { kind: 'workspace.create', name: 'y' }],
+    ['create ws Team <!channel>', { kind: 'workspace.create', name: 'Team <!channel>' }],
+  ])('%j → workspace.create', (text, expected) => {
+    expect(parseCommand(text)).toEqual(expected);
+  });
+
+  it('keeps the case of the name', () => {
+    expect(parseCommand('workspace create ML Ops')).toEqual({ kind: 'workspace.create', name: 'ML Ops' });
+  });
+
+  it.each<[string, Command]>([
+    ['wrkspace create', { kind: 'unknown', input: 'wrkspace create', suggestion: 'workspace create' }],
+    ['workspce', { kind: 'unknown', input: 'workspce', suggestion: 'workspace create' }],
+    ['workspace', { kind: 'unknown', input: 'workspace', suggestion: 'workspace create' }],
+    ['workspace list', { kind: 'unknown', input: 'workspace list', suggestion: 'workspace create' }],
+    ['hlep', { kind: 'unknown', input: 'hlep', suggestion: 'help' }],
+    ['frobnicate', { kind: 'unknown', input: 'frobnicate', suggestion: undefined }],
+    ['frobnicate the widgets now', { kind: 'unknown', input: 'frobnicate the', suggestion: undefined }],
+  ])('%j → unknown', (text, expected) => {
+    expect(parseCommand(text)).toEqual(expected);
+  });
+
+  it('suggests only phrases that help lists', () => {
+    const usages = COMMANDS.map((c) => c.usage.replace(/ \[.*\]$/, ''));
+    for (const text of ['wrkspace create', 'hlep', 'workspace', 'halp']) {
+      const c = parseCommand(text);
+      expect(c.kind).toBe('unknown');
+      if (c.kind === 'unknown' && c.suggestion !== undefined) expect(usages).toContain(c.suggestion);
+    }
+  });
+});

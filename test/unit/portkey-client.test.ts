@@ -1,0 +1,466 @@
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLog } from '../../src/log.js';
+import { createWorkspaceOnce } from '../../src/operations/workspace.js';
+import { PortkeyClient, type PortkeyClientOptions } from '../../src/portkey/client.js';
+import { PortkeyError } from '../../src/portkey/errors.js';
+import type { Workspace } from '../../src/portkey/schemas.js';
+
+const KEY = 'pk-admin-CANARY-7f3a9c';
+
+// ---------------------------------------------------------------------------------------------------------------
+// A tiny HTTP server on 127.0.0.1 whose every answer the test decides.
+
+interface Seen {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, seen: Seen, n: number) => void;
+
+interface TestServer {
+  baseUrl: string;
+  seen: Seen[];
+  close: () => Promise<void>;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function serve(handler: Handler): Promise<TestServer> {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const s: Seen = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      seen.push(s);
+      handler(req, res, s, seen.length);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  cleanups.push(close);
+  return { baseUrl: `http://127.0.0.1:${port}/v1`, seen, close };
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function envelope(errorCode: string, message: string) {
+  return { success: false, data: { message, errorCode } };
+}
+
+/** A client with a recording, instant sleep. */
+function clientFor(server: TestServer, opts: Partial<PortkeyClientOptions> = {}) {
+  const sleeps: number[] = [];
+  const client = new PortkeyClient({
+    baseUrl: server.baseUrl,
+    apiKey: KEY,
+    timeoutMs: 5000,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...opts,
+  });
+  cleanups.push(() => client.close());
+  return { client, sleeps };
+}
+
+async function failure(p: Promise<unknown>): Promise<PortkeyError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof PortkeyError) return err;
+    throw new Error(`expected a PortkeyError, got ${String(err)}`);
+  }
+  throw new Error('expected the call to fail');
+}
+
+function expectNoKey(err: PortkeyError): void {
+  expect(err.message).not.toContain(KEY);
+  expect(JSON.stringify(err)).not.toContain(KEY);
+  expect(String(err.cause)).not.toContain(KEY);
+  expect(err.stack ?? '').not.toContain(KEY);
+  expect(inspect(err, { depth: 10, showHidden: true })).not.toContain(KEY);
+}
+
+const WS: Workspace & Record<string, unknown> = {
+  id: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e',
+  slug: 'ws-data-e2a85b',
+  name: 'Data Science',
+  description: null,
+  created_at: '2025-12-30T15:38:09.000Z',
+  last_updated_at: '2025-12-30T15:38:09.000Z',
+  defaults: null,
+  object: 'workspace',
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('PortkeyClient: requests', () => {
+  it('POSTs a workspace as JSON with the admin key, and returns Portkey’s workspace', async () => {
+    const server = await serve((_req, res) => json(res, 200, WS));
+    const { client } = clientFor(server);
+    const body = { name: 'Data Science', description: 'ML', defaults: { metadata: { team: 'data' }, is_default: 1 as const } };
+
+    expect(await client.createWorkspace(body)).toEqual(WS);
+    expect(server.seen).toHaveLength(1);
+    const [req] = server.seen;
+    expect(req?.method).toBe('POST');
+    expect(req?.path).toBe('/v1/admin/workspaces');
+    expect(req?.query).toEqual({});
+    expect(req?.headers['x-portkey-api-key']).toBe(KEY);
+    expect(req?.headers['content-type']).toBe('application/json');
+    expect(req?.headers.accept).toBe('application/json');
+    expect(JSON.parse(req?.body ?? '')).toEqual(body);
+  });
+
+  it('lists workspaces with exact_name and 0-based paging', async () => {
+    const server = await serve((_req, res) => json(res, 200, { total: 1, object: 'list', data: [WS] }));
+    const { client } = clientFor(server);
+
+    expect(await client.listWorkspaces({ exactName: 'Data Science & Co', page: 2, pageSize: 10 })).toEqual({ total: 1, object: 'list', data: [WS] });
+    await client.listWorkspaces();
+    await client.listWorkspaces({ name: 'dat' });
+
+    expect(server.seen.map((s) => [s.method, s.path, s.query])).toEqual([
+      ['GET', '/v1/admin/workspaces', { exact_name: 'Data Science & Co', current_page: '2', page_size: '10' }],
+      ['GET', '/v1/admin/workspaces', { current_page: '0', page_size: '50' }],
+      ['GET', '/v1/admin/workspaces', { name: 'dat', current_page: '0', page_size: '50' }],
+    ]);
+    for (const s of server.seen) {
+      expect(s.headers['x-portkey-api-key']).toBe(KEY);
+      expect(s.headers['content-type']).toBeUndefined();
+      expect(s.body).toBe('');
+    }
+  });
+
+  it('encodes a workspace id or slug in the path', async () => {
+    const server = await serve((_req, res) => json(res, 200, WS));
+    const { client } = clientFor(server);
+    await client.getWorkspace('ws/../x y');
+    expect(server.seen[0]?.path).toBe('/v1/admin/workspaces/ws%2F..%2Fx%20y');
+  });
+
+  it('turns an error envelope into a PortkeyError with status, code and message', async () => {
+    const server = await serve((_req, res) => json(res, 403, envelope('AB03', 'You do not have enough permissions to execute this request')));
+    const { client } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'x' }));
+    expect({ kind: err.kind, status: err.status, code: err.code, portkeyMessage: err.portkeyMessage }).toEqual({
+      kind: 'api',
+      status: 403,
+      code: 'AB03',
+      portkeyMessage: 'You do not have enough permissions to execute this request',
+    });
+    expectNoKey(err);
+  });
+
+  it('reads an error without a JSON body as a bare status', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>Bad Gateway</html>');
+    });
+    const { client } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'x' }));
+    expect([err.kind, err.status, err.code, err.portkeyMessage]).toEqual(['api', 502, undefined, undefined]);
+  });
+});
+
+describe('PortkeyClient: retries', () => {
+  it('retries a GET on 503 and then succeeds, with growing backoff', async () => {
+    const server = await serve((_req, res, _s, n) => (n <= 2 ? json(res, 503, envelope('AB04', 'busy')) : json(res, 200, { data: [WS] })));
+    const { client, sleeps } = clientFor(server);
+
+    expect(await client.listWorkspaces({ exactName: 'Data Science' })).toEqual({ data: [WS] });
+    expect(server.seen).toHaveLength(3);
+    expect(server.seen.every((s) => s.query.exact_name === 'Data Science')).toBe(true);
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[0]).toBeGreaterThanOrEqual(125);
+    expect(sleeps[0]).toBeLessThanOrEqual(250);
+    expect(sleeps[1]).toBeGreaterThanOrEqual(250);
+    expect(sleeps[1]).toBeLessThanOrEqual(500);
+  });
+
+  it('honours Retry-After in seconds', async () => {
+    const server = await serve((_req, res, _s, n) => (n === 1 ? json(res, 503, {}, { 'retry-after': '2' }) : json(res, 200, WS)));
+    const { client, sleeps } = clientFor(server);
+    expect(await client.getWorkspace(WS.slug)).toEqual(WS);
+    expect(sleeps).toEqual([2000]);
+    expect(server.seen).toHaveLength(2);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    const server = await serve((_req, res, _s, n) => (n === 1 ? json(res, 429, envelope('AB06', 'slow down'), { 'retry-after': '1' }) : json(res, 200, WS)));
+    const { client, sleeps } = clientFor(server);
+    expect(await client.getWorkspace(WS.slug)).toEqual(WS);
+    expect(sleeps).toEqual([1000]);
+  });
+
+  it('gives up at once when Retry-After asks for longer than it will wait', async () => {
+    const server = await serve((_req, res) => json(res, 429, envelope('AB06', 'slow down'), { 'retry-after': '30' }));
+    const { client, sleeps } = clientFor(server);
+    const err = await failure(client.getWorkspace(WS.slug));
+    expect([err.status, err.code, err.retryAfterSeconds]).toEqual([429, 'AB06', 30]);
+    expect(server.seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('stops after the configured number of retries', async () => {
+    const server = await serve((_req, res) => json(res, 503, {}));
+    const { client, sleeps } = clientFor(server);
+    const err = await failure(client.getWorkspace(WS.slug));
+    expect([err.kind, err.status]).toEqual(['api', 503]);
+    expect(server.seen).toHaveLength(4);
+    expect(sleeps).toHaveLength(3);
+
+    const two = await serve((_req, res) => json(res, 503, {}));
+    const { client: once } = clientFor(two, { retries: 1 });
+    await failure(once.getWorkspace(WS.slug));
+    expect(two.seen).toHaveLength(2);
+  });
+
+  it.each([400, 401, 403, 404, 409, 501])('does not retry a GET answered %i', async (status) => {
+    const server = await serve((_req, res) => json(res, status, {}));
+    const { client, sleeps } = clientFor(server);
+    const err = await failure(client.getWorkspace(WS.slug));
+    expect(err.status).toBe(status);
+    expect(server.seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('never re-sends a POST on 503: exactly one request', async () => {
+    const server = await serve((_req, res) => json(res, 503, envelope('AB04', 'busy'), { 'retry-after': '1' }));
+    const { client, sleeps } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'Data Science' }));
+    expect([err.kind, err.status, err.outcomeUnknown]).toEqual(['api', 503, true]);
+    expect(server.seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('never re-sends a POST on 429', async () => {
+    const server = await serve((_req, res) => json(res, 429, envelope('AB06', 'slow'), { 'retry-after': '1' }));
+    const { client } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'Data Science' }));
+    expect([err.status, err.retryAfterSeconds]).toEqual([429, 1]);
+    expect(server.seen).toHaveLength(1);
+  });
+});
+
+describe('PortkeyClient: failures', () => {
+  it('a 200 without an id is an invalid_response, and is not retried', async () => {
+    const { id: _id, ...noId } = WS;
+    const server = await serve((_req, res) => json(res, 200, noId));
+    const { client, sleeps } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'Data Science' }));
+    expect(err.kind).toBe('invalid_response');
+    expect(err.outcomeUnknown).toBe(false);
+    const get = await failure(client.getWorkspace('x'));
+    expect(get.kind).toBe('invalid_response');
+    expect(server.seen).toHaveLength(2);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('a 200 that is not JSON is an invalid_response', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>login</html>');
+    });
+    const { client } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'x' }));
+    expect([err.kind, err.status]).toEqual(['invalid_response', 200]);
+  });
+
+  it('a server that never answers is a timeout', async () => {
+    const server = await serve(() => {
+      /* never answers */
+    });
+    const { client } = clientFor(server, { timeoutMs: 1000 });
+    const started = Date.now();
+    const err = await failure(client.createWorkspace({ name: 'Data Science' }));
+    expect(err.kind).toBe('timeout');
+    expect(err.outcomeUnknown).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(server.seen).toHaveLength(1);
+    expectNoKey(err);
+  });
+
+  it('a GET that times out is a timeout too (without retries)', async () => {
+    const server = await serve(() => {});
+    const { client } = clientFor(server, { timeoutMs: 1000, retries: 0 });
+    const err = await failure(client.listWorkspaces());
+    expect(err.kind).toBe('timeout');
+    expectNoKey(err);
+  });
+
+  it('a reset connection is a network error, and the POST is not re-sent', async () => {
+    const server = await serve((req) => req.socket.destroy());
+    const { client, sleeps } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'Data Science' }));
+    expect(err.kind).toBe('network');
+    expect(err.outcomeUnknown).toBe(true);
+    expect(err.cause).toBeInstanceOf(Error);
+    expect(server.seen).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+    expectNoKey(err);
+  });
+
+  it('a connection reset in the middle of the body is a network error', async () => {
+    const server = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"id":"6e5a');
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    const { client } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'x' }));
+    expect(err.kind).toBe('network');
+    expectNoKey(err);
+  });
+
+  it('a refused connection is a network error, retried for a GET', async () => {
+    const server = await serve(() => {});
+    await server.close();
+    const { client, sleeps } = clientFor(server, { retries: 2 });
+    const err = await failure(client.listWorkspaces());
+    expect(err.kind).toBe('network');
+    expect(sleeps).toHaveLength(2);
+    expectNoKey(err);
+  });
+
+  it('never puts the admin key in an API error, even one with a message', async () => {
+    const server = await serve((_req, res) => json(res, 401, envelope('AB05', 'Invalid admin key')));
+    const { client } = clientFor(server);
+    const err = await failure(client.createWorkspace({ name: 'x' }));
+    expect([err.status, err.code]).toEqual([401, 'AB05']);
+    expectNoKey(err);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// createWorkspaceOnce: a create is never re-sent; a lost answer is looked up.
+
+describe('createWorkspaceOnce', () => {
+  const log = createLog('silent');
+
+  /** POST creates (and records) the workspace, then answers as `onCreate` says; GET lists by exact_name. */
+  async function portkey(p: { onCreate: 'answer' | 'drop' | 'lost' | 400 | 500; onList: 'answer' | 'drop'; existing?: Workspace[] }) {
+    const store: Workspace[] = [...(p.existing ?? [])];
+    const server = await serve((req, res, s) => {
+      if (s.method === 'POST' && s.path === '/v1/admin/workspaces') {
+        if (p.onCreate === 400) return json(res, 400, envelope('AB01', 'Invalid request. Please check and try again.'));
+        // The connection drops before Portkey created anything.
+        if (p.onCreate === 'lost') return req.socket.destroy();
+        const body = JSON.parse(s.body) as { name: string; slug?: string };
+        const ws: Workspace = { ...WS, id: `id-${store.length + 1}`, slug: body.slug ?? 'ws-data-123abc', name: body.name, created_at: new Date().toISOString() };
+        store.push(ws);
+        if (p.onCreate === 'drop') return req.socket.destroy();
+        if (p.onCreate === 500) return json(res, 500, envelope('AB04', 'Internal server error'));
+        return json(res, 200, ws);
+      }
+      if (s.method === 'GET' && s.path === '/v1/admin/workspaces') {
+        if (p.onList === 'drop') return req.socket.destroy();
+        const data = store.filter((w) => s.query.exact_name === undefined || w.name === s.query.exact_name);
+        return json(res, 200, { total: data.length, data });
+      }
+      json(res, 404, envelope('AB08', 'not found'));
+    });
+    const { client } = clientFor(server);
+    return { server, client, store };
+  }
+
+  it('returns the workspace when Portkey answers', async () => {
+    const { client, server, store } = await portkey({ onCreate: 'answer', onList: 'answer' });
+    expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toEqual({ ok: true, value: store[0], recovered: false });
+    expect(server.seen.map((s) => s.method)).toEqual(['POST']);
+  });
+
+  it('finds the workspace by exact name when the connection drops after the create', async () => {
+    const { client, server, store } = await portkey({ onCreate: 'drop', onList: 'answer' });
+    const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
+    expect(outcome).toEqual({ ok: true, value: store[0], recovered: true });
+    expect(server.seen.map((s) => [s.method, s.query])).toEqual([
+      ['POST', {}],
+      ['GET', { exact_name: 'Data Science', current_page: '0', page_size: '100' }],
+    ]);
+  });
+
+  it('finds it after a 500 too', async () => {
+    const { client, store } = await portkey({ onCreate: 500, onList: 'answer' });
+    expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toEqual({ ok: true, value: store[0], recovered: true });
+  });
+
+  it('does not take an older workspace of the same name, or one with another slug, for ours', async () => {
+    const old: Workspace = { ...WS, id: 'old', slug: 'ws-old', created_at: '2020-01-01T00:00:00.000Z' };
+    const { client } = await portkey({ onCreate: 'drop', onList: 'answer', existing: [old] });
+    const outcome = await createWorkspaceOnce(client, { name: 'Data Science', slug: 'ds-new' }, log);
+    expect(outcome).toEqual({ ok: true, value: expect.objectContaining({ slug: 'ds-new', id: 'id-2' }), recovered: true });
+
+    // Nothing was created this time: a recent one with another slug and an old one are both someone else's.
+    const recent: Workspace = { ...WS, id: 'someone-else', slug: 'ws-other', created_at: new Date().toISOString() };
+    const other = await portkey({ onCreate: 'lost', onList: 'answer', existing: [old, recent] });
+    const notOurs = await createWorkspaceOnce(other.client, { name: 'Data Science', slug: 'ds-new' }, log);
+    expect(notOurs.ok).toBe(false);
+    if (!notOurs.ok) expect(notOurs.unknown).toBe(false);
+    expect(other.server.seen.map((s) => s.method)).toEqual(['POST', 'GET']);
+  });
+
+  it('takes the newest of several recent matches', async () => {
+    const earlier: Workspace = { ...WS, id: 'earlier', slug: 'ws-data-aaaaaa', created_at: new Date(Date.now() - 60_000).toISOString() };
+    const { client, store } = await portkey({ onCreate: 'drop', onList: 'answer', existing: [earlier] });
+    const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
+    expect(outcome).toEqual({ ok: true, value: store[1], recovered: true });
+  });
+
+  it('does not look anything up after a 400', async () => {
+    const { client, server } = await portkey({ onCreate: 400, onList: 'answer' });
+    const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.unknown).toBe(false);
+    expect(outcome.error).toBeInstanceOf(PortkeyError);
+    expect(outcome.error instanceof PortkeyError && [outcome.error.status, outcome.error.code]).toEqual([400, 'AB01']);
+    expect(server.seen.map((s) => s.method)).toEqual(['POST']);
+  });
+
+  it('says the outcome is unknown when both the create and the lookup fail', async () => {
+    const { client, server } = await portkey({ onCreate: 'drop', onList: 'drop' });
+    const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.unknown).toBe(true);
+    // The error reported is the create's, not the lookup's.
+    expect(outcome.error instanceof PortkeyError && outcome.error.kind).toBe('network');
+    expect(server.seen.filter((s) => s.method === 'POST')).toHaveLength(1);
+    expect(server.seen.filter((s) => s.method === 'GET').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports not created (not unknown) when the lookup answers and the workspace is not there', async () => {
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer' });
+    const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.unknown).toBe(false);
+    expect(outcome.error instanceof PortkeyError && outcome.error.kind).toBe('network');
+  });
+});

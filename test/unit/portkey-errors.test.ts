@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { PortkeyError, describePortkeyError, parseErrorBody } from '../../src/portkey/errors.js';
+
+describe('parseErrorBody', () => {
+  it('reads the Admin API envelope {success:false, data:{message, errorCode}}', () => {
+    expect(
+      parseErrorBody({ success: false, data: { message: 'You do not have enough permissions to execute this request', errorCode: 'AB03' } }),
+    ).toEqual({ code: 'AB03', message: 'You do not have enough permissions to execute this request' });
+  });
+
+  it('reads {error:{message, code}}', () => {
+    expect(parseErrorBody({ error: { message: 'Invalid API key', type: 'auth', code: 'invalid_api_key' } })).toEqual({
+      code: 'invalid_api_key',
+      message: 'Invalid API key',
+    });
+  });
+
+  it('reads the flat {errorCode, message}', () => {
+    expect(parseErrorBody({ errorCode: 'AB08', message: 'Resource not found' })).toEqual({ code: 'AB08', message: 'Resource not found' });
+  });
+
+  it('prefers errorCode to code, and skips empty or non-string codes', () => {
+    expect(parseErrorBody({ errorCode: 'AB01', code: 'other' })).toEqual({ code: 'AB01' });
+    expect(parseErrorBody({ errorCode: '', code: 'AB02' })).toEqual({ code: 'AB02' });
+    expect(parseErrorBody({ errorCode: 409, message: 'exists' })).toEqual({ message: 'exists' });
+  });
+
+  it('reads a flat body when data is null', () => {
+    expect(parseErrorBody({ success: false, data: null, errorCode: 'AB07', message: 'exists' })).toEqual({ code: 'AB07', message: 'exists' });
+  });
+
+  it.each<[string, unknown]>([
+    ['null', null],
+    ['undefined', undefined],
+    ['a string', 'Bad Gateway'],
+    ['a number', 502],
+    ['an empty object', {}],
+    ['an array', [1, 2]],
+    ['data that is a string', { data: 'oops' }],
+    ['error that is a number', { error: 5 }],
+    ['a message that is not a string', { message: { nested: true } }],
+  ])('gives {} for garbage: %s', (_label, body) => {
+    expect(parseErrorBody(body)).toEqual({});
+  });
+
+  it('clips a huge message to 300 characters', () => {
+    const parsed = parseErrorBody({ success: false, data: { message: 'm'.repeat(100_000), errorCode: 'AB01' } });
+    expect(parsed).toEqual({ code: 'AB01', message: 'm'.repeat(300) });
+  });
+});
+
+describe('PortkeyError', () => {
+  it('carries what a caller branches on, and a short message', () => {
+    const err = new PortkeyError({ kind: 'api', status: 409, code: 'AB07', portkeyMessage: 'Resource already exists', retryAfterSeconds: 3 });
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('PortkeyError');
+    expect(err.message).toBe('Portkey api 409 AB07: Resource already exists');
+    expect({ kind: err.kind, status: err.status, code: err.code, portkeyMessage: err.portkeyMessage, retryAfterSeconds: err.retryAfterSeconds }).toEqual({
+      kind: 'api',
+      status: 409,
+      code: 'AB07',
+      portkeyMessage: 'Resource already exists',
+      retryAfterSeconds: 3,
+    });
+    expect(new PortkeyError({ kind: 'timeout' }).message).toBe('Portkey timeout');
+  });
+
+  it.each<[string, ConstructorParameters<typeof PortkeyError>[0], boolean]>([
+    ['timeout', { kind: 'timeout' }, true],
+    ['network', { kind: 'network' }, true],
+    ['500', { kind: 'api', status: 500 }, true],
+    ['502', { kind: 'api', status: 502 }, true],
+    ['503', { kind: 'api', status: 503 }, true],
+    ['400', { kind: 'api', status: 400, code: 'AB01' }, false],
+    ['401', { kind: 'api', status: 401 }, false],
+    ['403', { kind: 'api', status: 403 }, false],
+    ['409', { kind: 'api', status: 409 }, false],
+    ['429', { kind: 'api', status: 429 }, false],
+    ['invalid_response', { kind: 'invalid_response', status: 200 }, false],
+  ])('outcomeUnknown for %s is %s', (_label, p, unknown) => {
+    expect(new PortkeyError(p).outcomeUnknown).toBe(unknown);
+  });
+});
+
+describe('describePortkeyError', () => {
+  const api = (p: Omit<ConstructorParameters<typeof PortkeyError>[0], 'kind'>) => new PortkeyError({ kind: 'api', ...p });
+
+  it('AB01: the request was invalid, with what Portkey said', () => {
+    expect(describePortkeyError(api({ status: 400, code: 'AB01', portkeyMessage: 'Invalid request. Please check and try again.' }), 'workspace')).toBe(
+      'Portkey rejected the workspace as invalid. Portkey said: "Invalid request. Please check and try again." Fix the form and try again.',
+    );
+  });
+
+  it('AB03: permission or plan', () => {
+    const text = describePortkeyError(api({ status: 403, code: 'AB03' }), 'workspace');
+    expect(text).toBe(
+      "Portkey refused: the admin key lacks permission for this, or your Portkey plan doesn't allow it. Ask a Portkey org admin to check the key's scopes.",
+    );
+  });
+
+  it('AB05: points at PORTKEY_API_KEY', () => {
+    const text = describePortkeyError(api({ status: 401, code: 'AB05', portkeyMessage: 'Unauthorized' }), 'workspace');
+    expect(text).toContain('PORTKEY_API_KEY');
+    expect(text).toBe("Portkey rejected the admin key. Check PORTKEY_API_KEY in this app's configuration (it must be an organisation Admin API key).");
+  });
+
+  it('AB06: says how many seconds to wait, or a minute when Portkey did not say', () => {
+    expect(describePortkeyError(api({ status: 429, code: 'AB06', retryAfterSeconds: 42 }))).toBe(
+      'Portkey is rate-limiting requests right now. Try again in 42 seconds.',
+    );
+    expect(describePortkeyError(api({ status: 429, code: 'AB06' }))).toBe('Portkey is rate-limiting requests right now. Try again in a minute.');
+  });
+
+  it('AB07: already exists', () => {
+    expect(describePortkeyError(api({ status: 409, code: 'AB07', portkeyMessage: 'Resource already exists' }), 'workspace')).toBe(
+      'A workspace like this already exists in Portkey. Portkey said: "Resource already exists" Choose another name or slug.',
+    );
+  });
+
+  it('AB09: subscription exhausted', () => {
+    expect(describePortkeyError(api({ status: 402, code: 'AB09' }), 'workspace')).toBe(
+      "Your Portkey subscription is exhausted, so Portkey won't create this workspace. Check the plan in Portkey's billing settings.",
+    );
+  });
+
+  it.each<[number, string]>([
+    [400, 'AB01'],
+    [401, 'AB05'],
+    [402, 'AB09'],
+    [403, 'AB03'],
+    [409, 'AB07'],
+    [429, 'AB06'],
+  ])('a bare %i without a code reads like %s', (status, code) => {
+    expect(describePortkeyError(api({ status }), 'workspace')).toBe(describePortkeyError(api({ status, code }), 'workspace'));
+  });
+
+  it('a bare 403 without a code talks about permissions', () => {
+    expect(describePortkeyError(api({ status: 403 }), 'workspace')).toMatch(/^Portkey refused: the admin key lacks permission/);
+  });
+
+  it.each<[string, PortkeyError]>([
+    ['timeout', new PortkeyError({ kind: 'timeout' })],
+    ['network', new PortkeyError({ kind: 'network', cause: new Error('other side closed') })],
+  ])("%s: Portkey didn't answer", (_label, err) => {
+    expect(describePortkeyError(err, 'workspace')).toBe(
+      "Portkey didn't answer in time. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.",
+    );
+  });
+
+  it('invalid_response: asks to check Portkey before trying again', () => {
+    expect(describePortkeyError(new PortkeyError({ kind: 'invalid_response', status: 200 }), 'workspace')).toBe(
+      "Portkey answered with something this app doesn't understand. Check in Portkey whether the workspace exists before trying again.",
+    );
+  });
+
+  it('5xx: a problem on Portkey’s side, with the status', () => {
+    expect(describePortkeyError(api({ status: 503 }), 'workspace')).toBe('Portkey had a problem (HTTP 503). Nothing was created. Try again in a minute.');
+  });
+
+  it('an error that is not from Portkey: our side, without its details', () => {
+    const text = describePortkeyError(new TypeError('Cannot read properties of undefined (secret stuff)'), 'workspace');
+    expect(text).toBe('Something went wrong on our side while handling your workspace. Nothing was created; please try again.');
+    expect(describePortkeyError('boom')).toBe('Something went wrong on our side while handling your request. Nothing was created; please try again.');
+  });
+
+  // BUG: a non-AB code (as in the `{error:{code}}` shape parseErrorBody reads) hides the status mapping:
+  // a 401 {"error":{"code":"invalid_api_key"}} reads "Portkey had a problem (HTTP 401)… Try again in a minute"
+  // instead of pointing at PORTKEY_API_KEY. Fix: only use err.code when it is an AB code,
+  // e.g. `const code = (err.code && /^AB\d\d$/.test(err.code) ? err.code : undefined) ?? CODE_BY_STATUS[err.status]`.
+  it('maps the status when the code is not an Admin API code', () => {
+    expect(describePortkeyError(api({ status: 401, code: 'invalid_api_key', portkeyMessage: 'Invalid API key' }))).toContain('PORTKEY_API_KEY');
+  });
+});
