@@ -49,7 +49,8 @@ function isOurs(found: Integration, body: CreateIntegrationBody, askedAt: number
   return !Number.isFinite(created) || created >= askedAt - CLOCK_SKEW_MS;
 }
 
-/** The integration with this slug, or undefined when Portkey says there is none (404, or 403 for unknown). */
+/** The integration with this slug, or undefined when Portkey says there is none (404 / AB08). A 403 may mean
+ *  "no permission" as well as "unknown", so it is not taken as absence. */
 export async function getIfExists(portkey: PortkeyClient, slug: string): Promise<Integration | undefined> {
   try {
     return await portkey.getIntegration(slug);

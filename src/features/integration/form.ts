@@ -181,7 +181,7 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
     defaultDeployment: draft.defaultDeployment,
     customHost: draft.customHost,
   });
-  if (!config.ok) Object.assign(errors, configErrorsToBlocks(provider, draft.authMode, config.errors));
+  if (!config.ok) Object.assign(errors, configErrorsToBlocks(provider, draft.authMode, draft.deployments, config.errors));
 
   if (draft.scope === 'workspace' && !draft.workspace) errors[INT_FIELDS.workspace.block] = 'Choose the workspace, or make it organisation-wide.';
 
@@ -211,14 +211,24 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
 }
 
 /** The catalog reports errors by configurations key; Slack wants them by block id. */
-function configErrorsToBlocks(provider: Provider, modeId: string | undefined, errors: FieldErrors): FieldErrors {
+function configErrorsToBlocks(
+  provider: Provider,
+  modeId: string | undefined,
+  deployments: Array<Record<string, string>>,
+  errors: FieldErrors,
+): FieldErrors {
+  const rows = deployments.length;
+  const filledRows = deployments.filter((row) => Object.values(row).some((v) => v.trim() !== '')).length;
   const out: FieldErrors = {};
   const mode = authModeOf(provider, modeId);
   for (const [key, message] of Object.entries(errors)) {
     const dep = /^deployments\.(\d+)\.(.+)$/.exec(key);
     let block: string;
     if (dep) block = deploymentBlock(Number(dep[1]), dep[2] ?? '');
-    else if (key === 'deployments') block = deploymentBlock(0, provider.deployments?.fields[0]?.key ?? '');
+    else if (key === 'deployments') {
+      // None filled in → on the first row; otherwise it is about which row is default → on that picker.
+      block = filledRows > 0 && rows > 1 ? INT_FIELDS.defaultDeployment.block : deploymentBlock(0, provider.deployments?.fields[0]?.key ?? '');
+    }
     else if (key === customHostField(provider).key) block = INT_FIELDS.customHost.block;
     else if (key === provider.authField) block = authModeBlock(provider.id);
     else if (provider.fields.some((f) => f.key === key)) block = fieldBlock(provider.id, undefined, key);

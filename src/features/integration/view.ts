@@ -331,11 +331,15 @@ function summaryBlocks(s: CreatedIntegrationSummary): KnownBlock[] {
   ];
   if (s.usesSecretReference) pairs.push(['Key', 'From a secret reference']);
   else if (s.maskedKey) pairs.push(['Key', `\`${escapeCode(s.maskedKey)}\``]);
+  const rest: string[] = [];
   for (const row of summarize(s.provider, s.configurations)) {
-    if (pairs.length >= 10) break;
-    pairs.push([escapeMrkdwn(row.label), escapeMrkdwn(clip(row.value, 200))]);
+    const pair: [string, string] = [escapeMrkdwn(row.label), escapeMrkdwn(clip(row.value, 200))];
+    // A section holds 10 fields; the rest go in a line below rather than vanish.
+    if (pairs.length < 10) pairs.push(pair);
+    else rest.push(`${pair[0]}: ${pair[1]}`);
   }
   const blocks: KnownBlock[] = [fields(pairs)];
+  if (rest.length > 0) blocks.push(context(rest.join(' · ')));
   if (s.enabled.length > 0) blocks.push(context(`Enabled in: ${s.enabled.map((w) => escapeMrkdwn(w.label)).join(', ')}`));
   return blocks;
 }

@@ -32,16 +32,21 @@ function header(kind: string, filter: string, total: number | undefined, page: n
   return `*${kind}${matching}*${range}`;
 }
 
+// One section per item: a shared section is cut at 3000 characters and would drop items silently.
+function itemBlocks(lines: string[], empty: string): KnownBlock[] {
+  return lines.length > 0 ? lines.map((line) => section(line)) : [context(empty)];
+}
+
 function moreButton(ref: PageRef, hasMore: boolean): KnownBlock[] {
   return hasMore ? [actions('list_actions', [button({ text: 'More', actionId: LIST_MORE_ACTION, value: JSON.stringify(ref) })])] : [];
 }
 
 export function workspaceListMessage(p: { items: Workspace[]; total: number | undefined; filter: string; page: number; hasMore: boolean }) {
   const lines = p.items.map(
-    (w) => `• *${escapeMrkdwn(clip(w.name, 80))}*  slug \`${escapeCode(w.slug)}\`  id \`${escapeCode(w.id)}\``,
+    (w) => `• *${escapeMrkdwn(clip(w.name, 80))}*  slug \`${escapeCode(clip(w.slug, 120))}\`  id \`${escapeCode(w.id)}\``,
   );
   const blocks: KnownBlock[] = [section(header('Workspaces', p.filter, p.total, p.page, p.items.length))];
-  blocks.push(lines.length > 0 ? section(lines.join('\n')) : context(p.filter ? 'No workspace matches that filter.' : 'No workspaces yet.'));
+  blocks.push(...itemBlocks(lines, p.filter ? 'No workspace matches that filter.' : 'No workspaces yet.'));
   blocks.push(...moreButton({ kind: 'workspaces', filter: p.filter, page: p.page + 1 }, p.hasMore));
   return { text: `Workspaces${p.filter ? ` matching ${escapeMrkdwn(p.filter)}` : ''}`, blocks };
 }
@@ -50,10 +55,10 @@ export function integrationListMessage(p: { items: Integration[]; filter: string
   const lines = p.items.map((i) => {
     const provider = getProvider(i.ai_provider_id)?.label ?? i.ai_provider_id;
     const scope = i.type === 'workspace' || i.workspace_id ? `workspace \`${escapeCode(i.workspace_id ?? '?')}\`` : 'organisation';
-    return `• *${escapeMrkdwn(clip(i.name, 80))}* (${escapeMrkdwn(provider)}, ${scope})  slug \`${escapeCode(i.slug)}\`  id \`${escapeCode(i.id)}\``;
+    return `• *${escapeMrkdwn(clip(i.name, 80))}* (${escapeMrkdwn(provider)}, ${scope})  slug \`${escapeCode(clip(i.slug, 120))}\`  id \`${escapeCode(i.id)}\``;
   });
   const blocks: KnownBlock[] = [section(header('Integrations', p.filter, p.total, p.page, p.items.length))];
-  blocks.push(lines.length > 0 ? section(lines.join('\n')) : context(p.filter ? 'No integration matches that filter.' : 'No integrations yet.'));
+  blocks.push(...itemBlocks(lines, p.filter ? 'No integration matches that filter.' : 'No integrations yet.'));
   blocks.push(...moreButton({ kind: 'integrations', filter: p.filter, page: p.page + 1 }, p.hasMore));
   return { text: `Integrations${p.filter ? ` matching ${escapeMrkdwn(p.filter)}` : ''}`, blocks };
 }

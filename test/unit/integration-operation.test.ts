@@ -1,0 +1,261 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLog } from '../../src/log.js';
+import { createIntegrationOnce, getIfExists, grantWorkspaceAccess } from '../../src/operations/integration.js';
+import { PortkeyClient } from '../../src/portkey/client.js';
+import { PortkeyError } from '../../src/portkey/errors.js';
+import type { CreateIntegrationBody } from '../../src/portkey/schemas.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// A tiny Portkey: each test sets `route`, every request is recorded.
+
+interface Seen {
+  method: string;
+  path: string;
+  body: unknown;
+  headers: IncomingMessage['headers'];
+}
+type Reply = { status: number; body?: unknown } | 'hang';
+type Route = (req: Seen) => Reply;
+
+let server: Server;
+let portkey: PortkeyClient;
+let seen: Seen[] = [];
+let route: Route = () => ({ status: 500 });
+const log = createLog('silent');
+
+const NOT_FOUND: Reply = { status: 404, body: { success: false, data: { message: 'Resource not found', errorCode: 'AB08' } } };
+const CONFLICT: Reply = { status: 409, body: { success: false, data: { message: 'Resource already exists', errorCode: 'AB07' } } };
+
+function handle(req: IncomingMessage, res: ServerResponse): void {
+  let raw = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => (raw += chunk));
+  req.on('end', () => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const entry: Seen = { method: req.method ?? '', path: url.pathname, body: raw ? (JSON.parse(raw) as unknown) : undefined, headers: req.headers };
+    seen.push(entry);
+    const reply = route(entry);
+    if (reply === 'hang') return; // never answer: the client times out
+    res.writeHead(reply.status, { 'content-type': 'application/json' });
+    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+  });
+}
+
+beforeAll(async () => {
+  server = createServer(handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  portkey = new PortkeyClient({ baseUrl, apiKey: 'k', timeoutMs: 1000, sleep: async () => {} });
+});
+
+afterAll(async () => {
+  await portkey.close();
+  server.closeAllConnections();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+beforeEach(() => {
+  seen = [];
+  route = () => ({ status: 500 });
+});
+
+const BODY: CreateIntegrationBody = {
+  name: 'OpenAI production',
+  slug: 'openai-production',
+  ai_provider_id: 'openai',
+  key: 'sk-secret-0123456789',
+  configurations: { openai_organization: 'org-1' },
+};
+
+const integration = (p: Record<string, unknown> = {}) => ({
+  id: '2f3c0b1e-aaaa-bbbb-cccc-1234567890ab',
+  slug: BODY.slug,
+  name: BODY.name,
+  ai_provider_id: BODY.ai_provider_id,
+  status: 'active',
+  created_at: new Date().toISOString(),
+  type: 'organisation',
+  workspace_id: null,
+  ...p,
+});
+
+const posts = () => seen.filter((s) => s.method === 'POST');
+const gets = () => seen.filter((s) => s.method === 'GET').map((s) => s.path);
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('createIntegrationOnce', () => {
+  it('success: one POST with the body as given', async () => {
+    route = (r) => (r.method === 'POST' && r.path === '/integrations' ? { status: 200, body: { id: 'id-1', slug: 'openai-production' } } : NOT_FOUND);
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toEqual({ ok: true, value: { id: 'id-1', slug: 'openai-production' }, recovered: false });
+    expect(posts()).toHaveLength(1);
+    expect(posts()[0]?.body).toEqual(BODY);
+    expect(posts()[0]?.headers['x-portkey-api-key']).toBe('k');
+    expect(gets()).toEqual([]);
+  });
+
+  it('409 and the slug holds this integration, created just now → ok, recovered', async () => {
+    route = (r) => (r.method === 'POST' ? CONFLICT : { status: 200, body: integration() });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toEqual({ ok: true, value: { id: '2f3c0b1e-aaaa-bbbb-cccc-1234567890ab', slug: 'openai-production' }, recovered: true });
+    expect(posts()).toHaveLength(1);
+    expect(gets()).toEqual(['/integrations/openai-production']);
+  });
+
+  it('409 and the slug holds another integration → slugTaken, suggesting <slug>-2', async () => {
+    route = (r) => {
+      if (r.method === 'POST') return CONFLICT;
+      if (r.path === '/integrations/openai-production') return { status: 200, body: integration({ name: 'Someone else' }) };
+      return NOT_FOUND;
+    };
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out.ok).toBe(false);
+    if (out.ok) return;
+    expect(out.unknown).toBe(false);
+    expect('slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: 'openai-production-2' });
+    expect(out.error).toBeInstanceOf(PortkeyError);
+    expect(gets()).toEqual(['/integrations/openai-production', '/integrations/openai-production-2']);
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('409 with the same name and provider but created long ago → not ours; the next free slug is suggested', async () => {
+    const taken = new Set(['/integrations/openai-production', '/integrations/openai-production-2']);
+    route = (r) => {
+      if (r.method === 'POST') return CONFLICT;
+      if (taken.has(r.path)) return { status: 200, body: integration({ created_at: '2024-01-01T00:00:00.000Z' }) };
+      return NOT_FOUND;
+    };
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out.ok).toBe(false);
+    expect(!out.ok && 'slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: 'openai-production-3' });
+  });
+
+  it('409 with a different provider under the slug → slugTaken', async () => {
+    route = (r) => {
+      if (r.method === 'POST') return CONFLICT;
+      if (r.path === '/integrations/openai-production') return { status: 200, body: integration({ ai_provider_id: 'anthropic' }) };
+      return NOT_FOUND;
+    };
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(!out.ok && 'slugTaken' in out ? out.slugTaken.suggestion : undefined).toBe('openai-production-2');
+  });
+
+  it('timeout, then GET finds it → recovered, and exactly one POST', async () => {
+    route = (r) => (r.method === 'POST' ? 'hang' : { status: 200, body: integration() });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toEqual({ ok: true, value: { id: '2f3c0b1e-aaaa-bbbb-cccc-1234567890ab', slug: 'openai-production' }, recovered: true });
+    expect(posts()).toHaveLength(1);
+    expect(gets()).toEqual(['/integrations/openai-production']);
+  });
+
+  it('timeout, then GET 404 → not created (unknown false), nothing re-sent', async () => {
+    route = (r) => (r.method === 'POST' ? 'hang' : NOT_FOUND);
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out.ok).toBe(false);
+    if (out.ok) return;
+    expect(out.unknown).toBe(false);
+    expect('slugTaken' in out).toBe(false);
+    expect(out.error).toBeInstanceOf(PortkeyError);
+    expect(out.error instanceof PortkeyError ? out.error.kind : undefined).toBe('timeout');
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('timeout, then the lookup fails too → unknown true', async () => {
+    route = (r) => (r.method === 'POST' ? 'hang' : { status: 503, body: { message: 'down' } });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out.ok).toBe(false);
+    if (out.ok) return;
+    expect(out.unknown).toBe(true);
+    expect(posts()).toHaveLength(1);
+    // The GET is retried (idempotent); the POST never is.
+    expect(gets().length).toBeGreaterThan(1);
+  });
+
+  it('a 5xx answer to the POST is also checked by slug', async () => {
+    route = (r) => (r.method === 'POST' ? { status: 502, body: { message: 'bad gateway' } } : { status: 200, body: integration() });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toMatchObject({ ok: true, recovered: true });
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('a timeout and then an integration of someone else under the slug → slugTaken, not recovered', async () => {
+    route = (r) => {
+      if (r.method === 'POST') return 'hang';
+      if (r.path === '/integrations/openai-production') return { status: 200, body: integration({ name: 'Other' }) };
+      return NOT_FOUND;
+    };
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(!out.ok && 'slugTaken' in out ? out.slugTaken.suggestion : undefined).toBe('openai-production-2');
+  });
+
+  it('a 400 is final: no lookup', async () => {
+    route = () => ({ status: 400, body: { success: false, data: { message: 'Invalid request', errorCode: 'AB01' } } });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toMatchObject({ ok: false, unknown: false });
+    expect('slugTaken' in out).toBe(false);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a 409 whose lookup fails → not unknown (nothing was created), no suggestion', async () => {
+    route = (r) => (r.method === 'POST' ? CONFLICT : { status: 500, body: {} });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toMatchObject({ ok: false, unknown: false });
+    expect('slugTaken' in out).toBe(false);
+  });
+
+  it('no free slug among -2…-6 → slugTaken without a suggestion', async () => {
+    route = (r) => (r.method === 'POST' ? CONFLICT : { status: 200, body: integration({ name: 'Taken' }) });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(!out.ok && 'slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: undefined });
+  });
+
+  it('the secret key is never logged', async () => {
+    const lines: string[] = [];
+    const spy = createLog('debug', { write: (s: string) => void lines.push(s) });
+    route = (r) => (r.method === 'POST' ? 'hang' : { status: 503, body: {} });
+    await createIntegrationOnce(portkey, BODY, spy);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain('sk-secret-0123456789');
+  });
+});
+
+describe('getIfExists', () => {
+  it('404 → undefined, 200 → the integration, other errors throw', async () => {
+    route = () => NOT_FOUND;
+    expect(await getIfExists(portkey, 'nope')).toBeUndefined();
+    route = () => ({ status: 200, body: integration() });
+    expect(await getIfExists(portkey, 'openai-production')).toMatchObject({ slug: 'openai-production' });
+    route = () => ({ status: 401, body: { success: false, data: { message: 'bad key', errorCode: 'AB05' } } });
+    await expect(getIfExists(portkey, 'x')).rejects.toBeInstanceOf(PortkeyError);
+  });
+
+  it('encodes the slug in the path', async () => {
+    route = () => NOT_FOUND;
+    await getIfExists(portkey, 'a/b c');
+    expect(gets()).toEqual(['/integrations/a%2Fb%20c']);
+  });
+});
+
+describe('grantWorkspaceAccess', () => {
+  it('PUTs {workspaces:[{id, enabled:true, create_default_provider:true}]} to /integrations/<slug>/workspaces', async () => {
+    route = () => ({ status: 200, body: {} });
+    await grantWorkspaceAccess(portkey, 'openai-production', ['ws-a', '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e']);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.method).toBe('PUT');
+    expect(seen[0]?.path).toBe('/integrations/openai-production/workspaces');
+    expect(seen[0]?.body).toEqual({
+      workspaces: [
+        { id: 'ws-a', enabled: true, create_default_provider: true },
+        { id: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e', enabled: true, create_default_provider: true },
+      ],
+    });
+  });
+
+  it('a refusal is thrown to the caller', async () => {
+    route = () => ({ status: 403, body: { success: false, data: { message: 'no', errorCode: 'AB03' } } });
+    await expect(grantWorkspaceAccess(portkey, 's', ['w'])).rejects.toMatchObject({ kind: 'api', status: 403 });
+  });
+});
