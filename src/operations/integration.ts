@@ -1,6 +1,7 @@
 import type { Log } from '../log.js';
 import type { PortkeyClient } from '../portkey/client.js';
-import { PortkeyError } from '../portkey/errors.js';
+import { PortkeyError, scrubSecrets } from '../portkey/errors.js';
+import { getProvider, isSecretField, fieldsFor } from '../portkey/providers.js';
 import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../portkey/schemas.js';
 import type { CreateOutcome } from './workspace.js';
 
@@ -19,7 +20,9 @@ export async function createIntegrationOnce(portkey: PortkeyClient, body: Create
   const askedAt = Date.now();
   try {
     return { ok: true, value: await portkey.createIntegration(body), recovered: false };
-  } catch (err) {
+  } catch (raw) {
+    // Before anything logs or shows it: Portkey's text must not echo a secret we sent.
+    const err = scrubSecrets(raw, secretValues(body));
     if (!(err instanceof PortkeyError)) return { ok: false, error: err, unknown: false };
     const conflict = err.kind === 'api' && (err.status === 409 || err.code === 'AB07');
     if (!conflict && !err.outcomeUnknown) return { ok: false, error: err, unknown: false };
@@ -41,6 +44,22 @@ export async function createIntegrationOnce(portkey: PortkeyClient, body: Create
     }
     return { ok: false, error: err, unknown: false };
   }
+}
+
+/** Every secret string in a create body: the key and the catalog's secret fields (nested strings too). */
+export function secretValues(body: CreateIntegrationBody): string[] {
+  const out: string[] = body.key ? [body.key] : [];
+  const provider = getProvider(body.ai_provider_id);
+  const config = body.configurations ?? {};
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (v && typeof v === 'object') Object.values(v).forEach(collect);
+  };
+  if (provider) {
+    const mode = provider.authField ? config[provider.authField] : undefined;
+    for (const f of fieldsFor(provider, typeof mode === 'string' ? mode : undefined)) if (isSecretField(f)) collect(config[f.key]);
+  }
+  return out;
 }
 
 function isOurs(found: Integration, body: CreateIntegrationBody, askedAt: number): boolean {

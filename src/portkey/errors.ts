@@ -59,11 +59,15 @@ export function parseErrorBody(body: unknown): { code?: string; message?: string
 
 const CODE_BY_STATUS: Record<number, string> = { 400: 'AB01', 401: 'AB05', 402: 'AB09', 403: 'AB03', 409: 'AB07', 429: 'AB06', 500: 'AB04' };
 
-/** A plain sentence for the person in Slack. `what` names the thing being created, e.g. "workspace". */
-export function describePortkeyError(err: unknown, what = 'request'): string {
-  if (!(err instanceof PortkeyError)) return `Something went wrong on our side while handling your ${what}. Nothing was created; please try again.`;
+/**
+ * A plain sentence for the person in Slack. `what` names the thing asked for, e.g. "workspace".
+ * `nothingCreated: false` for a step after a create succeeded (then "Nothing was created" would be false).
+ */
+export function describePortkeyError(err: unknown, what = 'request', opts: { nothingCreated?: boolean } = {}): string {
+  const nothing = opts.nothingCreated === false ? '' : ' Nothing was created.';
+  if (!(err instanceof PortkeyError)) return `Something went wrong on our side while handling your ${what}.${nothing} Please try again.`;
   if (err.kind === 'timeout' || err.kind === 'network') {
-    return `Portkey didn't answer in time. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.`;
+    return `Portkey didn't answer in time.${nothing} Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.`;
   }
   if (err.kind === 'invalid_response') {
     return `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${what} exists before trying again.`;
@@ -91,6 +95,25 @@ export function describePortkeyError(err: unknown, what = 'request'): string {
     case 'AB09':
       return `Your Portkey subscription is exhausted, so Portkey won't create this ${what}. Check the plan in Portkey's billing settings.`;
     default:
-      return `Portkey had a problem (HTTP ${err.status ?? '?'}). Nothing was created. Try again in a minute.`;
+      return `Portkey had a problem (HTTP ${err.status ?? '?'}).${nothing} Try again in a minute.`;
   }
+}
+
+/**
+ * The same error with every given secret replaced in Portkey's text, so a key that Portkey might echo in
+ * an error message can't reach a log line or a Slack view.
+ */
+export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown {
+  const values = secrets.filter((s) => s.length >= 4);
+  if (!(err instanceof PortkeyError) || values.length === 0) return err;
+  const scrub = (text: string | undefined) => (text === undefined ? undefined : values.reduce((t, v) => t.split(v).join('[redacted]'), text));
+  const message = scrub(err.portkeyMessage);
+  if (message === err.portkeyMessage) return err;
+  return new PortkeyError({
+    kind: err.kind,
+    ...(err.status !== undefined ? { status: err.status } : {}),
+    ...(err.code !== undefined ? { code: err.code } : {}),
+    ...(message !== undefined ? { portkeyMessage: message } : {}),
+    ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+  });
 }

@@ -143,7 +143,7 @@ export function registerIntegration(app: App, deps: Deps): void {
       created.accessError = undefined;
       created.enabled = op.draft.draft.access;
     } catch (err) {
-      created.accessError = describePortkeyError(err, 'workspace access');
+      created.accessError = describePortkeyError(err, 'workspace access', { nothingCreated: false });
     }
     if (body.view) {
       await updateView(client, body.view.id, integrationSuccessView({ summary: created, deliveredTo: 'Retried enabling the workspaces.', operationId: op.id, context: op.draft.context }), log);
@@ -203,7 +203,7 @@ async function runCreate(p: {
     try {
       await grantWorkspaceAccess(deps.portkey, slug, request.access.map((w) => w.value));
     } catch (err) {
-      accessError = describePortkeyError(err, 'workspace access');
+      accessError = describePortkeyError(err, 'workspace access', { nothingCreated: false });
       enabled = [];
       log.warn({ error: err instanceof Error ? err.message : String(err) }, 'integration created, access grant failed');
     }
