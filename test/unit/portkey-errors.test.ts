@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PortkeyError, describePortkeyError, parseErrorBody } from '../../src/portkey/errors.js';
+import { PortkeyError, describePortkeyError, parseErrorBody, scrubSecrets } from '../../src/portkey/errors.js';
 
 describe('parseErrorBody', () => {
   it('reads the Admin API envelope {success:false, data:{message, errorCode}}', () => {
@@ -159,8 +159,8 @@ describe('describePortkeyError', () => {
 
   it('an error that is not from Portkey: our side, without its details', () => {
     const text = describePortkeyError(new TypeError('Cannot read properties of undefined (secret stuff)'), 'workspace');
-    expect(text).toBe('Something went wrong on our side while handling your workspace. Nothing was created; please try again.');
-    expect(describePortkeyError('boom')).toBe('Something went wrong on our side while handling your request. Nothing was created; please try again.');
+    expect(text).toBe('Something went wrong on our side while handling your workspace. Nothing was created. Please try again.');
+    expect(describePortkeyError('boom')).toBe('Something went wrong on our side while handling your request. Nothing was created. Please try again.');
   });
 
   // BUG: a non-AB code (as in the `{error:{code}}` shape parseErrorBody reads) hides the status mapping:
@@ -169,5 +169,30 @@ describe('describePortkeyError', () => {
   // e.g. `const code = (err.code && /^AB\d\d$/.test(err.code) ? err.code : undefined) ?? CODE_BY_STATUS[err.status]`.
   it('maps the status when the code is not an Admin API code', () => {
     expect(describePortkeyError(api({ status: 401, code: 'invalid_api_key', portkeyMessage: 'Invalid API key' }))).toContain('PORTKEY_API_KEY');
+  });
+});
+
+describe('after a create succeeded', () => {
+  it('never says "Nothing was created" about a later step', () => {
+    for (const err of [
+      new PortkeyError({ kind: 'timeout' }),
+      new PortkeyError({ kind: 'api', status: 500, code: 'AB04' }),
+      new Error('x'),
+    ]) {
+      expect(describePortkeyError(err, 'workspace access', { nothingCreated: false })).not.toContain('Nothing was created');
+    }
+  });
+});
+
+describe('scrubSecrets', () => {
+  it("replaces a secret Portkey echoed in its message, and leaves other errors alone", () => {
+    const err = new PortkeyError({ kind: 'api', status: 400, code: 'AB01', portkeyMessage: 'bad key sk-CANARY-123 given' });
+    const scrubbed = scrubSecrets(err, ['sk-CANARY-123']);
+    expect(scrubbed).toBeInstanceOf(PortkeyError);
+    expect((scrubbed as PortkeyError).portkeyMessage).toBe('bad key [redacted] given');
+    expect((scrubbed as PortkeyError).message).not.toContain('CANARY');
+    expect((scrubbed as PortkeyError).code).toBe('AB01');
+    const clean = new PortkeyError({ kind: 'api', status: 400, portkeyMessage: 'fine' });
+    expect(scrubSecrets(clean, ['sk-CANARY-123'])).toBe(clean);
   });
 });
