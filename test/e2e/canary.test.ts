@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { useTestEnv } from '../support/env.js';
+import { isRecord, record } from '../support/payload.js';
 import {
   chooseAuthMode,
   chooseScope,
   clickInView,
   expectChannelMessage,
-  isRecord,
   leaksOf,
   openForm,
-  record,
   storedView,
   submit,
   submitForResult,
   theIntegration,
-  useHarness,
 } from './integration-helpers.js';
 
 // Canaries: secret values used through whole flows (rebuilds, refused submissions, Portkey errors, "Back to the
@@ -20,7 +19,7 @@ import {
 // no stored view — nor any log line, nor an ack the app answers Slack with. Each test first proves the canary did
 // reach Portkey, so "not found" means "not leaked", not "never used".
 
-const h = useHarness();
+const h = useTestEnv();
 
 const CANARY_KEY = 'sk-CANARY-9f8e7d6c5b4a';
 const CANARY_AWS_KEY_ID = 'AKIACANARY9F8E7D6C5B';

@@ -1,131 +1,16 @@
-// Shared helpers for the integration and list end-to-end tests: one running app + fakes per file, and the
+// Shared helpers for the integration and list end-to-end tests (the app and fakes come from `useTestEnv`): the
 // modal round trips (open, rebuild on a dispatch action, submit, wait for the result) done the way Slack does them.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { expect } from 'vitest';
 import { fillView, viewFrom, type DriverResponse, type FillableView, type FillValue, type ViewLike } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack, type SlackCall } from '../support/fake-slack.js';
+import type { TestEnv } from '../support/env.js';
+import type { FakePortkey } from '../support/fake-portkey.js';
+import type { FakeSlack, SlackCall } from '../support/fake-slack.js';
+import { allText, isRecord, record, theButton } from '../support/payload.js';
 
 export type Inputs = Record<string, FillValue>;
 /** Selections for multi-selects, by block id, with the text Slack would show (fillView's type takes only strings). */
 export type MultiInputs = Record<string, Array<{ value: string; text: string }>>;
-
-export interface Harness {
-  readonly slack: FakeSlack;
-  readonly portkey: FakePortkey;
-  readonly app: TestApp;
-}
-
-/** Starts the fakes and the app once for the file, resets the fakes before each test. */
-export function useHarness(): Harness {
-  let state: { slack: FakeSlack; portkey: FakePortkey; app: TestApp } | undefined;
-  beforeAll(async () => {
-    const slack = await startFakeSlack();
-    const portkey = await startFakePortkey();
-    const app = await startTestApp({ slack, portkey });
-    state = { slack, portkey, app };
-  });
-  afterAll(async () => {
-    await state?.app.stop();
-    await state?.slack.close();
-    await state?.portkey.close();
-  });
-  beforeEach(() => {
-    state?.slack.reset();
-    state?.portkey.reset();
-  });
-  const get = () => {
-    if (!state) throw new Error('the test harness is not started');
-    return state;
-  };
-  return {
-    get slack() {
-      return get().slack;
-    },
-    get portkey() {
-      return get().portkey;
-    },
-    get app() {
-      return get().app;
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Small JSON helpers
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-export function record(v: unknown, what: string): Record<string, unknown> {
-  if (!isRecord(v)) throw new Error(`${what} is not an object: ${JSON.stringify(v)}`);
-  return v;
-}
-
-export function blocksOf(view: { blocks?: unknown }): Record<string, unknown>[] {
-  return Array.isArray(view.blocks) ? view.blocks.filter(isRecord) : [];
-}
-
-export function blockIds(view: { blocks?: unknown }): string[] {
-  return blocksOf(view)
-    .map((b) => b.block_id)
-    .filter((id): id is string => typeof id === 'string');
-}
-
-export function block(view: { blocks?: unknown }, blockId: string): Record<string, unknown> {
-  const found = blocksOf(view).find((b) => b.block_id === blockId);
-  if (!found) throw new Error(`no block '${blockId}'; blocks: ${blockIds(view).join(', ')}`);
-  return found;
-}
-
-/** The element of an input block. */
-export function element(view: { blocks?: unknown }, blockId: string): Record<string, unknown> {
-  return record(block(view, blockId).element, `element of block '${blockId}'`);
-}
-
-/** Every `text` string anywhere under `node`, joined by newlines: what a person reads. */
-export function allText(node: unknown): string {
-  const out: string[] = [];
-  const walk = (n: unknown): void => {
-    if (Array.isArray(n)) n.forEach(walk);
-    else if (isRecord(n)) {
-      for (const [k, v] of Object.entries(n)) {
-        if (k === 'text' && typeof v === 'string') out.push(v);
-        else walk(v);
-      }
-    }
-  };
-  walk(node);
-  return out.join('\n');
-}
-
-/** Every element anywhere under `root` whose action_id is `actionId`, with the block_id it sits in. */
-export function elementsWithAction(root: unknown, actionId: string): Array<{ blockId: string | undefined; element: Record<string, unknown> }> {
-  const found: Array<{ blockId: string | undefined; element: Record<string, unknown> }> = [];
-  const walk = (node: unknown, blockId: string | undefined): void => {
-    if (Array.isArray(node)) {
-      for (const n of node) walk(n, blockId);
-      return;
-    }
-    if (!isRecord(node)) return;
-    const here = typeof node.block_id === 'string' ? node.block_id : blockId;
-    if (node.action_id === actionId) found.push({ blockId: here, element: node });
-    for (const value of Object.values(node)) walk(value, here);
-  };
-  walk(root, undefined);
-  return found;
-}
-
-/** The one button with this action_id, with its block id (throws when there isn't exactly one). */
-export function theButton(root: unknown, actionId: string): { blockId: string; value: string | undefined } {
-  const found = elementsWithAction(root, actionId);
-  if (found.length !== 1) throw new Error(`expected one '${actionId}' button, found ${found.length}`);
-  const [only] = found;
-  if (!only?.blockId) throw new Error(`the '${actionId}' button is not in a block with a block_id`);
-  return { blockId: only.blockId, value: typeof only.element.value === 'string' ? only.element.value : undefined };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Modal round trips
@@ -146,7 +31,7 @@ export function storedView(slack: FakeSlack, id: string): FillableView {
 }
 
 /** Runs `/portkey <text>` and returns the modal it opened. */
-export async function openForm(h: Harness, text = 'integration create', o: { channelId?: string; userId?: string } = {}): Promise<FillableView> {
+export async function openForm(h: TestEnv, text = 'integration create', o: { channelId?: string; userId?: string } = {}): Promise<FillableView> {
   const triggerId = `trigger-${randomUUID()}`;
   const res = await h.app.driver.command({ text, triggerId, ...o });
   expect(res.status).toBe(200);
@@ -158,7 +43,7 @@ export async function openForm(h: Harness, text = 'integration create', o: { cha
 }
 
 /** Calls made to `method` from now on match; earlier ones don't. */
-function after(h: Harness, method: string): (c: SlackCall) => boolean {
+function after(h: TestEnv, method: string): (c: SlackCall) => boolean {
   const seen = new Set(h.slack.callsTo(method));
   return (c) => !seen.has(c);
 }
@@ -169,7 +54,7 @@ function after(h: Harness, method: string): (c: SlackCall) => boolean {
  * has called views.update with the view's hash.
  */
 export async function rebuild(
-  h: Harness,
+  h: TestEnv,
   view: FillableView,
   inputs: Inputs,
   action: { actionId: string; blockId: string; selectedOption?: { value: string; text?: string }; type?: string },
@@ -183,7 +68,7 @@ export async function rebuild(
   return storedView(h.slack, view.id);
 }
 
-export function chooseProvider(h: Harness, view: FillableView, providerId: string, inputs: Inputs = {}): Promise<FillableView> {
+export function chooseProvider(h: TestEnv, view: FillableView, providerId: string, inputs: Inputs = {}): Promise<FillableView> {
   return rebuild(h, view, { ...inputs, int_provider: providerId }, {
     actionId: 'int_provider_select',
     blockId: 'int_provider',
@@ -191,12 +76,12 @@ export function chooseProvider(h: Harness, view: FillableView, providerId: strin
   });
 }
 
-export function chooseAuthMode(h: Harness, view: FillableView, providerId: string, mode: string, inputs: Inputs = {}): Promise<FillableView> {
+export function chooseAuthMode(h: TestEnv, view: FillableView, providerId: string, mode: string, inputs: Inputs = {}): Promise<FillableView> {
   const blockId = `int_auth__${providerId}`;
   return rebuild(h, view, { ...inputs, [blockId]: mode }, { actionId: 'int_auth_mode_select', blockId, selectedOption: { value: mode } });
 }
 
-export function chooseScope(h: Harness, view: FillableView, scope: 'organisation' | 'workspace', inputs: Inputs = {}): Promise<FillableView> {
+export function chooseScope(h: TestEnv, view: FillableView, scope: 'organisation' | 'workspace', inputs: Inputs = {}): Promise<FillableView> {
   return rebuild(h, view, { ...inputs, int_scope: scope }, {
     actionId: 'int_scope_select',
     blockId: 'int_scope',
@@ -205,7 +90,7 @@ export function chooseScope(h: Harness, view: FillableView, scope: 'organisation
   });
 }
 
-export function addDeployment(h: Harness, view: FillableView, inputs: Inputs = {}): Promise<FillableView> {
+export function addDeployment(h: TestEnv, view: FillableView, inputs: Inputs = {}): Promise<FillableView> {
   return rebuild(h, view, inputs, { actionId: 'int_add_deployment', blockId: 'int_deployment_actions' });
 }
 
@@ -226,13 +111,13 @@ export function fill(view: FillableView, inputs: Inputs, multi: MultiInputs = {}
 }
 
 /** Submits the modal filled with `inputs`; returns the ack. */
-export function submit(h: Harness, view: FillableView, inputs: Inputs, multi: MultiInputs = {}): Promise<DriverResponse> {
+export function submit(h: TestEnv, view: FillableView, inputs: Inputs, multi: MultiInputs = {}): Promise<DriverResponse> {
   return h.app.driver.viewSubmission({ view: fill(view, inputs, multi) });
 }
 
 /** Submits the modal expecting the app to accept it; resolves with the result view it then shows (views.update). */
 export async function submitForResult(
-  h: Harness,
+  h: TestEnv,
   view: FillableView,
   inputs: Inputs,
   multi: MultiInputs = {},
@@ -248,7 +133,7 @@ export async function submitForResult(
 }
 
 /** Submits expecting inline field errors; returns them keyed by block id. */
-export async function submitForErrors(h: Harness, view: FillableView, inputs: Inputs): Promise<Record<string, unknown>> {
+export async function submitForErrors(h: TestEnv, view: FillableView, inputs: Inputs): Promise<Record<string, unknown>> {
   const res = await submit(h, view, inputs);
   expect(res.status).toBe(200);
   const ack = record(res.json, 'view_submission ack');
@@ -257,7 +142,7 @@ export async function submitForErrors(h: Harness, view: FillableView, inputs: In
 }
 
 /** Clicks a button in a modal (its view as the fake stores it); resolves with the view after the app's views.update. */
-export async function clickInView(h: Harness, viewId: string, actionId: string): Promise<FillableView> {
+export async function clickInView(h: TestEnv, viewId: string, actionId: string): Promise<FillableView> {
   const view = storedView(h.slack, viewId);
   const button = theButton(view.blocks, actionId);
   const isNew = after(h, 'views.update');
@@ -297,7 +182,7 @@ export function theIntegration(portkey: FakePortkey) {
 }
 
 /** The result message posted in the channel, checked to carry Portkey's id and slug. */
-export async function expectChannelMessage(h: Harness, p: { channel?: string; id: string; slug: string }): Promise<SlackCall> {
+export async function expectChannelMessage(h: TestEnv, p: { channel?: string; id: string; slug: string }): Promise<SlackCall> {
   const channel = p.channel ?? 'C_GENERAL';
   const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === channel);
   expect(post.error).toBeUndefined();
@@ -332,7 +217,7 @@ export function storedSecrets(portkey: FakePortkey): string[] {
  * Every place a secret could leak on the Slack side or in the logs: the calls the fake Slack recorded, the
  * response_url posts, every view it stores, every log line. Returns where `secret` was found (empty = nowhere).
  */
-export function leaksOf(h: Harness, secret: string): string[] {
+export function leaksOf(h: TestEnv, secret: string): string[] {
   const where: string[] = [];
   h.slack.calls.forEach((c, i) => {
     if (JSON.stringify(c).includes(secret)) where.push(`slack call #${i} ${c.method}`);

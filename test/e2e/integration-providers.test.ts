@@ -1,27 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import { useTestEnv } from '../support/env.js';
+import { allText, block, blockIds, element, isRecord, record } from '../support/payload.js';
 import {
   addDeployment,
-  allText,
-  block,
-  blockIds,
   chooseAuthMode,
   createBodies,
-  element,
   expectChannelMessage,
-  isRecord,
   openForm,
-  record,
   submitForErrors,
   submitForResult,
   theCreateBody,
   theIntegration,
-  useHarness,
 } from './integration-helpers.js';
 
 // `/portkey integration create [provider]`, one provider at a time: the modal's blocks, and the WHOLE body Portkey
 // receives — with the configurations keys of the official schema (reference §3.3), never the MCP server's flat names.
 
-const h = useHarness();
+const h = useTestEnv();
 
 const MCP_KEYS = ['resource_name', 'deployment_name', 'api_version'];
 

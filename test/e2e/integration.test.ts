@@ -1,30 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { fillView } from '../support/driver.js';
+import { useTestEnv } from '../support/env.js';
+import { allText, blockIds, element, elementsWithAction, isRecord, record, theButton } from '../support/payload.js';
 import {
-  allText,
-  blockIds,
   chooseProvider,
   chooseScope,
   clickInView,
   createBodies,
-  element,
-  elementsWithAction,
   expectChannelMessage,
-  isRecord,
   openForm,
-  record,
   storedView,
   submitForResult,
-  theButton,
   theCreateBody,
   theIntegration,
-  useHarness,
 } from './integration-helpers.js';
 
 // The integration modal's flows beyond one provider's body: secret references, scope and workspace access,
 // switching providers, lost answers, slug conflicts, partial failures, "Back to the form" and the options loads.
 
-const h = useHarness();
+const h = useTestEnv();
 
 const OPENAI_KEY = 'sk-test-flow-0123456789abcdef';
 

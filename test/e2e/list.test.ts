@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { ResponseUrlPost } from '../support/fake-slack.js';
-import { allText, elementsWithAction, theButton, useHarness, type Harness } from './integration-helpers.js';
+import { useTestEnv, type TestEnv } from '../support/env.js';
+import { allText, elementsWithAction, theButton } from '../support/payload.js';
 
 // `/portkey workspaces [filter]` and `/portkey integrations [filter]`: an ephemeral list sent to the command's
 // response_url with each item's name, slug and id, ten at a time; "More" replaces the message with the next page.
 
-const h = useHarness();
+const h = useTestEnv();
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** Runs a list command and returns what the app posted to its response_url. */
-async function list(harness: Harness, text: string): Promise<{ url: string; post: ResponseUrlPost }> {
+async function list(harness: TestEnv, text: string): Promise<{ url: string; post: ResponseUrlPost }> {
   const url = harness.slack.responseUrl();
   const res = await harness.app.driver.command({ text, responseUrl: url });
   expect(res.status).toBe(200);
@@ -20,7 +21,7 @@ async function list(harness: Harness, text: string): Promise<{ url: string; post
 }
 
 /** Clicks "More" on a list message; returns the post that replaces it. */
-async function more(harness: Harness, from: ResponseUrlPost): Promise<ResponseUrlPost> {
+async function more(harness: TestEnv, from: ResponseUrlPost): Promise<ResponseUrlPost> {
   const button = theButton(from.body.blocks, 'list_more');
   const url = harness.slack.responseUrl();
   const res = await harness.app.driver.blockAction({

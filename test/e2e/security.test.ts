@@ -1,32 +1,11 @@
 import { stringify as stringifyQuery } from 'node:querystring';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
 import { slackSignature } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { useTestEnv } from '../support/env.js';
 
 // Requests to /slack/events must carry a valid, fresh Slack signature; anything else is refused before a listener runs.
 
-let slack: FakeSlack;
-let portkey: FakePortkey;
-let app: TestApp;
-
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  portkey = await startFakePortkey();
-  app = await startTestApp({ slack, portkey });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await slack?.close();
-  await portkey?.close();
-});
-
-beforeEach(() => {
-  slack.reset();
-  portkey.reset();
-});
+const h = useTestEnv();
 
 /** A `/portkey workspace create` body, as Slack encodes it. Running it would call views.open with this trigger id. */
 function commandBody(triggerId: string, responseUrl: string): string {
@@ -52,40 +31,40 @@ function commandBody(triggerId: string, responseUrl: string): string {
  * views.open (and nothing was posted to any response_url), so the refused one did nothing before or after it.
  */
 async function expectOnlyTheValidCommandRan(): Promise<void> {
-  const res = await app.driver.command({ text: 'workspace create Real', triggerId: 'trigger-valid' });
+  const res = await h.app.driver.command({ text: 'workspace create Real', triggerId: 'trigger-valid' });
   expect(res.status).toBe(200);
-  await slack.waitFor('views.open', (c) => c.args.trigger_id === 'trigger-valid');
-  expect(slack.calls.map((c) => `${c.method} ${String(c.args.trigger_id)}`)).toEqual(['views.open trigger-valid']);
-  expect(slack.responses).toEqual([]);
-  expect(portkey.requests).toEqual([]);
+  await h.slack.waitFor('views.open', (c) => c.args.trigger_id === 'trigger-valid');
+  expect(h.slack.calls.map((c) => `${c.method} ${String(c.args.trigger_id)}`)).toEqual(['views.open trigger-valid']);
+  expect(h.slack.responses).toEqual([]);
+  expect(h.portkey.requests).toEqual([]);
 }
 
 describe('request signing', () => {
   it('refuses a forged signature with 401 and runs no listener', async () => {
-    const body = commandBody('trigger-forged', slack.responseUrl());
+    const body = commandBody('trigger-forged', h.slack.responseUrl());
     const now = Math.floor(Date.now() / 1000);
     const forged = slackSignature('not-the-signing-secret', now, body);
 
-    const res = await app.driver.raw(body, { timestamp: now, signature: forged });
+    const res = await h.app.driver.raw(body, { timestamp: now, signature: forged });
 
     expect(res.status).toBe(401);
     await expectOnlyTheValidCommandRan();
   });
 
   it('refuses a correctly signed request whose timestamp is 6 minutes old', async () => {
-    const body = commandBody('trigger-stale', slack.responseUrl());
+    const body = commandBody('trigger-stale', h.slack.responseUrl());
     const stale = Math.floor(Date.now() / 1000) - 6 * 60;
 
     // The driver signs with the app's real secret and the stale timestamp.
-    const res = await app.driver.raw(body, { timestamp: stale });
+    const res = await h.app.driver.raw(body, { timestamp: stale });
 
     expect(res.status).toBe(401);
     await expectOnlyTheValidCommandRan();
   });
 
   it('refuses a request without the signature headers', async () => {
-    const body = commandBody('trigger-unsigned', slack.responseUrl());
-    const res = await fetch(app.eventsUrl, {
+    const body = commandBody('trigger-unsigned', h.slack.responseUrl());
+    const res = await fetch(h.app.eventsUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body,
@@ -99,10 +78,10 @@ describe('request signing', () => {
 
   it('refuses a signature computed over a different body', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const signedFor = commandBody('trigger-original', slack.responseUrl());
-    const tampered = commandBody('trigger-tampered', slack.responseUrl());
+    const signedFor = commandBody('trigger-original', h.slack.responseUrl());
+    const tampered = commandBody('trigger-tampered', h.slack.responseUrl());
 
-    const res = await app.driver.raw(tampered, { timestamp: now, signature: app.driver.sign(signedFor, now) });
+    const res = await h.app.driver.raw(tampered, { timestamp: now, signature: h.app.driver.sign(signedFor, now) });
 
     expect(res.status).toBe(401);
     await expectOnlyTheValidCommandRan();
@@ -111,12 +90,12 @@ describe('request signing', () => {
 
 describe('GET /healthz', () => {
   it('answers 200 with JSON status ok, without a signature', async () => {
-    const res = await fetch(`${app.baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${h.app.baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
 
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const body: unknown = await res.json();
     expect(body).toEqual({ status: 'ok', mode: 'http', uptime_s: expect.any(Number) });
-    expect(slack.calls).toEqual([]);
+    expect(h.slack.calls).toEqual([]);
   });
 });

@@ -1,43 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { fillView, viewFrom, type FillableView, type FillValue } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey, type Workspace } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack, type SlackCall } from '../support/fake-slack.js';
+import { useTestEnv } from '../support/env.js';
+import type { Workspace } from '../support/fake-portkey.js';
+import type { SlackCall } from '../support/fake-slack.js';
+import { isRecord, record } from '../support/payload.js';
 
 // `/portkey workspace create` end to end: command → views.open → submission → Portkey → channel message + result view.
 
-let slack: FakeSlack;
-let portkey: FakePortkey;
-let app: TestApp;
-
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  portkey = await startFakePortkey();
-  app = await startTestApp({ slack, portkey });
-});
-
-afterAll(async () => {
-  await app?.stop();
-  await slack?.close();
-  await portkey?.close();
-});
-
-beforeEach(() => {
-  slack.reset();
-  portkey.reset();
-});
+const h = useTestEnv();
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function record(v: unknown, what: string): Record<string, unknown> {
-  if (!isRecord(v)) throw new Error(`${what} is not an object: ${JSON.stringify(v)}`);
-  return v;
-}
 
 function viewOf(call: SlackCall): Record<string, unknown> {
   return record(call.args.view, `the view of ${call.method}`);
@@ -58,7 +32,7 @@ interface OpenedForm {
 
 /** Runs the slash command and returns the form it opened. */
 async function openForm(p: { text?: string; channelId?: string; responseUrl?: string; a?: TestApp } = {}): Promise<OpenedForm> {
-  const driver = (p.a ?? app).driver;
+  const driver = (p.a ?? h.app).driver;
   const triggerId = `trigger-${++triggers}`;
   const sentAt = Date.now();
   const res = await driver.command({
@@ -68,9 +42,9 @@ async function openForm(p: { text?: string; channelId?: string; responseUrl?: st
     ...(p.responseUrl ? { responseUrl: p.responseUrl } : {}),
   });
   expect(res.status).toBe(200);
-  const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
+  const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
   expect(open.error).toBeUndefined();
-  return { form: viewFrom(open, slack.views), open, sentAt };
+  return { form: viewFrom(open, h.slack.views), open, sentAt };
 }
 
 interface Typed {
@@ -91,7 +65,7 @@ function inputs(t: Typed): Record<string, FillValue> {
   return out;
 }
 
-async function submit(form: FillableView, typed: Typed, a: TestApp = app) {
+async function submit(form: FillableView, typed: Typed, a: TestApp = h.app) {
   const res = await a.driver.viewSubmission({ view: fillView(form, inputs(typed)) });
   expect(res.status).toBe(200);
   return res;
@@ -106,7 +80,7 @@ function isSuccessView(view: Record<string, unknown>): boolean {
 }
 
 function waitForViewUpdate(viewId: string, match: (view: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<SlackCall> {
-  return slack.waitFor('views.update', (c) => c.args.view_id === viewId && isRecord(c.args.view) && match(c.args.view), timeoutMs);
+  return h.slack.waitFor('views.update', (c) => c.args.view_id === viewId && isRecord(c.args.view) && match(c.args.view), timeoutMs);
 }
 
 /** The values a form view shows (initial values), keyed like the draft. */
@@ -131,14 +105,14 @@ function shownValues(view: Record<string, unknown>) {
 }
 
 function onlyWorkspace(): Workspace {
-  expect(portkey.workspaces).toHaveLength(1);
-  const ws = portkey.workspaces[0];
+  expect(h.portkey.workspaces).toHaveLength(1);
+  const ws = h.portkey.workspaces[0];
   if (!ws) throw new Error('Portkey holds no workspace');
   return ws;
 }
 
 function workspacePosts() {
-  return portkey.requestsTo('POST', '/admin/workspaces');
+  return h.portkey.requestsTo('POST', '/admin/workspaces');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -182,13 +156,13 @@ describe('creating a workspace', () => {
       description,
       defaults: { metadata: { team: 'data', cost_center: '42' }, is_default: 1 },
     });
-    expect(post?.headers['x-portkey-api-key']).toBe(portkey.adminKey);
+    expect(post?.headers['x-portkey-api-key']).toBe(h.portkey.adminKey);
     expect(post?.headers['content-type']).toMatch(/^application\/json/);
 
     const ws = onlyWorkspace();
     expect(ws.slug).not.toBe('data-science'); // Portkey made its own; the message must show Portkey's.
 
-    const messages = slack.callsTo('chat.postMessage');
+    const messages = h.slack.callsTo('chat.postMessage');
     expect(messages).toHaveLength(1);
     const message = messages[0];
     expect(message?.error).toBeUndefined();
@@ -206,7 +180,7 @@ describe('creating a workspace', () => {
     expect(shown).toContain(`\`${ws.id}\``);
     expect(shown).toContain(`\`${ws.slug}\``);
     expect(shown).toContain('Posted in <#C_DATA>.');
-    expect(slack.responses).toEqual([]);
+    expect(h.slack.responses).toEqual([]);
   });
 
   it('sends a typed slug and shows it when Portkey honours it', async () => {
@@ -218,7 +192,7 @@ describe('creating a workspace', () => {
     expect(workspacePosts().map((r) => r.body)).toEqual([{ name: 'ML Platform', slug: 'ml-platform' }]);
     const ws = onlyWorkspace();
     expect(ws.slug).toBe('ml-platform');
-    const message = await slack.waitFor('chat.postMessage');
+    const message = await h.slack.waitFor('chat.postMessage');
     expect(textOf(message.args.blocks)).toContain('`ml-platform`');
     expect(textOf(message.args.blocks)).not.toContain('assigned');
     expect(textOf(viewOf(success).blocks)).not.toContain('assigned');
@@ -237,14 +211,14 @@ describe('creating a workspace', () => {
       status: 'active',
       object: 'workspace',
     };
-    portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 200, body: answered });
+    h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 200, body: answered });
     const { form } = await openForm({ text: 'workspace create ML Platform' });
 
     await submit(form, { slug: 'ml-platform' });
     const success = await waitForViewUpdate(form.id, isSuccessView);
 
     expect(workspacePosts().map((r) => r.body)).toEqual([{ name: 'ML Platform', slug: 'ml-platform' }]);
-    const message = await slack.waitFor('chat.postMessage');
+    const message = await h.slack.waitFor('chat.postMessage');
     expect(message.args.text).toEqual(expect.stringContaining(answered.id));
     expect(message.args.text).toEqual(expect.stringContaining(answered.slug));
     expect(textOf(message.args.blocks)).toContain(
@@ -282,9 +256,9 @@ describe('form validation', () => {
         ws_metadata: 'Line 2 ("novalue"): write it as key=value.\nLine 3 ("=x"): the key before = is empty.',
       },
     });
-    expect(portkey.requests).toEqual([]);
-    expect(slack.callsTo('views.update')).toEqual([]);
-    expect(slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(h.portkey.requests).toEqual([]);
+    expect(h.slack.callsTo('views.update')).toEqual([]);
+    expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
   });
 
   it('treats a name of only spaces as blank', async () => {
@@ -293,7 +267,7 @@ describe('form validation', () => {
     const ack = await submit(form, { name: '   ' });
 
     expect(ack.json).toEqual({ response_action: 'errors', errors: { ws_name: 'Give the workspace a name.' } });
-    expect(portkey.requests).toEqual([]);
+    expect(h.portkey.requests).toEqual([]);
   });
 });
 
@@ -309,39 +283,39 @@ describe('when Portkey refuses or does not answer', () => {
     {
       label: 'AB01 (400, invalid)',
       slug: 'platform-eu',
-      setup: () => portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 400 }),
+      setup: () => h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 400 }),
       says: 'Portkey rejected the workspace as invalid.',
     },
     {
       label: 'AB03 (403, no permission)',
       slug: 'platform-eu',
-      setup: () => portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 403 }),
+      setup: () => h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 403 }),
       says: 'permission',
     },
     {
       label: 'AB07 (409, slug taken)',
       slug: 'taken-slug',
       setup: () => {
-        portkey.seedWorkspace({ name: 'Someone else', slug: 'taken-slug' });
+        h.portkey.seedWorkspace({ name: 'Someone else', slug: 'taken-slug' });
       },
       says: 'already exists',
     },
     {
       label: 'a timeout (no answer within PORTKEY_TIMEOUT_MS)',
       slug: 'platform-eu',
-      setup: () => portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { delayMs: 3000 }),
+      setup: () => h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { delayMs: 3000 }),
       says: "didn't answer",
     },
   ])('$label: shows the reason and a way back to the filled form', async ({ slug, setup, says }) => {
     setup();
-    await expectErrorThenBack({ a: app, slug, says });
+    await expectErrorThenBack({ a: h.app, slug, says });
     expect(workspacePosts()).toHaveLength(1);
   });
 
   it('AB05 (401, wrong admin key): tells the operator to check PORTKEY_API_KEY', async () => {
-    const wrongKey = await startTestApp({ slack, portkey, env: { PORTKEY_API_KEY: 'pk-not-the-admin-key' } });
+    const wrongKey = await startTestApp({ slack: h.slack, portkey: h.portkey, env: { PORTKEY_API_KEY: 'pk-not-the-admin-key' } });
     try {
-      slack.reset();
+      h.slack.reset();
       await expectErrorThenBack({ a: wrongKey, slug: 'platform-eu', says: 'PORTKEY_API_KEY' });
       const posts = workspacePosts();
       expect(posts).toHaveLength(1);
@@ -365,7 +339,7 @@ describe('when Portkey refuses or does not answer', () => {
     expect(isSuccessView(errorView)).toBe(false);
 
     // "Back to the form", clicked on the view as Slack stores it now.
-    const current = viewFrom(failed, slack.views);
+    const current = viewFrom(failed, h.slack.views);
     const button = (Array.isArray(errorView.blocks) ? errorView.blocks : [])
       .filter(isRecord)
       .find((b) => textOf(b.elements).includes('workspace_back'));
@@ -394,13 +368,13 @@ describe('when Portkey refuses or does not answer', () => {
     expect(JSON.parse(String(viewOf(restored).private_metadata))).not.toHaveProperty('operationId');
 
     // A failure is only shown in the modal: nothing in the channel, the response_url or a DM.
-    expect(slack.callsTo('chat.postMessage')).toEqual([]);
-    expect(slack.callsTo('conversations.open')).toEqual([]);
-    expect(slack.responses).toEqual([]);
+    expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(h.slack.callsTo('conversations.open')).toEqual([]);
+    expect(h.slack.responses).toEqual([]);
   }
 
   it('a timeout after Portkey created it: finds the workspace by exact name and reports success once', async () => {
-    portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { delayMs: 3000, afterHandling: true });
+    h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { delayMs: 3000, afterHandling: true });
     const { form } = await openForm({ text: 'workspace create Late Answer', channelId: 'C_LATE' });
 
     await submit(form, {});
@@ -409,29 +383,29 @@ describe('when Portkey refuses or does not answer', () => {
     expect(workspacePosts()).toHaveLength(1);
     const ws = onlyWorkspace();
     expect(ws.name).toBe('Late Answer');
-    const lookups = portkey.requestsTo('GET', '/admin/workspaces');
+    const lookups = h.portkey.requestsTo('GET', '/admin/workspaces');
     expect(lookups.length).toBeGreaterThanOrEqual(1);
     expect(lookups[0]?.query.exact_name).toBe('Late Answer');
 
-    const messages = slack.callsTo('chat.postMessage');
+    const messages = h.slack.callsTo('chat.postMessage');
     expect(messages).toHaveLength(1);
     expect(messages[0]?.args.channel).toBe('C_LATE');
     expect(messages[0]?.args.text).toEqual(expect.stringContaining(ws.id));
     expect(messages[0]?.args.text).toEqual(expect.stringContaining(ws.slug));
     expect(textOf(viewOf(success).blocks)).toContain(`\`${ws.slug}\``);
-    expect(slack.callsTo('views.update').filter((c) => isSuccessView(viewOf(c)))).toHaveLength(1);
-    expect(slack.callsTo('views.update').filter((c) => isErrorView(viewOf(c)))).toEqual([]);
+    expect(h.slack.callsTo('views.update').filter((c) => isSuccessView(viewOf(c)))).toHaveLength(1);
+    expect(h.slack.callsTo('views.update').filter((c) => isErrorView(viewOf(c)))).toEqual([]);
   });
 });
 
 describe('when the app cannot post in the channel', () => {
   it('falls back to the command response_url, in channel', async () => {
-    slack.fail('chat.postMessage', 'not_in_channel');
-    const responseUrl = slack.responseUrl();
+    h.slack.fail('chat.postMessage', 'not_in_channel');
+    const responseUrl = h.slack.responseUrl();
     const { form } = await openForm({ text: 'workspace create Private Team', channelId: 'C_PRIVATE', responseUrl });
 
     await submit(form, {});
-    const reply = await slack.waitForResponse((r) => r.url === responseUrl);
+    const reply = await h.slack.waitForResponse((r) => r.url === responseUrl);
     const success = await waitForViewUpdate(form.id, isSuccessView);
 
     const ws = onlyWorkspace();
@@ -446,23 +420,23 @@ describe('when the app cannot post in the channel', () => {
     expect(textOf(reply.body.blocks)).toContain(`\`${ws.slug}\``);
     expect(textOf(reply.body.blocks)).toContain('<@U_ALICE>');
 
-    expect(slack.callsTo('chat.postMessage').map((c) => [c.args.channel, c.error])).toEqual([['C_PRIVATE', 'not_in_channel']]);
-    expect(slack.callsTo('conversations.open')).toEqual([]);
+    expect(h.slack.callsTo('chat.postMessage').map((c) => [c.args.channel, c.error])).toEqual([['C_PRIVATE', 'not_in_channel']]);
+    expect(h.slack.callsTo('conversations.open')).toEqual([]);
     expect(textOf(viewOf(success).blocks)).toContain("through the command's reply link");
   });
 
   it('falls back to a DM when the response_url has expired too', async () => {
-    slack.fail('chat.postMessage', 'not_in_channel');
-    slack.failResponseUrls(404);
-    const responseUrl = slack.responseUrl();
+    h.slack.fail('chat.postMessage', 'not_in_channel');
+    h.slack.failResponseUrls(404);
+    const responseUrl = h.slack.responseUrl();
     const { form } = await openForm({ text: 'workspace create Private Team', channelId: 'C_PRIVATE', responseUrl });
 
     await submit(form, {});
-    const dm = await slack.waitFor('chat.postMessage', (c) => c.error === undefined);
+    const dm = await h.slack.waitFor('chat.postMessage', (c) => c.error === undefined);
     const success = await waitForViewUpdate(form.id, isSuccessView);
 
     const ws = onlyWorkspace();
-    const opened = slack.callsTo('conversations.open');
+    const opened = h.slack.callsTo('conversations.open');
     expect(opened).toHaveLength(1);
     expect(opened[0]?.args.users).toBe('U_ALICE');
     const dmChannel = record(opened[0]?.response?.channel, 'conversations.open channel').id;
@@ -471,8 +445,8 @@ describe('when the app cannot post in the channel', () => {
     expect(dm.args.text).toEqual(expect.stringContaining(ws.id));
     expect(dm.args.text).toEqual(expect.stringContaining(ws.slug));
 
-    expect(slack.responses.map((r) => [r.url, r.status])).toEqual([[responseUrl, 404]]);
-    expect(slack.callsTo('chat.postMessage').map((c) => [c.args.channel, c.error])).toEqual([
+    expect(h.slack.responses.map((r) => [r.url, r.status])).toEqual([[responseUrl, 404]]);
+    expect(h.slack.callsTo('chat.postMessage').map((c) => [c.args.channel, c.error])).toEqual([
       ['C_PRIVATE', 'not_in_channel'],
       [dmChannel, undefined],
     ]);
@@ -490,16 +464,16 @@ describe('escaping', () => {
 
     expect(workspacePosts().map((r) => r.body)).toEqual([{ name }]);
 
-    const message = await slack.waitFor('chat.postMessage');
+    const message = await h.slack.waitFor('chat.postMessage');
     const escaped = '&lt;!channel&gt; &amp; &lt;@U999&gt; &lt;http://evil|click&gt;';
     expect(message.args.text).toEqual(expect.stringContaining(escaped));
     expect(textOf(message.args.blocks)).toContain(`*${escaped}*`);
 
     const shownInSlack = [
       textOf(ack.json),
-      ...slack.callsTo('chat.postMessage').map((c) => textOf(c.args)),
-      ...slack.callsTo('views.update').map((c) => textOf(c.args)),
-      ...slack.responses.map((r) => textOf(r.body)),
+      ...h.slack.callsTo('chat.postMessage').map((c) => textOf(c.args)),
+      ...h.slack.callsTo('views.update').map((c) => textOf(c.args)),
+      ...h.slack.responses.map((r) => textOf(r.body)),
     ];
     expect(shownInSlack.length).toBeGreaterThanOrEqual(3);
     for (const payload of shownInSlack) {
