@@ -75,6 +75,35 @@ const schema = z
         .max(120_000, { error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
         .default(10_000),
     ),
+    DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
+    DATABASE_URL: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), {
+          error: 'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/db — or leave it unset to use the embedded SQLite store in DATA_DIR',
+        })
+        .optional(),
+    ),
+    SECRETS_KEY: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+          error: 'SECRETS_KEY must be 32 random bytes in base64 — make one with: openssl rand -base64 32',
+        })
+        .optional(),
+    ),
+    SECRETS_KEY_PREVIOUS: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
+        .refine((keys) => keys.every((k) => /^[A-Za-z0-9+/]+={0,2}$/.test(k) && Buffer.from(k, 'base64').length === 32), {
+          error: 'SECRETS_KEY_PREVIOUS must be comma-separated base64 keys of 32 bytes each (the keys SECRETS_KEY had before)',
+        })
+        .default([]),
+    ),
     LOG_LEVEL: z.preprocess(
       (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
       z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -93,6 +122,7 @@ export interface Config {
   };
   port: number;
   portkey: { apiKey: string; baseUrl: string; timeoutMs: number };
+  store: { dataDir: string; databaseUrl: string | undefined; secretsKey: string | undefined; previousSecretsKeys: string[] };
   logLevel: LogLevelName;
 }
 
@@ -113,6 +143,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
       "SLACK_SIGNING_SECRET is missing — copy the Signing Secret from your Slack app's Basic Information page (HTTP mode), or set SLACK_APP_TOKEN to use Socket Mode",
     );
   }
+  // Replicas share one PostgreSQL database, so they must share the key that seals secrets in it.
+  if (blankToUndefined(env.DATABASE_URL) !== undefined && blankToUndefined(env.SECRETS_KEY) === undefined) {
+    problems.push('SECRETS_KEY is missing — with DATABASE_URL every replica needs the same key: make one with openssl rand -base64 32');
+  }
   if (!parsed.success || problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
   return { ok: true, config: toConfig(parsed.data) };
 }
@@ -132,6 +166,12 @@ function toConfig(env: Env): Config {
       apiKey: env.PORTKEY_API_KEY,
       baseUrl: env.PORTKEY_BASE_URL.replace(/\/+$/, ''),
       timeoutMs: env.PORTKEY_TIMEOUT_MS,
+    },
+    store: {
+      dataDir: env.DATA_DIR,
+      databaseUrl: env.DATABASE_URL,
+      secretsKey: env.SECRETS_KEY,
+      previousSecretsKeys: env.SECRETS_KEY_PREVIOUS,
     },
     logLevel: env.LOG_LEVEL,
   };

@@ -121,12 +121,15 @@ describe('loadConfig: malformed values', () => {
   });
 });
 
+const KEY32 = Buffer.alloc(32, 7).toString('base64');
+
 describe('loadConfig: a valid environment', () => {
   it('gives the whole config with defaults in HTTP mode', () => {
     expect(config(loadConfig(HTTP_ENV))).toEqual({
       slack: { botToken: BOT, appToken: undefined, signingSecret: SECRET, apiUrl: undefined, mode: 'http' },
       port: 3000,
       portkey: { apiKey: KEY, baseUrl: 'https://api.portkey.ai/v1', timeoutMs: 10_000 },
+      store: { dataDir: './data', databaseUrl: undefined, secretsKey: undefined, previousSecretsKeys: [] },
       logLevel: 'info',
     } satisfies Config);
   });
@@ -142,14 +145,28 @@ describe('loadConfig: a valid environment', () => {
           PORTKEY_TIMEOUT_MS: '2500',
           PORTKEY_BASE_URL: 'http://127.0.0.1:8787/v1///',
           SLACK_API_URL: 'http://127.0.0.1:9999/api',
+          DATA_DIR: '/var/lib/portkey-slack',
+          DATABASE_URL: 'postgres://app@db:5432/portkey',
+          SECRETS_KEY: KEY32,
         }),
       ),
     ).toEqual({
       slack: { botToken: BOT, appToken: 'xapp-1-A', signingSecret: SECRET, apiUrl: 'http://127.0.0.1:9999/api/', mode: 'socket' },
       port: 8080,
       portkey: { apiKey: KEY, baseUrl: 'http://127.0.0.1:8787/v1', timeoutMs: 2500 },
+      store: { dataDir: '/var/lib/portkey-slack', databaseUrl: 'postgres://app@db:5432/portkey', secretsKey: KEY32, previousSecretsKeys: [] },
       logLevel: 'debug',
     } satisfies Config);
+  });
+
+  it('requires SECRETS_KEY with DATABASE_URL, and checks both', () => {
+    expect(problems(loadConfig({ ...HTTP_ENV, DATABASE_URL: 'postgres://app:CANARY-PW@db/x' }))).toEqual([
+      'SECRETS_KEY is missing — with DATABASE_URL every replica needs the same key: make one with openssl rand -base64 32',
+    ]);
+    expect(problems(loadConfig({ ...HTTP_ENV, DATABASE_URL: 'mysql://db/x', SECRETS_KEY: 'c2hvcnQ=' })).join('\n')).toMatch(
+      /DATABASE_URL must be a PostgreSQL URL[\s\S]*SECRETS_KEY must be 32 random bytes/,
+    );
+    expect(JSON.stringify(loadConfig({ ...HTTP_ENV, DATABASE_URL: 'postgres://app:CANARY-PW@db/x' }))).not.toContain('CANARY-PW');
   });
 
   it('strips trailing slashes from PORTKEY_BASE_URL and adds exactly one to SLACK_API_URL', () => {

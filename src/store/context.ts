@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import { StoreError } from './errors.js';
+import type { Database, Engine } from './schema.js';
+
+/** What every repository is built on. */
+export interface RepoContext {
+  readonly db: Kysely<Database>;
+  readonly engine: Engine;
+  /** The clock, in epoch milliseconds (tests pass their own). */
+  readonly now: () => number;
+}
+
+export function parseJson(text: string | null, what: string): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new StoreError('corrupt', `${what} holds malformed JSON`);
+  }
+}
+
+export function oneOf<T extends string>(values: readonly T[], value: string, what: string): T {
+  if ((values as readonly string[]).includes(value)) return value as T;
+  throw new StoreError('corrupt', `${what} has an unknown value "${value}" (expected one of ${values.join(', ')})`);
+}

@@ -1,0 +1,248 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { RepoContext } from './context.js';
+import { StoreError, messageOf } from './errors.js';
+import type { StoreLog } from './log.js';
+import { migrateToLatest } from './migrations.js';
+import { auditRepo, type AuditRepo } from './audit.js';
+import { notificationsRepo, type NotificationsRepo } from './notifications.js';
+import { operationsRepo, type OperationsRepo } from './operations.js';
+import { rateCounters, type RateCounters } from './rates.js';
+import type { Database, Engine } from './schema.js';
+import { SecretBox, loadSecretsKey, parseSecretsKey, secretsRepo, type SecretsRepo } from './secrets.js';
+
+export const SQLITE_FILE = 'portkey-slack.db';
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+const PG_CONNECT_TIMEOUT_MS = 10_000;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The repositories over one database connection (pool). */
+export interface Store {
+  readonly engine: Engine;
+  /** Where the data lives, without any password: the SQLite file, or postgres://user@host:port/db. */
+  readonly location: string;
+  readonly operations: OperationsRepo;
+  readonly secrets: SecretsRepo;
+  readonly notifications: NotificationsRepo;
+  readonly audit: AuditRepo;
+  readonly rates: RateCounters;
+  /** The seal used for secrets (its current key id, for logs). */
+  readonly secretBox: SecretBox;
+  /** The query builder, for what the repositories do not cover yet. Prefer adding a repository method. */
+  readonly db: Kysely<Database>;
+  /** Closes the connection (pool). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** DATABASE_URL: postgres:// or postgresql:// for PostgreSQL; unset or blank for SQLite in dataDir. */
+  databaseUrl?: string | undefined;
+  /** DATA_DIR: holds the SQLite file and, without SECRETS_KEY, secrets.key. Created if missing. */
+  dataDir: string;
+  log?: StoreLog | undefined;
+  /** SECRETS_KEY: base64 of 32 bytes. Required with databaseUrl; generated into dataDir otherwise. */
+  secretsKey?: string | undefined;
+  /** SECRETS_KEY_PREVIOUS: older keys that still open what they sealed (rotation). */
+  previousSecretsKeys?: readonly string[] | undefined;
+  /** Use this seal instead of the keys above (tests). */
+  secretBox?: SecretBox | undefined;
+  /** PostgreSQL schema to keep the tables in (created if missing). Default 'public'. */
+  pgSchema?: string | undefined;
+  /** PostgreSQL pool size. Default 10. */
+  pgPoolSize?: number | undefined;
+  /** The clock, epoch ms. Default Date.now. */
+  now?: (() => number) | undefined;
+}
+
+/** postgres://user@host:port/db — the URL without its password (or anything after the path). */
+export function describePostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+    return `${u.protocol}//${user}${u.host}${u.pathname}`;
+  } catch {
+    return 'DATABASE_URL (unparseable)';
+  }
+}
+
+function passwordOf(url: string): string {
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return '';
+  }
+}
+
+/** Removes the password wherever an underlying error message might have quoted it. */
+function scrub(text: string, password: string): string {
+  return password ? text.split(password).join('***') : text;
+}
+
+/**
+ * Opens (and migrates) the store: PostgreSQL when `databaseUrl` is a postgres:// URL, else a SQLite
+ * file `<dataDir>/portkey-slack.db`. Throws a StoreError that says what to fix when it cannot.
+ */
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const databaseUrl = opts.databaseUrl?.trim() ? opts.databaseUrl.trim() : undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    throw new StoreError(
+      'config',
+      'DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database) — or leave it unset to keep data in a SQLite file in DATA_DIR',
+    );
+  }
+  if (!opts.dataDir || !opts.dataDir.trim()) {
+    throw new StoreError('config', 'DATA_DIR is empty: set it to a directory the app may write (e.g. ./data)');
+  }
+
+  const secretBox =
+    opts.secretBox ??
+    new SecretBox([
+      await loadSecretsKey({ secretsKey: opts.secretsKey, dataDir: opts.dataDir, databaseUrl, log: opts.log }),
+      ...(opts.previousSecretsKeys ?? []).filter((k) => k.trim() !== '').map((k, i) => parseSecretsKey(k, `SECRETS_KEY_PREVIOUS (key ${i + 1})`)),
+    ]);
+
+  const opened = databaseUrl ? await openPostgres(databaseUrl, opts) : await openSqlite(opts.dataDir);
+  const { db, engine, location } = opened;
+  try {
+    await migrateToLatest(db, engine, { ...(opened.schema ? { schema: opened.schema } : {}), log: opts.log });
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    if (err instanceof StoreError) throw err;
+    throw new StoreError('migration', `Could not bring the database schema up to date at ${location}: ${messageOf(err)}`, { cause: err });
+  }
+  opts.log?.info({ engine, location, secretsKeyId: secretBox.currentKeyId }, 'store: opened');
+
+  const ctx: RepoContext = { db, engine, now: opts.now ?? Date.now };
+  let closed: Promise<void> | undefined;
+  return {
+    engine,
+    location,
+    db,
+    secretBox,
+    operations: operationsRepo(ctx, secretBox),
+    secrets: secretsRepo(ctx, secretBox),
+    notifications: notificationsRepo(ctx),
+    audit: auditRepo(ctx),
+    rates: rateCounters(ctx),
+    close() {
+      closed ??= db.destroy();
+      return closed;
+    },
+  };
+}
+
+interface Opened {
+  db: Kysely<Database>;
+  engine: Engine;
+  location: string;
+  schema?: string;
+}
+
+async function openSqlite(dataDir: string): Promise<Opened> {
+  const dir = path.resolve(dataDir);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK | constants.R_OK);
+  } catch (err) {
+    throw new StoreError(
+      'io',
+      `Cannot use DATA_DIR (${dir}) for the SQLite database: ${messageOf(err)}. ` +
+        "Create it and make it writable by the app's user, point DATA_DIR at a writable directory, or set DATABASE_URL to use PostgreSQL.",
+      { cause: err },
+    );
+  }
+  const file = path.join(dir, SQLITE_FILE);
+  let Sqlite: typeof import('better-sqlite3');
+  try {
+    Sqlite = (await import('better-sqlite3')).default;
+  } catch (err) {
+    throw new StoreError(
+      'unreachable',
+      `Cannot load better-sqlite3 (the SQLite driver): ${messageOf(err)}. Reinstall dependencies with npm ci (it builds the driver), or set DATABASE_URL to use PostgreSQL.`,
+      { cause: err },
+    );
+  }
+  let database: import('better-sqlite3').Database | undefined;
+  try {
+    database = new Sqlite(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+    database.pragma('journal_mode = WAL');
+    database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    database.pragma('foreign_keys = ON');
+    database.pragma('synchronous = NORMAL');
+  } catch (err) {
+    database?.close();
+    throw new StoreError(
+      'io',
+      `Cannot open the SQLite database ${file}: ${messageOf(err)}. Check that the file and DATA_DIR are writable by the app's user and the disk is not full.`,
+      { cause: err },
+    );
+  }
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), engine: 'sqlite', location: file };
+}
+
+async function openPostgres(url: string, opts: StoreOptions): Promise<Opened> {
+  const where = describePostgresUrl(url);
+  const password = passwordOf(url);
+  const schema = opts.pgSchema ?? 'public';
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new StoreError('config', `PostgreSQL schema name "${schema}" must be lower-case letters, digits and underscores`);
+  }
+  const { default: pg } = await import('pg');
+  const int8 = 20;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.pgPoolSize ?? 10,
+    connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+    application_name: 'portkey-slack',
+    // Every connection works in the one schema, so tables, migrations and queries agree on it.
+    options: `-c search_path=${schema}`,
+    // Epoch-millisecond times are bigint: read them as numbers (exact up to 2^53), not strings.
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === int8 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', (err) => opts.log?.warn({ err: scrub(messageOf(err), password), location: where }, 'store: PostgreSQL connection error'));
+
+  try {
+    const client = await pool.connect();
+    try {
+      if (schema !== 'public') {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).catch((err: unknown) => {
+          // Two replicas creating it at once: the loser sees a duplicate; the schema exists either way.
+          const code = (err as { code?: string }).code;
+          if (code !== '23505' && code !== '42P06') throw err;
+        });
+      }
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw postgresError(err, where, password);
+  }
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), engine: 'postgres', location: where, schema };
+}
+
+function postgresError(err: unknown, where: string, password: string): StoreError {
+  const e = err as { code?: string; message?: string };
+  const detail = scrub(messageOf(err), password);
+  const code = e.code ?? '';
+  if (code === '28P01' || code === '28000') {
+    return new StoreError('auth', `PostgreSQL at ${where} refused the login: ${detail}. Check the user and password in DATABASE_URL.`, { cause: err });
+  }
+  if (code === '3D000') {
+    return new StoreError('config', `PostgreSQL at ${where}: ${detail}. Create the database (createdb) or fix its name in DATABASE_URL.`, { cause: err });
+  }
+  if (code === '42501') {
+    return new StoreError('config', `PostgreSQL at ${where}: ${detail}. Grant the user CREATE on the database, or create the schema for it.`, { cause: err });
+  }
+  return new StoreError(
+    'unreachable',
+    `Cannot reach PostgreSQL at ${where} (DATABASE_URL): ${detail || code || 'connection failed'}. ` +
+      'Check that the server is running and reachable from here, and that the host and port in DATABASE_URL are right — or unset DATABASE_URL to use SQLite.',
+    { cause: err },
+  );
+}

@@ -1,0 +1,37 @@
+// The app's durable storage: operations, their sealed secrets, the notification outbox, the audit log
+// and rate counters, on SQLite (one process) or PostgreSQL (replicas).
+export { openStore, describePostgresUrl, SQLITE_FILE, type Store, type StoreOptions } from './db.js';
+export { StoreError, type StoreErrorCode } from './errors.js';
+export type { StoreLog } from './log.js';
+export { migrateToLatest, migrationProvider, migrations } from './migrations.js';
+export {
+  OPERATION_STATES,
+  STORED_ACTIONS,
+  NOTIFICATION_STATES,
+  type Engine,
+  type OperationState,
+  type StoredAction,
+  type NotificationState,
+  type Database,
+} from './schema.js';
+export {
+  operationKey,
+  type OperationRecord,
+  type NewOperation,
+  type OperationPatch,
+  type TransitionResult,
+  type OperationsRepo,
+} from './operations.js';
+export {
+  SecretBox,
+  loadSecretsKey,
+  parseSecretsKey,
+  keyIdOf,
+  SECRETS_KEY_FILE,
+  type SecretKey,
+  type Sealed,
+  type SecretsRepo,
+} from './secrets.js';
+export { type NotificationRecord, type NewNotification, type NotificationsRepo } from './notifications.js';
+export { type AuditEntry, type NewAuditEntry, type AuditRepo } from './audit.js';
+export { type Reservation, type RateCounters } from './rates.js';

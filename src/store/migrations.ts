@@ -1,0 +1,127 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { StoreError, messageOf } from './errors.js';
+import type { Database, Engine } from './schema.js';
+import type { StoreLog } from './log.js';
+
+/**
+ * The schema's history, in code (no file-system lookups, so it runs the same from src/ and dist/).
+ * Kysely applies them in the order of their names, each once, and records them in `kysely_migration`.
+ * Append new migrations with the next number; never edit one that has shipped.
+ *
+ * One code path serves both engines: column types are ones both understand (text, integer, bigint
+ * for epoch-millisecond times). The only difference is how the audit log numbers its rows.
+ */
+export function migrations(engine: Engine): Record<string, Migration> {
+  return {
+    '0001_initial': {
+      async up(db) {
+        await db.schema
+          .createTable('operations')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('idempotency_key', 'text', (c) => c.notNull().unique())
+          .addColumn('team_id', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('requester_id', 'text', (c) => c.notNull())
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('response_url', 'text')
+          .addColumn('view_id', 'text')
+          .addColumn('request_json', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('portkey_id', 'text')
+          .addColumn('portkey_slug', 'text')
+          .addColumn('error', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('lease_owner', 'text')
+          .addColumn('lease_until', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('operations_status_idx').on('operations').columns(['status', 'lease_until']).execute();
+        await db.schema.createIndex('operations_created_idx').on('operations').columns(['created_at']).execute();
+
+        await db.schema
+          .createTable('operation_secrets')
+          .addColumn('operation_id', 'text', (c) => c.primaryKey().references('operations.id').onDelete('cascade'))
+          .addColumn('key_id', 'text', (c) => c.notNull())
+          .addColumn('ciphertext', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('notifications')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('operation_id', 'text', (c) => c.references('operations.id').onDelete('set null'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('payload_json', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('notifications_due_idx')
+          .on('notifications')
+          .columns(['status', 'next_attempt_at'])
+          .execute();
+
+        await db.schema
+          .createTable('audit')
+          .addColumn('id', engine === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            engine === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('actor_id', 'text', (c) => c.notNull())
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('target', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('detail_json', 'text')
+          .execute();
+        await db.schema.createIndex('audit_at_idx').on('audit').columns(['at']).execute();
+
+        await db.schema
+          .createTable('rate_counters')
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('window_start', 'bigint', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('rate_counters_pk', ['key', 'window_start'])
+          .execute();
+      },
+    },
+  };
+}
+
+export function migrationProvider(engine: Engine): MigrationProvider {
+  return { getMigrations: async () => migrations(engine) };
+}
+
+/**
+ * Brings the schema up to date. Safe to run from several processes at once: Kysely takes a lock
+ * (an advisory lock on PostgreSQL, a lock row on SQLite) and skips migrations already applied.
+ */
+export async function migrateToLatest(
+  db: Kysely<Database>,
+  engine: Engine,
+  opts: { schema?: string; log?: StoreLog } = {},
+): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(engine),
+    ...(opts.schema ? { migrationTableSchema: opts.schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error !== undefined || failed) {
+    const which = failed ? ` (migration ${failed.migrationName})` : '';
+    throw new StoreError(
+      'migration',
+      `Could not bring the ${engine === 'postgres' ? 'PostgreSQL' : 'SQLite'} schema up to date${which}: ${messageOf(error)}. ` +
+        'Check that the database user may create tables, and that no newer version of the app has already migrated this database.',
+      { cause: error },
+    );
+  }
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  if (applied.length > 0) opts.log?.info({ engine, migrations: applied }, 'store: applied database migrations');
+  return applied;
+}

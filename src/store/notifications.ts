@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import { oneOf, parseJson, type RepoContext } from './context.js';
+import { NOTIFICATION_STATES, type NotificationState, type NotificationsTable } from './schema.js';
+
+/** A message to deliver (to Slack, usually) that must survive a restart: the outbox. */
+export interface NotificationRecord {
+  id: string;
+  operationId: string | null;
+  /** What to deliver, e.g. 'dm.requester' or 'response_url'; the sender decides what kinds exist. */
+  kind: string;
+  payload: unknown;
+  status: NotificationState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewNotification {
+  operationId?: string | null;
+  kind: string;
+  /** JSON-serialisable; must hold no secrets. */
+  payload: unknown;
+  /** Defaults to now. */
+  nextAttemptAt?: number;
+}
+
+export interface NotificationsRepo {
+  enqueue(n: NewNotification): Promise<NotificationRecord>;
+  /** Pending notifications whose time has come, oldest due first. */
+  due(now?: number, limit?: number): Promise<NotificationRecord[]>;
+  /** Marks a pending notification sent. False when it was not pending (already sent, or given up). */
+  markSent(id: string): Promise<boolean>;
+  /**
+   * Records a failed attempt. With `nextAttemptAt` it stays pending and is due again then;
+   * with null it is given up ('failed'). False when it was not pending.
+   */
+  markFailed(id: string, error: string, nextAttemptAt: number | null): Promise<boolean>;
+  get(id: string): Promise<NotificationRecord | undefined>;
+}
+
+export function toNotification(row: Selectable<NotificationsTable>): NotificationRecord {
+  return {
+    id: row.id,
+    operationId: row.operation_id,
+    kind: row.kind,
+    payload: parseJson(row.payload_json, `notifications row ${row.id} payload_json`),
+    status: oneOf(NOTIFICATION_STATES, row.status, `notifications row ${row.id} status`),
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    lastError: row.last_error,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export function notificationsRepo(ctx: RepoContext): NotificationsRepo {
+  const { db } = ctx;
+  return {
+    async enqueue(n) {
+      const now = ctx.now();
+      const row = await db
+        .insertInto('notifications')
+        .values({
+          id: randomUUID(),
+          operation_id: n.operationId ?? null,
+          kind: n.kind,
+          payload_json: JSON.stringify(n.payload ?? null),
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: n.nextAttemptAt ?? now,
+          last_error: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toNotification(row);
+    },
+
+    async due(now = ctx.now(), limit = 50) {
+      const rows = await db
+        .selectFrom('notifications')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at', 'asc')
+        .orderBy('created_at', 'asc')
+        .limit(limit)
+        .execute();
+      return rows.map(toNotification);
+    },
+
+    async markSent(id) {
+      const res = await db
+        .updateTable('notifications')
+        .set((eb) => ({ status: 'sent', attempts: eb('attempts', '+', 1), last_error: null, updated_at: ctx.now() }))
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    },
+
+    async markFailed(id, error, nextAttemptAt) {
+      const res = await db
+        .updateTable('notifications')
+        .set((eb) => ({
+          status: nextAttemptAt === null ? 'failed' : 'pending',
+          attempts: eb('attempts', '+', 1),
+          last_error: error.slice(0, 2000),
+          ...(nextAttemptAt === null ? {} : { next_attempt_at: nextAttemptAt }),
+          updated_at: ctx.now(),
+        }))
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    },
+
+    async get(id) {
+      const row = await db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toNotification(row) : undefined;
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import type { Generated } from 'kysely';
+
+/** Which database the store talks to. */
+export type Engine = 'sqlite' | 'postgres';
+
+export const STORED_ACTIONS = ['workspace.create', 'integration.create'] as const;
+export type StoredAction = (typeof STORED_ACTIONS)[number];
+
+export const OPERATION_STATES = [
+  'requested',
+  'awaiting_approval',
+  'approved',
+  'denied',
+  'expired',
+  'cancelled',
+  'executing',
+  'succeeded',
+  'failed',
+] as const;
+export type OperationState = (typeof OPERATION_STATES)[number];
+
+export const NOTIFICATION_STATES = ['pending', 'sent', 'failed'] as const;
+export type NotificationState = (typeof NOTIFICATION_STATES)[number];
+
+// Row shapes as the database holds them (snake_case; times are epoch milliseconds).
+// The repositories turn them into the camelCase records the rest of the app uses.
+
+export interface OperationsTable {
+  id: string;
+  idempotency_key: string;
+  team_id: string;
+  action: string;
+  requester_id: string;
+  channel_id: string;
+  response_url: string | null;
+  view_id: string | null;
+  request_json: string;
+  status: string;
+  portkey_id: string | null;
+  portkey_slug: string | null;
+  error: string | null;
+  attempts: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OperationSecretsTable {
+  operation_id: string;
+  key_id: string;
+  ciphertext: string;
+  created_at: number;
+}
+
+export interface NotificationsTable {
+  id: string;
+  operation_id: string | null;
+  kind: string;
+  payload_json: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  actor_id: string;
+  action: string;
+  target: string | null;
+  outcome: string;
+  detail_json: string | null;
+}
+
+export interface RateCountersTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+export interface Database {
+  operations: OperationsTable;
+  operation_secrets: OperationSecretsTable;
+  notifications: NotificationsTable;
+  audit: AuditTable;
+  rate_counters: RateCountersTable;
+}
