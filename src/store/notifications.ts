@@ -39,6 +39,12 @@ export interface NotificationsRepo {
    */
   markFailed(id: string, error: string, nextAttemptAt: number | null): Promise<boolean>;
   get(id: string): Promise<NotificationRecord | undefined>;
+  /**
+   * Takes a due notification for `leaseMs` by pushing its next attempt past the lease, in one
+   * conditional UPDATE: of several senders (in any number of processes) exactly one gets it.
+   * If the sender dies, it is due again when the lease ends.
+   */
+  claim(id: string, leaseMs: number, now?: number): Promise<boolean>;
 }
 
 export function toNotification(row: Selectable<NotificationsTable>): NotificationRecord {
@@ -115,6 +121,17 @@ export function notificationsRepo(ctx: RepoContext): NotificationsRepo {
         }))
         .where('id', '=', id)
         .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) > 0;
+    },
+
+    async claim(id, leaseMs, now = ctx.now()) {
+      const res = await db
+        .updateTable('notifications')
+        .set({ next_attempt_at: now + leaseMs, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
         .executeTakeFirst();
       return Number(res.numUpdatedRows) > 0;
     },

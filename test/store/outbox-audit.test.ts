@@ -35,6 +35,23 @@ describeEngines('notification outbox', (h) => {
   });
 });
 
+describeEngines('notification claims', (h) => {
+  it('gives a due notification to exactly one of many concurrent senders, and again after the lease', async () => {
+    const t = 2_000_000;
+    const n = await h.store.notifications.enqueue({ kind: 'post', payload: {}, nextAttemptAt: t });
+    const other = await h.testDb.open();
+    const wins = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? other : h.store).notifications.claim(n.id, 30_000, t)),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect(await h.store.notifications.due(t + 29_999)).toEqual([]);
+    expect((await h.store.notifications.due(t + 30_000)).map((x) => x.id)).toEqual([n.id]);
+    expect(await h.store.notifications.claim(n.id, 30_000, t + 30_000)).toBe(true);
+    await h.store.notifications.markSent(n.id);
+    expect(await h.store.notifications.claim(n.id, 30_000, t + 90_000)).toBe(false);
+  });
+});
+
 describeEngines('audit log', (h) => {
   it('appends in order and reads newest first', async () => {
     const a = await h.store.audit.append({ at: 100, actorId: 'U1', action: 'workspace.create', target: 'ws:growth', outcome: 'requested', detail: { n: 1 } });
