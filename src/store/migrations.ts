@@ -89,6 +89,13 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // What the operation produced (e.g. an integration's summary), without secrets: enough to show the
+    // result again to a duplicate delivery and to retry a follow-up step after a restart.
+    '0002_operation_result': {
+      async up(db) {
+        await db.schema.alterTable('operations').addColumn('result_json', 'text').execute();
+      },
+    },
   };
 }
 

@@ -22,6 +22,8 @@ export interface OperationRecord {
   portkeyId: string | null;
   portkeySlug: string | null;
   error: string | null;
+  /** What the operation produced, without secrets. */
+  result: unknown;
   attempts: number;
   leaseOwner: string | null;
   /** Epoch ms; the lease is free once this has passed. */
@@ -54,6 +56,7 @@ export interface OperationPatch {
   portkeyId?: string | null;
   portkeySlug?: string | null;
   error?: string | null;
+  result?: unknown;
   responseUrl?: string | null;
   leaseOwner?: string | null;
   leaseUntil?: number | null;
@@ -118,6 +121,7 @@ export function toOperation(row: Selectable<OperationsTable>): OperationRecord {
     portkeyId: row.portkey_id,
     portkeySlug: row.portkey_slug,
     error: row.error,
+    result: row.result_json === null ? null : parseJson(row.result_json, `${what} result_json`),
     attempts: Number(row.attempts),
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
@@ -183,6 +187,7 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
             portkey_id: null,
             portkey_slug: null,
             error: null,
+            result_json: null,
             attempts: 0,
             lease_owner: null,
             lease_until: null,
@@ -221,6 +226,7 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
       if (patch.portkeyId !== undefined) set.portkey_id = patch.portkeyId;
       if (patch.portkeySlug !== undefined) set.portkey_slug = patch.portkeySlug;
       if (patch.error !== undefined) set.error = patch.error;
+      if (patch.result !== undefined) set.result_json = JSON.stringify(patch.result);
       if (patch.responseUrl !== undefined) set.response_url = patch.responseUrl;
       if (patch.leaseOwner !== undefined) set.lease_owner = patch.leaseOwner;
       if (patch.leaseUntil !== undefined) set.lease_until = patch.leaseUntil;

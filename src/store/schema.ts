@@ -39,6 +39,7 @@ export interface OperationsTable {
   portkey_id: string | null;
   portkey_slug: string | null;
   error: string | null;
+  result_json: string | null;
   attempts: number;
   lease_owner: string | null;
   lease_until: number | null;
