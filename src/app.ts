@@ -9,8 +9,11 @@ import { registerIntegration } from './features/integration/listeners.js';
 import { registerList } from './features/list/listeners.js';
 import { registerWorkspace } from './features/workspace/listeners.js';
 import { boltLogger, type Log } from './log.js';
-import { Operations } from './operations/registry.js';
+import { integrationExecutor } from './features/integration/executor.js';
+import { workspaceExecutor } from './features/workspace/executor.js';
+import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
+import { openStore, StoreError } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
 
 export interface RunningApp {
@@ -68,15 +71,34 @@ export function createApp(config: Config, deps: Deps, identity: { botId?: string
 
 /** Checks the bot token, then starts listening. Resolves once the app is ready to take requests. */
 export async function startApp(config: Config, log: Log): Promise<RunningApp> {
-  const identity = await checkBotToken(config, log);
+  let store;
+  try {
+    store = await openStore({ ...config.store, log: log.child({ component: 'store' }) });
+  } catch (err) {
+    // The app never starts half-working: without its store it can't keep a create exactly-once.
+    if (err instanceof StoreError) throw new StartupError(err.message);
+    throw err;
+  }
+  const identity = await checkBotToken(config, log).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const portkey = new PortkeyClient({ ...config.portkey });
-  const operations = new Operations();
-  const app = createApp(config, { portkey, operations, log }, identity);
+  const slack = new WebClient(config.slack.botToken, slackClientOptions(config, log));
+  const service = new OperationService(store, { 'workspace.create': workspaceExecutor(portkey), 'integration.create': integrationExecutor(portkey) }, slack, log);
+  const app = createApp(config, { portkey, store, service, log }, identity);
 
   const server = (await app.start(config.port)) as Server | undefined;
   const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
   const port = address?.port ?? config.port;
-  log.info({ mode: config.slack.mode, port }, config.slack.mode === 'http' ? 'listening for Slack on /slack/events' : 'connected to Slack in Socket Mode');
+  log.info({ mode: config.slack.mode, port, store: store.engine }, config.slack.mode === 'http' ? 'listening for Slack on /slack/events' : 'connected to Slack in Socket Mode');
+
+  // Finish what a crash left behind, then keep sending queued notifications.
+  void service
+    .recover()
+    .then((n) => n > 0 && log.info({ operations: n }, 'recovered unfinished operations'))
+    .catch((err: unknown) => log.error({ error: err instanceof Error ? err.message : String(err) }, 'recovery failed'));
+  service.startDispatcher();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -85,9 +107,10 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     stop: () => {
       stopping ??= (async () => {
         await app.stop().catch((err: unknown) => log.warn({ error: String(err) }, 'error while stopping the receiver'));
-        const left = await operations.drain(10_000);
-        if (left > 0) log.warn({ left }, 'stopped with operations still running');
+        const left = await service.stop(10_000);
+        if (left > 0) log.warn({ left }, 'stopped with operations still running; they are recovered at the next start');
         await portkey.close();
+        await store.close();
       })();
       return stopping;
     },

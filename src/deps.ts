@@ -1,10 +1,12 @@
 import type { Log } from './log.js';
-import type { Operations } from './operations/registry.js';
+import type { OperationService } from './operations/service.js';
 import type { PortkeyClient } from './portkey/client.js';
+import type { Store } from './store/index.js';
 
 /** What the listeners need from the rest of the app. Passed in, so handlers can be tested alone. */
 export interface Deps {
   portkey: PortkeyClient;
-  operations: Operations;
+  store: Store;
+  service: OperationService;
   log: Log;
 }

@@ -1,5 +1,6 @@
 import type { App, RespondFn } from '@slack/bolt';
 import type { Deps } from '../deps.js';
+import { auditMessage } from '../features/audit/view.js';
 import { helpMessage } from '../features/help/view.js';
 import { openIntegrationModal } from '../features/integration/listeners.js';
 import { listPage } from '../features/list/listing.js';
@@ -43,6 +44,18 @@ export function registerCommands(app: App, deps: Deps): void {
       case 'integration.create':
         await openModal(() => openIntegrationModal(client, command.trigger_id, { provider: parsed.provider, context }));
         return;
+      case 'audit': {
+        // Until the policy names admins, everyone may read the audit; it is shown privately.
+        await ack();
+        try {
+          const entries = await deps.store.audit.recent(parsed.count);
+          await respond({ response_type: 'ephemeral', ...auditMessage(entries) });
+        } catch (err) {
+          deps.log.error({ error: errorText(err) }, 'could not read the audit log');
+          await tell(respond, "Couldn't read the audit log. Please try again in a moment.");
+        }
+        return;
+      }
       case 'workspaces.list':
       case 'integrations.list': {
         // Portkey may be slow: answer Slack now, send the list when it arrives.

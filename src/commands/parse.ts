@@ -8,6 +8,7 @@ export type Command =
   | { kind: 'integration.create'; provider: string }
   | { kind: 'workspaces.list'; filter: string }
   | { kind: 'integrations.list'; filter: string }
+  | { kind: 'audit'; count: number }
   | { kind: 'unknown'; input: string; suggestion: string | undefined };
 
 /** The phrases people can type, in the order help lists them. */
@@ -16,10 +17,11 @@ export const COMMANDS = [
   { usage: 'integration create [provider]', about: 'Connect an AI provider (OpenAI, Azure OpenAI, Bedrock, Vertex AI, …)' },
   { usage: 'workspaces [filter]', about: 'List workspaces' },
   { usage: 'integrations [filter]', about: 'List provider integrations' },
+  { usage: 'audit [n]', about: 'Show the last n audit entries (default 20)' },
   { usage: 'help', about: 'Show this help' },
 ] as const;
 
-const PHRASES = ['help', 'workspace create', 'integration create', 'workspaces', 'integrations'];
+const PHRASES = ['help', 'workspace create', 'integration create', 'workspaces', 'integrations', 'audit'];
 const CREATE = ['create', 'new', 'add'];
 const WORKSPACE = ['workspace', 'ws'];
 const INTEGRATION = ['integration', 'int', 'provider'];
@@ -38,6 +40,10 @@ export function parseCommand(text: string): Command {
   if (CREATE.includes(head) && INTEGRATION.includes(sub)) return { kind: 'integration.create', provider: tail };
   if (head === 'workspaces') return { kind: 'workspaces.list', filter: words.slice(1).join(' ') };
   if (head === 'integrations' || head === 'providers') return { kind: 'integrations.list', filter: words.slice(1).join(' ') };
+  if (head === 'audit') {
+    const n = Number.parseInt(sub, 10);
+    return { kind: 'audit', count: Number.isFinite(n) && n > 0 ? Math.min(n, 50) : 20 };
+  }
   return { kind: 'unknown', input: words.slice(0, 2).join(' '), suggestion: suggest(head, sub) };
 }
 

@@ -62,7 +62,7 @@ export function secretValues(body: CreateIntegrationBody): string[] {
   return out;
 }
 
-function isOurs(found: Integration, body: CreateIntegrationBody, askedAt: number): boolean {
+export function isOurs(found: Integration, body: Pick<CreateIntegrationBody, 'name' | 'ai_provider_id'>, askedAt: number): boolean {
   if (found.name !== body.name || found.ai_provider_id !== body.ai_provider_id) return false;
   const created = found.created_at ? Date.parse(found.created_at) : Number.NaN;
   return !Number.isFinite(created) || created >= askedAt - CLOCK_SKEW_MS;

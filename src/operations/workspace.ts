@@ -35,7 +35,7 @@ export async function createWorkspaceOnce(portkey: PortkeyClient, body: CreateWo
   }
 }
 
-async function findCreatedWorkspace(portkey: PortkeyClient, body: CreateWorkspaceBody, askedAt: number): Promise<Workspace | undefined> {
+export async function findCreatedWorkspace(portkey: PortkeyClient, body: CreateWorkspaceBody, askedAt: number): Promise<Workspace | undefined> {
   const list = await portkey.listWorkspaces({ exactName: body.name, pageSize: 100 });
   const candidates = list.data.filter((w) => {
     if (w.name !== body.name) return false;

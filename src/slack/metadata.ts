@@ -7,6 +7,8 @@ export const modalContextSchema = z.object({
   responseUrl: z.string().url().max(500).optional(),
   /** An operation this view is showing (progress, result or error), e.g. for "Back to the form". */
   operationId: z.string().max(64).optional(),
+  /** Bumped each time "Back to the form" shows the form again in the same modal: a new submission. */
+  attempt: z.number().int().min(0).max(1000).optional(),
   /** How many Azure deployment rows the integration form shows. */
   rows: z.number().int().min(1).max(5).optional(),
 });

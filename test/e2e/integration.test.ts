@@ -10,6 +10,7 @@ import {
   expectChannelMessage,
   openForm,
   storedView,
+  submit,
   submitForResult,
   theCreateBody,
   theIntegration,
@@ -225,7 +226,7 @@ describe('integration create: lost answers and slug conflicts', () => {
     expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
   });
 
-  it('a double submit whose slug already holds this same integration counts as success', async () => {
+  it('the same submission delivered twice creates once, and the second delivery is shown the result', async () => {
     const view = await openForm(h, 'integration create openai');
     const inputs = { int_name: 'Twice', int_slug: 'twice', int_key__openai: OPENAI_KEY };
 
@@ -233,16 +234,26 @@ describe('integration create: lost answers and slug conflicts', () => {
     const stored = theIntegration(h.portkey);
     await expectChannelMessage(h, { id: stored.id, slug: stored.slug });
 
-    // The same form submitted again (Slack retried, or a double click): Portkey answers 409 for the slug.
-    const { result } = await submitForResult(h, view, inputs);
-
-    expect(createBodies(h.portkey)).toHaveLength(2);
-    expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.status)).toEqual([200, 409]);
-    expect(theIntegration(h.portkey).id).toBe(stored.id);
-    const text = allText(result.blocks);
+    // The same submission again (Slack retried, or a double click): the store knows it; Portkey is not asked.
+    const res = await submit(h, view, inputs);
+    const ack = record(res.json, 'second ack');
+    expect(ack.response_action).toBe('update');
+    const text = allText(record(ack.view, 'second view').blocks);
     expect(text).toContain('is ready');
     expect(text).toContain(stored.id);
-    expect(text).not.toContain('already used');
+    expect(createBodies(h.portkey)).toHaveLength(1);
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('a 409 for a slug that already holds this same integration counts as success', async () => {
+    // As when an earlier attempt's answer was lost but Portkey did create it.
+    h.portkey.seedIntegration({ name: 'Again', ai_provider_id: 'openai', slug: 'again', key: 'sk-other-1234567890' });
+    const view = await openForm(h, 'integration create openai');
+    const { result } = await submitForResult(h, view, { int_name: 'Again', int_slug: 'again', int_key__openai: OPENAI_KEY });
+    expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.status)).toEqual([409]);
+    const text = allText(result.blocks);
+    expect(text).toContain('is ready');
+    expect(text).toContain(theIntegration(h.portkey).id);
     expect(elementsWithAction(result.blocks, 'integration_back')).toEqual([]);
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -30,6 +33,8 @@ export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; 
     PORTKEY_TIMEOUT_MS: '1500',
     PORT: '0',
     LOG_LEVEL: 'debug',
+    // A fresh embedded store per app, unless the test shares one (DATA_DIR) or uses PostgreSQL (DATABASE_URL).
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'portkey-slack-test-')),
     ...p.env,
   });
   if (!loaded.ok) throw new Error(`test config invalid: ${loaded.problems.join('; ')}`);

@@ -19,6 +19,7 @@ import {
   workspaceOptions,
   type CreatedIntegrationSummary,
 } from '../../src/features/integration/view.js';
+import { summarize } from '../../src/portkey/configurations.js';
 import { getProvider, isSecretField, PROVIDERS, type Provider, type ProviderField } from '../../src/portkey/providers.js';
 import { decodeContext, type ModalContext } from '../../src/slack/metadata.js';
 import { checkMessage, checkView } from '../support/view-limits.js';
@@ -284,9 +285,16 @@ describe('integrationModal: Slack limits for every provider and auth mode', () =
 // ---------------------------------------------------------------------------------------------------------------
 // Result views and the channel message
 
-function summary(p: Partial<CreatedIntegrationSummary> = {}): CreatedIntegrationSummary {
+/** A summary as the executor makes it: the details come from summarize() over the configurations sent. */
+function summary(p: Partial<CreatedIntegrationSummary> & { configurations?: Record<string, unknown> | undefined } = {}): CreatedIntegrationSummary {
+  const { configurations, ...rest } = p;
+  const prov = rest.provider ?? provider('bedrock');
+  const config =
+    'configurations' in p
+      ? configurations
+      : { aws_auth_type: 'accessKey', aws_region: 'us-east-1', aws_access_key_id: CANARY, aws_secret_access_key: CANARY };
   return {
-    provider: provider('bedrock'),
+    provider: prov,
     name: EVIL,
     id: '2f3c0b1e-aaaa-bbbb-cccc-1234567890ab',
     slug: 'team-channel-co',
@@ -296,13 +304,8 @@ function summary(p: Partial<CreatedIntegrationSummary> = {}): CreatedIntegration
     accessError: undefined,
     maskedKey: undefined,
     usesSecretReference: false,
-    configurations: {
-      aws_auth_type: 'accessKey',
-      aws_region: 'us-east-1',
-      aws_access_key_id: CANARY,
-      aws_secret_access_key: CANARY,
-    },
-    ...p,
+    ...rest,
+    details: summarize(prov, config),
   };
 }
 

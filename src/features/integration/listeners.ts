@@ -1,16 +1,16 @@
 import type { App, BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Deps } from '../../deps.js';
-import { createIntegrationOnce, getIfExists, grantWorkspaceAccess } from '../../operations/integration.js';
-import { describePortkeyError } from '../../portkey/errors.js';
-import { findProvider } from '../../portkey/providers.js';
+import { findProvider, getProvider } from '../../portkey/providers.js';
+import type { OperationRecord } from '../../store/index.js';
+import { createdIntegration, grantAccess, storedIntegrationDraft } from './executor.js';
 import { errorText, slackErrorCode } from '../../slack/errors.js';
-import { escapeMrkdwn } from '../../slack/escape.js';
+import { mention } from '../../slack/escape.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
 import { postToResponseUrl, postWithFallbacks, tellUser } from '../../slack/notify.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { updateView } from '../../slack/views.js';
-import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, validateIntegration, type IntegrationDraft, type IntegrationRequest } from './form.js';
+import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, validateIntegration } from './form.js';
 import { INT_ACTIONS, INT_FIELDS, INTEGRATION_CALLBACK, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import {
   integrationCreatedMessage,
@@ -19,16 +19,7 @@ import {
   integrationProgressView,
   integrationSuccessView,
   workspaceOptions,
-  type CreatedIntegrationSummary,
 } from './view.js';
-
-/** What an integration operation keeps in memory: the draft (no secrets) and, once created, the summary. */
-interface IntegrationOp {
-  draft: IntegrationDraft;
-  created?: CreatedIntegrationSummary;
-  access: string[];
-  context: ModalContext;
-}
 
 // Options loads must answer within Slack's 3 s: one quick try, no retries.
 const QUICK = { timeoutMs: 2500, retries: 0 } as const;
@@ -42,7 +33,7 @@ export async function openIntegrationModal(client: WebClient, triggerId: string,
 }
 
 export function registerIntegration(app: App, deps: Deps): void {
-  const { log } = deps;
+  const { log, service, store } = deps;
 
   // Provider, auth mode, scope and deployment rows change which blocks show: rebuild the view in place.
   for (const actionId of REBUILD_ACTIONS) {
@@ -100,55 +91,75 @@ export function registerIntegration(app: App, deps: Deps): void {
       await ack({ response_action: 'errors', errors: checked.errors });
       return;
     }
-    const request = checked.value;
-    const userId = body.user.id;
-    const opData: IntegrationOp = { draft, access: request.access.map((w) => w.value), context };
-    const op = deps.operations.begin<IntegrationOp>({ action: 'integration.create', userId, draft: opData });
-    await ack({
-      response_action: 'update',
-      view: integrationProgressView({ name: request.body.name, providerLabel: request.provider.label, context }),
+    const { operation, duplicate } = await service.submit({
+      teamId: body.team?.id ?? body.user.team_id ?? 'unknown',
+      viewId: view.id,
+      attempt: context.attempt ?? 0,
+      action: 'integration.create',
+      requesterId: body.user.id,
+      channelId: context.channelId,
+      responseUrl: context.responseUrl,
+      request: { draft },
+      secrets: { key: secrets.key, fields: secrets.fields },
     });
-    await deps.operations.run(runCreate({ deps, client, request, opData, opId: op.id, userId, viewId: view.id, context, keyDropped: Boolean(secrets.key) || Object.values(secrets.fields).some(Boolean) }));
+    // A second delivery of the same submission shows where the first one is; it never runs again.
+    await ack({ response_action: 'update', view: integrationStateView(operation, context) });
+    if (duplicate) return;
+
+    const { operation: final, delivery, heldNotice } = await service.run(operation.id);
+    if (!final || final.status === 'executing') return;
+    const keyDropped = Boolean(secrets.key) || Object.values(secrets.fields).some(Boolean);
+    const shown = await updateView(
+      client,
+      view.id,
+      integrationStateView(final, context, { keyDropped, ...(delivery ? { deliveredTo: deliveryNote(delivery, context.channelId) } : {}) }),
+      log,
+    );
+    if (heldNotice) await service.settleNotice(heldNotice, shown);
   });
 
   app.action<BlockAction>(INT_ACTIONS.back, async ({ ack, body, client }) => {
     await ack();
     if (!body.view) return;
     const context = decodeContext(body.view.private_metadata);
-    const op = context.operationId ? deps.operations.get<IntegrationOp>(context.operationId, 'integration.create') : undefined;
-    const draft = op && op.userId === body.user.id ? op.draft.draft : EMPTY_INTEGRATION_DRAFT;
-    const notice = op
+    const op = context.operationId ? await store.operations.get(context.operationId) : undefined;
+    // Only the person who submitted gets their draft back; secrets were never kept.
+    const draft = op && op.requesterId === body.user.id ? storedIntegrationDraft(op) : undefined;
+    const notice = draft
       ? ':information_source: Your entries are back. Secrets (keys, passwords, JSON keys) are never kept: paste them again.'
-      : ':information_source: What you typed is no longer available (the app restarted). Please fill the form again.';
-    const { operationId: _drop, ...rest } = context;
-    await updateView(client, body.view.id, integrationModal({ draft, context: { ...rest, rows: Math.max(1, draft.deployments.length) }, notice }), log);
+      : ':information_source: What you typed is no longer available. Please fill the form again.';
+    const { operationId: _drop, ...kept } = context;
+    const rest = { ...kept, attempt: (context.attempt ?? 0) + 1 };
+    const restored = draft ?? EMPTY_INTEGRATION_DRAFT;
+    await updateView(client, body.view.id, integrationModal({ draft: restored, context: { ...rest, rows: Math.max(1, restored.deployments.length) }, notice }), log);
   });
 
   app.action<BlockAction>(INT_ACTIONS.retryAccess, async ({ ack, body, client, action }) => {
     await ack();
     const opId = action.type === 'button' ? action.value : undefined;
-    const op = opId ? deps.operations.get<IntegrationOp>(opId, 'integration.create') : undefined;
-    const created = op?.draft.created;
+    const op = opId ? await store.operations.get(opId) : undefined;
+    const created = op ? createdIntegration(op) : undefined;
+    const draft = op ? storedIntegrationDraft(op) : undefined;
     const to = { userId: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
-    if (!op || !created) {
-      await tellUser(client, to, { text: "That request is no longer known to the app (it restarted). Enable the workspaces in Portkey's integration settings." }, log);
+    if (!op || !created || !draft) {
+      await tellUser(client, to, { text: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." }, log);
       return;
     }
-    if (op.userId !== body.user.id) {
-      await tellUser(client, to, { text: `Only <@${op.userId}>, who created the integration, can retry this.` }, log);
+    if (op.requesterId !== body.user.id) {
+      await tellUser(client, to, { text: `Only ${mention(op.requesterId)}, who created the integration, can retry this.` }, log);
       return;
     }
-    try {
-      await grantWorkspaceAccess(deps.portkey, created.slug, op.draft.access);
-      created.accessError = undefined;
-      created.enabled = op.draft.draft.access;
-    } catch (err) {
-      created.accessError = describePortkeyError(err, 'workspace access', { nothingCreated: false });
-    }
+    const accessError = await grantAccess(deps.portkey, created.slug, draft.access.map((w) => w.value), log);
+    const result = { ...(op.result as Record<string, unknown>), enabled: accessError ? [] : draft.access, accessError };
+    if (!accessError) delete result.accessError;
+    const saved = await store.operations.transition(op.id, 'succeeded', 'succeeded', { result });
+    const updated = saved.won ? saved.operation : op;
+    await service.audit(body.user.id, 'integration.access', created.slug, accessError ? 'failed' : 'succeeded');
+    const summary = createdIntegration(updated) ?? created;
     if (body.view) {
-      await updateView(client, body.view.id, integrationSuccessView({ summary: created, deliveredTo: 'Retried enabling the workspaces.', operationId: op.id, context: op.draft.context }), log);
+      await updateView(client, body.view.id, integrationSuccessView({ summary, deliveredTo: 'Retried enabling the workspaces.', operationId: op.id, context: decodeContext(body.view.private_metadata) }), log);
     } else if (body.response_url) {
-      await postToResponseUrl(body.response_url, { ...integrationCreatedMessage({ summary: created, userId: op.userId, operationId: op.id }), replace_original: true }, log);
+      await postToResponseUrl(body.response_url, { ...integrationCreatedMessage({ summary, userId: op.requesterId, operationId: op.id }), replace_original: true }, log);
     }
   });
 
@@ -164,72 +175,6 @@ export function registerIntegration(app: App, deps: Deps): void {
   });
 }
 
-async function runCreate(p: {
-  deps: Deps;
-  client: WebClient;
-  request: IntegrationRequest;
-  opData: IntegrationOp;
-  opId: string;
-  userId: string;
-  viewId: string;
-  context: ModalContext;
-  /** The person typed secrets that "Back to the form" won't restore. */
-  keyDropped: boolean;
-}): Promise<void> {
-  const { deps, client, request, opData, opId, userId, context, keyDropped } = p;
-  const log = deps.log.child({ op: opId });
-  const outcome = await createIntegrationOnce(deps.portkey, request.body, log);
-  if (!outcome.ok) {
-    deps.operations.finish(opId, 'failed');
-    let message: string;
-    if ('slugTaken' in outcome) {
-      const s = outcome.slugTaken;
-      message = `The slug ${s.slug} is already used by another integration.${s.suggestion ? ` Try ${s.suggestion}.` : ' Choose another slug.'}`;
-    } else if (outcome.unknown) {
-      message = `Portkey didn't answer, and we couldn't check whether the integration was created. Look for the slug ${request.body.slug} in Portkey before trying again.`;
-    } else {
-      message = describePortkeyError(outcome.error, 'integration');
-    }
-    log.warn({ error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) }, 'integration create failed');
-    const shown = await updateView(client, p.viewId, integrationErrorView({ name: request.body.name, message, operationId: opId, context, keyDropped }), log);
-    if (!shown) await tellUser(client, { ...context, userId }, { text: `Integration ${escapeMrkdwn(request.body.name)} was not created: ${escapeMrkdwn(message)}` }, log);
-    return;
-  }
-
-  const { id, slug } = outcome.value;
-  let accessError: string | undefined;
-  let enabled = request.access;
-  if (request.access.length > 0) {
-    try {
-      await grantWorkspaceAccess(deps.portkey, slug, request.access.map((w) => w.value));
-    } catch (err) {
-      accessError = describePortkeyError(err, 'workspace access', { nothingCreated: false });
-      enabled = [];
-      log.warn({ error: err instanceof Error ? err.message : String(err) }, 'integration created, access grant failed');
-    }
-  }
-  // Portkey's create answers only {id, slug}; the detail has the masked key to show. Optional.
-  const detail = await getIfExists(deps.portkey, slug).catch(() => undefined);
-  const summary: CreatedIntegrationSummary = {
-    provider: request.provider,
-    name: request.body.name,
-    id,
-    slug,
-    scope: request.scope,
-    workspace: request.workspace,
-    enabled,
-    accessError,
-    maskedKey: detail?.masked_key ?? undefined,
-    usesSecretReference: Boolean(request.body.secret_mappings?.length),
-    configurations: request.body.configurations,
-  };
-  opData.created = summary;
-  deps.operations.finish(opId, 'succeeded');
-  const delivery = await postWithFallbacks(client, { ...context, userId }, integrationCreatedMessage({ summary, userId, operationId: opId }), log);
-  log.info({ integration: id, slug, provider: request.provider.id, delivery, recovered: outcome.recovered }, 'integration created');
-  await updateView(client, p.viewId, integrationSuccessView({ summary, deliveredTo: deliveryNote(delivery, context.channelId), operationId: opId, context }), log);
-}
-
 async function searchWorkspaces(deps: Deps, query: string) {
   try {
     const list = await deps.portkey.listWorkspaces({ ...(query ? { name: query } : {}), pageSize: 100 }, QUICK);
@@ -238,4 +183,23 @@ async function searchWorkspaces(deps: Deps, query: string) {
     deps.log.warn({ error: errorText(err) }, 'workspace search failed');
     return [];
   }
+}
+
+/** The modal for an operation's current state: progress, success or error. */
+export function integrationStateView(
+  op: OperationRecord,
+  context: ModalContext,
+  extra: { deliveredTo?: string; keyDropped?: boolean } = {},
+) {
+  const draft = storedIntegrationDraft(op);
+  const name = draft?.name || 'integration';
+  const created = op.status === 'succeeded' ? createdIntegration(op) : undefined;
+  if (created) {
+    return integrationSuccessView({ summary: created, deliveredTo: extra.deliveredTo ?? deliveryNote('channel', op.channelId || undefined), operationId: op.id, context });
+  }
+  if (op.status === 'failed') {
+    return integrationErrorView({ name, message: op.error ?? 'It failed.', operationId: op.id, context, keyDropped: extra.keyDropped ?? true });
+  }
+  const provider = draft?.providerId ? getProvider(draft.providerId) : undefined;
+  return integrationProgressView({ name, providerLabel: provider?.label ?? 'AI provider', context });
 }

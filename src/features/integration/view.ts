@@ -1,5 +1,4 @@
 import type { InputBlock, KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
-import { summarize } from '../../portkey/configurations.js';
 import {
   authModeOf,
   customHostField,
@@ -315,7 +314,8 @@ export interface CreatedIntegrationSummary {
   accessError: string | undefined;
   maskedKey: string | undefined;
   usesSecretReference: boolean;
-  configurations: Record<string, unknown> | undefined;
+  /** The provider settings as label/value rows, secrets already masked (see summarize()). */
+  details: Array<{ label: string; value: string }>;
 }
 
 function scopeText(s: CreatedIntegrationSummary): string {
@@ -332,7 +332,7 @@ function summaryBlocks(s: CreatedIntegrationSummary): KnownBlock[] {
   if (s.usesSecretReference) pairs.push(['Key', 'From a secret reference']);
   else if (s.maskedKey) pairs.push(['Key', `\`${escapeCode(s.maskedKey)}\``]);
   const rest: string[] = [];
-  for (const row of summarize(s.provider, s.configurations)) {
+  for (const row of s.details) {
     const pair: [string, string] = [escapeMrkdwn(row.label), escapeMrkdwn(clip(row.value, 200))];
     // A section holds 10 fields; the rest go in a line below rather than vanish.
     if (pairs.length < 10) pairs.push(pair);

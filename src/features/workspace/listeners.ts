@@ -1,23 +1,15 @@
-import type { App } from '@slack/bolt';
+import type { App, BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Deps } from '../../deps.js';
-import { describePortkeyError } from '../../portkey/errors.js';
-import { createWorkspaceOnce } from '../../operations/workspace.js';
-import { errorText } from '../../slack/errors.js';
-import { escapeMrkdwn } from '../../slack/escape.js';
-import { decodeContext, type ModalContext } from '../../slack/metadata.js';
+import type { OperationRecord } from '../../store/index.js';
 import { deliveryNote } from '../../slack/delivery.js';
-import { postWithFallbacks, tellUser } from '../../slack/notify.js';
+import { errorText } from '../../slack/errors.js';
+import { decodeContext, type ModalContext } from '../../slack/metadata.js';
 import { updateView } from '../../slack/views.js';
-import { EMPTY_DRAFT, readWorkspaceDraft, validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
+import { createdWorkspace, storedWorkspaceDraft } from './executor.js';
+import { EMPTY_DRAFT, readWorkspaceDraft, validateWorkspaceDraft } from './form.js';
 import { WORKSPACE_CALLBACK, WS_ACTIONS } from './ids.js';
-import {
-  workspaceCreatedMessage,
-  workspaceErrorView,
-  workspaceModal,
-  workspaceProgressView,
-  workspaceSuccessView,
-} from './view.js';
+import { workspaceErrorView, workspaceModal, workspaceProgressView, workspaceSuccessView } from './view.js';
 
 /** Opens the form. Called straight after ack: nothing slow may come before it (the trigger lasts 3 s). */
 export async function openWorkspaceModal(client: WebClient, triggerId: string, p: { name?: string; context: ModalContext }) {
@@ -27,8 +19,20 @@ export async function openWorkspaceModal(client: WebClient, triggerId: string, p
   });
 }
 
+/** The modal for an operation's current state: progress, success or error. */
+export function workspaceStateView(op: OperationRecord, context: ModalContext, deliveredTo?: string) {
+  const name = storedWorkspaceDraft(op)?.name ?? 'workspace';
+  if (op.status === 'succeeded') {
+    return workspaceSuccessView({ ...createdWorkspace(op), deliveredTo: deliveredTo ?? deliveryNote('channel', op.channelId || undefined), context });
+  }
+  if (op.status === 'failed') {
+    return workspaceErrorView({ name, message: op.error ?? 'It failed.', operationId: op.id, context });
+  }
+  return workspaceProgressView({ name, context });
+}
+
 export function registerWorkspace(app: App, deps: Deps): void {
-  const { log } = deps;
+  const { log, service, store } = deps;
 
   app.view(WORKSPACE_CALLBACK, async ({ ack, body, view, client }) => {
     const draft = readWorkspaceDraft(view.state.values);
@@ -38,55 +42,42 @@ export function registerWorkspace(app: App, deps: Deps): void {
       return;
     }
     const context = decodeContext(view.private_metadata);
-    const userId = body.user.id;
-    const op = deps.operations.begin<WorkspaceDraft>({ action: 'workspace.create', userId, draft });
-    await ack({ response_action: 'update', view: workspaceProgressView({ name: checked.value.name, context }) });
+    const { operation, duplicate } = await service.submit({
+      teamId: body.team?.id ?? body.user.team_id ?? 'unknown',
+      viewId: view.id,
+      attempt: context.attempt ?? 0,
+      action: 'workspace.create',
+      requesterId: body.user.id,
+      channelId: context.channelId,
+      responseUrl: context.responseUrl,
+      request: { draft },
+    });
+    // A second delivery of the same submission shows where the first one is; it never runs again.
+    await ack({ response_action: 'update', view: workspaceStateView(operation, context) });
+    if (duplicate) return;
 
-    await deps.operations.run(
-      (async () => {
-        const request = checked.value;
-        const outcome = await createWorkspaceOnce(deps.portkey, workspaceCreateBody(request), log.child({ op: op.id }));
-        if (outcome.ok) {
-          deps.operations.finish(op.id, 'succeeded');
-          const message = workspaceCreatedMessage({ workspace: outcome.value, requestedSlug: request.slug, userId });
-          const delivery = await postWithFallbacks(client, { ...context, userId }, message, log);
-          log.info({ op: op.id, workspace: outcome.value.id, slug: outcome.value.slug, delivery }, 'workspace created');
-          await updateView(client, view.id, workspaceSuccessView({
-            workspace: outcome.value,
-            requestedSlug: request.slug,
-            deliveredTo: deliveryNote(delivery, context.channelId),
-            context,
-          }), log);
-          return;
-        }
-        deps.operations.finish(op.id, 'failed');
-        const message = outcome.unknown
-          ? "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again."
-          : describePortkeyError(outcome.error, 'workspace');
-        log.warn({ op: op.id, error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) }, 'workspace create failed');
-        const shown = await updateView(client, view.id, workspaceErrorView({ name: request.name, message, operationId: op.id, context }), log);
-        // The modal may have been closed meanwhile: then say it privately, so the failure isn't silent.
-        if (!shown) await tellUser(client, { ...context, userId }, { text: `Workspace ${escapeMrkdwn(request.name)} was not created: ${escapeMrkdwn(message)}` }, log);
-      })(),
-    );
+    const { operation: final, delivery, heldNotice } = await service.run(operation.id);
+    if (!final || final.status === 'executing') return;
+    const shown = await updateView(client, view.id, workspaceStateView(final, context, delivery && deliveryNote(delivery, context.channelId)), log);
+    // A failure the modal couldn't show (closed meanwhile) is sent privately instead.
+    if (heldNotice) await service.settleNotice(heldNotice, shown);
   });
 
-  app.action(WS_ACTIONS.back, async ({ ack, body, client }) => {
+  app.action<BlockAction>(WS_ACTIONS.back, async ({ ack, body, client }) => {
     await ack();
-    if (body.type !== 'block_actions' || !body.view) return;
+    if (!body.view) return;
     const context = decodeContext(body.view.private_metadata);
-    const opId = context.operationId;
-    const op = opId ? deps.operations.get<WorkspaceDraft>(opId, 'workspace.create') : undefined;
+    const op = context.operationId ? await store.operations.get(context.operationId) : undefined;
     // Only the person who submitted gets their draft back.
-    const draft = op && op.userId === body.user.id ? op.draft : EMPTY_DRAFT;
-    const notice = op ? undefined : ":information_source: What you typed is no longer available (the app restarted). Please fill the form again.";
-    const { operationId: _drop, ...rest } = context;
-    await updateView(client, body.view.id, workspaceModal({ draft, context: rest, ...(notice ? { notice } : {}) }), log);
+    const draft = op && op.requesterId === body.user.id ? storedWorkspaceDraft(op) : undefined;
+    const notice = draft ? undefined : ':information_source: What you typed is no longer available. Please fill the form again.';
+    const { operationId: _drop, ...kept } = context;
+    const rest = { ...kept, attempt: (context.attempt ?? 0) + 1 };
+    await updateView(client, body.view.id, workspaceModal({ draft: draft ?? EMPTY_DRAFT, context: rest, ...(notice ? { notice } : {}) }), log);
   });
 
-  app.action(WS_ACTIONS.open, async ({ ack, body, client }) => {
+  app.action<BlockAction>(WS_ACTIONS.open, async ({ ack, body, client }) => {
     await ack();
-    if (body.type !== 'block_actions') return;
     const context: ModalContext = {
       ...(body.channel?.id ? { channelId: body.channel.id } : {}),
       ...(body.response_url ? { responseUrl: body.response_url } : {}),

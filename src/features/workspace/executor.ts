@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import type { Log } from '../../log.js';
+import type { Executor, Outcome, Success } from '../../operations/service.js';
+import { createWorkspaceOnce, findCreatedWorkspace } from '../../operations/workspace.js';
+import type { PortkeyClient } from '../../portkey/client.js';
+import { describePortkeyError } from '../../portkey/errors.js';
+import type { OperationRecord } from '../../store/index.js';
+import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
+import { workspaceCreatedMessage } from './view.js';
+
+// What a workspace operation stores: the draft as typed (it holds no secrets). The body is derived
+// from it again at execution, by the same pure function that checked it at submission.
+const draftSchema = z.object({
+  name: z.string(),
+  slug: z.string(),
+  description: z.string(),
+  metadata: z.string(),
+  isDefault: z.boolean(),
+});
+const storedSchema = z.object({ draft: draftSchema });
+const resultSchema = z.object({ name: z.string(), requestedSlug: z.string().optional() });
+
+export function storedWorkspaceDraft(op: OperationRecord): WorkspaceDraft | undefined {
+  const parsed = storedSchema.safeParse(op.request);
+  return parsed.success ? parsed.data.draft : undefined;
+}
+
+function requestOf(op: OperationRecord) {
+  const draft = storedWorkspaceDraft(op);
+  const checked = draft ? validateWorkspaceDraft(draft) : undefined;
+  return checked?.ok ? checked.value : undefined;
+}
+
+/** The workspace a succeeded operation made, for messages and views. */
+export function createdWorkspace(op: OperationRecord) {
+  const result = resultSchema.safeParse(op.result);
+  return {
+    workspace: { id: op.portkeyId ?? '?', slug: op.portkeySlug ?? '?', name: result.success ? result.data.name : '?' },
+    requestedSlug: result.success ? result.data.requestedSlug : undefined,
+  };
+}
+
+export function workspaceExecutor(portkey: PortkeyClient): Executor {
+  return {
+    async execute(op: OperationRecord, _secrets, log: Log): Promise<Outcome> {
+      const request = requestOf(op);
+      if (!request) return { ok: false, error: 'The stored request could not be read. Nothing was created; please submit it again.', unknown: false };
+      const outcome = await createWorkspaceOnce(portkey, workspaceCreateBody(request), log);
+      if (outcome.ok) {
+        const w = outcome.value;
+        return { ok: true, id: w.id, slug: w.slug, recovered: outcome.recovered, result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } };
+      }
+      return {
+        ok: false,
+        unknown: outcome.unknown,
+        error: outcome.unknown
+          ? "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again."
+          : describePortkeyError(outcome.error, 'workspace'),
+      };
+    },
+
+    async find(op: OperationRecord): Promise<Success | undefined> {
+      const request = requestOf(op);
+      if (!request) return undefined;
+      const found = await findCreatedWorkspace(portkey, workspaceCreateBody(request), op.createdAt);
+      return found
+        ? { ok: true, id: found.id, slug: found.slug, recovered: true, result: { name: found.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } }
+        : undefined;
+    },
+
+    successMessage(op: OperationRecord) {
+      return workspaceCreatedMessage({ ...createdWorkspace(op), userId: op.requesterId });
+    },
+  };
+}
