@@ -53,3 +53,12 @@ describe('parseCommand', () => {
     }
   });
 });
+
+describe('parseCommand: audit', () => {
+  it('reads an optional count, capped at 50, defaulting to 20', () => {
+    expect(parseCommand('audit')).toEqual({ kind: 'audit', count: 20 });
+    expect(parseCommand('audit 5')).toEqual({ kind: 'audit', count: 5 });
+    expect(parseCommand('audit 500')).toEqual({ kind: 'audit', count: 50 });
+    expect(parseCommand('audit lots')).toEqual({ kind: 'audit', count: 20 });
+  });
+});
