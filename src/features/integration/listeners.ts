@@ -3,6 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Deps } from '../../deps.js';
 import { findProvider, getProvider } from '../../portkey/providers.js';
 import type { OperationRecord } from '../../store/index.js';
+import { formToRestore, submissionOf } from '../modal-flow.js';
 import { createdIntegration, grantAccess, storedIntegrationDraft } from './executor.js';
 import { errorText, slackErrorCode } from '../../slack/errors.js';
 import { mention } from '../../slack/escape.js';
@@ -91,17 +92,9 @@ export function registerIntegration(app: App, deps: Deps): void {
       await ack({ response_action: 'errors', errors: checked.errors });
       return;
     }
-    const { operation, duplicate } = await service.submit({
-      teamId: body.team?.id ?? body.user.team_id ?? 'unknown',
-      viewId: view.id,
-      attempt: context.attempt ?? 0,
-      action: 'integration.create',
-      requesterId: body.user.id,
-      channelId: context.channelId,
-      responseUrl: context.responseUrl,
-      request: { draft },
-      secrets: { key: secrets.key, fields: secrets.fields },
-    });
+    const { operation, duplicate } = await service.submit(
+      submissionOf(body, context, { action: 'integration.create', request: { draft }, secrets: { key: secrets.key, fields: secrets.fields } }),
+    );
     // A second delivery of the same submission shows where the first one is; it never runs again.
     await ack({ response_action: 'update', view: integrationStateView(operation, context) });
     if (duplicate) return;
@@ -121,17 +114,13 @@ export function registerIntegration(app: App, deps: Deps): void {
   app.action<BlockAction>(INT_ACTIONS.back, async ({ ack, body, client }) => {
     await ack();
     if (!body.view) return;
-    const context = decodeContext(body.view.private_metadata);
-    const op = context.operationId ? await store.operations.get(context.operationId) : undefined;
-    // Only the person who submitted gets their draft back; secrets were never kept.
-    const draft = op && op.requesterId === body.user.id ? storedIntegrationDraft(op) : undefined;
+    // Secrets were never kept, so they are the one thing not restored.
+    const { draft, context } = await formToRestore(deps, body, storedIntegrationDraft);
     const notice = draft
       ? ':information_source: Your entries are back. Secrets (keys, passwords, JSON keys) are never kept: paste them again.'
       : ':information_source: What you typed is no longer available. Please fill the form again.';
-    const { operationId: _drop, ...kept } = context;
-    const rest = { ...kept, attempt: (context.attempt ?? 0) + 1 };
     const restored = draft ?? EMPTY_INTEGRATION_DRAFT;
-    await updateView(client, body.view.id, integrationModal({ draft: restored, context: { ...rest, rows: Math.max(1, restored.deployments.length) }, notice }), log);
+    await updateView(client, body.view.id, integrationModal({ draft: restored, context: { ...context, rows: Math.max(1, restored.deployments.length) }, notice }), log);
   });
 
   app.action<BlockAction>(INT_ACTIONS.retryAccess, async ({ ack, body, client, action }) => {

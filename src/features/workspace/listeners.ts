@@ -2,6 +2,7 @@ import type { App, BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Deps } from '../../deps.js';
 import type { OperationRecord } from '../../store/index.js';
+import { formToRestore, submissionOf } from '../modal-flow.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { errorText } from '../../slack/errors.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
@@ -32,7 +33,7 @@ export function workspaceStateView(op: OperationRecord, context: ModalContext, d
 }
 
 export function registerWorkspace(app: App, deps: Deps): void {
-  const { log, service, store } = deps;
+  const { log, service } = deps;
 
   app.view(WORKSPACE_CALLBACK, async ({ ack, body, view, client }) => {
     const draft = readWorkspaceDraft(view.state.values);
@@ -42,16 +43,7 @@ export function registerWorkspace(app: App, deps: Deps): void {
       return;
     }
     const context = decodeContext(view.private_metadata);
-    const { operation, duplicate } = await service.submit({
-      teamId: body.team?.id ?? body.user.team_id ?? 'unknown',
-      viewId: view.id,
-      attempt: context.attempt ?? 0,
-      action: 'workspace.create',
-      requesterId: body.user.id,
-      channelId: context.channelId,
-      responseUrl: context.responseUrl,
-      request: { draft },
-    });
+    const { operation, duplicate } = await service.submit(submissionOf(body, context, { action: 'workspace.create', request: { draft } }));
     // A second delivery of the same submission shows where the first one is; it never runs again.
     await ack({ response_action: 'update', view: workspaceStateView(operation, context) });
     if (duplicate) return;
@@ -66,14 +58,9 @@ export function registerWorkspace(app: App, deps: Deps): void {
   app.action<BlockAction>(WS_ACTIONS.back, async ({ ack, body, client }) => {
     await ack();
     if (!body.view) return;
-    const context = decodeContext(body.view.private_metadata);
-    const op = context.operationId ? await store.operations.get(context.operationId) : undefined;
-    // Only the person who submitted gets their draft back.
-    const draft = op && op.requesterId === body.user.id ? storedWorkspaceDraft(op) : undefined;
+    const { draft, context } = await formToRestore(deps, body, storedWorkspaceDraft);
     const notice = draft ? undefined : ':information_source: What you typed is no longer available. Please fill the form again.';
-    const { operationId: _drop, ...kept } = context;
-    const rest = { ...kept, attempt: (context.attempt ?? 0) + 1 };
-    await updateView(client, body.view.id, workspaceModal({ draft: draft ?? EMPTY_DRAFT, context: rest, ...(notice ? { notice } : {}) }), log);
+    await updateView(client, body.view.id, workspaceModal({ draft: draft ?? EMPTY_DRAFT, context, ...(notice ? { notice } : {}) }), log);
   });
 
   app.action<BlockAction>(WS_ACTIONS.open, async ({ ack, body, client }) => {
