@@ -8,7 +8,7 @@ import { createdIntegration, grantAccess, storedIntegrationDraft } from './execu
 import { errorText, slackErrorCode } from '../../slack/errors.js';
 import { mention } from '../../slack/escape.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
-import { postToResponseUrl, postWithFallbacks, tellUser } from '../../slack/notify.js';
+import { postToResponseUrl, tellUser } from '../../slack/notify.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { updateView } from '../../slack/views.js';
 import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, validateIntegration } from './form.js';
