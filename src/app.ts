@@ -95,7 +95,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
 
   // Finish what a crash left behind, then keep sending queued notifications.
   void service
-    .recover()
+    .start()
     .then((n) => n > 0 && log.info({ operations: n }, 'recovered unfinished operations'))
     .catch((err: unknown) => log.error({ error: err instanceof Error ? err.message : String(err) }, 'recovery failed'));
   service.startDispatcher();

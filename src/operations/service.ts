@@ -48,8 +48,12 @@ interface OutboxPayload {
   private: boolean;
 }
 
-const LEASE_MS = 5 * 60_000;
-const SEND_LEASE_MS = 60_000;
+// Short leases, renewed while the work runs: a replica that dies frees its work within seconds.
+const LEASE_MS = 15_000;
+const HEARTBEAT_MS = 5_000;
+const SEND_LEASE_MS = 15_000;
+/** A 'requested' operation this old was left by a process that died before running it. */
+const ORPHAN_AFTER_MS = 30_000;
 const MAX_SEND_ATTEMPTS = 8;
 /** How long a failure shown in a modal waits before it is also sent privately (if not settled). */
 const HOLD_MS = 30_000;
@@ -64,6 +68,7 @@ export class OperationService {
   private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private dispatching = false;
+  private sweeping = false;
 
   constructor(
     private readonly store: Store,
@@ -105,12 +110,15 @@ export class OperationService {
     const log = this.log.child({ op: op.id, action: op.action });
     const executor = this.executors[op.action];
     let outcome: Outcome;
+    const heartbeat = this.keepLease(op.id);
     try {
       const secrets = await this.store.secrets.takeSecrets(op.id);
       outcome = await executor.execute(op, secrets, log);
     } catch (err) {
       log.error({ error: errorText(err) }, 'operation failed unexpectedly');
       outcome = { ok: false, error: 'Something went wrong on our side. Nothing was created; please try again.', unknown: false };
+    } finally {
+      clearInterval(heartbeat);
     }
     return this.finish(op, outcome, log, true);
   }
@@ -203,13 +211,38 @@ export class OperationService {
     }
   }
 
+  /** Renews this process's lease on an operation while it works on it. */
+  private keepLease(id: string): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      this.store.operations.claim(id, this.owner, LEASE_MS).catch((err: unknown) => this.log.warn({ op: id, error: errorText(err) }, 'could not renew a lease'));
+    }, HEARTBEAT_MS);
+    timer.unref();
+    return timer;
+  }
+
   /**
-   * At start: finish what a crash left behind. Operations still 'requested' run now (their secrets are
+   * At start: an embedded store belongs to this process alone, so every lease in it is stale (its
+   * holder died) and every pending notification may go now. Then the usual sweep.
+   */
+  async start(): Promise<number> {
+    if (this.store.engine === 'sqlite') {
+      await this.store.operations.releaseLeases();
+      await this.store.notifications.makeAllDue();
+    }
+    return this.recover();
+  }
+
+  /**
+   * Finish what a crash left behind (at start, then on every dispatcher tick). Operations still 'requested' run now (their secrets are
    * sealed in the store). Ones caught 'executing' are never re-sent blindly: Portkey is asked whether
    * the resource exists, and the operation is closed as succeeded or failed accordingly.
    */
   async recover(): Promise<number> {
-    const unfinished = await this.store.operations.listUnfinished(Date.now());
+    const now = Date.now();
+    // A fresh 'requested' one is about to be run by the listener that stored it.
+    const unfinished = (await this.store.operations.listUnfinished(now)).filter(
+      (op) => op.status !== 'requested' || op.createdAt < now - ORPHAN_AFTER_MS,
+    );
     for (const op of unfinished) {
       const log = this.log.child({ op: op.id, action: op.action, recovery: true });
       if (op.status === 'requested') {
@@ -218,7 +251,9 @@ export class OperationService {
       }
       const claimed = await this.store.operations.claim(op.id, this.owner, LEASE_MS);
       if (!claimed) continue;
+      log.warn('found an operation a stopped process left mid-create; checking Portkey');
       let outcome: Outcome;
+      const heartbeat = this.keepLease(op.id);
       try {
         const secrets = await this.store.secrets.takeSecrets(op.id);
         const found = await this.executors[op.action].find(claimed, secrets, log);
@@ -228,8 +263,10 @@ export class OperationService {
           unknown: false,
         };
       } catch (err) {
-        log.warn({ error: errorText(err) }, 'recovery lookup failed; will try again at the next start');
+        log.warn({ error: errorText(err) }, 'recovery lookup failed; will try again when the lease ends');
         continue;
+      } finally {
+        clearInterval(heartbeat);
       }
       await this.track(this.finish(claimed, outcome, log, false));
     }
@@ -237,9 +274,22 @@ export class OperationService {
     return unfinished.length;
   }
 
+  /** Every few seconds: pick up work whose holder died (another replica, or a crash) and send what is due. */
   startDispatcher(everyMs = 5000): void {
-    this.timer ??= setInterval(() => void this.track(this.dispatch()), everyMs);
+    this.timer ??= setInterval(() => void this.track(this.sweep()), everyMs);
     this.timer.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      await this.recover();
+    } catch (err) {
+      this.log.warn({ error: errorText(err) }, 'recovery sweep failed');
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   /** Stops the dispatcher and waits (bounded) for work in flight. Returns how many were still running. */

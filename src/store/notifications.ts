@@ -45,6 +45,8 @@ export interface NotificationsRepo {
    * If the sender dies, it is due again when the lease ends.
    */
   claim(id: string, leaseMs: number, now?: number): Promise<boolean>;
+  /** Makes every pending notification due now (at start of a store no other process uses). */
+  makeAllDue(now?: number): Promise<number>;
 }
 
 export function toNotification(row: Selectable<NotificationsTable>): NotificationRecord {
@@ -134,6 +136,16 @@ export function notificationsRepo(ctx: RepoContext): NotificationsRepo {
         .where('next_attempt_at', '<=', now)
         .executeTakeFirst();
       return Number(res.numUpdatedRows) > 0;
+    },
+
+    async makeAllDue(now = ctx.now()) {
+      const res = await db
+        .updateTable('notifications')
+        .set({ next_attempt_at: now, updated_at: now })
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '>', now)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows);
     },
 
     async get(id) {

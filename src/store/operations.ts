@@ -98,6 +98,11 @@ export interface OperationsRepo {
   listUnfinished(now?: number, limit?: number): Promise<OperationRecord[]>;
   /** The newest operations first, optionally of one team. */
   recent(n: number, teamId?: string): Promise<OperationRecord[]>;
+  /**
+   * Frees every 'executing' lease. Only for a store no other process uses (embedded SQLite at start):
+   * whoever held those leases is gone.
+   */
+  releaseLeases(): Promise<number>;
 }
 
 /** The idempotency key of a modal submission: a view id is unique only within its team. */
@@ -262,6 +267,15 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
         .returningAll()
         .executeTakeFirst();
       return row ? toOperation(row) : undefined;
+    },
+
+    async releaseLeases() {
+      const res = await db
+        .updateTable('operations')
+        .set({ lease_owner: null, lease_until: null, updated_at: ctx.now() })
+        .where('status', '=', 'executing')
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows);
     },
 
     async listUnfinished(now = ctx.now(), limit = 100) {

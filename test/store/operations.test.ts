@@ -140,6 +140,14 @@ describeEngines('operations', (h) => {
     expect(await h.store.operations.claim(operation.id, 'A', 1000, t0 + 9000)).toBeUndefined();
   });
 
+  it('releases every executing lease at once (an embedded store at start)', async () => {
+    const { operation } = await h.store.operations.create(newOp({ idempotencyKey: 'T1:VREL' }));
+    await h.store.operations.transition(operation.id, 'requested', 'executing', { leaseOwner: 'dead', leaseUntil: Date.now() + 60_000 });
+    expect(await h.store.operations.claim(operation.id, 'new', 1000)).toBeUndefined();
+    expect(await h.store.operations.releaseLeases()).toBe(1);
+    expect(await h.store.operations.claim(operation.id, 'new', 1000)).toMatchObject({ leaseOwner: 'new' });
+  });
+
   it('rejects a non-positive lease', async () => {
     await expect(h.store.operations.claim('x', 'A', 0)).rejects.toBeInstanceOf(StoreError);
   });

@@ -52,6 +52,17 @@ describeEngines('notification claims', (h) => {
   });
 });
 
+describeEngines('notifications at start', (h) => {
+  it('makes every pending notification due now, sent ones aside', async () => {
+    const t = 3_000_000;
+    const held = await h.store.notifications.enqueue({ kind: 'post', payload: {}, nextAttemptAt: t + 60_000 });
+    const sent = await h.store.notifications.enqueue({ kind: 'post', payload: {}, nextAttemptAt: t });
+    await h.store.notifications.markSent(sent.id);
+    expect(await h.store.notifications.makeAllDue(t)).toBe(1);
+    expect((await h.store.notifications.due(t)).map((n) => n.id)).toEqual([held.id]);
+  });
+});
+
 describeEngines('audit log', (h) => {
   it('appends in order and reads newest first', async () => {
     const a = await h.store.audit.append({ at: 100, actorId: 'U1', action: 'workspace.create', target: 'ws:growth', outcome: 'requested', detail: { n: 1 } });

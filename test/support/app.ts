@@ -17,6 +17,8 @@ export interface TestApp {
   baseUrl: string;
   eventsUrl: string;
   driver: Driver;
+  /** The app's DATA_DIR (absolute): its SQLite file and secrets key; pass it as DATA_DIR to a later app to restart on the same data. */
+  dataDir: string;
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
   stop(): Promise<void>;
@@ -53,6 +55,7 @@ export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; 
     baseUrl,
     eventsUrl,
     driver: createDriver({ eventsUrl, signingSecret: SIGNING_SECRET, responseUrlFactory: () => p.slack.responseUrl() }),
+    dataDir: path.resolve(loaded.config.store.dataDir),
     logs,
     stop: () => running.stop(),
   };

@@ -145,6 +145,38 @@ describe('fake Slack Web API', () => {
     for (let i = 0; i < 3; i++) expect(await errorOf(client.users.info({ user: 'U1' }))).toBe('user_not_found');
   });
 
+  it('delay() holds a call before processing it; a client that goes away first leaves it unprocessed', async () => {
+    slack.delay('chat.postMessage', 150);
+    const started = Date.now();
+    const posting = client.chat.postMessage({ channel: 'C1', text: 'slow' });
+    const waiting = await slack.waitForHeld('chat.postMessage');
+    expect(waiting).toMatchObject({ state: 'holding', args: { channel: 'C1', text: 'slow' } });
+    expect(slack.callsTo('chat.postMessage')).toEqual([]);
+    expect((await posting).ok).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(waiting.state).toBe('released');
+    expect(slack.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(['slow']);
+
+    // Only `times` calls are held.
+    expect((await client.chat.postMessage({ channel: 'C1', text: 'fast' })).ok).toBe(true);
+    expect(slack.held).toHaveLength(1);
+
+    slack.delay('chat.postMessage', 10_000);
+    const abort = new AbortController();
+    const request = fetch(`${slack.apiUrl}chat.postMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer xoxb-test-token' },
+      body: JSON.stringify({ channel: 'C1', text: 'never' }),
+      signal: abort.signal,
+    }).catch((e: unknown) => e);
+    const gone = await slack.waitForHeld('chat.postMessage', (c) => c.args.text === 'never');
+    abort.abort();
+    await request;
+    for (let i = 0; i < 100 && gone.state === 'holding'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(gone.state).toBe('abandoned');
+    expect(slack.callsTo('chat.postMessage').map((c) => c.args.text)).toEqual(['slow', 'fast']);
+  });
+
   it('rate_limited answers HTTP 429 with Retry-After', async () => {
     slack.fail('chat.postMessage', 'rate_limited', { retryAfter: 7 });
     const strict = new webApi.WebClient(slack.botToken, {

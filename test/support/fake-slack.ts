@@ -49,6 +49,19 @@ export interface SlackFailOptions {
   httpStatus?: number;
 }
 
+/** A request `delay()` is holding (or held): Slack has received it but not processed it yet. */
+export interface HeldCall {
+  method: string;
+  args: Record<string, unknown>;
+  /** Date.now() when the request was received. */
+  at: number;
+  /**
+   * 'holding' while the delay runs; 'released' once it was processed (it is then in `calls` too);
+   * 'abandoned' when the client went away (e.g. was killed) first — then it was never processed nor recorded.
+   */
+  state: 'holding' | 'released' | 'abandoned';
+}
+
 export interface ResponseUrlPost {
   url: string;
   body: Record<string, unknown>;
@@ -70,6 +83,16 @@ export interface FakeSlack {
   waitFor(method: string, predicate?: (c: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   waitForResponse(predicate?: (r: ResponseUrlPost) => boolean, timeoutMs?: number): Promise<ResponseUrlPost>;
   fail(method: string, error: string, opts?: SlackFailOptions): void;
+  /**
+   * Holds the next `times` (default 1; `Infinity` allowed) calls to `method` for `ms` before processing them, as
+   * a slow Slack would. While held a call is in `held` (not yet in `calls`); if the client disconnects first
+   * (the app was killed), the call is dropped unprocessed — the message was never posted.
+   */
+  delay(method: string, ms: number, times?: number): void;
+  /** Every call `delay()` caught, in arrival order. */
+  readonly held: HeldCall[];
+  /** Resolves with the first held call to `method` (matching `predicate`), as soon as it arrives. */
+  waitForHeld(method: string, predicate?: (c: HeldCall) => boolean, timeoutMs?: number): Promise<HeldCall>;
   down(isDown: boolean): void;
   responseUrl(): string;
   /** Make response_url POSTs answer this HTTP status (e.g. 404 for an expired URL); `null` restores 200. */
@@ -78,7 +101,8 @@ export interface FakeSlack {
   /** Merge fields into what `users.info` answers for this user. */
   setUser(id: string, fields: Record<string, unknown>): void;
   /**
-   * Clears calls, responses_url posts, fail() rules, down() and failResponseUrls(); keeps the server, stored views,
+   * Clears calls, responses_url posts, held calls, fail() and delay() rules, down() and failResponseUrls() (calls
+   * being held are still processed when their delay ends); keeps the server, stored views,
    * usergroups and user overrides (so they can be set up once in beforeAll).
    */
   reset(): void;
@@ -94,6 +118,12 @@ interface FailRule {
   remaining: number;
   retryAfter: number | undefined;
   httpStatus: number | undefined;
+}
+
+interface DelayRule {
+  method: string;
+  ms: number;
+  remaining: number;
 }
 
 interface Waiter<T> {
@@ -246,6 +276,12 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
   const usergroups = new Map<string, string[]>();
   const userOverrides = new Map<string, Record<string, unknown>>();
   let failRules: FailRule[] = [];
+  let delayRules: DelayRule[] = [];
+  const held: HeldCall[] = [];
+  let heldWaiters: Waiter<HeldCall>[] = [];
+  /** Held calls' timers, with what ends the hold early (close()). */
+  const holds = new Map<NodeJS.Timeout, () => void>();
+  let closing = false;
   let callWaiters: Waiter<SlackCall>[] = [];
   let responseWaiters: Waiter<ResponseUrlPost>[] = [];
   let isDown = false;
@@ -465,6 +501,38 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     }
     const at = Date.now();
 
+    const hold = delayRules.find((r) => r.method === method && r.remaining > 0);
+    if (hold) {
+      hold.remaining -= 1;
+      if (hold.remaining <= 0) delayRules = delayRules.filter((r) => r !== hold);
+      const entry: HeldCall = { method, args, at, state: 'holding' };
+      held.push(entry);
+      const ready = heldWaiters.filter((w) => w.match(entry));
+      heldWaiters = heldWaiters.filter((w) => !ready.includes(w));
+      for (const w of ready) w.resolve(entry);
+      let gone = false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          holds.delete(t);
+          resolve();
+        }, hold.ms);
+        holds.set(t, resolve);
+        // The client went away (killed, timed out): the call is dropped at once, never processed.
+        res.once('close', () => {
+          if (res.writableEnded) return;
+          gone = true;
+          clearTimeout(t);
+          holds.delete(t);
+          resolve();
+        });
+      });
+      if (gone || closing || res.destroyed || req.socket.destroyed) {
+        entry.state = 'abandoned';
+        return;
+      }
+      entry.state = 'released';
+    }
+
     if (isDown) {
       const body = { ok: false, error: 'service_unavailable' };
       record({ method, args, token, at, error: 'service_unavailable', httpStatus: 503, response: body });
@@ -622,6 +690,22 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
         httpStatus: o.httpStatus,
       });
     },
+    delay(method, ms, times = 1) {
+      delayRules.push({ method, ms, remaining: times });
+    },
+    held,
+    waitForHeld(method, predicate, timeoutMs = 5000) {
+      return waitGeneric<HeldCall>(
+        held,
+        (c) => c.method === method && (predicate === undefined || predicate(c)),
+        (w) => heldWaiters.push(w),
+        (w) => {
+          heldWaiters = heldWaiters.filter((x) => x !== w);
+        },
+        timeoutMs,
+        () => `fakeSlack.waitForHeld('${method}') timed out after ${timeoutMs} ms; ${held.length} held call(s); ${summarizeCalls()}`,
+      );
+    },
     down(value) {
       isDown = value;
     },
@@ -639,12 +723,21 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       calls.length = 0;
       responses.length = 0;
       failRules = [];
+      delayRules = [];
+      held.length = 0;
       isDown = false;
       responseUrlStatus = null;
     },
     close() {
       callWaiters = [];
       responseWaiters = [];
+      heldWaiters = [];
+      closing = true;
+      for (const [t, release] of holds) {
+        clearTimeout(t);
+        release();
+      }
+      holds.clear();
       return new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
