@@ -179,6 +179,32 @@ describe.skipIf(!TEST_DATABASE_URL)('two replicas on one PostgreSQL database', (
     },
     TEST_TIMEOUT,
   );
+  it(
+    'an integration key through PostgreSQL: sealed while needed, then absent from every table and every log line',
+    async () => {
+      const CANARY = 'sk-PG-CANARY-7d6c5b4a3f2e1d0c';
+      const app = await replica();
+      const triggerId = `replica-trigger-${++triggers}`;
+      await app.driver.command({ text: 'integration create openai', triggerId, channelId: 'C_PG_CANARY' });
+      const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
+      const form = viewFrom(open, slack.views);
+      const ack = await app.driver.viewSubmission({ view: fillView(form, { int_name: 'PG Canary', int_key__openai: CANARY }) });
+      expect(record(ack.json, 'ack').response_action).toBe('update');
+      await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_PG_CANARY' && c.error === undefined, 10_000);
+      await delivered(form.id);
+      expect(portkey.integrations.find((i) => i.name === 'PG Canary')?.key).toBe(CANARY);
+
+      if (!peek) throw new Error('no database');
+      const dump = JSON.stringify(await peek.dump());
+      for (const encoded of [CANARY, Buffer.from(CANARY).toString('base64'), Buffer.from(CANARY).toString('hex')]) {
+        expect(dump).not.toContain(encoded);
+      }
+      expect(await rows('operation_secrets')).toEqual([]);
+      const { stdout, stderr } = app.output();
+      expect(stdout + stderr).not.toContain(CANARY);
+    },
+    TEST_TIMEOUT,
+  );
 });
 
 describe('an unreachable DATABASE_URL', () => {
