@@ -1,40 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDriver } from '../support/driver.js';
 import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { killAll, launchApp } from '../support/process.js';
 
 // The real entry point (`src/main.ts`) as a separate process: configuration errors, a rejected token, and a full
-// start → request → SIGTERM cycle against the fakes.
+// start → request → SIGTERM cycle against the fakes. launchApp runs it with exactly the given env (plus PATH),
+// in an empty directory (no .env to pick up).
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const MAIN = join(ROOT, 'src', 'main.ts');
-/** tsx's ESM loader by absolute URL, so the child can run from a directory where `tsx` is not resolvable. */
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const TEST_TIMEOUT = 20_000;
 
 let slack: FakeSlack;
 let portkey: FakePortkey;
-let cwd: string;
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   slack = await startFakeSlack();
   portkey = await startFakePortkey();
-  // An empty directory: no .env to pick up.
-  cwd = await mkdtemp(join(tmpdir(), 'portkey-slack-startup-'));
 });
 
 afterAll(async () => {
   await slack?.close();
   await portkey?.close();
-  if (cwd) await rm(cwd, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -42,92 +29,8 @@ beforeEach(() => {
   portkey.reset();
 });
 
-afterEach(() => {
-  // A test that failed half-way must not leave its process running.
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  children.clear();
-});
-
-interface Run {
-  child: ChildProcess;
-  output(): { stdout: string; stderr: string };
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves once stdout or stderr contains `text`. */
-  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
-}
-
-/** Starts `node --import tsx src/main.ts` with exactly `env` (plus PATH), in the empty temp dir. */
-function run(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  const listeners = new Set<() => void>();
-  const changed = () => {
-    for (const l of listeners) l();
-  };
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    changed();
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    changed();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
-    child.on('exit', (code, signal) => done({ code, signal }));
-  });
-  return {
-    child,
-    output: () => ({ stdout, stderr }),
-    exited,
-    waitForOutput(text, timeoutMs = 15_000) {
-      return new Promise<void>((resolveWait, reject) => {
-        const check = () => {
-          if (stdout.includes(text) || stderr.includes(text)) {
-            cleanup();
-            resolveWait();
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no "${text}" in the output within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-        }, timeoutMs);
-        const onExit = () => {
-          cleanup();
-          reject(new Error(`the process exited before printing "${text}"\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-        };
-        const cleanup = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off('exit', onExit);
-        };
-        listeners.add(check);
-        child.on('exit', onExit);
-        check();
-      });
-    },
-  };
-}
-
-async function exitOf(r: Run, timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const { stdout, stderr } = r.output();
-      reject(new Error(`the process did not exit within ${timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([r.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+// A test that failed half-way must not leave its process running.
+afterEach(() => killAll());
 
 /** A port nobody listens on right now: bind port 0 on 127.0.0.1, read it, release it. */
 async function freePort(): Promise<number> {
@@ -157,9 +60,9 @@ describe('starting the app from src/main.ts', () => {
   it(
     'refuses to start without configuration and names every missing variable',
     async () => {
-      const r = run({});
+      const r = launchApp({});
 
-      const { code } = await exitOf(r);
+      const { code } = await r.exit();
 
       expect(code).not.toBe(0);
       expect(code).not.toBeNull();
@@ -176,9 +79,9 @@ describe('starting the app from src/main.ts', () => {
     'rejects a token that is not a bot token without printing it',
     async () => {
       const canary = 'xoxp-CANARY-1234';
-      const r = run({ ...validEnv(await freePort()), SLACK_BOT_TOKEN: canary });
+      const r = launchApp({ ...validEnv(await freePort()), SLACK_BOT_TOKEN: canary });
 
-      const { code } = await exitOf(r);
+      const { code } = await r.exit();
 
       expect(code).not.toBe(0);
       expect(code).not.toBeNull();
@@ -196,9 +99,9 @@ describe('starting the app from src/main.ts', () => {
     'stops with a clear message when Slack rejects the bot token',
     async () => {
       const rejected = 'xoxb-REJECTED-CANARY-5678';
-      const r = run({ ...validEnv(await freePort()), SLACK_BOT_TOKEN: rejected });
+      const r = launchApp({ ...validEnv(await freePort()), SLACK_BOT_TOKEN: rejected });
 
-      const { code } = await exitOf(r);
+      const { code } = await r.exit();
 
       expect(code).not.toBe(0);
       expect(code).not.toBeNull();
@@ -220,9 +123,9 @@ describe('starting the app from src/main.ts', () => {
       const env = validEnv(port);
       const signingSecret = 'startup-signing-secret';
       expect(env.SLACK_SIGNING_SECRET).toBe(signingSecret);
-      const r = run(env);
+      const r = launchApp(env);
 
-      await r.waitForOutput('listening for Slack on /slack/events');
+      await r.waitForLog('listening for Slack on /slack/events');
       const baseUrl = `http://127.0.0.1:${port}`;
       expect(slack.callsTo('auth.test').map((c) => [c.token, c.error])).toEqual([[slack.botToken, undefined]]);
 
@@ -242,8 +145,8 @@ describe('starting the app from src/main.ts', () => {
       expect(open.token).toBe(slack.botToken);
       expect(JSON.stringify(open.args.view)).toContain('"initial_value":"From A Process"');
 
-      expect(r.child.kill('SIGTERM')).toBe(true);
-      const { code, signal } = await exitOf(r);
+      expect(r.kill('SIGTERM')).toBe(true);
+      const { code, signal } = await r.exit();
       expect({ code, signal }).toEqual({ code: 0, signal: null });
       const { stdout, stderr } = r.output();
       expect(stdout + stderr).not.toContain(portkey.adminKey);

@@ -28,6 +28,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readBody } from './http.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public types
@@ -249,7 +250,6 @@ const SECRET_CONFIG_FIELDS = [
 ];
 const SLUG_RE = /^[a-zA-Z0-9_-]+$/;
 const WORKSPACE_SLUG_RE = /^[a-z0-9-]+$/;
-const MAX_BODY = 5 * 1024 * 1024;
 
 class ApiError extends Error {
   constructor(
@@ -299,23 +299,6 @@ function defaultMessage(code: string): string {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 function mask(value: unknown): string {
   if (typeof value === 'string') return value.length > 3 ? `${value.slice(0, 3)}****` : '****';

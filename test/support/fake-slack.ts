@@ -13,6 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
+import { readBody } from './http.js';
 
 export interface SlackCall {
   method: string;
@@ -110,7 +111,6 @@ export interface FakeSlack {
 }
 
 const TEAM_ID = 'T0001';
-const MAX_BODY = 5 * 1024 * 1024;
 
 interface FailRule {
   method: string;
@@ -145,23 +145,6 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error('body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 /** Parses a form or JSON body; string fields that look like JSON (`{…}` / `[…]`) are parsed back into values. */
 export function parseSlackArgs(raw: string, contentType: string | undefined): Record<string, unknown> {
