@@ -1,0 +1,162 @@
+import type { Action, People, Policy, RateLimit, Rule } from './schema.js';
+
+// Policy decisions, pure: every input (who, their groups, where, what) is passed in.
+
+export interface Actor {
+  userId: string;
+  /** The user groups (ids) the person belongs to, among those the policy names. */
+  groups: ReadonlySet<string>;
+  channelId: string | undefined;
+}
+
+export interface Subject {
+  action: Action;
+  /** The ai_provider_id, for integration.create. */
+  providerId?: string | undefined;
+}
+
+/** A rule as named in the file and its place there. `undefined` in a decision means the policy's default. */
+export interface RuleRef {
+  name: string;
+  index: number;
+}
+
+export type Decision =
+  | { effect: 'allow'; rule: RuleRef | undefined }
+  | { effect: 'deny'; rule: RuleRef | undefined; reason: string }
+  | {
+      effect: 'require_approval';
+      rule: RuleRef;
+      reason: string | undefined;
+      approvers: People;
+      allowSelfApproval: boolean;
+      expiresAfterMs: number;
+      channel: string | undefined;
+    };
+
+// The most restrictive matching rule wins.
+const RANK = { allow: 0, require_approval: 1, deny: 2 } as const;
+
+function actionsOf(rule: Rule): readonly string[] {
+  return typeof rule.action === 'string' ? [rule.action] : rule.action;
+}
+
+export function actionMatches(pattern: string | readonly string[], action: Action): boolean {
+  const list = typeof pattern === 'string' ? [pattern] : pattern;
+  return list.includes('*') || list.includes(action);
+}
+
+/** Whether one rule is about this request by this person. Each criterion given must hold; users OR groups say who. */
+export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean {
+  if (!actionMatches(actionsOf(rule), subject.action)) return false;
+  if (rule.providers && (subject.action !== 'integration.create' || !subject.providerId || !rule.providers.includes(subject.providerId))) {
+    return false;
+  }
+  if (rule.users || rule.groups) {
+    const named = rule.users?.includes(actor.userId) ?? false;
+    const inGroup = rule.groups?.some((g) => actor.groups.has(g)) ?? false;
+    if (!named && !inGroup) return false;
+  }
+  if (rule.channels && (!actor.channelId || !rule.channels.includes(actor.channelId))) return false;
+  return true;
+}
+
+/** Every rule that matches, in file order. */
+export function matchingRules(policy: Policy, subject: Subject, actor: Actor): Array<{ rule: Rule; ref: RuleRef }> {
+  return policy.rules.flatMap((rule, index) => (ruleMatches(rule, subject, actor) ? [{ rule, ref: { name: rule.name, index } }] : []));
+}
+
+/** deny > require_approval > allow; among equals the first in the file. No match: the policy's default. */
+export function decide(policy: Policy, subject: Subject, actor: Actor): Decision {
+  let best: { rule: Rule; ref: RuleRef } | undefined;
+  for (const m of matchingRules(policy, subject, actor)) {
+    if (!best || RANK[m.rule.effect] > RANK[best.rule.effect]) best = m;
+  }
+  if (!best) {
+    return policy.default === 'deny'
+      ? { effect: 'deny', rule: undefined, reason: 'No policy rule allows this, and the policy denies by default.' }
+      : { effect: 'allow', rule: undefined };
+  }
+  const { rule, ref } = best;
+  switch (rule.effect) {
+    case 'allow':
+      return { effect: 'allow', rule: ref };
+    case 'deny':
+      return { effect: 'deny', rule: ref, reason: rule.reason ?? `The policy rule "${rule.name}" does not allow this.` };
+    case 'require_approval':
+      return {
+        effect: 'require_approval',
+        rule: ref,
+        reason: rule.reason,
+        approvers: rule.approvers ?? { users: [], groups: [] },
+        allowSelfApproval: rule.allow_self_approval,
+        expiresAfterMs: rule.expires_after,
+        channel: rule.approvals_channel ?? policy.approvals_channel,
+      };
+  }
+}
+
+export type Eligibility = { ok: true } | { ok: false; why: string };
+
+/**
+ * Whether someone may approve or deny a request. `groups` are the clicker's groups among the approver groups.
+ * The requester may not decide on their own request unless the rule allows it.
+ */
+export function mayDecide(p: { approvers: People; allowSelfApproval: boolean; requesterId: string }, clicker: { userId: string; groups: ReadonlySet<string> }): Eligibility {
+  const listed = p.approvers.users.includes(clicker.userId) || p.approvers.groups.some((g) => clicker.groups.has(g));
+  if (!listed) return { ok: false, why: 'You are not one of the approvers for this request.' };
+  if (clicker.userId === p.requesterId && !p.allowSelfApproval) {
+    return { ok: false, why: 'You asked for this, so someone else among the approvers has to decide on it.' };
+  }
+  return { ok: true };
+}
+
+export function isAdmin(policy: Policy, who: { userId: string; groups: ReadonlySet<string> }): boolean {
+  return policy.admins.users.includes(who.userId) || policy.admins.groups.some((g) => who.groups.has(g));
+}
+
+/** Whether the policy names admins at all; without any, everyone may read the audit. */
+export function hasAdmins(policy: Policy): boolean {
+  return policy.admins.users.length + policy.admins.groups.length > 0;
+}
+
+/** The user groups whose membership a decision about a request can depend on. */
+export function groupsInRules(policy: Policy): string[] {
+  return [...new Set(policy.rules.flatMap((r) => r.groups ?? []))];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits
+
+export interface CountedLimit {
+  limit: RateLimit;
+  /** The counter it is kept in: one per limit and per user, team or everyone. */
+  key: string;
+}
+
+/** The limits a create counts against, with the store key of each counter. */
+export function limitsFor(policy: Policy, action: Action, who: { userId: string; teamId: string }): CountedLimit[] {
+  return policy.rate_limits
+    .filter((l) => actionMatches(l.action, action))
+    .map((limit) => {
+      const subject = limit.per === 'user' ? `${who.teamId}:${who.userId}` : limit.per === 'team' ? who.teamId : '*';
+      return { limit, key: `rate:${limit.action}:${limit.per}:${limit.max}/${limit.window}:${subject}` };
+    });
+}
+
+export function describeLimit(l: RateLimit): string {
+  const what = l.action === '*' ? 'creates' : l.action === 'workspace.create' ? 'workspaces' : 'integrations';
+  const per = l.per === 'user' ? 'per person' : l.per === 'team' ? 'for the whole team' : 'in total';
+  return `${l.max} ${what} ${per} every ${formatWindow(l.window)}`;
+}
+
+function formatWindow(ms: number): string {
+  const units: Array<[number, string]> = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  for (const [size, name] of units) {
+    if (ms % size === 0) {
+      const n = ms / size;
+      return n === 1 ? name : `${n} ${name}s`;
+    }
+  }
+  return `${ms} ms`;
+}

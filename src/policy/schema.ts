@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { getProvider, suggestProviders } from '../portkey/providers.js';
+
+// The policy file's shape, read with zod. Every mistake is reported with its path in the file,
+// and the app does not start on a broken policy. Field names are snake_case, as people write YAML.
+
+export const ACTIONS = ['workspace.create', 'integration.create'] as const;
+export type Action = (typeof ACTIONS)[number];
+export const EFFECTS = ['allow', 'deny', 'require_approval'] as const;
+export type Effect = (typeof EFFECTS)[number];
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "90s", "10m", "1h", "24h", "7d" (or a number of seconds) → milliseconds. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value * 1000 : undefined;
+  const m = /^\s*(\d+)\s*(s|m|h|d)\s*$/.exec(value);
+  if (!m?.[1] || !m[2]) return undefined;
+  const ms = Number(m[1]) * (UNITS[m[2]] ?? 0);
+  return ms > 0 ? ms : undefined;
+}
+
+/** "1h", "90s", "2d", "1h 30m" for messages. */
+export function formatDuration(ms: number): string {
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.round(ms / 1000));
+  for (const [unit, secs] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= secs) {
+      parts.push(`${Math.floor(rest / secs)}${unit}`);
+      rest %= secs;
+    }
+  }
+  return parts.slice(0, 2).join(' ') || '0s';
+}
+
+const duration = (max: number, what: string) =>
+  z
+    .union([z.string(), z.number()], { error: `${what} must be a duration such as 90s, 10m, 1h or 7d` })
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms > max) {
+        ctx.addIssue({ code: 'custom', message: `${what} must be a duration such as 90s, 10m, 1h or 7d (at most ${formatDuration(max)}), not ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const userId = z.string().regex(/^[UW][A-Z0-9]{2,30}$/, { error: 'a Slack user id looks like U012ABCDEF (profile → ⋮ → Copy member ID)' });
+const groupId = z.string().regex(/^S[A-Z0-9]{2,30}$/, { error: 'a Slack user group id looks like S012ABCDEF (the group\'s page → ⋮ → Copy group ID)' });
+const channelId = z.string().regex(/^[CG][A-Z0-9]{2,30}$/, { error: 'a Slack channel id looks like C012ABCDEF (channel details → bottom of the About tab)' });
+
+const actionPattern = z.enum([...ACTIONS, '*'], { error: `must be one of ${[...ACTIONS, '*'].join(', ')}` });
+
+const people = z
+  .object({
+    users: z.array(userId).default([]),
+    groups: z.array(groupId).default([]),
+  })
+  .strict();
+export type People = z.infer<typeof people>;
+
+const providerId = z.string().superRefine((id, ctx) => {
+  if (getProvider(id)) return;
+  const near = suggestProviders(id, 1)[0];
+  ctx.addIssue({ code: 'custom', message: `unknown provider id "${id}"${near ? ` — did you mean "${near.id}"?` : ''} (the README lists every id)` });
+});
+
+const DAY = 86_400_000;
+
+const rule = z
+  .object({
+    name: z.string().trim().min(1, { error: 'every rule needs a name (it is shown to people)' }).max(80),
+    action: z.union([actionPattern, z.array(actionPattern).min(1)]).default('*'),
+    /** Only for integration.create: the ai_provider_id values this rule is about. */
+    providers: z.array(providerId).min(1).optional(),
+    /** Who the rule is about: listed users or members of listed groups. Absent: everyone. */
+    users: z.array(userId).min(1).optional(),
+    groups: z.array(groupId).min(1).optional(),
+    /** Where the command was run. Absent: any channel. */
+    channels: z.array(channelId).min(1).optional(),
+    effect: z.enum(EFFECTS, { error: `must be one of ${EFFECTS.join(', ')}` }),
+    /** Shown to the person: why they are denied, or why approval is needed. */
+    reason: z.string().trim().min(1).max(300).optional(),
+    approvers: people.optional(),
+    allow_self_approval: z.boolean().default(false),
+    expires_after: duration(30 * DAY, 'expires_after').default(DAY),
+    approvals_channel: channelId.optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.effect === 'require_approval' && !r.approvers?.users.length && !r.approvers?.groups.length) {
+      ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'a require_approval rule needs approvers: users and/or groups' });
+    }
+    if (r.effect !== 'require_approval' && r.approvers) {
+      ctx.addIssue({ code: 'custom', path: ['approvers'], message: `approvers only apply to effect require_approval (this rule is ${r.effect})` });
+    }
+  });
+export type Rule = z.output<typeof rule>;
+
+const rateLimit = z
+  .object({
+    action: actionPattern,
+    max: z.number({ error: 'max must be a whole number of creates' }).int().min(1).max(100_000),
+    window: duration(30 * DAY, 'window'),
+    /** Who is counted: each user, the whole Slack team, or everyone together. */
+    per: z.enum(['user', 'team', 'global'], { error: 'per must be user, team or global' }).default('user'),
+  })
+  .strict();
+export type RateLimit = z.output<typeof rateLimit>;
+
+export const policySchema = z
+  .object({
+    version: z.literal(1, { error: 'version must be 1' }).default(1),
+    /** What happens when no rule matches. */
+    default: z.enum(['allow', 'deny'], { error: 'default must be allow or deny' }).default('allow'),
+    approvals_channel: channelId.optional(),
+    admins: people.default({ users: [], groups: [] }),
+    rules: z.array(rule).default([]),
+    rate_limits: z.array(rateLimit).default([]),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    const seen = new Set<string>();
+    p.rules.forEach((r, i) => {
+      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `another rule is already named "${r.name}"` });
+      seen.add(r.name);
+      const actions = typeof r.action === 'string' ? [r.action] : r.action;
+      if (r.providers && !actions.some((a) => a === 'integration.create' || a === '*')) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'providers'], message: 'providers only apply to integration.create' });
+      }
+    });
+  });
+export type Policy = z.output<typeof policySchema>;
+
+/** The policy without a file: everyone may create, at most 10 of each per minute per person. */
+export const DEFAULT_POLICY: Policy = {
+  version: 1,
+  default: 'allow',
+  admins: { users: [], groups: [] },
+  rules: [],
+  rate_limits: ACTIONS.map((action) => ({ action, max: 10, window: 60_000, per: 'user' as const })),
+};
