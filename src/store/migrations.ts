@@ -96,6 +96,23 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.alterTable('operations').addColumn('result_json', 'text').execute();
       },
     },
+    // Governance: the policy decision a submission got (rule, approvers, rate-limit reservations), when a
+    // pending approval expires, who decided it and why, and where the approval message is (to update it).
+    '0003_governance': {
+      async up(db) {
+        for (const [name, type] of [
+          ['governance_json', 'text'],
+          ['expires_at', 'bigint'],
+          ['decided_by', 'text'],
+          ['decision_reason', 'text'],
+          ['approval_channel', 'text'],
+          ['approval_ts', 'text'],
+        ] as const) {
+          await db.schema.alterTable('operations').addColumn(name, type).execute();
+        }
+        await db.schema.createIndex('operations_expiry_idx').on('operations').columns(['status', 'expires_at']).execute();
+      },
+    },
   };
 }
 

@@ -24,6 +24,17 @@ export interface OperationRecord {
   error: string | null;
   /** What the operation produced, without secrets. */
   result: unknown;
+  /** The policy decision it got at submission (rule, approvers, rate-limit reservations); no secrets. */
+  governance: unknown;
+  /** Epoch ms when a pending approval lapses. */
+  expiresAt: number | null;
+  /** Who approved, denied or cancelled it. */
+  decidedBy: string | null;
+  /** The reason an approver gave with a denial. */
+  decisionReason: string | null;
+  /** Where the approval message was posted, once it was. */
+  approvalChannel: string | null;
+  approvalTs: string | null;
   attempts: number;
   leaseOwner: string | null;
   /** Epoch ms; the lease is free once this has passed. */
@@ -49,6 +60,8 @@ export interface NewOperation {
   status?: OperationState;
   /** Sealed into operation_secrets in the same transaction, only when the operation is created. */
   secrets?: Record<string, unknown>;
+  governance?: unknown;
+  expiresAt?: number | null;
 }
 
 /** Fields a transition may set along with the status. */
@@ -61,6 +74,11 @@ export interface OperationPatch {
   leaseOwner?: string | null;
   leaseUntil?: number | null;
   attempts?: number;
+  governance?: unknown;
+  decidedBy?: string | null;
+  decisionReason?: string | null;
+  approvalChannel?: string | null;
+  approvalTs?: string | null;
 }
 
 export type TransitionResult =
@@ -94,8 +112,12 @@ export interface OperationsRepo {
    * (a renewal). A new holder counts an attempt. Returns the operation when `owner` holds the lease.
    */
   claim(id: string, owner: string, leaseMs: number, now?: number): Promise<OperationRecord | undefined>;
-  /** Work to pick up after a restart: 'requested', and 'executing' whose lease is missing or expired. Oldest first. */
+  /** Work to pick up after a restart: 'requested', 'approved', and 'executing' whose lease is missing or expired. Oldest first. */
   listUnfinished(now?: number, limit?: number): Promise<OperationRecord[]>;
+  /** Approvals still pending whose time ran out. */
+  listExpired(now?: number, limit?: number): Promise<OperationRecord[]>;
+  /** Operations in one state, newest first, optionally of one team and/or one requester. */
+  listByStatus(status: OperationState, opts?: { teamId?: string; requesterId?: string; limit?: number }): Promise<OperationRecord[]>;
   /** The newest operations first, optionally of one team. */
   recent(n: number, teamId?: string): Promise<OperationRecord[]>;
   /**
@@ -127,6 +149,12 @@ export function toOperation(row: Selectable<OperationsTable>): OperationRecord {
     portkeySlug: row.portkey_slug,
     error: row.error,
     result: row.result_json === null ? null : parseJson(row.result_json, `${what} result_json`),
+    governance: row.governance_json === null ? null : parseJson(row.governance_json, `${what} governance_json`),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    decidedBy: row.decided_by,
+    decisionReason: row.decision_reason,
+    approvalChannel: row.approval_channel,
+    approvalTs: row.approval_ts,
     attempts: Number(row.attempts),
     leaseOwner: row.lease_owner,
     leaseUntil: row.lease_until === null ? null : Number(row.lease_until),
@@ -193,6 +221,12 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
             portkey_slug: null,
             error: null,
             result_json: null,
+            governance_json: op.governance === undefined ? null : JSON.stringify(op.governance),
+            expires_at: op.expiresAt ?? null,
+            decided_by: null,
+            decision_reason: null,
+            approval_channel: null,
+            approval_ts: null,
             attempts: 0,
             lease_owner: null,
             lease_until: null,
@@ -236,6 +270,11 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
       if (patch.leaseOwner !== undefined) set.lease_owner = patch.leaseOwner;
       if (patch.leaseUntil !== undefined) set.lease_until = patch.leaseUntil;
       if (patch.attempts !== undefined) set.attempts = patch.attempts;
+      if (patch.governance !== undefined) set.governance_json = JSON.stringify(patch.governance);
+      if (patch.decidedBy !== undefined) set.decided_by = patch.decidedBy;
+      if (patch.decisionReason !== undefined) set.decision_reason = patch.decisionReason;
+      if (patch.approvalChannel !== undefined) set.approval_channel = patch.approvalChannel;
+      if (patch.approvalTs !== undefined) set.approval_ts = patch.approvalTs;
       let q = db.updateTable('operations').set(set).where('id', '=', id).where('status', 'in', fromList);
       if (guard.leaseOwner !== undefined) q = q.where('lease_owner', '=', guard.leaseOwner);
       const row = await q.returningAll().executeTakeFirst();
@@ -284,7 +323,7 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
         .selectAll()
         .where((eb) =>
           eb.or([
-            eb('status', '=', 'requested'),
+            eb('status', 'in', ['requested', 'approved']),
             eb.and([eb('status', '=', 'executing'), eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)])]),
           ]),
         )
@@ -292,6 +331,26 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
         .orderBy('id', 'asc')
         .limit(limit)
         .execute();
+      return rows.map(toOperation);
+    },
+
+    async listExpired(now = ctx.now(), limit = 100) {
+      const rows = await db
+        .selectFrom('operations')
+        .selectAll()
+        .where('status', '=', 'awaiting_approval')
+        .where('expires_at', '<=', now)
+        .orderBy('expires_at', 'asc')
+        .limit(limit)
+        .execute();
+      return rows.map(toOperation);
+    },
+
+    async listByStatus(status, opts = {}) {
+      let q = db.selectFrom('operations').selectAll().where('status', '=', status);
+      if (opts.teamId !== undefined) q = q.where('team_id', '=', opts.teamId);
+      if (opts.requesterId !== undefined) q = q.where('requester_id', '=', opts.requesterId);
+      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit ?? 50).execute();
       return rows.map(toOperation);
     },
 

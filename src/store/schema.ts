@@ -40,6 +40,12 @@ export interface OperationsTable {
   portkey_slug: string | null;
   error: string | null;
   result_json: string | null;
+  governance_json: string | null;
+  expires_at: number | null;
+  decided_by: string | null;
+  decision_reason: string | null;
+  approval_channel: string | null;
+  approval_ts: string | null;
   attempts: number;
   lease_owner: string | null;
   lease_until: number | null;
