@@ -167,8 +167,35 @@ describeEngines('operations', (h) => {
     await make('executing', now + 60_000);
     await make('succeeded', null);
     await make('awaiting_approval', null);
+    const approved = await make('approved', null);
     const ids = (await h.store.operations.listUnfinished(now)).map((o) => o.id);
-    expect(ids.sort()).toEqual([requested, expired, noLease].sort());
+    expect(ids.sort()).toEqual([requested, expired, noLease, approved].sort());
+  });
+
+  it('keeps the policy decision, expiry, decider and approval message with the operation', async () => {
+    const governance = { effect: 'require_approval', rule: 'llm', reservations: [{ key: 'rate:x', windowStart: 0 }] };
+    const { operation } = await h.store.operations.create(newOp({ status: 'awaiting_approval', governance, expiresAt: 123_456 }));
+    expect(operation).toMatchObject({ status: 'awaiting_approval', governance, expiresAt: 123_456, decidedBy: null, approvalTs: null });
+    const posted = await h.store.operations.transition(operation.id, 'awaiting_approval', 'awaiting_approval', { approvalChannel: 'C9', approvalTs: '1.2' });
+    expect(posted.won && posted.operation).toMatchObject({ approvalChannel: 'C9', approvalTs: '1.2' });
+    const denied = await h.store.operations.transition(operation.id, 'awaiting_approval', 'denied', { decidedBy: 'U7', decisionReason: 'not now' });
+    expect(denied.won && denied.operation).toMatchObject({ status: 'denied', decidedBy: 'U7', decisionReason: 'not now', approvalTs: '1.2', governance });
+    const again = await h.store.operations.transition(operation.id, 'awaiting_approval', 'approved', { decidedBy: 'U8' });
+    expect(again.won).toBe(false);
+    expect(again.won ? undefined : again.current?.decidedBy).toBe('U7');
+  });
+
+  it('lists pending approvals whose time ran out, and operations by state', async () => {
+    const now = Date.now();
+    const late = await h.store.operations.create(newOp({ status: 'awaiting_approval', expiresAt: now - 1 }));
+    const due = await h.store.operations.create(newOp({ status: 'awaiting_approval', expiresAt: now }));
+    const pending = await h.store.operations.create(newOp({ status: 'awaiting_approval', expiresAt: now + 60_000, requesterId: 'U2' }));
+    await h.store.operations.create(newOp({ status: 'denied', expiresAt: now - 1 }));
+    expect((await h.store.operations.listExpired(now)).map((o) => o.id).sort()).toEqual([late, due].map((r) => r.operation.id).sort());
+    const all = await h.store.operations.listByStatus('awaiting_approval');
+    expect(all.map((o) => o.id).sort()).toEqual([late, due, pending].map((r) => r.operation.id).sort());
+    expect((await h.store.operations.listByStatus('awaiting_approval', { requesterId: 'U2' })).map((o) => o.id)).toEqual([pending.operation.id]);
+    expect(await h.store.operations.listByStatus('awaiting_approval', { teamId: 'T9' })).toEqual([]);
   });
 
   it('lists recent operations newest first, optionally for one team', async () => {

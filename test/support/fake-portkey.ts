@@ -137,6 +137,8 @@ export interface Fault {
   drop?: boolean;
   /** Run the real handler first (state changes), then delay / drop / override the answer. */
   afterHandling?: boolean;
+  /** With `afterHandling`: answer the real body without these top-level fields (e.g. a 200 missing `id`). */
+  omitFields?: string[];
 }
 
 export interface FaultMatch {
@@ -1147,7 +1149,15 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
     res.end(payload);
   }
 
-  function faultAnswer(fault: Fault, fallback?: Answer): Answer {
+  function withoutFields(answer: Answer, fields: readonly string[]): Answer {
+    if (!isRecord(answer.body)) return answer;
+    const body: Record<string, unknown> = { ...answer.body };
+    for (const f of fields) delete body[f];
+    return { ...answer, body };
+  }
+
+  function faultAnswer(fault: Fault, real?: Answer): Answer {
+    const fallback = real && fault.omitFields ? withoutFields(real, fault.omitFields) : real;
     if (fault.status === undefined && fault.body === undefined && fault.rawBody === undefined && fallback) {
       return fault.headers ? { ...fallback, headers: { ...fallback.headers, ...fault.headers } } : fallback;
     }
