@@ -34,6 +34,14 @@ export class PortkeyError extends Error {
   get outcomeUnknown(): boolean {
     return this.kind === 'timeout' || this.kind === 'network' || (this.kind === 'api' && (this.status ?? 0) >= 500);
   }
+
+  /**
+   * Portkey answered 2xx, but not with what we can read (not JSON, or no id/slug). For a create that means it
+   * most likely did the work, so the resource is looked up before the person is told anything.
+   */
+  get unreadableSuccess(): boolean {
+    return this.kind === 'invalid_response';
+  }
 }
 
 // Portkey's control plane answers `{success:false, data:{message, errorCode}}`; other shapes exist

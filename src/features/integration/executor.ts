@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
-import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, isOurs } from '../../operations/integration.js';
+import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, isOurs, type IntegrationOutcome } from '../../operations/integration.js';
 import type { Executor, Outcome, Success } from '../../operations/service.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { summarize } from '../../portkey/configurations.js';
-import { describePortkeyError } from '../../portkey/errors.js';
+import { describePortkeyError, PortkeyError } from '../../portkey/errors.js';
 import { getProvider } from '../../portkey/providers.js';
+import type { CreateIntegrationBody } from '../../portkey/schemas.js';
 import type { OperationRecord } from '../../store/index.js';
 import { EMPTY_INTEGRATION_DRAFT, slugFromName, validateIntegration, type IntegrationDraft, type IntegrationRequest, type IntegrationSecrets } from './form.js';
 import { integrationCreatedMessage, type CreatedIntegrationSummary } from './view.js';
@@ -107,6 +108,29 @@ async function succeed(portkey: PortkeyClient, request: IntegrationRequest, id: 
   return { ok: true, id, slug, recovered, result };
 }
 
+/**
+ * Portkey answered the create 2xx but its answer couldn't be read: it most likely made the integration. Look it
+ * up by the slug we sent rather than tell the person it wasn't created.
+ */
+async function lookUpAfterUnreadableAnswer(
+  portkey: PortkeyClient,
+  body: CreateIntegrationBody,
+  askedAt: number,
+  error: PortkeyError,
+  log: Log,
+): Promise<IntegrationOutcome> {
+  log.warn({ err: error.message, slug: body.slug }, 'integration create: answer unreadable, looking it up');
+  try {
+    const found = await getIfExists(portkey, body.slug);
+    return found && isOurs(found, body, askedAt)
+      ? { ok: true, value: { id: found.id, slug: found.slug }, recovered: true }
+      : { ok: false, error, unknown: false };
+  } catch (lookupErr) {
+    log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'integration lookup failed');
+    return { ok: false, error, unknown: true };
+  }
+}
+
 export function integrationExecutor(portkey: PortkeyClient): Executor {
   return {
     async execute(op, secrets, log): Promise<Outcome> {
@@ -114,7 +138,11 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       if (!request) {
         return { ok: false, error: 'The stored request could not be read (its secrets may have been wiped). Nothing was created; please submit it again.', unknown: false };
       }
-      const outcome = await createIntegrationOnce(portkey, request.body, log);
+      const askedAt = Date.now();
+      let outcome = await createIntegrationOnce(portkey, request.body, log);
+      if (!outcome.ok && outcome.error instanceof PortkeyError && outcome.error.unreadableSuccess) {
+        outcome = await lookUpAfterUnreadableAnswer(portkey, request.body, askedAt, outcome.error, log);
+      }
       if (outcome.ok) return succeed(portkey, request, outcome.value.id, outcome.value.slug, outcome.recovered, log);
       let error: string;
       if ('slugTaken' in outcome) {

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
 import type { Executor, Outcome, Success } from '../../operations/service.js';
-import { createWorkspaceOnce, findCreatedWorkspace } from '../../operations/workspace.js';
+import { createWorkspaceOnce, findCreatedWorkspace, type CreateOutcome } from '../../operations/workspace.js';
 import type { PortkeyClient } from '../../portkey/client.js';
-import { describePortkeyError } from '../../portkey/errors.js';
+import { describePortkeyError, PortkeyError } from '../../portkey/errors.js';
+import type { CreateWorkspaceBody, Workspace } from '../../portkey/schemas.js';
 import type { OperationRecord } from '../../store/index.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { workspaceCreatedMessage } from './view.js';
@@ -40,12 +41,38 @@ export function createdWorkspace(op: OperationRecord) {
   };
 }
 
+/**
+ * Portkey answered the create 2xx but its answer couldn't be read: it most likely made the workspace. Look for
+ * it (exact name, created since we asked) rather than tell the person it wasn't created.
+ */
+async function lookUpAfterUnreadableAnswer(
+  portkey: PortkeyClient,
+  body: CreateWorkspaceBody,
+  askedAt: number,
+  error: PortkeyError,
+  log: Log,
+): Promise<CreateOutcome<Workspace>> {
+  log.warn({ err: error.message }, 'workspace create: answer unreadable, looking it up');
+  try {
+    const found = await findCreatedWorkspace(portkey, body, askedAt);
+    return found ? { ok: true, value: found, recovered: true } : { ok: false, error, unknown: false };
+  } catch (lookupErr) {
+    log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'workspace create: lookup failed too');
+    return { ok: false, error, unknown: true };
+  }
+}
+
 export function workspaceExecutor(portkey: PortkeyClient): Executor {
   return {
     async execute(op: OperationRecord, _secrets, log: Log): Promise<Outcome> {
       const request = requestOf(op);
       if (!request) return { ok: false, error: 'The stored request could not be read. Nothing was created; please submit it again.', unknown: false };
-      const outcome = await createWorkspaceOnce(portkey, workspaceCreateBody(request), log);
+      const body = workspaceCreateBody(request);
+      const askedAt = Date.now();
+      let outcome = await createWorkspaceOnce(portkey, body, log);
+      if (!outcome.ok && outcome.error instanceof PortkeyError && outcome.error.unreadableSuccess) {
+        outcome = await lookUpAfterUnreadableAnswer(portkey, body, askedAt, outcome.error, log);
+      }
       if (outcome.ok) {
         const w = outcome.value;
         return { ok: true, id: w.id, slug: w.slug, recovered: outcome.recovered, result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } };

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { useTestEnv } from '../support/env.js';
+import type { Fault } from '../support/fake-portkey.js';
+import { allText, record } from '../support/payload.js';
+import {
+  auditTrailOf,
+  expectStillServing,
+  isErrorView,
+  isSuccessView,
+  markOf,
+  newUser,
+  openCreateForm,
+  operationOf,
+  submitCreate,
+  typed,
+  viewText,
+  viewUpdate,
+  watchUnhandled,
+  type Kind,
+} from './harness.js';
+
+// Portkey misbehaving while a workspace or an integration is created (PORTKEY_TIMEOUT_MS is 1.5 s in tests).
+// Whatever Portkey does, the person is told plainly, the audit says what happened, Portkey ends up with at most
+// the one resource asked for — never a second — and the app keeps serving.
+
+const h = useTestEnv();
+const unhandled = watchUnhandled();
+
+const CREATE_PATH: Record<Kind, string> = { workspace: '/admin/workspaces', integration: '/integrations' };
+const WHAT: Record<Kind, string> = { workspace: 'Workspace', integration: 'Integration' };
+
+function resources(kind: Kind): Array<{ id: string; slug: string; name: string }> {
+  return kind === 'workspace' ? h.portkey.workspaces : h.portkey.integrations;
+}
+
+interface Refused {
+  label: string;
+  fault: Fault;
+  /** The sentence the person reads in the modal. */
+  says: (kind: Kind) => string;
+}
+
+const noAnswer = "Portkey didn't answer in time. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.";
+const serverError = (status: number) => `Portkey had a problem (HTTP ${status}). Nothing was created. Try again in a minute.`;
+
+// Portkey did not create anything: the person is told why, and nothing is posted anywhere else.
+const refused: Refused[] = [
+  { label: 'a timeout', fault: { delayMs: 2500 }, says: () => noAnswer },
+  { label: 'a connection reset', fault: { drop: true }, says: () => noAnswer },
+  { label: 'a 500', fault: { status: 500 }, says: () => serverError(500) },
+  { label: 'a 502', fault: { status: 502 }, says: () => serverError(502) },
+  { label: 'a 503', fault: { status: 503 }, says: () => serverError(503) },
+  {
+    label: 'a 429 with Retry-After',
+    fault: { status: 429, headers: { 'retry-after': '30' } },
+    says: () => 'Portkey is rate-limiting requests right now. Try again in 30 seconds.',
+  },
+  { label: 'a 429 without Retry-After', fault: { status: 429 }, says: () => 'Portkey is rate-limiting requests right now. Try again in a minute.' },
+  {
+    label: 'a 200 that is not JSON (a proxy page), nothing created',
+    fault: { status: 200, rawBody: '<html><body>Upstream error</body></html>' },
+    says: (kind) => `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${kind} exists before trying again.`,
+  },
+];
+
+interface Lost {
+  label: string;
+  /** Applied after Portkey's real handler ran: the resource exists, the answer is lost or garbled. */
+  fault: Fault;
+}
+
+// Portkey did create it, but the app never saw a usable answer: it must find the resource, report its real id and
+// slug once, and never send the create again.
+const created: Lost[] = [
+  { label: 'a timeout', fault: { afterHandling: true, delayMs: 2500 } },
+  { label: 'a connection reset', fault: { afterHandling: true, drop: true } },
+  { label: 'a 502', fault: { afterHandling: true, status: 502 } },
+  { label: 'malformed JSON', fault: { afterHandling: true, status: 200, rawBody: '{"id": "' } },
+  { label: 'a 200 missing `id`', fault: { afterHandling: true, omitFields: ['id'] } },
+  { label: 'a 200 missing `slug`', fault: { afterHandling: true, omitFields: ['slug'] } },
+];
+
+const kinds: Kind[] = ['workspace', 'integration'];
+
+describe.each(kinds)('%s create, Portkey refuses or never answers', (kind) => {
+  it.each(refused)('$label: the modal says why, the audit has it, nothing is created or re-sent', async ({ fault, says }) => {
+    const mark = markOf(h.app, unhandled);
+    h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, fault);
+    const userId = newUser();
+    const name = `Refused ${userId}`;
+    const opened = await openCreateForm(h, kind, { userId });
+
+    await submitCreate(h, opened, typed(kind, name));
+
+    const failed = await viewUpdate(h, opened.form.id, isErrorView);
+    expect(failed.error).toBeUndefined();
+    const shown = viewText(failed);
+    expect(shown).toContain(`${WHAT[kind]} *${name}* was not created.`);
+    expect(shown).toContain(says(kind));
+    expect(allText(record(failed.args.view, 'view').blocks)).not.toContain(':white_check_mark:');
+
+    expect(h.portkey.requestsTo('POST', CREATE_PATH[kind])).toHaveLength(1);
+    expect(resources(kind)).toEqual([]);
+
+    const opId = await operationOf(h.app, userId);
+    expect(await auditTrailOf(h.app, userId, 2)).toEqual([
+      { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
+      { actor: userId, action: `${kind}.create.portkey`, target: opId, outcome: 'failed', detail: { error: says(kind) } },
+    ]);
+    // The modal showed it: nothing in the channel, the reply link or a DM.
+    expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(h.slack.responses).toEqual([]);
+
+    await expectStillServing(h.app, unhandled, mark);
+  });
+});
+
+describe.each(kinds)('%s create, Portkey created it but the answer was lost', (kind) => {
+  it.each(created)('$label: found, reported once with its real id and slug, never sent twice', async ({ fault }) => {
+    const mark = markOf(h.app, unhandled);
+    h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, fault);
+    const userId = newUser();
+    const name = `Lost ${userId}`;
+    const opened = await openCreateForm(h, kind, { userId });
+
+    await submitCreate(h, opened, typed(kind, name));
+
+    const success = await viewUpdate(h, opened.form.id, (v) => isSuccessView(v) || isErrorView(v));
+    expect(viewText(success), 'the result shown in the modal').toContain(':white_check_mark:');
+    expect(h.portkey.requestsTo('POST', CREATE_PATH[kind])).toHaveLength(1);
+    expect(resources(kind)).toHaveLength(1);
+    const made = resources(kind)[0];
+    if (!made) throw new Error('Portkey holds nothing');
+    expect(made.name).toBe(name);
+    expect(viewText(success)).toContain(`\`${made.id}\``);
+    expect(viewText(success)).toContain(`\`${made.slug}\``);
+
+    const posts = h.slack.callsTo('chat.postMessage');
+    expect(posts).toHaveLength(1);
+    expect(posts[0]?.error).toBeUndefined();
+    expect(posts[0]?.args.channel).toBe(opened.channelId);
+    expect(String(posts[0]?.args.text)).toContain(made.id);
+    expect(String(posts[0]?.args.text)).toContain(made.slug);
+    expect(allText(posts[0]?.args.blocks)).toContain(`\`${made.id}\``);
+
+    const opId = await operationOf(h.app, userId);
+    expect(await auditTrailOf(h.app, userId, 3)).toEqual([
+      { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
+      {
+        actor: userId,
+        action: `${kind}.create.portkey`,
+        target: made.slug,
+        outcome: 'succeeded',
+        detail: { id: made.id, slug: made.slug, recovered: true },
+      },
+      { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
+    ]);
+
+    await expectStillServing(h.app, unhandled, mark);
+  });
+});
+
+describe('Portkey slower than Slack’s 3 s window (an app allowed to wait 8 s)', () => {
+  let patient: TestApp | undefined;
+  beforeAll(async () => {
+    patient = await startTestApp({ slack: h.slack, portkey: h.portkey, env: { PORTKEY_TIMEOUT_MS: '8000' } });
+  });
+  afterAll(async () => {
+    await patient?.stop();
+  });
+  const app = (): TestApp => {
+    if (!patient) throw new Error('the patient app did not start');
+    return patient;
+  };
+
+  it.each(kinds)('%s: the submission is acknowledged at once, the result follows when Portkey answers', async (kind) => {
+    const mark = markOf(app(), unhandled);
+    h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, { afterHandling: true, delayMs: 3500 });
+    const userId = newUser();
+    const name = `Slow ${userId}`;
+    const opened = await openCreateForm(h, kind, { userId, app: app() });
+
+    const sentAt = Date.now();
+    const ack = await submitCreate(h, opened, typed(kind, name), app());
+    expect(Date.now() - sentAt, 'the view_submission ack').toBeLessThan(1000);
+    expect(allText(record(record(ack.json, 'ack').view, 'progress view').blocks)).toContain(name);
+
+    const success = await viewUpdate(h, opened.form.id, (v) => isSuccessView(v) || isErrorView(v));
+    expect(success.at - sentAt).toBeGreaterThanOrEqual(3500);
+    const made = resources(kind)[0];
+    if (!made) throw new Error('Portkey holds nothing');
+    expect(resources(kind)).toHaveLength(1);
+    expect(viewText(success)).toContain(`\`${made.id}\``);
+    expect(h.portkey.requestsTo('POST', CREATE_PATH[kind])).toHaveLength(1);
+    const post = await h.slack.waitFor('chat.postMessage');
+    expect(String(post.args.text)).toContain(made.slug);
+
+    const opId = await operationOf(app(), userId);
+    expect(await auditTrailOf(app(), userId, 3)).toEqual([
+      { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
+      { actor: userId, action: `${kind}.create.portkey`, target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
+      { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
+    ]);
+
+    await expectStillServing(app(), unhandled, mark);
+  });
+});
