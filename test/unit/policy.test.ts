@@ -1,0 +1,494 @@
+import { describe, expect, it } from 'vitest';
+import {
+  actionMatches, decide, describeLimit, groupsInRules, hasAdmins, isAdmin, limitsFor, matchingRules, mayDecide, ruleMatches,
+  type Actor, type Decision, type Subject,
+} from '../../src/policy/decide.js';
+import { parsePolicy } from '../../src/policy/load.js';
+import { policySchema, type Action, type People, type Policy, type RateLimit, type Rule } from '../../src/policy/schema.js';
+
+// Policy decisions: rule matching, precedence, groups, self-approval, rate-limit counters.
+// Policies are built through the schema, so they carry the same defaults as a real file.
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function policy(input: Record<string, unknown>): Policy {
+  const r = policySchema.safeParse(input);
+  if (!r.success) throw new Error(`test policy is invalid: ${JSON.stringify(r.error.issues)}`);
+  return r.data;
+}
+
+/** One rule (name 'r', effect allow unless given), with defaults filled. */
+function rule(fields: Record<string, unknown>): Rule {
+  const r = policy({ rules: [{ name: 'r', effect: 'allow', ...fields }] }).rules[0];
+  if (!r) throw new Error('no rule');
+  return r;
+}
+
+/** `null` for a request whose channel is not known (a default parameter would swallow `undefined`). */
+function actor(userId: string, groups: string[] = [], channelId: string | null = 'C0GENERAL'): Actor {
+  return { userId, groups: new Set(groups), channelId: channelId ?? undefined };
+}
+
+const WS: Subject = { action: 'workspace.create' };
+const integration = (providerId?: string): Subject => ({ action: 'integration.create', providerId });
+
+// The README example, as the policy file says it.
+const README = (() => {
+  const r = parsePolicy(`approvals_channel: C0APPROVALS
+admins:
+  groups: [S0PLATFORM]
+rules:
+  - name: Interns may not create integrations
+    action: integration.create
+    groups: [S0INTERNS]
+    effect: deny
+    reason: Interns can't create integrations.
+  - name: OpenAI and Anthropic need platform approval
+    action: integration.create
+    providers: [openai, anthropic]
+    effect: require_approval
+    approvers:
+      groups: [S0PLATFORM]
+rate_limits:
+  - action: workspace.create
+    max: 5
+    window: 1h
+`);
+  if (!r.ok) throw new Error(r.problems.join('\n'));
+  return r.policy;
+})();
+
+describe('the README example, decided', () => {
+  const INTERNS = 'S0INTERNS';
+  it.each<[string, Subject, Actor, Decision]>([
+    ['an intern, an openai integration: denied (deny beats require_approval)', integration('openai'), actor('U0INTERN', [INTERNS]),
+      { effect: 'deny', rule: { name: 'Interns may not create integrations', index: 0 }, reason: "Interns can't create integrations." }],
+    ['an intern, a mistral integration: denied', integration('mistral-ai'), actor('U0INTERN', [INTERNS]),
+      { effect: 'deny', rule: { name: 'Interns may not create integrations', index: 0 }, reason: "Interns can't create integrations." }],
+    ['an intern, a workspace: allowed by default', WS, actor('U0INTERN', [INTERNS]), { effect: 'allow', rule: undefined }],
+    ['someone else, a mistral integration: allowed by default', integration('mistral-ai'), actor('U0DEV'), { effect: 'allow', rule: undefined }],
+    ['someone else, a workspace: allowed by default', WS, actor('U0DEV', ['S0OTHER']), { effect: 'allow', rule: undefined }],
+    ...(['openai', 'anthropic'] as const).map((p): [string, Subject, Actor, Decision] => [
+      `someone else, an ${p} integration: one approval from S0PLATFORM`, integration(p), actor('U0DEV', ['S0OTHER']),
+      {
+        effect: 'require_approval',
+        rule: { name: 'OpenAI and Anthropic need platform approval', index: 1 },
+        reason: undefined,
+        approvers: { users: [], groups: ['S0PLATFORM'] },
+        allowSelfApproval: false,
+        expiresAfterMs: DAY,
+        channel: 'C0APPROVALS',
+      }]),
+  ])('%s', (_what, subject, who, expected) => {
+    expect(decide(README, subject, who)).toEqual(expected);
+  });
+
+  it('five workspaces an hour per person, nothing for integrations', () => {
+    const who = { userId: 'U0DEV', teamId: 'T0TEAM' };
+    expect(limitsFor(README, 'workspace.create', who).map((c) => c.limit)).toEqual([
+      { action: 'workspace.create', max: 5, window: HOUR, per: 'user' },
+    ]);
+    expect(limitsFor(README, 'integration.create', who)).toEqual([]);
+    expect(describeLimit(README.rate_limits[0] as RateLimit)).toBe('5 workspaces per person every hour');
+  });
+
+  it('the groups a decision depends on are the interns only (approvers and admins are not rule groups)', () => {
+    expect(groupsInRules(README)).toEqual(['S0INTERNS']);
+  });
+});
+
+describe('actionMatches', () => {
+  it.each<[string | string[], Action, boolean]>([
+    ['*', 'workspace.create', true],
+    ['*', 'integration.create', true],
+    ['workspace.create', 'workspace.create', true],
+    ['workspace.create', 'integration.create', false],
+    ['integration.create', 'workspace.create', false],
+    [['workspace.create'], 'integration.create', false],
+    [['workspace.create', 'integration.create'], 'integration.create', true],
+    [['integration.create', '*'], 'workspace.create', true],
+    [[], 'workspace.create', false],
+  ])('%j vs %s → %s', (pattern, action, expected) => {
+    expect(actionMatches(pattern, action)).toBe(expected);
+  });
+});
+
+describe('ruleMatches', () => {
+  const cases: Array<[string, Record<string, unknown>, Subject, Actor, boolean]> = [
+    // actions
+    ['no criteria: anyone, anything', {}, WS, actor('U0ANY', [], null), true],
+    ['no criteria: an integration too', {}, integration('openai'), actor('U0ANY'), true],
+    ['action * matches a workspace', { action: '*' }, WS, actor('U0ANY'), true],
+    ['action * matches an integration', { action: '*' }, integration('cohere'), actor('U0ANY'), true],
+    ['workspace.create does not match an integration', { action: 'workspace.create' }, integration('openai'), actor('U0ANY'), false],
+    ['integration.create does not match a workspace', { action: 'integration.create' }, WS, actor('U0ANY'), false],
+    ['a list with workspace.create matches a workspace', { action: ['workspace.create'] }, WS, actor('U0ANY'), true],
+    ['a list with workspace.create does not match an integration', { action: ['workspace.create'] }, integration('openai'), actor('U0ANY'), false],
+    ['a list of both matches an integration', { action: ['workspace.create', 'integration.create'] }, integration('openai'), actor('U0ANY'), true],
+    // providers
+    ['providers: a listed provider', { providers: ['openai', 'anthropic'] }, integration('anthropic'), actor('U0ANY'), true],
+    ['providers: another provider', { providers: ['openai', 'anthropic'] }, integration('mistral-ai'), actor('U0ANY'), false],
+    ['providers: an integration without a provider id', { providers: ['openai'] }, integration(undefined), actor('U0ANY'), false],
+    ['providers never match workspace.create (action *)', { providers: ['openai'] }, WS, actor('U0ANY'), false],
+    ['providers never match workspace.create, even with a provider id', { action: '*', providers: ['openai'] },
+      { action: 'workspace.create', providerId: 'openai' }, actor('U0ANY'), false],
+    ['providers on a list of both actions still skip workspaces', { action: ['workspace.create', 'integration.create'], providers: ['openai'] },
+      WS, actor('U0ANY'), false],
+    ['provider ids are compared exactly', { providers: ['openai'] }, integration('OpenAI'), actor('U0ANY'), false],
+    // who
+    ['users: a listed user', { users: ['U0ALICE', 'U0BOB'] }, WS, actor('U0BOB'), true],
+    ['users: someone else', { users: ['U0ALICE'] }, WS, actor('U0CAROL'), false],
+    ['groups: a member', { groups: ['S0INTERNS'] }, WS, actor('U0CAROL', ['S0INTERNS']), true],
+    ['groups: a member of one of several', { groups: ['S0A', 'S0B'] }, WS, actor('U0CAROL', ['S0X', 'S0B']), true],
+    ['groups: in other groups only', { groups: ['S0INTERNS'] }, WS, actor('U0CAROL', ['S0STAFF']), false],
+    ['groups: in no group', { groups: ['S0INTERNS'] }, WS, actor('U0CAROL', []), false],
+    ['groups: the user id equal to the group id does not count', { groups: ['S0INTERNS'] }, WS, actor('S0INTERNS', []), false],
+    ['users OR groups: listed by id, in no group', { users: ['U0ALICE'], groups: ['S0INTERNS'] }, WS, actor('U0ALICE'), true],
+    ['users OR groups: not listed, in the group', { users: ['U0ALICE'], groups: ['S0INTERNS'] }, WS, actor('U0BOB', ['S0INTERNS']), true],
+    ['users OR groups: neither', { users: ['U0ALICE'], groups: ['S0INTERNS'] }, WS, actor('U0BOB', ['S0STAFF']), false],
+    // where
+    ['channels: a listed channel', { channels: ['C0SANDBOX', 'G0PRIVATE'] }, WS, actor('U0ANY', [], 'G0PRIVATE'), true],
+    ['channels: another channel', { channels: ['C0SANDBOX'] }, WS, actor('U0ANY', [], 'C0GENERAL'), false],
+    ['channels: no channel known', { channels: ['C0SANDBOX'] }, WS, actor('U0ANY', [], null), false],
+    // every criterion must hold
+    ...((): Array<[string, Record<string, unknown>, Subject, Actor, boolean]> => {
+      const all = { action: 'integration.create', providers: ['openai'], groups: ['S0INTERNS'], channels: ['C0SANDBOX'] };
+      return [
+        ['all criteria hold', all, integration('openai'), actor('U0X', ['S0INTERNS'], 'C0SANDBOX'), true],
+        ['all but the provider', all, integration('anthropic'), actor('U0X', ['S0INTERNS'], 'C0SANDBOX'), false],
+        ['all but the group', all, integration('openai'), actor('U0X', ['S0STAFF'], 'C0SANDBOX'), false],
+        ['all but the channel', all, integration('openai'), actor('U0X', ['S0INTERNS'], 'C0GENERAL'), false],
+        ['all but the action', all, WS, actor('U0X', ['S0INTERNS'], 'C0SANDBOX'), false],
+      ];
+    })(),
+  ];
+  it.each(cases)('%s', (_what, fields, subject, who, expected) => {
+    expect(ruleMatches(rule(fields), subject, who)).toBe(expected);
+  });
+});
+
+describe('matchingRules', () => {
+  it('lists every matching rule in file order with its index', () => {
+    const p = policy({
+      rules: [
+        { name: 'ws only', action: 'workspace.create', effect: 'deny' },
+        { name: 'everyone', effect: 'allow' },
+        { name: 'interns', groups: ['S0INTERNS'], effect: 'deny' },
+        { name: 'openai', providers: ['openai'], effect: 'require_approval', approvers: { users: ['U0BOSS'] } },
+        { name: 'sandbox', channels: ['C0SANDBOX'], effect: 'allow' },
+      ],
+    });
+    const names = (s: Subject, a: Actor) => matchingRules(p, s, a).map((m) => [m.ref.name, m.ref.index, m.rule.name]);
+    expect(names(integration('openai'), actor('U0X', ['S0INTERNS'], 'C0SANDBOX'))).toEqual([
+      ['everyone', 1, 'everyone'], ['interns', 2, 'interns'], ['openai', 3, 'openai'], ['sandbox', 4, 'sandbox'],
+    ]);
+    expect(names(WS, actor('U0X'))).toEqual([['ws only', 0, 'ws only'], ['everyone', 1, 'everyone']]);
+    expect(matchingRules(policy({}), WS, actor('U0X'))).toEqual([]);
+  });
+});
+
+describe('precedence: deny > require_approval > allow, whatever the order; first among equals', () => {
+  const make = (name: string, effect: string) => ({
+    name, effect, ...(effect === 'require_approval' ? { approvers: { users: [`U0${name.toUpperCase()}`] } } : {}),
+  });
+  const table: Array<[string[], string, number]> = [
+    [['allow', 'deny'], 'deny', 1],
+    [['deny', 'allow'], 'deny', 0],
+    [['allow', 'require_approval'], 'require_approval', 1],
+    [['require_approval', 'allow'], 'require_approval', 0],
+    [['require_approval', 'deny'], 'deny', 1],
+    [['deny', 'require_approval'], 'deny', 0],
+    [['allow', 'require_approval', 'deny'], 'deny', 2],
+    [['allow', 'deny', 'require_approval'], 'deny', 1],
+    [['require_approval', 'allow', 'deny'], 'deny', 2],
+    [['require_approval', 'deny', 'allow'], 'deny', 1],
+    [['deny', 'allow', 'require_approval'], 'deny', 0],
+    [['deny', 'require_approval', 'allow'], 'deny', 0],
+    [['allow', 'allow'], 'allow', 0],
+    [['deny', 'deny'], 'deny', 0],
+    [['allow', 'deny', 'deny'], 'deny', 1],
+    [['require_approval', 'require_approval'], 'require_approval', 0],
+    [['allow', 'require_approval', 'require_approval', 'allow'], 'require_approval', 1],
+  ];
+  it.each(table)('%j → %s from rule %i', (effects, effect, index) => {
+    const p = policy({ rules: effects.map((e, i) => make(`rule${i}`, e)) });
+    const d = decide(p, WS, actor('U0ANY'));
+    expect(d.effect).toBe(effect);
+    expect(d.rule).toEqual({ name: `rule${index}`, index });
+    if (d.effect === 'require_approval') expect(d.approvers).toEqual({ users: [`U0RULE${index}`], groups: [] });
+  });
+
+  it('a more restrictive rule that does not match changes nothing', () => {
+    const p = policy({
+      rules: [
+        { name: 'interns', groups: ['S0INTERNS'], effect: 'deny' },
+        { name: 'openai', providers: ['openai'], effect: 'require_approval', approvers: { users: ['U0BOSS'] } },
+        { name: 'everyone', effect: 'allow' },
+      ],
+    });
+    expect(decide(p, integration('cohere'), actor('U0DEV', ['S0STAFF']))).toEqual({ effect: 'allow', rule: { name: 'everyone', index: 2 } });
+    expect(decide(p, integration('openai'), actor('U0DEV', ['S0STAFF'])).rule).toEqual({ name: 'openai', index: 1 });
+    expect(decide(p, integration('openai'), actor('U0DEV', ['S0INTERNS'])).rule).toEqual({ name: 'interns', index: 0 });
+  });
+});
+
+describe('the policy default', () => {
+  const allowRule = { name: 'sandbox may', channels: ['C0SANDBOX'], effect: 'allow' };
+  it.each<[string, Record<string, unknown>, Actor, Decision]>([
+    ['default allow, no rule matches → allow without a rule', { rules: [allowRule] }, actor('U0X', [], 'C0GENERAL'),
+      { effect: 'allow', rule: undefined }],
+    ['default allow, no rules at all → allow', {}, actor('U0X'), { effect: 'allow', rule: undefined }],
+    ['default allow, an allow rule matches → allow naming the rule', { rules: [allowRule] }, actor('U0X', [], 'C0SANDBOX'),
+      { effect: 'allow', rule: { name: 'sandbox may', index: 0 } }],
+    ['default deny, no rule matches → deny without a rule, saying why', { default: 'deny', rules: [allowRule] }, actor('U0X', [], 'C0GENERAL'),
+      { effect: 'deny', rule: undefined, reason: 'No policy rule allows this, and the policy denies by default.' }],
+    ['default deny, no rules at all → deny', { default: 'deny' }, actor('U0X'),
+      { effect: 'deny', rule: undefined, reason: 'No policy rule allows this, and the policy denies by default.' }],
+    ['default deny, an allow rule matches → allow naming the rule', { default: 'deny', rules: [allowRule] }, actor('U0X', [], 'C0SANDBOX'),
+      { effect: 'allow', rule: { name: 'sandbox may', index: 0 } }],
+  ])('%s', (_what, input, who, expected) => {
+    expect(decide(policy(input), WS, who)).toEqual(expected);
+  });
+});
+
+describe('what a decision carries', () => {
+  it('a deny carries the rule\'s reason, or one naming the rule', () => {
+    const p = policy({
+      rules: [
+        { name: 'No workspaces', action: 'workspace.create', effect: 'deny', reason: 'Ask #platform for a workspace.' },
+        { name: 'No integrations', action: 'integration.create', effect: 'deny' },
+      ],
+    });
+    expect(decide(p, WS, actor('U0X'))).toEqual({ effect: 'deny', rule: { name: 'No workspaces', index: 0 }, reason: 'Ask #platform for a workspace.' });
+    expect(decide(p, integration('openai'), actor('U0X'))).toEqual({
+      effect: 'deny', rule: { name: 'No integrations', index: 1 }, reason: 'The policy rule "No integrations" does not allow this.',
+    });
+  });
+
+  const approval = (extra: Record<string, unknown>) => ({
+    name: 'Needs a lead', effect: 'require_approval', approvers: { users: ['U0LEAD'], groups: ['S0LEADS'] }, ...extra,
+  });
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, Partial<Decision>]>([
+    ['defaults: no self-approval, 24 h, no channel', {}, {},
+      { reason: undefined, allowSelfApproval: false, expiresAfterMs: DAY, channel: undefined }],
+    ['the policy\'s approvals channel when the rule has none', { approvals_channel: 'C0POLICY' }, {}, { channel: 'C0POLICY' }],
+    ['the rule\'s own channel before the policy\'s', { approvals_channel: 'C0POLICY' }, { approvals_channel: 'C0RULE' }, { channel: 'C0RULE' }],
+    ['the rule\'s own channel without one in the policy', {}, { approvals_channel: 'C0RULE' }, { channel: 'C0RULE' }],
+    ['self-approval allowed, a 2 h expiry and a reason', {}, { allow_self_approval: true, expires_after: '2h', reason: 'Costs money' },
+      { allowSelfApproval: true, expiresAfterMs: 2 * HOUR, reason: 'Costs money' }],
+  ])('require_approval: %s', (_what, top, extra, expected) => {
+    const d = decide(policy({ ...top, rules: [{ name: 'first', effect: 'allow' }, approval(extra)] }), WS, actor('U0X'));
+    expect(d).toMatchObject({
+      effect: 'require_approval',
+      rule: { name: 'Needs a lead', index: 1 },
+      approvers: { users: ['U0LEAD'], groups: ['S0LEADS'] },
+      ...expected,
+    });
+    expect(Object.keys(d).sort()).toEqual(['allowSelfApproval', 'approvers', 'channel', 'effect', 'expiresAfterMs', 'reason', 'rule']);
+  });
+
+  it('the decision names the winning rule, not the first match', () => {
+    const p = policy({ rules: [{ name: 'ok', effect: 'allow' }, { name: 'careful', effect: 'require_approval', approvers: { users: ['U0LEAD'] } }] });
+    expect(decide(p, WS, actor('U0X')).rule).toEqual({ name: 'careful', index: 1 });
+  });
+});
+
+describe('groups', () => {
+  const p = policy({
+    rules: [
+      { name: 'interns', groups: ['S0INTERNS'], effect: 'deny' },
+      { name: 'contractors', groups: ['S0CONTRACT', 'S0INTERNS'], effect: 'require_approval', approvers: { groups: ['S0LEADS'] } },
+      { name: 'someone', users: ['U0ALICE'], effect: 'allow' },
+    ],
+    admins: { groups: ['S0ADMINS'] },
+  });
+
+  it('groupsInRules: each group a rule names, once, in file order; not approver or admin groups', () => {
+    expect(groupsInRules(p)).toEqual(['S0INTERNS', 'S0CONTRACT']);
+    expect(groupsInRules(policy({}))).toEqual([]);
+  });
+
+  it.each<[string, string[], string | undefined]>([
+    ['in no group', [], undefined],
+    ['in a group no rule names', ['S0ADMINS', 'S0LEADS'], undefined],
+    ['a contractor', ['S0CONTRACT'], 'contractors'],
+    ['an intern (deny wins over the approval rule)', ['S0INTERNS'], 'interns'],
+    ['both', ['S0CONTRACT', 'S0INTERNS'], 'interns'],
+  ])('membership as a Set: %s', (_what, groups, ruleName) => {
+    expect(decide(p, WS, actor('U0BOB', groups)).rule?.name).toBe(ruleName);
+  });
+
+  it('membership is what the Set says, nothing else', () => {
+    const groups = new Set<string>();
+    const who: Actor = { userId: 'U0BOB', groups, channelId: 'C0GENERAL' };
+    expect(decide(p, WS, who).effect).toBe('allow');
+    groups.add('S0INTERNS');
+    expect(decide(p, WS, who).effect).toBe('deny');
+  });
+});
+
+describe('mayDecide (who may approve or deny)', () => {
+  const APPROVERS: People = { users: ['U0LEAD'], groups: ['S0LEADS'] };
+  const clicker = (userId: string, groups: string[] = []) => ({ userId, groups: new Set(groups) });
+  const NOT_APPROVER = 'You are not one of the approvers for this request.';
+  const OWN = 'You asked for this, so someone else among the approvers has to decide on it.';
+
+  it.each<[string, People, boolean, string, ReturnType<typeof clicker>, string | undefined]>([
+    ['an approver by user id', APPROVERS, false, 'U0DEV', clicker('U0LEAD'), undefined],
+    ['an approver by group', APPROVERS, false, 'U0DEV', clicker('U0OTHER', ['S0LEADS']), undefined],
+    ['an approver by group among other groups', APPROVERS, false, 'U0DEV', clicker('U0OTHER', ['S0X', 'S0LEADS']), undefined],
+    ['someone in other groups', APPROVERS, false, 'U0DEV', clicker('U0OTHER', ['S0STAFF']), NOT_APPROVER],
+    ['someone in no group', APPROVERS, false, 'U0DEV', clicker('U0OTHER'), NOT_APPROVER],
+    ['the requester, an approver by id, self-approval off', APPROVERS, false, 'U0LEAD', clicker('U0LEAD'), OWN],
+    ['the requester, an approver by group, self-approval off', APPROVERS, false, 'U0DEV', clicker('U0DEV', ['S0LEADS']), OWN],
+    ['the requester, an approver by id, self-approval on', APPROVERS, true, 'U0LEAD', clicker('U0LEAD'), undefined],
+    ['the requester, an approver by group, self-approval on', APPROVERS, true, 'U0DEV', clicker('U0DEV', ['S0LEADS']), undefined],
+    ['the requester, not an approver, self-approval on', APPROVERS, true, 'U0DEV', clicker('U0DEV'), NOT_APPROVER],
+    ['the requester, not an approver, self-approval off', APPROVERS, false, 'U0DEV', clicker('U0DEV'), NOT_APPROVER],
+    ['anyone, when there are no approvers', { users: [], groups: [] }, true, 'U0DEV', clicker('U0LEAD', ['S0LEADS']), NOT_APPROVER],
+    ['a group id passed as a user id', APPROVERS, false, 'U0DEV', clicker('S0LEADS'), NOT_APPROVER],
+  ])('%s', (_what, approvers, allowSelfApproval, requesterId, who, why) => {
+    expect(mayDecide({ approvers, allowSelfApproval, requesterId }, who)).toEqual(why === undefined ? { ok: true } : { ok: false, why });
+  });
+
+  it('works with what decide returns', () => {
+    const p = policy({ rules: [{ name: 'r', effect: 'require_approval', approvers: { groups: ['S0LEADS'] } }] });
+    const d = decide(p, WS, actor('U0DEV', ['S0LEADS']));
+    if (d.effect !== 'require_approval') throw new Error(d.effect);
+    const req = { approvers: d.approvers, allowSelfApproval: d.allowSelfApproval, requesterId: 'U0DEV' };
+    expect(mayDecide(req, clicker('U0DEV', ['S0LEADS'])).ok).toBe(false);
+    expect(mayDecide(req, clicker('U0LEAD', ['S0LEADS'])).ok).toBe(true);
+  });
+});
+
+describe('admins', () => {
+  const p = policy({ admins: { users: ['U0ADMIN'], groups: ['S0ADMINS'] } });
+  it.each<[string, string, string[], boolean]>([
+    ['by user id', 'U0ADMIN', [], true],
+    ['by group', 'U0OTHER', ['S0ADMINS'], true],
+    ['neither', 'U0OTHER', ['S0STAFF'], false],
+  ])('isAdmin %s', (_what, userId, groups, expected) => {
+    expect(isAdmin(p, { userId, groups: new Set(groups) })).toBe(expected);
+  });
+
+  it('hasAdmins: users or groups count; none means no admins (and nobody is one)', () => {
+    expect(hasAdmins(p)).toBe(true);
+    expect(hasAdmins(policy({ admins: { groups: ['S0ADMINS'] } }))).toBe(true);
+    expect(hasAdmins(policy({ admins: { users: ['U0ADMIN'] } }))).toBe(true);
+    expect(hasAdmins(policy({}))).toBe(false);
+    expect(isAdmin(policy({}), { userId: 'U0ADMIN', groups: new Set(['S0ADMINS']) })).toBe(false);
+  });
+});
+
+describe('rate limits', () => {
+  const p = policy({
+    rate_limits: [
+      { action: 'workspace.create', max: 5, window: '1h' },
+      { action: 'integration.create', max: 20, window: '1d', per: 'team' },
+      { action: '*', max: 100, window: '1d', per: 'global' },
+    ],
+  });
+  const ALICE = { userId: 'U0ALICE', teamId: 'T0ONE' };
+  const BOB = { userId: 'U0BOB', teamId: 'T0ONE' };
+  const ALICE_ELSEWHERE = { userId: 'U0ALICE', teamId: 'T0TWO' };
+  const CAROL = { userId: 'U0CAROL', teamId: 'T0TWO' };
+
+  it.each<[Action, string[]]>([
+    ['workspace.create', ['workspace.create/user', '*/global']],
+    ['integration.create', ['integration.create/team', '*/global']],
+  ])('limitsFor %s picks the limits for that action and those for *, in file order', (action, expected) => {
+    expect(limitsFor(p, action, ALICE).map((c) => `${c.limit.action}/${c.limit.per}`)).toEqual(expected);
+  });
+
+  it('no limits in the policy: nothing counted', () => {
+    expect(limitsFor(policy({}), 'workspace.create', ALICE)).toEqual([]);
+  });
+
+  const keyOf = (action: Action, per: string, who: { userId: string; teamId: string }) => {
+    const c = limitsFor(p, action, who).find((x) => x.limit.per === per);
+    if (!c) throw new Error(`no ${per} limit for ${action}`);
+    return c.key;
+  };
+
+  it.each<[string, Action, string, typeof ALICE, typeof ALICE, boolean]>([
+    ['per user: the same person', 'workspace.create', 'user', ALICE, { ...ALICE }, true],
+    ['per user: two people in one team', 'workspace.create', 'user', ALICE, BOB, false],
+    ['per user: one user id in two teams', 'workspace.create', 'user', ALICE, ALICE_ELSEWHERE, false],
+    ['per team: two people in one team', 'integration.create', 'team', ALICE, BOB, true],
+    ['per team: two teams', 'integration.create', 'team', ALICE, CAROL, false],
+    ['per team: one user id in two teams', 'integration.create', 'team', ALICE, ALICE_ELSEWHERE, false],
+    ['global: two people in one team', 'workspace.create', 'global', ALICE, BOB, true],
+    ['global: two teams', 'workspace.create', 'global', ALICE, CAROL, true],
+  ])('counter keys, %s → equal: %s', (_what, action, per, a, b, equal) => {
+    const [ka, kb] = [keyOf(action, per, a), keyOf(action, per, b)];
+    if (equal) expect(ka).toBe(kb);
+    else expect(ka).not.toBe(kb);
+  });
+
+  it('a * limit is one counter for every action', () => {
+    expect(keyOf('workspace.create', 'global', ALICE)).toBe(keyOf('integration.create', 'global', ALICE));
+    const perUser = policy({ rate_limits: [{ action: '*', max: 3, window: '1h' }] });
+    const [ws] = limitsFor(perUser, 'workspace.create', ALICE);
+    const [integ] = limitsFor(perUser, 'integration.create', ALICE);
+    expect(ws?.key).toBeDefined();
+    expect(ws?.key).toBe(integ?.key);
+    expect(limitsFor(perUser, 'workspace.create', BOB)[0]?.key).not.toBe(ws?.key);
+  });
+
+  it('every limit has its own counter: same action and subject, different max, window, per or action', () => {
+    const many = policy({
+      rate_limits: [
+        { action: 'workspace.create', max: 5, window: '1h' },
+        { action: 'workspace.create', max: 50, window: '1h' },
+        { action: 'workspace.create', max: 5, window: '1d' },
+        { action: 'workspace.create', max: 5, window: '1h', per: 'team' },
+        { action: 'workspace.create', max: 5, window: '1h', per: 'global' },
+        { action: '*', max: 5, window: '1h' },
+      ],
+    });
+    const keys = limitsFor(many, 'workspace.create', ALICE).map((c) => c.key);
+    expect(keys).toHaveLength(6);
+    expect(new Set(keys).size).toBe(6);
+    // A team-wide counter can't be mistaken for a person's in a team with the same id, nor the global one.
+    expect(keys.every((k) => k.startsWith('rate:'))).toBe(true);
+  });
+
+  // BUG: a limit written twice (a copy-paste) gives two entries with one key; Governance reserves each, so every create
+  // takes two from the same counter and "5 an hour" lets 2 through. Either the schema reports the duplicate or
+  // limitsFor gives each key once; this test accepts either.
+  it.skip('a limit written twice is not counted twice', () => {
+    const r = parsePolicy('rate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n  - {action: workspace.create, max: 5, window: 1h}\n');
+    if (!r.ok) {
+      expect(r.problems).toEqual([expect.stringMatching(/^rate_limits\[1\]/)]);
+      return;
+    }
+    const keys = limitsFor(r.policy, 'workspace.create', ALICE).map((c) => c.key);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('limitsFor returns the limit itself with its key', () => {
+    expect(limitsFor(p, 'integration.create', BOB)[0]?.limit).toBe(p.rate_limits[1]);
+  });
+
+  it.each<[RateLimit, string]>([
+    [{ action: 'workspace.create', max: 5, window: HOUR, per: 'user' }, '5 workspaces per person every hour'],
+    [{ action: 'integration.create', max: 20, window: DAY, per: 'team' }, '20 integrations for the whole team every day'],
+    [{ action: '*', max: 100, window: 7 * DAY, per: 'global' }, '100 creates in total every 7 days'],
+    [{ action: '*', max: 10, window: 60_000, per: 'user' }, '10 creates per person every minute'],
+    [{ action: 'workspace.create', max: 3, window: 90_000, per: 'user' }, '3 workspaces per person every 90 seconds'],
+    [{ action: 'workspace.create', max: 3, window: 90 * 60_000, per: 'user' }, '3 workspaces per person every 90 minutes'],
+    [{ action: 'integration.create', max: 2, window: 2 * HOUR, per: 'global' }, '2 integrations in total every 2 hours'],
+    [{ action: 'integration.create', max: 2, window: 1000, per: 'user' }, '2 integrations per person every second'],
+    [{ action: 'integration.create', max: 2, window: 36 * HOUR, per: 'user' }, '2 integrations per person every 36 hours'],
+  ])('describeLimit %j → %s', (limit, text) => {
+    expect(describeLimit(limit)).toBe(text);
+  });
+
+  // BUG: describeLimit does not make the noun singular for max 1: "1 workspaces per person every hour".
+  it.skip('describeLimit with max 1 uses the singular', () => {
+    expect(describeLimit({ action: 'workspace.create', max: 1, window: HOUR, per: 'user' })).toBe('1 workspace per person every hour');
+    expect(describeLimit({ action: 'integration.create', max: 1, window: DAY, per: 'team' })).toBe('1 integration for the whole team every day');
+    expect(describeLimit({ action: '*', max: 1, window: 60_000, per: 'global' })).toBe('1 create in total every minute');
+  });
+});
