@@ -12,6 +12,9 @@ import { eventually } from '../support/wait.js';
 
 export type Kind = 'workspace' | 'integration';
 
+/** Where each kind is created in Portkey's Admin API. */
+export const CREATE_PATH: Record<Kind, string> = { workspace: '/admin/workspaces', integration: '/integrations' };
+
 let users = 0;
 
 /**
@@ -86,6 +89,15 @@ export function viewUpdate(h: TestEnv, viewId: string, match: (view: Record<stri
 
 export function viewText(call: SlackCall): string {
   return allText(record(call.args.view, `${call.method} view`).blocks);
+}
+
+/** The one resource Portkey holds after a create, checked to be the one asked for. */
+export function theOnlyResource(h: TestEnv, kind: Kind, name: string): { id: string; slug: string; name: string } {
+  const all = kind === 'workspace' ? h.portkey.workspaces : h.portkey.integrations;
+  expect(all.map((r) => r.name), `the ${kind}s Portkey holds`).toEqual([name]);
+  const [only] = all;
+  if (!only) throw new Error(`Portkey holds no ${kind}`);
+  return only;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

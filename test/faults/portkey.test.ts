@@ -5,6 +5,7 @@ import type { Fault } from '../support/fake-portkey.js';
 import { allText, record } from '../support/payload.js';
 import {
   auditTrailOf,
+  CREATE_PATH,
   expectStillServing,
   isErrorView,
   isSuccessView,
@@ -27,7 +28,6 @@ import {
 const h = useTestEnv();
 const unhandled = watchUnhandled();
 
-const CREATE_PATH: Record<Kind, string> = { workspace: '/admin/workspaces', integration: '/integrations' };
 const WHAT: Record<Kind, string> = { workspace: 'Workspace', integration: 'Integration' };
 
 function resources(kind: Kind): Array<{ id: string; slug: string; name: string }> {
