@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { COMMANDS } from '../../commands/parse.js';
 import { actions, button, context, section } from '../../slack/blocks.js';
-import { escapeCode } from '../../slack/escape.js';
+import { clip, escapeCode } from '../../slack/escape.js';
 import { INT_ACTIONS } from '../integration/ids.js';
 import { WS_ACTIONS } from '../workspace/ids.js';
 
@@ -13,7 +13,8 @@ export function helpMessage(p: { unknown?: string; suggestion?: string | undefin
   let text = 'Portkey from Slack: create workspaces and provider integrations.';
   if (p.unknown !== undefined) {
     const hint = p.suggestion ? ` Did you mean \`/portkey ${escapeCode(p.suggestion)}\`?` : '';
-    text = `I don't know \`${escapeCode(p.unknown)}\`.${hint}`;
+    // Only the start of what was typed: the command text has no length limit of its own.
+    text = `I don't know \`${escapeCode(clip(p.unknown, 100))}\`.${hint}`;
     blocks.push(section(`:thinking_face: ${text}`));
   }
   blocks.push(

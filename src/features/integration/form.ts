@@ -11,6 +11,7 @@ import {
   type ProviderField,
 } from '../../portkey/providers.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
+import { characterError } from '../../slack/characters.js';
 import {
   readState,
   selectedChoice,
@@ -138,15 +139,63 @@ export function slugFromName(name: string): string {
   return slugify(name, { lower: true, strict: true, trim: true }).slice(0, INT_LIMITS.slug);
 }
 
+/** Slack's limit on an option's value: a longer one did not come from a picker. */
+const OPTION_VALUE_MAX = 75;
+/** How many workspaces the access picker lets people choose (its max_selected_items in view.ts). */
+const MAX_ACCESS_WORKSPACES = 20;
+
 const commonSchema = z.object({
-  name: z.string().trim().min(1, { error: 'Give the integration a name.' }).max(INT_LIMITS.name, { error: `Keep the name under ${INT_LIMITS.name} characters.` }),
+  name: z
+    .string()
+    .trim()
+    .min(1, { error: 'Give the integration a name.' })
+    .max(INT_LIMITS.name, { error: `Keep the name under ${INT_LIMITS.name} characters.` })
+    .superRefine((v, ctx) => {
+      const error = characterError(v, 'line', 'the name');
+      if (error) ctx.addIssue({ code: 'custom', message: error });
+    }),
   slug: z
     .string()
     .trim()
     .max(INT_LIMITS.slug, { error: `Keep the slug under ${INT_LIMITS.slug} characters.` })
     .refine((v) => v === '' || INTEGRATION_SLUG.test(v), { error: 'Use only letters, digits, hyphens and underscores (e.g. openai-prod), or leave it blank.' }),
-  description: z.string().trim().max(INT_LIMITS.description, { error: `Keep the description under ${INT_LIMITS.description} characters.` }),
+  description: z
+    .string()
+    .trim()
+    .max(INT_LIMITS.description, { error: `Keep the description under ${INT_LIMITS.description} characters.` })
+    .superRefine((v, ctx) => {
+      const error = characterError(v, 'multiline', 'the description');
+      if (error) ctx.addIssue({ code: 'custom', message: error });
+    }),
 });
+
+/**
+ * What Slack's own limits would have stopped, checked again here (a payload is only as good as its sender):
+ * the key's length, picker values and the number of workspaces chosen, and characters that have no place
+ * in the typed fields (control, bidirectional-override and invisible ones).
+ */
+function beyondSlackLimits(provider: Provider, draft: IntegrationDraft, secrets: IntegrationSecrets): FieldErrors {
+  const errors: FieldErrors = {};
+  if (secrets.key.length > INT_LIMITS.key) errors[keyBlock(provider.id)] = `That is longer than any key (${INT_LIMITS.key} characters at most): paste the key alone.`;
+  if (draft.secretRef && draft.secretRef.value.length > OPTION_VALUE_MAX) errors[secretRefBlock(provider.id)] = 'Choose the secret reference from the list.';
+  if (draft.workspace && draft.workspace.value.length > OPTION_VALUE_MAX) errors[INT_FIELDS.workspace.block] = 'Choose the workspace from the list.';
+  if (draft.access.length > MAX_ACCESS_WORKSPACES || draft.access.some((w) => w.value.length > OPTION_VALUE_MAX)) {
+    errors[INT_FIELDS.access.block] = `Choose at most ${MAX_ACCESS_WORKSPACES} workspaces from the list.`;
+  }
+  const host = characterError(draft.customHost, 'line', 'the custom host');
+  if (host) errors[INT_FIELDS.customHost.block] = host;
+  const mode = authModeOf(provider, draft.authMode);
+  const check = (f: ProviderField, block: string, value: string | undefined) => {
+    const error = isSecretField(f) ? undefined : characterError(value ?? '', f.kind === 'json' || f.kind === 'multiline' ? 'multiline' : 'line', 'this field');
+    if (error) errors[block] = error;
+  };
+  for (const f of provider.fields) check(f, fieldBlock(provider.id, undefined, f.key), draft.fields[f.key]);
+  for (const f of mode?.fields ?? []) check(f, fieldBlock(provider.id, mode?.id, f.key), draft.fields[f.key]);
+  draft.deployments.forEach((row, i) => {
+    for (const f of provider.deployments?.fields ?? []) check(f, deploymentBlock(i, f.key), row[f.key]);
+  });
+  return errors;
+}
 
 /** Checks the form against the catalog and builds Portkey's request body. Errors are keyed by block id. */
 export function validateIntegration(draft: IntegrationDraft, secrets: IntegrationSecrets): FormResult<IntegrationRequest> {
@@ -184,6 +233,7 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
   if (!config.ok) Object.assign(errors, configErrorsToBlocks(provider, draft.authMode, draft.deployments, config.errors));
 
   if (draft.scope === 'workspace' && !draft.workspace) errors[INT_FIELDS.workspace.block] = 'Choose the workspace, or make it organisation-wide.';
+  Object.assign(errors, beyondSlackLimits(provider, draft, secrets));
 
   if (Object.keys(errors).length > 0 || !common.success || !config.ok) return { ok: false, errors };
 

@@ -1,6 +1,7 @@
 import slugify from 'slugify';
 import { z } from 'zod';
 import type { CreateWorkspaceBody } from '../../portkey/schemas.js';
+import { characterError, type TextKind } from '../../slack/characters.js';
 import { readState, selectedValues, textValue } from '../../slack/state.js';
 import { WS_FIELDS, WS_LIMITS } from './ids.js';
 
@@ -44,12 +45,21 @@ export function suggestSlug(name: string): string {
 
 const WORKSPACE_SLUG = /^[a-z0-9-]+$/;
 
+/** No control, bidirectional-override or invisible characters (see slack/characters.ts). */
+const cleanText = (kind: TextKind, what: string) => (s: z.ZodString) =>
+  s.superRefine((v, ctx) => {
+    const error = characterError(v, kind, what);
+    if (error) ctx.addIssue({ code: 'custom', message: error });
+  });
+
 const requestSchema = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, { error: 'Give the workspace a name.' })
-    .max(WS_LIMITS.name, { error: `Keep the name under ${WS_LIMITS.name} characters.` }),
+  name: cleanText('line', 'the name')(
+    z
+      .string()
+      .trim()
+      .min(1, { error: 'Give the workspace a name.' })
+      .max(WS_LIMITS.name, { error: `Keep the name under ${WS_LIMITS.name} characters.` }),
+  ),
   slug: z
     .string()
     .trim()
@@ -57,7 +67,9 @@ const requestSchema = z.object({
     .refine((s) => s === '' || WORKSPACE_SLUG.test(s), {
       error: 'Use only lowercase letters, digits and hyphens (e.g. data-science), or leave it blank.',
     }),
-  description: z.string().trim().max(WS_LIMITS.description, { error: `Keep the description under ${WS_LIMITS.description} characters.` }),
+  description: cleanText('multiline', 'the description')(
+    z.string().trim().max(WS_LIMITS.description, { error: `Keep the description under ${WS_LIMITS.description} characters.` }),
+  ),
 });
 
 export function validateWorkspaceDraft(draft: WorkspaceDraft): FormResult<WorkspaceRequest> {
@@ -86,8 +98,14 @@ export function validateWorkspaceDraft(draft: WorkspaceDraft): FormResult<Worksp
   };
 }
 
-/** `key=value` per line into a string map. Each bad line gets its own message. */
+/** How many bad lines the metadata error lists; the rest are counted. */
+const SHOWN_LINE_ERRORS = 5;
+
+/** `key=value` per line into a string map. Each bad line gets its own message (the first few of them). */
 export function parseMetadata(text: string): { ok: true; value: Record<string, string> } | { ok: false; errors: string[] } {
+  if (text.length > WS_LIMITS.metadata) return { ok: false, errors: [`Keep the metadata under ${WS_LIMITS.metadata} characters.`] };
+  const bad = characterError(text, 'multiline', 'the metadata');
+  if (bad) return { ok: false, errors: [bad] };
   // A Map, so keys such as __proto__ are kept like any other.
   const value = new Map<string, string>();
   const errors: string[] = [];
@@ -106,6 +124,10 @@ export function parseMetadata(text: string): { ok: true; value: Record<string, s
     else if (value.has(key)) errors.push(`Line ${i + 1}: "${key}" is already set on an earlier line.`);
     else value.set(key, line.slice(at + 1).trim());
   });
+  if (errors.length > SHOWN_LINE_ERRORS) {
+    const more = errors.length - SHOWN_LINE_ERRORS;
+    return { ok: false, errors: [...errors.slice(0, SHOWN_LINE_ERRORS), `…and ${more} more line${more === 1 ? '' : 's'} like these.`] };
+  }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: Object.fromEntries(value) };
 }
 

@@ -1,0 +1,20 @@
+import { afterAll } from 'vitest';
+import { useTestEnv } from '../support/env.js';
+import { limitCases } from './limits.js';
+import { payloadCases } from './payloads.js';
+import { signatureCases } from './signatures.js';
+import { createTally } from './tally.js';
+
+// The abuse suite: requests a hostile or broken client could send, each refused or neutralised.
+// Every case is counted; the totals are printed at the end.
+
+const h = useTestEnv();
+const tally = createTally();
+
+signatureCases(h, tally);
+payloadCases(h, tally);
+limitCases(h, tally);
+
+afterAll(() => {
+  console.log(tally.summary());
+});
