@@ -136,16 +136,19 @@ export interface CountedLimit {
 
 /** The limits a create counts against, with the store key of each counter. */
 export function limitsFor(policy: Policy, action: Action, who: { userId: string; teamId: string }): CountedLimit[] {
-  return policy.rate_limits
-    .filter((l) => actionMatches(l.action, action))
-    .map((limit) => {
-      const subject = limit.per === 'user' ? `${who.teamId}:${who.userId}` : limit.per === 'team' ? who.teamId : '*';
-      return { limit, key: `rate:${limit.action}:${limit.per}:${limit.max}/${limit.window}:${subject}` };
-    });
+  const counted = new Map<string, CountedLimit>();
+  for (const limit of policy.rate_limits.filter((l) => actionMatches(l.action, action))) {
+    const subject = limit.per === 'user' ? `${who.teamId}:${who.userId}` : limit.per === 'team' ? who.teamId : '*';
+    const key = `rate:${limit.action}:${limit.per}:${limit.max}/${limit.window}:${subject}`;
+    // The same limit written twice is one counter, taken once per create.
+    if (!counted.has(key)) counted.set(key, { limit, key });
+  }
+  return [...counted.values()];
 }
 
 export function describeLimit(l: RateLimit): string {
-  const what = l.action === '*' ? 'creates' : l.action === 'workspace.create' ? 'workspaces' : 'integrations';
+  const noun = l.action === '*' ? 'create' : l.action === 'workspace.create' ? 'workspace' : 'integration';
+  const what = l.max === 1 ? noun : `${noun}s`;
   const per = l.per === 'user' ? 'per person' : l.per === 'team' ? 'for the whole team' : 'in total';
   return `${l.max} ${what} ${per} every ${formatWindow(l.window)}`;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { DEFAULT_POLICY, policySchema, type Policy } from './schema.js';
+import { crossRuleProblems, DEFAULT_POLICY, policySchema, type Policy } from './schema.js';
 
 export interface LoadedPolicy {
   policy: Policy;
@@ -27,13 +27,15 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[]): string[] 
 
 /** Parses policy text (YAML, or JSON, which is YAML too) and validates it. Pure. */
 export function parsePolicy(text: string): { ok: true; policy: Policy } | { ok: false; problems: string[] } {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
-    return { ok: false, problems: doc.errors.map((e) => `line ${(e.linePos?.[0]?.line ?? 0) || '?'}: ${e.message.split('\n')[0] ?? 'unreadable'}`) };
+    return { ok: false, problems: doc.errors.map((e) => `line ${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? 'unreadable'}`) };
   }
   const data: unknown = doc.toJS() ?? {};
   const parsed = policySchema.safeParse(data);
-  return parsed.success ? { ok: true, policy: parsed.data } : { ok: false, problems: issuesToProblems(parsed.error.issues) };
+  const problems = [...(parsed.success ? [] : issuesToProblems(parsed.error.issues)), ...crossRuleProblems(data)];
+  return parsed.success && problems.length === 0 ? { ok: true, policy: parsed.data } : { ok: false, problems };
 }
 
 /** Reads POLICY_FILE, or gives the built-in default when none is set. */

@@ -69,8 +69,10 @@ const DAY = 86_400_000;
 
 const rule = z
   .object({
-    name: z.string().trim().min(1, { error: 'every rule needs a name (it is shown to people)' }).max(80),
-    action: z.union([actionPattern, z.array(actionPattern).min(1)]).default('*'),
+    name: z.string({ error: 'every rule needs a name (it is shown to people)' }).trim().min(1, { error: 'every rule needs a name (it is shown to people)' }).max(80),
+    action: z
+      .union([actionPattern, z.array(actionPattern).min(1)], { error: `must be one of ${[...ACTIONS, '*'].join(', ')} (or a list of them)` })
+      .default('*'),
     /** Only for integration.create: the ai_provider_id values this rule is about. */
     providers: z.array(providerId).min(1).optional(),
     /** Who the rule is about: listed users or members of listed groups. Absent: everyone. */
@@ -118,19 +120,41 @@ export const policySchema = z
     rules: z.array(rule).default([]),
     rate_limits: z.array(rateLimit).default([]),
   })
-  .strict()
-  .superRefine((p, ctx) => {
-    const seen = new Set<string>();
-    p.rules.forEach((r, i) => {
-      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `another rule is already named "${r.name}"` });
-      seen.add(r.name);
-      const actions = typeof r.action === 'string' ? [r.action] : r.action;
-      if (r.providers && !actions.some((a) => a === 'integration.create' || a === '*')) {
-        ctx.addIssue({ code: 'custom', path: ['rules', i, 'providers'], message: 'providers only apply to integration.create' });
-      }
-    });
-  });
+  .strict();
 export type Policy = z.output<typeof policySchema>;
+
+const APPROVAL_ONLY = ['allow_self_approval', 'expires_after', 'approvals_channel'] as const;
+
+/**
+ * Checks across rules (duplicate names, providers on a workspace-only rule, approval settings on other rules),
+ * run on the raw file so they are reported together with every other mistake. Tolerates any shape.
+ */
+export function crossRuleProblems(raw: unknown): string[] {
+  const rules = raw && typeof raw === 'object' && 'rules' in raw ? (raw as { rules: unknown }).rules : undefined;
+  if (!Array.isArray(rules)) return [];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  rules.forEach((r: unknown, i) => {
+    if (!r || typeof r !== 'object') return;
+    const rule = r as Record<string, unknown>;
+    if (typeof rule.name === 'string') {
+      const name = rule.name.trim();
+      if (seen.has(name)) problems.push(`rules[${i}].name: another rule is already named "${name}"`);
+      seen.add(name);
+    }
+    const action = rule.action ?? '*';
+    const actions = Array.isArray(action) ? action : [action];
+    if (rule.providers !== undefined && !actions.some((a) => a === 'integration.create' || a === '*')) {
+      problems.push(`rules[${i}].providers: providers only apply to integration.create`);
+    }
+    if (typeof rule.effect === 'string' && rule.effect !== 'require_approval') {
+      for (const key of APPROVAL_ONLY) {
+        if (rule[key] !== undefined) problems.push(`rules[${i}].${key}: only applies to effect require_approval (this rule is ${rule.effect})`);
+      }
+    }
+  });
+  return problems;
+}
 
 /** The policy without a file: everyone may create, at most 10 of each per minute per person. */
 export const DEFAULT_POLICY: Policy = {

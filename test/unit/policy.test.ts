@@ -454,10 +454,10 @@ describe('rate limits', () => {
     expect(keys.every((k) => k.startsWith('rate:'))).toBe(true);
   });
 
-  // BUG: a limit written twice (a copy-paste) gives two entries with one key; Governance reserves each, so every create
+  // Regression (was a bug): a limit written twice (a copy-paste) gives two entries with one key; Governance reserves each, so every create
   // takes two from the same counter and "5 an hour" lets 2 through. Either the schema reports the duplicate or
   // limitsFor gives each key once; this test accepts either.
-  it.skip('a limit written twice is not counted twice', () => {
+  it('a limit written twice is not counted twice', () => {
     const r = parsePolicy('rate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n  - {action: workspace.create, max: 5, window: 1h}\n');
     if (!r.ok) {
       expect(r.problems).toEqual([expect.stringMatching(/^rate_limits\[1\]/)]);
@@ -485,8 +485,8 @@ describe('rate limits', () => {
     expect(describeLimit(limit)).toBe(text);
   });
 
-  // BUG: describeLimit does not make the noun singular for max 1: "1 workspaces per person every hour".
-  it.skip('describeLimit with max 1 uses the singular', () => {
+  // Regression (was a bug): describeLimit does not make the noun singular for max 1: "1 workspaces per person every hour".
+  it('describeLimit with max 1 uses the singular', () => {
     expect(describeLimit({ action: 'workspace.create', max: 1, window: HOUR, per: 'user' })).toBe('1 workspace per person every hour');
     expect(describeLimit({ action: 'integration.create', max: 1, window: DAY, per: 'team' })).toBe('1 integration for the whole team every day');
     expect(describeLimit({ action: '*', max: 1, window: 60_000, per: 'global' })).toBe('1 create in total every minute');
