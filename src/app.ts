@@ -15,6 +15,12 @@ import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
 import { openStore, StoreError } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
+import { Directory } from './slack/directory.js';
+import { approvalMessage } from './features/approval/messages.js';
+import { registerApproval } from './features/approval/listeners.js';
+import { Governance } from './operations/governance.js';
+import { describeLimit } from './policy/decide.js';
+import { loadPolicy, type LoadedPolicy } from './policy/load.js';
 
 export interface RunningApp {
   mode: 'http' | 'socket';
@@ -62,6 +68,7 @@ export function createApp(config: Config, deps: Deps, identity: { botId?: string
   registerWorkspace(app, deps);
   registerIntegration(app, deps);
   registerList(app, deps);
+  registerApproval(app, deps);
 
   app.error(async (error) => {
     deps.log.error({ error: error.message, code: (error as { code?: string }).code }, 'unhandled error in a listener');
@@ -71,6 +78,7 @@ export function createApp(config: Config, deps: Deps, identity: { botId?: string
 
 /** Checks the bot token, then starts listening. Resolves once the app is ready to take requests. */
 export async function startApp(config: Config, log: Log): Promise<RunningApp> {
+  const policy = readPolicy(config, log);
   let store;
   try {
     store = await openStore({ ...config.store, log: log.child({ component: 'store' }) });
@@ -85,8 +93,18 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   });
   const portkey = new PortkeyClient({ ...config.portkey });
   const slack = new WebClient(config.slack.botToken, slackClientOptions(config, log));
-  const service = new OperationService(store, { 'workspace.create': workspaceExecutor(portkey), 'integration.create': integrationExecutor(portkey) }, slack, log);
-  const app = createApp(config, { portkey, store, service, log }, identity);
+  // Group lookups happen before Slack's 3 s ack: one quick try, and the decision fails closed if Slack is slow.
+  const directory = new Directory(new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), timeout: 2000, retryConfig: { retries: 0 } }), log);
+  const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel);
+  const service = new OperationService(
+    store,
+    { 'workspace.create': workspaceExecutor(portkey), 'integration.create': integrationExecutor(portkey) },
+    slack,
+    log,
+    governance,
+    { auditChannel: config.governance.auditChannel, render: approvalMessage },
+  );
+  const app = createApp(config, { portkey, store, service, governance, log }, identity);
 
   const server = (await app.start(config.port)) as Server | undefined;
   const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
@@ -115,6 +133,28 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
       return stopping;
     },
   };
+}
+
+/** The policy file, checked whole before anything starts: a broken policy must not run half-enforced. */
+function readPolicy(config: Config, log: Log): LoadedPolicy {
+  const file = config.governance.policyFile;
+  const result = loadPolicy(file);
+  if (!result.ok) {
+    throw new StartupError(`the policy file ${file ?? ''} has ${result.problems.length === 1 ? 'a problem' : `${result.problems.length} problems`}:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\nFix it (policy.example.yml shows every field) or unset POLICY_FILE to run the default policy.`);
+  }
+  const { policy } = result.loaded;
+  const missing = policy.rules
+    .filter((r) => r.effect === 'require_approval' && !r.approvals_channel && !policy.approvals_channel && !config.governance.approvalsChannel)
+    .map((r) => r.name);
+  if (missing.length > 0) {
+    throw new StartupError(`policy rule${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} require approval, but there is no approvals channel: set APPROVALS_CHANNEL, or approvals_channel in the policy`);
+  }
+  if (file === undefined) {
+    log.info({ policy: 'default', limits: policy.rate_limits.map(describeLimit) }, 'no POLICY_FILE: running the default policy — everyone may create, within the rate limits');
+  } else {
+    log.info({ policy: file, rules: policy.rules.length, limits: policy.rate_limits.map(describeLimit), default: policy.default }, 'policy loaded');
+  }
+  return result.loaded;
 }
 
 const FATAL_AUTH = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);

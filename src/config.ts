@@ -104,6 +104,21 @@ const schema = z
         })
         .default([]),
     ),
+    POLICY_FILE: z.preprocess(blankToUndefined, z.string().optional()),
+    APPROVALS_CHANNEL: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^[CG][A-Z0-9]{2,30}$/, { error: 'APPROVALS_CHANNEL must be a channel id such as C012ABCDEF (channel details → About, at the bottom) — not a #name' })
+        .optional(),
+    ),
+    AUDIT_CHANNEL: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .regex(/^[CG][A-Z0-9]{2,30}$/, { error: 'AUDIT_CHANNEL must be a channel id such as C012ABCDEF (channel details → About, at the bottom) — not a #name' })
+        .optional(),
+    ),
     LOG_LEVEL: z.preprocess(
       (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
       z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
@@ -123,6 +138,7 @@ export interface Config {
   port: number;
   portkey: { apiKey: string; baseUrl: string; timeoutMs: number };
   store: { dataDir: string; databaseUrl: string | undefined; secretsKey: string | undefined; previousSecretsKeys: string[] };
+  governance: { policyFile: string | undefined; approvalsChannel: string | undefined; auditChannel: string | undefined };
   logLevel: LogLevelName;
 }
 
@@ -173,6 +189,7 @@ function toConfig(env: Env): Config {
       secretsKey: env.SECRETS_KEY,
       previousSecretsKeys: env.SECRETS_KEY_PREVIOUS,
     },
+    governance: { policyFile: env.POLICY_FILE, approvalsChannel: env.APPROVALS_CHANNEL, auditChannel: env.AUDIT_CHANNEL },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -1,4 +1,5 @@
 import type { Log } from './log.js';
+import type { Governance } from './operations/governance.js';
 import type { OperationService } from './operations/service.js';
 import type { PortkeyClient } from './portkey/client.js';
 import type { Store } from './store/index.js';
@@ -8,5 +9,6 @@ export interface Deps {
   portkey: PortkeyClient;
   store: Store;
   service: OperationService;
+  governance: Governance;
   log: Log;
 }

@@ -1,6 +1,7 @@
 import type { BlockAction, SlackViewAction } from '@slack/bolt';
 import type { Deps } from '../deps.js';
-import type { Submission } from '../operations/service.js';
+import type { Submission, Submitted } from '../operations/service.js';
+import { DirectoryError } from '../slack/directory.js';
 import { decodeContext, type ModalContext } from '../slack/metadata.js';
 import type { OperationRecord, StoredAction } from '../store/index.js';
 
@@ -39,4 +40,17 @@ export async function formToRestore<D>(
   const draft = op && op.requesterId === body.user.id ? readDraft(op) : undefined;
   const { operationId: _drop, ...kept } = context;
   return { draft, context: { ...kept, attempt: (context.attempt ?? 0) + 1 } };
+}
+
+/**
+ * Submits through the policy. When Slack can't say which groups the person is in, the decision is not guessed:
+ * the form stays open with what they typed and a line asking them to submit again.
+ */
+export async function submitGoverned(deps: Deps, s: Submission): Promise<({ ok: true } & Submitted) | { ok: false; error: string }> {
+  try {
+    return { ok: true, ...(await deps.service.submit(s)) };
+  } catch (err) {
+    if (!(err instanceof DirectoryError)) throw err;
+    return { ok: false, error: "Couldn't check your permissions with Slack just now. Please submit again in a moment." };
+  }
 }

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log.js';
-import { postWithFallbacks, tellUser, type Delivery, type Destination, type Message } from '../slack/notify.js';
+import type { Delivery, Destination, Message } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
+import { auditLine, decidedNote, pendingNote, type Summary } from '../features/approval/messages.js';
+import { governanceOf, type Governance } from './governance.js';
+import { Outbox, type OutboxPayload } from './outbox.js';
 
 /** What an executor reports. `result` is kept with the operation, so it must hold no secret. */
 export type Outcome =
@@ -18,6 +21,8 @@ export interface Executor {
   /** After a crash mid-create: the resource if Portkey has it, undefined if not. Throws if it can't tell. */
   find(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Success | undefined>;
   successMessage(op: OperationRecord, outcome: Success): Message;
+  /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. */
+  describe(op: OperationRecord): Summary;
 }
 
 export interface Submission {
@@ -32,7 +37,24 @@ export interface Submission {
   /** The request as typed, without secrets. */
   request: unknown;
   secrets?: Record<string, unknown>;
+  /** What the policy looks at besides the action (the provider of an integration). */
+  providerId?: string | undefined;
 }
+
+export interface Submitted {
+  operation: OperationRecord;
+  duplicate: boolean;
+  /** Notifications queued by the submission; send them after acking Slack (see {@link OperationService.send}). */
+  queued: string[];
+}
+
+/** How a click on Approve or Deny (or Cancel) ended. */
+export type DecideResult =
+  /** `queued`: notifications to send once Slack has its answer ({@link OperationService.send}). */
+  | { kind: 'decided'; operation: OperationRecord; queued: string[] }
+  | { kind: 'not_allowed'; why: string }
+  /** Already decided, expired or cancelled — or unknown (`operation` undefined). */
+  | { kind: 'closed'; operation: OperationRecord | undefined };
 
 export interface Finished {
   operation: OperationRecord | undefined;
@@ -41,20 +63,11 @@ export interface Finished {
   heldNotice?: string;
 }
 
-interface OutboxPayload {
-  to: Destination;
-  message: Message;
-  /** Private: to the requester only (response_url ephemeral or DM). Otherwise the channel, with fallbacks. */
-  private: boolean;
-}
-
 // Short leases, renewed while the work runs: a replica that dies frees its work within seconds.
 const LEASE_MS = 15_000;
 const HEARTBEAT_MS = 5_000;
-const SEND_LEASE_MS = 15_000;
-/** A 'requested' operation this old was left by a process that died before running it. */
+/** A 'requested' or 'approved' operation this old was left by a process that died before running it. */
 const ORPHAN_AFTER_MS = 30_000;
-const MAX_SEND_ATTEMPTS = 8;
 /** How long a failure shown in a modal waits before it is also sent privately (if not settled). */
 const HOLD_MS = 30_000;
 
@@ -67,21 +80,36 @@ export class OperationService {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly inFlight = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
-  private dispatching = false;
   private sweeping = false;
+  readonly outbox: Outbox;
 
   constructor(
     private readonly store: Store,
     private readonly executors: Record<StoredAction, Executor>,
-    private readonly slack: WebClient,
+    slack: WebClient,
     private readonly log: Log,
-  ) {}
+    readonly governance: Governance,
+    private readonly opts: { auditChannel?: string | undefined; render: (op: OperationRecord, summary: Summary) => Message },
+  ) {
+    this.outbox = new Outbox(store, slack, log, (op) => opts.render(op, this.executors[op.action].describe(op)), (a, b, c, d) => this.audit(a, b, c, d));
+  }
 
-  /** Records the submission. A second delivery of the same one gets the existing operation back. */
-  async submit(s: Submission): Promise<{ operation: OperationRecord; duplicate: boolean }> {
+  /**
+   * Records the submission with the policy's verdict: ready to run, awaiting approval, or refused (denied or
+   * over a rate limit, with nothing held). A second delivery of the same submission gets the first one back.
+   * Throws DirectoryError when Slack can't say which groups the person is in: the caller asks them to retry.
+   */
+  async submit(s: Submission): Promise<Submitted> {
+    // Slack re-delivers the same submission with the same view id and metadata: one operation for all.
+    const idempotencyKey = `${s.teamId}:${s.viewId}:${s.attempt}`;
+    const existing = await this.store.operations.getByIdempotencyKey(idempotencyKey);
+    if (existing) {
+      await this.audit(s.requesterId, s.action, existing.id, 'duplicate_submission');
+      return { operation: existing, duplicate: true, queued: [] };
+    }
+    const verdict = await this.governance.check(s.action, { providerId: s.providerId }, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
     const { operation, created } = await this.store.operations.create({
-      // Slack re-delivers the same submission with the same view id and metadata: one operation for all.
-      idempotencyKey: `${s.teamId}:${s.viewId}:${s.attempt}`,
+      idempotencyKey,
       teamId: s.teamId,
       action: s.action,
       requesterId: s.requesterId,
@@ -89,10 +117,107 @@ export class OperationService {
       responseUrl: s.responseUrl ?? null,
       viewId: s.viewId,
       request: s.request,
-      ...(s.secrets ? { secrets: s.secrets } : {}),
+      status: verdict.status,
+      governance: verdict.governance,
+      ...(verdict.status === 'awaiting_approval' ? { expiresAt: verdict.expiresAt } : {}),
+      // A refused request never needs its secrets: they are not stored at all.
+      ...(s.secrets && verdict.status !== 'denied' ? { secrets: s.secrets } : {}),
     });
-    await this.audit(s.requesterId, s.action, operation.id, created ? 'submitted' : 'duplicate_submission');
-    return { operation, duplicate: !created };
+    if (!created) {
+      await this.governance.release(verdict.governance.reservations);
+      await this.audit(s.requesterId, s.action, operation.id, 'duplicate_submission');
+      return { operation, duplicate: true, queued: [] };
+    }
+    const g = verdict.governance;
+    await this.audit(s.requesterId, s.action, operation.id, 'submitted');
+    await this.audit(s.requesterId, `${s.action}.policy`, operation.id, g.effect === 'require_approval' ? 'approval_required' : g.effect === 'allow' ? 'allowed' : g.effect, {
+      rule: g.rule,
+      ...(g.reason ? { reason: g.reason } : {}),
+      ...(g.retryAt ? { retryAt: new Date(g.retryAt).toISOString() } : {}),
+    });
+    const queued: string[] = [];
+    if (verdict.status === 'awaiting_approval') {
+      queued.push(await this.outbox.enqueue(operation.id, 'approval', { type: 'approval', operationId: operation.id, post: true }));
+      queued.push(await this.outbox.enqueue(operation.id, 'pending', { to: destinationOf(operation), message: pendingNote(operation, this.executors[operation.action].describe(operation)), private: false }));
+    }
+    if (verdict.status !== 'requested') queued.push(...(await this.auditToChannel(operation)));
+    return { operation, duplicate: false, queued };
+  }
+
+  /** Sends notifications a submission or decision queued (they stay queued for the dispatcher if this fails). */
+  async send(queued: readonly string[]): Promise<void> {
+    for (const id of queued) await this.outbox.deliver(id).catch((err: unknown) => this.log.warn({ error: errorText(err) }, 'could not send a notification'));
+  }
+
+  /**
+   * An approver's Approve or Deny. Exactly one decision wins, however many clicks, approvers or replicas: the
+   * store moves the operation out of 'awaiting_approval' once. Eligibility comes from the stored decision and
+   * the clicker's groups, never from the message. An approved operation starts at once (tracked); the
+   * notifications are left for the caller to send after answering Slack.
+   */
+  async decide(id: string, userId: string, verdict: 'approve' | 'deny', reason?: string): Promise<DecideResult> {
+    const op = await this.store.operations.get(id);
+    if (!op || op.status !== 'awaiting_approval') return { kind: 'closed', operation: op };
+    if (op.expiresAt !== null && op.expiresAt <= Date.now()) {
+      await this.expire(op);
+      return { kind: 'closed', operation: await this.store.operations.get(id) };
+    }
+    const allowed = await this.governance.mayDecide(op, userId);
+    if (!allowed.ok) {
+      await this.audit(userId, `${op.action}.${verdict}`, op.id, 'refused', { why: allowed.why });
+      return { kind: 'not_allowed', why: allowed.why };
+    }
+    const to = verdict === 'approve' ? 'approved' : 'denied';
+    const moved = await this.store.operations.transition(id, 'awaiting_approval', to, { decidedBy: userId, decisionReason: reason?.trim() ? reason.trim() : null });
+    if (!moved.won) return { kind: 'closed', operation: moved.current };
+    const decided = moved.operation;
+    await this.audit(userId, `${op.action}.${verdict}`, op.id, to, reason ? { reason } : undefined);
+    const queued = [await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }), ...(await this.auditToChannel(decided))];
+    if (to === 'denied') {
+      await this.closeUnrun(decided);
+      queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message: decidedNote(decided, this.executors[decided.action].describe(decided)), private: true }));
+    }
+    if (to === 'approved') void this.run(op.id);
+    return { kind: 'decided', operation: decided, queued };
+  }
+
+  /** The requester withdraws a pending request. */
+  async cancel(id: string, userId: string): Promise<DecideResult> {
+    const op = await this.store.operations.get(id);
+    if (!op) return { kind: 'closed', operation: undefined };
+    if (op.requesterId !== userId) return { kind: 'not_allowed', why: 'Only the person who asked can cancel this request.' };
+    const moved = await this.store.operations.transition(id, 'awaiting_approval', 'cancelled', { decidedBy: userId });
+    if (!moved.won) return { kind: 'closed', operation: moved.current };
+    await this.closeUnrun(moved.operation);
+    await this.audit(userId, `${op.action}.cancel`, op.id, 'cancelled');
+    const queued = [await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }), ...(await this.auditToChannel(moved.operation))];
+    return { kind: 'decided', operation: moved.operation, queued };
+  }
+
+  /** A pending approval whose time ran out: closed once, its secrets wiped, its quota given back, the requester told. */
+  private async expire(op: OperationRecord): Promise<void> {
+    const moved = await this.store.operations.transition(op.id, 'awaiting_approval', 'expired');
+    if (!moved.won) return;
+    await this.closeUnrun(moved.operation);
+    await this.audit('app', `${op.action}.approval`, op.id, 'expired');
+    await this.send([
+      await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }),
+      await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(moved.operation), message: decidedNote(moved.operation, this.executors[op.action].describe(moved.operation)), private: true }),
+      ...(await this.auditToChannel(moved.operation)),
+    ]);
+  }
+
+  /** Ends an operation that will never run: nothing is held for it any more. */
+  private async closeUnrun(op: OperationRecord): Promise<void> {
+    await this.store.secrets.wipeSecrets(op.id);
+    await this.governance.release(governanceOf(op)?.reservations ?? []);
+  }
+
+  /** One line in the audit channel, when there is one. */
+  private async auditToChannel(op: OperationRecord): Promise<string[]> {
+    const channel = this.opts.auditChannel;
+    if (!channel) return [];
+    return [await this.outbox.enqueue(op.id, 'audit_line', { type: 'channel', channel, message: auditLine(op, this.executors[op.action].describe(op)) })];
   }
 
   /** Runs a requested operation, if this process wins it. Resolves with the record and where the result went. */
@@ -101,7 +226,7 @@ export class OperationService {
   }
 
   private async runOnce(id: string): Promise<Finished> {
-    const won = await this.store.operations.transition(id, 'requested', 'executing', {
+    const won = await this.store.operations.transition(id, ['requested', 'approved'], 'executing', {
       leaseOwner: this.owner,
       leaseUntil: Date.now() + LEASE_MS,
     });
@@ -142,73 +267,34 @@ export class OperationService {
     await this.store.secrets.wipeSecrets(op.id);
     if (!done.won) return { operation: done.current };
     const final = done.operation;
+    const governance = governanceOf(final);
+    // Nothing was created: the quota this request took is given back.
+    if (!outcome.ok) await this.governance.release(governance?.reservations ?? []);
     await this.audit(final.requesterId, `${final.action}.portkey`, outcome.ok ? outcome.slug : final.id, outcome.ok ? 'succeeded' : 'failed', {
       ...(outcome.ok ? { id: outcome.id, slug: outcome.slug, recovered: outcome.recovered } : { error: outcome.error }),
     });
-    const to: Destination = {
-      userId: final.requesterId,
-      ...(final.channelId ? { channelId: final.channelId } : {}),
-      ...(final.responseUrl ? { responseUrl: final.responseUrl } : {}),
-    };
+    const to = destinationOf(final);
     const payload: OutboxPayload = outcome.ok
       ? { to, message: this.executors[final.action].successMessage(final, outcome), private: false }
       : { to, message: { text: `Your request was not completed: ${outcome.error}` }, private: true };
+    // Approved requests: the approval message shows the result too.
+    const also = governance?.effect === 'require_approval' ? [await this.outbox.enqueue(final.id, 'approval', { type: 'approval', operationId: final.id, post: false })] : [];
+    also.push(...(await this.auditToChannel(final)));
     const hold = !outcome.ok && modal;
-    const note = await this.store.notifications.enqueue({
-      operationId: final.id,
-      kind: 'result',
-      payload,
-      ...(hold ? { nextAttemptAt: Date.now() + HOLD_MS } : {}),
-    });
+    const note = await this.outbox.enqueue(final.id, 'result', payload, hold ? Date.now() + HOLD_MS : undefined);
     log.info({ status: final.status }, 'operation finished');
-    if (hold) return { operation: final, heldNotice: note.id };
-    const delivery = await this.deliver(note.id, payload);
+    if (hold) {
+      await this.send(also);
+      return { operation: final, heldNotice: note };
+    }
+    const delivery = await this.outbox.deliver(note);
+    await this.send(also);
     return { operation: final, ...(delivery ? { delivery } : {}) };
   }
 
   /** A held failure notice: done when the modal showed the error, else sent privately now. */
-  async settleNotice(id: string, shownInModal: boolean): Promise<void> {
-    const note = await this.store.notifications.get(id);
-    if (!note || note.status !== 'pending') return;
-    if (shownInModal) {
-      if (await this.store.notifications.claim(id, SEND_LEASE_MS, note.nextAttemptAt)) await this.store.notifications.markSent(id);
-      return;
-    }
-    await this.deliver(id, note.payload as OutboxPayload, note.nextAttemptAt);
-  }
-
-  /** Sends one queued notification, if no one else is. Failures are retried later by the dispatcher. */
-  private async deliver(id: string, payload: OutboxPayload, dueAt = Date.now()): Promise<Delivery | undefined> {
-    if (!(await this.store.notifications.claim(id, SEND_LEASE_MS, Math.max(dueAt, Date.now())))) return undefined;
-    const delivery = payload.private
-      ? (await tellUser(this.slack, payload.to, payload.message, this.log)) ? 'dm' : 'none'
-      : await postWithFallbacks(this.slack, payload.to, payload.message, this.log);
-    const note = await this.store.notifications.get(id);
-    if (delivery !== 'none') {
-      await this.store.notifications.markSent(id);
-    } else {
-      const attempts = (note?.attempts ?? 0) + 1;
-      const retryAt = attempts >= MAX_SEND_ATTEMPTS ? null : Date.now() + Math.min(5000 * 2 ** attempts, 10 * 60_000);
-      await this.store.notifications.markFailed(id, 'no route to the user worked', retryAt);
-      if (retryAt === null) this.log.error({ notification: id }, 'gave up sending a notification');
-    }
-    await this.audit('app', 'notification', note?.operationId ?? id, delivery === 'none' ? 'failed' : `sent:${delivery}`);
-    return delivery;
-  }
-
-  /** Sends what is due (after a restart, or after a failed attempt). */
-  async dispatch(): Promise<void> {
-    if (this.dispatching) return;
-    this.dispatching = true;
-    try {
-      for (const n of await this.store.notifications.due(Date.now(), 20)) {
-        await this.deliver(n.id, n.payload as OutboxPayload);
-      }
-    } catch (err) {
-      this.log.warn({ error: errorText(err) }, 'notification dispatch failed');
-    } finally {
-      this.dispatching = false;
-    }
+  settleNotice(id: string, shownInModal: boolean): Promise<void> {
+    return this.outbox.settle(id, shownInModal);
   }
 
   /** Renews this process's lease on an operation while it works on it. */
@@ -239,13 +325,14 @@ export class OperationService {
    */
   async recover(): Promise<number> {
     const now = Date.now();
-    // A fresh 'requested' one is about to be run by the listener that stored it.
+    // A fresh 'requested' or 'approved' one is about to be run by the listener that stored or approved it.
     const unfinished = (await this.store.operations.listUnfinished(now)).filter(
-      (op) => op.status !== 'requested' || op.createdAt < now - ORPHAN_AFTER_MS,
+      (op) => op.status === 'executing' || op.updatedAt < now - ORPHAN_AFTER_MS,
     );
+    for (const op of await this.store.operations.listExpired(now)) await this.expire(op);
     for (const op of unfinished) {
       const log = this.log.child({ op: op.id, action: op.action, recovery: true });
-      if (op.status === 'requested') {
+      if (op.status === 'requested' || op.status === 'approved') {
         await this.run(op.id);
         continue;
       }
@@ -270,7 +357,7 @@ export class OperationService {
       }
       await this.track(this.finish(claimed, outcome, log, false));
     }
-    await this.dispatch();
+    await this.outbox.dispatch();
     return unfinished.length;
   }
 
@@ -316,4 +403,13 @@ export class OperationService {
     work.then(forget, forget);
     return work;
   }
+}
+
+/** Where the requester is told: the channel they asked in, the command's reply link, or a DM. */
+function destinationOf(op: OperationRecord): Destination {
+  return {
+    userId: op.requesterId,
+    ...(op.channelId ? { channelId: op.channelId } : {}),
+    ...(op.responseUrl ? { responseUrl: op.responseUrl } : {}),
+  };
 }

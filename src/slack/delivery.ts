@@ -7,7 +7,7 @@ export function deliveryNote(delivery: Delivery, channelId: string | undefined):
     case 'channel':
       return `Posted in ${where}.`;
     case 'response_url':
-      return `Posted in ${where} through the command's reply link (the app isn't a member there).`;
+      return `Posted in ${where} through the command's reply link (the app couldn't post there itself).`;
     case 'dm':
       return `The app can't post in ${where}, so the details were sent to you in a direct message.`;
     case 'none':

@@ -48,19 +48,22 @@ export async function postWithFallbacks(client: WebClient, to: Destination, mess
   return 'none';
 }
 
-/** Tells one person something privately: the response_url (ephemeral) if we have one, else a DM. */
-export async function tellUser(client: WebClient, to: Destination, message: Message, log: Log): Promise<boolean> {
-  if (to.responseUrl && (await postToResponseUrl(to.responseUrl, { ...message, response_type: 'ephemeral' }, log))) return true;
+/**
+ * Tells one person something privately: the response_url (ephemeral) if we have one, else a DM. Resolves with
+ * the route that worked, or undefined when none did.
+ */
+export async function tellUser(client: WebClient, to: Destination, message: Message, log: Log): Promise<'response_url' | 'dm' | undefined> {
+  if (to.responseUrl && (await postToResponseUrl(to.responseUrl, { ...message, response_type: 'ephemeral' }, log))) return 'response_url';
   try {
     const dm = await client.conversations.open({ users: to.userId });
     if (dm.channel?.id) {
       await client.chat.postMessage({ channel: dm.channel.id, text: message.text, blocks: message.blocks });
-      return true;
+      return 'dm';
     }
   } catch (err) {
     log.error({ user: to.userId, error: errorText(err) }, 'could not reach the user');
   }
-  return false;
+  return undefined;
 }
 
 export async function postToResponseUrl(

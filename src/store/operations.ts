@@ -116,6 +116,8 @@ export interface OperationsRepo {
   listUnfinished(now?: number, limit?: number): Promise<OperationRecord[]>;
   /** Approvals still pending whose time ran out. */
   listExpired(now?: number, limit?: number): Promise<OperationRecord[]>;
+  /** Records where the approval message was posted (whatever the state is now). */
+  setApprovalMessage(id: string, channel: string, ts: string): Promise<void>;
   /** Operations in one state, newest first, optionally of one team and/or one requester. */
   listByStatus(status: OperationState, opts?: { teamId?: string; requesterId?: string; limit?: number }): Promise<OperationRecord[]>;
   /** The newest operations first, optionally of one team. */
@@ -344,6 +346,10 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
         .limit(limit)
         .execute();
       return rows.map(toOperation);
+    },
+
+    async setApprovalMessage(id, channel, ts) {
+      await db.updateTable('operations').set({ approval_channel: channel, approval_ts: ts, updated_at: ctx.now() }).where('id', '=', id).execute();
     },
 
     async listByStatus(status, opts = {}) {

@@ -144,7 +144,7 @@ describe('durable operations (embedded SQLite store)', () => {
     expect(op).toMatchObject({ portkey_id: ws.id, portkey_slug: ws.slug, idempotency_key: `T0001:${form.id}:0` });
     // The second delivery was recorded as a duplicate of the first, not as a second operation.
     const audit = auditRows(await peekSqlite(h.app.dataDir).rows('audit'), String(op.id));
-    expect(audit.map((a) => a.outcome).sort()).toEqual(['duplicate_submission', 'sent:channel', 'submitted']);
+    expect(audit.map((a) => a.outcome).sort()).toEqual(['allowed', 'duplicate_submission', 'sent:channel', 'submitted']);
   });
 
   it('keeps the operation, wipes its secrets, audits each step, and /portkey audit shows them privately', async () => {
@@ -177,6 +177,12 @@ describe('durable operations (embedded SQLite store)', () => {
       portkey_slug: ws.slug,
       error: null,
       result_json: JSON.stringify({ name: 'Audited Space' }),
+      governance_json: JSON.stringify({ effect: 'allow', rule: null, reservations: [] }),
+      expires_at: null,
+      decided_by: null,
+      decision_reason: null,
+      approval_channel: null,
+      approval_ts: null,
       attempts: 0,
       lease_owner: null,
       lease_until: null,
@@ -191,6 +197,7 @@ describe('durable operations (embedded SQLite store)', () => {
     const opId = String(op.id);
     expect(auditRows(await peek.rows('audit'), opId, ws.slug)).toEqual([
       { actor_id: 'U_ALICE', action: 'workspace.create', target: opId, outcome: 'submitted', detail_json: null },
+      { actor_id: 'U_ALICE', action: 'workspace.create.policy', target: opId, outcome: 'allowed', detail_json: JSON.stringify({ rule: null }) },
       {
         actor_id: 'U_ALICE',
         action: 'workspace.create.portkey',
@@ -212,10 +219,11 @@ describe('durable operations (embedded SQLite store)', () => {
     expect(allText(blocks[0])).toBe(`*Audit log* — the last ${shownCount} entries, newest first`);
     const lines = allText(blocks.slice(1)).split('\n');
     expect(lines).toHaveLength(shownCount);
-    // The newest three are this operation's, newest first.
-    expect(lines.slice(0, 3)).toEqual([
+    // The newest four are this operation's, newest first.
+    expect(lines.slice(0, 4)).toEqual([
       expect.stringMatching(new RegExp(`^\`\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\` app notification \`${opId}\` → \\*sent:channel\\*$`)),
       expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create\\.portkey \`${ws.slug}\` → \\*succeeded\\*$`)),
+      expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create\\.policy \`${opId}\` → \\*allowed\\*$`)),
       expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create \`${opId}\` → \\*submitted\\*$`)),
     ]);
     // Only the person who asked sees it: nothing in the channel.

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -10,6 +11,8 @@ import type { FakePortkey } from './fake-portkey.js';
 import type { FakeSlack } from './fake-slack.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
+/** No rules and no rate limits (see the file). A test that is about the policy sets its own POLICY_FILE; '' runs the default. */
+export const OPEN_POLICY = fileURLToPath(new URL('./policies/open.yml', import.meta.url));
 export const BOT_TOKEN = 'xoxb-test-token';
 
 export interface TestApp {
@@ -37,6 +40,7 @@ export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; 
     LOG_LEVEL: 'debug',
     // A fresh embedded store per app, unless the test shares one (DATA_DIR) or uses PostgreSQL (DATABASE_URL).
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'portkey-slack-test-')),
+    POLICY_FILE: OPEN_POLICY,
     ...p.env,
   });
   if (!loaded.ok) throw new Error(`test config invalid: ${loaded.problems.join('; ')}`);

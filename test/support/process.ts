@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BOT_TOKEN, SIGNING_SECRET } from './app.js';
+import { BOT_TOKEN, OPEN_POLICY, SIGNING_SECRET } from './app.js';
 import { createDriver, type Driver } from './driver.js';
 import type { FakePortkey } from './fake-portkey.js';
 import type { FakeSlack } from './fake-slack.js';
@@ -76,6 +76,7 @@ export function appEnv(slack: FakeSlack, portkey: FakePortkey, extra: Record<str
     PORTKEY_BASE_URL: portkey.baseUrl,
     PORT: '0',
     LOG_LEVEL: 'debug',
+    POLICY_FILE: OPEN_POLICY,
     ...extra,
   };
 }

@@ -130,6 +130,7 @@ describe('loadConfig: a valid environment', () => {
       port: 3000,
       portkey: { apiKey: KEY, baseUrl: 'https://api.portkey.ai/v1', timeoutMs: 10_000 },
       store: { dataDir: './data', databaseUrl: undefined, secretsKey: undefined, previousSecretsKeys: [] },
+      governance: { policyFile: undefined, approvalsChannel: undefined, auditChannel: undefined },
       logLevel: 'info',
     } satisfies Config);
   });
@@ -148,6 +149,9 @@ describe('loadConfig: a valid environment', () => {
           DATA_DIR: '/var/lib/portkey-slack',
           DATABASE_URL: 'postgres://app@db:5432/portkey',
           SECRETS_KEY: KEY32,
+          POLICY_FILE: './policy.yml',
+          APPROVALS_CHANNEL: 'C0APPROVE',
+          AUDIT_CHANNEL: 'G0AUDIT',
         }),
       ),
     ).toEqual({
@@ -155,8 +159,16 @@ describe('loadConfig: a valid environment', () => {
       port: 8080,
       portkey: { apiKey: KEY, baseUrl: 'http://127.0.0.1:8787/v1', timeoutMs: 2500 },
       store: { dataDir: '/var/lib/portkey-slack', databaseUrl: 'postgres://app@db:5432/portkey', secretsKey: KEY32, previousSecretsKeys: [] },
+      governance: { policyFile: './policy.yml', approvalsChannel: 'C0APPROVE', auditChannel: 'G0AUDIT' },
       logLevel: 'debug',
     } satisfies Config);
+  });
+
+  it('wants channel ids, not names, for the approvals and audit channels', () => {
+    expect(problems(loadConfig({ ...HTTP_ENV, APPROVALS_CHANNEL: '#approvals', AUDIT_CHANNEL: 'audit' }))).toEqual([
+      'APPROVALS_CHANNEL must be a channel id such as C012ABCDEF (channel details → About, at the bottom) — not a #name',
+      'AUDIT_CHANNEL must be a channel id such as C012ABCDEF (channel details → About, at the bottom) — not a #name',
+    ]);
   });
 
   it('requires SECRETS_KEY with DATABASE_URL, and checks both', () => {

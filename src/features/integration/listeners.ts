@@ -3,17 +3,19 @@ import type { WebClient } from '@slack/web-api';
 import type { Deps } from '../../deps.js';
 import { findProvider, getProvider } from '../../portkey/providers.js';
 import type { OperationRecord } from '../../store/index.js';
-import { formToRestore, submissionOf } from '../modal-flow.js';
+import { formToRestore, submissionOf, submitGoverned } from '../modal-flow.js';
+import { governedView } from '../approval/view.js';
 import { createdIntegration, grantAccess, storedIntegrationDraft } from './executor.js';
 import { errorText, slackErrorCode } from '../../slack/errors.js';
-import { mention } from '../../slack/escape.js';
+import { escapeMrkdwn, mention } from '../../slack/escape.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
 import { postToResponseUrl, tellUser } from '../../slack/notify.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { updateView } from '../../slack/views.js';
 import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, validateIntegration } from './form.js';
-import { INT_ACTIONS, INT_FIELDS, INTEGRATION_CALLBACK, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
+import { INT_ACTIONS, INT_FIELDS, INTEGRATION_CALLBACK, INTEGRATION_RESULT_CALLBACK, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import {
+  INTEGRATION_TITLE,
   integrationCreatedMessage,
   integrationErrorView,
   integrationModal,
@@ -92,12 +94,19 @@ export function registerIntegration(app: App, deps: Deps): void {
       await ack({ response_action: 'errors', errors: checked.errors });
       return;
     }
-    const { operation, duplicate } = await service.submit(
-      submissionOf(body, context, { action: 'integration.create', request: { draft }, secrets: { key: secrets.key, fields: secrets.fields } }),
-    );
+    const submitted = await submitGoverned(deps, {
+      ...submissionOf(body, context, { action: 'integration.create', request: { draft }, secrets: { key: secrets.key, fields: secrets.fields } }),
+      providerId: draft.providerId,
+    });
+    if (!submitted.ok) {
+      await ack({ response_action: 'errors', errors: { [INT_FIELDS.name.block]: submitted.error } });
+      return;
+    }
+    const { operation, duplicate, queued } = submitted;
     // A second delivery of the same submission shows where the first one is; it never runs again.
     await ack({ response_action: 'update', view: integrationStateView(operation, context) });
-    if (duplicate) return;
+    await service.send(queued);
+    if (duplicate || operation.status !== 'requested') return;
 
     const { operation: final, delivery, heldNotice } = await service.run(operation.id);
     if (!final || final.status === 'executing') return;
@@ -182,6 +191,8 @@ export function integrationStateView(
 ) {
   const draft = storedIntegrationDraft(op);
   const name = draft?.name || 'integration';
+  const governed = governedView(op, { callbackId: INTEGRATION_RESULT_CALLBACK, title: INTEGRATION_TITLE, context, backActionId: INT_ACTIONS.back, what: `Integration *${escapeMrkdwn(name)}*` });
+  if (governed) return governed;
   const created = op.status === 'succeeded' ? createdIntegration(op) : undefined;
   if (created) {
     return integrationSuccessView({ summary: created, deliveredTo: extra.deliveredTo ?? deliveryNote('channel', op.channelId || undefined), operationId: op.id, context });

@@ -32,7 +32,8 @@ import {
   VALUE_ACTION,
 } from './ids.js';
 
-const TITLE = 'Connect an AI provider';
+export const INTEGRATION_TITLE = 'Connect an AI provider';
+const TITLE = INTEGRATION_TITLE;
 
 const option = (value: string, label: string): PlainTextOption => ({ text: plain(label, 75), value });
 const choiceOption = (c: Choice): PlainTextOption => option(c.value, c.label);

@@ -6,6 +6,7 @@ import type { PortkeyClient } from '../../portkey/client.js';
 import { describePortkeyError, PortkeyError } from '../../portkey/errors.js';
 import type { CreateWorkspaceBody, Workspace } from '../../portkey/schemas.js';
 import type { OperationRecord } from '../../store/index.js';
+import type { Summary } from '../approval/messages.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { workspaceCreatedMessage } from './view.js';
 
@@ -98,5 +99,21 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
     successMessage(op: OperationRecord) {
       return workspaceCreatedMessage({ ...createdWorkspace(op), userId: op.requesterId });
     },
+
+    describe: describeWorkspace,
   };
+}
+
+/** What a workspace request asks for, for approvers and the audit channel (a workspace holds no secrets). */
+export function describeWorkspace(op: OperationRecord): Summary {
+  const d = storedWorkspaceDraft(op);
+  if (!d) return { title: 'a workspace', rows: [] };
+  const rows = [
+    { label: 'Name', value: d.name },
+    { label: 'Slug', value: d.slug || '(made from the name)' },
+  ];
+  if (d.description) rows.push({ label: 'Description', value: d.description });
+  if (d.metadata.trim()) rows.push({ label: 'Metadata', value: d.metadata.trim().split('\n').join(', ') });
+  if (d.isDefault) rows.push({ label: 'Default workspace', value: 'yes' });
+  return { title: `workspace ${d.name}`, rows };
 }

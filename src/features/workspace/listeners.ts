@@ -2,15 +2,17 @@ import type { App, BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Deps } from '../../deps.js';
 import type { OperationRecord } from '../../store/index.js';
-import { formToRestore, submissionOf } from '../modal-flow.js';
+import { formToRestore, submissionOf, submitGoverned } from '../modal-flow.js';
+import { governedView } from '../approval/view.js';
+import { escapeMrkdwn } from '../../slack/escape.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { errorText } from '../../slack/errors.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
 import { updateView } from '../../slack/views.js';
 import { createdWorkspace, storedWorkspaceDraft } from './executor.js';
 import { EMPTY_DRAFT, readWorkspaceDraft, validateWorkspaceDraft } from './form.js';
-import { WORKSPACE_CALLBACK, WS_ACTIONS } from './ids.js';
-import { workspaceErrorView, workspaceModal, workspaceProgressView, workspaceSuccessView } from './view.js';
+import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS } from './ids.js';
+import { WORKSPACE_TITLE, workspaceErrorView, workspaceModal, workspaceProgressView, workspaceSuccessView } from './view.js';
 
 /** Opens the form. Called straight after ack: nothing slow may come before it (the trigger lasts 3 s). */
 export async function openWorkspaceModal(client: WebClient, triggerId: string, p: { name?: string; context: ModalContext }) {
@@ -23,6 +25,8 @@ export async function openWorkspaceModal(client: WebClient, triggerId: string, p
 /** The modal for an operation's current state: progress, success or error. */
 export function workspaceStateView(op: OperationRecord, context: ModalContext, deliveredTo?: string) {
   const name = storedWorkspaceDraft(op)?.name ?? 'workspace';
+  const governed = governedView(op, { callbackId: WORKSPACE_RESULT_CALLBACK, title: WORKSPACE_TITLE, context, backActionId: WS_ACTIONS.back, what: `Workspace *${escapeMrkdwn(name)}*` });
+  if (governed) return governed;
   if (op.status === 'succeeded') {
     return workspaceSuccessView({ ...createdWorkspace(op), deliveredTo: deliveredTo ?? deliveryNote('channel', op.channelId || undefined), context });
   }
@@ -43,10 +47,16 @@ export function registerWorkspace(app: App, deps: Deps): void {
       return;
     }
     const context = decodeContext(view.private_metadata);
-    const { operation, duplicate } = await service.submit(submissionOf(body, context, { action: 'workspace.create', request: { draft } }));
+    const submitted = await submitGoverned(deps, submissionOf(body, context, { action: 'workspace.create', request: { draft } }));
+    if (!submitted.ok) {
+      await ack({ response_action: 'errors', errors: { [WS_FIELDS.name.block]: submitted.error } });
+      return;
+    }
+    const { operation, duplicate, queued } = submitted;
     // A second delivery of the same submission shows where the first one is; it never runs again.
     await ack({ response_action: 'update', view: workspaceStateView(operation, context) });
-    if (duplicate) return;
+    await service.send(queued);
+    if (duplicate || operation.status !== 'requested') return;
 
     const { operation: final, delivery, heldNotice } = await service.run(operation.id);
     if (!final || final.status === 'executing') return;

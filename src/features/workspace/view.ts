@@ -8,7 +8,8 @@ import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, W
 
 // Pure builders: data in, Block Kit out. The listener decides when each is shown.
 
-const TITLE = 'New Portkey workspace';
+export const WORKSPACE_TITLE = 'New Portkey workspace';
+const TITLE = WORKSPACE_TITLE;
 
 function textInput(p: {
   field: { block: string; action: string };

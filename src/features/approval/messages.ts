@@ -1,0 +1,160 @@
+import type { KnownBlock } from '@slack/types';
+import { governanceOf, type StoredGovernance } from '../../operations/governance.js';
+import { actions, button, context, fields, section } from '../../slack/blocks.js';
+import { clip, escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
+import type { Message } from '../../slack/notify.js';
+import type { OperationRecord } from '../../store/index.js';
+import { APPROVAL_ACTIONS, APPROVAL_BLOCKS } from './ids.js';
+
+// Messages about governed requests: the approval request with its buttons, the requester's notes, and the
+// audit channel's one-liners. Pure; every piece of user text is escaped here.
+
+/** What a request asks for, in plain text (escaped when shown): e.g. title "workspace Growth". */
+export interface Summary {
+  title: string;
+  rows: Array<{ label: string; value: string }>;
+}
+
+/** `<!date^…>` renders in each reader's time zone; the fallback is UTC. */
+export function slackDate(ms: number): string {
+  const fallback = `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} at {time}|${fallback}>`;
+}
+
+export function approversText(g: StoredGovernance | undefined): string {
+  const users = g?.approvers?.users.map(mention) ?? [];
+  const groups = g?.approvers?.groups.map((id) => (/^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : escapeMrkdwn(id))) ?? [];
+  return [...users, ...groups].join(', ') || 'nobody';
+}
+
+export function ruleText(g: StoredGovernance | undefined): string {
+  return g?.rule ? `\`${escapeCode(g.rule)}\`` : 'the policy default';
+}
+
+/** Where the approval stands, in one line, or undefined while pending. */
+function outcomeLine(op: OperationRecord): string | undefined {
+  const by = op.decidedBy ? mention(op.decidedBy) : 'someone';
+  switch (op.status) {
+    case 'awaiting_approval':
+      return undefined;
+    case 'approved':
+    case 'executing':
+      return `:white_check_mark: Approved by ${by} — creating it now…`;
+    case 'succeeded':
+      return `:white_check_mark: Approved by ${by}. Created: id \`${escapeCode(op.portkeyId ?? '?')}\`, slug \`${escapeCode(op.portkeySlug ?? '?')}\`.`;
+    case 'failed':
+      return `:warning: Approved by ${by}, but the create failed: ${escapeMrkdwn(clip(op.error ?? 'unknown error', 500))}`;
+    case 'denied':
+      return `:no_entry: Denied by ${by}${op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 500))}` : '.'}`;
+    case 'expired':
+      return ':hourglass: Expired without a decision. The requester was told; nothing was created.';
+    case 'cancelled':
+      return ':leftwards_arrow_with_hook: Cancelled by the requester. Nothing was created.';
+    case 'requested':
+      return undefined;
+  }
+}
+
+function summaryBlocks(summary: Summary): KnownBlock[] {
+  const rows = summary.rows.map((r) => `*${escapeMrkdwn(r.label)}:* ${escapeMrkdwn(clip(r.value, 300))}`);
+  return rows.length > 0 ? [section(rows.join('\n'))] : [];
+}
+
+/** The message in the approvals channel: the request (secrets masked), who, which rule, until when, and the buttons. */
+export function approvalMessage(op: OperationRecord, summary: Summary): Message {
+  const g = governanceOf(op);
+  const title = escapeMrkdwn(summary.title);
+  const pending = op.status === 'awaiting_approval';
+  const blocks: KnownBlock[] = [
+    section(`${pending ? ':raising_hand:' : ':memo:'} ${mention(op.requesterId)} asks to create ${title}.`),
+    ...summaryBlocks(summary),
+    fields([
+      ['Rule', ruleText(g)],
+      ['Expires', op.expiresAt ? slackDate(op.expiresAt) : 'never'],
+      ...(g?.reason ? [['Why approval is needed', escapeMrkdwn(g.reason)] as [string, string]] : []),
+    ]),
+    context(`Approvers: ${approversText(g)}${g?.allowSelfApproval ? '' : ' · the requester can\'t approve their own request'}`),
+  ];
+  const outcome = outcomeLine(op);
+  if (outcome) blocks.push(section(outcome));
+  else {
+    blocks.push(
+      actions(APPROVAL_BLOCKS.decide, [
+        button({ text: 'Approve', actionId: APPROVAL_ACTIONS.approve, value: op.id, style: 'primary' }),
+        button({ text: 'Deny', actionId: APPROVAL_ACTIONS.deny, value: op.id, style: 'danger' }),
+      ]),
+    );
+  }
+  const state = outcome ? ` — ${op.status}` : '';
+  return { text: `Approval ${pending ? 'needed' : 'request'}: ${mention(op.requesterId)} asks to create ${title}${state}`, blocks };
+}
+
+/** In the requester's channel: sent for approval, where, until when; with a Cancel button. */
+export function pendingNote(op: OperationRecord, summary?: Summary): Message {
+  const g = governanceOf(op);
+  const what = summary ? escapeMrkdwn(summary.title) : 'this';
+  const where = g?.channel ? ` in <#${g.channel}>` : '';
+  const text = `:hourglass_flowing_sand: ${mention(op.requesterId)}'s request to create ${what} was sent for approval${where} (rule ${ruleText(g)}). It expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}.`;
+  return {
+    text,
+    blocks: [
+      section(text),
+      actions(APPROVAL_BLOCKS.cancel, [button({ text: 'Cancel request', actionId: APPROVAL_ACTIONS.cancel, value: op.id })]),
+    ],
+  };
+}
+
+/** To the requester, privately: their request was denied or expired. */
+export function decidedNote(op: OperationRecord, summary?: Summary): Message {
+  const what = summary ? escapeMrkdwn(summary.title) : 'your request';
+  const text =
+    op.status === 'expired'
+      ? `:hourglass: Your request to create ${what} expired without a decision, so nothing was created. Submit it again if it is still needed.`
+      : `:no_entry: Your request to create ${what} was denied by ${op.decidedBy ? mention(op.decidedBy) : 'an approver'}${
+          op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 500))}` : '.'
+        } Nothing was created.`;
+  return { text };
+}
+
+/** One concise line for the audit channel: who, what, rule, outcome, id/slug. Never a secret. */
+export function auditLine(op: OperationRecord, summary: Summary): Message {
+  const g = governanceOf(op);
+  const who = mention(op.requesterId);
+  const what = escapeMrkdwn(clip(summary.title, 120));
+  const rule = `rule ${ruleText(g)}`;
+  const by = op.decidedBy ? mention(op.decidedBy) : 'someone';
+  let line: string;
+  switch (op.status) {
+    case 'awaiting_approval':
+      line = `:hourglass_flowing_sand: ${who} asked to create ${what} — approval required (${rule})`;
+      break;
+    case 'denied':
+      line =
+        g?.effect === 'rate_limited'
+          ? `:no_entry: ${who} was refused ${what} — rate limit (${escapeMrkdwn(g.reason ?? '')})`
+          : op.decidedBy
+            ? `:no_entry: ${by} denied ${who}'s ${what} (${rule})${op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 200))}` : ''}`
+            : `:no_entry: ${who} was refused ${what} (${rule})${g?.reason ? `: ${escapeMrkdwn(clip(g.reason, 200))}` : ''}`;
+      break;
+    case 'approved':
+    case 'executing':
+      line = `:+1: ${by} approved ${who}'s ${what} (${rule})`;
+      break;
+    case 'expired':
+      line = `:hourglass: ${who}'s ${what} expired without a decision (${rule})`;
+      break;
+    case 'cancelled':
+      line = `:leftwards_arrow_with_hook: ${who} cancelled ${what} (${rule})`;
+      break;
+    case 'succeeded':
+      line = `:white_check_mark: ${who} created ${what} — id \`${escapeCode(op.portkeyId ?? '?')}\`, slug \`${escapeCode(op.portkeySlug ?? '?')}\` (${rule}${op.decidedBy ? `, approved by ${by}` : ''})`;
+      break;
+    case 'failed':
+      line = `:x: ${who}'s ${what} failed: ${escapeMrkdwn(clip(op.error ?? 'unknown error', 200))}`;
+      break;
+    case 'requested':
+      line = `${who} asked to create ${what} (${rule})`;
+      break;
+  }
+  return { text: line };
+}

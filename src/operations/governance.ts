@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { decide, describeLimit, groupsInRules, hasAdmins, isAdmin, limitsFor, mayDecide, type Eligibility, type Subject } from '../policy/decide.js';
+import type { LoadedPolicy } from '../policy/load.js';
+import type { Policy } from '../policy/schema.js';
+import type { Directory } from '../slack/directory.js';
+import type { OperationRecord, RateCounters, StoredAction } from '../store/index.js';
+
+// The policy step of a submission: who is asking (their groups, from Slack), what the policy says, and the
+// rate-limit quota reserved in the store before anything is created. What was decided is stored with the
+// operation, so approvals, expiry and refunds work the same on every replica and after a restart.
+
+const people = z.object({ users: z.array(z.string()), groups: z.array(z.string()) });
+export const storedGovernanceSchema = z.object({
+  effect: z.enum(['allow', 'deny', 'require_approval', 'rate_limited']),
+  /** The rule's name; null when the policy's default applied. */
+  rule: z.string().nullable(),
+  reason: z.string().optional(),
+  approvers: people.optional(),
+  allowSelfApproval: z.boolean().optional(),
+  /** Where the approval request is posted. */
+  channel: z.string().optional(),
+  /** Quota taken for this request; given back if nothing is created. */
+  reservations: z.array(z.object({ key: z.string(), windowStart: z.number() })),
+  /** Rate limited: when the window resets. */
+  retryAt: z.number().optional(),
+});
+export type StoredGovernance = z.infer<typeof storedGovernanceSchema>;
+
+export function governanceOf(op: OperationRecord): StoredGovernance | undefined {
+  const parsed = storedGovernanceSchema.safeParse(op.governance);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export type Verdict =
+  | { status: 'requested'; governance: StoredGovernance }
+  | { status: 'awaiting_approval'; governance: StoredGovernance; expiresAt: number }
+  | { status: 'denied'; governance: StoredGovernance };
+
+export interface Requester {
+  userId: string;
+  teamId: string;
+  channelId: string | undefined;
+}
+
+export class Governance {
+  constructor(
+    readonly loaded: LoadedPolicy,
+    private readonly directory: Directory,
+    private readonly rates: RateCounters,
+    /** APPROVALS_CHANNEL: where approval requests go unless the policy names its own channel. */
+    private readonly approvalsChannel: string | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get policy(): Policy {
+    return this.loaded.policy;
+  }
+
+  /** The groups a person belongs to among those the policy's rules name. Throws DirectoryError. */
+  groupsOf(userId: string, groups: readonly string[] = groupsInRules(this.policy)): Promise<Set<string>> {
+    return groups.length === 0 ? Promise.resolve(new Set()) : this.directory.groupsOf(userId, groups);
+  }
+
+  /** Decides a submission and reserves its quota. Throws DirectoryError when group membership can't be read. */
+  async check(action: StoredAction, subject: Omit<Subject, 'action'>, who: Requester): Promise<Verdict> {
+    const groups = await this.groupsOf(who.userId);
+    const decision = decide(this.policy, { action, ...subject }, { userId: who.userId, groups, channelId: who.channelId });
+    const rule = decision.rule?.name ?? null;
+    if (decision.effect === 'deny') return { status: 'denied', governance: { effect: 'deny', rule, reason: decision.reason, reservations: [] } };
+
+    const now = this.now();
+    const reservations: StoredGovernance['reservations'] = [];
+    for (const counted of limitsFor(this.policy, action, who)) {
+      const r = await this.rates.reserve(counted.key, counted.limit.window, counted.limit.max, now);
+      if (!r.allowed) {
+        await this.release(reservations);
+        return {
+          status: 'denied',
+          governance: { effect: 'rate_limited', rule, reason: `The limit is ${describeLimit(counted.limit)}.`, retryAt: r.resetAt, reservations: [] },
+        };
+      }
+      reservations.push({ key: counted.key, windowStart: r.windowStart });
+    }
+    if (decision.effect === 'allow') return { status: 'requested', governance: { effect: 'allow', rule, reservations } };
+    return {
+      status: 'awaiting_approval',
+      expiresAt: now + decision.expiresAfterMs,
+      governance: {
+        effect: 'require_approval',
+        rule,
+        ...(decision.reason ? { reason: decision.reason } : {}),
+        approvers: decision.approvers,
+        allowSelfApproval: decision.allowSelfApproval,
+        ...((decision.channel ?? this.approvalsChannel) ? { channel: decision.channel ?? this.approvalsChannel } : {}),
+        reservations,
+      },
+    };
+  }
+
+  /** Gives quota back: the request it was taken for created nothing. */
+  async release(reservations: StoredGovernance['reservations']): Promise<void> {
+    for (const r of reservations) await this.rates.release(r.key, r.windowStart);
+  }
+
+  /** Whether `userId` may approve or deny this pending operation. Throws DirectoryError. */
+  async mayDecide(op: OperationRecord, userId: string): Promise<Eligibility> {
+    const g = governanceOf(op);
+    if (!g?.approvers) return { ok: false, why: 'This request has no approvers on record.' };
+    const groups = await this.groupsOf(userId, g.approvers.groups);
+    return mayDecide({ approvers: g.approvers, allowSelfApproval: g.allowSelfApproval ?? false, requesterId: op.requesterId }, { userId, groups });
+  }
+
+  /** Admins see the audit and every pending approval. Without admins in the policy, everyone may read the audit. */
+  async isAdmin(userId: string): Promise<boolean> {
+    if (!hasAdmins(this.policy)) return false;
+    return isAdmin(this.policy, { userId, groups: await this.groupsOf(userId, this.policy.admins.groups) });
+  }
+
+  async mayReadAudit(userId: string): Promise<boolean> {
+    return !hasAdmins(this.policy) || this.isAdmin(userId);
+  }
+}

@@ -1,0 +1,136 @@
+import type { WebClient } from '@slack/web-api';
+import type { Log } from '../log.js';
+import { errorText } from '../slack/errors.js';
+import { postWithFallbacks, tellUser, type Delivery, type Destination, type Message } from '../slack/notify.js';
+import type { OperationRecord, Store } from '../store/index.js';
+import { governanceOf } from './governance.js';
+
+/** What a queued notification delivers. Stored as JSON, so it must hold no secret. */
+export type OutboxPayload =
+  /** To the requester: the channel with fallbacks, or privately (response_url ephemeral or DM). */
+  | { type?: 'notify'; to: Destination; message: Message; private: boolean }
+  /** The approval request, drawn from the operation's state when sent: posted once (`post`), then updated. */
+  | { type: 'approval'; operationId: string; post: boolean }
+  /** A line in a fixed channel (the audit channel). */
+  | { type: 'channel'; channel: string; message: Message };
+
+const SEND_LEASE_MS = 15_000;
+const MAX_SEND_ATTEMPTS = 8;
+
+/**
+ * The notification outbox: every message the app owes someone is stored first, then sent; a send that fails
+ * is retried with backoff by whichever replica's dispatcher gets to it first (a claim makes it one sender).
+ */
+export class Outbox {
+  private dispatching = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly slack: WebClient,
+    private readonly log: Log,
+    /** The approval message for an operation's current state. */
+    private readonly renderApproval: (op: OperationRecord) => Message,
+    private readonly audit: (actorId: string, action: string, target: string, outcome: string) => Promise<void>,
+  ) {}
+
+  async enqueue(operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
+    const note = await this.store.notifications.enqueue({ operationId, kind, payload, ...(dueAt !== undefined ? { nextAttemptAt: dueAt } : {}) });
+    return note.id;
+  }
+
+  /** Sends one queued notification, if no one else is. Failures are retried later by the dispatcher. */
+  async deliver(id: string, dueAt = Date.now()): Promise<Delivery | undefined> {
+    if (!(await this.store.notifications.claim(id, SEND_LEASE_MS, Math.max(dueAt, Date.now())))) return undefined;
+    const note = await this.store.notifications.get(id);
+    if (!note) return undefined;
+    const payload = note.payload as OutboxPayload;
+    let delivery: Delivery | 'later';
+    try {
+      delivery = await this.send(payload);
+    } catch (err) {
+      this.log.warn({ notification: id, error: errorText(err) }, 'could not send a notification');
+      delivery = 'none';
+    }
+    if (delivery === 'later') {
+      // Waiting on something else (the approval message isn't posted yet): not a failed attempt.
+      await this.store.notifications.markFailed(id, 'waiting', Date.now() + 2000);
+      return undefined;
+    }
+    if (delivery !== 'none') {
+      await this.store.notifications.markSent(id);
+    } else {
+      const attempts = note.attempts + 1;
+      const retryAt = attempts >= MAX_SEND_ATTEMPTS ? null : Date.now() + Math.min(5000 * 2 ** attempts, 10 * 60_000);
+      await this.store.notifications.markFailed(id, 'no route worked', retryAt);
+      if (retryAt === null) this.log.error({ notification: id, kind: note.kind }, 'gave up sending a notification');
+    }
+    await this.audit('app', 'notification', note.operationId ?? id, delivery === 'none' ? 'failed' : `sent:${delivery}`);
+    return delivery;
+  }
+
+  private async send(payload: OutboxPayload): Promise<Delivery | 'later'> {
+    switch (payload.type) {
+      case 'approval':
+        return this.sendApproval(payload.operationId, payload.post);
+      case 'channel':
+        await this.slack.chat.postMessage({ channel: payload.channel, text: payload.message.text, blocks: payload.message.blocks, unfurl_links: false, unfurl_media: false });
+        return 'channel';
+      default:
+        return payload.private
+          ? (await tellUser(this.slack, payload.to, payload.message, this.log)) ? 'dm' : 'none'
+          : postWithFallbacks(this.slack, payload.to, payload.message, this.log);
+    }
+  }
+
+  /** Posts the approval request, or brings it up to date with the operation's state. */
+  private async sendApproval(operationId: string, post: boolean): Promise<Delivery | 'later'> {
+    const op = await this.store.operations.get(operationId);
+    if (!op) return 'channel'; // nothing left to show
+    if (op.approvalTs && op.approvalChannel) {
+      const m = this.renderApproval(op);
+      await this.slack.chat.update({ channel: op.approvalChannel, ts: op.approvalTs, text: m.text, blocks: m.blocks ?? [] });
+      return 'channel';
+    }
+    if (!post) return 'later';
+    const channel = governanceOf(op)?.channel;
+    if (!channel) {
+      this.log.error({ op: op.id }, 'no approvals channel for a request that needs approval');
+      return 'none';
+    }
+    const m = this.renderApproval(op);
+    const res = await this.slack.chat.postMessage({ channel, text: m.text, blocks: m.blocks, unfurl_links: false, unfurl_media: false });
+    if (!res.ts) return 'none';
+    await this.store.operations.setApprovalMessage(op.id, res.channel ?? channel, res.ts);
+    // Decided while we were posting? Show the newest state.
+    const now = await this.store.operations.get(op.id);
+    if (now && now.status !== op.status) {
+      const fresh = this.renderApproval(now);
+      await this.slack.chat.update({ channel: res.channel ?? channel, ts: res.ts, text: fresh.text, blocks: fresh.blocks ?? [] });
+    }
+    return 'channel';
+  }
+
+  /** A held failure notice: done when the modal showed the error, else sent privately now. */
+  async settle(id: string, shownInModal: boolean): Promise<void> {
+    const note = await this.store.notifications.get(id);
+    if (!note || note.status !== 'pending') return;
+    if (shownInModal) {
+      if (await this.store.notifications.claim(id, SEND_LEASE_MS, note.nextAttemptAt)) await this.store.notifications.markSent(id);
+      return;
+    }
+    await this.deliver(id, note.nextAttemptAt);
+  }
+
+  /** Sends what is due (after a restart, or after a failed attempt). */
+  async dispatch(): Promise<void> {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (const n of await this.store.notifications.due(Date.now(), 20)) await this.deliver(n.id);
+    } catch (err) {
+      this.log.warn({ error: errorText(err) }, 'notification dispatch failed');
+    } finally {
+      this.dispatching = false;
+    }
+  }
+}
