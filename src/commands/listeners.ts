@@ -10,6 +10,11 @@ import { errorText, slackErrorCode } from '../slack/errors.js';
 import { escapeMrkdwn, unescapeSlack } from '../slack/escape.js';
 import type { ModalContext } from '../slack/metadata.js';
 import { parseCommand } from './parse.js';
+import { pendingList } from '../features/approval/messages.js';
+import { describeIntegration } from '../features/integration/executor.js';
+import { describeWorkspace } from '../features/workspace/executor.js';
+import { policyMessage } from '../features/policy/view.js';
+import { allGroups } from '../policy/decide.js';
 
 export const SLASH_COMMAND = '/portkey';
 
@@ -48,11 +53,44 @@ export function registerCommands(app: App, deps: Deps): void {
         // Until the policy names admins, everyone may read the audit; it is shown privately.
         await ack();
         try {
+          if (!(await deps.governance.mayReadAudit(command.user_id))) {
+            await tell(respond, 'Only the admins named in the policy can read the audit. `/portkey policy` shows what you may do.');
+            return;
+          }
           const entries = await deps.store.audit.recent(parsed.count);
           await respond({ response_type: 'ephemeral', ...auditMessage(entries) });
         } catch (err) {
           deps.log.error({ error: errorText(err) }, 'could not read the audit log');
           await tell(respond, "Couldn't read the audit log. Please try again in a moment.");
+        }
+        return;
+      }
+      case 'policy': {
+        await ack();
+        try {
+          const groups = await deps.governance.groupsOf(command.user_id, allGroups(deps.governance.policy));
+          const isAdmin = await deps.governance.isAdmin(command.user_id);
+          const message = policyMessage(deps.governance.loaded, { userId: command.user_id, groups, channelId: command.channel_id, isAdmin });
+          await respond({ response_type: 'ephemeral', ...message });
+        } catch (err) {
+          deps.log.warn({ error: errorText(err) }, 'could not explain the policy');
+          await tell(respond, "Couldn't check your user groups with Slack just now. Please try again in a moment.");
+        }
+        return;
+      }
+      case 'pending': {
+        await ack();
+        try {
+          const isAdmin = await deps.governance.isAdmin(command.user_id);
+          const ops = await deps.store.operations.listByStatus('awaiting_approval', {
+            teamId: command.team_id,
+            ...(isAdmin ? {} : { requesterId: command.user_id }),
+          });
+          const items = ops.map((op) => ({ op, summary: op.action === 'workspace.create' ? describeWorkspace(op) : describeIntegration(op) }));
+          await respond({ response_type: 'ephemeral', ...pendingList(items, { userId: command.user_id, isAdmin }) });
+        } catch (err) {
+          deps.log.warn({ error: errorText(err) }, 'could not list pending approvals');
+          await tell(respond, "Couldn't list the pending requests just now. Please try again in a moment.");
         }
         return;
       }

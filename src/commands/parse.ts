@@ -9,6 +9,8 @@ export type Command =
   | { kind: 'workspaces.list'; filter: string }
   | { kind: 'integrations.list'; filter: string }
   | { kind: 'audit'; count: number }
+  | { kind: 'policy' }
+  | { kind: 'pending' }
   | { kind: 'unknown'; input: string; suggestion: string | undefined };
 
 /** The phrases people can type, in the order help lists them. */
@@ -17,11 +19,13 @@ export const COMMANDS = [
   { usage: 'integration create [provider]', about: 'Connect an AI provider (OpenAI, Azure OpenAI, Bedrock, Vertex AI, …)' },
   { usage: 'workspaces [filter]', about: 'List workspaces' },
   { usage: 'integrations [filter]', about: 'List provider integrations' },
+  { usage: 'policy', about: 'What you may create, and which rules decide it' },
+  { usage: 'pending', about: 'Requests waiting for approval (yours; admins see all)' },
   { usage: 'audit [n]', about: 'Show the last n audit entries (default 20)' },
   { usage: 'help', about: 'Show this help' },
 ] as const;
 
-const PHRASES = ['help', 'workspace create', 'integration create', 'workspaces', 'integrations', 'audit'];
+const PHRASES = ['help', 'workspace create', 'integration create', 'workspaces', 'integrations', 'audit', 'policy', 'pending'];
 const CREATE = ['create', 'new', 'add'];
 const WORKSPACE = ['workspace', 'ws'];
 const INTEGRATION = ['integration', 'int', 'provider'];
@@ -40,6 +44,8 @@ export function parseCommand(text: string): Command {
   if (CREATE.includes(head) && INTEGRATION.includes(sub)) return { kind: 'integration.create', provider: tail };
   if (head === 'workspaces') return { kind: 'workspaces.list', filter: words.slice(1).join(' ') };
   if (head === 'integrations' || head === 'providers') return { kind: 'integrations.list', filter: words.slice(1).join(' ') };
+  if (head === 'policy' || head === 'rules') return { kind: 'policy' };
+  if (head === 'pending' || head === 'approvals') return { kind: 'pending' };
   if (head === 'audit') {
     const n = Number.parseInt(sub, 10);
     return { kind: 'audit', count: Number.isFinite(n) && n > 0 ? Math.min(n, 50) : 20 };

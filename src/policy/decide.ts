@@ -125,6 +125,11 @@ export function groupsInRules(policy: Policy): string[] {
   return [...new Set(policy.rules.flatMap((r) => r.groups ?? []))];
 }
 
+/** Every user group the policy names anywhere (rules, approvers, admins). */
+export function allGroups(policy: Policy): string[] {
+  return [...new Set([...groupsInRules(policy), ...policy.rules.flatMap((r) => r.approvers?.groups ?? []), ...policy.admins.groups])];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rate limits
 

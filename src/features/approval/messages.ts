@@ -158,3 +158,25 @@ export function auditLine(op: OperationRecord, summary: Summary): Message {
   }
   return { text: line };
 }
+
+/** `/portkey pending`: requests waiting for a decision, with Cancel on one's own and Approve/Deny for admins. */
+export function pendingList(ops: Array<{ op: OperationRecord; summary: Summary }>, viewer: { userId: string; isAdmin: boolean }): Message {
+  if (ops.length === 0) {
+    return { text: 'Nothing is waiting for approval.', blocks: [section(viewer.isAdmin ? 'Nothing is waiting for approval.' : 'None of your requests is waiting for approval.')] };
+  }
+  const blocks: KnownBlock[] = [section(`*Waiting for approval* — ${ops.length === 1 ? 'one request' : `${ops.length} requests`}${viewer.isAdmin ? '' : ' of yours'}, newest first`)];
+  for (const { op, summary } of ops.slice(0, 15)) {
+    const g = governanceOf(op);
+    blocks.push(section(`${mention(op.requesterId)} — ${escapeMrkdwn(clip(summary.title, 150))}\nRule ${ruleText(g)} · approvers ${approversText(g)} · expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`));
+    const own = op.requesterId === viewer.userId;
+    const buttons = own
+      ? [button({ text: 'Cancel request', actionId: APPROVAL_ACTIONS.cancel, value: op.id })]
+      : [
+          button({ text: 'Approve', actionId: APPROVAL_ACTIONS.approve, value: op.id, style: 'primary' }),
+          button({ text: 'Deny', actionId: APPROVAL_ACTIONS.deny, value: op.id, style: 'danger' }),
+        ];
+    blocks.push(actions(`pending_${op.id}`.slice(0, 255), buttons));
+  }
+  if (ops.length > 15) blocks.push(context(`…and ${ops.length - 15} more.`));
+  return { text: `${ops.length} waiting for approval`, blocks };
+}
