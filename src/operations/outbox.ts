@@ -89,6 +89,12 @@ export class Outbox {
     if (op.approvalTs && op.approvalChannel) {
       const m = this.renderApproval(op);
       await this.slack.chat.update({ channel: op.approvalChannel, ts: op.approvalTs, text: m.text, blocks: m.blocks ?? [] });
+      // Another update may have gone out while this one was on its way: the last word must be the newest state.
+      const now = await this.store.operations.get(op.id);
+      if (now && now.status !== op.status) {
+        const fresh = this.renderApproval(now);
+        await this.slack.chat.update({ channel: op.approvalChannel, ts: op.approvalTs, text: fresh.text, blocks: fresh.blocks ?? [] });
+      }
       return 'channel';
     }
     if (!post) return 'later';

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import type { WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import { request } from 'undici';
 import type { Log } from '../log.js';
 import { errorText } from './errors.js';
@@ -24,7 +24,7 @@ export type Delivery = 'channel' | 'response_url' | 'dm' | 'none';
 export async function postWithFallbacks(client: WebClient, to: Destination, message: Message, log: Log): Promise<Delivery> {
   if (to.channelId) {
     try {
-      await client.chat.postMessage({ channel: to.channelId, text: message.text, blocks: message.blocks, unfurl_links: false });
+      await postInChannel(client, to.channelId, message);
       return 'channel';
     } catch (err) {
       // not_in_channel and channel_not_found are the usual causes; after any failure (even an outage)
@@ -46,6 +46,31 @@ export async function postWithFallbacks(client: WebClient, to: Destination, mess
     log.error({ user: to.userId, error: errorText(err) }, 'could not DM the user either');
   }
   return 'none';
+}
+
+/** Slack asks to wait at most this long: the result is worth a short wait to land in the channel itself. */
+const MAX_RATE_LIMIT_WAIT_S = 3;
+
+/**
+ * Posts in the channel. With a client that rejects rate-limited calls (rejectRateLimitedCalls), a short
+ * Retry-After is waited out once; a longer one is thrown, so the caller's fallbacks answer the person now.
+ */
+async function postInChannel(client: WebClient, channel: string, message: Message): Promise<void> {
+  const post = () => client.chat.postMessage({ channel, text: message.text, blocks: message.blocks, unfurl_links: false });
+  try {
+    await post();
+  } catch (err) {
+    const wait = rateLimitedFor(err);
+    if (wait === undefined || wait > MAX_RATE_LIMIT_WAIT_S) throw err;
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    await post();
+  }
+}
+
+/** Slack's Retry-After (seconds) when the client rejected a call for rate limiting. */
+function rateLimitedFor(err: unknown): number | undefined {
+  if (!(err instanceof Error) || !('code' in err) || err.code !== ErrorCode.RateLimitedError) return undefined;
+  return 'retryAfter' in err && typeof err.retryAfter === 'number' ? err.retryAfter : undefined;
 }
 
 /**
