@@ -279,6 +279,27 @@ describe('require approval', () => {
     expect(JSON.stringify(await peekSqlite(h.app.dataDir).dump())).not.toContain(CANARY);
   });
 
+  it('two approvers clicking at once, each twice, give one decision and one create', async () => {
+    await submitIntegration({ userId: 'URACE', channelId: 'C0RACE', name: 'Raced OpenAI' });
+    const { opId, blockId } = await approvalRequest('URACE');
+    const urls = await Promise.all(
+      ['UPLAT1', 'UPLAT2', 'UPLAT1', 'UPLAT2', 'UPLAT1', 'UPLAT2'].map((userId) => click('approval_approve', { userId, blockId, value: opId })),
+    );
+    await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0RACE' && String(c.args.text).includes('created'));
+    expect(h.portkey.requestsTo('POST', '/integrations')).toHaveLength(1);
+    const op = await operationRow(opId);
+    expect(['UPLAT1', 'UPLAT2']).toContain(op.decided_by);
+    // Every other click was told who decided.
+    const told = await eventually('five clicks to be answered', () => {
+      const t = h.slack.responses.filter((r) => urls.includes(r.url)).map((r) => String(r.body.text));
+      return t.length >= 5 ? t : undefined;
+    });
+    expect(told).toHaveLength(5);
+    for (const t of told) expect(t).toBe(`That request was already approved by <@${String(op.decided_by)}>.`);
+    const decisions = (await auditOf(opId)).filter((a) => a.action === 'integration.create.approve');
+    expect(decisions.map((d) => d.outcome)).toEqual(['approved']);
+  });
+
   it('a denial with a reason tells the requester privately, wipes the key and gives the quota back', async () => {
     await submitIntegration({ userId: 'UREQ2', channelId: 'C0REQ2', name: 'Anthropic Prod', provider: 'anthropic' });
     const { post, opId, blockId } = await approvalRequest('UREQ2');
