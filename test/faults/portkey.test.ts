@@ -116,6 +116,40 @@ describe.each(kinds)('%s create, Portkey refuses or never answers', (kind) => {
   });
 });
 
+describe.each(kinds)('%s create, Portkey unreachable for the create and for the lookup after it', (kind) => {
+  it('says it could not tell whether it was created and where to look; never re-sends the create', async () => {
+    const mark = markOf(h.app, unhandled);
+    h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, { drop: true });
+    // Every lookup fails too (the client retries an idempotent GET three times).
+    h.portkey.fault({ method: 'GET', path: kind === 'workspace' ? '/admin/workspaces' : /^\/integrations\/[^/]+$/ }, { status: 503 }, 10);
+    const userId = newUser();
+    const name = `Unknown ${userId}`;
+    const opened = await openCreateForm(h, kind, { userId });
+
+    await submitCreate(h, opened, typed(kind, name));
+
+    const failed = await viewUpdate(h, opened.form.id, isErrorView);
+    const posts = h.portkey.requestsTo('POST', CREATE_PATH[kind]);
+    expect(posts).toHaveLength(1);
+    // An integration is always sent with a slug: the one to look for.
+    const slug = kind === 'integration' ? String(record(posts[0]?.body, 'create body').slug) : undefined;
+    const says = slug
+      ? `Portkey didn't answer, and we couldn't check whether the integration was created. Look for the slug ${slug} in Portkey before trying again.`
+      : "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
+    expect(viewText(failed)).toContain(says);
+    const lookups = h.portkey.requestsTo('GET', slug ? `/integrations/${slug}` : '/admin/workspaces');
+    expect(lookups.map((r) => r.status)).toEqual([503, 503, 503, 503]);
+    expect(resources(kind)).toEqual([]);
+
+    const opId = await operationOf(h.app, userId);
+    expect(await auditTrailOf(h.app, userId, 2)).toEqual([
+      { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
+      { actor: userId, action: `${kind}.create.portkey`, target: opId, outcome: 'failed', detail: { error: says } },
+    ]);
+    await expectStillServing(h.app, unhandled, mark);
+  });
+});
+
 describe.each(kinds)('%s create, Portkey created it but the answer was lost', (kind) => {
   it.each(created)('$label: found, reported once with its real id and slug, never sent twice', async ({ fault }) => {
     const mark = markOf(h.app, unhandled);
