@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { App, type CustomRoute } from '@slack/bolt';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { registerCommands } from './commands/listeners.js';
@@ -8,7 +8,8 @@ import type { Deps } from './deps.js';
 import { registerIntegration } from './features/integration/listeners.js';
 import { registerList } from './features/list/listeners.js';
 import { registerWorkspace } from './features/workspace/listeners.js';
-import { boltLogger, type Log } from './log.js';
+import { boltLogger, withRequestId, type Log } from './log.js';
+import { Health } from './health.js';
 import { integrationExecutor } from './features/integration/executor.js';
 import { workspaceExecutor } from './features/workspace/executor.js';
 import { OperationService } from './operations/service.js';
@@ -41,21 +42,34 @@ const slackClientOptions = (config: Config, log: Log): WebClientOptions => ({
 });
 
 /** Builds the Bolt app with every feature registered. No network, no listening: that's `startApp`. */
-export function createApp(config: Config, deps: Deps, identity: { botId?: string; botUserId?: string } = {}): App {
+export function createApp(config: Config, deps: Deps, health: Health, identity: { botId?: string; botUserId?: string } = {}): App {
   const startedAt = Date.now();
-  const health: CustomRoute = {
-    path: '/healthz',
-    method: ['GET'],
-    handler: (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'ok', mode: config.slack.mode, uptime_s: Math.round((Date.now() - startedAt) / 1000) }));
-    },
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
   };
+  // /healthz: alive, with the database and Portkey reported separately. /readyz: 503 when traffic should go elsewhere.
+  const routes: CustomRoute[] = [
+    {
+      path: '/healthz',
+      method: ['GET'],
+      handler: (_req, res) => {
+        void health.report().then((r) => json(res, 200, { ...r, mode: config.slack.mode, uptime_s: Math.round((Date.now() - startedAt) / 1000) }));
+      },
+    },
+    {
+      path: '/readyz',
+      method: ['GET'],
+      handler: (_req, res) => {
+        void health.ready().then((r) => json(res, r.ready ? 200 : 503, r));
+      },
+    },
+  ];
   const common = {
     token: config.slack.botToken,
     logger: boltLogger(deps.log),
     clientOptions: slackClientOptions(config, deps.log),
-    customRoutes: [health],
+    customRoutes: routes,
     tokenVerificationEnabled: false,
     ...identity,
   };
@@ -64,6 +78,10 @@ export function createApp(config: Config, deps: Deps, identity: { botId?: string
       ? new App({ ...common, socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } })
       : new App({ ...common, signingSecret: config.slack.signingSecret ?? '', processBeforeResponse: false });
 
+  // Every log line written while handling one Slack request carries its id (see log.ts).
+  app.use(async ({ next }) => {
+    await withRequestId(() => next());
+  });
   registerCommands(app, deps);
   registerWorkspace(app, deps);
   registerIntegration(app, deps);
@@ -104,7 +122,8 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     governance,
     { auditChannel: config.governance.auditChannel, render: approvalMessage },
   );
-  const app = createApp(config, { portkey, store, service, governance, log }, identity);
+  const health = new Health(store, portkey);
+  const app = createApp(config, { portkey, store, service, governance, log }, health, identity);
 
   const server = (await app.start(config.port)) as Server | undefined;
   const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
@@ -124,6 +143,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     port,
     stop: () => {
       stopping ??= (async () => {
+        health.stopping = true;
         await app.stop().catch((err: unknown) => log.warn({ error: String(err) }, 'error while stopping the receiver'));
         const left = await service.stop(10_000);
         if (left > 0) log.warn({ left }, 'stopped with operations still running; they are recovered at the next start');

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { LogLevelName } from './config.js';
@@ -12,11 +14,19 @@ const REDACT = [
   '*.azure_entra_client_secret', 'vertex_service_account_json', '*.vertex_service_account_json',
 ];
 
+const requestContext = new AsyncLocalStorage<{ req: string }>();
+
+/** Runs `work` with a fresh request id that every log line written inside it carries (`req`). */
+export function withRequestId<T>(work: () => Promise<T>): Promise<T> {
+  return requestContext.run({ req: randomUUID().slice(0, 8) }, work);
+}
+
 export function createLog(level: LogLevelName, destination?: DestinationStream): Log {
   return pino(
     {
       level,
       base: { app: 'portkey-slack' },
+      mixin: () => requestContext.getStore() ?? {},
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },

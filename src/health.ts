@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import type { PortkeyClient } from './portkey/client.js';
+import { PortkeyError } from './portkey/errors.js';
+import type { Store } from './store/index.js';
+
+// What /healthz and /readyz report: the database and Portkey, each on its own, never a secret.
+
+export interface Check {
+  ok: boolean;
+  latency_ms: number;
+  /** Why it failed, in a few words (a status or error kind), when it did. */
+  error?: string;
+}
+
+export interface HealthReport {
+  /** 'ok' while the app can take requests (its database answers); 'degraded' otherwise. */
+  status: 'ok' | 'degraded';
+  database: Check & { engine: string };
+  /** Portkey's reachability, checked at most every PORTKEY_CHECK_MS (creates are queued, not lost, while it is down). */
+  portkey: Check & { checked_at: string };
+}
+
+const PORTKEY_CHECK_MS = 15_000;
+
+async function timed(work: () => Promise<unknown>): Promise<Check> {
+  const started = performance.now();
+  try {
+    await work();
+    return { ok: true, latency_ms: Math.round(performance.now() - started) };
+  } catch (err) {
+    const error = err instanceof PortkeyError ? (err.status ? `HTTP ${err.status}` : err.kind) : 'unreachable';
+    return { ok: false, latency_ms: Math.round(performance.now() - started), error };
+  }
+}
+
+export class Health {
+  private portkeyCheck: Promise<HealthReport['portkey']> | undefined;
+  private portkeyAt = 0;
+  stopping = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly portkey: PortkeyClient,
+  ) {}
+
+  async report(): Promise<HealthReport> {
+    const [database, portkey] = await Promise.all([this.database(), this.portkeyReachable()]);
+    return { status: database.ok ? 'ok' : 'degraded', database, portkey };
+  }
+
+  /** Ready for traffic: the database answers and the app is not shutting down. Portkey being down doesn't count. */
+  async ready(): Promise<{ ready: boolean; reason?: string }> {
+    if (this.stopping) return { ready: false, reason: 'shutting down' };
+    const db = await this.database();
+    return db.ok ? { ready: true } : { ready: false, reason: 'database unreachable' };
+  }
+
+  private async database(): Promise<HealthReport['database']> {
+    const check = await timed(() => sql`select 1`.execute(this.store.db));
+    return { ...check, engine: this.store.engine };
+  }
+
+  private portkeyReachable(): Promise<HealthReport['portkey']> {
+    // Probes may come every second from several places; Portkey is asked at most every 15 s.
+    if (!this.portkeyCheck || Date.now() - this.portkeyAt > PORTKEY_CHECK_MS) {
+      this.portkeyAt = Date.now();
+      this.portkeyCheck = timed(() => this.portkey.listWorkspaces({ pageSize: 1 }, { timeoutMs: 2000, retries: 0 })).then((c) => ({
+        ...c,
+        checked_at: new Date().toISOString(),
+      }));
+    }
+    return this.portkeyCheck;
+  }
+}
