@@ -1,6 +1,8 @@
 import { afterAll } from 'vitest';
 import { useTestEnv } from '../support/env.js';
+import { injectionCases } from './injection.js';
 import { limitCases } from './limits.js';
+import { metadataCases } from './metadata.js';
 import { payloadCases } from './payloads.js';
 import { signatureCases } from './signatures.js';
 import { createTally } from './tally.js';
@@ -14,6 +16,8 @@ const tally = createTally();
 signatureCases(h, tally);
 payloadCases(h, tally);
 limitCases(h, tally);
+injectionCases(h, tally);
+metadataCases(h, tally);
 
 afterAll(() => {
   console.log(tally.summary());

@@ -53,13 +53,6 @@ export function liveMarkup(rendered: Rendered[]): Rendered[] {
   return rendered.filter((r) => LIVE.some((re) => re.test(r.text)));
 }
 
-/** Nothing live anywhere; and, when `echoed`, the escaped injection is shown at least once. */
-export function expectNeutralised(h: TestEnv, acks: DriverResponse[], p: { echoed: boolean }): void {
-  const rendered = renderedEverywhere(h, acks);
-  expect(liveMarkup(rendered), 'live mrkdwn in what the app sent').toEqual([]);
-  if (p.echoed) expect(rendered.some((r) => r.text.includes(INJECTION_ESCAPED)), 'the echoed value, escaped').toBe(true);
-}
-
 /** No Slack call, no response_url post, no Portkey request. */
 export function expectNothingSent(h: TestEnv): void {
   expect(h.slack.calls.map((c) => c.method), 'Slack calls').toEqual([]);
