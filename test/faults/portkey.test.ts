@@ -210,7 +210,7 @@ describe('Portkey slower than Slack’s 3 s window (an app allowed to wait 8 s)'
 
   it.each(kinds)('%s: the submission is acknowledged at once, the result follows when Portkey answers', async (kind) => {
     const mark = markOf(app(), unhandled);
-    h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, { afterHandling: true, delayMs: 3500 });
+    h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, { afterHandling: true, delayMs: 3100 });
     const userId = newUser();
     const name = `Slow ${userId}`;
     const opened = await openCreateForm(h, kind, { userId, app: app() });
@@ -221,7 +221,7 @@ describe('Portkey slower than Slack’s 3 s window (an app allowed to wait 8 s)'
     expect(allText(record(record(ack.json, 'ack').view, 'progress view').blocks)).toContain(name);
 
     const success = await viewUpdate(h, opened.form.id, (v) => isSuccessView(v) || isErrorView(v));
-    expect(success.at - sentAt).toBeGreaterThanOrEqual(3500);
+    expect(success.at - sentAt).toBeGreaterThanOrEqual(3100);
     const made = resources(kind)[0];
     if (!made) throw new Error('Portkey holds nothing');
     expect(resources(kind)).toHaveLength(1);
