@@ -388,8 +388,11 @@ describe('rate limits', () => {
 
     // The failed one gave its quota back: two more fit in the window, the third doesn't.
     for (const name of ['Burst One', 'Burst Two']) {
-      await submitWorkspace('UBURST', 'C0BURST', name);
+      const { view } = await submitWorkspace('UBURST', 'C0BURST', name);
       await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0BURST' && String(c.args.text).includes(`${name} created`));
+      // The person's result says which rule let it through (here none matched: the default).
+      const result = await h.slack.waitFor('views.update', (c) => c.args.view_id === view.id);
+      expect(allText(record(result.args.view, 'result').blocks)).toContain('Allowed by the policy default.');
     }
     const refused = await submitWorkspace('UBURST', 'C0BURST', 'Burst Three');
     const text = allText(ackView(refused.ack).blocks);

@@ -58,6 +58,14 @@ export function governedBlocks(op: OperationRecord, backActionId: string, what: 
   }
 }
 
+/** Which rule let a request through, for the person's result view: "Allowed by rule `x`." */
+export function allowedNote(op: OperationRecord): string {
+  const g = governanceOf(op);
+  if (!g) return '';
+  if (op.decidedBy) return ` Approved by ${mention(op.decidedBy)} (rule ${ruleText(g)}).`;
+  return g.rule ? ` Allowed by rule ${ruleText(g)}.` : ' Allowed by the policy default.';
+}
+
 /** The modal for a governed state, or undefined when the feature's own views apply (running, done, failed). */
 export function governedView(op: OperationRecord, m: ResultModal): ModalView | undefined {
   const blocks = governedBlocks(op, m.backActionId, m.what);

@@ -4,7 +4,7 @@ import type { Deps } from '../../deps.js';
 import { findProvider, getProvider } from '../../portkey/providers.js';
 import type { OperationRecord } from '../../store/index.js';
 import { formToRestore, submissionOf, submitGoverned } from '../modal-flow.js';
-import { governedView } from '../approval/view.js';
+import { allowedNote, governedView } from '../approval/view.js';
 import { createdIntegration, grantAccess, storedIntegrationDraft } from './executor.js';
 import { errorText, slackErrorCode } from '../../slack/errors.js';
 import { escapeMrkdwn, mention } from '../../slack/escape.js';
@@ -195,7 +195,7 @@ export function integrationStateView(
   if (governed) return governed;
   const created = op.status === 'succeeded' ? createdIntegration(op) : undefined;
   if (created) {
-    return integrationSuccessView({ summary: created, deliveredTo: extra.deliveredTo ?? deliveryNote('channel', op.channelId || undefined), operationId: op.id, context });
+    return integrationSuccessView({ summary: created, deliveredTo: (extra.deliveredTo ?? deliveryNote('channel', op.channelId || undefined)) + allowedNote(op), operationId: op.id, context });
   }
   if (op.status === 'failed') {
     return integrationErrorView({ name, message: op.error ?? 'It failed.', operationId: op.id, context, keyDropped: extra.keyDropped ?? true });

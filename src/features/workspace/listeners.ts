@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Deps } from '../../deps.js';
 import type { OperationRecord } from '../../store/index.js';
 import { formToRestore, submissionOf, submitGoverned } from '../modal-flow.js';
-import { governedView } from '../approval/view.js';
+import { allowedNote, governedView } from '../approval/view.js';
 import { escapeMrkdwn } from '../../slack/escape.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { errorText } from '../../slack/errors.js';
@@ -28,7 +28,7 @@ export function workspaceStateView(op: OperationRecord, context: ModalContext, d
   const governed = governedView(op, { callbackId: WORKSPACE_RESULT_CALLBACK, title: WORKSPACE_TITLE, context, backActionId: WS_ACTIONS.back, what: `Workspace *${escapeMrkdwn(name)}*` });
   if (governed) return governed;
   if (op.status === 'succeeded') {
-    return workspaceSuccessView({ ...createdWorkspace(op), deliveredTo: deliveredTo ?? deliveryNote('channel', op.channelId || undefined), context });
+    return workspaceSuccessView({ ...createdWorkspace(op), deliveredTo: (deliveredTo ?? deliveryNote('channel', op.channelId || undefined)) + allowedNote(op), context });
   }
   if (op.status === 'failed') {
     return workspaceErrorView({ name, message: op.error ?? 'It failed.', operationId: op.id, context });
