@@ -1,7 +1,10 @@
+import { defuseCharacters } from './characters.js';
+
 // Slack's mrkdwn treats &, < and > as control characters: `<!channel>`, `<@U123>` and `<http://x|y>` come
-// from them. Every piece of user text we echo goes through here.
+// from them. Every piece of user text we echo goes through here — and so do control characters and
+// bidirectional overrides, made visible (text from Portkey never passed our forms' checks).
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return defuseCharacters(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** For text inside `code` spans: a backtick would end the span early. */

@@ -127,6 +127,13 @@ const COMMANDS: CommandCase[] = [
   },
 ];
 
+/** Names made in Portkey directly (not through the form) with characters that reorder or hide text. */
+const LISTED: Array<{ name: string; stored: string; shown: string }> = [
+  { name: 'a right-to-left override', stored: 'invoice\u202Efdp.exe', shown: 'invoice\uFFFDfdp.exe' },
+  { name: 'a right-to-left isolate', stored: 'Data \u2067Science', shown: 'Data \uFFFDScience' },
+  { name: 'a terminal escape sequence', stored: 'Data \u001b[31mScience', shown: 'Data \uFFFD[31mScience' },
+];
+
 export function limitCases(h: TestEnv, tally: Tally): void {
   describe('values past every limit, control, right-to-left and zero-width characters', () => {
     it.each(FIELDS)('$name → refused on $refusedOn', async (c) =>
@@ -148,6 +155,17 @@ export function limitCases(h: TestEnv, tally: Tally): void {
         expect(h.portkey.requestsTo('POST', '/admin/workspaces').map((r) => r.body)).toEqual([{ name: c.typed }]);
         const post = await h.slack.waitFor('chat.postMessage');
         expect(JSON.stringify(post.args.blocks)).toContain(c.typed);
+      }),
+    );
+
+    it.each(LISTED)('a Portkey workspace name with $name is listed with it made visible', async (c) =>
+      tally.run('limits and characters', 'neutralised', async () => {
+        h.portkey.seedWorkspace({ name: c.stored, slug: 'listed-unsafe' });
+        const res = await h.app.driver.command({ text: 'workspaces', userId: newUser(), responseUrl: h.slack.responseUrl() });
+        expect(res.status).toBe(200);
+        const shown = JSON.stringify((await h.slack.waitForResponse()).body);
+        expect(shown).toContain(JSON.stringify(c.shown).slice(1, -1));
+        expect(shown).not.toContain(JSON.stringify(c.stored).slice(1, -1));
       }),
     );
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { characterError, defuseCharacters, forbiddenCharacter } from '../../src/slack/characters.js';
+import { escapeMrkdwn } from '../../src/slack/escape.js';
 
 describe('forbiddenCharacter', () => {
   it('passes ordinary text in any script, emoji with zero-width joiners included', () => {
@@ -34,5 +35,9 @@ describe('forbiddenCharacter', () => {
 describe('defuseCharacters', () => {
   it('makes controls and overrides visible as U+FFFD, leaving line breaks and letters', () => {
     expect(defuseCharacters('a\u202Eb\u0000c\nd שלום')).toBe('a\uFFFDb\uFFFDc\nd שלום');
+  });
+
+  it('is part of escapeMrkdwn, so echoed text from anywhere can neither reorder nor mention', () => {
+    expect(escapeMrkdwn('<!channel> invoice\u202Efdp.exe')).toBe('&lt;!channel&gt; invoice\uFFFDfdp.exe');
   });
 });
