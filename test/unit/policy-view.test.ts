@@ -1,0 +1,294 @@
+import { describe, expect, it } from 'vitest';
+import { decisionText, policyMessage } from '../../src/features/policy/view.js';
+import type { Actor } from '../../src/policy/decide.js';
+import { parsePolicy, type LoadedPolicy } from '../../src/policy/load.js';
+import { DEFAULT_POLICY } from '../../src/policy/schema.js';
+import { PROVIDERS } from '../../src/portkey/providers.js';
+import { checkMessage } from '../support/view-limits.js';
+
+// `/portkey policy`: what this person may create here, and which rules decide it. Pure: policies are parsed from
+// YAML the way the app loads them, the person is an Actor with their groups already resolved.
+
+const EVIL = 'Team <!channel> <@U123> <http://evil|click> & co';
+const EVIL_ESCAPED = 'Team &lt;!channel&gt; &lt;@U123&gt; &lt;http://evil|click&gt; &amp; co';
+
+function loaded(yaml: string, source: string | undefined = '/etc/portkey/policy.yml'): LoadedPolicy {
+  const r = parsePolicy(yaml);
+  if (!r.ok) throw new Error(`test policy is invalid:\n${r.problems.join('\n')}`);
+  return { policy: r.policy, source };
+}
+
+function actor(userId: string, groups: string[] = [], isAdmin = false, channelId: string | undefined = 'C0GENERAL'): Actor & { isAdmin: boolean } {
+  return { userId, groups: new Set(groups), channelId, isAdmin };
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The mrkdwn of each block, in order (sections and context). */
+function lines(m: { blocks: unknown[] }): string[] {
+  return m.blocks.map((b) => {
+    if (!isObj(b)) return '';
+    if (isObj(b.text) && typeof b.text.text === 'string') return b.text.text;
+    if (Array.isArray(b.elements)) return b.elements.map((e) => (isObj(e) && typeof e.text === 'string' ? e.text : '')).join(' ');
+    return '';
+  });
+}
+
+function integrationsBlock(m: { blocks: unknown[] }): string {
+  const found = lines(m).find((l) => l.startsWith('*Integrations:*'));
+  if (found === undefined) throw new Error('no integrations block');
+  return found;
+}
+
+function contextLine(m: { blocks: unknown[] }): string {
+  const last = m.blocks.at(-1);
+  if (!isObj(last) || last.type !== 'context') throw new Error('the last block is not the context');
+  return lines({ blocks: [last] })[0] ?? '';
+}
+
+const OTHERS = PROVIDERS.length - 2;
+
+// The README example.
+const README = loaded(`
+default: allow
+approvals_channel: C0APPROVALS
+admins:
+  groups: [S0PLATFORM]
+rules:
+  - name: interns-no-integrations
+    action: integration.create
+    groups: [S0INTERNS]
+    effect: deny
+    reason: "Interns can't connect AI providers. Ask in #platform-help."
+  - name: llm-keys-need-platform
+    action: integration.create
+    providers: [openai, anthropic]
+    effect: require_approval
+    approvers:
+      groups: [S0PLATFORM]
+rate_limits:
+  - action: workspace.create
+    max: 5
+    window: 1h
+    per: user
+`);
+
+describe('policyMessage', () => {
+  it('the default policy: says so, everything allowed by the default, the two default limits, no rule names you', () => {
+    const m = policyMessage({ policy: DEFAULT_POLICY, source: undefined }, actor('U0ALICE'));
+    expect(checkMessage(m)).toEqual([]);
+    expect(m.text).toBe('What you may create');
+    expect(lines(m)).toEqual([
+      '*What you may create here* — from the default policy (no policy file is set)',
+      '*Workspaces:* allowed (the policy default)',
+      '*Integrations:* allowed (the policy default)',
+      '*Limits:* 10 workspaces per person every minute; 10 integrations per person every minute.',
+      'No rule names you: the policy default applies. When several rules match, the strictest wins (deny, then approval, then allow).',
+    ]);
+  });
+
+  it('a policy file: named by its file name only, not its directory', () => {
+    const m = policyMessage(README, actor('U0ALICE'));
+    expect(lines(m)[0]).toBe('*What you may create here* — from the policy file `policy.yml`');
+    expect(lines(m)[0]).not.toContain('/etc/portkey');
+  });
+
+  it('a file name with markup or a backtick is escaped inside its code span', () => {
+    const m = policyMessage({ ...README, source: '/srv/<!channel>`x.yml' }, actor('U0ALICE'));
+    expect(lines(m)[0]).toBe('*What you may create here* — from the policy file `&lt;!channel&gt;ˋx.yml`');
+  });
+
+  it('the README example for most people: OpenAI and Anthropic on one line, every other provider on another', () => {
+    const m = policyMessage(README, actor('U0ALICE'));
+    expect(checkMessage(m)).toEqual([]);
+    expect(lines(m)[1]).toBe('*Workspaces:* allowed (the policy default)');
+    expect(integrationsBlock(m)).toBe(
+      [
+        '*Integrations:*',
+        '• OpenAI, Anthropic: needs approval from <!subteam^S0PLATFORM> (rule `llm-keys-need-platform`)',
+        `• every other provider (${OTHERS}): allowed (the policy default)`,
+      ].join('\n'),
+    );
+    expect(lines(m)).toContain('*Limits:* 5 workspaces per person every hour.');
+    expect(contextLine(m)).toContain('Rules that match you: `llm-keys-need-platform`.');
+    expect(contextLine(m)).not.toContain('interns-no-integrations');
+  });
+
+  it('the README example for an intern: one line, since every provider is denied by the same rule; the reason shown', () => {
+    const m = policyMessage(README, actor('U0INTERN', ['S0INTERNS']));
+    expect(checkMessage(m)).toEqual([]);
+    expect(integrationsBlock(m)).toBe("*Integrations:* not allowed — Interns can't connect AI providers. Ask in #platform-help. (rule `interns-no-integrations`)");
+    expect(integrationsBlock(m)).not.toContain('every other provider');
+    // Both rules are about an intern's OpenAI integration (the stricter one decides).
+    expect(contextLine(m)).toContain('Rules that match you: `interns-no-integrations`, `llm-keys-need-platform`.');
+    expect(lines(m)[1]).toBe('*Workspaces:* allowed (the policy default)');
+  });
+
+  it('a deny reason and a rule name with markup are escaped', () => {
+    const p = loaded(`
+rules:
+  - name: "${EVIL.replace(/"/g, '\\"')}"
+    action: '*'
+    effect: deny
+    reason: "${EVIL.replace(/"/g, '\\"')}"
+`);
+    const m = policyMessage(p, actor('U0ALICE'));
+    expect(checkMessage(m)).toEqual([]);
+    expect(lines(m)[1]).toBe(`*Workspaces:* not allowed — ${EVIL_ESCAPED} (rule \`${EVIL_ESCAPED}\`)`);
+    expect(integrationsBlock(m)).toBe(`*Integrations:* not allowed — ${EVIL_ESCAPED} (rule \`${EVIL_ESCAPED}\`)`);
+    expect(contextLine(m)).toContain(`Rules that match you: \`${EVIL_ESCAPED}\`.`);
+    for (const l of lines(m)) {
+      expect(l).not.toContain('<!channel>');
+      expect(l).not.toContain('<@U123>');
+      expect(l).not.toContain('<http');
+    }
+  });
+
+  it('three decisions: sorted from the fewest providers to "every other provider"', () => {
+    const p = loaded(`
+rules:
+  - name: no-bedrock
+    action: integration.create
+    providers: [bedrock]
+    effect: deny
+    reason: AWS is not for us.
+  - name: llm-approval
+    action: integration.create
+    providers: [openai, anthropic]
+    effect: require_approval
+    approvers:
+      users: [U0BOSS]
+      groups: [S0PLATFORM]
+`);
+    const m = policyMessage(p, actor('U0ALICE'));
+    expect(integrationsBlock(m)).toBe(
+      [
+        '*Integrations:*',
+        '• AWS Bedrock: not allowed — AWS is not for us. (rule `no-bedrock`)',
+        '• OpenAI, Anthropic: needs approval from <@U0BOSS>, <!subteam^S0PLATFORM> (rule `llm-approval`)',
+        `• every other provider (${PROVIDERS.length - 3}): allowed (the policy default)`,
+      ].join('\n'),
+    );
+    expect(contextLine(m)).toContain('Rules that match you: `llm-approval`, `no-bedrock`.');
+  });
+
+  it('two rules with the same effect on different providers are two lines (each names its own rule)', () => {
+    const p = loaded(`
+default: deny
+rules:
+  - name: openai-ok
+    action: integration.create
+    providers: [openai]
+    effect: allow
+  - name: anthropic-ok
+    action: integration.create
+    providers: [anthropic]
+    effect: allow
+`);
+    const block = integrationsBlock(policyMessage(p, actor('U0ALICE')));
+    expect(block).toContain('• OpenAI: allowed (rule `openai-ok`)');
+    expect(block).toContain('• Anthropic: allowed (rule `anthropic-ok`)');
+    expect(block).toContain(`• every other provider (${OTHERS}): not allowed — No policy rule allows this, and the policy denies by default. (the policy default)`);
+  });
+
+  it('more than 8 providers on a line: the first 8 and "and N more"', () => {
+    const ten = PROVIDERS.slice(0, 10);
+    const p = loaded(`
+rules:
+  - name: ten
+    action: integration.create
+    providers: [${ten.map((x) => x.id).join(', ')}]
+    effect: require_approval
+    approvers:
+      users: [U0BOSS]
+`);
+    const block = integrationsBlock(policyMessage(p, actor('U0ALICE')));
+    const expected = `• ${ten.slice(0, 8).map((x) => x.label).join(', ')} and 2 more: needs approval from <@U0BOSS> (rule \`ten\`)`;
+    expect(block).toContain(expected);
+    expect(block).toContain(`• every other provider (${PROVIDERS.length - 10}): allowed (the policy default)`);
+  });
+
+  it('lists only the rules that match this person, here', () => {
+    const p = loaded(`
+rules:
+  - name: for-bob
+    users: [U0BOB]
+    effect: allow
+  - name: for-platform
+    groups: [S0PLATFORM]
+    effect: allow
+  - name: in-secret-channel
+    channels: [C0SECRET]
+    effect: deny
+    reason: Not here.
+  - name: workspaces-everyone
+    action: workspace.create
+    effect: allow
+`);
+    expect(contextLine(policyMessage(p, actor('U0ALICE')))).toContain('Rules that match you: `workspaces-everyone`.');
+    expect(contextLine(policyMessage(p, actor('U0BOB')))).toContain('Rules that match you: `for-bob`, `workspaces-everyone`.');
+    expect(contextLine(policyMessage(p, actor('U0CAROL', ['S0PLATFORM'])))).toContain('`for-platform`');
+    const inSecret = policyMessage(p, actor('U0ALICE', [], false, 'C0SECRET'));
+    expect(contextLine(inSecret)).toContain('`in-secret-channel`');
+    expect(lines(inSecret)[1]).toBe('*Workspaces:* not allowed — Not here. (rule `in-secret-channel`)');
+    expect(integrationsBlock(inSecret)).toBe('*Integrations:* not allowed — Not here. (rule `in-secret-channel`)');
+  });
+
+  it('a rule about no one here: the policy default applies', () => {
+    const p = loaded(`
+rules:
+  - name: for-bob
+    users: [U0BOB]
+    effect: deny
+`);
+    const m = policyMessage(p, actor('U0ALICE'));
+    expect(contextLine(m)).toContain('No rule names you: the policy default applies.');
+    expect(lines(m)).not.toContain(expect.stringContaining('*Limits:*'));
+  });
+
+  it('admins are told what they can see; others are not', () => {
+    expect(contextLine(policyMessage(README, actor('U0ADMIN', ['S0PLATFORM'], true)))).toContain('You are an admin: `/portkey audit` and `/portkey pending` show everything.');
+    expect(contextLine(policyMessage(README, actor('U0ALICE')))).not.toContain('admin');
+  });
+
+  it('a workspace-only approval names its approvers', () => {
+    const p = loaded(`
+rules:
+  - name: ws-approval
+    action: workspace.create
+    effect: require_approval
+    approvers:
+      users: [U0BOSS, U0DEPUTY]
+`);
+    expect(lines(policyMessage(p, actor('U0ALICE')))[1]).toBe('*Workspaces:* needs approval from <@U0BOSS>, <@U0DEPUTY> (rule `ws-approval`)');
+  });
+
+  it('stays within Slack\'s limits when every provider gets its own decision', () => {
+    const rules = PROVIDERS.map((p, i) => `
+  - name: "rule ${i} ${EVIL.replace(/"/g, '\\"')}"
+    action: integration.create
+    providers: [${p.id}]
+    effect: ${i % 2 ? 'deny' : 'allow'}${i % 2 ? `\n    reason: "${'why <&> '.repeat(30)}"` : ''}`).join('');
+    const m = policyMessage(loaded(`rules:${rules}`), actor('U0ALICE', [], true));
+    expect(checkMessage(m)).toEqual([]);
+  });
+});
+
+describe('decisionText', () => {
+  it('allow, deny and approval, with the rule or the default', () => {
+    expect(decisionText({ effect: 'allow', rule: undefined })).toBe('allowed (the policy default)');
+    expect(decisionText({ effect: 'deny', rule: { name: 'r', index: 0 }, reason: '<b>' })).toBe('not allowed — &lt;b&gt; (rule `r`)');
+    expect(
+      decisionText({
+        effect: 'require_approval',
+        rule: { name: 'a', index: 1 },
+        reason: undefined,
+        approvers: { users: [], groups: [] },
+        allowSelfApproval: false,
+        expiresAfterMs: 1000,
+        channel: undefined,
+      }),
+    ).toBe('needs approval from nobody (rule `a`)');
+  });
+});
