@@ -70,16 +70,22 @@ export class Governance {
 
     const now = this.now();
     const reservations: StoredGovernance['reservations'] = [];
-    for (const counted of limitsFor(this.policy, action, who)) {
-      const r = await this.rates.reserve(counted.key, counted.limit.window, counted.limit.max, now);
-      if (!r.allowed) {
-        await this.release(reservations);
-        return {
-          status: 'denied',
-          governance: { effect: 'rate_limited', rule, reason: `The limit is ${describeLimit(counted.limit)}.`, retryAt: r.resetAt, reservations: [] },
-        };
+    try {
+      for (const counted of limitsFor(this.policy, action, who)) {
+        const r = await this.rates.reserve(counted.key, counted.limit.window, counted.limit.max, now);
+        if (!r.allowed) {
+          await this.release(reservations);
+          return {
+            status: 'denied',
+            governance: { effect: 'rate_limited', rule, reason: `The limit is ${describeLimit(counted.limit)}.`, retryAt: r.resetAt, reservations: [] },
+          };
+        }
+        reservations.push({ key: counted.key, windowStart: r.windowStart });
       }
-      reservations.push({ key: counted.key, windowStart: r.windowStart });
+    } catch (err) {
+      // Nothing will be created: quota already taken for this request goes back.
+      await this.release(reservations).catch(() => undefined);
+      throw err;
     }
     if (decision.effect === 'allow') return { status: 'requested', governance: { effect: 'allow', rule, reservations } };
     return {
