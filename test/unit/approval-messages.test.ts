@@ -321,7 +321,7 @@ describe('pendingNote', () => {
 
   it('without a summary, a channel, a rule or an expiry', () => {
     const m = pendingNote(op({ governance: gov({ channel: undefined, rule: null }), expiresAt: null }));
-    expect(m.text).toBe(`:hourglass_flowing_sand: <@${REQUESTER}>'s request to create this was sent for approval (rule the policy default). It expires never.`);
+    expect(m.text).toBe(`:hourglass_flowing_sand: <@${REQUESTER}>'s request to create this was sent for approval (rule the policy default).`);
     expectMessageOk(m);
   });
 });

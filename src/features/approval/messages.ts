@@ -94,7 +94,7 @@ export function pendingNote(op: OperationRecord, summary?: Summary): Message {
   const g = governanceOf(op);
   const what = summary ? escapeMrkdwn(summary.title) : 'this';
   const where = g?.channel ? ` in <#${g.channel}>` : '';
-  const text = `:hourglass_flowing_sand: ${mention(op.requesterId)}'s request to create ${what} was sent for approval${where} (rule ${ruleText(g)}). It expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}.`;
+  const text = `:hourglass_flowing_sand: ${mention(op.requesterId)}'s request to create ${what} was sent for approval${where} (rule ${ruleText(g)}).${op.expiresAt ? ` It expires ${slackDate(op.expiresAt)}.` : ''}`;
   return {
     text,
     blocks: [
