@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from './config.js';
 import { createLog } from './log.js';
-import { startApp, StartupError } from './app.js';
+import { startApp, StartupError, type RunningApp } from './app.js';
 
 // Entry point: configuration → app → start, and a graceful stop on SIGTERM/SIGINT.
 
@@ -23,21 +23,30 @@ process.on('unhandledRejection', (reason) => {
   log.error({ error: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');
 });
 
+// Signals are handled from the start: a SIGTERM while the app is still starting stops it as soon as it is up.
+let running: RunningApp | undefined;
+let stopRequested: string | undefined;
+let signals = 0;
+const stopNow = (app: RunningApp) => {
+  void app.stop().then(() => {
+    log.info('stopped');
+    log.flush();
+    process.exit(0);
+  });
+};
+const onSignal = (signal: string) => {
+  signals += 1;
+  if (signals > 1) process.exit(1);
+  log.info({ signal }, 'shutting down');
+  stopRequested = signal;
+  if (running) stopNow(running);
+};
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+process.on('SIGINT', () => onSignal('SIGINT'));
+
 try {
-  const running = await startApp(config, log);
-  let signals = 0;
-  const stop = (signal: string) => {
-    signals += 1;
-    if (signals > 1) process.exit(1);
-    log.info({ signal }, 'shutting down');
-    void running.stop().then(() => {
-      log.info('stopped');
-      log.flush();
-      process.exit(0);
-    });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  running = await startApp(config, log);
+  if (stopRequested) stopNow(running);
 } catch (err) {
   if (err instanceof StartupError) {
     process.stderr.write(`The app can't start: ${err.message}\n`);

@@ -102,7 +102,11 @@ export type Rule = z.output<typeof rule>;
 const rateLimit = z
   .object({
     action: actionPattern,
-    max: z.number({ error: 'max must be a whole number of creates' }).int().min(1).max(100_000),
+    max: z
+      .number({ error: 'max must be a whole number of creates, from 1 to 100000' })
+      .int({ error: 'max must be a whole number of creates, from 1 to 100000' })
+      .min(1, { error: 'max must be a whole number of creates, from 1 to 100000' })
+      .max(100_000, { error: 'max must be a whole number of creates, from 1 to 100000' }),
     window: duration(30 * DAY, 'window'),
     /** Who is counted: each user, the whole Slack team, or everyone together. */
     per: z.enum(['user', 'team', 'global'], { error: 'per must be user, team or global' }).default('user'),

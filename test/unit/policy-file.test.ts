@@ -253,9 +253,9 @@ describe('mistakes, each reported with its path in the file', () => {
     ['a window of 0s', 'rate_limits:\n  - {action: "*", max: 5, window: 0s}\n', [`rate_limits[0].window: window ${DURATION} "0s"`]],
     ['a window of 31d', 'rate_limits:\n  - {action: "*", max: 5, window: 31d}\n', [`rate_limits[0].window: window ${DURATION} "31d"`]],
     ['a fractional window', 'rate_limits:\n  - {action: "*", max: 5, window: 1.5}\n', [`rate_limits[0].window: window ${DURATION} 1.5`]],
-    ['max 0', 'rate_limits:\n  - {action: "*", max: 0, window: 1h}\n', ['rate_limits[0].max: max must be a whole number of creates']],
-    ['max 2.5', 'rate_limits:\n  - {action: "*", max: 2.5, window: 1h}\n', ['rate_limits[0].max: max must be a whole number of creates']],
-    ['max as text', 'rate_limits:\n  - {action: "*", max: "5", window: 1h}\n', ['rate_limits[0].max: max must be a whole number of creates']],
+    ['max 0', 'rate_limits:\n  - {action: "*", max: 0, window: 1h}\n', ['rate_limits[0].max: max must be a whole number of creates, from 1 to 100000']],
+    ['max 2.5', 'rate_limits:\n  - {action: "*", max: 2.5, window: 1h}\n', ['rate_limits[0].max: max must be a whole number of creates, from 1 to 100000']],
+    ['max as text', 'rate_limits:\n  - {action: "*", max: "5", window: 1h}\n', ['rate_limits[0].max: max must be a whole number of creates, from 1 to 100000']],
     ['a rate limit without action', 'rate_limits:\n  - {max: 5, window: 1h}\n',
       ['rate_limits[0].action: must be one of workspace.create, integration.create, *']],
     ['a rate limit with a list of actions', 'rate_limits:\n  - {action: [workspace.create], max: 5, window: 1h}\n',
@@ -331,7 +331,7 @@ rate_limits:
       'rules[1]: unknown field "colour"',
       'rules[1].providers[0]: unknown provider id "openia" — did you mean "openai"? (the README lists every id)',
       `rules[1].expires_after: expires_after ${DURATION} "10 minutes"`,
-      'rate_limits[0].max: max must be a whole number of creates',
+      'rate_limits[0].max: max must be a whole number of creates, from 1 to 100000',
       `rate_limits[0].window: window ${DURATION} "10 minutes"`,
       'rate_limits[0].per: per must be user, team or global',
     ].sort());
@@ -370,7 +370,7 @@ rate_limits:
   - {action: '*', max: 0, window: 1h}
 `)).toEqual([
       'rules[0].effect: must be one of allow, deny, require_approval',
-      'rate_limits[0].max: max must be a whole number of creates',
+      'rate_limits[0].max: max must be a whole number of creates, from 1 to 100000',
       'rules[2].name: another rule is already named "b"',
       'rules[2].providers: providers only apply to integration.create',
     ]);
