@@ -16,6 +16,7 @@ import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
 import { openStore, StoreError } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
+import { strictHttpReceiver } from './slack/receiver.js';
 import { Directory } from './slack/directory.js';
 import { approvalMessage } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
@@ -76,7 +77,11 @@ export function createApp(config: Config, deps: Deps, health: Health, identity: 
   const app =
     config.slack.mode === 'socket'
       ? new App({ ...common, socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } })
-      : new App({ ...common, signingSecret: config.slack.signingSecret ?? '', processBeforeResponse: false });
+      : new App({
+          ...common,
+          // Bolt's receiver, plus: timestamps more than 5 minutes ahead and signed `null` bodies are refused.
+          receiver: strictHttpReceiver({ signingSecret: config.slack.signingSecret ?? '', processBeforeResponse: false, customRoutes: routes, logger: common.logger }),
+        });
 
   // Every log line written while handling one Slack request carries its id (see log.ts).
   app.use(async ({ next }) => {
@@ -110,7 +115,9 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     throw err;
   });
   const portkey = new PortkeyClient({ ...config.portkey });
-  const slack = new WebClient(config.slack.botToken, slackClientOptions(config, log));
+  // Results and notices: a rate limit comes back to postWithFallbacks at once (a short Retry-After is waited out
+  // there, a long one goes to the reply link) instead of holding this result and the client's whole queue.
+  const slack = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), rejectRateLimitedCalls: true });
   // Group lookups happen before Slack's 3 s ack: one quick try, and the decision fails closed if Slack is slow.
   const directory = new Directory(new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), timeout: 2000, retryConfig: { retries: 0 } }), log);
   const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel);

@@ -30,6 +30,7 @@ export function registerCommands(app: App, deps: Deps): void {
         await open();
       } catch (err) {
         deps.log.warn({ error: errorText(err) }, 'could not open a modal');
+        await deps.service.audit(command.user_id, `${parsed.kind}.form`, command.channel_id, 'failed', { error: errorText(err) });
         await tell(respond, slackErrorCode(err) === 'expired_trigger_id'
           ? 'Slack closed the window before the form could open. Please run the command again.'
           : "The form couldn't be opened. Please try again in a moment.");

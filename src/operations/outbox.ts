@@ -77,7 +77,7 @@ export class Outbox {
         return 'channel';
       default:
         return payload.private
-          ? (await tellUser(this.slack, payload.to, payload.message, this.log)) ? 'dm' : 'none'
+          ? ((await tellUser(this.slack, payload.to, payload.message, this.log)) ?? 'none')
           : postWithFallbacks(this.slack, payload.to, payload.message, this.log);
     }
   }
