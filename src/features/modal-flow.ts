@@ -48,7 +48,12 @@ export async function formToRestore<D>(
  */
 export async function submitGoverned(deps: Deps, s: Submission): Promise<({ ok: true } & Submitted) | { ok: false; error: string }> {
   try {
-    return { ok: true, ...(await deps.service.submit(s)) };
+    const submitted = await deps.service.submit(s);
+    // The view id comes with the payload: a submission under someone else's view is never shown their operation.
+    if (submitted.duplicate && submitted.operation.requesterId !== s.requesterId) {
+      return { ok: false, error: 'This form was already submitted by someone else. Open a new one with /portkey.' };
+    }
+    return { ok: true, ...submitted };
   } catch (err) {
     if (!(err instanceof DirectoryError)) throw err;
     return { ok: false, error: "Couldn't check your permissions with Slack just now. Please submit again in a moment." };

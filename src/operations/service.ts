@@ -5,6 +5,7 @@ import type { Log } from '../log.js';
 import type { Delivery, Destination, Message } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
+import { escapeMrkdwn } from '../slack/escape.js';
 import { auditLine, decidedNote, pendingNote, type Summary } from '../features/approval/messages.js';
 import { governanceOf, type Governance } from './governance.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
@@ -276,7 +277,7 @@ export class OperationService {
     const to = destinationOf(final);
     const payload: OutboxPayload = outcome.ok
       ? { to, message: this.executors[final.action].successMessage(final, outcome), private: false }
-      : { to, message: { text: `Your request was not completed: ${outcome.error}` }, private: true };
+      : { to, message: { text: `Your request was not completed: ${escapeMrkdwn(outcome.error)}` }, private: true };
     // Approved requests: the approval message shows the result too.
     const also = governance?.effect === 'require_approval' ? [await this.outbox.enqueue(final.id, 'approval', { type: 'approval', operationId: final.id, post: false })] : [];
     also.push(...(await this.auditToChannel(final)));

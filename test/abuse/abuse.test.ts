@@ -1,5 +1,6 @@
 import { afterAll } from 'vitest';
 import { useTestEnv } from '../support/env.js';
+import { fixedCases } from './fixed.js';
 import { injectionCases } from './injection.js';
 import { limitCases } from './limits.js';
 import { metadataCases } from './metadata.js';
@@ -18,6 +19,7 @@ payloadCases(h, tally);
 limitCases(h, tally);
 injectionCases(h, tally);
 metadataCases(h, tally);
+fixedCases(h, tally);
 
 afterAll(() => {
   console.log(tally.summary());

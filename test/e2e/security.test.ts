@@ -95,7 +95,13 @@ describe('GET /healthz', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const body: unknown = await res.json();
-    expect(body).toEqual({ status: 'ok', mode: 'http', uptime_s: expect.any(Number) });
+    expect(body).toEqual({
+      status: 'ok',
+      mode: 'http',
+      uptime_s: expect.any(Number),
+      database: { ok: true, engine: 'sqlite', latency_ms: expect.any(Number) },
+      portkey: { ok: true, latency_ms: expect.any(Number), checked_at: expect.any(String) },
+    });
     expect(h.slack.calls).toEqual([]);
   });
 });
