@@ -12,6 +12,7 @@ const REDACT = [
   'headers.authorization', 'headers["x-portkey-api-key"]', '*.headers["x-portkey-api-key"]',
   'secrets', '*.secrets', 'aws_secret_access_key', '*.aws_secret_access_key', 'azure_entra_client_secret',
   '*.azure_entra_client_secret', 'vertex_service_account_json', '*.vertex_service_account_json',
+  'private_key', '*.private_key', 'password', '*.password', 'secretsKey', 'client_secret', '*.client_secret',
 ];
 
 const requestContext = new AsyncLocalStorage<{ req: string }>();
