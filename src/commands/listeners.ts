@@ -83,10 +83,12 @@ export function registerCommands(app: App, deps: Deps): void {
         await ack();
         try {
           const isAdmin = await deps.governance.isAdmin(command.user_id);
-          const ops = await deps.store.operations.listByStatus('awaiting_approval', {
-            teamId: command.team_id,
-            ...(isAdmin ? {} : { requesterId: command.user_id }),
-          });
+          const all = await deps.store.operations.listByStatus('awaiting_approval', { teamId: command.team_id, limit: 100 });
+          // Admins see every request; others their own and those they may decide on.
+          const ops = [];
+          for (const op of all) {
+            if (isAdmin || op.requesterId === command.user_id || (await deps.governance.mayDecide(op, command.user_id)).ok) ops.push(op);
+          }
           const items = ops.map((op) => ({ op, summary: op.action === 'workspace.create' ? describeWorkspace(op) : describeIntegration(op) }));
           await respond({ response_type: 'ephemeral', ...pendingList(items, { userId: command.user_id, isAdmin }) });
         } catch (err) {

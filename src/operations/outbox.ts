@@ -62,7 +62,10 @@ export class Outbox {
       const attempts = note.attempts + 1;
       const retryAt = attempts >= MAX_SEND_ATTEMPTS ? null : Date.now() + Math.min(5000 * 2 ** attempts, 10 * 60_000);
       await this.store.notifications.markFailed(id, 'no route worked', retryAt);
-      if (retryAt === null) this.log.error({ notification: id, kind: note.kind }, 'gave up sending a notification');
+      if (retryAt === null) {
+        this.log.error({ notification: id, kind: note.kind }, 'gave up sending a notification');
+        if (payload.type === 'approval' && payload.post) await this.approvalUndeliverable(payload.operationId);
+      }
     }
     await this.audit('app', 'notification', note.operationId ?? id, delivery === 'none' ? 'failed' : `sent:${delivery}`);
     return delivery;
@@ -114,6 +117,22 @@ export class Outbox {
       await this.slack.chat.update({ channel: res.channel ?? channel, ts: res.ts, text: fresh.text, blocks: fresh.blocks ?? [] });
     }
     return 'channel';
+  }
+
+  /** The approvers were never asked: the requester learns it now rather than when the request expires. */
+  private async approvalUndeliverable(operationId: string): Promise<void> {
+    const op = await this.store.operations.get(operationId);
+    if (!op || op.status !== 'awaiting_approval') return;
+    const channel = governanceOf(op)?.channel;
+    const text =
+      `:warning: Your request couldn't be posted for approval${channel ? ` in <#${channel}>` : ''} (the app may not be a member there). ` +
+      'It is still pending: an approver can decide on it with `/portkey pending`, or an admin can invite the app to the approvals channel.';
+    const note = await this.enqueue(op.id, 'approval_undeliverable', {
+      to: { userId: op.requesterId, ...(op.responseUrl ? { responseUrl: op.responseUrl } : {}) },
+      message: { text },
+      private: true,
+    });
+    await this.deliver(note);
   }
 
   /** A held failure notice: done when the modal showed the error, else sent privately now. */

@@ -434,7 +434,7 @@ describe('/portkey policy, pending and audit', () => {
     expect(inShort).toContain('*Workspaces:* needs approval from <@UAPPROVER> (rule `quick-workspaces`)');
   });
 
-  it('pending: the requester sees their own with Cancel, an admin sees every one with Approve and Deny', async () => {
+  it('pending: the requester sees their own with Cancel, an approver what they may decide, an admin every one', async () => {
     await submitIntegration({ userId: 'UPEND', channelId: 'C0PEND', name: 'Pending One' });
     const { opId } = await approvalRequest('UPEND');
     const mine = await ask('pending', 'UPEND');
@@ -444,8 +444,12 @@ describe('/portkey policy, pending and audit', () => {
     expect(allText(admin.blocks)).toContain('<@UPEND> — OpenAI integration Pending One');
     expect(JSON.stringify(admin.blocks)).toContain(`"value":"${opId}"`);
     expect(JSON.stringify(admin.blocks)).toContain('approval_approve');
+    // An approver who isn't an admin sees what they may decide on.
+    const approver = await ask('pending', 'UPLAT2');
+    expect(allText(approver.blocks)).toContain('<@UPEND> — OpenAI integration Pending One');
+    expect(theButton(approver.blocks, `approval_approve`).value).toBe(opId);
     const stranger = await ask('pending', 'USTRANGER');
-    expect(allText(stranger.blocks)).toBe('None of your requests is waiting for approval.');
+    expect(allText(stranger.blocks)).toBe('Nothing of yours, and nothing you may decide on, is waiting for approval.');
   });
 
   it('only admins read the audit when the policy names admins', async () => {

@@ -449,7 +449,7 @@ describe('pendingList', () => {
       blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'Nothing is waiting for approval.' } }],
     });
     const m = pendingList([], { userId: REQUESTER, isAdmin: false });
-    expect(textOf(m.blocks)).toBe('None of your requests is waiting for approval.');
+    expect(textOf(m.blocks)).toBe('Nothing of yours, and nothing you may decide on, is waiting for approval.');
     expectMessageOk(m);
   });
 
@@ -470,7 +470,7 @@ describe('pendingList', () => {
 
   it('for a non-admin: "one request of yours"', () => {
     const m = pendingList([mine], { userId: REQUESTER, isAdmin: false });
-    expect(textOf(m.blocks)).toContain('*Waiting for approval* — one request of yours, newest first');
+    expect(textOf(m.blocks)).toContain('*Waiting for approval* — one request, newest first');
     expect(buttonsOf(m.blocks).map((b) => b.actionId)).toEqual([APPROVAL_ACTIONS.cancel]);
   });
 

@@ -162,9 +162,12 @@ export function auditLine(op: OperationRecord, summary: Summary): Message {
 /** `/portkey pending`: requests waiting for a decision, with Cancel on one's own and Approve/Deny for admins. */
 export function pendingList(ops: Array<{ op: OperationRecord; summary: Summary }>, viewer: { userId: string; isAdmin: boolean }): Message {
   if (ops.length === 0) {
-    return { text: 'Nothing is waiting for approval.', blocks: [section(viewer.isAdmin ? 'Nothing is waiting for approval.' : 'None of your requests is waiting for approval.')] };
+    return {
+      text: 'Nothing is waiting for approval.',
+      blocks: [section(viewer.isAdmin ? 'Nothing is waiting for approval.' : 'Nothing of yours, and nothing you may decide on, is waiting for approval.')],
+    };
   }
-  const blocks: KnownBlock[] = [section(`*Waiting for approval* — ${ops.length === 1 ? 'one request' : `${ops.length} requests`}${viewer.isAdmin ? '' : ' of yours'}, newest first`)];
+  const blocks: KnownBlock[] = [section(`*Waiting for approval* — ${ops.length === 1 ? 'one request' : `${ops.length} requests`}, newest first`)];
   for (const { op, summary } of ops.slice(0, 15)) {
     const g = governanceOf(op);
     blocks.push(section(`${mention(op.requesterId)} — ${escapeMrkdwn(clip(summary.title, 150))}\nRule ${ruleText(g)} · approvers ${approversText(g)} · expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`));

@@ -1,0 +1,82 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WebClient } from '@slack/web-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLog } from '../../src/log.js';
+import { Outbox } from '../../src/operations/outbox.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+
+// The outbox's approval deliveries against a real store and the fake Slack.
+
+let slack: FakeSlack;
+let store: Store;
+let outbox: Outbox;
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  store = await openStore({ dataDir: mkdtempSync(path.join(tmpdir(), 'outbox-')) });
+  const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+  outbox = new Outbox(store, client, createLog('silent'), (op) => ({ text: `approval for ${op.id}: ${op.status}` }), async () => undefined);
+});
+
+afterAll(async () => {
+  await store.close();
+  await slack.close();
+});
+
+async function pending(n: number) {
+  const { operation } = await store.operations.create({
+    idempotencyKey: `T1:V${n}:0`,
+    teamId: 'T1',
+    action: 'workspace.create',
+    requesterId: 'UREQ',
+    channelId: 'C0REQ',
+    request: { draft: { name: 'x' } },
+    status: 'awaiting_approval',
+    expiresAt: Date.now() + 60_000,
+    governance: { effect: 'require_approval', rule: 'r', approvers: { users: ['UAPP'], groups: [] }, channel: 'C0PRIVATE', reservations: [] },
+  });
+  return operation;
+}
+
+describe('approval messages', () => {
+  it('posts once, records where, then updates the same message', async () => {
+    const op = await pending(1);
+    const post = await outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: true });
+    expect(await outbox.deliver(post)).toBe('channel');
+    const posted = slack.callsTo('chat.postMessage').at(-1);
+    expect(posted?.args).toMatchObject({ channel: 'C0PRIVATE', text: `approval for ${op.id}: awaiting_approval` });
+    const stored = await store.operations.get(op.id);
+    expect(stored).toMatchObject({ approvalChannel: 'C0PRIVATE', approvalTs: posted?.response?.ts });
+
+    await store.operations.transition(op.id, 'awaiting_approval', 'denied', { decidedBy: 'UAPP' });
+    const update = await outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false });
+    expect(await outbox.deliver(update)).toBe('channel');
+    expect(slack.callsTo('chat.update').at(-1)?.args).toMatchObject({ channel: 'C0PRIVATE', ts: posted?.response?.ts, text: `approval for ${op.id}: denied` });
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0PRIVATE')).toHaveLength(1);
+  });
+
+  it('an update before the message exists waits for it, without counting a failed attempt', async () => {
+    const op = await pending(2);
+    const update = await outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false });
+    expect(await outbox.deliver(update)).toBeUndefined();
+    expect(await store.notifications.get(update)).toMatchObject({ status: 'pending', lastError: 'waiting' });
+  });
+
+  it('tells the requester when the approval request could never be posted', async () => {
+    const op = await pending(3);
+    const post = await outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: true });
+    // Seven attempts already failed; the eighth is the last.
+    for (let i = 0; i < 7; i += 1) await store.notifications.markFailed(post, 'no route worked', Date.now());
+    slack.fail('chat.postMessage', 'not_in_channel', { times: 1 });
+    expect(await outbox.deliver(post)).toBe('none');
+    expect(await store.notifications.get(post)).toMatchObject({ status: 'failed' });
+    const dm = slack.callsTo('chat.postMessage').at(-1);
+    expect(dm?.args.channel).toBe('DUREQ');
+    expect(String(dm?.args.text)).toBe(
+      ":warning: Your request couldn't be posted for approval in <#C0PRIVATE> (the app may not be a member there). It is still pending: an approver can decide on it with `/portkey pending`, or an admin can invite the app to the approvals channel.",
+    );
+  });
+});
