@@ -3,6 +3,7 @@ import { Agent, request } from 'undici';
 import { fillView, viewFrom, type Driver } from '../../test/support/driver.js';
 import type { FakePortkey } from '../../test/support/fake-portkey.js';
 import type { FakeSlack } from '../../test/support/fake-slack.js';
+import { cpuMs } from './processes.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface CreateFlows {
@@ -15,6 +16,8 @@ export interface CreateFlows {
   /** Portkey calls one create made (median) and what one costs when asked directly (p50 ms), as subtracted. */
   portkeyCallsPerCreate: number;
   portkeyCallMs: number;
+  /** The app's CPU time per create (ms): command, form, submission, store, Portkey call, channel post, result view. */
+  cpuMsPerCreate: number;
   failures: string[];
 }
 
@@ -49,7 +52,16 @@ export async function portkeyCallCost(portkey: FakePortkey, calls: number): Prom
  * Up to `count` creates (for at most `maxMs`) one after another, each by a different user (the default policy limits creates per user):
  * `/portkey workspace create <name>` → the form's views.open → submit it → the channel message.
  */
-export async function createFlows(p: { slack: FakeSlack; portkey: FakePortkey; driver: Driver; count: number; maxMs: number; portkeyCallMs: number; tag: string }): Promise<CreateFlows> {
+export async function createFlows(p: {
+  slack: FakeSlack;
+  portkey: FakePortkey;
+  driver: Driver;
+  appPid: number;
+  count: number;
+  maxMs: number;
+  portkeyCallMs: number;
+  tag: string;
+}): Promise<CreateFlows> {
   const { slack, portkey, driver } = p;
   const open: number[] = [];
   const total: number[] = [];
@@ -57,6 +69,7 @@ export async function createFlows(p: { slack: FakeSlack; portkey: FakePortkey; d
   const perCreate: number[] = [];
   const failures: string[] = [];
   const deadline = performance.now() + p.maxMs;
+  const cpuBefore = cpuMs(p.appPid);
   for (let i = 0; i < p.count && performance.now() < deadline; i += 1) {
     const name = `Bench ${p.tag} ${i}`;
     const userId = `U_BENCH_${p.tag}_${i}`;
@@ -85,6 +98,7 @@ export async function createFlows(p: { slack: FakeSlack; portkey: FakePortkey; d
     }
   }
   return {
+    cpuMsPerCreate: (cpuMs(p.appPid) - cpuBefore) / Math.max(1, total.length),
     viewsOpen: summarize(open),
     createOverhead: summarize(overhead),
     createTotal: summarize(total),

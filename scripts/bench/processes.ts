@@ -92,6 +92,23 @@ export function rssMb(pid: number): number {
   return kb === undefined ? Number.NaN : Number(kb) / 1024;
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc (NaN elsewhere). Unlike latency it
+ * does not depend on what else the machine is running, so it says what a request costs even on a busy box.
+ */
+export function cpuMs(pid: number): number {
+  const file = join('/proc', String(pid), 'stat');
+  if (!existsSync(file)) return Number.NaN;
+  // Fields after the command name (which may hold spaces) start at state; utime and stime are the 12th and 13th.
+  const stat = readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on every Linux that matters here. */
+const CLOCK_TICKS = 100;
+
 /** Polls `url` until it answers 200; resolves with performance.now() at that moment. */
 export async function waitForOk(url: string, timeoutMs: number): Promise<number> {
   const deadline = performance.now() + timeoutMs;
