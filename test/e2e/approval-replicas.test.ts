@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { peekPostgres, scratchPostgresDatabase, type DbPeek, type Row, type ScratchDatabase } from '../support/db.js';
 import { fillView, viewFrom } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey, type Workspace } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack, type SlackCall } from '../support/fake-slack.js';
+import { useFakes } from '../support/env.js';
+import type { Workspace } from '../support/fake-portkey.js';
+import type { SlackCall } from '../support/fake-slack.js';
 import { allText, elementsWithAction, record, theButton } from '../support/payload.js';
 import { appEnv, killAll, spawnApp, type SpawnedApp } from '../support/process.js';
 import { eventually } from '../support/wait.js';
@@ -37,35 +37,12 @@ const POLICY = [
   '',
 ].join('\n');
 
-let slack: FakeSlack;
-let portkey: FakePortkey;
-const dirs: string[] = [];
-
-function scratchDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'portkey-approval-replica-'));
-  dirs.push(dir);
-  return dir;
-}
-
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  portkey = await startFakePortkey();
-});
-
-afterAll(async () => {
-  await killAll();
-  await slack?.close();
-  await portkey?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  slack.reset();
-  portkey.reset();
-});
+// The two replicas serve every test of the file: they are started once, in a beforeAll below.
+const h = useFakes({ killAfterEach: false });
+const scratchDir = () => h.tempDir('portkey-approval-replica-');
 
 function postsTo(channel: string): SlackCall[] {
-  return slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.error === undefined);
+  return h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.error === undefined);
 }
 
 describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one PostgreSQL database', () => {
@@ -80,7 +57,7 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     const policy = path.join(scratchDir(), 'policy.yml');
     writeFileSync(policy, POLICY);
     const replica = (url: string) =>
-      spawnApp(appEnv(slack, portkey, { DATABASE_URL: url, SECRETS_KEY, DATA_DIR: scratchDir(), POLICY_FILE: policy, PORTKEY_TIMEOUT_MS: '15000' }), { slack, timeoutMs: 35_000 });
+      spawnApp(appEnv(h.slack, h.portkey, { DATABASE_URL: url, SECRETS_KEY, DATA_DIR: scratchDir(), POLICY_FILE: policy, PORTKEY_TIMEOUT_MS: '15000' }), { slack: h.slack, timeoutMs: 35_000 });
     [a, b] = await Promise.all([replica(db.url), replica(db.url)]);
     for (const r of [a, b]) expect(r.lines().find((l) => l.msg === 'policy loaded')).toMatchObject({ policy, rules: 1 });
   }, 45_000);
@@ -108,8 +85,8 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     const triggerId = `approval-replica-trigger-${++triggers}`;
     const res = await app.driver.command({ text: `workspace create ${name}`, userId: REQUESTER, channelId, triggerId });
     expect(res.status).toBe(200);
-    const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
-    const form = viewFrom(open, slack.views);
+    const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
+    const form = viewFrom(open, h.slack.views);
     const ack = await app.driver.viewSubmission({ view: fillView(form, {}), userId: REQUESTER });
     expect(ack.status).toBe(200);
     const answer = record(ack.json, 'the submission ack');
@@ -119,7 +96,7 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     const operationId = theButton(modal.blocks, 'approval_cancel').value;
     if (!operationId) throw new Error('the Cancel request button has no operation id');
 
-    const request = await slack.waitFor(
+    const request = await h.slack.waitFor(
       'chat.postMessage',
       (c) => c.args.channel === APPROVALS && c.error === undefined && elementsWithAction(c.args.blocks, 'approval_approve').some((e) => e.element.value === operationId),
       10_000,
@@ -137,9 +114,9 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     expect(shown).toContain('Workspaces are billed to the platform team.');
     expect(shown).toContain('Approvers: <@UAPPA>, <@UAPPB>');
     // The requester's channel is told it waits; nothing is created yet.
-    const pending = await slack.waitFor('chat.postMessage', (c) => c.args.channel === channelId && c.error === undefined, 10_000);
+    const pending = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === channelId && c.error === undefined, 10_000);
     expect(String(pending.args.text)).toContain('was sent for approval in <#C0APPROVALS>');
-    expect(portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(0);
+    expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(0);
     expect(await operation(operationId)).toMatchObject({ status: 'awaiting_approval', requester_id: REQUESTER, approval_channel: APPROVALS, approval_ts: ts });
     return { operationId, ts, blockId: approve.blockId };
   }
@@ -154,10 +131,10 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
    * and the result, one decision in the store and the audit. Returns the approver whose click won.
    */
   async function expectOneApproval(p: { name: string; channelId: string; operationId: string; ts: string; clickers: string[] }): Promise<{ winner: string; ws: Workspace }> {
-    const result = await slack.waitFor('chat.postMessage', (c) => c.args.channel === p.channelId && c.error === undefined && !String(c.args.text).includes('sent for approval'), 15_000);
+    const result = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === p.channelId && c.error === undefined && !String(c.args.text).includes('sent for approval'), 15_000);
     const final = await eventually(
       'the approval message to show the created workspace',
-      () => slack.callsTo('chat.update').find((c) => c.args.ts === p.ts && c.error === undefined && allText(c.args.blocks).includes('Created: id')),
+      () => h.slack.callsTo('chat.update').find((c) => c.args.ts === p.ts && c.error === undefined && allText(c.args.blocks).includes('Created: id')),
       { timeoutMs: 10_000 },
     );
     await eventually('the operation to be finished and its notifications sent', async () => {
@@ -167,11 +144,11 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     }, { timeoutMs: 10_000 });
 
     // One create in Portkey, with the name asked for.
-    const creates = portkey.requestsTo('POST', '/admin/workspaces');
+    const creates = h.portkey.requestsTo('POST', '/admin/workspaces');
     expect(creates).toHaveLength(1);
     expect(record(creates[0]?.body, 'the create').name).toBe(p.name);
-    expect(portkey.workspaces).toHaveLength(1);
-    const ws = portkey.workspaces[0] as Workspace;
+    expect(h.portkey.workspaces).toHaveLength(1);
+    const ws = h.portkey.workspaces[0] as Workspace;
     expect(ws.name).toBe(p.name);
 
     // The requester's channel: the "sent for approval" note, then the one result with the id and slug.
@@ -193,7 +170,7 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     expect(finalText).toContain(`:white_check_mark: Approved by <@${winner}>. Created: id \`${ws.id}\`, slug \`${ws.slug}\`.`);
     expect(elementsWithAction(final.args.blocks, 'approval_approve')).toEqual([]);
     expect(elementsWithAction(final.args.blocks, 'approval_deny')).toEqual([]);
-    const updates = slack.callsTo('chat.update').filter((c) => c.args.ts === p.ts);
+    const updates = h.slack.callsTo('chat.update').filter((c) => c.args.ts === p.ts);
     for (const u of updates) {
       expect(u.args.channel).toBe(APPROVALS);
       const text = allText(u.args.blocks);
@@ -216,7 +193,7 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
   }
 
   /** The response_url posts of one click. */
-  const answersTo = (url: string) => slack.responses.filter((r) => r.url === url);
+  const answersTo = (url: string) => h.slack.responses.filter((r) => r.url === url);
 
   for (const [round, first, second] of [
     [1, 'UAPPA', 'UAPPB'],
@@ -229,7 +206,7 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
         const name = `Approved Space ${round}`;
         const channelId = `C0REQ${round}`;
         const req = await requestWorkspace(round === 2 ? b : a, name, channelId);
-        const urls = { [first]: slack.responseUrl(), [second]: slack.responseUrl() } as Record<string, string>;
+        const urls = { [first]: h.slack.responseUrl(), [second]: h.slack.responseUrl() } as Record<string, string>;
 
         const clicks = await Promise.all([click(a, req, first, urls[first] ?? ''), click(b, req, second, urls[second] ?? '')]);
 
@@ -237,7 +214,7 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
         const { winner } = await expectOneApproval({ name, channelId, ...req, clickers: [first, second] });
         const loser = winner === first ? second : first;
         // The other approver is told privately that it was already approved (by whom); the winner hears nothing.
-        const told = await slack.waitForResponse((r) => r.url === urls[loser], 10_000);
+        const told = await h.slack.waitForResponse((r) => r.url === urls[loser], 10_000);
         expect(told.body).toEqual({ response_type: 'ephemeral', replace_original: false, text: `That request was already approved by <@${winner}>.` });
         expect(answersTo(urls[loser] ?? '')).toHaveLength(1);
         expect(answersTo(urls[winner] ?? '')).toEqual([]);
@@ -252,14 +229,14 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
       const name = 'Double Click Space';
       const channelId = 'C0REQDOUBLE';
       const req = await requestWorkspace(a, name, channelId);
-      const urls = [slack.responseUrl(), slack.responseUrl()];
+      const urls = [h.slack.responseUrl(), h.slack.responseUrl()];
 
       const clicks = await Promise.all([click(a, req, 'UAPPA', urls[0] ?? ''), click(b, req, 'UAPPA', urls[1] ?? '')]);
 
       for (const c of clicks) expect(c.status).toBe(200);
       const { winner } = await expectOneApproval({ name, channelId, ...req, clickers: ['UAPPA'] });
       expect(winner).toBe('UAPPA');
-      const told = await slack.waitForResponse((r) => urls.includes(r.url), 10_000);
+      const told = await h.slack.waitForResponse((r) => urls.includes(r.url), 10_000);
       expect(told.body).toEqual({ response_type: 'ephemeral', replace_original: false, text: 'That request was already approved by <@UAPPA>.' });
       expect(urls.map((u) => answersTo(u).length).sort()).toEqual([0, 1]);
     },

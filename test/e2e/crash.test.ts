@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { peekSqlite, type Row } from '../support/db.js';
 import { fillView, viewFrom, type FillableView, type FillValue } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack, type SlackCall } from '../support/fake-slack.js';
+import { useFakes } from '../support/env.js';
+import type { SlackCall } from '../support/fake-slack.js';
 import { allText, record } from '../support/payload.js';
 import { appEnv, killAll, spawnApp, type SpawnedApp } from '../support/process.js';
 import { eventually } from '../support/wait.js';
@@ -18,25 +16,12 @@ const TEST_TIMEOUT = 45_000;
 /** How long a restarted app may take to finish what the crash left (it has nothing else to do). */
 const RECOVERY_MS = 8_000;
 
-let slack: FakeSlack;
-let portkey: FakePortkey;
+const h = useFakes();
+/** A fresh DATA_DIR for each test, removed once its processes are gone. */
 let dataDir: string;
 
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  portkey = await startFakePortkey();
-});
-
-afterAll(async () => {
-  await killAll();
-  await slack?.close();
-  await portkey?.close();
-});
-
 beforeEach(() => {
-  slack.reset();
-  portkey.reset();
-  dataDir = mkdtempSync(path.join(tmpdir(), 'portkey-crash-'));
+  dataDir = h.tempDir('portkey-crash-');
 });
 
 afterEach(async () => {
@@ -46,7 +31,7 @@ afterEach(async () => {
 
 /** Same DATA_DIR for every start in a test; a Portkey timeout long enough that a held answer is still awaited. */
 function start(): Promise<SpawnedApp> {
-  return spawnApp(appEnv(slack, portkey, { DATA_DIR: dataDir, PORTKEY_TIMEOUT_MS: '15000' }), { slack });
+  return spawnApp(appEnv(h.slack, h.portkey, { DATA_DIR: dataDir, PORTKEY_TIMEOUT_MS: '15000' }), { slack: h.slack });
 }
 
 let triggers = 0;
@@ -55,9 +40,9 @@ async function openForm(app: SpawnedApp, text: string, channelId: string): Promi
   const triggerId = `crash-trigger-${++triggers}`;
   const res = await app.driver.command({ text, triggerId, channelId });
   expect(res.status).toBe(200);
-  const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
+  const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
   expect(open.error).toBeUndefined();
-  return viewFrom(open, slack.views);
+  return viewFrom(open, h.slack.views);
 }
 
 async function submit(app: SpawnedApp, form: FillableView, inputs: Record<string, FillValue>): Promise<void> {
@@ -91,7 +76,7 @@ async function delivered(viewId: string): Promise<{ op: Row; note: Row }> {
 
 /** The channel's successful posts. */
 function postsTo(channel: string): SlackCall[] {
-  return slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.error === undefined);
+  return h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.error === undefined);
 }
 
 function expectIdAndSlug(post: SlackCall, id: string, slug: string): void {
@@ -109,9 +94,9 @@ describe('a crash mid-operation, then a restart on the same DATA_DIR', () => {
       const first = await start();
       const form = await openForm(first, 'workspace create Crash While Creating', 'C_CRASH_WS');
       // Portkey creates it at once but answers only after 5 s: the app is killed while it waits.
-      portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { afterHandling: true, delayMs: 5000 });
+      h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { afterHandling: true, delayMs: 5000 });
       await submit(first, form, {});
-      await eventually('Portkey to create the workspace', () => portkey.workspaces.length === 1);
+      await eventually('Portkey to create the workspace', () => h.portkey.workspaces.length === 1);
       await kill9(first);
 
       const before = await operationOf(form.id);
@@ -119,14 +104,14 @@ describe('a crash mid-operation, then a restart on the same DATA_DIR', () => {
       expect(postsTo('C_CRASH_WS')).toEqual([]);
 
       const second = await start();
-      const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_CRASH_WS' && c.error === undefined, RECOVERY_MS);
+      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_CRASH_WS' && c.error === undefined, RECOVERY_MS);
 
-      const [ws] = portkey.workspaces;
+      const [ws] = h.portkey.workspaces;
       if (!ws) throw new Error('no workspace');
-      expect(portkey.workspaces).toHaveLength(1);
-      expect(portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
+      expect(h.portkey.workspaces).toHaveLength(1);
+      expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
       // Found by its exact name, not re-sent.
-      expect(portkey.requestsTo('GET', '/admin/workspaces').map((r) => r.query.exact_name)).toContain('Crash While Creating');
+      expect(h.portkey.requestsTo('GET', '/admin/workspaces').map((r) => r.query.exact_name)).toContain('Crash While Creating');
       expectIdAndSlug(post, ws.id, ws.slug);
       const { op } = await delivered(form.id);
       expect(op).toMatchObject({ status: 'succeeded', portkey_id: ws.id, portkey_slug: ws.slug, error: null, lease_owner: null });
@@ -145,23 +130,23 @@ describe('a crash mid-operation, then a restart on the same DATA_DIR', () => {
       const first = await start();
       const form = await openForm(first, 'workspace create Crash Before Posting', 'C_CRASH_POST');
       // Slack holds the channel post; the app is killed while it waits for Slack's answer.
-      slack.delay('chat.postMessage', 30_000);
+      h.slack.delay('chat.postMessage', 30_000);
       await submit(first, form, {});
-      const held = await slack.waitForHeld('chat.postMessage', (c) => c.args.channel === 'C_CRASH_POST', 10_000);
+      const held = await h.slack.waitForHeld('chat.postMessage', (c) => c.args.channel === 'C_CRASH_POST', 10_000);
       await kill9(first);
       await eventually('Slack to drop the held post', () => held.state === 'abandoned');
 
-      const [ws] = portkey.workspaces;
+      const [ws] = h.portkey.workspaces;
       if (!ws) throw new Error('no workspace');
       expect(await operationOf(form.id)).toMatchObject({ status: 'succeeded', portkey_id: ws.id });
       expect(postsTo('C_CRASH_POST')).toEqual([]);
 
       await start();
-      const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_CRASH_POST' && c.error === undefined, RECOVERY_MS);
+      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_CRASH_POST' && c.error === undefined, RECOVERY_MS);
 
       expectIdAndSlug(post, ws.id, ws.slug);
-      expect(portkey.workspaces).toHaveLength(1);
-      expect(portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
+      expect(h.portkey.workspaces).toHaveLength(1);
+      expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
       const { note } = await delivered(form.id);
       expect(note.status).toBe('sent');
       expect(postsTo('C_CRASH_POST')).toHaveLength(1);
@@ -174,23 +159,23 @@ describe('a crash mid-operation, then a restart on the same DATA_DIR', () => {
     async () => {
       const first = await start();
       const form = await openForm(first, 'integration create openai', 'C_CRASH_INT');
-      portkey.fault({ method: 'POST', path: '/integrations' }, { afterHandling: true, delayMs: 5000 });
+      h.portkey.fault({ method: 'POST', path: '/integrations' }, { afterHandling: true, delayMs: 5000 });
       await submit(first, form, { int_name: 'Crash Integration', int_key__openai: 'sk-crash-test-0123456789' });
-      await eventually('Portkey to create the integration', () => portkey.integrations.length === 1);
+      await eventually('Portkey to create the integration', () => h.portkey.integrations.length === 1);
       await kill9(first);
       expect((await operationOf(form.id)).status).toBe('executing');
       // The key is still sealed: the restart may need it to finish the follow-up steps.
       expect(await peekSqlite(dataDir).rows('operation_secrets')).toHaveLength(1);
 
       await start();
-      const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_CRASH_INT' && c.error === undefined, RECOVERY_MS);
+      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_CRASH_INT' && c.error === undefined, RECOVERY_MS);
 
-      const [integration] = portkey.integrations;
+      const [integration] = h.portkey.integrations;
       if (!integration) throw new Error('no integration');
       expect(integration.slug).toBe('crash-integration');
-      expect(portkey.integrations).toHaveLength(1);
-      expect(portkey.requestsTo('POST', '/integrations')).toHaveLength(1);
-      expect(portkey.requestsTo('GET', '/integrations/crash-integration').length).toBeGreaterThanOrEqual(1);
+      expect(h.portkey.integrations).toHaveLength(1);
+      expect(h.portkey.requestsTo('POST', '/integrations')).toHaveLength(1);
+      expect(h.portkey.requestsTo('GET', '/integrations/crash-integration').length).toBeGreaterThanOrEqual(1);
       expectIdAndSlug(post, integration.id, integration.slug);
       const { op } = await delivered(form.id);
       expect(op).toMatchObject({ status: 'succeeded', portkey_id: integration.id, portkey_slug: 'crash-integration' });

@@ -1,13 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { fillView, viewFrom, type FillableView } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack, type SlackCall } from '../support/fake-slack.js';
+import { useFakes } from '../support/env.js';
+import type { SlackCall } from '../support/fake-slack.js';
 import { allText, elementsWithAction, record, theButton } from '../support/payload.js';
-import { appEnv, killAll, launchApp } from '../support/process.js';
+import { appEnv, launchApp } from '../support/process.js';
 import { eventually } from '../support/wait.js';
 
 // The policy the app runs when no POLICY_FILE is given (allow, at most 10 workspaces per person per minute), and
@@ -16,34 +15,8 @@ import { eventually } from '../support/wait.js';
 const TEST_TIMEOUT = 30_000;
 const MINUTE = 60_000;
 
-let slack: FakeSlack;
-let portkey: FakePortkey;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  portkey = await startFakePortkey();
-});
-
-afterAll(async () => {
-  await killAll();
-  await slack?.close();
-  await portkey?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  slack.reset();
-  portkey.reset();
-});
-
-afterEach(() => killAll());
-
-function scratchDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'portkey-governance-default-'));
-  dirs.push(dir);
-  return dir;
-}
+const h = useFakes();
+const scratchDir = () => h.tempDir('portkey-governance-default-');
 
 /** Writes a policy file in a scratch directory and returns its absolute path. */
 function policyFile(text: string, name = 'policy.yml'): string {
@@ -53,7 +26,7 @@ function policyFile(text: string, name = 'policy.yml'): string {
 }
 
 function postsTo(channel: string): SlackCall[] {
-  return slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.error === undefined);
+  return h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.error === undefined);
 }
 
 describe('without POLICY_FILE: the default policy', () => {
@@ -69,9 +42,9 @@ describe('without POLICY_FILE: the default policy', () => {
     const triggerId = `default-policy-trigger-${++triggers}`;
     const res = await a.driver.command({ text: `workspace create ${name}`, userId, channelId, triggerId });
     expect(res.status).toBe(200);
-    const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
+    const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
     expect(open.error).toBeUndefined();
-    return viewFrom(open, slack.views);
+    return viewFrom(open, h.slack.views);
   }
 
   async function create(a: TestApp, userId: string, name: string, channelId: string) {
@@ -83,14 +56,14 @@ describe('without POLICY_FILE: the default policy', () => {
 
   /** The modal of this view id was updated to the success view. */
   const shownDone = (viewId: string) =>
-    slack.callsTo('views.update').some((c) => c.args.view_id === viewId && c.error === undefined && allText(record(c.args.view, 'view').blocks).includes(':white_check_mark:'));
+    h.slack.callsTo('views.update').some((c) => c.args.view_id === viewId && c.error === undefined && allText(record(c.args.view, 'view').blocks).includes(':white_check_mark:'));
 
-  const namesPosted = () => portkey.requestsTo('POST', '/admin/workspaces').map((r) => record(r.body, 'POST /admin/workspaces body').name);
+  const namesPosted = () => h.portkey.requestsTo('POST', '/admin/workspaces').map((r) => record(r.body, 'POST /admin/workspaces body').name);
 
   it(
     'one person creates 10 workspaces in a minute; the 11th is refused in the modal and never reaches Portkey; someone else still can',
     async () => {
-      app = await startTestApp({ slack, portkey, env: { POLICY_FILE: '' } });
+      app = await startTestApp({ slack: h.slack, portkey: h.portkey, env: { POLICY_FILE: '' } });
 
       const started = app.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith('no POLICY_FILE: running the default policy'));
       expect(started).toHaveLength(1);
@@ -109,7 +82,7 @@ describe('without POLICY_FILE: the default policy', () => {
         expect(allText(ack.view)).not.toContain('Too many requests');
         forms.push(form.id);
       }
-      await eventually('the 10 workspaces to be created, posted and shown', () => portkey.workspaces.length === 10 && postsTo(channel).length === 10 && forms.every(shownDone), { timeoutMs: 20_000 });
+      await eventually('the 10 workspaces to be created, posted and shown', () => h.portkey.workspaces.length === 10 && postsTo(channel).length === 10 && forms.every(shownDone), { timeoutMs: 20_000 });
 
       const { form: eleventh, ack } = await create(app, 'UALICE', 'Quota Space 11', channel);
       const refusedAt = Date.now();
@@ -130,7 +103,7 @@ describe('without POLICY_FILE: the default policy', () => {
 
       // Nothing for the 11th reached Portkey or the channel (give a stray create time to show up).
       await new Promise((r) => setTimeout(r, 300));
-      expect(portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(10);
+      expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(10);
       expect(namesPosted()).toEqual(Array.from({ length: 10 }, (_, i) => `Quota Space ${i + 1}`));
       expect(postsTo(channel)).toHaveLength(10);
 
@@ -138,7 +111,7 @@ describe('without POLICY_FILE: the default policy', () => {
       const viewId = eleventh.id;
       const backRes = await app.driver.blockAction({ actionId: 'workspace_back', blockId: back.blockId, ...(back.value ? { value: back.value } : {}), userId: 'UALICE', view: { ...view, id: viewId, callback_id: 'workspace_result' } });
       expect(backRes.status).toBe(200);
-      const restored = await slack.waitFor('views.update', (c) => c.args.view_id === viewId);
+      const restored = await h.slack.waitFor('views.update', (c) => c.args.view_id === viewId);
       expect(restored.error).toBeUndefined();
       const form = record(restored.args.view, 'the restored form');
       expect(form.callback_id).toBe('workspace_create');
@@ -148,8 +121,8 @@ describe('without POLICY_FILE: the default policy', () => {
       const { form: bobForm, ack: other } = await create(app, 'UBOB', 'Bob Space', 'C_DEFAULT_BOB');
       expect(other).toMatchObject({ response_action: 'update', view: { callback_id: 'workspace_result' } });
       expect(allText(other.view)).not.toContain('Too many requests');
-      const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_DEFAULT_BOB' && c.error === undefined, 10_000);
-      const bob = portkey.workspaces.find((w) => w.name === 'Bob Space');
+      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_DEFAULT_BOB' && c.error === undefined, 10_000);
+      const bob = h.portkey.workspaces.find((w) => w.name === 'Bob Space');
       if (!bob) throw new Error('Bob Space was not created');
       expect(String(post.args.text)).toContain(bob.id);
       expect(String(post.args.text)).toContain(bob.slug);
@@ -162,7 +135,7 @@ describe('without POLICY_FILE: the default policy', () => {
 });
 
 describe('starting with a POLICY_FILE', () => {
-  const env = (extra: Record<string, string>) => appEnv(slack, portkey, { DATA_DIR: scratchDir(), ...extra });
+  const env = (extra: Record<string, string>) => appEnv(h.slack, h.portkey, { DATA_DIR: scratchDir(), ...extra });
 
   async function refused(extra: Record<string, string>): Promise<string> {
     const r = launchApp(env(extra));
@@ -171,7 +144,7 @@ describe('starting with a POLICY_FILE', () => {
     expect(exit).toEqual({ code: 1, signal: null });
     // Refused before anything else: not listening, and Slack was not even asked about the token.
     expect(stdout).not.toContain('listening for Slack');
-    expect(slack.calls).toEqual([]);
+    expect(h.slack.calls).toEqual([]);
     return stderr;
   }
 

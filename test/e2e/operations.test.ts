@@ -1,36 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startTestApp } from '../support/app.js';
 import { fillView, viewFrom } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { useFakes } from '../support/env.js';
 import { record } from '../support/payload.js';
-import { appEnv, killAll, spawnApp } from '../support/process.js';
+import { appEnv, spawnApp } from '../support/process.js';
 
 // Running it: /healthz reports the database and Portkey apart, /readyz says whether to send traffic, every log
 // line of a request carries its id, and SIGTERM lets a create in flight finish before the process exits.
 
-let slack: FakeSlack;
-let portkey: FakePortkey;
-
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  portkey = await startFakePortkey();
-});
-
-afterAll(async () => {
-  await killAll();
-  await slack.close();
-  await portkey.close();
-});
-
-beforeEach(() => {
-  slack.reset();
-  portkey.reset();
-});
-
-afterEach(async () => {
-  await killAll();
-});
+const h = useFakes();
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -39,7 +17,7 @@ async function getJson(url: string): Promise<{ status: number; body: Record<stri
 
 describe('health and readiness', () => {
   it('reports the database and Portkey separately; Portkey down degrades nothing else', async () => {
-    const app = await startTestApp({ slack, portkey });
+    const app = await startTestApp({ slack: h.slack, portkey: h.portkey });
     try {
       const healthy = await getJson(`${app.baseUrl}/healthz`);
       expect(healthy.status).toBe(200);
@@ -49,18 +27,18 @@ describe('health and readiness', () => {
         database: { ok: true, engine: 'sqlite', latency_ms: expect.any(Number) },
         portkey: { ok: true, latency_ms: expect.any(Number), checked_at: expect.any(String) },
       });
-      expect(portkey.requestsTo('GET', '/admin/workspaces')).toHaveLength(1);
+      expect(h.portkey.requestsTo('GET', '/admin/workspaces')).toHaveLength(1);
       // Probes don't hammer Portkey: the last answer is reused for a while.
       await getJson(`${app.baseUrl}/healthz`);
-      expect(portkey.requestsTo('GET', '/admin/workspaces')).toHaveLength(1);
+      expect(h.portkey.requestsTo('GET', '/admin/workspaces')).toHaveLength(1);
       expect(await getJson(`${app.baseUrl}/readyz`)).toEqual({ status: 200, body: { ready: true } });
-      expect(JSON.stringify(healthy.body)).not.toContain(portkey.adminKey);
+      expect(JSON.stringify(healthy.body)).not.toContain(h.portkey.adminKey);
     } finally {
       await app.stop();
     }
 
-    portkey.fault({ method: 'GET', path: '/admin/workspaces' }, { status: 503 }, 1);
-    const down = await startTestApp({ slack, portkey });
+    h.portkey.fault({ method: 'GET', path: '/admin/workspaces' }, { status: 503 }, 1);
+    const down = await startTestApp({ slack: h.slack, portkey: h.portkey });
     try {
       const report = await getJson(`${down.baseUrl}/healthz`);
       expect(report.status).toBe(200);
@@ -73,12 +51,12 @@ describe('health and readiness', () => {
   });
 
   it('every log line of a request carries its request id, and the operation id where there is one', async () => {
-    const app = await startTestApp({ slack, portkey });
+    const app = await startTestApp({ slack: h.slack, portkey: h.portkey });
     try {
       await app.driver.command({ text: 'workspace create Traced', triggerId: 'trace-1', channelId: 'C_TRACE' });
-      const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === 'trace-1');
-      await app.driver.viewSubmission({ view: fillView(viewFrom(open, slack.views), {}) });
-      await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_TRACE');
+      const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === 'trace-1');
+      await app.driver.viewSubmission({ view: fillView(viewFrom(open, h.slack.views), {}) });
+      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_TRACE');
       const lines = app.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
       const finished = lines.find((l) => l.msg === 'operation finished');
       expect(finished).toMatchObject({ req: expect.stringMatching(/^[0-9a-f]{8}$/), op: expect.any(String), level: 'info', app: 'portkey-slack' });
@@ -92,21 +70,21 @@ describe('health and readiness', () => {
 
 describe('SIGTERM', () => {
   it('stops taking requests, lets the create in flight finish and post its result, then exits 0', { timeout: 30_000 }, async () => {
-    const app = await spawnApp(appEnv(slack, portkey, { DATA_DIR: '' }), { slack });
-    portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { delayMs: 1500, afterHandling: true }, 1);
+    const app = await spawnApp(appEnv(h.slack, h.portkey, { DATA_DIR: '' }), { slack: h.slack });
+    h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { delayMs: 1500, afterHandling: true }, 1);
     await app.driver.command({ text: 'workspace create Drained', triggerId: 'drain-1', channelId: 'C_DRAIN' });
-    const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === 'drain-1');
-    const submitted = app.driver.viewSubmission({ view: fillView(viewFrom(open, slack.views), {}) });
+    const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === 'drain-1');
+    const submitted = app.driver.viewSubmission({ view: fillView(viewFrom(open, h.slack.views), {}) });
     await (await submitted).text;
     // The create is at Portkey now; stop the process.
     await new Promise((r) => setTimeout(r, 300));
     expect(app.kill('SIGTERM')).toBe(true);
     const { code, signal } = await app.exit();
     expect({ code, signal }).toEqual({ code: 0, signal: null });
-    const post = slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'C_DRAIN');
+    const post = h.slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'C_DRAIN');
     expect(post?.error).toBeUndefined();
     expect(String(post?.args.text)).toContain('Drained');
-    expect(portkey.workspaces.map((w) => w.name)).toEqual(['Drained']);
+    expect(h.portkey.workspaces.map((w) => w.name)).toEqual(['Drained']);
     // New requests are refused once it stopped (the port is closed).
     await expect(fetch(`${app.baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   });

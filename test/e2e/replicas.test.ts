@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { peekPostgres, scratchPostgresDatabase, type DbPeek, type Row, type ScratchDatabase } from '../support/db.js';
 import { fillView, viewFrom, type FillableView } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack, type SlackCall } from '../support/fake-slack.js';
+import { useFakes } from '../support/env.js';
+import type { SlackCall } from '../support/fake-slack.js';
 import { allText, record } from '../support/payload.js';
 import { appEnv, killAll, launchApp, spawnApp, type SpawnedApp } from '../support/process.js';
 import { eventually } from '../support/wait.js';
@@ -24,36 +21,8 @@ const RECOVERY_MS = 30_000;
 /** Every replica shares it: they seal and open each other's secrets. */
 const SECRETS_KEY = randomBytes(32).toString('base64');
 
-let slack: FakeSlack;
-let portkey: FakePortkey;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  portkey = await startFakePortkey();
-});
-
-afterAll(async () => {
-  await killAll();
-  await slack?.close();
-  await portkey?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-beforeEach(() => {
-  slack.reset();
-  portkey.reset();
-});
-
-afterEach(async () => {
-  await killAll();
-});
-
-function dataDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'portkey-replica-'));
-  dirs.push(dir);
-  return dir;
-}
+const h = useFakes();
+const dataDir = () => h.tempDir('portkey-replica-');
 
 let triggers = 0;
 
@@ -61,13 +30,13 @@ async function openForm(app: SpawnedApp, name: string, channelId: string): Promi
   const triggerId = `replica-trigger-${++triggers}`;
   const res = await app.driver.command({ text: `workspace create ${name}`, triggerId, channelId });
   expect(res.status).toBe(200);
-  const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
+  const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
   expect(open.error).toBeUndefined();
-  return viewFrom(open, slack.views);
+  return viewFrom(open, h.slack.views);
 }
 
 function postsTo(channel: string): SlackCall[] {
-  return slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.error === undefined);
+  return h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === channel && c.error === undefined);
 }
 
 function expectIdAndSlug(post: SlackCall, id: string, slug: string): void {
@@ -96,7 +65,7 @@ describe.skipIf(!TEST_DATABASE_URL)('two replicas on one PostgreSQL database', (
 
   const replica = () => {
     if (!db) throw new Error('no scratch database');
-    return spawnApp(appEnv(slack, portkey, { DATABASE_URL: db.url, SECRETS_KEY, DATA_DIR: dataDir(), PORTKEY_TIMEOUT_MS: '15000' }), { slack });
+    return spawnApp(appEnv(h.slack, h.portkey, { DATABASE_URL: db.url, SECRETS_KEY, DATA_DIR: dataDir(), PORTKEY_TIMEOUT_MS: '15000' }), { slack: h.slack });
   };
   const rows = (table: string): Promise<Row[]> => {
     if (!peek) throw new Error('no database');
@@ -130,13 +99,13 @@ describe.skipIf(!TEST_DATABASE_URL)('two replicas on one PostgreSQL database', (
         expect(ack.status).toBe(200);
         expect(record(ack.json, 'ack')).toMatchObject({ response_action: 'update', view: { callback_id: 'workspace_result' } });
       }
-      const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_REPLICAS' && c.error === undefined, 10_000);
+      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_REPLICAS' && c.error === undefined, 10_000);
       const { op } = await delivered(form.id);
 
-      const [ws] = portkey.workspaces;
+      const [ws] = h.portkey.workspaces;
       if (!ws) throw new Error('no workspace');
-      expect(portkey.workspaces).toHaveLength(1);
-      expect(portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
+      expect(h.portkey.workspaces).toHaveLength(1);
+      expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
       expectIdAndSlug(post, ws.id, ws.slug);
       expect(op).toMatchObject({ status: 'succeeded', portkey_id: ws.id, portkey_slug: ws.slug, idempotency_key: `T0001:${form.id}:0` });
       expect(postsTo('C_REPLICAS')).toHaveLength(1);
@@ -156,21 +125,21 @@ describe.skipIf(!TEST_DATABASE_URL)('two replicas on one PostgreSQL database', (
     async () => {
       const [a, b] = await Promise.all([replica(), replica()]);
       const form = await openForm(a, 'Replica Crash', 'C_REPLICA_CRASH');
-      portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { afterHandling: true, delayMs: 5000 });
+      h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { afterHandling: true, delayMs: 5000 });
       const ack = await a.driver.viewSubmission({ view: fillView(form, {}) });
       expect(record(ack.json, 'ack').response_action).toBe('update');
-      await eventually('Portkey to create the workspace', () => portkey.workspaces.length === 1);
+      await eventually('Portkey to create the workspace', () => h.portkey.workspaces.length === 1);
       expect(a.kill('SIGKILL')).toBe(true);
       expect(await a.exit()).toEqual({ code: null, signal: 'SIGKILL' });
       expect((await operationOf(form.id)).status).toBe('executing');
 
       await replica();
-      const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_REPLICA_CRASH' && c.error === undefined, RECOVERY_MS);
+      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_REPLICA_CRASH' && c.error === undefined, RECOVERY_MS);
 
-      const [ws] = portkey.workspaces;
+      const [ws] = h.portkey.workspaces;
       if (!ws) throw new Error('no workspace');
-      expect(portkey.workspaces).toHaveLength(1);
-      expect(portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
+      expect(h.portkey.workspaces).toHaveLength(1);
+      expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
       expectIdAndSlug(post, ws.id, ws.slug);
       const { op } = await delivered(form.id);
       expect(op).toMatchObject({ status: 'succeeded', portkey_id: ws.id, portkey_slug: ws.slug });
@@ -186,13 +155,13 @@ describe.skipIf(!TEST_DATABASE_URL)('two replicas on one PostgreSQL database', (
       const app = await replica();
       const triggerId = `replica-trigger-${++triggers}`;
       await app.driver.command({ text: 'integration create openai', triggerId, channelId: 'C_PG_CANARY' });
-      const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
-      const form = viewFrom(open, slack.views);
+      const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
+      const form = viewFrom(open, h.slack.views);
       const ack = await app.driver.viewSubmission({ view: fillView(form, { int_name: 'PG Canary', int_key__openai: CANARY }) });
       expect(record(ack.json, 'ack').response_action).toBe('update');
-      await slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_PG_CANARY' && c.error === undefined, 10_000);
+      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_PG_CANARY' && c.error === undefined, 10_000);
       await delivered(form.id);
-      expect(portkey.integrations.find((i) => i.name === 'PG Canary')?.key).toBe(CANARY);
+      expect(h.portkey.integrations.find((i) => i.name === 'PG Canary')?.key).toBe(CANARY);
 
       if (!peek) throw new Error('no database');
       const dump = JSON.stringify(await peek.dump());
@@ -212,7 +181,7 @@ describe('an unreachable DATABASE_URL', () => {
     'stops the app with a message naming DATABASE_URL, without the password',
     async () => {
       const app = launchApp(
-        appEnv(slack, portkey, { DATABASE_URL: 'postgres://u:SECRETPW@127.0.0.1:1/x', SECRETS_KEY, DATA_DIR: dataDir() }),
+        appEnv(h.slack, h.portkey, { DATABASE_URL: 'postgres://u:SECRETPW@127.0.0.1:1/x', SECRETS_KEY, DATA_DIR: dataDir() }),
       );
 
       const { code, signal } = await app.exit();
@@ -226,7 +195,7 @@ describe('an unreachable DATABASE_URL', () => {
       expect(stdout + stderr).not.toContain('SECRETPW');
       // It never started half-working: not listening, and Slack was not even asked about the token.
       expect(stdout).not.toContain('listening for Slack');
-      expect(slack.calls).toEqual([]);
+      expect(h.slack.calls).toEqual([]);
     },
     TEST_TIMEOUT,
   );

@@ -1,9 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDriver } from '../support/driver.js';
-import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
-import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
-import { killAll, launchApp } from '../support/process.js';
+import { useFakes } from '../support/env.js';
+import { launchApp } from '../support/process.js';
 
 // The real entry point (`src/main.ts`) as a separate process: configuration errors, a rejected token, and a full
 // start → request → SIGTERM cycle against the fakes. launchApp runs it with exactly the given env (plus PATH),
@@ -11,26 +10,8 @@ import { killAll, launchApp } from '../support/process.js';
 
 const TEST_TIMEOUT = 20_000;
 
-let slack: FakeSlack;
-let portkey: FakePortkey;
-
-beforeAll(async () => {
-  slack = await startFakeSlack();
-  portkey = await startFakePortkey();
-});
-
-afterAll(async () => {
-  await slack?.close();
-  await portkey?.close();
-});
-
-beforeEach(() => {
-  slack.reset();
-  portkey.reset();
-});
-
-// A test that failed half-way must not leave its process running.
-afterEach(() => killAll());
+// A test that failed half-way must not leave its process running: useFakes kills them all after each test.
+const h = useFakes();
 
 /** A port nobody listens on right now: bind port 0 on 127.0.0.1, read it, release it. */
 async function freePort(): Promise<number> {
@@ -46,11 +27,11 @@ async function freePort(): Promise<number> {
 
 function validEnv(port: number): Record<string, string> {
   return {
-    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_BOT_TOKEN: h.slack.botToken,
     SLACK_SIGNING_SECRET: 'startup-signing-secret',
-    SLACK_API_URL: slack.apiUrl,
-    PORTKEY_API_KEY: portkey.adminKey,
-    PORTKEY_BASE_URL: portkey.baseUrl,
+    SLACK_API_URL: h.slack.apiUrl,
+    PORTKEY_API_KEY: h.portkey.adminKey,
+    PORTKEY_BASE_URL: h.portkey.baseUrl,
     PORT: String(port),
     LOG_LEVEL: 'info',
   };
@@ -70,7 +51,7 @@ describe('starting the app from src/main.ts', () => {
       expect(stderr).toContain('SLACK_BOT_TOKEN');
       expect(stderr).toContain('SLACK_SIGNING_SECRET');
       expect(stderr).toContain('PORTKEY_API_KEY');
-      expect(slack.calls).toEqual([]);
+      expect(h.slack.calls).toEqual([]);
     },
     TEST_TIMEOUT,
   );
@@ -90,7 +71,7 @@ describe('starting the app from src/main.ts', () => {
       expect(stderr).toContain('xoxb-');
       expect(stdout + stderr).not.toContain('CANARY');
       // Checked before any network call.
-      expect(slack.calls).toEqual([]);
+      expect(h.slack.calls).toEqual([]);
     },
     TEST_TIMEOUT,
   );
@@ -109,7 +90,7 @@ describe('starting the app from src/main.ts', () => {
       expect(stderr).toContain('SLACK_BOT_TOKEN');
       expect(stderr).toContain('invalid_auth');
       expect(stdout + stderr).not.toContain('REJECTED-CANARY');
-      const checks = slack.callsTo('auth.test');
+      const checks = h.slack.callsTo('auth.test');
       expect(checks.length).toBeGreaterThanOrEqual(1);
       expect(checks.every((c) => c.token === rejected && c.error === 'invalid_auth')).toBe(true);
     },
@@ -127,7 +108,7 @@ describe('starting the app from src/main.ts', () => {
 
       await r.waitForLog('listening for Slack on /slack/events');
       const baseUrl = `http://127.0.0.1:${port}`;
-      expect(slack.callsTo('auth.test').map((c) => [c.token, c.error])).toEqual([[slack.botToken, undefined]]);
+      expect(h.slack.callsTo('auth.test').map((c) => [c.token, c.error])).toEqual([[h.slack.botToken, undefined]]);
 
       const health = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
       expect(health.status).toBe(200);
@@ -136,21 +117,21 @@ describe('starting the app from src/main.ts', () => {
       const driver = createDriver({
         eventsUrl: `${baseUrl}/slack/events`,
         signingSecret,
-        responseUrlFactory: () => slack.responseUrl(),
+        responseUrlFactory: () => h.slack.responseUrl(),
       });
       const res = await driver.command({ text: 'workspace create From A Process', triggerId: 'trigger-process' });
       expect(res.status).toBe(200);
-      const open = await slack.waitFor('views.open', (c) => c.args.trigger_id === 'trigger-process');
+      const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === 'trigger-process');
       expect(open.error).toBeUndefined();
-      expect(open.token).toBe(slack.botToken);
+      expect(open.token).toBe(h.slack.botToken);
       expect(JSON.stringify(open.args.view)).toContain('"initial_value":"From A Process"');
 
       expect(r.kill('SIGTERM')).toBe(true);
       const { code, signal } = await r.exit();
       expect({ code, signal }).toEqual({ code: 0, signal: null });
       const { stdout, stderr } = r.output();
-      expect(stdout + stderr).not.toContain(portkey.adminKey);
-      expect(stdout + stderr).not.toContain(slack.botToken);
+      expect(stdout + stderr).not.toContain(h.portkey.adminKey);
+      expect(stdout + stderr).not.toContain(h.slack.botToken);
       expect(stdout + stderr).not.toContain(signingSecret);
     },
     TEST_TIMEOUT,

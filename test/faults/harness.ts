@@ -1,11 +1,11 @@
 // What every fault case shares: driving a create through the real app as a given Slack user, reading back what
-// reached the fakes and the audit table, and checking the app came through unharmed.
+// reached the fakes and the audit table, and checking the app came through unharmed (`useFaultEnv` sets a file up).
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { TestApp } from '../support/app.js';
 import { peekSqlite } from '../support/db.js';
 import { fillView, viewFrom, type DriverResponse, type FillableView, type FillValue } from '../support/driver.js';
-import type { TestEnv } from '../support/env.js';
+import { useTestEnv, type TestEnv } from '../support/env.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { allText, isRecord, record } from '../support/payload.js';
 import { eventually } from '../support/wait.js';
@@ -14,6 +14,12 @@ export type Kind = 'workspace' | 'integration';
 
 /** Where each kind is created in Portkey's Admin API. */
 export const CREATE_PATH: Record<Kind, string> = { workspace: '/admin/workspaces', integration: '/integrations' };
+
+/** Both kinds, for the cases that run for each. */
+export const KINDS: Kind[] = ['workspace', 'integration'];
+
+/** The `/portkey` text that opens each kind's create form. */
+export const COMMAND: Record<Kind, string> = { workspace: 'workspace create', integration: 'integration create openai' };
 
 let users = 0;
 
@@ -47,7 +53,7 @@ export async function openCreateForm(
   const responseUrl = h.slack.responseUrl();
   const triggerId = `trigger-${randomUUID()}`;
   const res = await app.driver.command({
-    text: kind === 'workspace' ? 'workspace create' : 'integration create openai',
+    text: COMMAND[kind],
     userId: p.userId,
     channelId,
     responseUrl,
@@ -155,7 +161,7 @@ export async function operationOf(app: TestApp, userId: string): Promise<string>
 const UNHANDLED = /unhandled rejection|unhandled error in a listener/i;
 
 /** Collects unhandled promise rejections of this test process (the app runs in it) while the file runs. */
-export function watchUnhandled(): { since(mark: number): unknown[]; mark(): number } {
+function watchUnhandled(): { since(mark: number): unknown[]; mark(): number } {
   const seen: unknown[] = [];
   const onRejection = (reason: unknown) => seen.push(reason);
   beforeAll(() => {
@@ -177,7 +183,7 @@ export interface Mark {
  * The app survived the case: no unhandled rejection or listener error since `mark`, `/healthz` answers, and a
  * following command (`/portkey help`, by a new user) is answered with the help.
  */
-export async function expectStillServing(app: TestApp, unhandled: ReturnType<typeof watchUnhandled>, mark: Mark): Promise<void> {
+async function expectStillServing(app: TestApp, unhandled: ReturnType<typeof watchUnhandled>, mark: Mark): Promise<void> {
   const bad = app.logs.slice(mark.logs).filter((line) => UNHANDLED.test(line));
   expect(bad, 'unhandled errors in the app log').toEqual([]);
   expect(unhandled.since(mark.rejections), 'unhandled rejections in the process').toEqual([]);
@@ -193,6 +199,27 @@ export async function expectStillServing(app: TestApp, unhandled: ReturnType<typ
   expect(allText(body.blocks)).toContain('/portkey workspace create');
 }
 
-export function markOf(app: TestApp, unhandled: ReturnType<typeof watchUnhandled>): Mark {
+function markOf(app: TestApp, unhandled: ReturnType<typeof watchUnhandled>): Mark {
   return { logs: app.logs.length, rejections: unhandled.mark() };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A fault file's set-up
+
+/** The app and fakes of a fault file, and the check that the app came through each case unharmed. */
+export interface FaultEnv extends TestEnv {
+  /** Where a case starts on `app` (the file's app unless given). */
+  mark(app?: TestApp): Mark;
+  /** `app` (the file's app unless given) came through the case that started at `mark` unharmed; see above. */
+  expectStillServing(mark: Mark, app?: TestApp): Promise<void>;
+}
+
+/** Registers a fault file's hooks: the app wired to the fakes ({@link useTestEnv}) and the watch for unhandled rejections. */
+export function useFaultEnv(): FaultEnv {
+  const env = useTestEnv();
+  const unhandled = watchUnhandled();
+  return Object.assign(env, {
+    mark: (app: TestApp = env.app) => markOf(app, unhandled),
+    expectStillServing: (mark: Mark, app: TestApp = env.app) => expectStillServing(app, unhandled, mark),
+  });
 }

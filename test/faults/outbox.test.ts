@@ -1,32 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { peekSqlite } from '../support/db.js';
-import { useTestEnv } from '../support/env.js';
 import { allText } from '../support/payload.js';
 import { eventually } from '../support/wait.js';
 import {
   auditTrail,
   CREATE_PATH,
-  expectStillServing,
-  markOf,
   newUser,
   openCreateForm,
   operationOf,
   submitCreate,
   theOnlyResource,
   typed,
-  watchUnhandled,
+  useFaultEnv,
 } from './harness.js';
 
 // A whole Slack outage while a create finishes: the Web API is down and the command's reply link is dead too.
 // Nothing can reach the person, so the result waits in the outbox and is delivered once Slack is back — once.
 // (Its own file so its wait for the dispatcher's retry runs beside the other fault suites.)
 
-const h = useTestEnv();
-const unhandled = watchUnhandled();
+const h = useFaultEnv();
 
 describe('Slack entirely unreachable when the result is ready', () => {
   it('the result is kept, delivered in the channel once Slack is back, and the audit shows both attempts', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     const userId = newUser();
     const name = `Blackout ${userId}`;
     const opened = await openCreateForm(h, 'workspace', { userId });
@@ -75,6 +71,6 @@ describe('Slack entirely unreachable when the result is ready', () => {
     expect(notes.filter((n) => n.operation_id === opId).map((n) => [n.kind, n.status, n.attempts])).toEqual([['result', 'sent', 2]]);
     expect(h.slack.callsTo('chat.postMessage').filter((c) => c.error === undefined)).toHaveLength(1);
     expect(h.portkey.requestsTo('POST', CREATE_PATH.workspace)).toHaveLength(1);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   }, 45_000);
 });

@@ -1,30 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { peekSqlite } from '../support/db.js';
-import { useTestEnv } from '../support/env.js';
 import {
   auditTrailOf,
-  expectStillServing,
+  COMMAND,
   isSuccessView,
-  markOf,
+  KINDS,
   newUser,
   openCreateForm,
   operationOf,
   submitCreate,
   theOnlyResource,
   typed,
+  useFaultEnv,
   viewText,
   viewUpdate,
-  watchUnhandled,
-  type Kind,
 } from './harness.js';
 
 // Fault cases that need a fix in src/commands/listeners.ts or src/app.ts (see the fault-suite report).
 
-const h = useTestEnv();
-const unhandled = watchUnhandled();
-const kinds: Kind[] = ['workspace', 'integration'];
-const COMMAND: Record<Kind, string> = { workspace: 'workspace create', integration: 'integration create openai' };
+const h = useFaultEnv();
 
 async function auditRowsOf(userId: string) {
   const rows = await peekSqlite(h.app.dataDir).rows('audit');
@@ -34,8 +29,8 @@ async function auditRowsOf(userId: string) {
 }
 
 describe('a form that cannot be opened is audited', () => {
-  it.each(kinds)('%s: expired_trigger_id', async (kind) => {
-    const mark = markOf(h.app, unhandled);
+  it.each(KINDS)('%s: expired_trigger_id', async (kind) => {
+    const mark = h.mark();
     const userId = newUser();
     const responseUrl = h.slack.responseUrl();
     await h.app.driver.command({ text: COMMAND[kind], userId, channelId: 'C_OPEN', responseUrl, triggerId: `expired-${randomUUID()}` });
@@ -43,11 +38,11 @@ describe('a form that cannot be opened is audited', () => {
     expect(await auditRowsOf(userId)).toEqual([
       { action: `${kind}.create.form`, target: 'C_OPEN', outcome: 'failed', detail: { error: 'expired_trigger_id' } },
     ]);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 
   it('the Web API is down', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.slack.down(true);
     const userId = newUser();
     const responseUrl = h.slack.responseUrl();
@@ -57,13 +52,13 @@ describe('a form that cannot be opened is audited', () => {
       { action: 'workspace.create.form', target: 'C_OPEN', outcome: 'failed', detail: { error: expect.stringContaining('503') } },
     ]);
     h.slack.down(false);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });
 
 describe('a long Retry-After on the result post', () => {
   it('does not hold the result: the modal shows it at once and the reply link posts it in the channel', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.slack.fail('chat.postMessage', 'rate_limited', { retryAfter: 30 });
     const userId = newUser();
     const name = `Throttled ${userId}`;
@@ -81,6 +76,6 @@ describe('a long Retry-After on the result post', () => {
     expect(h.slack.callsTo('chat.postMessage').map((c) => c.error)).toEqual(['rate_limited']);
     const opId = await operationOf(h.app, userId);
     expect((await auditTrailOf(h.app, userId, 3)).at(-1)).toEqual({ actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null });
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });

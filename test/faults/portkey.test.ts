@@ -1,23 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { useTestEnv } from '../support/env.js';
 import type { Fault } from '../support/fake-portkey.js';
 import { allText, record } from '../support/payload.js';
 import {
   auditTrailOf,
   CREATE_PATH,
-  expectStillServing,
   isErrorView,
   isSuccessView,
-  markOf,
+  KINDS,
   newUser,
   openCreateForm,
   operationOf,
   submitCreate,
   typed,
+  useFaultEnv,
   viewText,
   viewUpdate,
-  watchUnhandled,
   type Kind,
 } from './harness.js';
 
@@ -25,8 +23,7 @@ import {
 // Whatever Portkey does, the person is told plainly, the audit says what happened, Portkey ends up with at most
 // the one resource asked for — never a second — and the app keeps serving.
 
-const h = useTestEnv();
-const unhandled = watchUnhandled();
+const h = useFaultEnv();
 
 const WHAT: Record<Kind, string> = { workspace: 'Workspace', integration: 'Integration' };
 
@@ -81,11 +78,9 @@ const created: Lost[] = [
   { label: 'a 200 missing `slug`', fault: { afterHandling: true, omitFields: ['slug'] } },
 ];
 
-const kinds: Kind[] = ['workspace', 'integration'];
-
-describe.each(kinds)('%s create, Portkey refuses or never answers', (kind) => {
+describe.each(KINDS)('%s create, Portkey refuses or never answers', (kind) => {
   it.each(refused)('$label: the modal says why, the audit has it, nothing is created or re-sent', async ({ fault, says }) => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, fault);
     const userId = newUser();
     const name = `Refused ${userId}`;
@@ -112,13 +107,13 @@ describe.each(kinds)('%s create, Portkey refuses or never answers', (kind) => {
     expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
     expect(h.slack.responses).toEqual([]);
 
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });
 
-describe.each(kinds)('%s create, Portkey unreachable for the create and for the lookup after it', (kind) => {
+describe.each(KINDS)('%s create, Portkey unreachable for the create and for the lookup after it', (kind) => {
   it('says it could not tell whether it was created and where to look; never re-sends the create', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, { drop: true });
     // Every lookup fails too (the client retries an idempotent GET three times).
     h.portkey.fault({ method: 'GET', path: kind === 'workspace' ? '/admin/workspaces' : /^\/integrations\/[^/]+$/ }, { status: 503 }, 10);
@@ -146,13 +141,13 @@ describe.each(kinds)('%s create, Portkey unreachable for the create and for the 
       { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
       { actor: userId, action: `${kind}.create.portkey`, target: opId, outcome: 'failed', detail: { error: says } },
     ]);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });
 
-describe.each(kinds)('%s create, Portkey created it but the answer was lost', (kind) => {
+describe.each(KINDS)('%s create, Portkey created it but the answer was lost', (kind) => {
   it.each(created)('$label: found, reported once with its real id and slug, never sent twice', async ({ fault }) => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, fault);
     const userId = newUser();
     const name = `Lost ${userId}`;
@@ -191,7 +186,7 @@ describe.each(kinds)('%s create, Portkey created it but the answer was lost', (k
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
     ]);
 
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });
 
@@ -211,7 +206,7 @@ describe('Portkey slower than Slack’s 3 s window (an app allowed to wait 8 s)'
   // One kind is enough: the listener acks before any Portkey call whatever is created.
   it('the submission is acknowledged within Slack’s window; the result follows when Portkey answers', async () => {
     const kind: Kind = 'integration';
-    const mark = markOf(app(), unhandled);
+    const mark = h.mark(app());
     h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, { afterHandling: true, delayMs: 3100 });
     const userId = newUser();
     const name = `Slow ${userId}`;
@@ -239,6 +234,6 @@ describe('Portkey slower than Slack’s 3 s window (an app allowed to wait 8 s)'
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
     ]);
 
-    await expectStillServing(app(), unhandled, mark);
+    await h.expectStillServing(mark, app());
   });
 });

@@ -1,37 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useTestEnv } from '../support/env.js';
 import { allText } from '../support/payload.js';
 import {
   auditTrailOf,
+  COMMAND,
   CREATE_PATH,
-  expectStillServing,
   isSuccessView,
-  markOf,
+  KINDS,
   newUser,
   openCreateForm,
   operationOf,
   submitCreate,
   theOnlyResource,
   typed,
+  useFaultEnv,
   viewText,
   viewUpdate,
-  watchUnhandled,
-  type Kind,
 } from './harness.js';
 
 // Slack misbehaving around a create: the form can't open, the modal can't be updated, the channel refuses the
 // result, Slack rate-limits or its Web API is down. The person still hears what happened, the audit says where
 // the result went, Portkey gets one create at most, and the app keeps serving.
 
-const h = useTestEnv();
-const unhandled = watchUnhandled();
-const kinds: Kind[] = ['workspace', 'integration'];
-const COMMAND: Record<Kind, string> = { workspace: 'workspace create', integration: 'integration create openai' };
+const h = useFaultEnv();
 
 describe('the form cannot be opened', () => {
-  it.each(kinds)('%s: expired_trigger_id — the person is told to run the command again', async (kind) => {
-    const mark = markOf(h.app, unhandled);
+  it.each(KINDS)('%s: expired_trigger_id — the person is told to run the command again', async (kind) => {
+    const mark = h.mark();
     const responseUrl = h.slack.responseUrl();
     const triggerId = `expired-${randomUUID()}`;
 
@@ -45,11 +40,11 @@ describe('the form cannot be opened', () => {
     });
     expect(h.slack.callsTo('views.open').map((c) => [c.args.trigger_id, c.error])).toEqual([[triggerId, 'expired_trigger_id']]);
     expect(h.portkey.requests).toEqual([]);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 
   it('the Web API is down — the person is told to try again in a moment', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.slack.down(true);
     const responseUrl = h.slack.responseUrl();
 
@@ -60,11 +55,11 @@ describe('the form cannot be opened', () => {
     expect(h.slack.callsTo('views.open').every((c) => c.error === 'service_unavailable')).toBe(true);
     expect(h.slack.views.size).toBe(0);
     h.slack.down(false);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 
   it('rate_limited with Retry-After — waits as told, then opens the form within the trigger’s life', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.slack.fail('views.open', 'rate_limited', { retryAfter: 1 });
     const userId = newUser();
     const triggerId = `trigger-${randomUUID()}`;
@@ -81,13 +76,13 @@ describe('the form cannot be opened', () => {
     expect(waited).toBeGreaterThanOrEqual(1000);
     expect(waited).toBeLessThan(3000);
     expect(h.slack.responses).toEqual([]);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });
 
 describe('the result cannot be shown in the modal (hash_conflict on views.update)', () => {
-  it.each(kinds)('%s created: the channel message carries the result, the audit says it was posted', async (kind) => {
-    const mark = markOf(h.app, unhandled);
+  it.each(KINDS)('%s created: the channel message carries the result, the audit says it was posted', async (kind) => {
+    const mark = h.mark();
     h.slack.fail('views.update', 'hash_conflict');
     const userId = newUser();
     const name = `Conflict ${userId}`;
@@ -111,11 +106,11 @@ describe('the result cannot be shown in the modal (hash_conflict on views.update
       { actor: userId, action: `${kind}.create.portkey`, target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
     ]);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 
   it('refused by Portkey: the refusal the modal could not show is sent privately through the reply link', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.portkey.fault({ method: 'POST', path: CREATE_PATH.workspace }, { status: 403 });
     h.slack.fail('views.update', 'hash_conflict');
     const userId = newUser();
@@ -139,15 +134,15 @@ describe('the result cannot be shown in the modal (hash_conflict on views.update
       { actor: userId, action: 'workspace.create.portkey', target: opId, outcome: 'failed', detail: { error } },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null },
     ]);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });
 
 describe('the result cannot be posted in the channel', () => {
-  const cases = kinds.flatMap((kind) => ['not_in_channel', 'channel_not_found'].map((error) => ({ kind, error })));
+  const cases = KINDS.flatMap((kind) => ['not_in_channel', 'channel_not_found'].map((error) => ({ kind, error })));
 
   it.each(cases)('$kind, $error: posted through the command’s reply link instead', async ({ kind, error }) => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.slack.fail('chat.postMessage', error);
     const userId = newUser();
     const name = `Elsewhere ${userId}`;
@@ -176,11 +171,11 @@ describe('the result cannot be posted in the channel', () => {
       { actor: userId, action: `${kind}.create.portkey`, target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null },
     ]);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 
   it('rate_limited with Retry-After: waits as told, then posts once in the channel', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.slack.fail('chat.postMessage', 'rate_limited', { retryAfter: 1 });
     const userId = newUser();
     const name = `Throttled ${userId}`;
@@ -207,13 +202,13 @@ describe('the result cannot be posted in the channel', () => {
       { actor: userId, action: 'workspace.create.portkey', target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
     ]);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });
 
 describe('the Web API goes down after the form opened (the reply link still works)', () => {
   it('created: the result reaches the channel through the reply link', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     const userId = newUser();
     const name = `Outage ${userId}`;
     const opened = await openCreateForm(h, 'workspace', { userId });
@@ -238,11 +233,11 @@ describe('the Web API goes down after the form opened (the reply link still work
     await h.slack.waitFor('views.update', (c) => c.args.view_id === opened.form.id);
     expect(h.slack.callsTo('views.update').every((c) => c.error === 'service_unavailable')).toBe(true);
     h.slack.down(false);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 
   it('refused by Portkey: the refusal reaches the person privately through the reply link', async () => {
-    const mark = markOf(h.app, unhandled);
+    const mark = h.mark();
     h.portkey.fault({ method: 'POST', path: CREATE_PATH.integration }, { status: 400 });
     const userId = newUser();
     const opened = await openCreateForm(h, 'integration', { userId });
@@ -264,7 +259,7 @@ describe('the Web API goes down after the form opened (the reply link still work
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null },
     ]);
     h.slack.down(false);
-    await expectStillServing(h.app, unhandled, mark);
+    await h.expectStillServing(mark);
   });
 });
 

@@ -1,7 +1,19 @@
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { startTestApp, type TestApp } from './app.js';
 import { startFakePortkey, type FakePortkey } from './fake-portkey.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
+import { killAll } from './process.js';
+
+/** The fakes of one test file; read them inside hooks and tests (they exist once `beforeAll` ran). */
+export interface Fakes {
+  readonly slack: FakeSlack;
+  readonly portkey: FakePortkey;
+  /** A new empty directory under the OS temp directory, named `prefix` and a random suffix; removed after the file's tests. */
+  tempDir(prefix: string): string;
+}
 
 /** The fakes and the app of one test file; read them inside hooks and tests (they exist once `beforeAll` ran). */
 export interface TestEnv {
@@ -10,25 +22,32 @@ export interface TestEnv {
   readonly app: TestApp;
 }
 
+function started<T>(value: T | undefined, what: string, hook: string): T {
+  if (value === undefined) throw new Error(`the test ${what} is not started (${hook}'s beforeAll has not run)`);
+  return value;
+}
+
 /**
- * Registers the file's hooks: starts a fake Slack, a fake Portkey and the app wired to them once (beforeAll),
- * stops them (afterAll) and resets the fakes before each test. `env` is added to the app's environment.
+ * Registers the hooks of a file that starts the app itself, often as processes (./process.ts): starts a fake Slack
+ * and a fake Portkey once (beforeAll) and resets them before each test. After each test it kills every app process
+ * still running, unless `killAfterEach` is false (processes a `beforeAll` started for several tests); after the
+ * file it kills them all, closes the fakes and removes the `tempDir`s.
  */
-export function useTestEnv(opts: { env?: Record<string, string> } = {}): TestEnv {
+export function useFakes(opts: { killAfterEach?: boolean } = {}): Fakes {
   let slack: FakeSlack | undefined;
   let portkey: FakePortkey | undefined;
-  let app: TestApp | undefined;
+  const dirs: string[] = [];
 
   beforeAll(async () => {
     slack = await startFakeSlack();
     portkey = await startFakePortkey();
-    app = await startTestApp({ slack, portkey, ...(opts.env ? { env: opts.env } : {}) });
   });
 
   afterAll(async () => {
-    await app?.stop();
+    await killAll();
     await slack?.close();
     await portkey?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   beforeEach(() => {
@@ -36,19 +55,49 @@ export function useTestEnv(opts: { env?: Record<string, string> } = {}): TestEnv
     portkey?.reset();
   });
 
-  const started = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`the test ${what} is not started (useTestEnv's beforeAll has not run)`);
-    return value;
-  };
+  if (opts.killAfterEach !== false) afterEach(() => killAll());
+
   return {
     get slack() {
-      return started(slack, 'fake Slack');
+      return started(slack, 'fake Slack', 'useFakes');
     },
     get portkey() {
-      return started(portkey, 'fake Portkey');
+      return started(portkey, 'fake Portkey', 'useFakes');
+    },
+    tempDir(prefix) {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+  };
+}
+
+/**
+ * Registers the file's hooks: the fakes ({@link useFakes}) and the app wired to them, started once (beforeAll) and
+ * stopped before the fakes are closed (afterAll). `env` is added to the app's environment.
+ */
+export function useTestEnv(opts: { env?: Record<string, string> } = {}): TestEnv {
+  const fakes = useFakes();
+  let app: TestApp | undefined;
+
+  beforeAll(async () => {
+    app = await startTestApp({ slack: fakes.slack, portkey: fakes.portkey, ...(opts.env ? { env: opts.env } : {}) });
+  });
+
+  // Registered after useFakes' afterAll, so it runs before it (vitest runs after-hooks in reverse).
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  return {
+    get slack() {
+      return fakes.slack;
+    },
+    get portkey() {
+      return fakes.portkey;
     },
     get app() {
-      return started(app, 'app');
+      return started(app, 'app', 'useTestEnv');
     },
   };
 }

@@ -2,10 +2,10 @@ import { LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLog } from '../../src/log.js';
 import { Governance, governanceOf, type Requester, type Verdict } from '../../src/operations/governance.js';
-import { parsePolicy, type LoadedPolicy } from '../../src/policy/load.js';
 import { Directory, DirectoryError } from '../../src/slack/directory.js';
 import type { OperationRecord, RateCounters, Store } from '../../src/store/index.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
+import { loadedPolicy } from '../support/policy.js';
 import { describeEngines, type Harness } from '../store/harness.js';
 
 // Governance at the handler level: a real store (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), a real
@@ -36,11 +36,7 @@ beforeEach(() => {
   fake.reset();
 });
 
-function policy(yaml: string, source = '/etc/policy.yml'): LoadedPolicy {
-  const r = parsePolicy(yaml);
-  if (!r.ok) throw new Error(`test policy is invalid:\n${r.problems.join('\n')}`);
-  return { policy: r.policy, source };
-}
+const policy = (yaml: string) => loadedPolicy(yaml, '/etc/policy.yml');
 
 /** The README example, with an admin user too. */
 const README = policy(`
@@ -402,8 +398,8 @@ rate_limits:
     });
   });
 
-  it('when the first limit refuses, the second is not touched', async () => {
-    const p = policy(`
+  /** One workspace an hour per person, then 100 creates an hour for everybody: a create takes from both, in this order. */
+  const ONE_EACH_THEN_GLOBAL = policy(`
 rate_limits:
   - action: workspace.create
     max: 1
@@ -413,8 +409,10 @@ rate_limits:
     window: 1h
     per: global
 `);
+
+  it('when the first limit refuses, the second is not touched', async () => {
     const c = clock(HOUR);
-    const g = new Governance(p, directory(c.now), h.store.rates, undefined, c.now);
+    const g = new Governance(ONE_EACH_THEN_GLOBAL, directory(c.now), h.store.rates, undefined, c.now);
     await g.check('workspace.create', {}, who('U0ALICE'));
     expect((await g.check('workspace.create', {}, who('U0ALICE'))).governance.effect).toBe('rate_limited');
     expect(await counters(h)).toEqual({ [`rate:workspace.create:user:1/${HOUR}:${TEAM}:U0ALICE@${HOUR}`]: 1, [`rate:*:global:100/${HOUR}:*@${HOUR}`]: 1 });
@@ -423,16 +421,6 @@ rate_limits:
   // Regression: when rates.reserve() threw for a later limit (a database error on one statement), the quota
   // already taken for earlier limits was lost until its window ended although nothing was created.
   it('a store error on the second limit gives back what the first one took', async () => {
-    const p = policy(`
-rate_limits:
-  - action: workspace.create
-    max: 1
-    window: 1h
-  - action: '*'
-    max: 100
-    window: 1h
-    per: global
-`);
     const c = clock(HOUR);
     let calls = 0;
     const flaky: RateCounters = {
@@ -442,7 +430,7 @@ rate_limits:
         return calls === 2 ? Promise.reject(new Error('connection reset')) : h.store.rates.reserve(key, windowMs, max, now);
       },
     };
-    const g = new Governance(p, directory(c.now), flaky, undefined, c.now);
+    const g = new Governance(ONE_EACH_THEN_GLOBAL, directory(c.now), flaky, undefined, c.now);
     await expect(g.check('workspace.create', {}, who('U0ALICE'))).rejects.toThrow('connection reset');
     // Nothing was created, so Alice's one workspace an hour must still be there.
     expect((await g.check('workspace.create', {}, who('U0ALICE'))).status).toBe('requested');

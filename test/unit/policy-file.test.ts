@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPolicy, parsePolicy, pathText } from '../../src/policy/load.js';
 import { DEFAULT_POLICY, formatDuration, parseDuration, type Policy } from '../../src/policy/schema.js';
+import { parsedPolicy as parsed } from '../support/policy.js';
 
 // The policy file: parsing (YAML and JSON), defaults, and every kind of mistake reported with its path in the file.
 
@@ -69,12 +70,6 @@ const EMPTY_POLICY: Policy = {
   rules: [],
   rate_limits: [],
 };
-
-function parsed(text: string): Policy {
-  const r = parsePolicy(text);
-  if (!r.ok) throw new Error(`expected a valid policy, got:\n${r.problems.join('\n')}`);
-  return r.policy;
-}
 
 function problems(text: string): string[] {
   const r = parsePolicy(text);

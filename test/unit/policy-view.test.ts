@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decisionText, policyMessage } from '../../src/features/policy/view.js';
 import type { Actor } from '../../src/policy/decide.js';
-import { parsePolicy, type LoadedPolicy } from '../../src/policy/load.js';
 import { DEFAULT_POLICY } from '../../src/policy/schema.js';
 import { PROVIDERS } from '../../src/portkey/providers.js';
+import { loadedPolicy } from '../support/policy.js';
 import { checkMessage } from '../support/view-limits.js';
 
 // `/portkey policy`: what this person may create here, and which rules decide it. Pure: policies are parsed from
@@ -12,11 +12,7 @@ import { checkMessage } from '../support/view-limits.js';
 const EVIL = 'Team <!channel> <@U123> <http://evil|click> & co';
 const EVIL_ESCAPED = 'Team &lt;!channel&gt; &lt;@U123&gt; &lt;http://evil|click&gt; &amp; co';
 
-function loaded(yaml: string, source: string | undefined = '/etc/portkey/policy.yml'): LoadedPolicy {
-  const r = parsePolicy(yaml);
-  if (!r.ok) throw new Error(`test policy is invalid:\n${r.problems.join('\n')}`);
-  return { policy: r.policy, source };
-}
+const loaded = (yaml: string) => loadedPolicy(yaml, '/etc/portkey/policy.yml');
 
 function actor(userId: string, groups: string[] = [], isAdmin = false, channelId: string | undefined = 'C0GENERAL'): Actor & { isAdmin: boolean } {
   return { userId, groups: new Set(groups), channelId, isAdmin };

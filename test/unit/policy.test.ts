@@ -5,6 +5,7 @@ import {
 } from '../../src/policy/decide.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { policySchema, type Action, type People, type Policy, type RateLimit, type Rule } from '../../src/policy/schema.js';
+import { parsedPolicy } from '../support/policy.js';
 
 // Policy decisions: rule matching, precedence, groups, self-approval, rate-limit counters.
 // Policies are built through the schema, so they carry the same defaults as a real file.
@@ -34,8 +35,7 @@ const WS: Subject = { action: 'workspace.create' };
 const integration = (providerId?: string): Subject => ({ action: 'integration.create', providerId });
 
 // The README example, as the policy file says it.
-const README = (() => {
-  const r = parsePolicy(`approvals_channel: C0APPROVALS
+const README = parsedPolicy(`approvals_channel: C0APPROVALS
 admins:
   groups: [S0PLATFORM]
 rules:
@@ -55,9 +55,6 @@ rate_limits:
     max: 5
     window: 1h
 `);
-  if (!r.ok) throw new Error(r.problems.join('\n'));
-  return r.policy;
-})();
 
 describe('the README example, decided', () => {
   const INTERNS = 'S0INTERNS';
