@@ -72,6 +72,8 @@ export function createApp(config: Config, deps: Deps, health: Health, identity: 
     clientOptions: slackClientOptions(config, deps.log),
     customRoutes: routes,
     tokenVerificationEnabled: false,
+    // Bolt's conversation store is unused here, and costs an Error object on every command.
+    convoStore: false as const,
     ...identity,
   };
   const app =
