@@ -5,9 +5,9 @@ import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { registerCommands } from './commands/listeners.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
-import { registerIntegration } from './features/integration/listeners.js';
+import { integrationStateView, registerIntegration } from './features/integration/listeners.js';
 import { registerList } from './features/list/listeners.js';
-import { registerWorkspace } from './features/workspace/listeners.js';
+import { registerWorkspace, workspaceStateView } from './features/workspace/listeners.js';
 import { boltLogger, withRequestId, type Log } from './log.js';
 import { Health } from './health.js';
 import { integrationExecutor } from './features/integration/executor.js';
@@ -23,6 +23,8 @@ import { registerApproval } from './features/approval/listeners.js';
 import { Governance } from './operations/governance.js';
 import { describeLimit } from './policy/decide.js';
 import { loadPolicy, type LoadedPolicy } from './policy/load.js';
+import type { ModalContext } from './slack/metadata.js';
+import type { OperationRecord } from './store/index.js';
 
 export interface RunningApp {
   mode: 'http' | 'socket';
@@ -129,7 +131,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     slack,
     log,
     governance,
-    { auditChannel: config.governance.auditChannel, render: approvalMessage },
+    { auditChannel: config.governance.auditChannel, render: approvalMessage, renderView: requesterView },
   );
   const health = new Health(store, portkey);
   const app = createApp(config, { portkey, store, service, governance, log }, health, identity);
@@ -162,6 +164,17 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
       return stopping;
     },
   };
+}
+
+/** The requester's modal for an operation, rebuilt from what the operation stored (its form's generation included). */
+function requesterView(op: OperationRecord) {
+  const attempt = Number(op.idempotencyKey.split(':').at(-1));
+  const context: ModalContext = {
+    ...(op.channelId ? { channelId: op.channelId } : {}),
+    ...(op.responseUrl ? { responseUrl: op.responseUrl } : {}),
+    ...(Number.isInteger(attempt) && attempt >= 0 ? { attempt } : {}),
+  };
+  return op.action === 'workspace.create' ? workspaceStateView(op, context) : integrationStateView(op, context);
 }
 
 /** The policy file, checked whole before anything starts: a broken policy must not run half-enforced. */

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log.js';
-import { errorText } from '../slack/errors.js';
+import type { ModalView } from '@slack/types';
+import { errorText, slackErrorCode } from '../slack/errors.js';
 import { postWithFallbacks, tellUser, type Delivery, type Destination, type Message } from '../slack/notify.js';
 import type { OperationRecord, Store } from '../store/index.js';
 import { governanceOf } from './governance.js';
@@ -12,7 +13,9 @@ export type OutboxPayload =
   /** The approval request, drawn from the operation's state when sent: posted once (`post`), then updated. */
   | { type: 'approval'; operationId: string; post: boolean }
   /** A line in a fixed channel (the audit channel). */
-  | { type: 'channel'; channel: string; message: Message };
+  | { type: 'channel'; channel: string; message: Message }
+  /** The requester's modal, if still open, brought up to date with the operation (after an approval decision). */
+  | { type: 'view'; operationId: string };
 
 const SEND_LEASE_MS = 15_000;
 const MAX_SEND_ATTEMPTS = 8;
@@ -31,6 +34,8 @@ export class Outbox {
     /** The approval message for an operation's current state. */
     private readonly renderApproval: (op: OperationRecord) => Message,
     private readonly audit: (actorId: string, action: string, target: string, outcome: string) => Promise<void>,
+    /** The requester's modal for an operation's current state. */
+    private readonly renderView?: (op: OperationRecord) => ModalView,
   ) {}
 
   async enqueue(operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
@@ -39,12 +44,12 @@ export class Outbox {
   }
 
   /** Sends one queued notification, if no one else is. Failures are retried later by the dispatcher. */
-  async deliver(id: string, dueAt = Date.now()): Promise<Delivery | undefined> {
+  async deliver(id: string, dueAt = Date.now()): Promise<Delivery | 'modal' | undefined> {
     if (!(await this.store.notifications.claim(id, SEND_LEASE_MS, Math.max(dueAt, Date.now())))) return undefined;
     const note = await this.store.notifications.get(id);
     if (!note) return undefined;
     const payload = note.payload as OutboxPayload;
-    let delivery: Delivery | 'later';
+    let delivery: Delivery | 'modal' | 'later';
     try {
       delivery = await this.send(payload);
     } catch (err) {
@@ -71,8 +76,10 @@ export class Outbox {
     return delivery;
   }
 
-  private async send(payload: OutboxPayload): Promise<Delivery | 'later'> {
+  private async send(payload: OutboxPayload): Promise<Delivery | 'modal' | 'later'> {
     switch (payload.type) {
+      case 'view':
+        return this.sendView(payload.operationId);
       case 'approval':
         return this.sendApproval(payload.operationId, payload.post);
       case 'channel':
@@ -83,6 +90,19 @@ export class Outbox {
           ? ((await tellUser(this.slack, payload.to, payload.message, this.log)) ?? 'none')
           : postWithFallbacks(this.slack, payload.to, payload.message, this.log);
     }
+  }
+
+  /** Updates the requester's modal; a modal they closed meanwhile is nothing to retry. */
+  private async sendView(operationId: string): Promise<'modal'> {
+    const op = await this.store.operations.get(operationId);
+    if (!op?.viewId || !this.renderView) return 'modal';
+    try {
+      await this.slack.views.update({ view_id: op.viewId, view: this.renderView(op) });
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code !== 'not_found' && code !== 'view_not_found') throw err;
+    }
+    return 'modal';
   }
 
   /** Posts the approval request, or brings it up to date with the operation's state. */

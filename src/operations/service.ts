@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log.js';
+import type { ModalView } from '@slack/types';
 import type { Delivery, Destination, Message } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
@@ -90,9 +91,21 @@ export class OperationService {
     slack: WebClient,
     private readonly log: Log,
     readonly governance: Governance,
-    private readonly opts: { auditChannel?: string | undefined; render: (op: OperationRecord, summary: Summary) => Message },
+    private readonly opts: {
+      auditChannel?: string | undefined;
+      render: (op: OperationRecord, summary: Summary) => Message;
+      /** The requester's modal for an operation's state, refreshed after an approval decision. */
+      renderView?: (op: OperationRecord) => ModalView;
+    },
   ) {
-    this.outbox = new Outbox(store, slack, log, (op) => opts.render(op, this.executors[op.action].describe(op)), (a, b, c, d) => this.audit(a, b, c, d));
+    this.outbox = new Outbox(
+      store,
+      slack,
+      log,
+      (op) => opts.render(op, this.executors[op.action].describe(op)),
+      (a, b, c, d) => this.audit(a, b, c, d),
+      opts.renderView,
+    );
   }
 
   /**
@@ -176,6 +189,7 @@ export class OperationService {
     const queued = [await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }), ...(await this.auditToChannel(decided))];
     if (to === 'denied') {
       await this.closeUnrun(decided);
+      queued.push(await this.outbox.enqueue(op.id, 'view', { type: 'view', operationId: op.id }));
       queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message: decidedNote(decided, this.executors[decided.action].describe(decided)), private: true }));
     }
     if (to === 'approved') void this.run(op.id);
@@ -204,6 +218,7 @@ export class OperationService {
     await this.send([
       await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }),
       await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(moved.operation), message: decidedNote(moved.operation, this.executors[op.action].describe(moved.operation)), private: true }),
+      await this.outbox.enqueue(op.id, 'view', { type: 'view', operationId: op.id }),
       ...(await this.auditToChannel(moved.operation)),
     ]);
   }
@@ -279,7 +294,14 @@ export class OperationService {
       ? { to, message: this.executors[final.action].successMessage(final, outcome), private: false }
       : { to, message: { text: `Your request was not completed: ${escapeMrkdwn(outcome.error)}` }, private: true };
     // Approved requests: the approval message shows the result too.
-    const also = governance?.effect === 'require_approval' ? [await this.outbox.enqueue(final.id, 'approval', { type: 'approval', operationId: final.id, post: false })] : [];
+    const also =
+      governance?.effect === 'require_approval'
+        ? [
+            await this.outbox.enqueue(final.id, 'approval', { type: 'approval', operationId: final.id, post: false }),
+            // The requester's modal, if still open, shows the result instead of "sent for approval".
+            await this.outbox.enqueue(final.id, 'view', { type: 'view', operationId: final.id }),
+          ]
+        : [];
     also.push(...(await this.auditToChannel(final)));
     const hold = !outcome.ok && modal;
     const note = await this.outbox.enqueue(final.id, 'result', payload, hold ? Date.now() + HOLD_MS : undefined);
@@ -288,8 +310,9 @@ export class OperationService {
       await this.send(also);
       return { operation: final, heldNotice: note };
     }
-    const delivery = await this.outbox.deliver(note);
+    const delivered = await this.outbox.deliver(note);
     await this.send(also);
+    const delivery = delivered === 'modal' ? undefined : delivered;
     return { operation: final, ...(delivery ? { delivery } : {}) };
   }
 

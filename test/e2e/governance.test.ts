@@ -202,7 +202,7 @@ describe('deny', () => {
 
 describe('require approval', () => {
   it('sends the request for approval, refuses a stranger and the requester, then one approval creates it once', async () => {
-    const { ack } = await submitIntegration({ userId: 'UPLAT1', channelId: 'C0REQ', name: 'Research OpenAI' });
+    const { view: form, ack } = await submitIntegration({ userId: 'UPLAT1', channelId: 'C0REQ', name: 'Research OpenAI' });
     const waiting = allText(ackView(ack).blocks);
     expect(waiting).toContain('was *sent for approval* to <!subteam^S0PLATFORM> in <#C0APPROVALS>');
     expect(waiting).toContain('Rule `llm-keys-need-platform`: OpenAI and Anthropic keys are billed centrally.');
@@ -246,6 +246,12 @@ describe('require approval', () => {
     expect(updated.args.channel).toBe('C0APPROVALS');
     expect(allText(updated.args.blocks)).toContain(':white_check_mark: Approved by <@UPLAT2>.');
     expect(JSON.stringify(updated.args.blocks)).not.toContain('approval_approve');
+
+    // The requester's modal, still open, shows the result instead of "sent for approval".
+    const modal = await h.slack.waitFor('views.update', (c) => c.args.view_id === form.id && allText(record(c.args.view, 'v').blocks).includes('is ready'));
+    const shown = allText(record(modal.args.view, 'v').blocks);
+    expect(shown).toContain(`\`${created.id}\``);
+    expect(shown).toContain('Approved by <@UPLAT2> (rule `llm-keys-need-platform`).');
 
     // A late click: told who decided; still one create.
     expect(await ephemeralAt(await click('approval_approve', { userId: 'UPLAT1', blockId, value: opId }))).toBe('That request was already approved by <@UPLAT2>.');
@@ -301,11 +307,11 @@ describe('require approval', () => {
   });
 
   it('a denial with a reason tells the requester privately, wipes the key and gives the quota back', async () => {
-    await submitIntegration({ userId: 'UREQ2', channelId: 'C0REQ2', name: 'Anthropic Prod', provider: 'anthropic' });
+    const { view: form } = await submitIntegration({ userId: 'UREQ2', channelId: 'C0REQ2', name: 'Anthropic Prod', provider: 'anthropic' });
     const { post, opId, blockId } = await approvalRequest('UREQ2');
     const url = await click('approval_deny', { userId: 'UPLAT1', blockId, value: opId });
-    const form = await h.slack.waitFor('views.open', (c) => record(c.args.view, 'view').callback_id === 'approval_deny_reason');
-    const reasonView = viewFrom(form, h.slack.views);
+    const reasonForm = await h.slack.waitFor('views.open', (c) => record(c.args.view, 'view').callback_id === 'approval_deny_reason');
+    const reasonView = viewFrom(reasonForm, h.slack.views);
     expect(reasonView.private_metadata).toBe(JSON.stringify({ operationId: opId }));
     expect(h.slack.responses.filter((r) => r.url === url)).toEqual([]);
 
@@ -322,13 +328,16 @@ describe('require approval', () => {
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
     expect(await sealedSecrets(opId)).toEqual([]);
     expect(await operationRow(opId)).toMatchObject({ status: 'denied', decided_by: 'UPLAT1', decision_reason: 'Use the <shared> key & ask @platform' });
+    const modal = await h.slack.waitFor('views.update', (c) => c.args.view_id === form.id);
+    expect(allText(record(modal.args.view, 'v').blocks)).toContain('was denied by <@UPLAT1>: Use the &lt;shared&gt; key &amp; ask @platform');
+    expect(theButton(record(modal.args.view, 'v').blocks, 'integration_back').value).toBe(opId);
     // A second decision changes nothing.
     expect(await ephemeralAt(await click('approval_approve', { userId: 'UPLAT2', blockId, value: opId }))).toBe('That request was already denied by <@UPLAT1>.');
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
 
   it('expires: the message says so, the requester is told, the held secret is wiped, a late click is refused', { timeout: 30_000 }, async () => {
-    const { ack } = await submitWorkspace('UEXP', 'C0SHORT', 'Short Lived');
+    const { view: form, ack } = await submitWorkspace('UEXP', 'C0SHORT', 'Short Lived');
     expect(allText(ackView(ack).blocks)).toContain('was *sent for approval* to <@UAPPROVER> in <#C0APPROVALS>');
     const { post, opId, blockId } = await approvalRequest('UEXP');
     const updated = await approvalUpdate(String(post.response?.ts), 'Expired without a decision');
@@ -336,6 +345,8 @@ describe('require approval', () => {
     const told = await h.slack.waitForResponse((r) => String(r.body.text).includes('expired'));
     expect(told.body.text).toBe(':hourglass: Your request to create workspace Short Lived expired without a decision, so nothing was created. Submit it again if it is still needed.');
     expect(await operationRow(opId)).toMatchObject({ status: 'expired', decided_by: null });
+    const modal = await h.slack.waitFor('views.update', (c) => c.args.view_id === form.id);
+    expect(allText(record(modal.args.view, 'v').blocks)).toContain('This request expired without a decision');
     expect(await ephemeralAt(await click('approval_approve', { userId: 'UAPPROVER', blockId, value: opId }))).toBe('That request has expired; nothing was created.');
     expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toEqual([]);
     expect((await auditOf(opId)).map((a) => `${a.actor} ${a.action} ${a.outcome}`)).toContain('app workspace.create.approval expired');
