@@ -3,67 +3,16 @@ import { hostname } from 'node:os';
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log.js';
 import type { ModalView } from '@slack/types';
-import type { Delivery, Destination, Message } from '../slack/notify.js';
+import type { Destination, Message } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
 import { escapeMrkdwn } from '../slack/escape.js';
 import { auditLine, decidedNote, pendingNote, type Summary } from '../features/approval/messages.js';
 import { governanceOf, type Governance } from './governance.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
+import type { DecideResult, Executor, Finished, Outcome, Submission, Submitted } from './types.js';
 
-/** What an executor reports. `result` is kept with the operation, so it must hold no secret. */
-export type Outcome =
-  | { ok: true; id: string; slug: string; result: Record<string, unknown>; recovered: boolean }
-  | { ok: false; error: string; unknown: boolean };
-export type Success = Extract<Outcome, { ok: true }>;
-
-/** One kind of operation: how to do it in Portkey, how to tell whether a crash left it done, what to say. */
-export interface Executor {
-  execute(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Outcome>;
-  /** After a crash mid-create: the resource if Portkey has it, undefined if not. Throws if it can't tell. */
-  find(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Success | undefined>;
-  successMessage(op: OperationRecord, outcome: Success): Message;
-  /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. */
-  describe(op: OperationRecord): Summary;
-}
-
-export interface Submission {
-  teamId: string;
-  viewId: string;
-  /** The form's generation within this modal (see ModalContext.attempt). */
-  attempt: number;
-  action: StoredAction;
-  requesterId: string;
-  channelId: string | undefined;
-  responseUrl: string | undefined;
-  /** The request as typed, without secrets. */
-  request: unknown;
-  secrets?: Record<string, unknown>;
-  /** What the policy looks at besides the action (the provider of an integration). */
-  providerId?: string | undefined;
-}
-
-export interface Submitted {
-  operation: OperationRecord;
-  duplicate: boolean;
-  /** Notifications queued by the submission; send them after acking Slack (see {@link OperationService.send}). */
-  queued: string[];
-}
-
-/** How a click on Approve or Deny (or Cancel) ended. */
-export type DecideResult =
-  /** `queued`: notifications to send once Slack has its answer ({@link OperationService.send}). */
-  | { kind: 'decided'; operation: OperationRecord; queued: string[] }
-  | { kind: 'not_allowed'; why: string }
-  /** Already decided, expired or cancelled — or unknown (`operation` undefined). */
-  | { kind: 'closed'; operation: OperationRecord | undefined };
-
-export interface Finished {
-  operation: OperationRecord | undefined;
-  delivery?: Delivery;
-  /** A failure notice held back while the modal shows the error; see {@link OperationService.settleNotice}. */
-  heldNotice?: string;
-}
+export type { DecideResult, Executor, Finished, Outcome, Submission, Submitted, Success } from './types.js';
 
 // Short leases, renewed while the work runs: a replica that dies frees its work within seconds.
 const LEASE_MS = 15_000;
