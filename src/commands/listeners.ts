@@ -71,7 +71,8 @@ export function registerCommands(app: App, deps: Deps): void {
         try {
           const groups = await deps.governance.groupsOf(command.user_id, allGroups(deps.governance.policy));
           const isAdmin = await deps.governance.isAdmin(command.user_id);
-          const message = policyMessage(deps.governance.loaded, { userId: command.user_id, groups, channelId: command.channel_id, isAdmin });
+          const usage = await deps.governance.usage({ userId: command.user_id, teamId: command.team_id });
+          const message = policyMessage(deps.governance.loaded, { userId: command.user_id, groups, channelId: command.channel_id, isAdmin }, usage);
           await respond({ response_type: 'ephemeral', ...message });
         } catch (err) {
           deps.log.warn({ error: errorText(err) }, 'could not explain the policy');

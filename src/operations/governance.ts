@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decide, describeLimit, groupsInRules, hasAdmins, isAdmin, limitsFor, mayDecide, type Eligibility, type Subject } from '../policy/decide.js';
 import type { LoadedPolicy } from '../policy/load.js';
-import type { Policy } from '../policy/schema.js';
+import { ACTIONS, type Policy, type RateLimit } from '../policy/schema.js';
 import type { Directory } from '../slack/directory.js';
 import type { OperationRecord, RateCounters, StoredAction } from '../store/index.js';
 
@@ -29,6 +29,13 @@ export type StoredGovernance = z.infer<typeof storedGovernanceSchema>;
 export function governanceOf(op: OperationRecord): StoredGovernance | undefined {
   const parsed = storedGovernanceSchema.safeParse(op.governance);
   return parsed.success ? parsed.data : undefined;
+}
+
+export interface LimitUsage {
+  limit: RateLimit;
+  used: number;
+  /** When the current window ends. */
+  resetAt: number;
 }
 
 export type Verdict =
@@ -101,6 +108,21 @@ export class Governance {
         reservations,
       },
     };
+  }
+
+  /** How much of each limit on creates this person (or their team, or everyone) has used in the current window. */
+  async usage(who: { userId: string; teamId: string }): Promise<LimitUsage[]> {
+    const now = this.now();
+    const seen = new Map<string, LimitUsage>();
+    for (const action of ACTIONS) {
+      for (const counted of limitsFor(this.policy, action, who)) {
+        if (seen.has(counted.key)) continue;
+        const used = await this.rates.current(counted.key, counted.limit.window, now);
+        const resetAt = Math.floor(now / counted.limit.window) * counted.limit.window + counted.limit.window;
+        seen.set(counted.key, { limit: counted.limit, used, resetAt });
+      }
+    }
+    return [...seen.values()];
   }
 
   /** Gives quota back: the request it was taken for created nothing. */

@@ -18,6 +18,8 @@ export interface RateCounters {
    * one INSERT … ON CONFLICT DO UPDATE … WHERE count < max, so concurrent callers never exceed `max`.
    */
   reserve(key: string, windowMs: number, max: number, now?: number): Promise<Reservation>;
+  /** How many uses `key` has in the current window of `windowMs` (0 when none). */
+  current(key: string, windowMs: number, now?: number): Promise<number>;
   /** Gives one use back (e.g. the action it was reserved for did not happen). False when there was none. */
   release(key: string, windowStart: number): Promise<boolean>;
   /** Deletes counters of windows that started before `before`. Returns how many. */
@@ -46,6 +48,12 @@ export function rateCounters(ctx: RepoContext): RateCounters {
         .returning('count')
         .executeTakeFirst();
       return row ? { allowed: true, windowStart, resetAt, count: Number(row.count) } : { allowed: false, windowStart, resetAt, count: null };
+    },
+
+    async current(key, windowMs, now = ctx.now()) {
+      const windowStart = Math.floor(now / windowMs) * windowMs;
+      const row = await db.selectFrom('rate_counters').select('count').where('key', '=', key).where('window_start', '=', windowStart).executeTakeFirst();
+      return row ? Number(row.count) : 0;
     },
 
     async release(key, windowStart) {

@@ -411,6 +411,11 @@ describe('rate limits', () => {
     expect(text).toMatch(/Try again in \ds \(<!date\^\d+\^/);
     expect(theButton(ackView(refused.ack).blocks, 'workspace_back')).toBeDefined();
     expect(h.portkey.requestsTo('POST', '/admin/workspaces').map((r) => (r.body as { name: string }).name)).toEqual(['Burst Fails', 'Burst One', 'Burst Two']);
+    // /portkey policy says how much is used and when it resets.
+    const url = h.slack.responseUrl();
+    await h.app.driver.command({ text: 'policy', userId: 'UBURST', channelId: 'C0BURST', responseUrl: url });
+    const policy = allText((await h.slack.waitForResponse((r) => r.url === url)).body.blocks);
+    expect(policy).toMatch(/• 2 workspaces per person every 4 seconds — you have used 2, resets <!date\^\d+\^/);
     // Someone else is counted apart.
     await submitWorkspace('UCALM', 'C0BURST', 'Calm One');
     await h.slack.waitFor('chat.postMessage', (c) => String(c.args.text).includes('Calm One created'));
@@ -439,7 +444,7 @@ describe('/portkey policy, pending and audit', () => {
     const someone = allText((await ask('policy', 'USOMEONE')).blocks);
     expect(someone).toContain('• OpenAI, Anthropic: needs approval from <!subteam^S0PLATFORM> (rule `llm-keys-need-platform`)');
     expect(someone).toMatch(/• every other provider \(\d+\): allowed \(the policy default\)/);
-    expect(someone).toContain('*Limits:* 2 workspaces per person every 4 seconds.');
+    expect(someone).toContain('*Limits:*\n• 2 workspaces per person every 4 seconds');
 
     const inShort = allText((await ask('policy', 'USOMEONE', 'C0SHORT')).blocks);
     expect(inShort).toContain('*Workspaces:* needs approval from <@UAPPROVER> (rule `quick-workspaces`)');

@@ -14,6 +14,15 @@ describeEngines('rate counters', (h) => {
     expect(await h.rawRows('rate_counters')).toEqual([{ key: 'team:T1', window_start: 10 * MINUTE, count: 5 }]);
   });
 
+  it('reports the current window\'s count, and 0 for a new window or an unknown key', async () => {
+    const now = 20 * MINUTE + 5;
+    await h.store.rates.reserve('seen', MINUTE, 5, now);
+    await h.store.rates.reserve('seen', MINUTE, 5, now + 1);
+    expect(await h.store.rates.current('seen', MINUTE, now + 59_000)).toBe(2);
+    expect(await h.store.rates.current('seen', MINUTE, now + MINUTE)).toBe(0);
+    expect(await h.store.rates.current('never', MINUTE, now)).toBe(0);
+  });
+
   it('holds the limit across processes sharing the database', async () => {
     const other = await h.testDb.open();
     const now = 3 * MINUTE;

@@ -3,7 +3,7 @@ import { decisionText, policyMessage } from '../../src/features/policy/view.js';
 import type { Actor } from '../../src/policy/decide.js';
 import { DEFAULT_POLICY } from '../../src/policy/schema.js';
 import { PROVIDERS } from '../../src/portkey/providers.js';
-import { loadedPolicy } from '../support/policy.js';
+import { loadedPolicy, parsedPolicy } from '../support/policy.js';
 import { checkMessage } from '../support/view-limits.js';
 
 // `/portkey policy`: what this person may create here, and which rules decide it. Pure: policies are parsed from
@@ -70,6 +70,21 @@ rate_limits:
     per: user
 `);
 
+describe('policyMessage: limits with what was used', () => {
+  it('says how much of each limit is used and when it resets; untouched limits just state themselves', () => {
+    const loaded = { policy: parsedPolicy('rate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n  - {action: "*", max: 100, window: 1d, per: team}\n'), source: undefined };
+    const [ws, all] = loaded.policy.rate_limits;
+    if (!ws || !all) throw new Error('two limits expected');
+    const m = policyMessage(loaded, { userId: 'U0ALICE', groups: new Set(), channelId: 'C0GEN', isAdmin: false }, [
+      { limit: ws, used: 2, resetAt: 1_800_000_000_000 },
+      { limit: all, used: 0, resetAt: 1_800_000_000_000 },
+    ]);
+    expect(lines(m)).toContain(
+      '*Limits:*\n• 5 workspaces per person every hour — you have used 2, resets <!date^1800000000^{date_short_pretty} at {time}|2027-01-15 08:00 UTC>\n• 100 creates for the whole team every day',
+    );
+  });
+});
+
 describe('policyMessage', () => {
   it('the default policy: says so, everything allowed by the default, the two default limits, no rule names you', () => {
     const m = policyMessage({ policy: DEFAULT_POLICY, source: undefined }, actor('U0ALICE'));
@@ -79,7 +94,7 @@ describe('policyMessage', () => {
       '*What you may create here* — from the default policy (no policy file is set)',
       '*Workspaces:* allowed (the policy default)',
       '*Integrations:* allowed (the policy default)',
-      '*Limits:* 10 workspaces per person every minute; 10 integrations per person every minute.',
+      '*Limits:*\n• 10 workspaces per person every minute\n• 10 integrations per person every minute',
       'No rule names you: the policy default applies. When several rules match, the strictest wins (deny, then approval, then allow).',
     ]);
   });
@@ -106,7 +121,7 @@ describe('policyMessage', () => {
         `• every other provider (${OTHERS}): allowed (the policy default)`,
       ].join('\n'),
     );
-    expect(lines(m)).toContain('*Limits:* 5 workspaces per person every hour.');
+    expect(lines(m)).toContain('*Limits:*\n• 5 workspaces per person every hour');
     expect(contextLine(m)).toContain('Rules that match you: `llm-keys-need-platform`.');
     expect(contextLine(m)).not.toContain('interns-no-integrations');
   });

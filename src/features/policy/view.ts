@@ -1,6 +1,8 @@
 import type { KnownBlock } from '@slack/types';
 import { decide, describeLimit, matchingRules, type Actor, type Decision } from '../../policy/decide.js';
 import type { LoadedPolicy } from '../../policy/load.js';
+import type { LimitUsage } from '../../operations/governance.js';
+import { slackDate } from '../approval/messages.js';
 import { PROVIDERS } from '../../portkey/providers.js';
 import { context, section } from '../../slack/blocks.js';
 import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
@@ -32,7 +34,7 @@ function names(labels: string[], max = 8): string {
   return labels.length > max ? `${shown} and ${labels.length - max} more` : shown;
 }
 
-export function policyMessage(loaded: LoadedPolicy, actor: Actor & { isAdmin: boolean }): { text: string; blocks: KnownBlock[] } {
+export function policyMessage(loaded: LoadedPolicy, actor: Actor & { isAdmin: boolean }, usage?: LimitUsage[]): { text: string; blocks: KnownBlock[] } {
   const { policy } = loaded;
   const source = loaded.source ? `the policy file \`${escapeCode(loaded.source.split('/').pop() ?? loaded.source)}\`` : 'the default policy (no policy file is set)';
   const blocks: KnownBlock[] = [section(`*What you may create here* — from ${source}`)];
@@ -58,7 +60,15 @@ export function policyMessage(loaded: LoadedPolicy, actor: Actor & { isAdmin: bo
         ];
   blocks.push(section(lines.join('\n')));
 
-  if (policy.rate_limits.length > 0) blocks.push(section(`*Limits:* ${policy.rate_limits.map(describeLimit).join('; ')}.`));
+  const limits = usage ?? policy.rate_limits.map((limit) => ({ limit, used: 0, resetAt: 0 }));
+  if (limits.length > 0) {
+    const lines = limits.map((u) => {
+      const who = u.limit.per === 'user' ? 'you have' : u.limit.per === 'team' ? 'your team has' : 'everyone has';
+      const left = u.used > 0 ? ` — ${who} used ${u.used}, resets ${slackDate(u.resetAt)}` : '';
+      return `• ${describeLimit(u.limit)}${left}`;
+    });
+    blocks.push(section(`*Limits:*\n${lines.join('\n')}`));
+  }
 
   const mine = [
     ...matchingRules(policy, { action: 'workspace.create' }, actor),
