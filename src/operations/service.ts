@@ -154,7 +154,11 @@ export class OperationService {
     if (!moved.won) return { kind: 'closed', operation: moved.current };
     await this.closeUnrun(moved.operation);
     await this.audit(userId, `${op.action}.cancel`, op.id, 'cancelled');
-    const queued = [await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }), ...(await this.auditToChannel(moved.operation))];
+    const queued = [
+      await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }),
+      await this.outbox.enqueue(op.id, 'view', { type: 'view', operationId: op.id }),
+      ...(await this.auditToChannel(moved.operation)),
+    ];
     return { kind: 'decided', operation: moved.operation, queued };
   }
 
