@@ -23,17 +23,16 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** What Bolt would parse the body into; undefined when it isn't JSON (Bolt answers those 400 itself). */
-function parsedBody(raw: string, contentType: string | undefined): unknown {
-  try {
-    if (contentType === 'application/x-www-form-urlencoded') {
-      const { payload } = parseQuery(raw);
-      return typeof payload === 'string' ? (JSON.parse(payload) as unknown) : {};
-    }
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return undefined;
+/**
+ * Whether Bolt would parse the body into JSON `null`: the JSON text (or a form's `payload`) is `null` with white
+ * space around it. Checked on the text, so ordinary requests are not parsed an extra time.
+ */
+function isNullBody(raw: string, contentType: string | undefined): boolean {
+  if (contentType === 'application/x-www-form-urlencoded') {
+    const { payload } = parseQuery(raw);
+    return typeof payload === 'string' && payload.trim() === 'null';
   }
+  return raw.trim() === 'null';
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | 'too large'> {
@@ -75,13 +74,15 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
       .then((body) => {
         if (body === 'too large') return refuse(res, 413);
         const raw = body.toString('utf8');
-        const signed = isValidSlackRequest({
-          signingSecret: options.signingSecret,
-          body: raw,
-          headers: { 'x-slack-signature': header(req, 'x-slack-signature') ?? '', 'x-slack-request-timestamp': ts },
-        });
-        const parsed = signed ? parsedBody(raw, header(req, 'content-type')) : {};
-        if (parsed === null) return refuse(res, 400);
+        // Only a `null` body needs a decision here; the signature is checked (again, by Bolt) for everything else.
+        if (isNullBody(raw, header(req, 'content-type'))) {
+          const signed = isValidSlackRequest({
+            signingSecret: options.signingSecret,
+            body: raw,
+            headers: { 'x-slack-signature': header(req, 'x-slack-signature') ?? '', 'x-slack-request-timestamp': ts },
+          });
+          return refuse(res, signed ? 400 : 401);
+        }
         // Bolt reads the body from here instead of the (consumed) stream.
         Object.assign(req, { rawBody: body });
         bolt(req, res);
