@@ -223,7 +223,7 @@ describe('durable operations (embedded SQLite store)', () => {
     expect(lines.slice(0, 4)).toEqual([
       expect.stringMatching(new RegExp(`^\`\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\` app notification \`${opId}\` → \\*sent:channel\\*$`)),
       expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create\\.portkey \`${ws.slug}\` → \\*succeeded\\*$`)),
-      expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create\\.policy \`${opId}\` → \\*allowed\\*$`)),
+      expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create\\.policy \`${opId}\` → \\*allowed\\* · policy default$`)),
       expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create \`${opId}\` → \\*submitted\\*$`)),
     ]);
     // Only the person who asked sees it: nothing in the channel.
