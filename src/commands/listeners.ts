@@ -11,8 +11,6 @@ import { escapeMrkdwn, unescapeSlack } from '../slack/escape.js';
 import type { ModalContext } from '../slack/metadata.js';
 import { parseCommand } from './parse.js';
 import { pendingList } from '../features/approval/messages.js';
-import { describeIntegration } from '../features/integration/executor.js';
-import { describeWorkspace } from '../features/workspace/executor.js';
 import { policyMessage } from '../features/policy/view.js';
 import { allGroups } from '../policy/decide.js';
 
@@ -90,7 +88,7 @@ export function registerCommands(app: App, deps: Deps): void {
           for (const op of all) {
             if (isAdmin || op.requesterId === command.user_id || (await deps.governance.mayDecide(op, command.user_id)).ok) ops.push(op);
           }
-          const items = ops.map((op) => ({ op, summary: op.action === 'workspace.create' ? describeWorkspace(op) : describeIntegration(op) }));
+          const items = ops.map((op) => ({ op, summary: deps.service.summary(op) }));
           await respond({ response_type: 'ephemeral', ...pendingList(items, { userId: command.user_id, isAdmin }) });
         } catch (err) {
           deps.log.warn({ error: errorText(err) }, 'could not list pending approvals');

@@ -109,34 +109,32 @@ export class Outbox {
   private async sendApproval(operationId: string, post: boolean): Promise<Delivery | 'later'> {
     const op = await this.store.operations.get(operationId);
     if (!op) return 'channel'; // nothing left to show
+    let at: { channel: string; ts: string };
     if (op.approvalTs && op.approvalChannel) {
-      const m = this.renderApproval(op);
-      await this.slack.chat.update({ channel: op.approvalChannel, ts: op.approvalTs, text: m.text, blocks: m.blocks ?? [] });
-      // Another update may have gone out while this one was on its way: the last word must be the newest state.
-      const now = await this.store.operations.get(op.id);
-      if (now && now.status !== op.status) {
-        const fresh = this.renderApproval(now);
-        await this.slack.chat.update({ channel: op.approvalChannel, ts: op.approvalTs, text: fresh.text, blocks: fresh.blocks ?? [] });
+      at = { channel: op.approvalChannel, ts: op.approvalTs };
+      await this.showApproval(op, at);
+    } else {
+      if (!post) return 'later';
+      const channel = governanceOf(op)?.channel;
+      if (!channel) {
+        this.log.error({ op: op.id }, 'no approvals channel for a request that needs approval');
+        return 'none';
       }
-      return 'channel';
+      const m = this.renderApproval(op);
+      const res = await this.slack.chat.postMessage({ channel, text: m.text, blocks: m.blocks, unfurl_links: false, unfurl_media: false });
+      if (!res.ts) return 'none';
+      at = { channel: res.channel ?? channel, ts: res.ts };
+      await this.store.operations.setApprovalMessage(op.id, at.channel, at.ts);
     }
-    if (!post) return 'later';
-    const channel = governanceOf(op)?.channel;
-    if (!channel) {
-      this.log.error({ op: op.id }, 'no approvals channel for a request that needs approval');
-      return 'none';
-    }
-    const m = this.renderApproval(op);
-    const res = await this.slack.chat.postMessage({ channel, text: m.text, blocks: m.blocks, unfurl_links: false, unfurl_media: false });
-    if (!res.ts) return 'none';
-    await this.store.operations.setApprovalMessage(op.id, res.channel ?? channel, res.ts);
-    // Decided while we were posting? Show the newest state.
+    // Decided while this was on its way? The last word must be the newest state.
     const now = await this.store.operations.get(op.id);
-    if (now && now.status !== op.status) {
-      const fresh = this.renderApproval(now);
-      await this.slack.chat.update({ channel: res.channel ?? channel, ts: res.ts, text: fresh.text, blocks: fresh.blocks ?? [] });
-    }
+    if (now && now.status !== op.status) await this.showApproval(now, at);
     return 'channel';
+  }
+
+  private async showApproval(op: OperationRecord, at: { channel: string; ts: string }): Promise<void> {
+    const m = this.renderApproval(op);
+    await this.slack.chat.update({ channel: at.channel, ts: at.ts, text: m.text, blocks: m.blocks ?? [] });
   }
 
   /** The approvers were never asked: the requester learns it now rather than when the request expires. */

@@ -51,7 +51,7 @@ export class OperationService {
       store,
       slack,
       log,
-      (op) => opts.render(op, this.executors[op.action].describe(op)),
+      (op) => opts.render(op, this.summary(op)),
       (a, b, c, d) => this.audit(a, b, c, d),
       opts.renderView,
     );
@@ -101,7 +101,7 @@ export class OperationService {
     const queued: string[] = [];
     if (verdict.status === 'awaiting_approval') {
       queued.push(await this.outbox.enqueue(operation.id, 'approval', { type: 'approval', operationId: operation.id, post: true }));
-      queued.push(await this.outbox.enqueue(operation.id, 'pending', { to: destinationOf(operation), message: pendingNote(operation, this.executors[operation.action].describe(operation)), private: false }));
+      queued.push(await this.outbox.enqueue(operation.id, 'pending', { to: destinationOf(operation), message: pendingNote(operation, this.summary(operation)), private: false }));
     }
     if (verdict.status !== 'requested') queued.push(...(await this.auditToChannel(operation)));
     return { operation, duplicate: false, queued };
@@ -135,11 +135,11 @@ export class OperationService {
     if (!moved.won) return { kind: 'closed', operation: moved.current };
     const decided = moved.operation;
     await this.audit(userId, `${op.action}.${verdict}`, op.id, to, reason ? { reason } : undefined);
-    const queued = [await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }), ...(await this.auditToChannel(decided))];
+    // An approval's modal refresh comes with its result (see finish).
+    const queued = [...(await this.refreshed(op.id, to === 'denied')), ...(await this.auditToChannel(decided))];
     if (to === 'denied') {
       await this.closeUnrun(decided);
-      queued.push(await this.outbox.enqueue(op.id, 'view', { type: 'view', operationId: op.id }));
-      queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message: decidedNote(decided, this.executors[decided.action].describe(decided)), private: true }));
+      queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message: decidedNote(decided, this.summary(decided)), private: true }));
     }
     if (to === 'approved') void this.run(op.id);
     return { kind: 'decided', operation: decided, queued };
@@ -154,11 +154,7 @@ export class OperationService {
     if (!moved.won) return { kind: 'closed', operation: moved.current };
     await this.closeUnrun(moved.operation);
     await this.audit(userId, `${op.action}.cancel`, op.id, 'cancelled');
-    const queued = [
-      await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }),
-      await this.outbox.enqueue(op.id, 'view', { type: 'view', operationId: op.id }),
-      ...(await this.auditToChannel(moved.operation)),
-    ];
+    const queued = [...(await this.refreshed(op.id)), ...(await this.auditToChannel(moved.operation))];
     return { kind: 'decided', operation: moved.operation, queued };
   }
 
@@ -169,9 +165,8 @@ export class OperationService {
     await this.closeUnrun(moved.operation);
     await this.audit('app', `${op.action}.approval`, op.id, 'expired');
     await this.send([
-      await this.outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false }),
-      await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(moved.operation), message: decidedNote(moved.operation, this.executors[op.action].describe(moved.operation)), private: true }),
-      await this.outbox.enqueue(op.id, 'view', { type: 'view', operationId: op.id }),
+      ...(await this.refreshed(op.id)),
+      await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(moved.operation), message: decidedNote(moved.operation, this.summary(moved.operation)), private: true }),
       ...(await this.auditToChannel(moved.operation)),
     ]);
   }
@@ -182,11 +177,26 @@ export class OperationService {
     await this.governance.release(governanceOf(op)?.reservations ?? []);
   }
 
+  /** What a request asks for, for approvers, notes and the audit channel. */
+  summary(op: OperationRecord): Summary {
+    return this.executors[op.action].describe(op);
+  }
+
+  /**
+   * After a governed request moved on: its approval message, and (`view`) the requester's modal if still open,
+   * brought up to date from the operation's state when they are sent.
+   */
+  private async refreshed(id: string, view = true): Promise<string[]> {
+    const ids = [await this.outbox.enqueue(id, 'approval', { type: 'approval', operationId: id, post: false })];
+    if (view) ids.push(await this.outbox.enqueue(id, 'view', { type: 'view', operationId: id }));
+    return ids;
+  }
+
   /** One line in the audit channel, when there is one. */
   private async auditToChannel(op: OperationRecord): Promise<string[]> {
     const channel = this.opts.auditChannel;
     if (!channel) return [];
-    return [await this.outbox.enqueue(op.id, 'audit_line', { type: 'channel', channel, message: auditLine(op, this.executors[op.action].describe(op)) })];
+    return [await this.outbox.enqueue(op.id, 'audit_line', { type: 'channel', channel, message: auditLine(op, this.summary(op)) })];
   }
 
   /** Runs a requested operation, if this process wins it. Resolves with the record and where the result went. */
@@ -247,14 +257,7 @@ export class OperationService {
       ? { to, message: this.executors[final.action].successMessage(final, outcome), private: false }
       : { to, message: { text: `Your request was not completed: ${escapeMrkdwn(outcome.error)}` }, private: true };
     // Approved requests: the approval message shows the result too.
-    const also =
-      governance?.effect === 'require_approval'
-        ? [
-            await this.outbox.enqueue(final.id, 'approval', { type: 'approval', operationId: final.id, post: false }),
-            // The requester's modal, if still open, shows the result instead of "sent for approval".
-            await this.outbox.enqueue(final.id, 'view', { type: 'view', operationId: final.id }),
-          ]
-        : [];
+    const also = governance?.effect === 'require_approval' ? await this.refreshed(final.id) : [];
     also.push(...(await this.auditToChannel(final)));
     const hold = !outcome.ok && modal;
     const note = await this.outbox.enqueue(final.id, 'result', payload, hold ? Date.now() + HOLD_MS : undefined);

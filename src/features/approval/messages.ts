@@ -21,7 +21,8 @@ export function slackDate(ms: number): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} at {time}|${fallback}>`;
 }
 
-export function approversText(g: StoredGovernance | undefined): string {
+/** The approvers as Slack shows them: `<@U…>` and `<!subteam^S…>`, anything else escaped. */
+export function approversText(g: { approvers?: { users: string[]; groups: string[] } | undefined } | undefined): string {
   const users = g?.approvers?.users.map(mention) ?? [];
   const groups = g?.approvers?.groups.map((id) => (/^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : escapeMrkdwn(id))) ?? [];
   return [...users, ...groups].join(', ') || 'nobody';

@@ -2,17 +2,12 @@ import type { KnownBlock } from '@slack/types';
 import { decide, describeLimit, matchingRules, type Actor, type Decision } from '../../policy/decide.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import type { LimitUsage } from '../../operations/governance.js';
-import { slackDate } from '../approval/messages.js';
+import { approversText, slackDate } from '../approval/messages.js';
 import { PROVIDERS } from '../../portkey/providers.js';
 import { context, section } from '../../slack/blocks.js';
-import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
+import { escapeCode, escapeMrkdwn } from '../../slack/escape.js';
 
 // `/portkey policy`: what this person may create, here, and which rules decide it. Pure.
-
-function who(d: Extract<Decision, { effect: 'require_approval' }>): string {
-  const list = [...d.approvers.users.map(mention), ...d.approvers.groups.map((g) => `<!subteam^${g}>`)];
-  return list.join(', ') || 'nobody';
-}
 
 function ruleName(d: Decision): string {
   return d.rule ? `rule \`${escapeCode(d.rule.name)}\`` : 'the policy default';
@@ -25,7 +20,7 @@ export function decisionText(d: Decision): string {
     case 'deny':
       return `not allowed — ${escapeMrkdwn(d.reason)} (${ruleName(d)})`;
     case 'require_approval':
-      return `needs approval from ${who(d)} (${ruleName(d)})`;
+      return `needs approval from ${approversText(d)} (${ruleName(d)})`;
   }
 }
 
