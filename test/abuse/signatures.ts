@@ -2,31 +2,16 @@
 // (test/e2e/security.test.ts already covers a forged secret, a 6-minute-old timestamp, no headers at all and a
 // signature over another body; these are the other ways to get it wrong.)
 import { randomUUID } from 'node:crypto';
-import { stringify as stringifyQuery } from 'node:querystring';
 import { describe, expect, it, vi } from 'vitest';
 import { slackSignature } from '../support/driver.js';
+import { forgedCommandBody } from '../support/forged.js';
 import type { TestEnv } from '../support/env.js';
 import { BOT_TOKEN } from '../support/app.js';
 import { expectNothingSent } from './sent.js';
 import type { Tally } from './tally.js';
 
-/** A `/portkey workspace create` body: running it would call views.open with this trigger id. */
 function commandBody(h: TestEnv): string {
-  return stringifyQuery({
-    token: 'verification-token',
-    team_id: 'T0001',
-    team_domain: 'acme',
-    channel_id: 'C_GENERAL',
-    channel_name: 'general',
-    user_id: 'U_MALLORY',
-    user_name: 'mallory',
-    command: '/portkey',
-    text: 'workspace create Forged',
-    api_app_id: 'A0APP',
-    is_enterprise_install: 'false',
-    response_url: h.slack.responseUrl(),
-    trigger_id: `trigger-${randomUUID()}`,
-  });
+  return forgedCommandBody(`trigger-${randomUUID()}`, h.slack.responseUrl());
 }
 
 interface SignatureCase {

@@ -1,30 +1,11 @@
-import { stringify as stringifyQuery } from 'node:querystring';
 import { describe, expect, it } from 'vitest';
 import { slackSignature } from '../support/driver.js';
 import { useTestEnv } from '../support/env.js';
+import { forgedCommandBody } from '../support/forged.js';
 
 // Requests to /slack/events must carry a valid, fresh Slack signature; anything else is refused before a listener runs.
 
 const h = useTestEnv();
-
-/** A `/portkey workspace create` body, as Slack encodes it. Running it would call views.open with this trigger id. */
-function commandBody(triggerId: string, responseUrl: string): string {
-  return stringifyQuery({
-    token: 'verification-token',
-    team_id: 'T0001',
-    team_domain: 'acme',
-    channel_id: 'C_GENERAL',
-    channel_name: 'general',
-    user_id: 'U_MALLORY',
-    user_name: 'mallory',
-    command: '/portkey',
-    text: 'workspace create Forged',
-    api_app_id: 'A0APP',
-    is_enterprise_install: 'false',
-    response_url: responseUrl,
-    trigger_id: triggerId,
-  });
-}
 
 /**
  * Proves a refused request ran no listener: a valid command sent afterwards reaches views.open, and it is the only
@@ -41,7 +22,7 @@ async function expectOnlyTheValidCommandRan(): Promise<void> {
 
 describe('request signing', () => {
   it('refuses a forged signature with 401 and runs no listener', async () => {
-    const body = commandBody('trigger-forged', h.slack.responseUrl());
+    const body = forgedCommandBody('trigger-forged', h.slack.responseUrl());
     const now = Math.floor(Date.now() / 1000);
     const forged = slackSignature('not-the-signing-secret', now, body);
 
@@ -52,7 +33,7 @@ describe('request signing', () => {
   });
 
   it('refuses a correctly signed request whose timestamp is 6 minutes old', async () => {
-    const body = commandBody('trigger-stale', h.slack.responseUrl());
+    const body = forgedCommandBody('trigger-stale', h.slack.responseUrl());
     const stale = Math.floor(Date.now() / 1000) - 6 * 60;
 
     // The driver signs with the app's real secret and the stale timestamp.
@@ -63,7 +44,7 @@ describe('request signing', () => {
   });
 
   it('refuses a request without the signature headers', async () => {
-    const body = commandBody('trigger-unsigned', h.slack.responseUrl());
+    const body = forgedCommandBody('trigger-unsigned', h.slack.responseUrl());
     const res = await fetch(h.app.eventsUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -78,8 +59,8 @@ describe('request signing', () => {
 
   it('refuses a signature computed over a different body', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const signedFor = commandBody('trigger-original', h.slack.responseUrl());
-    const tampered = commandBody('trigger-tampered', h.slack.responseUrl());
+    const signedFor = forgedCommandBody('trigger-original', h.slack.responseUrl());
+    const tampered = forgedCommandBody('trigger-tampered', h.slack.responseUrl());
 
     const res = await h.app.driver.raw(tampered, { timestamp: now, signature: h.app.driver.sign(signedFor, now) });
 
