@@ -196,6 +196,7 @@ function readPolicy(config: Config, log: Log): LoadedPolicy {
   } else {
     log.info({ policy: file, rules: policy.rules.length, limits: policy.rate_limits.map(describeLimit), default: policy.default }, 'policy loaded');
   }
+  for (const warning of result.warnings) log.warn({ policy: file, warning }, `policy file: ${warning}`);
   return result.loaded;
 }
 

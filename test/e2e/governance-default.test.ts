@@ -268,3 +268,56 @@ describe('starting with a POLICY_FILE', () => {
     TEST_TIMEOUT,
   );
 });
+
+// Issue 10 §8: a policy file can't quietly turn governance off.
+describe('a POLICY_FILE that would loosen governance by accident', () => {
+  const env = (extra: Record<string, string>) => appEnv(h.slack, h.portkey, { DATA_DIR: scratchDir(), ...extra });
+
+  async function refusedWith(text: string): Promise<string> {
+    const file = policyFile(text);
+    const r = launchApp(env({ POLICY_FILE: file }));
+    expect(await r.exit(25_000)).toEqual({ code: 1, signal: null });
+    expect(r.output().stdout).not.toContain('listening for Slack');
+    expect(h.slack.calls).toEqual([]);
+    return r.output().stderr;
+  }
+
+  it(
+    'an empty file: exit 1, "the file is empty" — not allow-everything with no limits',
+    async () => {
+      const stderr = await refusedWith('# to do\n');
+      expect(stderr).toContain('has a problem:\n  - the file is empty — an empty policy would allow everything with no rate limits');
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'a file without version: exit 1, "version: missing", with a wrong choice shown as typed',
+    async () => {
+      const stderr = await refusedWith('default: alow\n');
+      expect(stderr).toContain('has 2 problems:');
+      expect(stderr).toContain('  - version: missing — a policy file starts with version: 1');
+      expect(stderr).toContain('  - default: default must be allow or deny, not "alow"');
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'the example\'s placeholder ids still in the file: starts, and warns for each with its path',
+    async () => {
+      const file = policyFile(['version: 1', 'approvals_channel: C0APPROVALS', 'admins:', '  groups: [S0PLATFORM]', ''].join('\n'));
+      const r = launchApp(env({ POLICY_FILE: file }));
+
+      await r.waitForLog('listening for Slack on /slack/events', 25_000);
+
+      const warnings = r.lines().filter((l) => typeof l.warning === 'string');
+      expect(warnings.map((l) => [l.level, l.policy, l.warning])).toEqual([
+        ['warn', file, 'approvals_channel: "C0APPROVALS" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace'],
+        ['warn', file, 'admins.groups[0]: "S0PLATFORM" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace'],
+      ]);
+      expect(r.kill('SIGTERM')).toBe(true);
+      expect(await r.exit()).toEqual({ code: 0, signal: null });
+    },
+    TEST_TIMEOUT,
+  );
+});

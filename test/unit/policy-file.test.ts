@@ -1,8 +1,8 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadPolicy, parsePolicy, pathText } from '../../src/policy/load.js';
+import { loadPolicy, parsePolicy, parsePolicyFile, pathText, PLACEHOLDER_IDS } from '../../src/policy/load.js';
 import { DEFAULT_POLICY, formatDuration, parseDuration, type Policy } from '../../src/policy/schema.js';
 import { parsedPolicy as parsed } from '../support/policy.js';
 
@@ -192,7 +192,7 @@ describe('mistakes, each reported with its path in the file', () => {
   const DURATION = 'must be a duration such as 90s, 10m, 1h or 7d (at most 30d), not';
 
   it.each<[string, string, string[]]>([
-    ['an unknown effect', `rules:\n  - {name: a, effect: allow}\n  - {name: b, effect: approve}\n`, [`rules[1].effect: ${EFFECTS}`]],
+    ['an unknown effect', `rules:\n  - {name: a, effect: allow}\n  - {name: b, effect: approve}\n`, [`rules[1].effect: ${EFFECTS}, not "approve"`]],
     ['a missing effect', oneRule('name: a'), [`rules[0].effect: ${EFFECTS}`]],
     ['require_approval without approvers', oneRule('name: a', 'effect: require_approval'),
       ['rules[0].approvers: a require_approval rule needs approvers: users and/or groups']],
@@ -243,7 +243,7 @@ describe('mistakes, each reported with its path in the file', () => {
     ['expires_after 31d', oneRule('name: a', 'effect: require_approval', 'approvers: {users: [U0BOSS]}', 'expires_after: 31d'),
       [`rules[0].expires_after: expires_after ${DURATION} "31d"`]],
     ['expires_after a boolean', oneRule('name: a', 'effect: require_approval', 'approvers: {users: [U0BOSS]}', 'expires_after: true'),
-      ['rules[0].expires_after: expires_after must be a duration such as 90s, 10m, 1h or 7d']],
+      ['rules[0].expires_after: expires_after must be a duration such as 90s, 10m, 1h or 7d, not true']],
     ['a window in words', 'rate_limits:\n  - {action: "*", max: 5, window: 10 minutes}\n', [`rate_limits[0].window: window ${DURATION} "10 minutes"`]],
     ['a window of 0s', 'rate_limits:\n  - {action: "*", max: 5, window: 0s}\n', [`rate_limits[0].window: window ${DURATION} "0s"`]],
     ['a window of 31d', 'rate_limits:\n  - {action: "*", max: 5, window: 31d}\n', [`rate_limits[0].window: window ${DURATION} "31d"`]],
@@ -255,12 +255,12 @@ describe('mistakes, each reported with its path in the file', () => {
       ['rate_limits[0].action: must be one of workspace.create, integration.create, *']],
     ['a rate limit with a list of actions', 'rate_limits:\n  - {action: [workspace.create], max: 5, window: 1h}\n',
       ['rate_limits[0].action: must be one of workspace.create, integration.create, *']],
-    ['per channel', 'rate_limits:\n  - {action: "*", max: 5, window: 1h, per: channel}\n', ['rate_limits[0].per: per must be user, team or global']],
+    ['per channel', 'rate_limits:\n  - {action: "*", max: 5, window: 1h, per: channel}\n', ['rate_limits[0].per: per must be user, team or global, not "channel"']],
     ['an empty action list', oneRule('name: a', 'action: []', 'effect: deny'), [expect.stringMatching(/^rules\[0\]\.action: /) as unknown as string]],
     ['an empty users list', oneRule('name: a', 'effect: deny', 'users: []'), [expect.stringMatching(/^rules\[0\]\.users: /) as unknown as string]],
-    ['version 2', 'version: 2\n', ['version: version must be 1']],
-    ['default maybe', 'default: maybe\n', ['default: default must be allow or deny']],
-    ['default require_approval', 'default: require_approval\n', ['default: default must be allow or deny']],
+    ['version 2', 'version: 2\n', ['version: version must be 1, not 2']],
+    ['default maybe', 'default: maybe\n', ['default: default must be allow or deny, not "maybe"']],
+    ['default require_approval', 'default: require_approval\n', ['default: default must be allow or deny, not "require_approval"']],
     ['rules as a map', 'rules: {name: a, effect: deny}\n', [expect.stringMatching(/^rules: .*expected array/) as unknown as string]],
     ['a list at the top', '- {name: a, effect: deny}\n', [expect.stringMatching(/^\(top level\): .*expected object/) as unknown as string]],
     ['a bare word', 'allow\n', [expect.stringMatching(/^\(top level\): .*expected object/) as unknown as string]],
@@ -317,18 +317,18 @@ rate_limits:
 `;
     const p = problems(text);
     expect([...p].sort()).toEqual([
-      'version: version must be 1',
-      'default: default must be allow or deny',
+      'version: version must be 1, not 2',
+      'default: default must be allow or deny, not "maybe"',
       `approvals_channel: ${CHANNEL} (channel details → bottom of the About tab)`,
       `admins.users[0]: ${USER} (profile → ⋮ → Copy member ID)`,
-      `rules[0].effect: ${EFFECTS}`,
+      `rules[0].effect: ${EFFECTS}, not "approve"`,
       `rules[0].users[0]: ${USER} (profile → ⋮ → Copy member ID)`,
       'rules[1]: unknown field "colour"',
       'rules[1].providers[0]: unknown provider id "openia" — did you mean "openai"? (the README lists every id)',
       `rules[1].expires_after: expires_after ${DURATION} "10 minutes"`,
       'rate_limits[0].max: max must be a whole number of creates, from 1 to 100000',
       `rate_limits[0].window: window ${DURATION} "10 minutes"`,
-      'rate_limits[0].per: per must be user, team or global',
+      'rate_limits[0].per: per must be user, team or global, not "channel"',
     ].sort());
   });
 
@@ -364,7 +364,7 @@ rate_limits:
 rate_limits:
   - {action: '*', max: 0, window: 1h}
 `)).toEqual([
-      'rules[0].effect: must be one of allow, deny, require_approval',
+      'rules[0].effect: must be one of allow, deny, require_approval, not "approve"',
       'rate_limits[0].max: max must be a whole number of creates, from 1 to 100000',
       'rules[2].name: another rule is already named "b"',
       'rules[2].providers: providers only apply to integration.create',
@@ -384,13 +384,15 @@ describe('pathText', () => {
   });
 });
 
+const PLACEHOLDER = 'is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace';
+
 describe('loadPolicy', () => {
   const dir = mkdtempSync(join(tmpdir(), 'policy-file-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('without a file: the built-in default, allow and 10 creates per 60 s per user per action', () => {
     const r = loadPolicy(undefined);
-    expect(r).toEqual({ ok: true, loaded: { policy: DEFAULT_POLICY, source: undefined } });
+    expect(r).toEqual({ ok: true, loaded: { policy: DEFAULT_POLICY, source: undefined }, warnings: [] });
     expect(DEFAULT_POLICY.default).toBe('allow');
     expect(DEFAULT_POLICY.rules).toEqual([]);
     expect(DEFAULT_POLICY.rate_limits).toEqual([
@@ -401,14 +403,19 @@ describe('loadPolicy', () => {
 
   it('reads a YAML file and names it as the source', () => {
     const file = join(dir, 'policy.yml');
-    writeFileSync(file, README_EXAMPLE);
-    expect(loadPolicy(file)).toEqual({ ok: true, loaded: { policy: README_POLICY, source: file } });
+    writeFileSync(file, `version: 1\n${README_EXAMPLE}`);
+    expect(loadPolicy(file)).toEqual({ ok: true, loaded: { policy: README_POLICY, source: file }, warnings: [
+      `approvals_channel: "C0APPROVALS" ${PLACEHOLDER}`,
+      `admins.groups[0]: "S0PLATFORM" ${PLACEHOLDER}`,
+      `rules[0].groups[0]: "S0INTERNS" ${PLACEHOLDER}`,
+      `rules[1].approvers.groups[0]: "S0PLATFORM" ${PLACEHOLDER}`,
+    ] });
   });
 
   it('a broken file gives its problems', () => {
     const file = join(dir, 'broken.yml');
-    writeFileSync(file, oneRule('name: a', 'effect: approve'));
-    expect(loadPolicy(file)).toEqual({ ok: false, problems: ['rules[0].effect: must be one of allow, deny, require_approval'] });
+    writeFileSync(file, `version: 1\n${oneRule('name: a', 'effect: approve')}`);
+    expect(loadPolicy(file)).toEqual({ ok: false, problems: ['rules[0].effect: must be one of allow, deny, require_approval, not "approve"'] });
   });
 
   it('a missing file is a problem, not the default', () => {
@@ -483,5 +490,93 @@ describe('formatDuration', () => {
     const ms = parseDuration(d);
     expect(ms).toBeDefined();
     expect(parseDuration(formatDuration(ms ?? 0))).toBe(ms);
+  });
+});
+
+// Issue 10 §8: a policy *file* can't quietly turn governance off. parsePolicy fills defaults for snippets (above);
+// a file must say `version: 1`, and an empty one is refused rather than read as "allow everything, no limits".
+describe('a policy file must say what it is', () => {
+  const EMPTY = 'the file is empty — an empty policy would allow everything with no rate limits; start from policy.example.yml (it begins with version: 1)';
+  const NO_VERSION = "version: missing — a policy file starts with version: 1 (a file without it is refused, so a truncated or wrong file can't loosen governance)";
+
+  it.each([
+    ['an empty file', ''],
+    ['only whitespace', '  \n\n'],
+    ['only comments', '# nothing yet\n# really\n'],
+    ['an empty map', '{}'],
+    ['YAML null', '~\n'],
+  ])('%s is refused, not read as allow-everything', (_what, text) => {
+    expect(parsePolicyFile(text)).toEqual({ ok: false, problems: [EMPTY] });
+  });
+
+  it('a file without version is refused, even when the rest is valid', () => {
+    expect(parsePolicyFile('default: allow\nrules: []\n')).toEqual({ ok: false, problems: [NO_VERSION] });
+    expect(parsePolicyFile(README_EXAMPLE)).toEqual({ ok: false, problems: [NO_VERSION] });
+  });
+
+  it('a missing version is reported together with the other mistakes', () => {
+    expect(parsePolicyFile('default: alow\n')).toEqual({ ok: false, problems: [NO_VERSION, 'default: default must be allow or deny, not "alow"'] });
+  });
+
+  it('version without a value is a wrong version, with what was typed', () => {
+    expect(parsePolicyFile('version:\ndefault: allow\n')).toEqual({ ok: false, problems: ['version: version must be 1, not null'] });
+  });
+
+  it('a file with version: 1 loads, with no warnings when it names no placeholder', () => {
+    expect(parsePolicyFile('version: 1\n')).toEqual({ ok: true, policy: EMPTY_POLICY, warnings: [] });
+    expect(parsePolicyFile('version: 1\nadmins: {users: [U07REAL1]}\n')).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  it('through loadPolicy: an empty file on disk is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-empty-'));
+    try {
+      const file = join(dir, 'policy.yml');
+      writeFileSync(file, '');
+      expect(loadPolicy(file)).toEqual({ ok: false, problems: [EMPTY] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a wrong choice says what was typed', () => {
+  it.each([
+    ['default', 'default: alow\n', 'default: default must be allow or deny, not "alow"'],
+    ['a rule effect', oneRule('name: a', 'effect: permit'), 'rules[0].effect: must be one of allow, deny, require_approval, not "permit"'],
+    ['a rule action', oneRule('name: a', 'action: workspace.creat', 'effect: deny'), 'rules[0].action: must be one of workspace.create, integration.create, * (or a list of them), not "workspace.creat"'],
+    ['a limit per', 'rate_limits:\n  - {action: "*", max: 5, window: 1h, per: person}\n', 'rate_limits[0].per: per must be user, team or global, not "person"'],
+    ['a limit action', 'rate_limits:\n  - {action: workspaces, max: 5, window: 1h}\n', 'rate_limits[0].action: must be one of workspace.create, integration.create, *, not "workspaces"'],
+  ])('%s', (_what, text, expected) => {
+    expect(problems(`version: 1\n${text}`)).toEqual([expected]);
+  });
+
+  it('a long typed value is clipped to one short line', () => {
+    const [p] = problems(`default: ${'x'.repeat(500)}\n`);
+    expect(p).toBe(`default: default must be allow or deny, not "${'x'.repeat(56)}…`);
+  });
+});
+
+describe('placeholder ids from policy.example.yml', () => {
+  const example = readFileSync(new URL('../../policy.example.yml', import.meta.url), 'utf8');
+
+  it('the example, copied unchanged, loads with a warning for each placeholder it names', () => {
+    const r = parsePolicyFile(example);
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.warnings.length).toBeGreaterThanOrEqual(4);
+    for (const id of ['C0APPROVALS', 'U0ADMIN01', 'S0PLATFORM', 'S0INTERNS']) {
+      expect(r.warnings.some((w) => w.includes(`"${id}" ${PLACEHOLDER}`)), id).toBe(true);
+    }
+  });
+
+  // Keeps the list true when someone adds an id to the example: every Slack-looking id in it is a known placeholder.
+  it('every Slack id the example names (values and comments) is in PLACEHOLDER_IDS', () => {
+    const ids = new Set([...example.matchAll(/\b[UWSCG][A-Z0-9]*[0-9][A-Z0-9]{2,}\b/g)].map((m) => m[0]));
+    expect(ids.size).toBeGreaterThanOrEqual(4);
+    for (const id of ids) expect(PLACEHOLDER_IDS.has(id), id).toBe(true);
+  });
+
+  it('a real-looking id is not a placeholder; the warning names the path', () => {
+    const r = parsePolicyFile('version: 1\nadmins:\n  users: [U07ALICE9, U0ADMIN01]\n');
+    expect(r).toMatchObject({ ok: true, warnings: [`admins.users[1]: "U0ADMIN01" ${PLACEHOLDER}`] });
   });
 });
