@@ -7,8 +7,8 @@ import type { Destination, Message } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
 import { escapeMrkdwn } from '../slack/escape.js';
-import { auditLine, decidedNote, pendingNote, type Summary } from '../features/approval/messages.js';
-import { governanceOf, type Governance } from './governance.js';
+import { approvalFits, auditLine, decidedNote, pendingNote, type Summary } from '../features/approval/messages.js';
+import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import type { DecideResult, Executor, Finished, Outcome, Submission, Submitted } from './types.js';
 
@@ -70,7 +70,13 @@ export class OperationService {
       await this.audit(s.requesterId, s.action, existing.id, 'duplicate_submission');
       return { operation: existing, duplicate: true, queued: [] };
     }
-    const verdict = await this.governance.check(s.action, { providerId: s.providerId }, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
+    let verdict: Verdict = await this.governance.check(s.action, { providerId: s.providerId }, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
+    // An approval that couldn't show approvers where the key goes, whole, is refused before anything is posted.
+    const fits = verdict.status === 'awaiting_approval' ? approvalFits(this.executors[s.action].describe({ request: s.request })) : { ok: true as const };
+    if (!fits.ok) {
+      await this.governance.release(verdict.governance.reservations);
+      verdict = { status: 'denied', governance: { effect: 'deny', rule: verdict.governance.rule, reason: fits.why, reservations: [] } };
+    }
     const { operation, created } = await this.store.operations.create({
       idempotencyKey,
       teamId: s.teamId,

@@ -17,8 +17,9 @@ export interface Executor {
   /** After a crash mid-create: the resource if Portkey has it, undefined if not. Throws if it can't tell. */
   find(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Success | undefined>;
   successMessage(op: OperationRecord, outcome: Success): Message;
-  /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. */
-  describe(op: OperationRecord): Summary;
+  /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. Reads
+   *  only the request, so it can run at submission, before the operation is stored. */
+  describe(op: Pick<OperationRecord, 'request'>): Summary;
 }
 
 export interface Submission {

@@ -5,15 +5,12 @@ import { clip, escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import type { Message } from '../../slack/notify.js';
 import type { OperationRecord } from '../../store/index.js';
 import { APPROVAL_ACTIONS, APPROVAL_BLOCKS } from './ids.js';
+import { criticalSections, summaryBlocks, type Summary } from './summary.js';
+
+export { approvalFits, type Fit, type Summary, type SummaryRow } from './summary.js';
 
 // Messages about governed requests: the approval request with its buttons, the requester's notes, and the
 // audit channel's one-liners. Pure; every piece of user text is escaped here.
-
-/** What a request asks for, in plain text (escaped when shown): e.g. title "workspace Growth". */
-export interface Summary {
-  title: string;
-  rows: Array<{ label: string; value: string }>;
-}
 
 /** `<!date^…>` renders in each reader's time zone; the fallback is UTC. */
 export function slackDate(ms: number): string {
@@ -56,19 +53,21 @@ function outcomeLine(op: OperationRecord): string | undefined {
   }
 }
 
-function summaryBlocks(summary: Summary): KnownBlock[] {
-  const rows = summary.rows.map((r) => `*${escapeMrkdwn(r.label)}:* ${escapeMrkdwn(clip(r.value, 300))}`);
-  return rows.length > 0 ? [section(rows.join('\n'))] : [];
-}
+/** Slack's limit on blocks in a message. */
+const MESSAGE_BLOCKS_MAX = 50;
+/** A title (it carries a name someone typed) is clipped to this in the first line. */
+const TITLE_MAX = 300;
 
 /** The message in the approvals channel: the request (secrets masked), who, which rule, until when, and the buttons. */
 export function approvalMessage(op: OperationRecord, summary: Summary): Message {
   const g = governanceOf(op);
-  const title = escapeMrkdwn(summary.title);
+  const title = escapeMrkdwn(clip(summary.title, TITLE_MAX));
   const pending = op.status === 'awaiting_approval';
+  // Header, rule fields, approvers, buttons or outcome: four blocks; the critical rows all come; free text gets the rest.
+  const freeSections = MESSAGE_BLOCKS_MAX - 4 - criticalSections(summary).length - 1;
   const blocks: KnownBlock[] = [
     section(`${pending ? ':raising_hand:' : ':memo:'} ${mention(op.requesterId)} asks to create ${title}.`),
-    ...summaryBlocks(summary),
+    ...summaryBlocks(summary, freeSections),
     fields([
       ['Rule', ruleText(g)],
       ['Expires', op.expiresAt ? slackDate(op.expiresAt) : 'never'],
@@ -169,9 +168,15 @@ export function pendingList(ops: Array<{ op: OperationRecord; summary: Summary }
     };
   }
   const blocks: KnownBlock[] = [section(`*Waiting for approval* — ${ops.length === 1 ? 'one request' : `${ops.length} requests`}, newest first`)];
+  let shown = 0;
   for (const { op, summary } of ops.slice(0, 15)) {
+    // Approve is offered here too, so each request shows what decides where its key goes, whole.
+    const critical = criticalSections(summary);
+    if (blocks.length + 2 + critical.length > MESSAGE_BLOCKS_MAX - 1) break;
+    shown += 1;
     const g = governanceOf(op);
     blocks.push(section(`${mention(op.requesterId)} — ${escapeMrkdwn(clip(summary.title, 150))}\nRule ${ruleText(g)} · approvers ${approversText(g)} · expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`));
+    blocks.push(...critical.map((text) => section(text)));
     const own = op.requesterId === viewer.userId;
     const buttons = own
       ? [button({ text: 'Cancel request', actionId: APPROVAL_ACTIONS.cancel, value: op.id })]
@@ -181,6 +186,6 @@ export function pendingList(ops: Array<{ op: OperationRecord; summary: Summary }
         ];
     blocks.push(actions(`pending_${op.id}`.slice(0, 255), buttons));
   }
-  if (ops.length > 15) blocks.push(context(`…and ${ops.length - 15} more.`));
+  if (ops.length > shown) blocks.push(context(`…and ${ops.length - shown} more.`));
   return { text: `${ops.length} waiting for approval`, blocks };
 }

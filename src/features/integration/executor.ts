@@ -5,11 +5,12 @@ import type { Executor, Outcome, Success } from '../../operations/service.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { summarize } from '../../portkey/configurations.js';
 import { describePortkeyError, PortkeyError } from '../../portkey/errors.js';
-import { authModeOf, fieldsFor, getProvider, isSecretField, keyNeed } from '../../portkey/providers.js';
+import { getProvider } from '../../portkey/providers.js';
 import type { Summary } from '../approval/messages.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
 import type { OperationRecord } from '../../store/index.js';
 import { EMPTY_INTEGRATION_DRAFT, slugFromName, validateIntegration, type IntegrationDraft, type IntegrationRequest, type IntegrationSecrets } from './form.js';
+import { integrationSummary, resolvedOf } from './summary.js';
 import { integrationCreatedMessage, type CreatedIntegrationSummary } from './view.js';
 
 // What an integration operation stores: the draft without secrets. The secrets (key, secret fields) are
@@ -45,7 +46,7 @@ const resultSchema = z.object({
 });
 type StoredResult = z.infer<typeof resultSchema>;
 
-export function storedIntegrationDraft(op: OperationRecord): IntegrationDraft | undefined {
+export function storedIntegrationDraft(op: Pick<OperationRecord, 'request'>): IntegrationDraft | undefined {
   const parsed = storedSchema.safeParse(op.request);
   return parsed.success ? { ...EMPTY_INTEGRATION_DRAFT, ...parsed.data.draft } : undefined;
 }
@@ -132,33 +133,9 @@ async function lookUpAfterUnreadableAnswer(
   }
 }
 
-/** What an integration request asks for, for approvers and the audit channel. Secrets are never in the draft. */
-export function describeIntegration(op: OperationRecord): Summary {
-  const d = storedIntegrationDraft(op);
-  const provider = d?.providerId ? getProvider(d.providerId) : undefined;
-  if (!d || !provider) return { title: 'an integration', rows: [] };
-  const rows = [
-    { label: 'Provider', value: `${provider.label} (${provider.id})` },
-    { label: 'Name', value: d.name },
-    { label: 'Slug', value: d.slug || slugFromName(d.name) },
-    { label: 'Scope', value: d.scope === 'workspace' ? `workspace ${d.workspace?.label ?? '?'}` : 'whole organisation' },
-  ];
-  const mode = authModeOf(provider, d.authMode);
-  if (mode) rows.push({ label: 'Authentication', value: mode.label });
-  if (d.secretRef) rows.push({ label: 'Key', value: `from secret reference ${d.secretRef.label}` });
-  else if (keyNeed(provider, d.authMode) !== 'none') rows.push({ label: 'Key', value: 'provided (never shown)' });
-  for (const f of fieldsFor(provider, mode?.id)) {
-    const v = d.fields[f.key];
-    if (v && !isSecretField(f)) rows.push({ label: f.label, value: v });
-  }
-  d.deployments.forEach((row, i) => {
-    const name = row.azure_deployment_name;
-    if (name) rows.push({ label: d.deployments.length === 1 ? 'Deployment' : `Deployment ${i + 1}`, value: name });
-  });
-  if (d.customHost) rows.push({ label: 'Custom host', value: d.customHost });
-  if (d.access.length > 0) rows.push({ label: 'Enable in', value: d.access.map((w) => w.label).join(', ') });
-  if (d.description) rows.push({ label: 'Description', value: d.description });
-  return { title: `${provider.label} integration ${d.name}`, rows };
+/** What an integration request asks for, for approvers and the audit channel (see summary.ts). Secrets are never in the draft. */
+export function describeIntegration(op: Pick<OperationRecord, 'request'>): Summary {
+  return integrationSummary(storedIntegrationDraft(op), resolvedOf(op.request));
 }
 
 export function integrationExecutor(portkey: PortkeyClient): Executor {

@@ -6,7 +6,7 @@ import type { PortkeyClient } from '../../portkey/client.js';
 import { describePortkeyError, PortkeyError } from '../../portkey/errors.js';
 import type { CreateWorkspaceBody, Workspace } from '../../portkey/schemas.js';
 import type { OperationRecord } from '../../store/index.js';
-import type { Summary } from '../approval/messages.js';
+import type { Summary, SummaryRow } from '../approval/messages.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { workspaceCreatedMessage } from './view.js';
 
@@ -22,7 +22,7 @@ const draftSchema = z.object({
 const storedSchema = z.object({ draft: draftSchema });
 const resultSchema = z.object({ name: z.string(), requestedSlug: z.string().optional() });
 
-export function storedWorkspaceDraft(op: OperationRecord): WorkspaceDraft | undefined {
+export function storedWorkspaceDraft(op: Pick<OperationRecord, 'request'>): WorkspaceDraft | undefined {
   const parsed = storedSchema.safeParse(op.request);
   return parsed.success ? parsed.data.draft : undefined;
 }
@@ -104,16 +104,17 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
   };
 }
 
-/** What a workspace request asks for, for approvers and the audit channel (a workspace holds no secrets). */
-export function describeWorkspace(op: OperationRecord): Summary {
+/** What a workspace request asks for, for approvers and the audit channel (a workspace holds no secrets). Whether
+ *  it becomes the default workspace is critical: shown first and whole, either way. */
+export function describeWorkspace(op: Pick<OperationRecord, 'request'>): Summary {
   const d = storedWorkspaceDraft(op);
   if (!d) return { title: 'a workspace', rows: [] };
-  const rows = [
+  const rows: SummaryRow[] = [
+    { label: 'Default workspace', value: d.isDefault ? 'yes — it becomes the default workspace' : 'no', critical: true },
     { label: 'Name', value: d.name },
     { label: 'Slug', value: d.slug || '(made from the name)' },
   ];
   if (d.description) rows.push({ label: 'Description', value: d.description });
   if (d.metadata.trim()) rows.push({ label: 'Metadata', value: d.metadata.trim().split('\n').join(', ') });
-  if (d.isDefault) rows.push({ label: 'Default workspace', value: 'yes' });
   return { title: `workspace ${d.name}`, rows };
 }
