@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decide, limitsFor, mayDecide, type Actor } from '../../src/policy/decide.js';
-import { parsePolicy } from '../../src/policy/load.js';
+import { parsePolicyFile } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/schema.js';
 import { providersMarkdown } from '../../src/portkey/providers-doc.js';
 
@@ -33,7 +33,7 @@ describe('README stays true', () => {
     ['the README', readmeYaml],
     ['policy.example.yml', exampleFile],
   ])('the governance example in %s parses and decides as the README says', (_where, text) => {
-    const r = parsePolicy(text);
+    const r = parsePolicyFile(text);
     if (!r.ok) throw new Error(r.problems.join('; '));
     const policy: Policy = r.policy;
     const who = (userId: string, groups: string[] = []): Actor => ({ userId, groups: new Set(groups), channelId: 'C0GEN' });
