@@ -37,24 +37,25 @@ function rowLine(label: string, escapedValue: string): string {
 
 /**
  * One critical row as lines of mrkdwn, each at most SECTION_MAX: a value too long for one section goes on in
- * "(continued)" lines, split on whole characters and escaped piece by piece, so nothing is lost.
+ * "(continued)" lines, split between whole characters (never inside an escape such as &amp;), so nothing is lost.
  */
 function criticalLines(row: SummaryRow): string[] {
   const whole = rowLine(row.label, escapeMrkdwn(row.value));
   if (whole.length <= SECTION_MAX) return [whole];
   const lines: string[] = [];
+  const room = (label: string): number => SECTION_MAX - rowLine(label, '').length;
   let label = row.label;
   let piece = '';
-  const flush = (): void => {
-    lines.push(rowLine(label, escapeMrkdwn(piece)));
-    label = `${row.label} (continued)`;
-    piece = '';
-  };
   for (const c of [...row.value]) {
-    if (piece && rowLine(label, escapeMrkdwn(piece + c)).length > SECTION_MAX) flush();
-    piece += c;
+    const e = escapeMrkdwn(c);
+    if (piece && piece.length + e.length > room(label)) {
+      lines.push(rowLine(label, piece));
+      label = `${row.label} (continued)`;
+      piece = '';
+    }
+    piece += e;
   }
-  if (piece) flush();
+  if (piece) lines.push(rowLine(label, piece));
   return lines;
 }
 
