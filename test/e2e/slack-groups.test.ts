@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { fillView, viewFrom } from '../support/driver.js';
 import { useFakes } from '../support/env.js';
-import { record } from '../support/payload.js';
+import { allText, record, theButton } from '../support/payload.js';
 
 // User groups as Slack really answers for them, end to end: a Free-plan workspace (plan_upgrade_required) and a
 // Tier-2 rate limit (HTTP 429, Retry-After: 8). The real app, a policy naming groups, signed requests; the evidence
@@ -27,6 +27,22 @@ const policyDir = mkdtempSync(path.join(tmpdir(), 'portkey-groups-policy-'));
 const policyFile = path.join(policyDir, 'policy.yml');
 writeFileSync(policyFile, POLICY);
 
+// Approvers named by group only: a submission needs no group, but deciding on it does.
+const APPROVAL_POLICY = `
+version: 1
+default: allow
+approvals_channel: C0APPROVALS
+rules:
+  - name: platform-approves-workspaces
+    action: workspace.create
+    effect: require_approval
+    approvers:
+      groups: [S0PLATFORM]
+rate_limits: []
+`;
+const approvalPolicyFile = path.join(policyDir, 'approval-policy.yml');
+writeFileSync(approvalPolicyFile, APPROVAL_POLICY);
+
 const fakes = useFakes();
 let app: TestApp | undefined;
 afterEach(async () => {
@@ -34,8 +50,8 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function start(): Promise<TestApp> {
-  app = await startTestApp({ slack: fakes.slack, portkey: fakes.portkey, env: { POLICY_FILE: policyFile } });
+async function start(file = policyFile): Promise<TestApp> {
+  app = await startTestApp({ slack: fakes.slack, portkey: fakes.portkey, env: { POLICY_FILE: file } });
   return app;
 }
 
@@ -92,6 +108,23 @@ describe('a Free-plan Slack workspace (no user groups) under a policy that names
     // Slack was asked once, at start: not once per submission or command.
     expect(groupCalls()).toHaveLength(1);
     expect(groupCalls()[0]?.error).toBe('plan_upgrade_required');
+  });
+});
+
+describe('a Free-plan workspace whose policy names approvers by group', () => {
+  it('an approver clicking Approve is told it is the plan, and nothing is created', async () => {
+    fakes.slack.setPlan('free');
+    const a = await start(approvalPolicyFile);
+    const { ack } = await submitWorkspace(a, 'U_MEMBER', 'Needs approval');
+    expect(ack.response_action).toBe('update');
+    const post = await fakes.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@U_MEMBER>'));
+    const approve = theButton(post.args.blocks, 'approval_approve');
+    const responseUrl = fakes.slack.responseUrl();
+    const res = await a.driver.blockAction({ actionId: 'approval_approve', blockId: approve.blockId, value: approve.value ?? '', userId: 'U_PLAT', channelId: 'C0APPROVALS', responseUrl });
+    expect(res.status).toBe(200);
+    const reply = await fakes.slack.waitForResponse((r) => r.url === responseUrl);
+    expect(reply.body).toEqual({ response_type: 'ephemeral', replace_original: false, text: expect.stringMatching(/plan doesn't include user groups.*won't pass by trying again/) });
+    expect(workspaceCreates()).toHaveLength(0);
   });
 });
 
