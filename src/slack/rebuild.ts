@@ -58,7 +58,8 @@ export class FormRebuilds {
     const at = actionTime(p.actionTs);
     if (later(at, seen.newest)) seen.newest = at;
     const run = seen.chain.then(() => this.update(client, seen, at, p));
-    seen.chain = run;
+    // One failed rebuild (a view that can't be built) must not stop the ones after it.
+    seen.chain = run.catch(() => undefined);
     return run;
   }
 

@@ -76,4 +76,14 @@ describe('FormRebuilds', () => {
     expect(updates().map((x) => x.error)).toEqual(['internal_error']);
     expect(titleOf(v.id)).toBe('Start');
   });
+
+  it('a rebuild that throws does not stop the next one for the same view', async () => {
+    const v = await open();
+    const r = new FormRebuilds(log);
+    const broken = r.rebuild(client, { viewId: v.id, hash: v.hash, actionTs: '1700000004.000001', build: () => { throw new Error('bad view'); } });
+    const next = r.rebuild(client, { viewId: v.id, hash: v.hash, actionTs: '1700000004.000002', build: () => form('Next') });
+    await expect(broken).rejects.toThrow('bad view');
+    await next;
+    expect(titleOf(v.id)).toBe('Next');
+  });
 });
