@@ -30,7 +30,7 @@ export class DirectoryError extends Error {
           'a Slack admin can move the workspace to a paid plan, or the policy can name people instead of groups.'
         );
       case 'rate_limited':
-        return `Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Nothing was created. Please try again in ${Math.max(1, this.retryAfterS ?? 30)} seconds.`;
+        return `Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Please try again in ${Math.max(1, this.retryAfterS ?? 30)} seconds.`;
       default:
         return "Couldn't check your permissions with Slack just now. Please try again in a moment.";
     }

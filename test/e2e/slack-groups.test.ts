@@ -140,7 +140,7 @@ describe('Slack rate-limits usergroups.users.list (HTTP 429, Retry-After: 8)', (
     expect(ms).toBeLessThan(2500);
     expect(ack.response_action).toBe('errors');
     expect(record(ack.errors, 'errors')).toEqual({
-      ws_name: "Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Nothing was created. Please try again in 8 seconds.",
+      ws_name: "Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Please try again in 8 seconds.",
     });
     expect(workspaceCreates()).toHaveLength(0);
     // While Retry-After runs, Slack isn't asked again: a second submission is refused at once without a call.

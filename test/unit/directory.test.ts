@@ -94,7 +94,7 @@ describe('Directory under a rate limit', () => {
     expect(err).toBeInstanceOf(DirectoryError);
     expect((err as DirectoryError).failure).toBe('rate_limited');
     expect((err as DirectoryError).forPeople).toBe(
-      "Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Nothing was created. Please try again in 30 seconds.",
+      "Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Please try again in 30 seconds.",
     );
     c.t += 20_000;
     const later = await failureOf(d.groupsOf('U0A', ['S0A']));
