@@ -21,7 +21,7 @@ import { Directory } from './slack/directory.js';
 import { approvalMessage } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
 import { Governance } from './operations/governance.js';
-import { describeLimit } from './policy/decide.js';
+import { allGroups, describeLimit } from './policy/decide.js';
 import { loadPolicy, type LoadedPolicy } from './policy/load.js';
 import type { ModalContext } from './slack/metadata.js';
 import type { OperationRecord } from './store/index.js';
@@ -122,8 +122,14 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   // Results and notices: a rate limit comes back to postWithFallbacks at once (a short Retry-After is waited out
   // there, a long one goes to the reply link) instead of holding this result and the client's whole queue.
   const slack = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), rejectRateLimitedCalls: true });
-  // Group lookups happen before Slack's 3 s ack: one quick try, and the decision fails closed if Slack is slow.
-  const directory = new Directory(new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), timeout: 2000, retryConfig: { retries: 0 } }), log);
+  // Group lookups happen before Slack's 3 s ack: one quick try, a 429 comes back at once (never waited out), and
+  // the decision fails closed if Slack is slow.
+  const directory = new Directory(
+    new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), timeout: 2000, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
+    log,
+  );
+  const groups = allGroups(policy.policy);
+  if (groups.length > 0) await directory.checkAtStart(groups, config.governance.policyFile ?? 'default policy');
   const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel);
   const service = new OperationService(
     store,

@@ -13,6 +13,7 @@ import { parseCommand } from './parse.js';
 import { pendingList } from '../features/approval/messages.js';
 import { policyMessage } from '../features/policy/view.js';
 import { allGroups } from '../policy/decide.js';
+import { DirectoryError } from '../slack/directory.js';
 
 export const SLASH_COMMAND = '/portkey';
 
@@ -60,7 +61,7 @@ export function registerCommands(app: App, deps: Deps): void {
           await respond({ response_type: 'ephemeral', ...auditMessage(entries) });
         } catch (err) {
           deps.log.error({ error: errorText(err) }, 'could not read the audit log');
-          await tell(respond, "Couldn't read the audit log. Please try again in a moment.");
+          await tell(respond, err instanceof DirectoryError ? err.forPeople : "Couldn't read the audit log. Please try again in a moment.");
         }
         return;
       }
@@ -74,7 +75,7 @@ export function registerCommands(app: App, deps: Deps): void {
           await respond({ response_type: 'ephemeral', ...message });
         } catch (err) {
           deps.log.warn({ error: errorText(err) }, 'could not explain the policy');
-          await tell(respond, "Couldn't check your user groups with Slack just now. Please try again in a moment.");
+          await tell(respond, err instanceof DirectoryError ? err.forPeople : "Couldn't check your user groups with Slack just now. Please try again in a moment.");
         }
         return;
       }
@@ -92,7 +93,7 @@ export function registerCommands(app: App, deps: Deps): void {
           await respond({ response_type: 'ephemeral', ...pendingList(items, { userId: command.user_id, isAdmin }) });
         } catch (err) {
           deps.log.warn({ error: errorText(err) }, 'could not list pending approvals');
-          await tell(respond, "Couldn't list the pending requests just now. Please try again in a moment.");
+          await tell(respond, err instanceof DirectoryError ? err.forPeople : "Couldn't list the pending requests just now. Please try again in a moment.");
         }
         return;
       }

@@ -44,7 +44,8 @@ export async function formToRestore<D>(
 
 /**
  * Submits through the policy. When Slack can't say which groups the person is in, the decision is not guessed:
- * the form stays open with what they typed and a line asking them to submit again.
+ * the form stays open with what they typed and a line saying why — try again in a moment, in N seconds (rate
+ * limit), or, on a Slack plan without user groups, that it's a workspace plan matter that retrying won't fix.
  */
 export async function submitGoverned(deps: Deps, s: Submission): Promise<({ ok: true } & Submitted) | { ok: false; error: string }> {
   try {
@@ -56,6 +57,6 @@ export async function submitGoverned(deps: Deps, s: Submission): Promise<({ ok: 
     return { ok: true, ...submitted };
   } catch (err) {
     if (!(err instanceof DirectoryError)) throw err;
-    return { ok: false, error: "Couldn't check your permissions with Slack just now. Please submit again in a moment." };
+    return { ok: false, error: err.forPeople };
   }
 }

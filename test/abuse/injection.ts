@@ -6,6 +6,7 @@ import type { DriverResponse, FillableView, ViewLike } from '../support/driver.j
 import type { TestEnv } from '../support/env.js';
 import { record } from '../support/payload.js';
 import { filled, newUser, openModal, submitAccepted, submitRefused } from './flows.js';
+import { chooseScope } from '../e2e/integration-helpers.js';
 import { INJECTION, INJECTION_ESCAPED, liveMarkup, renderedEverywhere } from './sent.js';
 import type { Tally, Verdict } from './tally.js';
 
@@ -47,8 +48,13 @@ async function createWorkspace(h: TestEnv, userId: string, inputs: Record<string
   return [ack];
 }
 
-async function createIntegration(h: TestEnv, userId: string, state: (view: FillableView) => ViewLike): Promise<DriverResponse[]> {
-  const view = await openModal(h, 'integration create openai', userId);
+async function createIntegration(
+  h: TestEnv,
+  userId: string,
+  state: (view: FillableView) => ViewLike,
+  prepare: (view: FillableView) => Promise<FillableView> = (v) => Promise.resolve(v),
+): Promise<DriverResponse[]> {
+  const view = await prepare(await openModal(h, 'integration create openai', userId));
   const { ack } = await submitAccepted(h, state(view), userId);
   await h.slack.waitFor('chat.postMessage');
   return [ack];
@@ -168,16 +174,17 @@ const CASES: InjectionCase[] = [
     verdict: 'neutralised',
     async run(h, userId) {
       const ws = h.portkey.seedWorkspace({ name: INJECTION, slug: 'injected-ws' });
-      const acks = await createIntegration(h, userId, (v) => {
-        const base = withSelection(filled(v, { int_name: 'Injected scope', int_key__openai: KEY }), 'int_scope', 'int_scope_select', {
-          type: 'radio_buttons',
-          selected_option: { value: 'workspace', text: { type: 'plain_text', text: 'One workspace only' } },
-        });
-        return withSelection(base, 'int_workspace', 'int_workspace_search', {
-          type: 'external_select',
-          selected_option: { value: ws.id, text: { type: 'plain_text', text: INJECTION } },
-        });
-      });
+      // The form as Slack shows it after "One workspace only" (the app redraws it with the workspace picker).
+      const acks = await createIntegration(
+        h,
+        userId,
+        (v) =>
+          withSelection(filled(v, { int_name: 'Injected scope', int_key__openai: KEY }), 'int_workspace', 'int_workspace_search', {
+            type: 'external_select',
+            selected_option: { value: ws.id, text: { type: 'plain_text', text: INJECTION } },
+          }),
+        (v) => chooseScope(h, v, 'workspace'),
+      );
       expect(onlyBody(h, 'POST', '/integrations')).toMatchObject({ workspace_id: ws.id });
       return { acks, echoed: INJECTION_ESCAPED };
     },

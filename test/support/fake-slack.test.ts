@@ -96,7 +96,7 @@ describe('fake Slack Web API', () => {
     const opened = await client.views.open({ trigger_id: '123.456.abc', view: modal() as never });
     const view = opened.view;
     expect(view?.id).toMatch(/^V\d+/);
-    expect(view?.state).toEqual({ values: {} });
+    expect(view?.state).toEqual({ values: { name: { name: { type: 'plain_text_input', value: null } } } });
     const id = view?.id ?? '';
     const firstHash = view?.hash ?? '';
     expect(slack.views.get(id)?.hash).toBe(firstHash);
@@ -237,5 +237,77 @@ describe('fake Slack Web API', () => {
     expect((await client.usergroups.users.list({ usergroup: 'S_ADMINS' })).users).toEqual(['U_ALICE', 'U_BOB']);
     expect(await errorOf(client.usergroups.users.list({ usergroup: 'S_NOPE' }))).toBe('no_such_subteam');
     expect((await client.apiCall('team.info')).ok).toBe(true);
+  });
+
+  it('setPlan("free") answers usergroups.users.list with plan_upgrade_required; reset() restores the paid plan', async () => {
+    slack.setUsergroup('S_ADMINS', ['U_ALICE']);
+    slack.setPlan('free');
+    expect(await errorOf(client.usergroups.users.list({ usergroup: 'S_ADMINS' }))).toBe('plan_upgrade_required');
+    slack.reset();
+    expect((await client.usergroups.users.list({ usergroup: 'S_ADMINS' })).users).toEqual(['U_ALICE']);
+  });
+
+  it('rateLimit() answers one method with 429 and a long Retry-After, other methods normally', async () => {
+    slack.rateLimit('usergroups.users.list', 30, 2);
+    const post = () => fetch(`${slack.apiUrl}usergroups.users.list`, { method: 'POST', headers: { authorization: `Bearer ${slack.botToken}` } });
+    for (let i = 0; i < 2; i++) {
+      const res = await post();
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('30');
+      expect(await res.json()).toEqual({ ok: false, error: 'ratelimited' });
+    }
+    expect((await client.auth.test()).ok).toBe(true);
+    expect((await post()).status).toBe(200);
+  });
+
+  it('views.update keeps what the person entered in elements whose block_id, action_id and type persist', async () => {
+    const select = (blockId: string, initial: string, options: string[], type = 'static_select') => ({
+      type: 'input',
+      block_id: blockId,
+      label: { type: 'plain_text', text: blockId },
+      element: {
+        type,
+        action_id: 'pick',
+        options: options.map((o) => ({ text: { type: 'plain_text', text: o }, value: o })),
+        initial_option: { text: { type: 'plain_text', text: initial }, value: initial },
+      },
+    });
+    const text = (blockId: string, initial?: string) => ({
+      type: 'input',
+      block_id: blockId,
+      label: { type: 'plain_text', text: blockId },
+      element: { type: 'plain_text_input', action_id: 'v', ...(initial ? { initial_value: initial } : {}) },
+    });
+    const form = (blocks: unknown[]) => ({ type: 'modal', callback_id: 'f', title: { type: 'plain_text', text: 'Form' }, blocks });
+    const opened = await client.views.open({ trigger_id: 't-keep', view: form([select('kind', 'a', ['a', 'b']), text('name'), text('a_only')]) as never });
+    const id = opened.view?.id ?? '';
+    expect(slack.viewState(id).state.values).toEqual({
+      kind: { pick: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'a' }, value: 'a' } } },
+      name: { v: { type: 'plain_text_input', value: null } },
+      a_only: { v: { type: 'plain_text_input', value: null } },
+    });
+
+    slack.enter(id, {
+      kind: { pick: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'b' }, value: 'b' } } },
+      name: { v: { type: 'plain_text_input', value: 'typed' } },
+    });
+    // The new view asks for option "a" again and a new initial name: Slack keeps the person's "b" and "typed".
+    const updated = await client.views.update({
+      view_id: id,
+      view: form([select('kind', 'a', ['a', 'b']), text('name', 'ignored'), text('b_only', 'start')]) as never,
+    });
+    const expected = {
+      kind: { pick: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'b' }, value: 'b' } } },
+      name: { v: { type: 'plain_text_input', value: 'typed' } },
+      b_only: { v: { type: 'plain_text_input', value: 'start' } },
+    };
+    expect(slack.viewState(id).state.values).toEqual(expected);
+    expect((updated.view as { state?: unknown }).state).toEqual({ values: expected });
+
+    // Another element type under the same ids starts afresh.
+    await client.views.update({ view_id: id, view: form([select('kind', 'a', ['a', 'b'], 'radio_buttons')]) as never });
+    expect(slack.viewState(id).state.values).toEqual({
+      kind: { pick: { type: 'radio_buttons', selected_option: { text: { type: 'plain_text', text: 'a' }, value: 'a' } } },
+    });
   });
 });

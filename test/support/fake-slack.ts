@@ -14,6 +14,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import { readBody } from './http.js';
+import { fillView } from './driver.js';
 
 export interface SlackCall {
   method: string;
@@ -39,6 +40,13 @@ export interface StoredView {
   previousViewId: string | null;
   /** How many times the view was replaced through `views.update`. */
   updates: number;
+  /**
+   * What the person has chosen/typed, as Slack reports it in `view.state.values` (block_id → action_id → state).
+   * Starts from the elements' initial values; `enter()` changes it; `views.update` keeps every entry whose
+   * block_id, action_id and element type are still in the new view — even when the new view sets another
+   * `initial_value`/`initial_option` — and starts the others from the new view's initial values.
+   */
+  state: Record<string, Record<string, unknown>>;
 }
 
 export interface SlackFailOptions {
@@ -99,10 +107,35 @@ export interface FakeSlack {
   /** Make response_url POSTs answer this HTTP status (e.g. 404 for an expired URL); `null` restores 200. */
   failResponseUrls(status: number | null): void;
   setUsergroup(id: string, users: string[]): void;
+  /**
+   * The workspace's Slack plan. On `'free'`, user groups don't exist for the API: `usergroups.users.list`
+   * answers `plan_upgrade_required` (as Slack does on the Free plan). Default `'paid'`; `reset()` restores it.
+   */
+  setPlan(plan: 'free' | 'paid'): void;
+  /**
+   * Answers the next `times` (default 1; `Infinity` allowed) calls to `method` with HTTP 429, `Retry-After:
+   * retryAfterSeconds` and `{ok:false, error:'ratelimited'}`, as Slack does when a method's tier is exhausted
+   * (Tier 2, e.g. usergroups.users.list, allows ~20 calls a minute). Shorthand for `fail(method, 'ratelimited', …)`.
+   */
+  rateLimit(method: string, retryAfterSeconds: number, times?: number): void;
+  /**
+   * The person types or chooses in an open view: merges `values` (block_id → action_id → element state, as in
+   * `view.state.values`) into the view's stored state. Use `viewState()` to build the payload Slack would send.
+   */
+  enter(viewId: string, values: Record<string, Record<string, unknown>>): void;
+  /** The view as the person's client holds it (blocks, hash, metadata and state), ready for a driver payload. */
+  viewState(viewId: string): {
+    id: string;
+    hash: string;
+    callback_id: string;
+    private_metadata?: string;
+    blocks: unknown[];
+    state: { values: Record<string, Record<string, unknown>> };
+  };
   /** Merge fields into what `users.info` answers for this user. */
   setUser(id: string, fields: Record<string, unknown>): void;
   /**
-   * Clears calls, responses_url posts, held calls, fail() and delay() rules, down() and failResponseUrls() (calls
+   * Clears calls, responses_url posts, held calls, fail() and delay() rules, down(), setPlan() and failResponseUrls() (calls
    * being held are still processed when their delay ends); keeps the server, stored views,
    * usergroups and user overrides (so they can be set up once in beforeAll).
    */
@@ -251,6 +284,35 @@ function validateView(view: Record<string, unknown>): string[] {
   return errors;
 }
 
+/** `view.state.values` of a view as Slack first shows it: every stateful element at its initial value. */
+function initialState(view: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const blocks = Array.isArray(view.blocks) ? view.blocks.filter((b) => !isRecord(b) || b.type !== 'input' || typeof b.block_id === 'string') : [];
+  try {
+    return fillView({ id: 'V', callback_id: '', blocks }, {}).state?.values ?? {};
+  } catch {
+    // A view the driver can't read (an element it doesn't model): no state, as if nothing were entered.
+    return {};
+  }
+}
+
+/**
+ * Slack's "preserving input entry": after views.update, an element keeps what the person entered when the new
+ * view has an element with the same block_id, action_id and type; any other element starts from its initial value.
+ */
+function preservedState(
+  old: Record<string, Record<string, unknown>>,
+  next: Record<string, unknown>,
+): Record<string, Record<string, unknown>> {
+  const fresh = initialState(next);
+  for (const [blockId, byAction] of Object.entries(fresh)) {
+    for (const [actionId, state] of Object.entries(byAction)) {
+      const before = old[blockId]?.[actionId];
+      if (isRecord(before) && isRecord(state) && before.type === state.type) byAction[actionId] = before;
+    }
+  }
+  return fresh;
+}
+
 export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<FakeSlack> {
   const botToken = opts.botToken ?? 'xoxb-test-token';
   const calls: SlackCall[] = [];
@@ -258,6 +320,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
   const views = new Map<string, StoredView>();
   const usergroups = new Map<string, string[]>();
   const userOverrides = new Map<string, Record<string, unknown>>();
+  let plan: 'free' | 'paid' = 'paid';
   let failRules: FailRule[] = [];
   let delayRules: DelayRule[] = [];
   const held: HeldCall[] = [];
@@ -304,7 +367,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       id: stored.id,
       hash: stored.hash,
       team_id: TEAM_ID,
-      state: { values: {} },
+      state: { values: structuredClone(stored.state) },
       root_view_id: stored.rootViewId,
       previous_view_id: stored.previousViewId,
       external_id: stored.externalId ?? '',
@@ -335,6 +398,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       rootViewId: method === 'views.push' && last ? last.rootViewId : id,
       previousViewId: method === 'views.push' && last ? last.id : null,
       updates: 0,
+      state: initialState(args.view),
     };
     views.set(id, stored);
     return ok({ view: viewResponse(stored) });
@@ -353,6 +417,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     const problems = validateView(args.view);
     if (problems.length > 0) return err('invalid_arguments', { response_metadata: { messages: problems } });
     if (JSON.stringify(args.view).length > 250_000) return err('view_too_large');
+    stored.state = preservedState(stored.state, args.view);
     stored.view = args.view;
     stored.hash = newHash();
     stored.updates += 1;
@@ -446,6 +511,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
         });
       }
       case 'usergroups.users.list': {
+        if (plan === 'free') return err('plan_upgrade_required');
         const id = str(args.usergroup);
         const users = id === undefined ? undefined : usergroups.get(id);
         if (users === undefined) return err('no_such_subteam');
@@ -702,6 +768,32 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     setUser(id, fields) {
       userOverrides.set(id, { ...fields });
     },
+    setPlan(p) {
+      plan = p;
+    },
+    rateLimit(method, retryAfterSeconds, times = 1) {
+      fake.fail(method, 'ratelimited', { retryAfter: retryAfterSeconds, times });
+    },
+    enter(viewId, values) {
+      const stored = views.get(viewId);
+      if (!stored) throw new Error(`fakeSlack.enter: no view ${viewId}`);
+      for (const [blockId, byAction] of Object.entries(values)) {
+        stored.state[blockId] = { ...stored.state[blockId], ...structuredClone(byAction) };
+      }
+    },
+    viewState(viewId) {
+      const stored = views.get(viewId);
+      if (!stored) throw new Error(`fakeSlack.viewState: no view ${viewId}`);
+      const v = stored.view;
+      return {
+        id: stored.id,
+        hash: stored.hash,
+        callback_id: typeof v.callback_id === 'string' ? v.callback_id : '',
+        ...(typeof v.private_metadata === 'string' ? { private_metadata: v.private_metadata } : {}),
+        blocks: Array.isArray(v.blocks) ? structuredClone(v.blocks) : [],
+        state: { values: structuredClone(stored.state) },
+      };
+    },
     reset() {
       calls.length = 0;
       responses.length = 0;
@@ -709,6 +801,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       delayRules = [];
       held.length = 0;
       isDown = false;
+      plan = 'paid';
       responseUrlStatus = null;
     },
     close() {

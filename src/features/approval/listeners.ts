@@ -19,6 +19,8 @@ import { denyReasonModal } from './view.js';
 const denyMetadata = z.object({ operationId: z.string().max(64) });
 
 const CHECK_FAILED = "Couldn't check with Slack whether you may decide on this. Please try again in a moment.";
+/** A plan without user groups or a rate limit says so; anything else is the usual "try again". */
+const checkFailed = (err: DirectoryError): string => (err.failure === 'unavailable' ? CHECK_FAILED : err.forPeople);
 
 /** Why a click changed nothing, for the person who clicked. */
 export function closedText(op: OperationRecord | undefined): string {
@@ -60,7 +62,7 @@ export function registerApproval(app: App, deps: Deps): void {
       result = await run();
     } catch (err) {
       if (!(err instanceof DirectoryError)) log.error({ error: errorText(err) }, 'approval decision failed');
-      await whisper(respond, err instanceof DirectoryError ? CHECK_FAILED : 'Something went wrong on our side; nothing changed. Please try again.');
+      await whisper(respond, err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong on our side; nothing changed. Please try again.');
       return undefined;
     }
     if (result.kind === 'not_allowed') await whisper(respond, result.why);
@@ -89,7 +91,7 @@ export function registerApproval(app: App, deps: Deps): void {
     try {
       allowed = await deps.governance.mayDecide(op, body.user.id);
     } catch (err) {
-      await whisper(respond, err instanceof DirectoryError ? CHECK_FAILED : 'Something went wrong on our side; nothing changed.');
+      await whisper(respond, err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong on our side; nothing changed.');
       return;
     }
     if (!allowed.ok) {
@@ -121,7 +123,7 @@ export function registerApproval(app: App, deps: Deps): void {
       result = await service.decide(meta.operationId, body.user.id, 'deny', reason.slice(0, 500));
     } catch (err) {
       if (!(err instanceof DirectoryError)) log.error({ error: errorText(err) }, 'deny failed');
-      await ack({ response_action: 'errors', errors: { [DENY_REASON.block]: err instanceof DirectoryError ? CHECK_FAILED : 'Something went wrong; nothing changed. Please try again.' } });
+      await ack({ response_action: 'errors', errors: { [DENY_REASON.block]: err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong; nothing changed. Please try again.' } });
       return;
     }
     if (result.kind === 'not_allowed') {

@@ -6,12 +6,14 @@ import type { OperationRecord } from '../../store/index.js';
 import { formToRestore, submissionOf, submitGoverned } from '../modal-flow.js';
 import { allowedNote, governedView } from '../approval/view.js';
 import { createdIntegration, grantAccess, storedIntegrationDraft } from './executor.js';
-import { errorText, slackErrorCode } from '../../slack/errors.js';
+import { errorText } from '../../slack/errors.js';
 import { escapeMrkdwn, mention } from '../../slack/escape.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
 import { postToResponseUrl, tellUser } from '../../slack/notify.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { updateView } from '../../slack/views.js';
+import { FormRebuilds } from '../../slack/rebuild.js';
+import { errorsOnShownBlocks, refreshedForm } from './consistency.js';
 import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, validateIntegration } from './form.js';
 import { INT_ACTIONS, INT_FIELDS, INTEGRATION_CALLBACK, INTEGRATION_RESULT_CALLBACK, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import {
@@ -38,7 +40,9 @@ export async function openIntegrationModal(client: WebClient, triggerId: string,
 export function registerIntegration(app: App, deps: Deps): void {
   const { log, service, store } = deps;
 
-  // Provider, auth mode, scope and deployment rows change which blocks show: rebuild the view in place.
+  // Provider, auth mode, scope and deployment rows change which blocks show: rebuild the view in place. Two quick
+  // changes race; FormRebuilds makes the newest one win (see slack/rebuild.ts), the submission checks the rest.
+  const rebuilds = new FormRebuilds(log);
   for (const actionId of REBUILD_ACTIONS) {
     app.action<BlockAction>(actionId, async ({ ack, body, client }) => {
       await ack();
@@ -50,17 +54,12 @@ export function registerIntegration(app: App, deps: Deps): void {
       const nextRows =
         actionId === INT_ACTIONS.addDeployment ? rows + 1 : actionId === INT_ACTIONS.removeDeployment ? rows - 1 : rows;
       if (nextRows < rows) draft.deployments = draft.deployments.slice(0, nextRows);
-      try {
-        await client.views.update({
-          view_id: view.id,
-          hash: view.hash,
-          view: integrationModal({ draft, context: { ...context, rows: Math.max(1, nextRows) } }),
-        });
-      } catch (err) {
-        // A lost race means a newer change is already on its way; nothing to do.
-        if (slackErrorCode(err) === 'hash_conflict') log.debug('integration modal: hash_conflict, skipped');
-        else log.warn({ error: errorText(err) }, 'could not update the integration modal');
-      }
+      await rebuilds.rebuild(client, {
+        viewId: view.id,
+        hash: view.hash,
+        actionTs: body.actions[0]?.action_ts,
+        build: () => integrationModal({ draft, context: { ...context, rows: Math.max(1, nextRows) } }),
+      });
     });
   }
 
@@ -89,9 +88,15 @@ export function registerIntegration(app: App, deps: Deps): void {
   app.view(INTEGRATION_CALLBACK, async ({ ack, body, view, client }) => {
     const context = decodeContext(view.private_metadata);
     const { draft, secrets } = readIntegrationForm(view.state.values, context.rows ?? 1);
+    // A rebuild that never landed: the fields shown belong to another choice. Show the right form, keep what was typed.
+    const refreshed = refreshedForm(view.blocks, draft, context);
+    if (refreshed) {
+      await ack({ response_action: 'update', view: refreshed });
+      return;
+    }
     const checked = validateIntegration(draft, secrets);
     if (!checked.ok) {
-      await ack({ response_action: 'errors', errors: checked.errors });
+      await ack({ response_action: 'errors', errors: errorsOnShownBlocks(checked.errors, view.blocks) });
       return;
     }
     const submitted = await submitGoverned(deps, {
