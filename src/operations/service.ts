@@ -70,7 +70,7 @@ export class OperationService {
       await this.audit(s.requesterId, s.action, existing.id, 'duplicate_submission');
       return { operation: existing, duplicate: true, queued: [] };
     }
-    const verdict = await this.governance.check(s.action, { providerId: s.providerId }, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
+    const verdict = await this.governance.check(s.action, s.subject ?? {}, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
     const { operation, created } = await this.store.operations.create({
       idempotencyKey,
       teamId: s.teamId,
