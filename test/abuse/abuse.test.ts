@@ -1,6 +1,7 @@
 import { afterAll } from 'vitest';
 import { useTestEnv } from '../support/env.js';
 import { fixedCases } from './fixed.js';
+import { governanceCases } from './governance.js';
 import { injectionCases } from './injection.js';
 import { limitCases } from './limits.js';
 import { metadataCases } from './metadata.js';
@@ -20,6 +21,7 @@ limitCases(h, tally);
 injectionCases(h, tally);
 metadataCases(h, tally);
 fixedCases(h, tally);
+governanceCases(h, tally);
 
 afterAll(() => {
   console.log(tally.summary());
