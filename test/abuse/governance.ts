@@ -2,6 +2,7 @@
 // hide another workspace, ids Portkey doesn't know, a secret reference pointed at the requester's own host.
 import { describe, expect, it } from 'vitest';
 import { peekSqlite } from '../support/db.js';
+import type { FillValue } from '../support/driver.js';
 import type { TestEnv } from '../support/env.js';
 import { record } from '../support/payload.js';
 import { filled, newUser, openModal, submitAccepted } from './flows.js';
@@ -31,15 +32,15 @@ export function governanceCases(h: TestEnv, tally: Tally): void {
         expect((await storedRequest(h, userId)).resolved).toEqual({ access: [{ id: prod.id, name: 'Production', slug: 'production' }] });
       }));
 
-    it.each([
-      { what: 'an "enable in" workspace id Portkey does not know', block: 'int_access', multi: { int_access: [{ value: 'ws-forged-0001', text: 'Sandbox' }] }, inputs: {} },
+    it.each<{ what: string; block: string; multi: Record<string, Array<{ value: string; text: string }>>; inputs: Record<string, FillValue> }>([
+      { what: 'an "enable in" workspace id Portkey does not know', block: 'int_access', multi: { int_access: [{ value: 'ws-forged-0001', text: 'Sandbox' }] }, inputs: { int_key__openai: KEY } },
       { what: 'a secret reference id Portkey does not know', block: 'int_secretref__openai', multi: {}, inputs: { int_secretref__openai: { value: 'sr-forged-0001', text: 'Team key' } } },
     ])('$what is refused on its picker; nothing is stored or created', (c) =>
       tally.run('governance', 'refused', async () => {
         const userId = newUser();
         const view = await openModal(h, 'integration create openai', userId);
         const before = (await peekSqlite(h.app.dataDir).rows('operations')).length;
-        const ack = await h.app.driver.viewSubmission({ view: filled(view, { int_name: 'Forged', ...c.inputs, ...(c.block === 'int_access' ? { int_key__openai: KEY } : {}) }, c.multi), userId });
+        const ack = await h.app.driver.viewSubmission({ view: filled(view, { int_name: 'Forged', ...c.inputs }, c.multi), userId });
         const body = ackOf(ack.json);
         expect(body.response_action).toBe('errors');
         expect(Object.keys(record(body.errors, 'errors'))).toEqual([c.block]);
