@@ -315,6 +315,12 @@ rules:
     expect(also(actor('U0BOB'))).toContain('• *Secret references:* none — no rule lets you use one');
   });
 
+  it('custom hosts under default deny: the default, not an approval the policy would never give', () => {
+    const p = loaded('default: deny\nadmins: {users: [U0ADMIN]}\n');
+    const also = lines(policyMessage(p, actor('U0ALICE'))).find((l) => l.startsWith('*Also decided')) ?? '';
+    expect(also).toContain('• *Custom hosts* (any URL the key is sent to): not allowed — No policy rule allows this, and the policy denies by default. (the policy default)');
+  });
+
   it('a rule about no one here: the policy default applies', () => {
     const p = loaded(`
 rules:

@@ -34,7 +34,7 @@ describe('keyHosts: every URL the key is sent to', () => {
 describe('integrationSubject', () => {
   it('takes the workspaces and the secret reference from what Portkey resolved, not the labels in the draft', () => {
     const { req, draft } = request(
-      { providerId: 'openai', access: [{ value: 'ws-prod', text: 'Mallory sandbox' }], secretRef: { value: 'sr-org', text: 'team-key' } },
+      { providerId: 'openai', access: [{ value: 'ws-prod', label: 'Mallory sandbox' }], secretRef: { value: 'sr-org', label: 'team-key' } },
       '',
     );
     const subject = integrationSubject(req, draft, {

@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { actionMatches, decide, describeLimit, guards, ruleAppliesTo, type Actor, type Decision } from '../../policy/decide.js';
+import { actionMatches, decide, describeLimit, ruleAppliesTo, type Actor, type Decision } from '../../policy/decide.js';
 import type { Policy, Rule } from '../../policy/schema.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import type { LimitUsage } from '../../operations/governance.js';
@@ -31,8 +31,8 @@ function alsoDecided(policy: Policy, actor: Actor): string[] {
   const lines: string[] = [];
 
   const hostAllows = mine.filter((r) => r.effect === 'allow' && r.custom_hosts);
-  const hostGuard = guards(policy, { action: 'integration.create', hosts: ['https://unlisted.invalid/'] }, [])[0];
-  const unlisted = hostGuard ? decisionText(hostGuard) : 'needs approval';
+  // A host no pattern names (.invalid is reserved): what the default and the built-in rules make of it.
+  const unlisted = decisionText(decide(policy, { action: 'integration.create', hosts: ['https://unlisted.invalid/'] }, actor));
   lines.push(
     hostAllows.length > 0
       ? `• *Custom hosts* (any URL the key is sent to): allowed for ${code(hostAllows.flatMap((r) => r.custom_hosts ?? []))} (${code(hostAllows.map((r) => r.name))}); any other: ${unlisted}`
