@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { peekSqlite } from '../support/db.js';
 import { fillView, viewFrom } from '../support/driver.js';
 import { useTestEnv } from '../support/env.js';
-import { allText, isRecord, record } from '../support/payload.js';
+import { allText, isRecord, record, theButton } from '../support/payload.js';
+import { eventually } from '../support/wait.js';
 import { fill, openForm } from './integration-helpers.js';
 
 // Issue 10 §2 end to end: everything that decides where a key goes is governed. Signed requests into the real app;
@@ -117,6 +118,15 @@ describe('a custom host is governed', () => {
     const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@UMALLORY>'));
     expect(post.error).toBeUndefined();
     expect(JSON.stringify(post.args)).not.toContain(KEY);
+
+    // The admin approves: created once, with the custom host as asked.
+    const approve = theButton(post.args.blocks, 'approval_approve');
+    const click = await h.app.driver.blockAction({ actionId: 'approval_approve', blockId: approve.blockId, value: approve.value ?? '', userId: 'UADMIN', channelId: 'C0APPROVALS', responseUrl: h.slack.responseUrl() });
+    expect(click.status).toBe(200);
+    await eventually('the integration to be created', () => h.portkey.integrations.length === 1);
+    expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.body)).toEqual([
+      { name: 'Not OpenAI', slug: 'not-openai', ai_provider_id: 'groq', key: KEY, configurations: { custom_host: 'https://api.openai.com/v1' } },
+    ]);
   });
 });
 
