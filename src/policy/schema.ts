@@ -162,7 +162,8 @@ export type Policy = z.output<typeof policySchema>;
 const APPROVAL_ONLY = ['allow_self_approval', 'expires_after', 'approvals_channel'] as const;
 
 /**
- * Checks across rules (duplicate names, providers on a workspace-only rule, approval settings on other rules),
+ * Checks across rules (duplicate names, criteria on an action they are not about, only_in_channels without
+ * channels or on an allow rule, built-in rule names, approval settings on other rules),
  * run on the raw file so they are reported together with every other mistake. Tolerates any shape.
  */
 export function crossRuleProblems(raw: unknown): string[] {
