@@ -74,6 +74,11 @@ export class Governance {
     const decision = decide(this.policy, { action, ...subject }, { userId: who.userId, groups, channelId: who.channelId });
     const rule = decision.rule?.name ?? null;
     if (decision.effect === 'deny') return { status: 'denied', governance: { effect: 'deny', rule, reason: decision.reason, reservations: [] } };
+    // File rules are checked for a channel at start; a built-in guard's approval may have nowhere to go.
+    if (decision.effect === 'require_approval' && decision.rule.builtin && !(decision.channel ?? this.approvalsChannel)) {
+      const reason = `${decision.reason ?? 'This needs approval.'} There is no approvals channel to ask in: an admin can set APPROVALS_CHANNEL, or approvals_channel in the policy.`;
+      return { status: 'denied', governance: { effect: 'deny', rule, reason, reservations: [] } };
+    }
 
     const now = this.now();
     const reservations: StoredGovernance['reservations'] = [];
@@ -108,6 +113,16 @@ export class Governance {
         reservations,
       },
     };
+  }
+
+  /**
+   * The secret references this person may pick here for `providerId`: those the policy does not deny them
+   * (see the secret-reference-not-allowed guard). Throws DirectoryError.
+   */
+  async usableSecretRefs<R extends { id: string; name: string }>(refs: readonly R[], who: { userId: string; channelId: string | undefined }, providerId: string | undefined): Promise<R[]> {
+    const groups = await this.groupsOf(who.userId);
+    const actor = { userId: who.userId, groups, channelId: who.channelId };
+    return refs.filter((r) => decide(this.policy, { action: 'integration.create', providerId, secretRef: { id: r.id, name: r.name } }, actor).effect !== 'deny');
   }
 
   /** How much of each limit on creates this person (or their team, or everyone) has used in the current window. */

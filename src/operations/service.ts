@@ -70,7 +70,7 @@ export class OperationService {
       await this.audit(s.requesterId, s.action, existing.id, 'duplicate_submission');
       return { operation: existing, duplicate: true, queued: [] };
     }
-    let verdict: Verdict = await this.governance.check(s.action, { providerId: s.providerId }, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
+    let verdict: Verdict = await this.governance.check(s.action, s.subject ?? {}, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
     // An approval that couldn't show approvers where the key goes, whole, is refused before anything is posted.
     const fits = verdict.status === 'awaiting_approval' ? approvalFits(this.executors[s.action].describe({ request: s.request })) : { ok: true as const };
     if (!fits.ok) {

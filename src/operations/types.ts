@@ -1,4 +1,5 @@
 import type { Log } from '../log.js';
+import type { Subject } from '../policy/decide.js';
 import type { Summary } from '../features/approval/messages.js';
 import type { Delivery, Message } from '../slack/notify.js';
 import type { OperationRecord, StoredAction } from '../store/index.js';
@@ -34,8 +35,11 @@ export interface Submission {
   /** The request as typed, without secrets. */
   request: unknown;
   secrets?: Record<string, unknown>;
-  /** What the policy looks at besides the action (the provider of an integration). */
-  providerId?: string | undefined;
+  /**
+   * What the policy looks at besides the action and the person: provider, URLs the key goes to, the secret
+   * reference and workspaces as Portkey knows them (resolved by id), the default-workspace flag.
+   */
+  subject?: Omit<Subject, 'action'>;
 }
 
 export interface Submitted {

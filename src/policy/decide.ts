@@ -1,6 +1,12 @@
+import { hostMatches, secretRefMatches } from './patterns.js';
 import type { Action, People, Policy, RateLimit, Rule } from './schema.js';
 
 // Policy decisions, pure: every input (who, their groups, where, what) is passed in.
+//
+// A request has parts: the URLs its key is sent to, its secret reference, the workspaces it is usable in. A rule
+// that names a criterion about parts is about requests that have such parts. A deny or require_approval rule
+// matches when ANY part falls under it; an allow rule only when EVERY part does (all "enable in" workspaces in its
+// list). Built-in guards then tighten the decision, never loosen it (see `guards`).
 
 export interface Actor {
   userId: string;
@@ -13,12 +19,21 @@ export interface Subject {
   action: Action;
   /** The ai_provider_id, for integration.create. */
   providerId?: string | undefined;
+  /** Every URL the requester typed that the key is sent to (custom host, base URLs). */
+  hosts?: readonly string[] | undefined;
+  /** The secret reference, by id and by its name as Portkey knows it (never the option label sent by the client). */
+  secretRef?: { id: string; name: string } | undefined;
+  /** The workspaces the key becomes usable in, as Portkey knows them: a workspace-scoped one's, "enable in". */
+  workspaces?: ReadonlyArray<{ id: string; slug?: string | undefined }> | undefined;
+  /** workspace.create: "make this the default workspace". */
+  defaultWorkspace?: boolean | undefined;
 }
 
-/** A rule as named in the file and its place there. `undefined` in a decision means the policy's default. */
+/** A rule as named in the file and its place there (-1 and `builtin` for a guard). `undefined` in a decision means the policy's default. */
 export interface RuleRef {
   name: string;
   index: number;
+  builtin?: true;
 }
 
 export type Decision =
@@ -46,19 +61,45 @@ export function actionMatches(pattern: string | readonly string[], action: Actio
   return list.includes('*') || list.includes(action);
 }
 
-/** Whether one rule is about this request by this person. Each criterion given must hold; users OR groups say who. */
-export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean {
-  if (!actionMatches(actionsOf(rule), subject.action)) return false;
-  if (rule.providers && (subject.action !== 'integration.create' || !subject.providerId || !rule.providers.includes(subject.providerId))) {
-    return false;
-  }
+/** A restrictive rule is about a request when ANY of its parts falls under it; an allow rule when EVERY one does. */
+function covers<T>(rule: Rule, parts: readonly T[], test: (part: T) => boolean): boolean {
+  if (parts.length === 0) return false;
+  return rule.effect === 'allow' ? parts.every(test) : parts.some(test);
+}
+
+/**
+ * Whether the rule is about this person here: users OR groups say who. `channels` limit an allow rule to those
+ * channels; a restrictive rule holds everywhere (a DM or another channel must not escape it) unless `only_in_channels`.
+ */
+export function ruleAppliesTo(rule: Rule, actor: Actor): boolean {
   if (rule.users || rule.groups) {
     const named = rule.users?.includes(actor.userId) ?? false;
     const inGroup = rule.groups?.some((g) => actor.groups.has(g)) ?? false;
     if (!named && !inGroup) return false;
   }
-  if (rule.channels && (!actor.channelId || !rule.channels.includes(actor.channelId))) return false;
+  const scoped = rule.effect === 'allow' || rule.only_in_channels === true;
+  if (rule.channels && scoped && (!actor.channelId || !rule.channels.includes(actor.channelId))) return false;
   return true;
+}
+
+/** Whether one rule is about this request by this person. Each criterion given must hold. */
+export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean {
+  if (!actionMatches(actionsOf(rule), subject.action)) return false;
+  if (rule.providers && (subject.action !== 'integration.create' || !subject.providerId || !rule.providers.includes(subject.providerId))) {
+    return false;
+  }
+  const hosts = rule.custom_hosts;
+  if (hosts && !covers(rule, subject.hosts ?? [], (h) => hosts.some((p) => hostMatches(p, h)))) return false;
+  const refs = rule.secret_references;
+  if (refs && !covers(rule, subject.secretRef ? [subject.secretRef] : [], (r) => refs.some((e) => secretRefMatches(e, r)))) return false;
+  const spaces = rule.workspaces;
+  if (spaces && !covers(rule, subject.workspaces ?? [], (w) => spaces.includes(w.id) || (w.slug !== undefined && spaces.includes(w.slug)))) {
+    return false;
+  }
+  if (rule.default_workspace !== undefined && (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)) {
+    return false;
+  }
+  return ruleAppliesTo(rule, actor);
 }
 
 /** Every rule that matches, in file order. */
@@ -66,10 +107,68 @@ export function matchingRules(policy: Policy, subject: Subject, actor: Actor): A
   return policy.rules.flatMap((rule, index) => (ruleMatches(rule, subject, actor) ? [{ rule, ref: { name: rule.name, index } }] : []));
 }
 
-/** deny > require_approval > allow; among equals the first in the file. No match: the policy's default. */
+/**
+ * deny > require_approval > allow; among equals the first in the file. No match: the policy's default. Then the
+ * built-in guards: one stricter than that decision replaces it (a tie keeps the file's rule and its approvers).
+ */
 export function decide(policy: Policy, subject: Subject, actor: Actor): Decision {
+  const matches = matchingRules(policy, subject, actor);
+  let decision = fileDecision(policy, matches);
+  for (const guard of guards(policy, subject, matches)) {
+    if (RANK[guard.effect] > RANK[decision.effect]) decision = guard;
+  }
+  return decision;
+}
+
+const guardRef = (name: string): RuleRef => ({ name, index: -1, builtin: true });
+
+/**
+ * Safe by default, whatever the file says or omits:
+ * - secret-reference-not-allowed: a secret reference only a matching allow or require_approval rule names in
+ *   `secret_references` may be used (none, without such a rule) — deny.
+ * - custom-host-needs-approval: a URL the key is sent to needs a matching allow rule whose `custom_hosts` cover it;
+ *   otherwise the policy's admins approve.
+ * - secret-reference-to-custom-host: a secret reference sent to a requester-supplied URL always needs approval
+ *   (Portkey would hand the org's secret to that host), even when an allow rule matches.
+ * A guard needing approval with no admins to give it is a deny that says what the admin should add.
+ */
+export function guards(policy: Policy, subject: Subject, matches: Array<{ rule: Rule }>): Decision[] {
+  const out: Decision[] = [];
+  const hosts = subject.hosts ?? [];
+  if (subject.secretRef && !matches.some((m) => m.rule.effect !== 'deny' && m.rule.secret_references)) {
+    out.push({
+      effect: 'deny',
+      rule: guardRef('secret-reference-not-allowed'),
+      reason: 'The policy does not let you use this secret reference. An admin can allow it with secret_references in a policy rule.',
+    });
+  }
+  if (hosts.length > 0 && subject.secretRef) {
+    out.push(guardApproval(policy, 'secret-reference-to-custom-host', 'A secret reference sent to a custom host always needs approval.'));
+  }
+  if (hosts.length > 0 && !matches.some((m) => m.rule.effect === 'allow' && m.rule.custom_hosts)) {
+    out.push(guardApproval(policy, 'custom-host-needs-approval', 'An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts).'));
+  }
+  return out;
+}
+
+function guardApproval(policy: Policy, name: string, reason: string): Decision {
+  if (policy.admins.users.length + policy.admins.groups.length === 0) {
+    return { effect: 'deny', rule: guardRef(name), reason: `${reason} The policy names no admins to approve it: an admin can add admins (users or groups) to the policy file, or a rule that allows it.` };
+  }
+  return {
+    effect: 'require_approval',
+    rule: guardRef(name),
+    reason,
+    approvers: policy.admins,
+    allowSelfApproval: false,
+    expiresAfterMs: 86_400_000,
+    channel: policy.approvals_channel,
+  };
+}
+
+function fileDecision(policy: Policy, matches: Array<{ rule: Rule; ref: RuleRef }>): Decision {
   let best: { rule: Rule; ref: RuleRef } | undefined;
-  for (const m of matchingRules(policy, subject, actor)) {
+  for (const m of matches) {
     if (!best || RANK[m.rule.effect] > RANK[best.rule.effect]) best = m;
   }
   if (!best) {

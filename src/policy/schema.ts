@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { getProvider, suggestProviders } from '../portkey/providers.js';
+import { hostPatternProblem } from './patterns.js';
 
 // The policy file's shape, read with zod. Every mistake is reported with its path in the file,
 // and the app does not start on a broken policy. Field names are snake_case, as people write YAML.
@@ -67,6 +68,25 @@ const providerId = z.string().superRefine((id, ctx) => {
 
 const DAY = 86_400_000;
 
+const hostPattern = z
+  .string({ error: 'a custom host pattern is text such as "https://*.internal.example.com/*" (or "*")' })
+  .superRefine((p, ctx) => {
+    const problem = hostPatternProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(p)} ${problem}` });
+  });
+const secretRefEntry = z
+  .string({ error: 'a secret reference is its id or a pattern on its name, e.g. "team-*"' })
+  .trim()
+  .min(1, { error: 'a secret reference is its id or a pattern on its name, e.g. "team-*"' })
+  .max(200);
+const workspaceEntry = z
+  .string({ error: 'a workspace is its Portkey id (or slug), e.g. "ws-research-1a2b"' })
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'a workspace is its Portkey id (or slug), e.g. "ws-research-1a2b"' });
+
+/** The built-in guards' names: decisions name them like rules, so a file rule may not take them. */
+export const GUARD_NAMES = ['custom-host-needs-approval', 'secret-reference-not-allowed', 'secret-reference-to-custom-host'] as const;
+
 const rule = z
   .object({
     name: z.string({ error: 'every rule needs a name (it is shown to people)' }).trim().min(1, { error: 'every rule needs a name (it is shown to people)' }).max(80),
@@ -78,8 +98,20 @@ const rule = z
     /** Who the rule is about: listed users or members of listed groups. Absent: everyone. */
     users: z.array(userId).min(1).optional(),
     groups: z.array(groupId).min(1).optional(),
-    /** Where the command was run. Absent: any channel. */
+    /**
+     * Where the command was run. An allow rule applies only there; a deny or require_approval rule holds for the
+     * same people everywhere (a DM must not escape it) unless `only_in_channels: true`.
+     */
     channels: z.array(channelId).min(1).optional(),
+    only_in_channels: z.boolean().optional(),
+    /** Integrations: the URLs the key is sent to (custom host, base URLs). */
+    custom_hosts: z.array(hostPattern).min(1).optional(),
+    /** Integrations: secret references by id or name pattern (the name as Portkey knows it). */
+    secret_references: z.array(secretRefEntry).min(1).optional(),
+    /** Integrations: the workspaces the key becomes usable in (a workspace-scoped one's, "enable in"). */
+    workspaces: z.array(workspaceEntry).min(1).optional(),
+    /** Workspaces: whether the request makes it the default workspace. */
+    default_workspace: z.boolean({ error: 'default_workspace must be true or false' }).optional(),
     effect: z.enum(EFFECTS, { error: `must be one of ${EFFECTS.join(', ')}` }),
     /** Shown to the person: why they are denied, or why approval is needed. */
     reason: z.string().trim().min(1).max(300).optional(),
@@ -130,7 +162,8 @@ export type Policy = z.output<typeof policySchema>;
 const APPROVAL_ONLY = ['allow_self_approval', 'expires_after', 'approvals_channel'] as const;
 
 /**
- * Checks across rules (duplicate names, providers on a workspace-only rule, approval settings on other rules),
+ * Checks across rules (duplicate names, criteria on an action they are not about, only_in_channels without
+ * channels or on an allow rule, built-in rule names, approval settings on other rules),
  * run on the raw file so they are reported together with every other mistake. Tolerates any shape.
  */
 export function crossRuleProblems(raw: unknown): string[] {
@@ -148,8 +181,20 @@ export function crossRuleProblems(raw: unknown): string[] {
     }
     const action = rule.action ?? '*';
     const actions = Array.isArray(action) ? action : [action];
-    if (rule.providers !== undefined && !actions.some((a) => a === 'integration.create' || a === '*')) {
-      problems.push(`rules[${i}].providers: providers only apply to integration.create`);
+    for (const key of ['providers', 'custom_hosts', 'secret_references', 'workspaces'] as const) {
+      if (rule[key] !== undefined && !actions.some((a) => a === 'integration.create' || a === '*')) {
+        problems.push(`rules[${i}].${key}: ${key} only apply to integration.create`);
+      }
+    }
+    if (rule.default_workspace !== undefined && !actions.some((a) => a === 'workspace.create' || a === '*')) {
+      problems.push(`rules[${i}].default_workspace: default_workspace only applies to workspace.create`);
+    }
+    if (rule.only_in_channels !== undefined) {
+      if (rule.channels === undefined) problems.push(`rules[${i}].only_in_channels: only applies to a rule with channels`);
+      else if (rule.effect === 'allow') problems.push(`rules[${i}].only_in_channels: only applies to deny and require_approval rules (an allow rule with channels already applies only there)`);
+    }
+    if (typeof rule.name === 'string' && (GUARD_NAMES as readonly string[]).includes(rule.name.trim())) {
+      problems.push(`rules[${i}].name: "${rule.name.trim()}" is the name of a built-in guard; choose another`);
     }
     if (typeof rule.effect === 'string' && rule.effect !== 'require_approval') {
       for (const key of APPROVAL_ONLY) {
@@ -160,7 +205,10 @@ export function crossRuleProblems(raw: unknown): string[] {
   return problems;
 }
 
-/** The policy without a file: everyone may create, at most 10 of each per minute per person. */
+/**
+ * The policy without a file: everyone may create, at most 10 of each per minute per person. The built-in guards
+ * (decide.ts) still hold: no secret references, and a custom host needs approval (denied here: no admins).
+ */
 export const DEFAULT_POLICY: Policy = {
   version: 1,
   default: 'allow',

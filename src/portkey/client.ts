@@ -8,6 +8,7 @@ import {
   integrationSchema,
   integrationWorkspacesSchema,
   secretReferenceListSchema,
+  secretReferenceSchema,
   workspaceListSchema,
   workspaceSchema,
   type CreatedIntegration,
@@ -78,8 +79,8 @@ export class PortkeyClient {
     });
   }
 
-  getWorkspace(idOrSlug: string): Promise<Workspace> {
-    return this.send('GET', `/admin/workspaces/${encodeURIComponent(idOrSlug)}`, workspaceSchema);
+  getWorkspace(idOrSlug: string, call: CallOptions = {}): Promise<Workspace> {
+    return this.send('GET', `/admin/workspaces/${encodeURIComponent(idOrSlug)}`, workspaceSchema, call);
   }
 
   // Integrations ----------------------------------------------------------------------------
@@ -119,6 +120,11 @@ export class PortkeyClient {
       ...call,
     });
     return list.data;
+  }
+
+  /** GET /secret-references/{secretReferenceId} (id or slug): the reference as Portkey knows it. */
+  getSecretReference(idOrSlug: string, call: CallOptions = {}): Promise<SecretReference> {
+    return this.send('GET', `/secret-references/${encodeURIComponent(idOrSlug)}`, secretReferenceSchema, call);
   }
 
   // Transport -------------------------------------------------------------------------------

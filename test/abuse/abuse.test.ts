@@ -2,6 +2,7 @@ import { afterAll } from 'vitest';
 import { useTestEnv } from '../support/env.js';
 import { approvalCases } from './approvals.js';
 import { fixedCases } from './fixed.js';
+import { governanceCases } from './governance.js';
 import { injectionCases } from './injection.js';
 import { limitCases } from './limits.js';
 import { metadataCases } from './metadata.js';
@@ -22,6 +23,7 @@ injectionCases(h, tally);
 metadataCases(h, tally);
 fixedCases(h, tally);
 approvalCases(h, tally);
+governanceCases(h, tally);
 
 afterAll(() => {
   console.log(tally.summary());

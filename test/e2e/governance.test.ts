@@ -35,6 +35,7 @@ rules:
   - name: quick-workspaces
     action: workspace.create
     channels: [C0SHORT]
+    only_in_channels: true
     effect: require_approval
     approvers:
       users: [UAPPROVER]
@@ -42,6 +43,7 @@ rules:
   - name: self-service
     action: workspace.create
     channels: [C0SELF]
+    only_in_channels: true
     effect: require_approval
     approvers:
       users: [USELF]

@@ -689,3 +689,55 @@ describe('Directory', () => {
     await expect(d.groupsOf('U0A', ['S0OK', 'S0OTHER'])).rejects.toBeInstanceOf(DirectoryError);
   });
 });
+
+describeEngines('Governance: the built-in guards and the secret-reference picker', (h) => {
+  const GUARDED = policy(`
+admins:
+  users: [U0ADMIN]
+rules:
+  - name: team-refs
+    action: integration.create
+    groups: [S0PLATFORM]
+    secret_references: ["team-*"]
+    effect: allow
+`);
+
+  it('a custom host: approval by the admins, posted to APPROVALS_CHANNEL when the policy names no channel', async () => {
+    const g = new Governance(GUARDED, directory(), h.store.rates, 'C0ENV');
+    const v = await g.check('integration.create', { providerId: 'groq', hosts: ['https://api.openai.com/v1'] }, who('U0ALICE'));
+    expect(v.status).toBe('awaiting_approval');
+    expect(v.governance).toMatchObject({ effect: 'require_approval', rule: 'custom-host-needs-approval', approvers: { users: ['U0ADMIN'], groups: [] }, channel: 'C0ENV' });
+  });
+
+  it('a custom host with no approvals channel anywhere: denied, saying what to set, and no quota taken', async () => {
+    const g = new Governance(GUARDED, directory(), h.store.rates, undefined);
+    const v = await g.check('integration.create', { providerId: 'groq', hosts: ['https://api.openai.com/v1'] }, who('U0ALICE'));
+    expect(v).toEqual({
+      status: 'denied',
+      governance: {
+        effect: 'deny',
+        rule: 'custom-host-needs-approval',
+        reason: 'An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts). There is no approvals channel to ask in: an admin can set APPROVALS_CHANNEL, or approvals_channel in the policy.',
+        reservations: [],
+      },
+    });
+    expect(await counters(h)).toEqual({});
+  });
+
+  it('usableSecretRefs: only the references a rule lets this person use (their groups read from Slack)', async () => {
+    const g = new Governance(GUARDED, directory(), h.store.rates, 'C0ENV');
+    const refs = [
+      { id: 'sr-1', name: 'Org production OpenAI' },
+      { id: 'sr-2', name: 'team-research key' },
+    ];
+    expect(await g.usableSecretRefs(refs, { userId: 'U0MEMBER', channelId: 'C0GENERAL' }, 'openai')).toEqual([refs[1]]);
+    expect(await g.usableSecretRefs(refs, { userId: 'U0ALICE', channelId: 'C0GENERAL' }, 'openai')).toEqual([]);
+    expect(await g.usableSecretRefs(refs, { userId: 'U0ALICE', channelId: undefined }, undefined)).toEqual([]);
+  });
+
+  it('usableSecretRefs fails closed: Slack unable to say who is in the group is a DirectoryError, not a guess', async () => {
+    fake.fail('usergroups.users.list', 'fatal_error');
+    const g = new Governance(GUARDED, directory(), h.store.rates, 'C0ENV');
+    await expect(g.usableSecretRefs([{ id: 'sr-2', name: 'team-research key' }], { userId: 'U0MEMBER', channelId: undefined }, 'openai')).rejects.toBeInstanceOf(DirectoryError);
+  });
+});

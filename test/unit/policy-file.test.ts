@@ -580,3 +580,66 @@ describe('placeholder ids from policy.example.yml', () => {
     expect(r).toMatchObject({ ok: true, warnings: [`admins.users[1]: "U0ADMIN01" ${PLACEHOLDER}`] });
   });
 });
+
+describe('the criteria about where a key goes: mistakes reported with their path', () => {
+  it.each<[string, string, string[]]>([
+    ['a host pattern that is not a URL', oneRule('name: a', 'effect: allow', 'action: integration.create', 'custom_hosts: ["api.openai.com"]'),
+      ['rules[0].custom_hosts[0]: "api.openai.com" must be "*" or a URL such as https://*.internal.example.com/* (http or https, no user, query or #fragment)']],
+    ['a host pattern with ftp', oneRule('name: a', 'effect: allow', 'custom_hosts: ["https://ok.example.com", "ftp://files.example.com/"]'),
+      ['rules[0].custom_hosts[1]: "ftp://files.example.com/" must be "*" or a URL such as https://*.internal.example.com/* (http or https, no user, query or #fragment)']],
+    ['a host pattern with a user in it', oneRule('name: a', 'effect: allow', 'custom_hosts: ["https://api.openai.com@evil.example/*"]'),
+      [expect.stringMatching(/^rules\[0\]\.custom_hosts\[0\]: "https:\/\/api\.openai\.com@evil\.example\/\*" must be/) as unknown as string]],
+    ['a host pattern with a partial wildcard', oneRule('name: a', 'effect: deny', 'custom_hosts: ["https://api*.example.com/"]'),
+      ['rules[0].custom_hosts[0]: "https://api*.example.com/" has a host that is not a domain name (labels of letters, digits and hyphens, or "*")']],
+    ['a host pattern that is only wildcards', oneRule('name: a', 'effect: deny', 'custom_hosts: ["https://*.*/"]'),
+      ['rules[0].custom_hosts[0]: "https://*.*/" must name a domain: "*" alone covers every host, write just "*" for that']],
+    ['a host pattern with a bad port', oneRule('name: a', 'effect: deny', 'custom_hosts: ["https://x.example.com:https/"]'),
+      ['rules[0].custom_hosts[0]: "https://x.example.com:https/" has a port that is not a number']],
+    ['an empty custom_hosts list', oneRule('name: a', 'effect: deny', 'custom_hosts: []'), [expect.stringMatching(/^rules\[0\]\.custom_hosts: /) as unknown as string]],
+    ['an empty secret reference', oneRule('name: a', 'effect: allow', 'secret_references: ["team-*", ""]'),
+      ['rules[0].secret_references[1]: a secret reference is its id or a pattern on its name, e.g. "team-*"']],
+    ['a workspace that is not an id', oneRule('name: a', 'effect: deny', 'workspaces: ["Production workspace"]'),
+      ['rules[0].workspaces[0]: a workspace is its Portkey id (or slug), e.g. "ws-research-1a2b"']],
+    ['default_workspace yes', oneRule('name: a', 'effect: deny', 'action: workspace.create', 'default_workspace: "yes"'),
+      ['rules[0].default_workspace: default_workspace must be true or false']],
+    ['custom_hosts on a workspace rule', oneRule('name: a', 'effect: deny', 'action: workspace.create', 'custom_hosts: ["*"]'),
+      ['rules[0].custom_hosts: custom_hosts only apply to integration.create']],
+    ['secret_references on a workspace rule', oneRule('name: a', 'effect: allow', 'action: [workspace.create]', 'secret_references: ["*"]'),
+      ['rules[0].secret_references: secret_references only apply to integration.create']],
+    ['workspaces on a workspace rule', oneRule('name: a', 'effect: deny', 'action: workspace.create', 'workspaces: [ws-prod]'),
+      ['rules[0].workspaces: workspaces only apply to integration.create']],
+    ['default_workspace on an integration rule', oneRule('name: a', 'effect: deny', 'action: integration.create', 'default_workspace: true'),
+      ['rules[0].default_workspace: default_workspace only applies to workspace.create']],
+    ['only_in_channels without channels', oneRule('name: a', 'effect: deny', 'only_in_channels: true'),
+      ['rules[0].only_in_channels: only applies to a rule with channels']],
+    ['only_in_channels on an allow rule', oneRule('name: a', 'effect: allow', 'channels: [C0SANDBOX]', 'only_in_channels: true'),
+      ['rules[0].only_in_channels: only applies to deny and require_approval rules (an allow rule with channels already applies only there)']],
+    ['a rule named like a built-in rule', oneRule('name: custom-host-needs-approval', 'effect: allow'),
+      ['rules[0].name: "custom-host-needs-approval" is the name of a built-in guard; choose another']],
+  ])('%s', (_what, text, expected) => {
+    expect(problems(text)).toEqual(expected);
+  });
+
+  it('every new criterion, written right, is kept as written', () => {
+    const p = parsed(`rules:
+  - name: proxies
+    action: integration.create
+    custom_hosts: ["https://*.internal.example.com/*", "http://10-0-0-1.example.net:8080", "*"]
+    secret_references: [sr-0001, "team-*"]
+    workspaces: [ws-prod, research]
+    effect: allow
+  - name: default-ws
+    action: workspace.create
+    default_workspace: true
+    channels: [C0ADMINS]
+    only_in_channels: true
+    effect: deny
+`);
+    expect(p.rules[0]).toMatchObject({
+      custom_hosts: ['https://*.internal.example.com/*', 'http://10-0-0-1.example.net:8080', '*'],
+      secret_references: ['sr-0001', 'team-*'],
+      workspaces: ['ws-prod', 'research'],
+    });
+    expect(p.rules[1]).toMatchObject({ default_workspace: true, only_in_channels: true, channels: ['C0ADMINS'] });
+  });
+});

@@ -94,8 +94,14 @@ describe('policyMessage', () => {
       '*What you may create here* — from the default policy (no policy file is set)',
       '*Workspaces:* allowed (the policy default)',
       '*Integrations:* allowed (the policy default)',
+      [
+        '*Also decided by the policy:*',
+        '• *Custom hosts* (any URL the key is sent to): not allowed — An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts). The policy names no admins to approve it: an admin can add admins (users or groups) to the policy file, or a rule that allows it. (built-in rule `custom-host-needs-approval`)',
+        '• *Secret references:* none — no rule lets you use one (built-in rule `secret-reference-not-allowed`)',
+        '• A secret reference sent to a custom host always needs approval (built-in rule `secret-reference-to-custom-host`).',
+      ].join('\n'),
       '*Limits:*\n• 10 workspaces per person every minute\n• 10 integrations per person every minute',
-      'No rule names you: the policy default applies. When several rules match, the strictest wins (deny, then approval, then allow).',
+      'No rule names you: the policy default applies. When several rules match, the strictest wins (deny, then approval, then allow); built-in rules only make it stricter. A deny or approval rule with channels holds in every channel and DM unless it says only_in_channels.',
     ]);
   });
 
@@ -181,7 +187,7 @@ rules:
         `• every other provider (${PROVIDERS.length - 3}): allowed (the policy default)`,
       ].join('\n'),
     );
-    expect(contextLine(m)).toContain('Rules that match you: `llm-approval`, `no-bedrock`.');
+    expect(contextLine(m)).toContain('Rules that match you: `no-bedrock`, `llm-approval`.');
   });
 
   it('two rules with the same effect on different providers are two lines (each names its own rule)', () => {
@@ -231,6 +237,7 @@ rules:
     effect: allow
   - name: in-secret-channel
     channels: [C0SECRET]
+    only_in_channels: true
     effect: deny
     reason: Not here.
   - name: workspaces-everyone
@@ -244,6 +251,74 @@ rules:
     expect(contextLine(inSecret)).toContain('`in-secret-channel`');
     expect(lines(inSecret)[1]).toBe('*Workspaces:* not allowed — Not here. (rule `in-secret-channel`)');
     expect(integrationsBlock(inSecret)).toBe('*Integrations:* not allowed — Not here. (rule `in-secret-channel`)');
+  });
+
+  it('a deny rule with channels holds in a DM and in other channels too, unless only_in_channels', () => {
+    const p = loaded(`
+rules:
+  - name: not-from-prod
+    channels: [C0PROD]
+    effect: deny
+    reason: Not for you.
+  - name: sandbox-only
+    action: workspace.create
+    channels: [C0SANDBOX]
+    effect: allow
+`);
+    for (const where of ['C0PROD', 'C0OTHER', 'D0DIRECT', undefined]) {
+      const m = policyMessage(p, actor('U0ALICE', [], false, where));
+      expect(lines(m)[1], String(where)).toBe('*Workspaces:* not allowed — Not for you. (rule `not-from-prod`)');
+      expect(contextLine(m), String(where)).toContain('`not-from-prod`');
+    }
+    // An allow rule with channels applies only there.
+    expect(contextLine(policyMessage(p, actor('U0ALICE', [], false, 'C0SANDBOX')))).toContain('`not-from-prod`, `sandbox-only`');
+    expect(contextLine(policyMessage(p, actor('U0ALICE', [], false, 'D0DIRECT')))).not.toContain('sandbox-only');
+  });
+
+  it('custom hosts, secret references, workspaces and the default flag: what this person may do, and the built-in rules', () => {
+    const p = loaded(`
+approvals_channel: C0APPROVALS
+admins:
+  users: [U0ADMIN]
+rules:
+  - name: internal-proxies
+    action: integration.create
+    custom_hosts: ["https://*.internal.example.com/*"]
+    effect: allow
+  - name: team-secrets
+    action: integration.create
+    groups: [S0TEAM]
+    secret_references: ["team-*", "sr-1234"]
+    effect: allow
+  - name: prod-needs-approval
+    action: integration.create
+    workspaces: [ws-prod]
+    effect: require_approval
+    approvers:
+      users: [U0BOSS]
+  - name: no-default-workspace
+    action: workspace.create
+    default_workspace: true
+    effect: deny
+    reason: Only admins change the default workspace.
+`);
+    const also = (a: Actor & { isAdmin: boolean }) => lines(policyMessage(p, a)).find((l) => l.startsWith('*Also decided')) ?? '';
+    const member = also(actor('U0ALICE', ['S0TEAM']));
+    expect(member.split('\n')).toEqual([
+      '*Also decided by the policy:*',
+      '• *Custom hosts* (any URL the key is sent to): allowed for `https://*.internal.example.com/*` (`internal-proxies`); any other: needs approval from <@U0ADMIN> (built-in rule `custom-host-needs-approval`)',
+      '• *Secret references:* you may use those matching `team-*`, `sr-1234` (id, or a pattern on the name in Portkey; `team-secrets`); no others (built-in rule `secret-reference-not-allowed`)',
+      '• A secret reference sent to a custom host always needs approval (built-in rule `secret-reference-to-custom-host`).',
+      '• *Workspaces:* needs approval when enabled in any of `ws-prod` (rule `prod-needs-approval`)',
+      '• *Making a workspace the default:* not allowed — Only admins change the default workspace. (rule `no-default-workspace`)',
+    ]);
+    expect(also(actor('U0BOB'))).toContain('• *Secret references:* none — no rule lets you use one');
+  });
+
+  it('custom hosts under default deny: the default, not an approval the policy would never give', () => {
+    const p = loaded('default: deny\nadmins: {users: [U0ADMIN]}\n');
+    const also = lines(policyMessage(p, actor('U0ALICE'))).find((l) => l.startsWith('*Also decided')) ?? '';
+    expect(also).toContain('• *Custom hosts* (any URL the key is sent to): not allowed — No policy rule allows this, and the policy denies by default. (the policy default)');
   });
 
   it('a rule about no one here: the policy default applies', () => {

@@ -4,7 +4,7 @@ import {
   type Actor, type Decision, type Subject,
 } from '../../src/policy/decide.js';
 import { parsePolicy } from '../../src/policy/load.js';
-import { policySchema, type Action, type People, type Policy, type RateLimit, type Rule } from '../../src/policy/schema.js';
+import { DEFAULT_POLICY, policySchema, type Action, type People, type Policy, type RateLimit, type Rule } from '../../src/policy/schema.js';
 import { parsedPolicy } from '../support/policy.js';
 
 // Policy decisions: rule matching, precedence, groups, self-approval, rate-limit counters.
@@ -487,5 +487,193 @@ describe('rate limits', () => {
     expect(describeLimit({ action: 'workspace.create', max: 1, window: HOUR, per: 'user' })).toBe('1 workspace per person every hour');
     expect(describeLimit({ action: 'integration.create', max: 1, window: DAY, per: 'team' })).toBe('1 integration for the whole team every day');
     expect(describeLimit({ action: '*', max: 1, window: 60_000, per: 'global' })).toBe('1 create in total every minute');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// What decides where a key goes: custom hosts, secret references, workspaces, the default-workspace flag.
+
+const withParts = (parts: Partial<Subject>): Subject => ({ action: 'integration.create', providerId: 'groq', ...parts });
+const PROD = { id: 'ws-prod-0001', slug: 'production' };
+const SANDBOX = { id: 'ws-sbx-0002', slug: 'mallory-sandbox' };
+const ORG_REF = { id: 'sr-org-0001', name: 'Org production OpenAI' };
+const TEAM_REF = { id: 'sr-team-0002', name: 'Team-Research key' };
+
+describe('ruleMatches: the parts of a request (ANY for deny and require_approval, EVERY for allow)', () => {
+  const approval = { effect: 'require_approval', approvers: { users: ['U0BOSS'] } };
+  const cases: Array<[string, Record<string, unknown>, Subject, boolean]> = [
+    // custom hosts
+    ['allow: the one host covered', { custom_hosts: ['https://*.internal.example.com/*'] }, withParts({ hosts: ['https://llm.internal.example.com/v1'] }), true],
+    ['allow: a deeper subdomain is covered by *', { custom_hosts: ['https://*.internal.example.com/*'] }, withParts({ hosts: ['https://a.b.internal.example.com/v1'] }), true],
+    ['allow: every host must be covered', { custom_hosts: ['https://*.internal.example.com/*'] },
+      withParts({ hosts: ['https://llm.internal.example.com/v1', 'https://evil.example.net/'] }), false],
+    ['allow: a rule about hosts is not about a request without one', { custom_hosts: ['*'] }, withParts({}), false],
+    ['deny: any host covered is enough', { effect: 'deny', custom_hosts: ['https://api.openai.com/*'] },
+      withParts({ hosts: ['https://llm.internal.example.com/', 'https://api.openai.com/v1'] }), true],
+    ['deny: no host covered', { effect: 'deny', custom_hosts: ['https://api.openai.com/*'] }, withParts({ hosts: ['https://api.groq.com/'] }), false],
+    ['deny: no host at all', { effect: 'deny', custom_hosts: ['*'] }, withParts({ hosts: [] }), false],
+    ['"*" covers any host', { custom_hosts: ['*'] }, withParts({ hosts: ['https://anything.example/'] }), true],
+    ['* in the host never reaches into the path', { custom_hosts: ['https://*.internal.example.com/*'] },
+      withParts({ hosts: ['https://evil.example.net/x.internal.example.com/'] }), false],
+    ['a user part does not make another host look listed', { custom_hosts: ['https://api.openai.com/*'] },
+      withParts({ hosts: ['https://api.openai.com@evil.example.net/v1'] }), false],
+    ['the scheme must match', { custom_hosts: ['https://api.openai.com/*'] }, withParts({ hosts: ['http://api.openai.com/v1'] }), false],
+    ['the port must match', { custom_hosts: ['https://api.openai.com/*'] }, withParts({ hosts: ['https://api.openai.com:8443/v1'] }), false],
+    ['the default port is the same host', { custom_hosts: ['https://api.openai.com:443/v1'] }, withParts({ hosts: ['https://api.openai.com/v1'] }), true],
+    ['an exact path, with or without the trailing slash', { custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/v1/'] }), true],
+    ['an exact path: another path is not covered', { custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/v2'] }), false],
+    ['no path in the pattern: any path on that host', { custom_hosts: ['https://api.openai.com'] }, withParts({ hosts: ['https://API.OpenAI.com/v9/x'] }), true],
+    ['a suffix is not a subdomain', { custom_hosts: ['https://*.example.com/*'] }, withParts({ hosts: ['https://evilexample.com/'] }), false],
+    // secret references
+    ['allow: the reference by id', { secret_references: ['sr-team-0002'] }, withParts({ secretRef: TEAM_REF }), true],
+    ['allow: the reference by a name pattern, case-insensitive', { secret_references: ['team-*'] }, withParts({ secretRef: TEAM_REF }), true],
+    ['allow: another reference', { secret_references: ['team-*'] }, withParts({ secretRef: ORG_REF }), false],
+    ['allow: a rule about references is not about a typed key', { secret_references: ['*'] }, withParts({}), false],
+    ['deny: the org reference by name', { effect: 'deny', secret_references: ['Org *'] }, withParts({ secretRef: ORG_REF }), true],
+    ['an id is compared exactly, not as a prefix', { secret_references: ['sr-team'] }, withParts({ secretRef: TEAM_REF }), false],
+    // workspaces
+    ['allow: every workspace listed (by id and by slug)', { workspaces: ['ws-prod-0001', 'mallory-sandbox'] }, withParts({ workspaces: [PROD, SANDBOX] }), true],
+    ['allow: one workspace not listed', { workspaces: ['mallory-sandbox'] }, withParts({ workspaces: [SANDBOX, PROD] }), false],
+    ['allow: no workspace at all', { workspaces: ['mallory-sandbox'] }, withParts({ workspaces: [] }), false],
+    ['require_approval: any workspace listed', { ...approval, workspaces: ['ws-prod-0001'] }, withParts({ workspaces: [SANDBOX, PROD] }), true],
+    ['require_approval: none listed', { ...approval, workspaces: ['ws-prod-0001'] }, withParts({ workspaces: [SANDBOX] }), false],
+    // the default-workspace flag
+    ['default_workspace true: a default workspace', { default_workspace: true }, { action: 'workspace.create', defaultWorkspace: true }, true],
+    ['default_workspace true: an ordinary one', { default_workspace: true }, { action: 'workspace.create', defaultWorkspace: false }, false],
+    ['default_workspace false: an ordinary one (flag absent)', { default_workspace: false }, { action: 'workspace.create' }, true],
+    ['default_workspace never matches an integration', { action: '*', default_workspace: false }, withParts({}), false],
+  ];
+  it.each(cases)('%s', (_what, fields, subject, expected) => {
+    expect(ruleMatches(rule(fields), subject, actor('U0ANY'))).toBe(expected);
+  });
+});
+
+describe('channels: a deny or approval rule holds for the same person everywhere, unless only_in_channels', () => {
+  const deny = { effect: 'deny', channels: ['C0PROD'] };
+  it.each<[string, Record<string, unknown>, string | null, boolean]>([
+    ['deny, in its channel', deny, 'C0PROD', true],
+    ['deny, in a DM', deny, 'D0DIRECT', true],
+    ['deny, in another channel', deny, 'C0GENERAL', true],
+    ['deny, no channel known', deny, null, true],
+    ['require_approval, in a DM', { effect: 'require_approval', approvers: { users: ['U0BOSS'] }, channels: ['C0PROD'] }, 'D0DIRECT', true],
+    ['deny with only_in_channels, in its channel', { ...deny, only_in_channels: true }, 'C0PROD', true],
+    ['deny with only_in_channels, in a DM', { ...deny, only_in_channels: true }, 'D0DIRECT', false],
+    ['allow, in its channel', { effect: 'allow', channels: ['C0PROD'] }, 'C0PROD', true],
+    ['allow, in a DM: applies only in its channels', { effect: 'allow', channels: ['C0PROD'] }, 'D0DIRECT', false],
+  ])('%s', (_what, fields, where, expected) => {
+    expect(ruleMatches(rule(fields), WS, actor('U0ANY', [], where))).toBe(expected);
+  });
+
+  it('a channel-scoped deny decides a DM submission: still denied, by that rule', () => {
+    const p = parsedPolicy(`rules:\n  - {name: no-ws, action: workspace.create, channels: [C0PROD], effect: deny, reason: Not you.}\n`);
+    expect(decide(p, WS, actor('U0ANY', [], 'D0DIRECT'))).toEqual({ effect: 'deny', rule: { name: 'no-ws', index: 0 }, reason: 'Not you.' });
+  });
+});
+
+describe('built-in guards: safe whatever the file says or leaves out', () => {
+  const GUARDED = parsedPolicy(`approvals_channel: C0APPROVALS
+admins:
+  users: [U0ADMIN]
+  groups: [S0SEC]
+rules:
+  - name: openai-needs-approval
+    action: integration.create
+    providers: [openai]
+    effect: require_approval
+    approvers: {groups: [S0PLATFORM]}
+`);
+  const guard = (name: string) => ({ name, index: -1, builtin: true });
+
+  it('groq with custom host https://api.openai.com/v1 under "openai needs approval": approval by the admins (custom-host-needs-approval)', () => {
+    const d = decide(GUARDED, withParts({ hosts: ['https://api.openai.com/v1'] }), actor('U0MALLORY'));
+    expect(d).toEqual({
+      effect: 'require_approval',
+      rule: guard('custom-host-needs-approval'),
+      reason: 'An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts).',
+      approvers: { users: ['U0ADMIN'], groups: ['S0SEC'] },
+      allowSelfApproval: false,
+      expiresAfterMs: DAY,
+      channel: 'C0APPROVALS',
+    });
+    // Without the custom host the same request is allowed by the default.
+    expect(decide(GUARDED, withParts({}), actor('U0MALLORY'))).toEqual({ effect: 'allow', rule: undefined });
+  });
+
+  it('a custom host with no admins to approve: denied, saying what the admin should add', () => {
+    const d = decide(parsedPolicy('rules: []\n'), withParts({ hosts: ['https://api.openai.com/v1'] }), actor('U0ANY'));
+    expect(d.effect).toBe('deny');
+    expect(d.rule).toEqual(guard('custom-host-needs-approval'));
+    if (d.effect === 'deny') expect(d.reason).toContain('an admin can add admins (users or groups) to the policy file, or a rule that allows it');
+  });
+
+  it('an allow rule covering every host lifts the guard; one host left out does not', () => {
+    const p = parsedPolicy(`admins: {users: [U0ADMIN]}
+rules:
+  - {name: proxies, action: integration.create, custom_hosts: ["https://*.internal.example.com/*"], effect: allow}
+`);
+    expect(decide(p, withParts({ hosts: ['https://llm.internal.example.com/v1'] }), actor('U0ANY'))).toEqual({ effect: 'allow', rule: { name: 'proxies', index: 0 } });
+    const two = decide(p, withParts({ hosts: ['https://llm.internal.example.com/v1', 'https://api.openai.com/v1'] }), actor('U0ANY'));
+    expect(two.rule).toEqual(guard('custom-host-needs-approval'));
+  });
+
+  it('guards never loosen: default deny stays deny with a custom host', () => {
+    const p = parsedPolicy('default: deny\nadmins: {users: [U0ADMIN]}\n');
+    expect(decide(p, withParts({ hosts: ['https://api.openai.com/v1'] }), actor('U0ANY'))).toMatchObject({ effect: 'deny', rule: undefined });
+  });
+
+  it('a tie keeps the file rule and its approvers (openai with a custom host: the platform approves)', () => {
+    const d = decide(GUARDED, withParts({ providerId: 'openai', hosts: ['https://proxy.example.com/'] }), actor('U0ANY'));
+    expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'openai-needs-approval', index: 0 }, approvers: { users: [], groups: ['S0PLATFORM'] } });
+  });
+
+  it('a secret reference no rule names: denied (secret-reference-not-allowed), with and without a policy file', () => {
+    for (const p of [GUARDED, DEFAULT_POLICY]) {
+      const d = decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY'));
+      expect(d).toMatchObject({ effect: 'deny', rule: guard('secret-reference-not-allowed') });
+    }
+  });
+
+  it('secret references: an allow rule naming it lets it be used; a require_approval rule naming it asks; a deny rule naming it does not lift the guard', () => {
+    const p = parsedPolicy(`admins: {users: [U0ADMIN]}
+rules:
+  - {name: team-refs, action: integration.create, groups: [S0TEAM], secret_references: ["team-*"], effect: allow}
+  - {name: org-ref-approval, action: integration.create, secret_references: [sr-org-0001], effect: require_approval, approvers: {users: [U0BOSS]}}
+  - {name: no-legacy, action: integration.create, secret_references: ["legacy *"], effect: deny}
+`);
+    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0ANY', ['S0TEAM']))).toEqual({ effect: 'allow', rule: { name: 'team-refs', index: 0 } });
+    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0OUTSIDER')).rule).toEqual(guard('secret-reference-not-allowed'));
+    expect(decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY', ['S0TEAM']))).toMatchObject({ effect: 'require_approval', rule: { name: 'org-ref-approval' } });
+    expect(decide(p, withParts({ secretRef: { id: 'sr-9', name: 'Legacy key' } }), actor('U0ANY'))).toMatchObject({ effect: 'deny', rule: { name: 'no-legacy' } });
+  });
+
+  it('the guards decide on the name Portkey holds: a crafted label is never part of the subject', () => {
+    const p = parsedPolicy(`rules:\n  - {name: team-refs, action: integration.create, secret_references: ["team-*"], effect: allow}\n`);
+    // The client labelled the org reference "Team-Research key"; resolution gives Portkey's name.
+    expect(decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY')).effect).toBe('deny');
+  });
+
+  it('a secret reference sent to a custom host needs approval even when allow rules cover both', () => {
+    const p = parsedPolicy(`admins: {users: [U0ADMIN]}
+rules:
+  - {name: any-host, action: integration.create, custom_hosts: ["*"], effect: allow}
+  - {name: team-refs, action: integration.create, secret_references: ["team-*"], effect: allow}
+`);
+    expect(decide(p, withParts({ hosts: ['https://mallory.example/'] }), actor('U0ANY'))).toEqual({ effect: 'allow', rule: { name: 'any-host', index: 0 } });
+    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0ANY'))).toEqual({ effect: 'allow', rule: { name: 'team-refs', index: 1 } });
+    // Each allow rule is about one part only, so the combination also needs both (and then the guard).
+    const both = parsedPolicy(`admins: {users: [U0ADMIN]}
+rules:
+  - {name: both, action: integration.create, custom_hosts: ["*"], secret_references: ["team-*"], effect: allow}
+`);
+    expect(decide(both, withParts({ hosts: ['https://mallory.example/'], secretRef: TEAM_REF }), actor('U0ANY'))).toMatchObject({
+      effect: 'require_approval',
+      rule: guard('secret-reference-to-custom-host'),
+      approvers: { users: ['U0ADMIN'], groups: [] },
+    });
+  });
+
+  it('workspaces decide on ids: a rule naming Production holds whatever the option label said', () => {
+    const p = parsedPolicy(`rules:\n  - {name: prod-denied, action: integration.create, workspaces: [ws-prod-0001], effect: deny}\n`);
+    expect(decide(p, withParts({ workspaces: [{ id: 'ws-prod-0001' }] }), actor('U0MALLORY'))).toMatchObject({ effect: 'deny', rule: { name: 'prod-denied' } });
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decide, limitsFor, mayDecide, type Actor } from '../../src/policy/decide.js';
-import { parsePolicyFile } from '../../src/policy/load.js';
+import { parsePolicy, parsePolicyFile } from '../../src/policy/load.js';
 import type { Policy } from '../../src/policy/schema.js';
 import { providersMarkdown } from '../../src/portkey/providers-doc.js';
 
@@ -53,5 +53,26 @@ describe('README stays true', () => {
     expect(decide(policy, { action: 'integration.create', providerId: 'groq' }, someone).effect).toBe('allow');
     const workspaceLimits = limitsFor(policy, 'workspace.create', { userId: 'U0SOMEONE', teamId: 'T1' }).map((c) => c.limit);
     expect(workspaceLimits).toContainEqual({ action: 'workspace.create', max: 5, window: 3_600_000, per: 'user' });
+  });
+
+  // The example of what decides where a key goes, as the README words it.
+  it('the "where a key goes" example parses and decides as the README says', () => {
+    const yaml = /This policy adds[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const r = parsePolicy(`admins: {users: [U0ADMIN01]}\n${yaml}`);
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    const p = r.policy;
+    const someone: Actor = { userId: 'U0SOMEONE', groups: new Set(), channelId: 'C0GEN' };
+    const platform: Actor = { userId: 'U0PLAT', groups: new Set(['S0PLATFORM']), channelId: 'C0GEN' };
+    const groq = (extra: Record<string, unknown>) => ({ action: 'integration.create' as const, providerId: 'groq', ...extra });
+    expect(decide(p, groq({ hosts: ['https://llm.eu.internal.example.com/v1'] }), someone)).toMatchObject({ effect: 'allow', rule: { name: 'internal-proxies' } });
+    expect(decide(p, groq({ hosts: ['https://api.openai.com/v1'] }), someone)).toMatchObject({ effect: 'require_approval', rule: { name: 'custom-host-needs-approval' } });
+    const teamRef = { id: 'sr-1', name: 'team-research' };
+    expect(decide(p, groq({ secretRef: teamRef }), platform)).toMatchObject({ effect: 'allow', rule: { name: 'platform-secret-references' } });
+    expect(decide(p, groq({ secretRef: teamRef }), someone)).toMatchObject({ effect: 'deny', rule: { name: 'secret-reference-not-allowed' } });
+    expect(decide(p, groq({ secretRef: { id: 'sr-2', name: 'org-prod' } }), platform)).toMatchObject({ effect: 'deny' });
+    expect(decide(p, groq({ workspaces: [{ id: 'ws-sandbox' }, { id: 'ws-production-1a2b' }] }), someone)).toMatchObject({ effect: 'require_approval', rule: { name: 'production-needs-platform' } });
+    expect(decide(p, groq({ workspaces: [{ id: 'ws-sandbox' }] }), someone)).toEqual({ effect: 'allow', rule: undefined });
+    expect(decide(p, { action: 'workspace.create', defaultWorkspace: true }, someone)).toMatchObject({ effect: 'require_approval', rule: { name: 'default-workspace-needs-admins' } });
+    expect(decide(p, { action: 'workspace.create', defaultWorkspace: false }, someone)).toEqual({ effect: 'allow', rule: undefined });
   });
 });

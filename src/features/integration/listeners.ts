@@ -15,6 +15,7 @@ import { updateView } from '../../slack/views.js';
 import { FormRebuilds } from '../../slack/rebuild.js';
 import { errorsOnShownBlocks, refreshedForm } from './consistency.js';
 import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, validateIntegration } from './form.js';
+import { integrationSubject, resolveRefs } from './resolve.js';
 import { INT_ACTIONS, INT_FIELDS, INTEGRATION_CALLBACK, INTEGRATION_RESULT_CALLBACK, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import {
   INTEGRATION_TITLE,
@@ -73,8 +74,12 @@ export function registerIntegration(app: App, deps: Deps): void {
     try {
       const refs = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
       const q = body.value.toLowerCase();
+      // Only the references the policy lets this person use here (the block id names the provider).
+      const providerId = 'block_id' in body && typeof body.block_id === 'string' ? body.block_id.replace(/^int_secretref__/, '') : undefined;
+      const channelId = 'view' in body && body.view ? decodeContext(body.view.private_metadata).channelId : undefined;
+      const usable = await deps.governance.usableSecretRefs(refs, { userId: body.user.id, channelId }, providerId);
       await ack({
-        options: refs
+        options: usable
           .filter((r) => !q || r.name.toLowerCase().includes(q) || (r.slug ?? '').toLowerCase().includes(q))
           .slice(0, 100)
           .map((r) => ({ text: { type: 'plain_text' as const, text: r.name.slice(0, 75) }, value: r.id.slice(0, 75) })),
@@ -99,9 +104,16 @@ export function registerIntegration(app: App, deps: Deps): void {
       await ack({ response_action: 'errors', errors: errorsOnShownBlocks(checked.errors, view.blocks) });
       return;
     }
+    // Ids are looked up in Portkey first: the policy decides on what Portkey holds, and a lookup that fails refuses.
+    const looked = await resolveRefs(deps.portkey, checked.value, log);
+    if (!looked.ok) {
+      await ack({ response_action: 'errors', errors: looked.errors });
+      return;
+    }
+    const { resolved } = looked;
     const submitted = await submitGoverned(deps, {
-      ...submissionOf(body, context, { action: 'integration.create', request: { draft }, secrets: { key: secrets.key, fields: secrets.fields } }),
-      providerId: draft.providerId,
+      ...submissionOf(body, context, { action: 'integration.create', request: { draft, resolved }, secrets: { key: secrets.key, fields: secrets.fields } }),
+      subject: integrationSubject(checked.value, draft, resolved),
     });
     if (!submitted.ok) {
       await ack({ response_action: 'errors', errors: { [INT_FIELDS.name.block]: submitted.error } });

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { decide, describeLimit, matchingRules, type Actor, type Decision } from '../../policy/decide.js';
+import { actionMatches, decide, describeLimit, ruleAppliesTo, type Actor, type Decision } from '../../policy/decide.js';
+import type { Policy, Rule } from '../../policy/schema.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import type { LimitUsage } from '../../operations/governance.js';
 import { approversText, slackDate } from '../approval/messages.js';
@@ -10,7 +11,52 @@ import { escapeCode, escapeMrkdwn } from '../../slack/escape.js';
 // `/portkey policy`: what this person may create, here, and which rules decide it. Pure.
 
 function ruleName(d: Decision): string {
-  return d.rule ? `rule \`${escapeCode(d.rule.name)}\`` : 'the policy default';
+  if (!d.rule) return 'the policy default';
+  return `${d.rule.builtin ? 'built-in rule' : 'rule'} \`${escapeCode(d.rule.name)}\``;
+}
+
+const code = (items: readonly string[]) => items.map((i) => `\`${escapeCode(i)}\``).join(', ');
+
+/** Rules about this person here that can concern integrations. */
+function integrationRules(policy: Policy, actor: Actor): Rule[] {
+  return policy.rules.filter((r) => actionMatches(typeof r.action === 'string' ? [r.action] : r.action, 'integration.create') && ruleAppliesTo(r, actor));
+}
+
+/**
+ * Custom hosts, secret references, workspaces and the default-workspace flag: what this person may do with each,
+ * including the built-in rules that hold whatever the file says.
+ */
+function alsoDecided(policy: Policy, actor: Actor): string[] {
+  const mine = integrationRules(policy, actor);
+  const lines: string[] = [];
+
+  const hostAllows = mine.filter((r) => r.effect === 'allow' && r.custom_hosts);
+  // A host no pattern names (.invalid is reserved): what the default and the built-in rules make of it.
+  const unlisted = decisionText(decide(policy, { action: 'integration.create', hosts: ['https://unlisted.invalid/'] }, actor));
+  lines.push(
+    hostAllows.length > 0
+      ? `• *Custom hosts* (any URL the key is sent to): allowed for ${code(hostAllows.flatMap((r) => r.custom_hosts ?? []))} (${code(hostAllows.map((r) => r.name))}); any other: ${unlisted}`
+      : `• *Custom hosts* (any URL the key is sent to): ${unlisted}`,
+  );
+
+  const refRules = mine.filter((r) => r.effect !== 'deny' && r.secret_references);
+  lines.push(
+    refRules.length > 0
+      ? `• *Secret references:* you may use those matching ${code(refRules.flatMap((r) => r.secret_references ?? []))} (id, or a pattern on the name in Portkey; ${code(refRules.map((r) => r.name))}); no others (built-in rule \`secret-reference-not-allowed\`)`
+      : '• *Secret references:* none — no rule lets you use one (built-in rule `secret-reference-not-allowed`)',
+  );
+  lines.push('• A secret reference sent to a custom host always needs approval (built-in rule `secret-reference-to-custom-host`).');
+
+  for (const r of mine.filter((x) => x.workspaces)) {
+    const how = r.effect === 'allow' ? 'allowed when every workspace it is enabled in is' : `${r.effect === 'deny' ? 'not allowed' : 'needs approval'} when enabled in any of`;
+    lines.push(`• *Workspaces:* ${how} ${code(r.workspaces ?? [])} (rule \`${escapeCode(r.name)}\`)`);
+  }
+  const wsRules = policy.rules.filter((r) => r.default_workspace !== undefined && actionMatches(typeof r.action === 'string' ? [r.action] : r.action, 'workspace.create') && ruleAppliesTo(r, actor));
+  for (const r of wsRules) {
+    const d = decide(policy, { action: 'workspace.create', defaultWorkspace: r.default_workspace }, actor);
+    lines.push(`• *${r.default_workspace ? 'Making a workspace the default' : 'A workspace that is not the default'}:* ${decisionText(d)}`);
+  }
+  return lines;
 }
 
 export function decisionText(d: Decision): string {
@@ -54,6 +100,7 @@ export function policyMessage(loaded: LoadedPolicy, actor: Actor & { isAdmin: bo
           ...entries.map((g, i) => `• ${i === entries.length - 1 ? `every other provider (${g.labels.length})` : names(g.labels)}: ${decisionText(g.decision)}`),
         ];
   blocks.push(section(lines.join('\n')));
+  blocks.push(section(['*Also decided by the policy:*', ...alsoDecided(policy, actor)].join('\n')));
 
   const limits = usage ?? policy.rate_limits.map((limit) => ({ limit, used: 0, resetAt: 0 }));
   if (limits.length > 0) {
@@ -65,16 +112,13 @@ export function policyMessage(loaded: LoadedPolicy, actor: Actor & { isAdmin: bo
     blocks.push(section(`*Limits:*\n${lines.join('\n')}`));
   }
 
-  const mine = [
-    ...matchingRules(policy, { action: 'workspace.create' }, actor),
-    ...PROVIDERS.flatMap((p) => matchingRules(policy, { action: 'integration.create', providerId: p.id }, actor)),
-  ];
-  const ruleNames = [...new Set(mine.map((m) => m.rule.name))];
+  const ruleNames = policy.rules.filter((r) => ruleAppliesTo(r, actor)).map((r) => r.name);
   blocks.push(
     context(
       [
         ruleNames.length > 0 ? `Rules that match you: ${ruleNames.map((n) => `\`${escapeCode(n)}\``).join(', ')}.` : 'No rule names you: the policy default applies.',
-        'When several rules match, the strictest wins (deny, then approval, then allow).',
+        'When several rules match, the strictest wins (deny, then approval, then allow); built-in rules only make it stricter.',
+        'A deny or approval rule with channels holds in every channel and DM unless it says only_in_channels.',
         actor.isAdmin ? 'You are an admin: `/portkey audit` and `/portkey pending` show everything.' : '',
       ]
         .filter(Boolean)

@@ -47,7 +47,10 @@ export function registerWorkspace(app: App, deps: Deps): void {
       return;
     }
     const context = decodeContext(view.private_metadata);
-    const submitted = await submitGoverned(deps, submissionOf(body, context, { action: 'workspace.create', request: { draft } }));
+    const submitted = await submitGoverned(deps, {
+      ...submissionOf(body, context, { action: 'workspace.create', request: { draft } }),
+      subject: { defaultWorkspace: checked.value.isDefault },
+    });
     if (!submitted.ok) {
       await ack({ response_action: 'errors', errors: { [WS_FIELDS.name.block]: submitted.error } });
       return;
