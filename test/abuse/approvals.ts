@@ -19,6 +19,15 @@ const POLICY = `version: 1
 default: allow
 approvals_channel: ${APPROVALS}
 rules:
+  # The built-in guards on custom hosts and secret references are lifted: these cases are about what approvers see.
+  - name: any-custom-host
+    action: integration.create
+    custom_hosts: ["*"]
+    effect: allow
+  - name: any-secret-reference
+    action: integration.create
+    secret_references: ["*"]
+    effect: allow
   - name: forgers-need-approval
     action: integration.create
     users: [${FORGERS.join(', ')}]

@@ -17,6 +17,15 @@ version: 1
 default: allow
 approvals_channel: C0APPROVALS
 rules:
+  # The built-in guards on custom hosts and secret references are lifted: these cases are about what approvers see.
+  - name: any-custom-host
+    action: integration.create
+    custom_hosts: ["*"]
+    effect: allow
+  - name: any-secret-reference
+    action: integration.create
+    secret_references: ["*"]
+    effect: allow
   - name: keys-need-approval
     action: integration.create
     providers: [openai, sagemaker]
