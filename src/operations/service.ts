@@ -6,13 +6,13 @@ import type { ModalView } from '@slack/types';
 import type { Destination, Message } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
-import { escapeMrkdwn } from '../slack/escape.js';
+import { escapeMrkdwn, mention } from '../slack/escape.js';
 import { auditLine, decidedNote, pendingNote, type Summary } from '../features/approval/messages.js';
 import { governanceOf, type Governance } from './governance.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
-import type { DecideResult, Executor, Finished, Outcome, Submission, Submitted } from './types.js';
+import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Submission, Submitted } from './types.js';
 
-export type { DecideResult, Executor, Finished, Outcome, Submission, Submitted, Success } from './types.js';
+export type { DecideResult, Executor, Finished, FollowUp, FollowUpResult, Outcome, Submission, Submitted, Success } from './types.js';
 
 // Short leases, renewed while the work runs: a replica that dies frees its work within seconds.
 const LEASE_MS = 15_000;
@@ -270,6 +270,63 @@ export class OperationService {
     await this.send(also);
     const delivery = delivered === 'modal' ? undefined : delivered;
     return { operation: final, ...(delivery ? { delivery } : {}) };
+  }
+
+  /**
+   * A follow-up step of a created resource ("Retry enabling"): only for the operation that created it, only while
+   * something is left to do, only for its requester, re-decided by the current policy, under a lease so it runs once
+   * at a time, audited, and the result told through the outbox: in the operation's own modal when the click came
+   * from there (`from.viewId`), else privately (the message's reply link, or a DM).
+   */
+  async retryFollowUp(id: string, userId: string, from: { viewId?: string | undefined; responseUrl?: string | undefined }): Promise<FollowUpResult> {
+    const op = await this.store.operations.get(id);
+    const executor = op ? this.executors[op.action] : undefined;
+    const followUp = executor?.followUp;
+    if (!op || !executor || !followUp || op.status !== 'succeeded') {
+      return { kind: 'refused', why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." };
+    }
+    const refuse = async (why: string, detail?: Record<string, unknown>): Promise<FollowUpResult> => {
+      await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
+      return { kind: 'refused', why };
+    };
+    if (op.requesterId !== userId) return refuse(`Only ${mention(op.requesterId)}, who created it, can retry this.`);
+    const left = followUp.pending(op);
+    if (!left) return refuse('There is nothing left to retry: this step already succeeded.');
+    const verdict = await this.governance.recheck(op, executor.subject(op));
+    if (!verdict.ok) return refuse(verdict.why, { rule: verdict.rule });
+    const claimed = await this.store.operations.claimSucceeded(id, this.owner, LEASE_MS);
+    if (!claimed) return { kind: 'refused', why: 'This is already being retried.' };
+    const log = this.log.child({ op: id, action: op.action, followUp: true });
+    await this.audit(userId, `${op.action}.follow_up`, op.id, 'started', { step: left });
+    const heartbeat = setInterval(() => {
+      this.store.operations.claimSucceeded(id, this.owner, LEASE_MS).catch(() => undefined);
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    let ran: Awaited<ReturnType<typeof followUp.run>>;
+    try {
+      ran = await followUp.run(claimed, log);
+    } catch (err) {
+      log.error({ error: errorText(err) }, 'follow-up failed unexpectedly');
+      ran = { ok: false, result: (claimed.result ?? {}) as Record<string, unknown>, error: 'Something went wrong on our side; please try again.' };
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const saved = await this.store.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: this.owner });
+    const final = saved.won ? saved.operation : claimed;
+    await this.audit(userId, `${op.action}.follow_up`, op.id, ran.ok ? 'succeeded' : 'failed', { step: left, ...(ran.error ? { error: ran.error } : {}) });
+    const inOwnModal = Boolean(from.viewId) && from.viewId === final.viewId;
+    const success = { ok: true as const, id: final.portkeyId ?? '', slug: final.portkeySlug ?? '', result: ran.result, recovered: false };
+    const queued = [
+      inOwnModal
+        ? await this.outbox.enqueue(id, 'view', { type: 'view', operationId: id })
+        : await this.outbox.enqueue(id, 'follow_up', {
+            to: { userId, ...(from.responseUrl ? { responseUrl: from.responseUrl } : {}) },
+            message: executor.successMessage(final, success),
+            private: true,
+          }),
+      ...(await this.auditToChannel(final)),
+    ];
+    return { kind: 'done', ok: ran.ok, operation: final, queued };
   }
 
   /** A held failure notice: done when the modal showed the error, else sent privately now. */
