@@ -158,7 +158,7 @@ export class OperationService {
     return { kind: 'decided', operation: moved.operation, queued };
   }
 
-  /** A pending approval whose time ran out: closed once, its secrets wiped, its quota given back, the requester told. */
+  /** A pending approval whose time ran out: closed once, its secrets wiped, the requester told (its quota stays used). */
   private async expire(op: OperationRecord): Promise<void> {
     const moved = await this.store.operations.transition(op.id, 'awaiting_approval', 'expired');
     if (!moved.won) return;
@@ -171,10 +171,12 @@ export class OperationService {
     ]);
   }
 
-  /** Ends an operation that will never run: nothing is held for it any more. */
+  /**
+   * Ends an operation that will never run: its secrets are wiped. Its quota is kept: the request reached the
+   * approvers (denied, cancelled or expired alike), so submit → Cancel can't be repeated to flood them.
+   */
   private async closeUnrun(op: OperationRecord): Promise<void> {
     await this.store.secrets.wipeSecrets(op.id);
-    await this.governance.release(governanceOf(op)?.reservations ?? []);
   }
 
   /** What a request asks for, for approvers, notes and the audit channel. */
@@ -247,8 +249,9 @@ export class OperationService {
     if (!done.won) return { operation: done.current };
     const final = done.operation;
     const governance = governanceOf(final);
-    // Nothing was created: the quota this request took is given back.
-    if (!outcome.ok) await this.governance.release(governance?.reservations ?? []);
+    // A refused create counts against the limit like a created one (it cost Portkey calls); only a failure that
+    // never reached Portkey gives its quota back.
+    if (!outcome.ok && outcome.refund) await this.governance.release(governance?.reservations ?? []);
     await this.audit(final.requesterId, `${final.action}.portkey`, outcome.ok ? outcome.slug : final.id, outcome.ok ? 'succeeded' : 'failed', {
       ...(outcome.ok ? { id: outcome.id, slug: outcome.slug, recovered: outcome.recovered } : { error: outcome.error }),
     });
