@@ -292,7 +292,7 @@ export class OperationService {
       await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
       return { kind: 'refused', why };
     };
-    if (op.requesterId !== userId) return refuse(`Only ${mention(op.requesterId)}, who created it, can retry this.`);
+    if (op.requesterId !== userId) return refuse(`Only ${mention(op.requesterId)}, who created ${followUp.what}, can retry this.`);
     const left = followUp.pending(op);
     if (!left) return refuse('There is nothing left to retry: this step already succeeded.');
     const verdict = await this.governance.recheck(op, executor.subject(op));

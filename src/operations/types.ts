@@ -17,6 +17,8 @@ export type Success = Extract<Outcome, { ok: true }>;
 
 /** A step after a create that can be retried (enabling an integration in workspaces), run by the service. */
 export interface FollowUp {
+  /** What the operation created, for refusals ("the integration"). */
+  readonly what: string;
   /** What is still left to do for this succeeded operation (e.g. "enable it in Research"), or undefined. */
   pending(op: OperationRecord): string | undefined;
   /** Does it once; the new result replaces the operation's (no secret in it). */

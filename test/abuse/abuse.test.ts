@@ -1,5 +1,6 @@
 import { afterAll } from 'vitest';
 import { useTestEnv } from '../support/env.js';
+import { claimCases } from './claims.js';
 import { fixedCases } from './fixed.js';
 import { injectionCases } from './injection.js';
 import { limitCases } from './limits.js';
@@ -20,6 +21,7 @@ limitCases(h, tally);
 injectionCases(h, tally);
 metadataCases(h, tally);
 fixedCases(h, tally);
+claimCases(h, tally);
 
 afterAll(() => {
   console.log(tally.summary());

@@ -142,6 +142,7 @@ export function integrationSubject(op: OperationRecord): Omit<Subject, 'action'>
  */
 function accessFollowUp(portkey: PortkeyClient): FollowUp {
   return {
+    what: 'the integration',
     pending(op) {
       const created = createdIntegration(op);
       const draft = storedIntegrationDraft(op);
