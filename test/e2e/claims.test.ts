@@ -138,7 +138,7 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     expect(button.value).toBe(opId);
 
     // Bob presses the button in the channel message: refused, nothing sent to Portkey.
-    expect(await clickInMessage(h, { userId: 'U_BOB', opId, blockId: button.blockId })).toBe('Only <@U_ALICE>, who created it, can retry this.');
+    expect(await clickInMessage(h, { userId: 'U_BOB', opId, blockId: button.blockId })).toBe('Only <@U_ALICE>, who created the integration, can retry this.');
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(4);
 
     // Alice retries from her modal: one PUT with the original request's workspaces, the modal refreshed via the outbox.
@@ -151,7 +151,7 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     await eventually('the follow-up audit rows', async () => ((await auditRows(h, opId)).some((a) => a.outcome === 'succeeded' && a.action === 'integration.create.follow_up') ? true : undefined));
     const followUps = (await auditRows(h, opId)).filter((a) => a.action === 'integration.create.follow_up');
     expect(followUps).toEqual([
-      { actor: 'U_BOB', action: 'integration.create.follow_up', outcome: 'refused', detail: { why: 'Only <@U_ALICE>, who created it, can retry this.' } },
+      { actor: 'U_BOB', action: 'integration.create.follow_up', outcome: 'refused', detail: { why: 'Only <@U_ALICE>, who created the integration, can retry this.' } },
       { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'started', detail: { step: 'enable it in Research (research)' } },
       { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'succeeded', detail: { step: 'enable it in Research (research)' } },
     ]);
