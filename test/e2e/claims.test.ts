@@ -121,14 +121,14 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     return { ws, view, opId, post };
   }
 
-  /** A click on the channel message's Retry enabling button; resolves with what the clicker was told there. */
+  /** A click on the channel message's Retry enabling button; resolves with what the clicker was told there (text, then any blocks' text). */
   async function clickInMessage(h: TestEnv, p: { userId: string; opId: string; blockId: string }): Promise<string> {
     const responseUrl = h.slack.responseUrl();
     const res = await h.app.driver.blockAction({ actionId: 'integration_retry_access', blockId: p.blockId, value: p.opId, userId: p.userId, channelId: 'C_U_ALICE', responseUrl });
     expect(res.status).toBe(200);
     const told = await h.slack.waitForResponse((r) => r.url === responseUrl);
     expect(told.body.response_type).toBe('ephemeral');
-    return String(told.body.text);
+    return told.body.blocks === undefined ? String(told.body.text) : `${String(told.body.text)}\n${allText(told.body.blocks)}`;
   }
 
   it('someone else is refused; the requester’s retry runs once, audited and told through the outbox; a stale button is refused', async () => {
@@ -168,6 +168,31 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     // The channel message's button is stale now: nothing left to retry, no PUT.
     expect(await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId })).toBe('There is nothing left to retry: this step already succeeded.');
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(5);
+  });
+
+  it('a retry that fails again keeps the button and is audited as failed; two clicks at once grant once', async () => {
+    const h = await start();
+    const { opId, post } = await createWithFailingGrant(h);
+    const button = theButton(post.args.blocks, 'integration_retry_access');
+    // The next grant fails too (the first PUT and the client's 3 retries of this idempotent call).
+    h.portkey.fault({ method: 'PUT', path: '/integrations/shared-openai/workspaces' }, { status: 500 }, 4);
+    const told = await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId });
+    expect(told).toContain('enabling it in the workspaces failed');
+    const again = h.slack.responses.at(-1);
+    expect(JSON.stringify(again?.body.blocks)).toContain('integration_retry_access');
+    expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(8);
+    const failedRows = (await auditRows(h, opId)).filter((a) => a.action === 'integration.create.follow_up' && a.outcome === 'failed');
+    expect(failedRows).toHaveLength(1);
+
+    // Two clicks at once: one runs the grant, the other is told it is already under way (or nothing is left).
+    const [a, b] = await Promise.all([
+      clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId }),
+      clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId }),
+    ]);
+    expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces').filter((r) => r.status === 200)).toHaveLength(1);
+    const texts = [a, b].sort();
+    expect(texts.filter((t) => t === 'This is already being retried.' || t === 'There is nothing left to retry: this step already succeeded.')).toHaveLength(1);
+    expect(texts.filter((t) => t.includes('Enabled in: Research (research)'))).toHaveLength(1);
   });
 
   it('a retry after the policy changed to deny the request is refused, with the rule’s reason', async () => {
