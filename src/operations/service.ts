@@ -297,12 +297,14 @@ export class OperationService {
     if (!left) return refuse('There is nothing left to retry: this step already succeeded.');
     const verdict = await this.governance.recheck(op, executor.subject(op));
     if (!verdict.ok) return refuse(verdict.why, { rule: verdict.rule });
-    const claimed = await this.store.operations.claimSucceeded(id, this.owner, LEASE_MS);
+    // One owner per run: a second click in this same process must not share (and renew) the first one's lease.
+    const runner = `${this.owner}:${randomUUID().slice(0, 8)}`;
+    const claimed = await this.store.operations.claimSucceeded(id, runner, LEASE_MS);
     if (!claimed) return { kind: 'refused', why: 'This is already being retried.' };
     const log = this.log.child({ op: id, action: op.action, followUp: true });
     await this.audit(userId, `${op.action}.follow_up`, op.id, 'started', { step: left });
     const heartbeat = setInterval(() => {
-      this.store.operations.claimSucceeded(id, this.owner, LEASE_MS).catch(() => undefined);
+      this.store.operations.claimSucceeded(id, runner, LEASE_MS).catch((err: unknown) => log.warn({ error: errorText(err) }, 'could not renew a follow-up lease'));
     }, HEARTBEAT_MS);
     heartbeat.unref();
     let ran: Awaited<ReturnType<typeof followUp.run>>;
@@ -314,7 +316,7 @@ export class OperationService {
     } finally {
       clearInterval(heartbeat);
     }
-    const saved = await this.store.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: this.owner });
+    const saved = await this.store.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: runner });
     const final = saved.won ? saved.operation : claimed;
     await this.audit(userId, `${op.action}.follow_up`, op.id, ran.ok ? 'succeeded' : 'failed', { step: left, ...(ran.error ? { error: ran.error } : {}) });
     const inOwnModal = Boolean(from.viewId) && from.viewId === final.viewId;

@@ -113,8 +113,9 @@ export interface OperationsRepo {
    */
   claim(id: string, owner: string, leaseMs: number, now?: number): Promise<OperationRecord | undefined>;
   /**
-   * Takes the lease of a 'succeeded' operation for a follow-up step (e.g. retrying a workspace grant) when no one
-   * holds it, so two clicks or two replicas can't run the step at once. Released by the transition that records it.
+   * Takes the lease of a 'succeeded' operation for a follow-up step (e.g. retrying a workspace grant) when it is
+   * free, expired, or already `owner`'s (a renewal), so two clicks or two replicas can't run the step at once — give
+   * each run its own `owner`. Released by the transition that records the step's result.
    */
   claimSucceeded(id: string, owner: string, leaseMs: number, now?: number): Promise<OperationRecord | undefined>;
   /** Work to pick up after a restart: 'requested', 'approved', and 'executing' whose lease is missing or expired. Oldest first. */
@@ -322,7 +323,9 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
         .set({ lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
         .where('id', '=', id)
         .where('status', '=', 'succeeded')
-        .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .where((eb) =>
+          eb.or([eb('lease_owner', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('lease_owner', '=', owner)]),
+        )
         .returningAll()
         .executeTakeFirst();
       return row ? toOperation(row) : undefined;
