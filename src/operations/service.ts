@@ -301,6 +301,11 @@ export class OperationService {
     const runner = `${this.owner}:${randomUUID().slice(0, 8)}`;
     const claimed = await this.store.operations.claimSucceeded(id, runner, LEASE_MS);
     if (!claimed) return { kind: 'refused', why: 'This is already being retried.' };
+    // Another click may have finished the step between our read and our lease: ask again, from the leased record.
+    if (!followUp.pending(claimed)) {
+      await this.store.operations.transition(id, 'succeeded', 'succeeded', {}, { leaseOwner: runner });
+      return refuse('There is nothing left to retry: this step already succeeded.');
+    }
     const log = this.log.child({ op: id, action: op.action, followUp: true });
     await this.audit(userId, `${op.action}.follow_up`, op.id, 'started', { step: left });
     const heartbeat = setInterval(() => {
@@ -329,7 +334,6 @@ export class OperationService {
             message: executor.successMessage(final, success),
             private: true,
           }),
-      ...(await this.auditToChannel(final)),
     ];
     return { kind: 'done', ok: ran.ok, operation: final, queued };
   }

@@ -184,15 +184,17 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     const failedRows = (await auditRows(h, opId)).filter((a) => a.action === 'integration.create.follow_up' && a.outcome === 'failed');
     expect(failedRows).toHaveLength(1);
 
-    // Two clicks at once: one runs the grant, the other is told it is already under way (or nothing is left).
+    // Two clicks at once while Portkey takes its time: one holds the lease and grants, the other is refused.
+    h.portkey.fault({ method: 'PUT', path: '/integrations/shared-openai/workspaces' }, { afterHandling: true, delayMs: 800 });
     const [a, b] = await Promise.all([
       clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId }),
       clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId }),
     ]);
-    expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces').filter((r) => r.status === 200)).toHaveLength(1);
-    const texts = [a, b].sort();
-    expect(texts.filter((t) => t === 'This is already being retried.' || t === 'There is nothing left to retry: this step already succeeded.')).toHaveLength(1);
-    expect(texts.filter((t) => t.includes('Enabled in: Research (research)'))).toHaveLength(1);
+    expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(9);
+    expect([a, b].filter((t) => t === 'This is already being retried.')).toHaveLength(1);
+    expect([a, b].filter((t) => t.includes('Enabled in: Research (research)'))).toHaveLength(1);
+    expect(await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId })).toBe('There is nothing left to retry: this step already succeeded.');
+    expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(9);
   });
 
   it('a retry after the policy changed to deny the request is refused, with the rule’s reason', async () => {
