@@ -7,7 +7,14 @@ import { CLOCK_SKEW_MS, type AttemptWindow } from './integration.js';
 
 export type CreateOutcome<T> =
   | { ok: true; value: T; recovered: boolean }
-  | { ok: false; error: unknown; /** Portkey may have created it; we could not tell. */ unknown: boolean };
+  | {
+      ok: false;
+      error: unknown;
+      /** Portkey may have created it; we could not tell. */
+      unknown: boolean;
+      /** Why we couldn't tell: several resources that could be ours appeared (rather than the lookup failing). */
+      ambiguous?: true;
+    };
 
 /** What a lookup after a lost answer found: ours, nothing, or more than one that could be ours (can't tell). */
 export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 'none' } | { kind: 'ambiguous'; count: number };
@@ -30,7 +37,7 @@ export async function createWorkspaceOnce(portkey: PortkeyClient, body: CreateWo
         return { ok: true, value: found.workspace, recovered: true };
       }
       if (found.kind === 'ambiguous') log.warn({ candidates: found.count }, 'workspace create: several workspaces could be ours; not crediting any');
-      return { ok: false, error: err, unknown: found.kind === 'ambiguous' };
+      return found.kind === 'ambiguous' ? { ok: false, error: err, unknown: true, ambiguous: true } : { ok: false, error: err, unknown: false };
     } catch (lookupErr) {
       log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'workspace create: lookup failed too');
       return { ok: false, error: err, unknown: true };

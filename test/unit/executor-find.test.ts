@@ -92,7 +92,11 @@ describe('workspace find after a crash', () => {
     fake.seedWorkspace({ name: 'Data', slug: 'data-a' });
     fake.seedWorkspace({ name: 'Data', slug: 'data-b' });
     const found = await workspaceExecutor(portkey).find(wsOp(Date.now() - 1000), undefined, log);
-    expect(found).toMatchObject({ ok: false, unknown: true });
+    expect(found).toEqual({
+      ok: false,
+      unknown: true,
+      error: "Portkey's answer was lost, and more than one workspace named Data appeared meanwhile, so we can't tell whether one of them is yours. Look in Portkey before trying again.",
+    });
   });
 
   it('one made before the operation was stored is someone else’s: no trace of ours', async () => {

@@ -43,6 +43,11 @@ export function createdWorkspace(op: OperationRecord) {
 
 const COULD_NOT_TELL = "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
 
+/** Two workspaces that could be this request's appeared: crediting either could hand the person someone else's. */
+function ambiguousText(name: string): string {
+  return `Portkey's answer was lost, and more than one workspace named ${name} appeared meanwhile, so we can't tell whether one of them is yours. Look in Portkey before trying again.`;
+}
+
 export function workspaceExecutor(portkey: PortkeyClient): Executor {
   return {
     async execute(op: OperationRecord, _secrets, log: Log): Promise<Outcome> {
@@ -57,7 +62,11 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       return {
         ok: false,
         unknown: outcome.unknown,
-        error: outcome.unknown ? COULD_NOT_TELL : describePortkeyError(outcome.error, 'workspace'),
+        error: outcome.ambiguous
+          ? ambiguousText(request.name)
+          : outcome.unknown
+            ? COULD_NOT_TELL
+            : describePortkeyError(outcome.error, 'workspace'),
       };
     },
 
@@ -69,7 +78,7 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       if (found.kind === 'none') return undefined;
       if (found.kind === 'ambiguous') {
         log.warn({ candidates: found.count }, 'recovery: several workspaces could be this one; not crediting any');
-        return { ok: false, unknown: true, error: COULD_NOT_TELL };
+        return { ok: false, unknown: true, error: ambiguousText(request.name) };
       }
       const w = found.workspace;
       return { ok: true, id: w.id, slug: w.slug, recovered: true, result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } };
