@@ -8,10 +8,21 @@ import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../
 import type { CreateOutcome } from './workspace.js';
 
 /**
- * How far Portkey's clock may be from ours. A lookup credits only an integration created inside
- * [asked − skew, answer lost + skew]: one that existed before we asked is someone else's.
+ * How far Portkey's clock may be from ours. Something created before [asked − skew] existed before we asked: it is
+ * someone else's. Something created in [asked − skew, asked) may be ours seen through a slow clock, or someone
+ * else's made just before: doubtful, never credited ("couldn't tell"). From [asked] (a second earlier for a
+ * whole-second timestamp) to [answer lost + skew] it may be ours, if everything else fits.
  */
 export const CLOCK_SKEW_MS = 10_000;
+
+/** Where a creation time falls relative to this attempt's window (see CLOCK_SKEW_MS). */
+export function whenCreated(createdAt: string | null | undefined, window: AttemptWindow): 'inside' | 'doubtful' | 'outside' {
+  const t = createdAt ? Date.parse(createdAt) : Number.NaN;
+  if (!createdAt || !Number.isFinite(t) || t < window.from - CLOCK_SKEW_MS || t > window.to + CLOCK_SKEW_MS) return 'outside';
+  // A whole-second timestamp (…:09.000Z) may be up to a second earlier than the moment it records.
+  const precision = /\.\d*[1-9]/.test(createdAt) ? 0 : 1000;
+  return t >= window.from - precision ? 'inside' : 'doubtful';
+}
 
 /** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
 const FREE_SLUG_PROBES = 2;
@@ -30,7 +41,7 @@ export interface AttemptWindow {
  * Creates an integration once. A 409 (AB07) always means the slug is someone else's — never success: a create is
  * never re-sent, so a conflict can't be our own earlier attempt. Only when *this* attempt's answer was lost
  * (timeout, reset, 5xx, an unreadable 2xx) is the slug looked up, once, and the integration credited only if all
- * we can see of it matches what we sent (see `isOurs`). At most create + 1 lookup + 2 free-slug probes.
+ * we can see of it matches what we sent (see `whose`). At most create + 1 lookup + 2 free-slug probes.
  */
 export async function createIntegrationOnce(portkey: PortkeyClient, body: CreateIntegrationBody, log: Log): Promise<IntegrationOutcome> {
   const askedAt = Date.now();
@@ -55,9 +66,14 @@ export async function createIntegrationOnce(portkey: PortkeyClient, body: Create
       return { ok: false, error: err, unknown: true };
     }
     if (!existing) return { ok: false, error: err, unknown: false };
-    if (isOurs(existing, body, { from: askedAt, to: Date.now() })) {
+    const verdict = whose(existing, body, { from: askedAt, to: Date.now() });
+    if (verdict === 'ours') {
       log.info({ slug: existing.slug }, 'integration found: it was created by this request');
       return { ok: true, value: { id: existing.id, slug: existing.slug }, recovered: true };
+    }
+    if (verdict === 'doubtful') {
+      log.warn({ slug: body.slug }, 'integration lookup: found one that fits but was made just before we asked; not crediting it');
+      return { ok: false, error: err, unknown: true };
     }
     // Slugs are unique: what holds ours now isn't what we sent, so our create can't have made it.
     log.warn({ slug: body.slug }, 'integration lookup: the slug holds an integration this request did not create');
@@ -95,14 +111,18 @@ const evidenceSchema = z
 
 /**
  * Whether an integration found after a lost answer is the one this attempt sent. Each check that can be made must
- * hold; anything doubtful (no created_at, another workspace, other secret references, a masked key that can't be
- * ours, a different non-secret setting) means it is not ours. The name and provider alone never suffice: anyone
- * can send those.
+ * hold, else it is not ours (no created_at, another workspace, other secret references, a masked key that can't be
+ * ours, a different non-secret setting): the name and provider alone never suffice, anyone can send those. One that
+ * fits but was made just before we asked is 'doubtful' (see CLOCK_SKEW_MS): neither credited nor called taken.
  */
-export function isOurs(found: Integration, body: CreateIntegrationBody, window: AttemptWindow): boolean {
+export function whose(found: Integration, body: CreateIntegrationBody, window: AttemptWindow): 'ours' | 'doubtful' | 'not_ours' {
+  const when = whenCreated(found.created_at, window);
+  if (when === 'outside' || !fits(found, body)) return 'not_ours';
+  return when === 'inside' ? 'ours' : 'doubtful';
+}
+
+function fits(found: Integration, body: CreateIntegrationBody): boolean {
   if (found.slug !== body.slug || found.name !== body.name || found.ai_provider_id !== body.ai_provider_id) return false;
-  const created = found.created_at ? Date.parse(found.created_at) : Number.NaN;
-  if (!Number.isFinite(created) || created < window.from - CLOCK_SKEW_MS || created > window.to + CLOCK_SKEW_MS) return false;
   // Portkey reports the workspace by id; we send the id the picker gave.
   if ((found.workspace_id ?? null) !== (body.workspace_id ?? null)) return false;
   if (found.description !== undefined && (found.description ?? '') !== (body.description ?? '')) return false;

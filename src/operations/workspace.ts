@@ -3,7 +3,7 @@ import type { PortkeyClient } from '../portkey/client.js';
 import { PortkeyError } from '../portkey/errors.js';
 import type { CreateWorkspaceBody, Workspace } from '../portkey/schemas.js';
 import type { Log } from '../log.js';
-import { CLOCK_SKEW_MS, type AttemptWindow } from './integration.js';
+import { whenCreated, type AttemptWindow } from './integration.js';
 
 export type CreateOutcome<T> =
   | { ok: true; value: T; recovered: boolean }
@@ -50,19 +50,19 @@ const defaultsSchema = z.object({ metadata: z.record(z.string(), z.unknown()).nu
 /**
  * Workspace names aren't unique, so a workspace is credited only when it is the one workspace of that exact name
  * made inside this attempt's window whose slug (if we chose one), description and metadata are what we sent. Two such
- * candidates (someone made the same one at the same time): we can't tell which is ours, so neither is credited.
- * A candidate with no created_at is doubtful and never credited.
+ * candidates (someone made the same one at the same time), or one made just before we asked (see CLOCK_SKEW_MS): we
+ * can't tell, so none is credited. A candidate with no created_at is never credited.
  */
 export async function findCreatedWorkspace(portkey: PortkeyClient, body: CreateWorkspaceBody, window: AttemptWindow): Promise<WorkspaceLookup> {
   const list = await portkey.listWorkspaces({ exactName: body.name, pageSize: 100 });
-  const candidates = list.data.filter((w) => {
-    if (w.name !== body.name) return false;
-    const created = w.created_at ? Date.parse(w.created_at) : Number.NaN;
-    return Number.isFinite(created) && created >= window.from - CLOCK_SKEW_MS && created <= window.to + CLOCK_SKEW_MS;
-  });
-  const matching = candidates.filter((w) => matchesBody(w, body));
-  if (matching.length === 1 && matching[0]) return { kind: 'found', workspace: matching[0] };
-  return matching.length === 0 ? { kind: 'none' } : { kind: 'ambiguous', count: matching.length };
+  const matching = list.data.filter((w) => w.name === body.name && matchesBody(w, body));
+  const inside = matching.filter((w) => whenCreated(w.created_at, window) === 'inside');
+  // One made just before we asked (clock skew, or someone else's a moment earlier) makes any credit a guess.
+  const doubtful = matching.filter((w) => whenCreated(w.created_at, window) === 'doubtful');
+  const [only] = inside;
+  if (only && inside.length === 1 && doubtful.length === 0) return { kind: 'found', workspace: only };
+  const count = inside.length + doubtful.length;
+  return count === 0 ? { kind: 'none' } : { kind: 'ambiguous', count };
 }
 
 function matchesBody(w: Workspace, body: CreateWorkspaceBody): boolean {

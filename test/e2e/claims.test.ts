@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { peekSqlite } from '../support/db.js';
 import { useFakes, type TestEnv } from '../support/env.js';
+import { fillView, viewFrom } from '../support/driver.js';
 import { allText, elementsWithAction, record, theButton } from '../support/payload.js';
 import { eventually } from '../support/wait.js';
 import { clickInView, createBodies, fill, openForm, storedView, type Inputs, type MultiInputs } from './integration-helpers.js';
@@ -105,6 +106,33 @@ describe('no claiming someone else’s integration', () => {
     expect(h.portkey.requests.filter((r) => r.method === 'PUT')).toEqual([]);
     expect(allText(mallory.result.blocks)).toContain('The slug openai-prod is already used by another integration.');
     expect(JSON.stringify(h.slack.callsTo('views.update').filter((c) => c.args.view_id === mallory.view.id))).not.toContain(stored.id);
+  });
+});
+
+describe('no claiming someone else’s workspace', () => {
+  it('a lost answer and Bob’s same-named workspace made just before: Mallory is told we can’t tell, never given Bob’s', async () => {
+    const h = await start();
+    const bob = h.portkey.seedWorkspace({ name: 'Data Lake', slug: 'bob-data-lake' });
+    // Mallory's create never reaches Portkey's handler: the connection drops first.
+    h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { drop: true });
+    const triggerId = `claims-ws-${Date.now()}`;
+    await h.app.driver.command({ text: 'workspace create Data Lake', triggerId, userId: 'U_MALLORY', channelId: 'C_U_MALLORY' });
+    const open = await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId);
+    const form = viewFrom(open, h.slack.views);
+    const seen = new Set(h.slack.callsTo('views.update'));
+    const res = await h.app.driver.viewSubmission({ view: fillView(form, {}), userId: 'U_MALLORY' });
+    expect(res.status).toBe(200);
+    const update = await h.slack.waitFor('views.update', (c) => !seen.has(c) && c.args.view_id === form.id, 10_000);
+
+    expect(h.portkey.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /admin/workspaces', 'GET /admin/workspaces']);
+    expect(h.portkey.workspaces.map((w) => w.slug)).toEqual(['bob-data-lake']);
+    const text = allText(record(update.args.view, 'v').blocks);
+    expect(text).toContain("someone else's workspace named Data Lake was made at about the same time, so we can't tell whether yours was created");
+    const toMallory = [...h.slack.calls, ...h.slack.responses];
+    expect(JSON.stringify(toMallory)).not.toContain(bob.id);
+    expect(JSON.stringify(toMallory)).not.toContain('bob-data-lake');
+    const ops = await peekSqlite(h.app.dataDir).rows('operations');
+    expect(ops.find((o) => o.requester_id === 'U_MALLORY')).toMatchObject({ status: 'failed', portkey_id: null });
   });
 });
 

@@ -95,7 +95,7 @@ describe('workspace find after a crash', () => {
     expect(found).toEqual({
       ok: false,
       unknown: true,
-      error: "Portkey's answer was lost, and more than one workspace named Data appeared meanwhile, so we can't tell whether one of them is yours. Look in Portkey before trying again.",
+      error: "Portkey's answer was lost, and someone else's workspace named Data was made at about the same time, so we can't tell whether yours was created. Look in Portkey before trying again.",
     });
   });
 

@@ -205,6 +205,25 @@ describe('createIntegrationOnce', () => {
     expect(out).toMatchObject({ ok: true, recovered: true });
   });
 
+  it('a lost answer and one that fits but was made 5 s before we asked → could not tell: neither credited nor "taken"', async () => {
+    route = (r) => {
+      if (r.method === 'POST') return 'hang';
+      return { status: 200, body: integration({ created_at: new Date(Math.floor(Date.now() / 1000) * 1000 - 5000 + 123).toISOString() }) };
+    };
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toMatchObject({ ok: false, unknown: true });
+    expect('slugTaken' in out).toBe(false);
+    expect(gets()).toEqual(['/integrations/openai-production']);
+  });
+
+  it('a whole-second created_at up to a second before we asked still counts as inside the attempt', async () => {
+    route = (r) => {
+      if (r.method === 'POST') return { status: 502, body: {} };
+      return { status: 200, body: integration({ created_at: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() }) };
+    };
+    expect(await createIntegrationOnce(portkey, BODY, log)).toMatchObject({ ok: true, recovered: true });
+  });
+
   it('an unreadable 2xx answer is looked up the same way', async () => {
     route = (r) => (r.method === 'POST' ? { status: 200, body: { created: true } } : { status: 200, body: integration() });
     const out = await createIntegrationOnce(portkey, BODY, log);

@@ -455,6 +455,12 @@ describe('createWorkspaceOnce', () => {
     expect(await createWorkspaceOnce(same.client, sent, log)).toMatchObject({ ok: false, unknown: false });
   });
 
+  it('one that fits but was made 5 s before we asked (someone else’s, or ours through a slow clock): could not tell', async () => {
+    const justBefore: Workspace = { ...WS, id: 'just-before', created_at: new Date(Date.now() - 5000 + 7).toISOString().replace(/\.\d+Z$/, '.123Z') };
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [justBefore] });
+    expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toMatchObject({ ok: false, unknown: true, ambiguous: true });
+  });
+
   it('a workspace without created_at is never credited', async () => {
     const undated: Workspace = { ...WS, id: 'undated', created_at: null };
     const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [undated] });

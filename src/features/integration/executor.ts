@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
-import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, isOurs } from '../../operations/integration.js';
+import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, whose } from '../../operations/integration.js';
 import type { Executor, FollowUp, Outcome, Success } from '../../operations/service.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { summarize } from '../../portkey/configurations.js';
@@ -224,9 +224,13 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       const existing = await getIfExists(portkey, body.slug);
       if (!existing) return undefined;
       // The create was sent after the operation was stored, and before now.
-      if (!isOurs(existing, body, { from: op.createdAt, to: Date.now() })) {
+      const verdict = whose(existing, body, { from: op.createdAt, to: Date.now() });
+      if (verdict === 'not_ours') {
         log.warn({ slug: body.slug }, 'recovery: the slug holds an integration this operation did not create');
         return { ok: false, error: slugTakenText(body.slug, undefined), unknown: false };
+      }
+      if (verdict === 'doubtful') {
+        return { ok: false, unknown: true, error: `The app restarted while this was being created, and we can't tell whether the integration under the slug ${body.slug} is yours. Look for it in Portkey before trying again.` };
       }
       if (request) return succeed(portkey, request, existing.id, existing.slug, true, log);
       const result: StoredResult = {

@@ -43,9 +43,9 @@ export function createdWorkspace(op: OperationRecord) {
 
 const COULD_NOT_TELL = "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
 
-/** Two workspaces that could be this request's appeared: crediting either could hand the person someone else's. */
+/** Another workspace that could be this request's appeared: crediting any could hand the person someone else's. */
 function ambiguousText(name: string): string {
-  return `Portkey's answer was lost, and more than one workspace named ${name} appeared meanwhile, so we can't tell whether one of them is yours. Look in Portkey before trying again.`;
+  return `Portkey's answer was lost, and someone else's workspace named ${name} was made at about the same time, so we can't tell whether yours was created. Look in Portkey before trying again.`;
 }
 
 export function workspaceExecutor(portkey: PortkeyClient): Executor {
