@@ -52,6 +52,39 @@ export function claimCases(h: TestEnv, tally: Tally): void {
         expect(stored.workspaceAccess.size).toBe(0);
       }));
 
+    it('the same claim when Portkey’s 409 is lost on the way back → the lookup finds nothing of the attacker’s, no grant', async () =>
+      tally.run('claims', 'refused', async () => {
+        const alice = newUser();
+        const hers = await openModal(h, 'integration create openai', alice);
+        await submitAccepted(h, filled(hers, { int_name: 'Abuse lost', int_slug: 'abuse-lost', int_key__openai: ALICE_KEY }), alice);
+        const [stored] = h.portkey.integrations;
+        if (!stored) throw new Error('no integration');
+        const sandbox = h.portkey.seedWorkspace({ name: 'Sandbox lost', slug: 'abuse-sandbox-lost' });
+        h.portkey.fault({ method: 'POST', path: '/integrations' }, { afterHandling: true, drop: true });
+        const mallory = newUser();
+        const view = await openModal(h, 'integration create openai', mallory);
+        const { result } = await submitAccepted(
+          h,
+          filled(view, { int_name: 'Abuse lost', int_slug: 'abuse-lost', int_key__openai: 'junk-0000' }, { int_access: [{ value: sandbox.id, text: 'Sandbox lost' }] }),
+          mallory,
+        );
+        expect(JSON.stringify(result.args)).not.toContain(stored.id);
+        expect(allText(record(result.args.view, 'result').blocks)).toContain('already used by another integration');
+        expect(h.portkey.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+      }));
+
+    it('a workspace of the same name someone else made just before a lost create is never credited to the attacker', async () =>
+      tally.run('claims', 'refused', async () => {
+        const theirs = h.portkey.seedWorkspace({ name: 'Abuse lake', slug: 'abuse-lake-owner' });
+        h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { drop: true });
+        const mallory = newUser();
+        const view = await openModal(h, 'workspace create Abuse lake', mallory);
+        const { result } = await submitAccepted(h, filled(view, {}), mallory);
+        expect(allText(record(result.args.view, 'result').blocks)).toContain("we can't tell whether yours was created");
+        expect(JSON.stringify(result.args)).not.toContain(theirs.id);
+        expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
+      }));
+
     it('"Retry enabling" replayed by the requester when the grant never failed → nothing left to retry, no PUT', async () =>
       tally.run('claims', 'refused', async () => {
         const alice = newUser();
