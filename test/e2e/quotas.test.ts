@@ -25,6 +25,13 @@ rules:
     effect: require_approval
     approvers:
       users: [UAPPROVER]
+  - name: mistral-quick-approval
+    action: integration.create
+    providers: [mistral-ai]
+    effect: require_approval
+    approvers:
+      users: [UAPPROVER]
+    expires_after: 1s
   - name: contractors-no-groq
     action: integration.create
     providers: [groq]
@@ -126,6 +133,21 @@ describe('quotas that hold', () => {
     const third = await submit('UDENIED', 'openai', 'Refused Three');
     expect(allText(record(third.ack.view, 'v').blocks)).toContain('*Too many requests.*');
     expect(h.portkey.requestsTo('POST', '/integrations').map((r) => record(r.body, 'body').name)).toEqual(['Allowed Two']);
+  });
+
+  it('an expired request keeps its quota too', { timeout: 20_000 }, async () => {
+    for (const name of ['Expires One', 'Expires Two']) {
+      const { ack } = await submit('UEXPIRES', 'mistral-ai', name);
+      expect(allText(record(ack.view, 'v').blocks)).toContain('was *sent for approval*');
+    }
+    await eventually(
+      'both requests to expire',
+      async () => ((await peekSqlite(h.app.dataDir).rows('operations')).filter((o) => o.requester_id === 'UEXPIRES' && o.status === 'expired').length === 2 ? true : undefined),
+      { timeoutMs: 15_000 },
+    );
+    const third = await submit('UEXPIRES', 'mistral-ai', 'Expires Three');
+    expect(allText(record(third.ack.view, 'v').blocks)).toContain('*Too many requests.*');
+    expect(approvalPosts().filter((c) => allText(c.args.blocks).includes('Expires'))).toHaveLength(2);
   });
 
   it('creates Portkey refuses count against the limit: 10 submissions cost Portkey 2 creates, no more', async () => {
