@@ -20,7 +20,7 @@ export const storedGovernanceSchema = z.object({
   allowSelfApproval: z.boolean().optional(),
   /** Where the approval request is posted. */
   channel: z.string().optional(),
-  /** Quota taken for this request; given back if nothing is created. */
+  /** Quota taken for this request; kept whatever becomes of it, given back only when Portkey was never asked. */
   reservations: z.array(z.object({ key: z.string(), windowStart: z.number() })),
   /** Rate limited: when the window resets. */
   retryAt: z.number().optional(),
@@ -144,7 +144,7 @@ export class Governance {
     return [...seen.values()];
   }
 
-  /** Gives quota back: the request it was taken for created nothing. */
+  /** Gives quota back: the request it was taken for was never decided or never reached Portkey. */
   async release(reservations: StoredGovernance['reservations']): Promise<void> {
     for (const r of reservations) await this.rates.release(r.key, r.windowStart);
   }
