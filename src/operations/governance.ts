@@ -3,6 +3,7 @@ import { decide, describeLimit, groupsInRules, hasAdmins, isAdmin, limitsFor, ma
 import type { LoadedPolicy } from '../policy/load.js';
 import { ACTIONS, type Policy, type RateLimit } from '../policy/schema.js';
 import type { Directory } from '../slack/directory.js';
+import { escapeMrkdwn } from '../slack/escape.js';
 import type { OperationRecord, RateCounters, StoredAction } from '../store/index.js';
 
 // The policy step of a submission: who is asking (their groups, from Slack), what the policy says, and the
@@ -19,7 +20,7 @@ export const storedGovernanceSchema = z.object({
   allowSelfApproval: z.boolean().optional(),
   /** Where the approval request is posted. */
   channel: z.string().optional(),
-  /** Quota taken for this request; given back if nothing is created. */
+  /** Quota taken for this request; kept whatever becomes of it, given back only when Portkey was never asked. */
   reservations: z.array(z.object({ key: z.string(), windowStart: z.number() })),
   /** Rate limited: when the window resets. */
   retryAt: z.number().optional(),
@@ -125,6 +126,24 @@ export class Governance {
     return refs.filter((r) => decide(this.policy, { action: 'integration.create', providerId, secretRef: { id: r.id, name: r.name } }, actor).effect !== 'deny');
   }
 
+  /**
+   * Re-decides a created request's follow-up step (e.g. enabling it in the workspaces it asked for) with the
+   * current policy and the requester's current groups. Allowed when the policy allows the request now, or when it
+   * needs approval and this very request was approved (the approvers saw those workspaces). A denial, or an
+   * approval this request never had, refuses: no new approval flow for a retry. No quota is taken (nothing is
+   * created). Throws DirectoryError.
+   */
+  async recheck(op: OperationRecord, subject: Omit<Subject, 'action'>): Promise<{ ok: true } | { ok: false; why: string; rule: string | null }> {
+    const groups = await this.groupsOf(op.requesterId);
+    const decision = decide(this.policy, { action: op.action, ...subject }, { userId: op.requesterId, groups, channelId: op.channelId || undefined });
+    const rule = decision.rule?.name ?? null;
+    if (decision.effect === 'allow') return { ok: true };
+    if (decision.effect === 'require_approval' && governanceOf(op)?.effect === 'require_approval' && op.decidedBy !== null) return { ok: true };
+    // Slack mrkdwn: the policy's own text is escaped like everywhere it is shown.
+    const because = decision.effect === 'deny' ? escapeMrkdwn(decision.reason) : `it now needs approval${rule ? ` (rule \`${escapeMrkdwn(rule)}\`)` : ''}.`;
+    return { ok: false, rule, why: `The policy no longer allows this: ${because} Ask a Portkey admin to enable it in the workspaces.` };
+  }
+
   /** How much of each limit on creates this person (or their team, or everyone) has used in the current window. */
   async usage(who: { userId: string; teamId: string }): Promise<LimitUsage[]> {
     const now = this.now();
@@ -140,7 +159,7 @@ export class Governance {
     return [...seen.values()];
   }
 
-  /** Gives quota back: the request it was taken for created nothing. */
+  /** Gives quota back: the request it was taken for was never decided or never reached Portkey. */
   async release(reservations: StoredGovernance['reservations']): Promise<void> {
     for (const r of reservations) await this.rates.release(r.key, r.windowStart);
   }

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import type { Log } from '../log.js';
 import type { PortkeyClient } from '../portkey/client.js';
 import { PortkeyError, scrubSecrets } from '../portkey/errors.js';
@@ -5,16 +7,41 @@ import { getProvider, isSecretField, fieldsFor } from '../portkey/providers.js';
 import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../portkey/schemas.js';
 import type { CreateOutcome } from './workspace.js';
 
-const CLOCK_SKEW_MS = 120_000;
+/**
+ * How far Portkey's clock may be from ours. Something created before [asked − skew] existed before we asked: it is
+ * someone else's. Something created in [asked − skew, asked) may be ours seen through a slow clock, or someone
+ * else's made just before: doubtful, never credited ("couldn't tell"). From [asked] (a second earlier for a
+ * whole-second timestamp) to [answer lost + skew] it may be ours, if everything else fits.
+ */
+export const CLOCK_SKEW_MS = 10_000;
+
+/** Where a creation time falls relative to this attempt's window (see CLOCK_SKEW_MS). */
+export function whenCreated(createdAt: string | null | undefined, window: AttemptWindow): 'inside' | 'doubtful' | 'outside' {
+  const t = createdAt ? Date.parse(createdAt) : Number.NaN;
+  if (!createdAt || !Number.isFinite(t) || t < window.from - CLOCK_SKEW_MS || t > window.to + CLOCK_SKEW_MS) return 'outside';
+  // A whole-second timestamp (…:09.000Z) may be up to a second earlier than the moment it records.
+  const precision = /\.\d*[1-9]/.test(createdAt) ? 0 : 1000;
+  return t >= window.from - precision ? 'inside' : 'doubtful';
+}
+
+/** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
+const FREE_SLUG_PROBES = 2;
 
 export type IntegrationOutcome =
   | CreateOutcome<CreatedIntegration>
   | { ok: false; error: unknown; unknown: false; slugTaken: { slug: string; suggestion: string | undefined } };
 
+/** When this attempt's create could have been made: from just before we sent it to just after the answer was lost. */
+export interface AttemptWindow {
+  from: number;
+  to: number;
+}
+
 /**
- * Creates an integration once. We always send a slug, so when the answer is lost (timeout, reset, 5xx)
- * `GET /integrations/{slug}` tells whether it was created — nothing is re-sent. A 409 for a slug that
- * holds *this* integration (a double submit) counts as success; for another one, a free slug is suggested.
+ * Creates an integration once. A 409 (AB07) always means the slug is someone else's — never success: a create is
+ * never re-sent, so a conflict can't be our own earlier attempt. Only when *this* attempt's answer was lost
+ * (timeout, reset, 5xx, an unreadable 2xx) is the slug looked up, once, and the integration credited only if all
+ * we can see of it matches what we sent (see `whose`). At most create + 1 lookup + 2 free-slug probes.
  */
 export async function createIntegrationOnce(portkey: PortkeyClient, body: CreateIntegrationBody, log: Log): Promise<IntegrationOutcome> {
   const askedAt = Date.now();
@@ -24,26 +51,38 @@ export async function createIntegrationOnce(portkey: PortkeyClient, body: Create
     // Before anything logs or shows it: Portkey's text must not echo a secret we sent.
     const err = scrubSecrets(raw, secretValues(body));
     if (!(err instanceof PortkeyError)) return { ok: false, error: err, unknown: false };
-    const conflict = err.kind === 'api' && (err.status === 409 || err.code === 'AB07');
-    if (!conflict && !err.outcomeUnknown) return { ok: false, error: err, unknown: false };
+    if (err.kind === 'api' && (err.status === 409 || err.code === 'AB07')) {
+      log.warn({ err: err.message, slug: body.slug }, 'integration slug taken');
+      return slugTaken(portkey, body.slug, err);
+    }
+    if (!err.outcomeUnknown && !err.unreadableSuccess) return { ok: false, error: err, unknown: false };
 
-    log.warn({ err: err.message, slug: body.slug }, conflict ? 'integration slug exists, checking whose' : 'integration create: answer lost, looking it up');
+    log.warn({ err: err.message, slug: body.slug }, 'integration create: answer lost, looking it up');
     let existing: Integration | undefined;
     try {
       existing = await getIfExists(portkey, body.slug);
     } catch (lookupErr) {
-      log.error({ err: String(lookupErr) }, 'integration lookup failed');
-      return { ok: false, error: err, unknown: !conflict };
+      log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'integration lookup failed');
+      return { ok: false, error: err, unknown: true };
     }
-    if (existing && isOurs(existing, body, askedAt)) {
+    if (!existing) return { ok: false, error: err, unknown: false };
+    const verdict = whose(existing, body, { from: askedAt, to: Date.now() });
+    if (verdict === 'ours') {
       log.info({ slug: existing.slug }, 'integration found: it was created by this request');
       return { ok: true, value: { id: existing.id, slug: existing.slug }, recovered: true };
     }
-    if (conflict || existing) {
-      return { ok: false, error: err, unknown: false, slugTaken: { slug: body.slug, suggestion: await freeSlug(portkey, body.slug) } };
+    if (verdict === 'doubtful') {
+      log.warn({ slug: body.slug }, 'integration lookup: found one that fits but was made just before we asked; not crediting it');
+      return { ok: false, error: err, unknown: true };
     }
-    return { ok: false, error: err, unknown: false };
+    // Slugs are unique: what holds ours now isn't what we sent, so our create can't have made it.
+    log.warn({ slug: body.slug }, 'integration lookup: the slug holds an integration this request did not create');
+    return slugTaken(portkey, body.slug, err);
   }
+}
+
+async function slugTaken(portkey: PortkeyClient, slug: string, error: PortkeyError): Promise<IntegrationOutcome> {
+  return { ok: false, error, unknown: false, slugTaken: { slug, suggestion: await freeSlug(portkey, slug) } };
 }
 
 /** Every secret string in a create body: the key and the catalog's secret fields (nested strings too). */
@@ -62,10 +101,58 @@ export function secretValues(body: CreateIntegrationBody): string[] {
   return out;
 }
 
-export function isOurs(found: Integration, body: Pick<CreateIntegrationBody, 'name' | 'ai_provider_id'>, askedAt: number): boolean {
-  if (found.name !== body.name || found.ai_provider_id !== body.ai_provider_id) return false;
-  const created = found.created_at ? Date.parse(found.created_at) : Number.NaN;
-  return !Number.isFinite(created) || created >= askedAt - CLOCK_SKEW_MS;
+// What an integration's detail shows beyond the fields the client schema names; read only as evidence.
+const evidenceSchema = z
+  .object({
+    configurations: z.record(z.string(), z.unknown()).nullish(),
+    secret_mappings: z.array(z.object({ target_field: z.string(), secret_reference_id: z.string() }).loose()).nullish(),
+  })
+  .loose();
+
+/**
+ * Whether an integration found after a lost answer is the one this attempt sent. Each check that can be made must
+ * hold, else it is not ours (no created_at, another workspace, other secret references, a masked key that can't be
+ * ours, a different non-secret setting): the name and provider alone never suffice, anyone can send those. One that
+ * fits but was made just before we asked is 'doubtful' (see CLOCK_SKEW_MS): neither credited nor called taken.
+ */
+export function whose(found: Integration, body: CreateIntegrationBody, window: AttemptWindow): 'ours' | 'doubtful' | 'not_ours' {
+  const when = whenCreated(found.created_at, window);
+  if (when === 'outside' || !fits(found, body)) return 'not_ours';
+  return when === 'inside' ? 'ours' : 'doubtful';
+}
+
+function fits(found: Integration, body: CreateIntegrationBody): boolean {
+  if (found.slug !== body.slug || found.name !== body.name || found.ai_provider_id !== body.ai_provider_id) return false;
+  // Portkey reports the workspace by id; we send the id the picker gave.
+  if ((found.workspace_id ?? null) !== (body.workspace_id ?? null)) return false;
+  if (found.description !== undefined && (found.description ?? '') !== (body.description ?? '')) return false;
+  if (found.masked_key && body.key && !maskFits(found.masked_key, body.key)) return false;
+  const extra = evidenceSchema.safeParse(found);
+  if (!extra.success) return false;
+  const mappings = extra.data.secret_mappings;
+  if (mappings) {
+    const key = (m: { target_field: string; secret_reference_id: string }) => `${m.target_field}=${m.secret_reference_id}`;
+    const theirs = mappings.map(key).sort().join(',');
+    const ours = (body.secret_mappings ?? []).map(key).sort().join(',');
+    if (theirs !== ours) return false;
+  }
+  // Non-secret settings come back as sent (secret ones as masked_<field>): they must be ours.
+  const config = extra.data.configurations;
+  if (config) {
+    for (const [k, v] of Object.entries(body.configurations ?? {})) {
+      if (typeof v === 'string' && k in config && config[k] !== v) return false;
+    }
+  }
+  return true;
+}
+
+/** Whether a masked key (`sk-****`, `sk-****cdef`) can be the mask of `key`: its visible ends must be the key's. */
+export function maskFits(masked: string, key: string): boolean {
+  const first = masked.indexOf('*');
+  if (first < 0) return masked === key;
+  const head = masked.slice(0, first);
+  const tail = masked.slice(masked.lastIndexOf('*') + 1);
+  return key.length >= head.length + tail.length && key.startsWith(head) && key.endsWith(tail);
 }
 
 /** The integration with this slug, or undefined when Portkey says there is none (404 / AB08). A 403 may mean
@@ -79,9 +166,11 @@ export async function getIfExists(portkey: PortkeyClient, slug: string): Promise
   }
 }
 
+/** A slug that is free right now: `<slug>-2`, else one random suffix (which almost surely is). */
 async function freeSlug(portkey: PortkeyClient, slug: string): Promise<string | undefined> {
-  for (let n = 2; n <= 6; n++) {
-    const candidate = `${slug.slice(0, 250)}-${n}`;
+  const base = slug.slice(0, 250);
+  const candidates = [`${base}-2`, `${base}-${randomBytes(2).toString('hex')}`].slice(0, FREE_SLUG_PROBES);
+  for (const candidate of candidates) {
     try {
       if (!(await getIfExists(portkey, candidate))) return candidate;
     } catch {

@@ -6,13 +6,13 @@ import type { ModalView } from '@slack/types';
 import type { Destination, Message } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
-import { escapeMrkdwn } from '../slack/escape.js';
+import { escapeMrkdwn, mention } from '../slack/escape.js';
 import { approvalFits, auditLine, decidedNote, pendingNote, type Summary } from '../features/approval/messages.js';
 import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
-import type { DecideResult, Executor, Finished, Outcome, Submission, Submitted } from './types.js';
+import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Submission, Submitted } from './types.js';
 
-export type { DecideResult, Executor, Finished, Outcome, Submission, Submitted, Success } from './types.js';
+export type { DecideResult, Executor, Finished, FollowUp, FollowUpResult, Outcome, Submission, Submitted, Success } from './types.js';
 
 // Short leases, renewed while the work runs: a replica that dies frees its work within seconds.
 const LEASE_MS = 15_000;
@@ -164,7 +164,7 @@ export class OperationService {
     return { kind: 'decided', operation: moved.operation, queued };
   }
 
-  /** A pending approval whose time ran out: closed once, its secrets wiped, its quota given back, the requester told. */
+  /** A pending approval whose time ran out: closed once, its secrets wiped, the requester told (its quota stays used). */
   private async expire(op: OperationRecord): Promise<void> {
     const moved = await this.store.operations.transition(op.id, 'awaiting_approval', 'expired');
     if (!moved.won) return;
@@ -177,10 +177,12 @@ export class OperationService {
     ]);
   }
 
-  /** Ends an operation that will never run: nothing is held for it any more. */
+  /**
+   * Ends an operation that will never run: its secrets are wiped. Its quota is kept: the request reached the
+   * approvers (denied, cancelled or expired alike), so submit → Cancel can't be repeated to flood them.
+   */
   private async closeUnrun(op: OperationRecord): Promise<void> {
     await this.store.secrets.wipeSecrets(op.id);
-    await this.governance.release(governanceOf(op)?.reservations ?? []);
   }
 
   /** What a request asks for, for approvers, notes and the audit channel. */
@@ -253,8 +255,9 @@ export class OperationService {
     if (!done.won) return { operation: done.current };
     const final = done.operation;
     const governance = governanceOf(final);
-    // Nothing was created: the quota this request took is given back.
-    if (!outcome.ok) await this.governance.release(governance?.reservations ?? []);
+    // A refused create counts against the limit like a created one (it cost Portkey calls); only a failure that
+    // never reached Portkey gives its quota back.
+    if (!outcome.ok && outcome.refund) await this.governance.release(governance?.reservations ?? []);
     await this.audit(final.requesterId, `${final.action}.portkey`, outcome.ok ? outcome.slug : final.id, outcome.ok ? 'succeeded' : 'failed', {
       ...(outcome.ok ? { id: outcome.id, slug: outcome.slug, recovered: outcome.recovered } : { error: outcome.error }),
     });
@@ -276,6 +279,69 @@ export class OperationService {
     await this.send(also);
     const delivery = delivered === 'modal' ? undefined : delivered;
     return { operation: final, ...(delivery ? { delivery } : {}) };
+  }
+
+  /**
+   * A follow-up step of a created resource ("Retry enabling"): only for the operation that created it, only while
+   * something is left to do, only for its requester, re-decided by the current policy, under a lease so it runs once
+   * at a time, audited, and the result told through the outbox: in the operation's own modal when the click came
+   * from there (`from.viewId`), else privately (the message's reply link, or a DM).
+   */
+  async retryFollowUp(id: string, userId: string, from: { viewId?: string | undefined; responseUrl?: string | undefined }): Promise<FollowUpResult> {
+    const op = await this.store.operations.get(id);
+    const executor = op ? this.executors[op.action] : undefined;
+    const followUp = executor?.followUp;
+    if (!op || !executor || !followUp || op.status !== 'succeeded') {
+      return { kind: 'refused', why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." };
+    }
+    const refuse = async (why: string, detail?: Record<string, unknown>): Promise<FollowUpResult> => {
+      await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
+      return { kind: 'refused', why };
+    };
+    if (op.requesterId !== userId) return refuse(`Only ${mention(op.requesterId)}, who created ${followUp.what}, can retry this.`);
+    const left = followUp.pending(op);
+    if (!left) return refuse('There is nothing left to retry: this step already succeeded.');
+    const verdict = await this.governance.recheck(op, executor.subject(op));
+    if (!verdict.ok) return refuse(verdict.why, { rule: verdict.rule });
+    // One owner per run: a second click in this same process must not share (and renew) the first one's lease.
+    const runner = `${this.owner}:${randomUUID().slice(0, 8)}`;
+    const claimed = await this.store.operations.claimSucceeded(id, runner, LEASE_MS);
+    if (!claimed) return { kind: 'refused', why: 'This is already being retried.' };
+    // Another click may have finished the step between our read and our lease: ask again, from the leased record.
+    if (!followUp.pending(claimed)) {
+      await this.store.operations.transition(id, 'succeeded', 'succeeded', {}, { leaseOwner: runner });
+      return refuse('There is nothing left to retry: this step already succeeded.');
+    }
+    const log = this.log.child({ op: id, action: op.action, followUp: true });
+    await this.audit(userId, `${op.action}.follow_up`, op.id, 'started', { step: left });
+    const heartbeat = setInterval(() => {
+      this.store.operations.claimSucceeded(id, runner, LEASE_MS).catch((err: unknown) => log.warn({ error: errorText(err) }, 'could not renew a follow-up lease'));
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    let ran: Awaited<ReturnType<typeof followUp.run>>;
+    try {
+      ran = await followUp.run(claimed, log);
+    } catch (err) {
+      log.error({ error: errorText(err) }, 'follow-up failed unexpectedly');
+      ran = { ok: false, result: (claimed.result ?? {}) as Record<string, unknown>, error: 'Something went wrong on our side; please try again.' };
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const saved = await this.store.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: runner });
+    const final = saved.won ? saved.operation : claimed;
+    await this.audit(userId, `${op.action}.follow_up`, op.id, ran.ok ? 'succeeded' : 'failed', { step: left, ...(ran.error ? { error: ran.error } : {}) });
+    const inOwnModal = Boolean(from.viewId) && from.viewId === final.viewId;
+    const success = { ok: true as const, id: final.portkeyId ?? '', slug: final.portkeySlug ?? '', result: ran.result, recovered: false };
+    const queued = [
+      inOwnModal
+        ? await this.outbox.enqueue(id, 'view', { type: 'view', operationId: id })
+        : await this.outbox.enqueue(id, 'follow_up', {
+            to: { userId, ...(from.responseUrl ? { responseUrl: from.responseUrl } : {}) },
+            message: executor.successMessage(final, success),
+            private: true,
+          }),
+    ];
+    return { kind: 'done', ok: ran.ok, operation: final, queued };
   }
 
   /** A held failure notice: done when the modal showed the error, else sent privately now. */

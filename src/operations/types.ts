@@ -6,17 +6,37 @@ import type { OperationRecord, StoredAction } from '../store/index.js';
 
 // The values that move between the listeners, the operation service and the executors.
 
-/** What an executor reports. `result` is kept with the operation, so it must hold no secret. */
+/**
+ * What an executor reports. `result` is kept with the operation, so it must hold no secret. A failure keeps the
+ * quota it took (a refused attempt counts against the limit) unless `refund`: Portkey was never asked.
+ */
 export type Outcome =
   | { ok: true; id: string; slug: string; result: Record<string, unknown>; recovered: boolean }
-  | { ok: false; error: string; unknown: boolean };
+  | { ok: false; error: string; unknown: boolean; refund?: boolean };
 export type Success = Extract<Outcome, { ok: true }>;
+
+/** A step after a create that can be retried (enabling an integration in workspaces), run by the service. */
+export interface FollowUp {
+  /** What the operation created, for refusals ("the integration"). */
+  readonly what: string;
+  /** What is still left to do for this succeeded operation (e.g. "enable it in Research"), or undefined. */
+  pending(op: OperationRecord): string | undefined;
+  /** Does it once; the new result replaces the operation's (no secret in it). */
+  run(op: OperationRecord, log: Log): Promise<{ ok: boolean; result: Record<string, unknown>; error?: string }>;
+}
 
 /** One kind of operation: how to do it in Portkey, how to tell whether a crash left it done, what to say. */
 export interface Executor {
   execute(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Outcome>;
-  /** After a crash mid-create: the resource if Portkey has it, undefined if not. Throws if it can't tell. */
-  find(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Success | undefined>;
+  /**
+   * After a crash mid-create: success if Portkey has the resource and it provably came from this operation,
+   * a failure when Portkey shows it wasn't (or that it can't tell), undefined if there is no trace. Throws if
+   * Portkey can't be asked.
+   */
+  find(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Outcome | undefined>;
+  /** What the policy looks at besides the action, from the stored request (re-decided for follow-up steps). */
+  subject(op: OperationRecord): Omit<Subject, 'action'>;
+  followUp?: FollowUp;
   successMessage(op: OperationRecord, outcome: Success): Message;
   /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. Reads
    *  only the request, so it can run at submission, before the operation is stored. */
@@ -63,3 +83,8 @@ export interface Finished {
   /** A failure notice held back while the modal shows the error; see `OperationService.settleNotice`. */
   heldNotice?: string;
 }
+
+/** How a follow-up click ("Retry enabling") ended. `queued`: notifications to send once Slack has its answer. */
+export type FollowUpResult =
+  | { kind: 'done'; ok: boolean; operation: OperationRecord; queued: string[] }
+  | { kind: 'refused'; why: string };

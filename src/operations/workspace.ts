@@ -1,33 +1,43 @@
+import { z } from 'zod';
 import type { PortkeyClient } from '../portkey/client.js';
 import { PortkeyError } from '../portkey/errors.js';
 import type { CreateWorkspaceBody, Workspace } from '../portkey/schemas.js';
 import type { Log } from '../log.js';
+import { whenCreated, type AttemptWindow } from './integration.js';
 
 export type CreateOutcome<T> =
   | { ok: true; value: T; recovered: boolean }
-  | { ok: false; error: unknown; /** Portkey may have created it; we could not tell. */ unknown: boolean };
+  | {
+      ok: false;
+      error: unknown;
+      /** Portkey may have created it; we could not tell. */
+      unknown: boolean;
+      /** Why we couldn't tell: several resources that could be ours appeared (rather than the lookup failing). */
+      ambiguous?: true;
+    };
 
-// Clocks differ; a workspace created this long before we asked still counts as ours.
-const CLOCK_SKEW_MS = 120_000;
+/** What a lookup after a lost answer found: ours, nothing, or more than one that could be ours (can't tell). */
+export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 'none' } | { kind: 'ambiguous'; count: number };
 
 /**
- * Creates a workspace once. A create is never re-sent: when the answer is lost (timeout, reset, 5xx),
- * Portkey is asked whether a workspace of that exact name appeared since we asked, before anything is said.
+ * Creates a workspace once. A create is never re-sent: when the answer is lost (timeout, reset, 5xx, an unreadable
+ * 2xx), Portkey is asked for workspaces of that exact name made during this attempt (see `findCreatedWorkspace`).
  */
 export async function createWorkspaceOnce(portkey: PortkeyClient, body: CreateWorkspaceBody, log: Log): Promise<CreateOutcome<Workspace>> {
   const askedAt = Date.now();
   try {
     return { ok: true, value: await portkey.createWorkspace(body), recovered: false };
   } catch (err) {
-    if (!(err instanceof PortkeyError) || !err.outcomeUnknown) return { ok: false, error: err, unknown: false };
+    if (!(err instanceof PortkeyError) || !(err.outcomeUnknown || err.unreadableSuccess)) return { ok: false, error: err, unknown: false };
     log.warn({ err: err.message }, 'workspace create: answer lost, looking it up');
     try {
-      const found = await findCreatedWorkspace(portkey, body, askedAt);
-      if (found) {
-        log.info({ workspace: found.id }, 'workspace create: found after a lost answer');
-        return { ok: true, value: found, recovered: true };
+      const found = await findCreatedWorkspace(portkey, body, { from: askedAt, to: Date.now() });
+      if (found.kind === 'found') {
+        log.info({ workspace: found.workspace.id }, 'workspace create: found after a lost answer');
+        return { ok: true, value: found.workspace, recovered: true };
       }
-      return { ok: false, error: err, unknown: false };
+      if (found.kind === 'ambiguous') log.warn({ candidates: found.count }, 'workspace create: several workspaces could be ours; not crediting any');
+      return found.kind === 'ambiguous' ? { ok: false, error: err, unknown: true, ambiguous: true } : { ok: false, error: err, unknown: false };
     } catch (lookupErr) {
       log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'workspace create: lookup failed too');
       return { ok: false, error: err, unknown: true };
@@ -35,15 +45,34 @@ export async function createWorkspaceOnce(portkey: PortkeyClient, body: CreateWo
   }
 }
 
-export async function findCreatedWorkspace(portkey: PortkeyClient, body: CreateWorkspaceBody, askedAt: number): Promise<Workspace | undefined> {
+const defaultsSchema = z.object({ metadata: z.record(z.string(), z.unknown()).nullish(), is_default: z.union([z.number(), z.boolean()]).nullish() }).loose();
+
+/**
+ * Workspace names aren't unique, so a workspace is credited only when it is the one workspace of that exact name
+ * made inside this attempt's window whose slug (if we chose one), description and metadata are what we sent. Two such
+ * candidates (someone made the same one at the same time), or one made just before we asked (see CLOCK_SKEW_MS): we
+ * can't tell, so none is credited. A candidate with no created_at is never credited.
+ */
+export async function findCreatedWorkspace(portkey: PortkeyClient, body: CreateWorkspaceBody, window: AttemptWindow): Promise<WorkspaceLookup> {
   const list = await portkey.listWorkspaces({ exactName: body.name, pageSize: 100 });
-  const candidates = list.data.filter((w) => {
-    if (w.name !== body.name) return false;
-    if (body.slug && w.slug !== body.slug) return false;
-    const created = w.created_at ? Date.parse(w.created_at) : Number.NaN;
-    return Number.isFinite(created) && created >= askedAt - CLOCK_SKEW_MS;
-  });
-  // Newest first: if two appeared (someone else made one too), ours is the latest one we can see.
-  candidates.sort((a, b) => Date.parse(b.created_at ?? '') - Date.parse(a.created_at ?? ''));
-  return candidates[0];
+  const matching = list.data.filter((w) => w.name === body.name && matchesBody(w, body));
+  const inside = matching.filter((w) => whenCreated(w.created_at, window) === 'inside');
+  // One made just before we asked (clock skew, or someone else's a moment earlier) makes any credit a guess.
+  const doubtful = matching.filter((w) => whenCreated(w.created_at, window) === 'doubtful');
+  const [only] = inside;
+  if (only && inside.length === 1 && doubtful.length === 0) return { kind: 'found', workspace: only };
+  const count = inside.length + doubtful.length;
+  return count === 0 ? { kind: 'none' } : { kind: 'ambiguous', count };
+}
+
+function matchesBody(w: Workspace, body: CreateWorkspaceBody): boolean {
+  if (body.slug && w.slug !== body.slug) return false;
+  if ((w.description ?? '') !== (body.description ?? '')) return false;
+  const parsed = defaultsSchema.safeParse((w as Record<string, unknown>).defaults ?? {});
+  if (!parsed.success) return false;
+  const metadata = parsed.data.metadata ?? {};
+  const sent = body.defaults?.metadata ?? {};
+  const keys = new Set([...Object.keys(metadata), ...Object.keys(sent)]);
+  for (const k of keys) if (metadata[k] !== sent[k]) return false;
+  return true;
 }

@@ -112,6 +112,12 @@ export interface OperationsRepo {
    * (a renewal). A new holder counts an attempt. Returns the operation when `owner` holds the lease.
    */
   claim(id: string, owner: string, leaseMs: number, now?: number): Promise<OperationRecord | undefined>;
+  /**
+   * Takes the lease of a 'succeeded' operation for a follow-up step (e.g. retrying a workspace grant) when it is
+   * free, expired, or already `owner`'s (a renewal), so two clicks or two replicas can't run the step at once — give
+   * each run its own `owner`. Released by the transition that records the step's result.
+   */
+  claimSucceeded(id: string, owner: string, leaseMs: number, now?: number): Promise<OperationRecord | undefined>;
   /** Work to pick up after a restart: 'requested', 'approved', and 'executing' whose lease is missing or expired. Oldest first. */
   listUnfinished(now?: number, limit?: number): Promise<OperationRecord[]>;
   /** Approvals still pending whose time ran out. */
@@ -302,6 +308,21 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
         }))
         .where('id', '=', id)
         .where('status', '=', 'executing')
+        .where((eb) =>
+          eb.or([eb('lease_owner', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('lease_owner', '=', owner)]),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toOperation(row) : undefined;
+    },
+
+    async claimSucceeded(id, owner, leaseMs, now = ctx.now()) {
+      if (!(leaseMs > 0)) throw new StoreError('config', 'claimSucceeded: leaseMs must be a positive number of milliseconds');
+      const row = await db
+        .updateTable('operations')
+        .set({ lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
+        .where('id', '=', id)
+        .where('status', '=', 'succeeded')
         .where((eb) =>
           eb.or([eb('lease_owner', 'is', null), eb('lease_until', 'is', null), eb('lease_until', '<', now), eb('lease_owner', '=', owner)]),
         )

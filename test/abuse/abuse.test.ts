@@ -1,6 +1,7 @@
 import { afterAll } from 'vitest';
 import { useTestEnv } from '../support/env.js';
 import { approvalCases } from './approvals.js';
+import { claimCases } from './claims.js';
 import { fixedCases } from './fixed.js';
 import { governanceCases } from './governance.js';
 import { injectionCases } from './injection.js';
@@ -22,6 +23,7 @@ limitCases(h, tally);
 injectionCases(h, tally);
 metadataCases(h, tally);
 fixedCases(h, tally);
+claimCases(h, tally);
 approvalCases(h, tally);
 governanceCases(h, tally);
 

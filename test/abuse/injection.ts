@@ -193,8 +193,9 @@ const CASES: InjectionCase[] = [
     field: 'the workspaces it is enabled in',
     verdict: 'neutralised',
     async run(h, userId) {
-      const ws = h.portkey.seedWorkspace({ name: 'Injected access', slug: 'injected-access' });
-      const acks = await createIntegration(h, userId, (v) => filled(v, { int_name: 'Injected access', int_key__openai: KEY }, { int_access: [{ value: ws.id, text: INJECTION }] }));
+      // What is echoed is the name Portkey holds for the id (never the option's label), so that is where the markup goes.
+      const ws = h.portkey.seedWorkspace({ name: INJECTION, slug: 'injected-access' });
+      const acks = await createIntegration(h, userId, (v) => filled(v, { int_name: 'Injected access', int_key__openai: KEY }, { int_access: [{ value: ws.id, text: 'Injected access' }] }));
       return { acks, echoed: INJECTION_ESCAPED };
     },
   },

@@ -245,16 +245,18 @@ describe('integration create: lost answers and slug conflicts', () => {
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
 
-  it('a 409 for a slug that already holds this same integration counts as success', async () => {
-    // As when an earlier attempt's answer was lost but Portkey did create it.
-    h.portkey.seedIntegration({ name: 'Again', ai_provider_id: 'openai', slug: 'again', key: 'sk-other-1234567890' });
+  it('a 409 is "slug taken" even when the slug holds an integration of the same name and provider (never success)', async () => {
+    // Anyone can type the same name, slug and provider: that is no proof the integration is this request's.
+    const theirs = h.portkey.seedIntegration({ name: 'Again', ai_provider_id: 'openai', slug: 'again', key: 'sk-other-1234567890' });
     const view = await openForm(h, 'integration create openai');
     const { result } = await submitForResult(h, view, { int_name: 'Again', int_slug: 'again', int_key__openai: OPENAI_KEY });
     expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.status)).toEqual([409]);
     const text = allText(result.blocks);
-    expect(text).toContain('is ready');
-    expect(text).toContain(theIntegration(h.portkey).id);
-    expect(elementsWithAction(result.blocks, 'integration_back')).toEqual([]);
+    expect(text).toContain('was not created');
+    expect(text).toContain('The slug again is already used by another integration. Try again-2.');
+    expect(text).not.toContain(theirs.id);
+    expect(h.portkey.requests.filter((r) => r.method === 'PUT')).toEqual([]);
+    expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
   });
 });
 

@@ -140,6 +140,28 @@ describeEngines('operations', (h) => {
     expect(await h.store.operations.claim(operation.id, 'A', 1000, t0 + 9000)).toBeUndefined();
   });
 
+  it('leases a succeeded operation for a follow-up step: only when free or expired, renewable by its holder, fenced', async () => {
+    const t0 = 2_000_000;
+    const { operation } = await h.store.operations.create(newOp({ idempotencyKey: 'T1:VFOLLOW' }));
+    expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0)).toBeUndefined(); // not succeeded
+    await h.store.operations.transition(operation.id, 'requested', 'executing', { leaseOwner: 'X', leaseUntil: t0 + 1000 });
+    expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0)).toBeUndefined(); // executing is claim()'s
+    await h.store.operations.transition(operation.id, 'executing', 'succeeded', { portkeyId: 'i-1', portkeySlug: 's' }, { leaseOwner: 'X' });
+
+    expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0)).toMatchObject({ leaseOwner: 'A', leaseUntil: t0 + 1000, status: 'succeeded' });
+    expect(await h.store.operations.claimSucceeded(operation.id, 'B', 1000, t0 + 500)).toBeUndefined(); // A's lease is live
+    expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0 + 600)).toMatchObject({ leaseUntil: t0 + 1600 }); // renewed
+    const racers = await Promise.all(['C', 'D', 'E'].map((o) => h.store.operations.claimSucceeded(operation.id, o, 1000, t0 + 5000)));
+    expect(racers.filter(Boolean)).toHaveLength(1);
+    const holder = racers.find(Boolean)?.leaseOwner ?? '';
+    // The old holder can't record the step's result; the new one can, and that frees the lease.
+    expect((await h.store.operations.transition(operation.id, 'succeeded', 'succeeded', { result: { a: 1 } }, { leaseOwner: 'A' })).won).toBe(false);
+    const saved = await h.store.operations.transition(operation.id, 'succeeded', 'succeeded', { result: { a: 2 } }, { leaseOwner: holder });
+    expect(saved.won && saved.operation).toMatchObject({ result: { a: 2 }, leaseOwner: null, leaseUntil: null, portkeyId: 'i-1' });
+    expect(await h.store.operations.claimSucceeded(operation.id, 'B', 1000, t0 + 5001)).toMatchObject({ leaseOwner: 'B' });
+    await expect(h.store.operations.claimSucceeded('x', 'A', 0)).rejects.toBeInstanceOf(StoreError);
+  });
+
   it('releases every executing lease at once (an embedded store at start)', async () => {
     const { operation } = await h.store.operations.create(newOp({ idempotencyKey: 'T1:VREL' }));
     await h.store.operations.transition(operation.id, 'requested', 'executing', { leaseOwner: 'dead', leaseUntil: Date.now() + 60_000 });

@@ -15,6 +15,10 @@
  * - Integration slugs are unique per org (409 AB07 "Resource already exists"). Omitted slug: derived from the name
  *   (lowercased, non [a-z0-9_-] → '-'), suffixed `-<6 hex>` if taken.
  * - Integrations are addressed by slug only (GET /integrations/<uuid> → 404 AB08).
+ * - GET /integrations/<slug> shows `masked_key` as the key's first 3 characters then `****` (reference: "sk-****"),
+ *   secret configuration fields as `masked_<field>` the same way, and the other configuration fields, `description`,
+ *   `workspace_id`, `secret_mappings` and `created_at` as stored: what the app compares with what it sent before it
+ *   credits an integration found after a lost answer.
  * - A stored integration's `workspace_id` is the workspace UUID even when the request used the slug.
  * - A workspace-scoped integration gets access to its own workspace (enabled) and, unless
  *   `create_default_provider: false`, a default provider (slug = `default_provider_slug` or the integration slug).

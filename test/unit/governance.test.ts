@@ -557,6 +557,65 @@ describeEngines('Governance admins', (h) => {
   });
 });
 
+describeEngines('Governance.recheck (a follow-up step of a created request, under the current policy)', (h) => {
+  const OPEN = policy('default: allow');
+
+  async function created(g: Governance, requesterId: string): Promise<OperationRecord> {
+    const verdict = await g.check('integration.create', { providerId: 'openai' }, who(requesterId));
+    return store(h.store, verdict, requesterId);
+  }
+
+  it('allowed now: ok, and no quota is taken', async () => {
+    const op = await created(new Governance(OPEN, directory(), h.store.rates, undefined), 'U0ALICE');
+    const before = await counters(h);
+    const g = new Governance(README, directory(), h.store.rates, undefined);
+    expect(await g.recheck(op, { providerId: 'groq' })).toEqual({ ok: true });
+    expect(await counters(h)).toEqual(before);
+  });
+
+  it('a rule that now denies it: refused with the rule and its reason (escaped for Slack)', async () => {
+    const op = await created(new Governance(OPEN, directory(), h.store.rates, undefined), 'U0INTERN');
+    const g = new Governance(policy(`
+rules:
+  - name: no-openai
+    action: integration.create
+    providers: [openai]
+    effect: deny
+    reason: "Frozen <!channel> & co."
+`), directory(), h.store.rates, undefined);
+    expect(await g.recheck(op, { providerId: 'openai' })).toEqual({
+      ok: false,
+      rule: 'no-openai',
+      why: 'The policy no longer allows this: Frozen &lt;!channel&gt; &amp; co. Ask a Portkey admin to enable it in the workspaces.',
+    });
+  });
+
+  it('needs approval now: refused for a request that was never approved, ok for one that was', async () => {
+    const g = new Governance(README, directory(), h.store.rates, undefined);
+    const unapproved = await created(new Governance(OPEN, directory(), h.store.rates, undefined), 'U0ALICE');
+    expect(await g.recheck(unapproved, { providerId: 'openai' })).toEqual({
+      ok: false,
+      rule: 'llm-keys-need-platform',
+      why: 'The policy no longer allows this: it now needs approval (rule `llm-keys-need-platform`). Ask a Portkey admin to enable it in the workspaces.',
+    });
+    const pending = await created(g, 'U0ALICE');
+    expect(pending.status).toBe('awaiting_approval');
+    const approved = await h.store.operations.transition(pending.id, 'awaiting_approval', 'approved', { decidedBy: 'U0MEMBER' });
+    if (!approved.won) throw new Error('not approved');
+    expect(await g.recheck(approved.operation, { providerId: 'openai' })).toEqual({ ok: true });
+  });
+
+  it('reads the requester’s groups now, and fails closed when Slack can’t say', async () => {
+    const op = await created(new Governance(OPEN, directory(), h.store.rates, undefined), 'U0INTERN');
+    const g = new Governance(README, directory(), h.store.rates, undefined);
+    expect(await g.recheck(op, { providerId: 'groq' })).toMatchObject({ ok: false, rule: 'interns-no-integrations' });
+    fake.down(true);
+    const fresh = new Governance(README, directory(), h.store.rates, undefined);
+    await expect(fresh.recheck(op, { providerId: 'groq' })).rejects.toBeInstanceOf(DirectoryError);
+    fake.down(false);
+  });
+});
+
 describeEngines('Governance fails closed', (h) => {
   it('check throws DirectoryError when a rule\'s group can\'t be read, and takes no quota', async () => {
     const c = clock(HOUR);

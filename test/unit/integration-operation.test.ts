@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLog } from '../../src/log.js';
-import { createIntegrationOnce, getIfExists, grantWorkspaceAccess } from '../../src/operations/integration.js';
+import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, maskFits } from '../../src/operations/integration.js';
 import { PortkeyClient } from '../../src/portkey/client.js';
 import { PortkeyError } from '../../src/portkey/errors.js';
 import type { CreateIntegrationBody } from '../../src/portkey/schemas.js';
@@ -97,18 +97,11 @@ describe('createIntegrationOnce', () => {
     expect(gets()).toEqual([]);
   });
 
-  it('409 and the slug holds this integration, created just now → ok, recovered', async () => {
-    route = (r) => (r.method === 'POST' ? CONFLICT : { status: 200, body: integration() });
-    const out = await createIntegrationOnce(portkey, BODY, log);
-    expect(out).toEqual({ ok: true, value: { id: '2f3c0b1e-aaaa-bbbb-cccc-1234567890ab', slug: 'openai-production' }, recovered: true });
-    expect(posts()).toHaveLength(1);
-    expect(gets()).toEqual(['/integrations/openai-production']);
-  });
-
-  it('409 and the slug holds another integration → slugTaken, suggesting <slug>-2', async () => {
+  // Issue 10 §1: Mallory's create of Alice's name, slug and provider must never be taken for her own.
+  it('a 409 is never success, even when the slug holds the same name and provider created just now → slugTaken', async () => {
     route = (r) => {
       if (r.method === 'POST') return CONFLICT;
-      if (r.path === '/integrations/openai-production') return { status: 200, body: integration({ name: 'Someone else' }) };
+      if (r.path === '/integrations/openai-production') return { status: 200, body: integration() };
       return NOT_FOUND;
     };
     const out = await createIntegrationOnce(portkey, BODY, log);
@@ -117,11 +110,12 @@ describe('createIntegrationOnce', () => {
     expect(out.unknown).toBe(false);
     expect('slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: 'openai-production-2' });
     expect(out.error).toBeInstanceOf(PortkeyError);
-    expect(gets()).toEqual(['/integrations/openai-production', '/integrations/openai-production-2']);
+    // The taken slug itself isn't even looked up: only the suggestion is probed.
+    expect(gets()).toEqual(['/integrations/openai-production-2']);
     expect(posts()).toHaveLength(1);
   });
 
-  it('409 with the same name and provider but created long ago → not ours; the next free slug is suggested', async () => {
+  it('409 and <slug>-2 taken too → one random suffix is probed and suggested; at most 3 calls in all', async () => {
     const taken = new Set(['/integrations/openai-production', '/integrations/openai-production-2']);
     route = (r) => {
       if (r.method === 'POST') return CONFLICT;
@@ -130,17 +124,10 @@ describe('createIntegrationOnce', () => {
     };
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out.ok).toBe(false);
-    expect(!out.ok && 'slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: 'openai-production-3' });
-  });
-
-  it('409 with a different provider under the slug → slugTaken', async () => {
-    route = (r) => {
-      if (r.method === 'POST') return CONFLICT;
-      if (r.path === '/integrations/openai-production') return { status: 200, body: integration({ ai_provider_id: 'anthropic' }) };
-      return NOT_FOUND;
-    };
-    const out = await createIntegrationOnce(portkey, BODY, log);
-    expect(!out.ok && 'slugTaken' in out ? out.slugTaken.suggestion : undefined).toBe('openai-production-2');
+    const suggestion = !out.ok && 'slugTaken' in out ? out.slugTaken.suggestion : undefined;
+    expect(suggestion).toMatch(/^openai-production-[0-9a-f]{4}$/);
+    expect(gets()).toEqual(['/integrations/openai-production-2', `/integrations/${String(suggestion)}`]);
+    expect(seen).toHaveLength(3);
   });
 
   it('timeout, then GET finds it → recovered, and exactly one POST', async () => {
@@ -191,6 +178,59 @@ describe('createIntegrationOnce', () => {
     expect(!out.ok && 'slugTaken' in out ? out.slugTaken.suggestion : undefined).toBe('openai-production-2');
   });
 
+  // After a lost answer, name and provider alone never credit an integration: every other sign must fit too.
+  it.each([
+    ['created before this attempt (beyond the clock skew)', { created_at: new Date(Date.now() - 60_000).toISOString() }],
+    ['without a created_at', { created_at: null }],
+    ['a masked key that is not the mask of the key we sent', { masked_key: 'jun****' }],
+    ['a secret reference we did not send', { secret_mappings: [{ target_field: 'key', secret_reference_id: 'ref-prod' }] }],
+    ['scoped to a workspace we did not name', { workspace_id: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e', type: 'workspace' }],
+    ['another non-secret setting', { configurations: { openai_organization: 'org-mallory' } }],
+    ['another description', { description: 'Alice’s production key' }],
+  ])('a lost answer and an integration %s under the slug → slugTaken, not recovered', async (_what, diff) => {
+    route = (r) => {
+      if (r.method === 'POST') return 'hang';
+      if (r.path === '/integrations/openai-production') return { status: 200, body: integration(diff) };
+      return NOT_FOUND;
+    };
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out.ok).toBe(false);
+    expect(!out.ok && 'slugTaken' in out ? out.slugTaken.suggestion : undefined).toBe('openai-production-2');
+  });
+
+  it('a lost answer and everything Portkey shows fits what we sent (masked key, settings, no references) → recovered', async () => {
+    const fits = { masked_key: 'sk-****', description: null, configurations: { openai_organization: 'org-1' }, secret_mappings: [] };
+    route = (r) => (r.method === 'POST' ? { status: 503, body: {} } : { status: 200, body: integration(fits) });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toMatchObject({ ok: true, recovered: true });
+  });
+
+  it('a lost answer and one that fits but was made 5 s before we asked → could not tell: neither credited nor "taken"', async () => {
+    route = (r) => {
+      if (r.method === 'POST') return 'hang';
+      return { status: 200, body: integration({ created_at: new Date(Math.floor(Date.now() / 1000) * 1000 - 5000 + 123).toISOString() }) };
+    };
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toMatchObject({ ok: false, unknown: true });
+    expect('slugTaken' in out).toBe(false);
+    expect(gets()).toEqual(['/integrations/openai-production']);
+  });
+
+  it('a whole-second created_at up to a second before we asked still counts as inside the attempt', async () => {
+    route = (r) => {
+      if (r.method === 'POST') return { status: 502, body: {} };
+      return { status: 200, body: integration({ created_at: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() }) };
+    };
+    expect(await createIntegrationOnce(portkey, BODY, log)).toMatchObject({ ok: true, recovered: true });
+  });
+
+  it('an unreadable 2xx answer is looked up the same way', async () => {
+    route = (r) => (r.method === 'POST' ? { status: 200, body: { created: true } } : { status: 200, body: integration() });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toMatchObject({ ok: true, recovered: true, value: { slug: 'openai-production' } });
+    expect(posts()).toHaveLength(1);
+  });
+
   it('a 400 is final: no lookup', async () => {
     route = () => ({ status: 400, body: { success: false, data: { message: 'Invalid request', errorCode: 'AB01' } } });
     const out = await createIntegrationOnce(portkey, BODY, log);
@@ -199,17 +239,25 @@ describe('createIntegrationOnce', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('a 409 whose lookup fails → not unknown (nothing was created), no suggestion', async () => {
+  it('a 409 whose free-slug probe fails → slugTaken (nothing was created), no suggestion', async () => {
     route = (r) => (r.method === 'POST' ? CONFLICT : { status: 500, body: {} });
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toMatchObject({ ok: false, unknown: false });
-    expect('slugTaken' in out).toBe(false);
+    expect(!out.ok && 'slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: undefined });
   });
 
-  it('no free slug among -2…-6 → slugTaken without a suggestion', async () => {
+  it('no free slug among the two probes → slugTaken without a suggestion, and no third probe', async () => {
     route = (r) => (r.method === 'POST' ? CONFLICT : { status: 200, body: integration({ name: 'Taken' }) });
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(!out.ok && 'slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: undefined });
+    expect(gets()).toHaveLength(2);
+  });
+
+  it('a lost answer and someone else\'s integration under the slug costs at most create + lookup + 2 probes', async () => {
+    route = (r) => (r.method === 'POST' ? 'hang' : { status: 200, body: integration({ name: 'Taken' }) });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(!out.ok && 'slugTaken' in out).toBe(true);
+    expect(seen).toHaveLength(4);
   });
 
   it('the secret key is never logged', async () => {
@@ -219,6 +267,17 @@ describe('createIntegrationOnce', () => {
     await createIntegrationOnce(portkey, BODY, spy);
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain('sk-secret-0123456789');
+  });
+});
+
+describe('maskFits', () => {
+  it('the visible ends of a masked key must be the key\'s own', () => {
+    expect(maskFits('sk-****', 'sk-secret-0123456789')).toBe(true);
+    expect(maskFits('sk-****6789', 'sk-secret-0123456789')).toBe(true);
+    expect(maskFits('sk-****6788', 'sk-secret-0123456789')).toBe(false);
+    expect(maskFits('jun****', 'sk-secret-0123456789')).toBe(false);
+    expect(maskFits('****', 'abc')).toBe(true);
+    expect(maskFits('abcdef****ghij', 'abcghij')).toBe(false);
   });
 });
 

@@ -425,11 +425,46 @@ describe('createWorkspaceOnce', () => {
     expect(other.server.seen.map((s) => s.method)).toEqual(['POST', 'GET']);
   });
 
-  it('takes the newest of several recent matches', async () => {
+  it('a same-named workspace made a minute before we asked is someone else\'s: only ours is credited', async () => {
     const earlier: Workspace = { ...WS, id: 'earlier', slug: 'ws-data-aaaaaa', created_at: new Date(Date.now() - 60_000).toISOString() };
     const { client, store } = await portkey({ onCreate: 'drop', onList: 'answer', existing: [earlier] });
     const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
     expect(outcome).toEqual({ ok: true, value: store[1], recovered: true });
+  });
+
+  // Issue 10 §1: never credit a workspace someone else created.
+  it('two workspaces that fit made during this attempt: neither is credited, the outcome is unknown', async () => {
+    const twin: Workspace = { ...WS, id: 'twin', slug: 'ws-data-bbbbbb', created_at: new Date().toISOString() };
+    const { client } = await portkey({ onCreate: 'drop', onList: 'answer', existing: [twin] });
+    const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
+    expect(outcome).toMatchObject({ ok: false, unknown: true });
+  });
+
+  it('a recent same-named workspace whose description or metadata differ from what we sent is not ours', async () => {
+    const theirs: Workspace & Record<string, unknown> = {
+      ...WS,
+      id: 'theirs',
+      description: 'Mallory sandbox',
+      defaults: { metadata: { team: 'mallory' }, is_default: 0, object: 'workspace' },
+      created_at: new Date().toISOString(),
+    };
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [theirs] });
+    const sent = { name: 'Data Science', description: 'Data team', defaults: { metadata: { team: 'data' } } };
+    expect(await createWorkspaceOnce(client, sent, log)).toMatchObject({ ok: false, unknown: false });
+    const same = await portkey({ onCreate: 'lost', onList: 'answer', existing: [{ ...theirs, description: 'Data team' }] });
+    expect(await createWorkspaceOnce(same.client, sent, log)).toMatchObject({ ok: false, unknown: false });
+  });
+
+  it('one that fits but was made 5 s before we asked (someone else’s, or ours through a slow clock): could not tell', async () => {
+    const justBefore: Workspace = { ...WS, id: 'just-before', created_at: new Date(Date.now() - 5000 + 7).toISOString().replace(/\.\d+Z$/, '.123Z') };
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [justBefore] });
+    expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toMatchObject({ ok: false, unknown: true, ambiguous: true });
+  });
+
+  it('a workspace without created_at is never credited', async () => {
+    const undated: Workspace = { ...WS, id: 'undated', created_at: null };
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [undated] });
+    expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toMatchObject({ ok: false, unknown: false });
   });
 
   it('does not look anything up after a 400', async () => {

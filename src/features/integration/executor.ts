@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
-import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, isOurs, type IntegrationOutcome } from '../../operations/integration.js';
-import type { Executor, Outcome, Success } from '../../operations/service.js';
+import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, whose } from '../../operations/integration.js';
+import type { Executor, FollowUp, Outcome, Success } from '../../operations/service.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { summarize } from '../../portkey/configurations.js';
-import { describePortkeyError, PortkeyError } from '../../portkey/errors.js';
+import { describePortkeyError } from '../../portkey/errors.js';
 import { getProvider } from '../../portkey/providers.js';
 import type { Summary } from '../approval/messages.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
+import type { Subject } from '../../policy/decide.js';
 import type { OperationRecord } from '../../store/index.js';
 import { EMPTY_INTEGRATION_DRAFT, slugFromName, validateIntegration, type IntegrationDraft, type IntegrationRequest, type IntegrationSecrets } from './form.js';
 import { integrationSummary, resolvedOf } from './summary.js';
+import { integrationSubject } from './resolve.js';
+import type { PortkeyRef } from '../../operations/refs.js';
 import { integrationCreatedMessage, type CreatedIntegrationSummary } from './view.js';
 
 // What an integration operation stores: the draft without secrets. The secrets (key, secret fields) are
@@ -46,9 +49,24 @@ const resultSchema = z.object({
 });
 type StoredResult = z.infer<typeof resultSchema>;
 
+/**
+ * The stored draft, its workspaces and secret reference labelled with the names Portkey held for their ids at
+ * submission (the id itself where none was looked up): results, channel messages and a restored form never repeat
+ * an option label the client sent.
+ */
 export function storedIntegrationDraft(op: Pick<OperationRecord, 'request'>): IntegrationDraft | undefined {
   const parsed = storedSchema.safeParse(op.request);
-  return parsed.success ? { ...EMPTY_INTEGRATION_DRAFT, ...parsed.data.draft } : undefined;
+  if (!parsed.success) return undefined;
+  const draft: IntegrationDraft = { ...EMPTY_INTEGRATION_DRAFT, ...parsed.data.draft };
+  const resolved = resolvedOf(op.request);
+  const named = (c: { value: string }, refs: readonly PortkeyRef[]) => ({ value: c.value, label: refs.find((r) => r.id === c.value)?.name || c.value });
+  const all = [...(resolved?.workspace ? [resolved.workspace] : []), ...(resolved?.access ?? [])];
+  return {
+    ...draft,
+    ...(draft.workspace ? { workspace: named(draft.workspace, all) } : {}),
+    access: draft.access.map((w) => named(w, all)),
+    ...(draft.secretRef ? { secretRef: named(draft.secretRef, resolved?.secretRef ? [resolved.secretRef] : []) } : {}),
+  };
 }
 
 /** The summary of a succeeded operation, for messages and views (no secrets are stored in it). */
@@ -110,27 +128,64 @@ async function succeed(portkey: PortkeyClient, request: IntegrationRequest, id: 
   return { ok: true, id, slug, recovered, result };
 }
 
+function slugTakenText(slug: string, suggestion: string | undefined): string {
+  return `The slug ${slug} is already used by another integration.${suggestion ? ` Try ${suggestion}.` : ' Choose another slug.'}`;
+}
+
+/** What we sent, as far as the draft (no secrets) says: enough to tell our integration from someone else's. */
+function evidenceBody(draft: IntegrationDraft, providerId: string): CreateIntegrationBody {
+  const description = draft.description.trim();
+  return {
+    name: draft.name.trim(),
+    slug: draft.slug.trim() || slugFromName(draft.name),
+    ai_provider_id: providerId,
+    ...(description ? { description } : {}),
+    ...(draft.scope === 'workspace' && draft.workspace ? { workspace_id: draft.workspace.value } : {}),
+    ...(draft.secretRef ? { secret_mappings: [{ target_field: 'key', secret_reference_id: draft.secretRef.value }] } : {}),
+  };
+}
+
 /**
- * Portkey answered the create 2xx but its answer couldn't be read: it most likely made the integration. Look it
- * up by the slug we sent rather than tell the person it wasn't created.
+ * What the policy decides a stored integration request on (a follow-up step re-checks it): the same subject the
+ * submission was decided on, from the draft and what Portkey held for its ids. An operation stored before ids were
+ * resolved is judged on the ids it named.
  */
-async function lookUpAfterUnreadableAnswer(
-  portkey: PortkeyClient,
-  body: CreateIntegrationBody,
-  askedAt: number,
-  error: PortkeyError,
-  log: Log,
-): Promise<IntegrationOutcome> {
-  log.warn({ err: error.message, slug: body.slug }, 'integration create: answer unreadable, looking it up');
-  try {
-    const found = await getIfExists(portkey, body.slug);
-    return found && isOurs(found, body, askedAt)
-      ? { ok: true, value: { id: found.id, slug: found.slug }, recovered: true }
-      : { ok: false, error, unknown: false };
-  } catch (lookupErr) {
-    log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'integration lookup failed');
-    return { ok: false, error, unknown: true };
-  }
+export function storedSubject(op: OperationRecord): Omit<Subject, 'action'> {
+  const draft = storedIntegrationDraft(op);
+  if (!draft?.providerId) return {};
+  const named = (c: { value: string }) => ({ id: c.value, name: '' });
+  const resolved = resolvedOf(op.request) ?? {
+    ...(draft.scope === 'workspace' && draft.workspace ? { workspace: named(draft.workspace) } : {}),
+    access: draft.access.map(named),
+    ...(draft.secretRef ? { secretRef: named(draft.secretRef) } : {}),
+  };
+  return integrationSubject({ provider: { id: draft.providerId } }, draft, resolved);
+}
+
+/**
+ * "Retry enabling": the workspace grant of a created organisation-wide integration, when it failed and hasn't
+ * succeeded since. Only the workspaces of the original request, never others.
+ */
+function accessFollowUp(portkey: PortkeyClient): FollowUp {
+  return {
+    what: 'the integration',
+    pending(op) {
+      const created = createdIntegration(op);
+      const draft = storedIntegrationDraft(op);
+      if (!created?.accessError || !draft || draft.scope !== 'organisation' || draft.access.length === 0) return undefined;
+      return `enable it in ${draft.access.map((w) => w.label).join(', ')}`;
+    },
+    async run(op, log) {
+      const draft = storedIntegrationDraft(op);
+      const slug = op.portkeySlug;
+      const parsed = resultSchema.safeParse(op.result);
+      if (!draft || !slug || !parsed.success) return { ok: false, result: (op.result ?? {}) as Record<string, unknown>, error: 'The request is no longer readable.' };
+      const accessError = await grantAccess(portkey, slug, draft.access.map((w) => w.value), log);
+      const { accessError: _old, ...rest } = parsed.data;
+      const result: StoredResult = { ...rest, enabled: accessError ? [] : draft.access, ...(accessError ? { accessError } : {}) };
+      return { ok: !accessError, result, ...(accessError ? { error: accessError } : {}) };
+    },
+  };
 }
 
 /** What an integration request asks for, for approvers and the audit channel (see summary.ts). Secrets are never in the draft. */
@@ -145,18 +200,14 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
     async execute(op, secrets, log): Promise<Outcome> {
       const request = requestOf(op, secrets);
       if (!request) {
-        return { ok: false, error: 'The stored request could not be read (its secrets may have been wiped). Nothing was created; please submit it again.', unknown: false };
+        // Portkey is never asked: the quota goes back.
+        return { ok: false, error: 'The stored request could not be read (its secrets may have been wiped). Nothing was created; please submit it again.', unknown: false, refund: true };
       }
-      const askedAt = Date.now();
-      let outcome = await createIntegrationOnce(portkey, request.body, log);
-      if (!outcome.ok && outcome.error instanceof PortkeyError && outcome.error.unreadableSuccess) {
-        outcome = await lookUpAfterUnreadableAnswer(portkey, request.body, askedAt, outcome.error, log);
-      }
+      const outcome = await createIntegrationOnce(portkey, request.body, log);
       if (outcome.ok) return succeed(portkey, request, outcome.value.id, outcome.value.slug, outcome.recovered, log);
       let error: string;
       if ('slugTaken' in outcome) {
-        const s = outcome.slugTaken;
-        error = `The slug ${s.slug} is already used by another integration.${s.suggestion ? ` Try ${s.suggestion}.` : ' Choose another slug.'}`;
+        error = slugTakenText(outcome.slugTaken.slug, outcome.slugTaken.suggestion);
       } else if (outcome.unknown) {
         error = `Portkey didn't answer, and we couldn't check whether the integration was created. Look for the slug ${request.body.slug} in Portkey before trying again.`;
       } else {
@@ -165,14 +216,24 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       return { ok: false, error, unknown: outcome.unknown };
     },
 
-    async find(op, secrets, log): Promise<Success | undefined> {
-      // The draft alone says which slug to look for; the secrets (if still sealed) rebuild the summary.
+    async find(op, secrets, log): Promise<Outcome | undefined> {
+      // The draft alone says which slug to look for and what we sent; the secrets (if still sealed) add the key
+      // to compare with Portkey's masked key, and rebuild the summary.
       const draft = storedIntegrationDraft(op);
       if (!draft?.providerId) return undefined;
-      const slug = draft.slug.trim() || slugFromName(draft.name);
-      const existing = await getIfExists(portkey, slug);
-      if (!existing || !isOurs(existing, { name: draft.name.trim(), ai_provider_id: draft.providerId }, op.createdAt)) return undefined;
       const request = requestOf(op, secrets);
+      const body = request?.body ?? evidenceBody(draft, draft.providerId);
+      const existing = await getIfExists(portkey, body.slug);
+      if (!existing) return undefined;
+      // The create was sent after the operation was stored, and before now.
+      const verdict = whose(existing, body, { from: op.createdAt, to: Date.now() });
+      if (verdict === 'not_ours') {
+        log.warn({ slug: body.slug }, 'recovery: the slug holds an integration this operation did not create');
+        return { ok: false, error: slugTakenText(body.slug, undefined), unknown: false };
+      }
+      if (verdict === 'doubtful') {
+        return { ok: false, unknown: true, error: `The app restarted while this was being created, and we can't tell whether the integration under the slug ${body.slug} is yours. Look for it in Portkey before trying again.` };
+      }
       if (request) return succeed(portkey, request, existing.id, existing.slug, true, log);
       const result: StoredResult = {
         providerId: draft.providerId,
@@ -187,6 +248,9 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       };
       return { ok: true, id: existing.id, slug: existing.slug, recovered: true, result };
     },
+
+    subject: storedSubject,
+    followUp: accessFollowUp(portkey),
 
     successMessage(op) {
       const summary = createdIntegration(op);

@@ -2,14 +2,15 @@ import type { App, BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Deps } from '../../deps.js';
 import { findProvider, getProvider } from '../../portkey/providers.js';
+import { DirectoryError } from '../../slack/directory.js';
 import type { OperationRecord } from '../../store/index.js';
 import { formToRestore, submissionOf, submitGoverned } from '../modal-flow.js';
 import { allowedNote, governedView } from '../approval/view.js';
-import { createdIntegration, grantAccess, storedIntegrationDraft } from './executor.js';
-import { errorText } from '../../slack/errors.js';
+import { createdIntegration, storedIntegrationDraft } from './executor.js';
+import { errorText, slackErrorCode } from '../../slack/errors.js';
 import { escapeMrkdwn, mention } from '../../slack/escape.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
-import { postToResponseUrl, tellUser } from '../../slack/notify.js';
+import { tellUser } from '../../slack/notify.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { updateView } from '../../slack/views.js';
 import { FormRebuilds } from '../../slack/rebuild.js';
@@ -19,7 +20,6 @@ import { integrationSubject, resolveRefs } from './resolve.js';
 import { INT_ACTIONS, INT_FIELDS, INTEGRATION_CALLBACK, INTEGRATION_RESULT_CALLBACK, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import {
   INTEGRATION_TITLE,
-  integrationCreatedMessage,
   integrationErrorView,
   integrationModal,
   integrationProgressView,
@@ -39,7 +39,7 @@ export async function openIntegrationModal(client: WebClient, triggerId: string,
 }
 
 export function registerIntegration(app: App, deps: Deps): void {
-  const { log, service, store } = deps;
+  const { log, service } = deps;
 
   // Provider, auth mode, scope and deployment rows change which blocks show: rebuild the view in place. Two quick
   // changes race; FormRebuilds makes the newest one win (see slack/rebuild.ts), the submission checks the rest.
@@ -149,32 +149,24 @@ export function registerIntegration(app: App, deps: Deps): void {
     await updateView(client, body.view.id, integrationModal({ draft: restored, context: { ...context, rows: Math.max(1, restored.deployments.length) }, notice }), log);
   });
 
+  // "Retry enabling": the service runs it (requester only, policy re-decided, leased, audited, told via the outbox).
   app.action<BlockAction>(INT_ACTIONS.retryAccess, async ({ ack, body, client, action }) => {
     await ack();
     const opId = action.type === 'button' ? action.value : undefined;
-    const op = opId ? await store.operations.get(opId) : undefined;
-    const created = op ? createdIntegration(op) : undefined;
-    const draft = op ? storedIntegrationDraft(op) : undefined;
     const to = { userId: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
-    if (!op || !created || !draft) {
-      await tellUser(client, to, { text: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." }, log);
-      return;
-    }
-    if (op.requesterId !== body.user.id) {
-      await tellUser(client, to, { text: `Only ${mention(op.requesterId)}, who created the integration, can retry this.` }, log);
-      return;
-    }
-    const accessError = await grantAccess(deps.portkey, created.slug, draft.access.map((w) => w.value), log);
-    const result = { ...(op.result as Record<string, unknown>), enabled: accessError ? [] : draft.access, accessError };
-    if (!accessError) delete result.accessError;
-    const saved = await store.operations.transition(op.id, 'succeeded', 'succeeded', { result });
-    const updated = saved.won ? saved.operation : op;
-    await service.audit(body.user.id, 'integration.access', created.slug, accessError ? 'failed' : 'succeeded');
-    const summary = createdIntegration(updated) ?? created;
-    if (body.view) {
-      await updateView(client, body.view.id, integrationSuccessView({ summary, deliveredTo: 'Retried enabling the workspaces.', operationId: op.id, context: decodeContext(body.view.private_metadata) }), log);
-    } else if (body.response_url) {
-      await postToResponseUrl(body.response_url, { ...integrationCreatedMessage({ summary, userId: op.requesterId, operationId: op.id }), replace_original: true }, log);
+    try {
+      const res = opId
+        ? await service.retryFollowUp(opId, body.user.id, { viewId: body.view?.id, responseUrl: body.response_url })
+        : { kind: 'refused' as const, why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." };
+      if (res.kind === 'refused') await tellUser(client, to, { text: res.why }, log);
+      else await service.send(res.queued);
+    } catch (err) {
+      log.warn({ error: errorText(err) }, 'retry enabling failed');
+      const text =
+        err instanceof DirectoryError
+          ? "Slack couldn't say which user groups you are in, so the policy couldn't be checked. Nothing was changed; try again in a moment."
+          : 'Something went wrong on our side. Nothing was changed; try again in a moment.';
+      await tellUser(client, to, { text }, log);
     }
   });
 

@@ -85,14 +85,14 @@ function unavailable(req: IntegrationRequest): Record<string, string> {
 }
 
 /** The URLs the key is sent to, as typed: the custom host and any base-URL field of the provider. */
-export function keyHosts(req: IntegrationRequest, draft: IntegrationDraft): string[] {
+export function keyHosts(req: { provider: { id: string } }, draft: IntegrationDraft): string[] {
   const provider = getProvider(req.provider.id);
   const urls = provider ? fieldsFor(provider, draft.authMode).filter((f) => f.kind === 'url').map((f) => draft.fields[f.key] ?? '') : [];
   return [draft.customHost, ...urls].map((u) => u.trim()).filter((u) => u !== '');
 }
 
 /** What the policy decides an integration on: ids and names as Portkey knows them, never the client's labels. */
-export function integrationSubject(req: IntegrationRequest, draft: IntegrationDraft, resolved: ResolvedRefs): Omit<Subject, 'action'> {
+export function integrationSubject(req: { provider: { id: string } }, draft: IntegrationDraft, resolved: ResolvedRefs): Omit<Subject, 'action'> {
   const workspaces = [...(resolved.workspace ? [resolved.workspace] : []), ...resolved.access];
   return {
     providerId: req.provider.id,

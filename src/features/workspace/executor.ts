@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
 import type { Executor, Outcome, Success } from '../../operations/service.js';
-import { createWorkspaceOnce, findCreatedWorkspace, type CreateOutcome } from '../../operations/workspace.js';
+import { createWorkspaceOnce, findCreatedWorkspace } from '../../operations/workspace.js';
 import type { PortkeyClient } from '../../portkey/client.js';
-import { describePortkeyError, PortkeyError } from '../../portkey/errors.js';
-import type { CreateWorkspaceBody, Workspace } from '../../portkey/schemas.js';
+import { describePortkeyError } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import type { Summary, SummaryRow } from '../approval/messages.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
@@ -42,38 +41,20 @@ export function createdWorkspace(op: OperationRecord) {
   };
 }
 
-/**
- * Portkey answered the create 2xx but its answer couldn't be read: it most likely made the workspace. Look for
- * it (exact name, created since we asked) rather than tell the person it wasn't created.
- */
-async function lookUpAfterUnreadableAnswer(
-  portkey: PortkeyClient,
-  body: CreateWorkspaceBody,
-  askedAt: number,
-  error: PortkeyError,
-  log: Log,
-): Promise<CreateOutcome<Workspace>> {
-  log.warn({ err: error.message }, 'workspace create: answer unreadable, looking it up');
-  try {
-    const found = await findCreatedWorkspace(portkey, body, askedAt);
-    return found ? { ok: true, value: found, recovered: true } : { ok: false, error, unknown: false };
-  } catch (lookupErr) {
-    log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'workspace create: lookup failed too');
-    return { ok: false, error, unknown: true };
-  }
+const COULD_NOT_TELL = "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
+
+/** Another workspace that could be this request's appeared: crediting any could hand the person someone else's. */
+function ambiguousText(name: string): string {
+  return `Portkey's answer was lost, and someone else's workspace named ${name} was made at about the same time, so we can't tell whether yours was created. Look in Portkey before trying again.`;
 }
 
 export function workspaceExecutor(portkey: PortkeyClient): Executor {
   return {
     async execute(op: OperationRecord, _secrets, log: Log): Promise<Outcome> {
       const request = requestOf(op);
-      if (!request) return { ok: false, error: 'The stored request could not be read. Nothing was created; please submit it again.', unknown: false };
-      const body = workspaceCreateBody(request);
-      const askedAt = Date.now();
-      let outcome = await createWorkspaceOnce(portkey, body, log);
-      if (!outcome.ok && outcome.error instanceof PortkeyError && outcome.error.unreadableSuccess) {
-        outcome = await lookUpAfterUnreadableAnswer(portkey, body, askedAt, outcome.error, log);
-      }
+      // Portkey is never asked: the quota goes back.
+      if (!request) return { ok: false, error: 'The stored request could not be read. Nothing was created; please submit it again.', unknown: false, refund: true };
+      const outcome = await createWorkspaceOnce(portkey, workspaceCreateBody(request), log);
       if (outcome.ok) {
         const w = outcome.value;
         return { ok: true, id: w.id, slug: w.slug, recovered: outcome.recovered, result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } };
@@ -81,20 +62,30 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       return {
         ok: false,
         unknown: outcome.unknown,
-        error: outcome.unknown
-          ? "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again."
-          : describePortkeyError(outcome.error, 'workspace'),
+        error: outcome.ambiguous
+          ? ambiguousText(request.name)
+          : outcome.unknown
+            ? COULD_NOT_TELL
+            : describePortkeyError(outcome.error, 'workspace'),
       };
     },
 
-    async find(op: OperationRecord): Promise<Success | undefined> {
+    async find(op: OperationRecord, _secrets, log: Log): Promise<Outcome | undefined> {
       const request = requestOf(op);
       if (!request) return undefined;
-      const found = await findCreatedWorkspace(portkey, workspaceCreateBody(request), op.createdAt);
-      return found
-        ? { ok: true, id: found.id, slug: found.slug, recovered: true, result: { name: found.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } }
-        : undefined;
+      // The create was sent after the operation was stored, and before now.
+      const found = await findCreatedWorkspace(portkey, workspaceCreateBody(request), { from: op.createdAt, to: Date.now() });
+      if (found.kind === 'none') return undefined;
+      if (found.kind === 'ambiguous') {
+        log.warn({ candidates: found.count }, 'recovery: several workspaces could be this one; not crediting any');
+        return { ok: false, unknown: true, error: ambiguousText(request.name) };
+      }
+      const w = found.workspace;
+      return { ok: true, id: w.id, slug: w.slug, recovered: true, result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } };
     },
+
+    // Workspace rules look at the action, the person and the channel only.
+    subject: () => ({}),
 
     successMessage(op: OperationRecord) {
       return workspaceCreatedMessage({ ...createdWorkspace(op), userId: op.requesterId });

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { integrationExecutor } from '../../src/features/integration/executor.js';
+import { EMPTY_INTEGRATION_DRAFT } from '../../src/features/integration/form.js';
+import { workspaceExecutor } from '../../src/features/workspace/executor.js';
+import { createLog } from '../../src/log.js';
+import { PortkeyClient } from '../../src/portkey/client.js';
+import type { OperationRecord } from '../../src/store/index.js';
+import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
+
+// Crash recovery (`find` of an operation a stopped process left 'executing') follows the same rule as a lost answer:
+// Portkey's resource is credited only when it provably came from this operation. Against the fake Portkey.
+
+const log = createLog('silent');
+let fake: FakePortkey;
+let portkey: PortkeyClient;
+
+beforeAll(async () => {
+  fake = await startFakePortkey();
+  portkey = new PortkeyClient({ baseUrl: fake.baseUrl, apiKey: fake.adminKey, timeoutMs: 2000, sleep: async () => {} });
+});
+afterAll(async () => {
+  await portkey.close();
+  await fake.close();
+});
+beforeEach(() => fake.reset());
+
+function op(fields: Partial<OperationRecord>): OperationRecord {
+  const now = Date.now();
+  return {
+    id: 'op-1',
+    idempotencyKey: 'T1:V1:0',
+    teamId: 'T1',
+    action: 'integration.create',
+    requesterId: 'U_MALLORY',
+    channelId: 'C1',
+    responseUrl: null,
+    viewId: 'V1',
+    request: null,
+    status: 'executing',
+    portkeyId: null,
+    portkeySlug: null,
+    error: null,
+    result: null,
+    governance: null,
+    expiresAt: null,
+    decidedBy: null,
+    decisionReason: null,
+    approvalChannel: null,
+    approvalTs: null,
+    attempts: 1,
+    leaseOwner: null,
+    leaseUntil: null,
+    createdAt: now,
+    updatedAt: now,
+    ...fields,
+  };
+}
+
+const draft = { ...EMPTY_INTEGRATION_DRAFT, providerId: 'openai', name: 'OpenAI prod', slug: 'openai-prod' };
+
+describe('integration find after a crash', () => {
+  it('an integration of the same name, slug and provider made before this operation existed is not ours', async () => {
+    const alice = fake.seedIntegration({ name: 'OpenAI prod', slug: 'openai-prod', ai_provider_id: 'openai', key: 'sk-alice-0123456789' });
+    // Mallory's operation was stored a minute after Alice's integration was made.
+    const mallory = op({ request: { draft }, createdAt: Date.now() + 60_000 });
+    const found = await integrationExecutor(portkey).find(mallory, { key: 'sk-alice-0123456789', fields: {} }, log);
+    expect(found).toEqual({ ok: false, unknown: false, error: 'The slug openai-prod is already used by another integration. Choose another slug.' });
+    expect(JSON.stringify(found)).not.toContain(alice.id);
+    expect(fake.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('one whose masked key is not the mask of the key this operation sent is not ours, even when just made', async () => {
+    fake.seedIntegration({ name: 'OpenAI prod', slug: 'openai-prod', ai_provider_id: 'openai', key: 'sk-alice-0123456789' });
+    const found = await integrationExecutor(portkey).find(op({ request: { draft }, createdAt: Date.now() - 1000 }), { key: 'junk-0123456789', fields: {} }, log);
+    expect(found).toMatchObject({ ok: false, unknown: false });
+  });
+
+  it('the one this operation made (in its window, everything fits) is credited and its grant done', async () => {
+    const ws = fake.seedWorkspace({ name: 'Research', slug: 'research' });
+    const mine = op({ request: { draft: { ...draft, access: [{ value: ws.id, label: 'Research (research)' }] } }, createdAt: Date.now() - 1000 });
+    const created = fake.seedIntegration({ name: 'OpenAI prod', slug: 'openai-prod', ai_provider_id: 'openai', key: 'sk-mine-0123456789' });
+    const found = await integrationExecutor(portkey).find(mine, { key: 'sk-mine-0123456789', fields: {} }, log);
+    expect(found).toMatchObject({ ok: true, id: created.id, slug: 'openai-prod', recovered: true });
+    expect(fake.requestsTo('PUT', '/integrations/openai-prod/workspaces').map((r) => r.body)).toEqual([{ workspaces: [{ id: ws.id, enabled: true, create_default_provider: true }] }]);
+  });
+});
+
+describe('workspace find after a crash', () => {
+  const wsOp = (createdAt: number) => op({ action: 'workspace.create', request: { draft: { name: 'Data', slug: '', description: '', metadata: '', isDefault: false } }, createdAt });
+
+  it('two workspaces of that name made since the operation was stored: neither is credited, the outcome is unknown', async () => {
+    fake.seedWorkspace({ name: 'Data', slug: 'data-a' });
+    fake.seedWorkspace({ name: 'Data', slug: 'data-b' });
+    const found = await workspaceExecutor(portkey).find(wsOp(Date.now() - 1000), undefined, log);
+    expect(found).toEqual({
+      ok: false,
+      unknown: true,
+      error: "Portkey's answer was lost, and someone else's workspace named Data was made at about the same time, so we can't tell whether yours was created. Look in Portkey before trying again.",
+    });
+  });
+
+  it('one made before the operation was stored is someone else’s: no trace of ours', async () => {
+    fake.seedWorkspace({ name: 'Data', slug: 'data-a' });
+    expect(await workspaceExecutor(portkey).find(wsOp(Date.now() + 60_000), undefined, log)).toBeUndefined();
+  });
+
+  it('exactly one that fits is ours', async () => {
+    const ws = fake.seedWorkspace({ name: 'Data', slug: 'data-a' });
+    expect(await workspaceExecutor(portkey).find(wsOp(Date.now() - 1000), undefined, log)).toMatchObject({ ok: true, id: ws.id, slug: 'data-a' });
+  });
+});
