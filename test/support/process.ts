@@ -77,6 +77,8 @@ export function appEnv(slack: FakeSlack, portkey: FakePortkey, extra: Record<str
     PORT: '0',
     LOG_LEVEL: 'debug',
     POLICY_FILE: OPEN_POLICY,
+    // The generated secrets key (kept outside DATA_DIR) goes under this test process's own directory, not ~/.config.
+    XDG_CONFIG_HOME: join(emptyCwd(), 'config'),
     ...extra,
   };
 }
