@@ -14,7 +14,7 @@ import { integrationExecutor } from './features/integration/executor.js';
 import { workspaceExecutor } from './features/workspace/executor.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
-import { openStore, StoreError } from './store/index.js';
+import { openStore, pruneOnTick, StoreError, type RetentionOptions } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
 import { Directory } from './slack/directory.js';
@@ -131,7 +131,12 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     slack,
     log,
     governance,
-    { auditChannel: config.governance.auditChannel, render: approvalMessage, renderView: requesterView },
+    {
+      auditChannel: config.governance.auditChannel,
+      render: approvalMessage,
+      renderView: requesterView,
+      prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
+    },
   );
   const health = new Health(store, portkey);
   const app = createApp(config, { portkey, store, service, governance, log }, health, identity);
@@ -163,6 +168,16 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
       })();
       return stopping;
     },
+  };
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** RETENTION_DAYS and AUDIT_RETENTION_DAYS as the store's pruning takes them. */
+function retentionOf(config: Config): RetentionOptions {
+  return {
+    retentionMs: config.retention.days * DAY_MS,
+    ...(config.retention.auditDays !== undefined ? { auditRetentionMs: config.retention.auditDays * DAY_MS } : {}),
   };
 }
 

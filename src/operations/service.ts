@@ -45,6 +45,8 @@ export class OperationService {
       render: (op: OperationRecord, summary: Summary) => Message;
       /** The requester's modal for an operation's state, refreshed after an approval decision. */
       renderView?: (op: OperationRecord) => ModalView;
+      /** Retention: pruning run on the dispatcher tick (see store/retention.ts). */
+      prune?: () => Promise<void>;
     },
   ) {
     this.outbox = new Outbox(
@@ -352,6 +354,7 @@ export class OperationService {
     this.sweeping = true;
     try {
       await this.recover();
+      await this.opts.prune?.();
     } catch (err) {
       this.log.warn({ error: errorText(err) }, 'recovery sweep failed');
     } finally {
