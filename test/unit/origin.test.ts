@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { foreignOrigin, originsOf } from '../../src/slack/origin.js';
+import { foreignOrigin, originsOf, type OwnTeam } from '../../src/slack/origin.js';
 
-const home = { teamId: 'T1', enterpriseId: undefined, enterpriseInstall: false };
-const grid = { teamId: 'T1', enterpriseId: 'E1', enterpriseInstall: false };
-const orgWide = { teamId: undefined, enterpriseId: 'E1', enterpriseInstall: true };
+const home: OwnTeam = { teamId: 'T1', enterpriseId: undefined, enterpriseInstall: false };
+const grid: OwnTeam = { teamId: 'T1', enterpriseId: 'E1', enterpriseInstall: false };
+const orgWide: OwnTeam = { teamId: undefined, enterpriseId: 'E1', enterpriseInstall: true };
 
 describe('originsOf', () => {
   it('collects every team and enterprise id a payload names', () => {
@@ -16,7 +16,7 @@ describe('originsOf', () => {
 });
 
 describe('foreignOrigin', () => {
-  it.each<[string, unknown, typeof home, string | undefined]>([
+  it.each<[string, unknown, OwnTeam, string | undefined]>([
     ['our team', { team_id: 'T1' }, home, undefined],
     ['another team', { team_id: 'T2' }, home, 'team T2'],
     ['our team, but a user of another (Slack Connect)', { team: { id: 'T1' }, user: { team_id: 'T2' } }, home, 'team T2'],
