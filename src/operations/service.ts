@@ -129,7 +129,9 @@ export class OperationService {
     }
     const allowed = await this.governance.mayDecide(op, userId);
     if (!allowed.ok) {
-      await this.audit(userId, `${op.action}.${verdict}`, op.id, 'refused', { why: allowed.why });
+      // Told every time, audited once a minute per clicker and request: a flood of clicks can't grow the log.
+      const first = await this.store.rates.reserve(`audit.refused:${op.id}:${userId}`, 60_000, 1).catch(() => ({ allowed: true }));
+      if (first.allowed) await this.audit(userId, `${op.action}.${verdict}`, op.id, 'refused', { why: allowed.why });
       return { kind: 'not_allowed', why: allowed.why };
     }
     const to = verdict === 'approve' ? 'approved' : 'denied';
