@@ -5,7 +5,8 @@ import { HTTPReceiver, isValidSlackRequest, type HTTPReceiverOptions } from '@sl
 // Bolt's HTTPReceiver checks a request's signature and that its timestamp is not more than 5 minutes old — but
 // only after it has read the whole body (up to 4 MB, from anyone). Closed here, before Bolt sees the request:
 // - a request without the signature headers, or with a timestamp more than 5 minutes off (either way: Bolt only
-//   looks back, so a clock running ahead could replay for longer), is refused from its headers, body unread;
+//   looks back, so a clock running ahead could replay for longer), is refused from its headers, body unread
+//   (but for a body of at most 1 KiB, read to tell whether it is Slack's unsigned ssl_check);
 // - a body declared or found larger than what Slack sends is refused (413), and all bodies being read at once
 //   may hold at most TOTAL_BUFFERED bytes (503 past it), so slow uploads can't pile up memory;
 // - the server itself gives headers and whole requests a deadline (a trickled body is cut off);
@@ -19,6 +20,9 @@ const MAX_SKEW_S = 5 * 60;
  * 100 × 6 000 characters at up to 3 bytes each is 1.8 MB. Our own views are far smaller; 2 MiB covers the worst.
  */
 export const BODY_LIMIT = 2 * 1024 * 1024;
+/** An unsigned body is read only if it is at most this big (Slack's ssl_check), and for at most this long. */
+const SSL_CHECK_MAX = 1024;
+const SSL_CHECK_WAIT_MS = 2000;
 /** What all the bodies being read at one moment may hold together. */
 const TOTAL_BUFFERED = 32 * 1024 * 1024;
 /** Slack sends a request in well under a second; these bound what a slow client can hold open. */
@@ -109,11 +113,26 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
     // From the headers alone: no body is read for a request that can't be Slack's.
     const ts = Number(header(req, 'x-slack-request-timestamp'));
     const signature = header(req, 'x-slack-signature');
-    if (!signature || !Number.isFinite(ts) || Math.abs(Date.now() / 1000 - ts) > MAX_SKEW_S) {
+    const declared = Number(header(req, 'content-length'));
+    if (!signature || !Number.isFinite(ts)) {
+      // The one unsigned request Slack sends is `ssl_check=1` (a few dozen bytes): a body that small is read, briefly,
+      // to tell; Bolt answers it and drops anything smuggled beside it. Anything else unsigned is refused now.
+      if (!(declared <= SSL_CHECK_MAX)) return refuse(res, 401);
+      const deadline = setTimeout(() => req.destroy(), SSL_CHECK_WAIT_MS);
+      void readBody(req, SSL_CHECK_MAX, total)
+        .then((body) => {
+          if (typeof body === 'string' || parseQuery(body.toString('utf8')).ssl_check !== '1') return refuse(res, 401);
+          Object.assign(req, { rawBody: body });
+          bolt(req, res);
+        })
+        .catch(() => refuse(res, 401))
+        .finally(() => clearTimeout(deadline));
+      return;
+    }
+    if (Math.abs(Date.now() / 1000 - ts) > MAX_SKEW_S) {
       refuse(res, 401);
       return;
     }
-    const declared = Number(header(req, 'content-length'));
     if (Number.isFinite(declared) && declared > limit) {
       refuse(res, 413);
       return;

@@ -4,6 +4,7 @@ import { fixedCases } from './fixed.js';
 import { injectionCases } from './injection.js';
 import { limitCases } from './limits.js';
 import { metadataCases } from './metadata.js';
+import { originCases } from './origins.js';
 import { payloadCases } from './payloads.js';
 import { signatureCases } from './signatures.js';
 import { createTally } from './tally.js';
@@ -20,6 +21,7 @@ limitCases(h, tally);
 injectionCases(h, tally);
 metadataCases(h, tally);
 fixedCases(h, tally);
+originCases(h, tally);
 
 afterAll(() => {
   console.log(tally.summary());

@@ -123,6 +123,14 @@ describe('strictHttpReceiver: slow and oversized uploads', () => {
     expect(noTimestamp.status).toBe(401);
   });
 
+  it("still answers Slack's unsigned ssl_check (a tiny body, read to tell), and runs nothing smuggled beside it", async () => {
+    const post = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(5000) });
+    expect((await post('ssl_check=1&token=abc')).status).toBe(200);
+    expect((await post(`ssl_check=1&${command('smuggled')}`)).status).toBe(200);
+    expect((await post(command('unsigned'))).status).toBe(401);
+    expect(seen).toEqual([]);
+  });
+
   it('refuses an upload with a stale or far-future timestamp at once', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const ts of [now - 301, now + 301, Number.NaN]) {
