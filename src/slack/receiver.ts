@@ -55,7 +55,7 @@ function isNullBody(raw: string, contentType: string | undefined): boolean {
 let buffered = 0;
 
 function readBody(req: IncomingMessage, limit: number, total: number): Promise<Buffer | 'too large' | 'busy'> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
@@ -77,11 +77,7 @@ function readBody(req: IncomingMessage, limit: number, total: number): Promise<B
     req.on('end', () => done(Buffer.concat(chunks)));
     // The client went away (or the server's request timeout cut it off): nothing to answer, memory given back.
     req.on('close', () => done('too large'));
-    req.on('error', (err) => {
-      if (settled) return;
-      done('too large');
-      reject(err);
-    });
+    req.on('error', () => done('too large'));
   });
 }
 

@@ -152,7 +152,17 @@ export async function loadSecretsKey(opts: {
   databaseUrl?: string | undefined;
   log?: StoreLog | undefined;
 }): Promise<SecretKey> {
-  if (opts.secretsKey !== undefined && opts.secretsKey.trim() !== '') return parseSecretsKey(opts.secretsKey);
+  const legacy = path.join(path.resolve(opts.dataDir), SECRETS_KEY_FILE);
+  if (opts.secretsKey !== undefined && opts.secretsKey.trim() !== '') {
+    const key = parseSecretsKey(opts.secretsKey);
+    if (readKeyFile(legacy) !== undefined) {
+      opts.log?.warn(
+        { file: legacy },
+        'store: a secrets key an older version generated is still in DATA_DIR (SECRETS_KEY is set, so it is unused); copies of DATA_DIR hold it — unless SECRETS_KEY_PREVIOUS needs it, delete it',
+      );
+    }
+    return key;
+  }
   if (opts.databaseUrl !== undefined && opts.databaseUrl.trim() !== '') {
     throw new StoreError(
       'config',
@@ -162,7 +172,6 @@ export async function loadSecretsKey(opts: {
   }
   const dataDir = path.resolve(opts.dataDir);
   const file = path.resolve(opts.keyFile?.trim() ? opts.keyFile : defaultSecretsKeyFile());
-  const legacy = path.join(dataDir, SECRETS_KEY_FILE);
   if (file !== legacy) moveLegacyKey(legacy, file, opts.log);
   if (isInside(dataDir, file)) {
     opts.log?.warn({ file }, 'store: the secrets key file is inside DATA_DIR — a copy of DATA_DIR can open every sealed secret in it; point SECRETS_KEY_FILE elsewhere');

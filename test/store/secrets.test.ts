@@ -163,6 +163,16 @@ describe('loadSecretsKey', () => {
     expect(existsSync(path.join(dataDir, 'secrets.key'))).toBe(false);
   });
 
+  it('with SECRETS_KEY set, warns about a generated key still lying in DATA_DIR (and leaves it: it may be a previous key)', async () => {
+    const { dataDir } = place('env-legacy');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path.join(dataDir, 'secrets.key'), randomBytes(32).toString('base64'));
+    const log = captureLog();
+    await loadSecretsKey({ secretsKey: TEST_KEY, dataDir, log });
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringContaining('still in DATA_DIR')]);
+    expect(existsSync(path.join(dataDir, 'secrets.key'))).toBe(true);
+  });
+
   it('rejects a 31-byte SECRETS_KEY', async () => {
     await expect(loadSecretsKey({ secretsKey: randomBytes(31).toString('base64'), dataDir: scratch })).rejects.toThrow(
       /SECRETS_KEY decodes to 31 bytes.*openssl rand -base64 32/,
