@@ -51,10 +51,13 @@ function isNullBody(raw: string, contentType: string | undefined): boolean {
   return raw.trim() === 'null';
 }
 
-/** Bytes held by bodies being read right now, across requests. */
-let buffered = 0;
+/** The bytes held by the bodies one receiver is reading right now, across requests, and how many it may hold. */
+interface Pool {
+  held: number;
+  readonly max: number;
+}
 
-function readBody(req: IncomingMessage, limit: number, total: number): Promise<Buffer | 'too large' | 'busy'> {
+function readBody(req: IncomingMessage, limit: number, pool: Pool): Promise<Buffer | 'too large' | 'busy'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -62,16 +65,16 @@ function readBody(req: IncomingMessage, limit: number, total: number): Promise<B
     const done = (result: Buffer | 'too large' | 'busy') => {
       if (settled) return;
       settled = true;
-      buffered -= size;
+      pool.held -= size;
       size = 0;
       req.removeAllListeners('data');
       resolve(result);
     };
     req.on('data', (chunk: Buffer) => {
       if (size + chunk.length > limit) return done('too large');
-      if (buffered + chunk.length > total) return done('busy');
+      if (pool.held + chunk.length > pool.max) return done('busy');
       size += chunk.length;
-      buffered += chunk.length;
+      pool.held += chunk.length;
       chunks.push(chunk);
     });
     req.on('end', () => done(Buffer.concat(chunks)));
@@ -94,7 +97,7 @@ export interface StrictReceiverOptions {
 /** Bolt's HTTPReceiver, with the checks above in front of `endpoints` (default `/slack/events`). */
 export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecret: string } & StrictReceiverOptions): HTTPReceiver {
   const limit = options.bodyLimit ?? BODY_LIMIT;
-  const total = options.totalBuffered ?? TOTAL_BUFFERED;
+  const pool: Pool = { held: 0, max: options.totalBuffered ?? TOTAL_BUFFERED };
   const requestTimeout = options.requestTimeoutMs ?? SERVER_TIMEOUTS.requestTimeoutMs;
   const headersTimeout = Math.min(options.headersTimeoutMs ?? SERVER_TIMEOUTS.headersTimeoutMs, requestTimeout);
   const receiver = new HTTPReceiver(options);
@@ -115,7 +118,7 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
       // to tell; Bolt answers it and drops anything smuggled beside it. Anything else unsigned is refused now.
       if (!(declared <= SSL_CHECK_MAX)) return refuse(res, 401);
       const deadline = setTimeout(() => req.destroy(), SSL_CHECK_WAIT_MS);
-      void readBody(req, SSL_CHECK_MAX, total)
+      void readBody(req, SSL_CHECK_MAX, pool)
         .then((body) => {
           if (typeof body === 'string' || parseQuery(body.toString('utf8')).ssl_check !== '1') return refuse(res, 401);
           Object.assign(req, { rawBody: body });
@@ -133,7 +136,7 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
       refuse(res, 413);
       return;
     }
-    void readBody(req, limit, total)
+    void readBody(req, limit, pool)
       .then((body) => {
         if (body === 'too large') return refuse(res, 413);
         if (body === 'busy') return refuse(res, 503, { 'retry-after': '1' });
