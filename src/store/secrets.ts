@@ -227,7 +227,9 @@ function readKeyFile(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // Not there (or a path through something that is not a directory: DATA_DIR itself is reported by the store).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new StoreError('io', `Cannot read the secrets key file ${file}: ${messageOf(err)} — make it readable by the app's user, or set SECRETS_KEY`, {
       cause: err,
     });
