@@ -14,9 +14,10 @@ import { integrationExecutor } from './features/integration/executor.js';
 import { workspaceExecutor } from './features/workspace/executor.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
-import { openStore, StoreError } from './store/index.js';
+import { openStore, pruneOnTick, StoreError, type RetentionOptions } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
+import { foreignOrigin, type OwnTeam } from './slack/origin.js';
 import { Directory } from './slack/directory.js';
 import { approvalMessage } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
@@ -45,7 +46,14 @@ const slackClientOptions = (config: Config, log: Log): WebClientOptions => ({
 });
 
 /** Builds the Bolt app with every feature registered. No network, no listening: that's `startApp`. */
-export function createApp(config: Config, deps: Deps, health: Health, identity: { botId?: string; botUserId?: string } = {}): App {
+export function createApp(
+  config: Config,
+  deps: Deps,
+  health: Health,
+  identity: { botId?: string; botUserId?: string } = {},
+  /** The bot's own workspace (auth.test); payloads from any other are refused. Undefined: not known yet. */
+  ownTeam?: () => Promise<OwnTeam | undefined>,
+): App {
   const startedAt = Date.now();
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -91,6 +99,17 @@ export function createApp(config: Config, deps: Deps, health: Health, identity: 
   app.use(async ({ next }) => {
     await withRequestId(() => next());
   });
+  // Only the bot's own workspace (and grid org) is governed here: a payload from another is answered and dropped,
+  // in HTTP and Socket Mode alike. Fail closed: while the bot's own team is unknown, nothing runs.
+  if (ownTeam) {
+    app.use(async (args) => {
+      const own = await ownTeam();
+      const foreign = own ? foreignOrigin(args.body, own) : 'own team unknown (auth.test failed)';
+      if (foreign === undefined) return args.next();
+      deps.log.warn({ from: foreign, type: (args.body as { type?: unknown }).type }, 'refused a payload from outside this workspace');
+      if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+    });
+  }
   registerCommands(app, deps);
   registerWorkspace(app, deps);
   registerIntegration(app, deps);
@@ -137,10 +156,15 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     slack,
     log,
     governance,
-    { auditChannel: config.governance.auditChannel, render: approvalMessage, renderView: requesterView },
+    {
+      auditChannel: config.governance.auditChannel,
+      render: approvalMessage,
+      renderView: requesterView,
+      prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
+    },
   );
   const health = new Health(store, portkey);
-  const app = createApp(config, { portkey, store, service, governance, log }, health, identity);
+  const app = createApp(config, { portkey, store, service, governance, log }, health, identity.bot, ownTeamOf(config, log, identity.team));
 
   const server = (await app.start(config.port)) as Server | undefined;
   const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
@@ -169,6 +193,16 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
       })();
       return stopping;
     },
+  };
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** RETENTION_DAYS and AUDIT_RETENTION_DAYS as the store's pruning takes them. */
+function retentionOf(config: Config): RetentionOptions {
+  return {
+    retentionMs: config.retention.days * DAY_MS,
+    ...(config.retention.auditDays !== undefined ? { auditRetentionMs: config.retention.auditDays * DAY_MS } : {}),
   };
 }
 
@@ -208,13 +242,46 @@ function readPolicy(config: Config, log: Log): LoadedPolicy {
 
 const FATAL_AUTH = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
 
-async function checkBotToken(config: Config, log: Log): Promise<{ botId?: string; botUserId?: string }> {
+interface Identity {
+  bot: { botId?: string; botUserId?: string };
+  team: OwnTeam | undefined;
+}
+
+const teamOf = (auth: { team_id?: string; enterprise_id?: string; is_enterprise_install?: boolean }): OwnTeam => ({
+  teamId: auth.team_id || undefined,
+  enterpriseId: auth.enterprise_id || undefined,
+  enterpriseInstall: auth.is_enterprise_install === true,
+});
+
+/**
+ * The bot's own workspace, as auth.test said at start; when it couldn't be asked then, asked again (at most every
+ * 10 s, briefly: this runs before an ack) until it answers.
+ */
+function ownTeamOf(config: Config, log: Log, known: OwnTeam | undefined): () => Promise<OwnTeam | undefined> {
+  let team = known;
+  let askedAt = 0;
+  const client = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), timeout: 1500, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  return async () => {
+    if (team || Date.now() - askedAt < 10_000) return team;
+    askedAt = Date.now();
+    team = await client.auth
+      .test()
+      .then(teamOf)
+      .catch(() => undefined);
+    return team;
+  };
+}
+
+async function checkBotToken(config: Config, log: Log): Promise<Identity> {
   const client = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), retryConfig: { retries: 1 } });
   try {
     const auth = await client.auth.test();
     return {
-      ...(auth.bot_id ? { botId: auth.bot_id } : {}),
-      ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+      bot: {
+        ...(auth.bot_id ? { botId: auth.bot_id } : {}),
+        ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+      },
+      team: teamOf(auth),
     };
   } catch (err) {
     const code = slackErrorCode(err);
@@ -222,7 +289,7 @@ async function checkBotToken(config: Config, log: Log): Promise<{ botId?: string
       throw new StartupError(`Slack rejected SLACK_BOT_TOKEN (${code}) — reinstall the app to your workspace and copy the new Bot User OAuth Token`);
     }
     // Slack unreachable for now: start anyway; Bolt checks the token again on the first request.
-    log.warn({ error: code ?? String(err) }, 'could not reach Slack to check the bot token; continuing');
-    return {};
+    log.warn({ error: code ?? String(err) }, 'could not reach Slack to check the bot token; continuing (requests wait until it answers)');
+    return { bot: {}, team: undefined };
   }
 }

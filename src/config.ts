@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultSecretsKeyFile } from './store/secrets.js';
 
 // Every variable the app reads. Each entry says what to do when it is missing or wrong,
 // because the person reading the error is setting the app up for the first time.
@@ -104,6 +105,25 @@ const schema = z
         })
         .default([]),
     ),
+    SECRETS_KEY_FILE: z.preprocess(blankToUndefined, z.string().optional()),
+    RETENTION_DAYS: z.preprocess(
+      blankToUndefined,
+      z.coerce
+        .number({ error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
+        .int({ error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
+        .min(1, { error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
+        .max(3650, { error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
+        .default(90),
+    ),
+    AUDIT_RETENTION_DAYS: z.preprocess(
+      blankToUndefined,
+      z.coerce
+        .number({ error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole' })
+        .int({ error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole' })
+        .min(1, { error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole' })
+        .max(36_500, { error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole' })
+        .optional(),
+    ),
     POLICY_FILE: z.preprocess(blankToUndefined, z.string().optional()),
     APPROVALS_CHANNEL: z.preprocess(
       blankToUndefined,
@@ -137,7 +157,16 @@ export interface Config {
   };
   port: number;
   portkey: { apiKey: string; baseUrl: string; timeoutMs: number };
-  store: { dataDir: string; databaseUrl: string | undefined; secretsKey: string | undefined; previousSecretsKeys: string[] };
+  store: {
+    dataDir: string;
+    databaseUrl: string | undefined;
+    secretsKey: string | undefined;
+    previousSecretsKeys: string[];
+    /** Where the generated key lives when SECRETS_KEY is unset (SQLite only); outside DATA_DIR by default. */
+    secretsKeyFile: string;
+  };
+  /** How long finished operations, sent notifications and (when set) audit rows are kept. */
+  retention: { days: number; auditDays: number | undefined };
   governance: { policyFile: string | undefined; approvalsChannel: string | undefined; auditChannel: string | undefined };
   logLevel: LogLevelName;
 }
@@ -164,10 +193,10 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
     problems.push('SECRETS_KEY is missing — with DATABASE_URL every replica needs the same key: make one with openssl rand -base64 32');
   }
   if (!parsed.success || problems.length > 0) return { ok: false, problems: [...new Set(problems)] };
-  return { ok: true, config: toConfig(parsed.data) };
+  return { ok: true, config: toConfig(parsed.data, env) };
 }
 
-function toConfig(env: Env): Config {
+function toConfig(env: Env, raw: Record<string, string | undefined>): Config {
   const apiUrl = env.SLACK_API_URL && (env.SLACK_API_URL.endsWith('/') ? env.SLACK_API_URL : `${env.SLACK_API_URL}/`);
   return {
     slack: {
@@ -188,7 +217,9 @@ function toConfig(env: Env): Config {
       databaseUrl: env.DATABASE_URL,
       secretsKey: env.SECRETS_KEY,
       previousSecretsKeys: env.SECRETS_KEY_PREVIOUS,
+      secretsKeyFile: env.SECRETS_KEY_FILE ?? defaultSecretsKeyFile({ XDG_CONFIG_HOME: raw.XDG_CONFIG_HOME, HOME: raw.HOME }),
     },
+    retention: { days: env.RETENTION_DAYS, auditDays: env.AUDIT_RETENTION_DAYS },
     governance: { policyFile: env.POLICY_FILE, approvalsChannel: env.APPROVALS_CHANNEL, auditChannel: env.AUDIT_CHANNEL },
     logLevel: env.LOG_LEVEL,
   };

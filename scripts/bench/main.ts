@@ -62,7 +62,7 @@ async function startApp(p: { main: string; slack: FakeSlack; portkey: FakePortke
   for (let i = 0; i < READY_STARTS; i += 1) {
     await app?.stop();
     port = await freePort();
-    const env = appEnv(p.slack, p.portkey, { SLACK_SIGNING_SECRET: SECRET, PORT: String(port), LOG_LEVEL: 'info', DATA_DIR: join(p.work, `data-${i}`) });
+    const env = appEnv(p.slack, p.portkey, { SLACK_SIGNING_SECRET: SECRET, PORT: String(port), LOG_LEVEL: 'info', DATA_DIR: join(p.work, `data-${i}`), SECRETS_KEY_FILE: join(p.work, `key-${i}`) });
     const last = i === READY_STARTS - 1;
     const started = performance.now();
     app = spawnNode(p.main, env, { cwd: p.work, nodeArgs: last && p.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(REPORTS, 'profiles')] : [] });

@@ -19,6 +19,13 @@ export type OutboxPayload =
 
 const SEND_LEASE_MS = 15_000;
 const MAX_SEND_ATTEMPTS = 8;
+/**
+ * An update waiting for a message that was never posted: checked again after 2 s, 4 s, … (at most 5 minutes
+ * apart), 12 times — about half an hour, longer than the post itself is retried (8 attempts, about 20 minutes).
+ * Then it is given up, and the audit says so.
+ */
+const MAX_WAITS = 12;
+const waitBefore = (waits: number): number => Math.min(2000 * 2 ** Math.max(0, waits - 1), 5 * 60_000);
 
 /**
  * The notification outbox: every message the app owes someone is stored first, then sent; a send that fails
@@ -57,8 +64,15 @@ export class Outbox {
       delivery = 'none';
     }
     if (delivery === 'later') {
-      // Waiting on something else (the approval message isn't posted yet): not a failed attempt.
-      await this.store.notifications.markFailed(id, 'waiting', Date.now() + 2000);
+      // Waiting on something else (the approval message isn't posted yet): not a failed send, but not forever.
+      const waits = note.attempts + 1;
+      if (waits < MAX_WAITS) {
+        await this.store.notifications.markFailed(id, 'waiting', Date.now() + waitBefore(waits));
+        return undefined;
+      }
+      await this.store.notifications.markFailed(id, 'gave up waiting: the message it updates was never posted', null);
+      this.log.error({ notification: id, kind: note.kind, waits }, 'gave up a notification that waited for a message never posted');
+      await this.audit('app', 'notification', note.operationId ?? id, 'gave_up:waiting');
       return undefined;
     }
     if (delivery !== 'none') {

@@ -45,6 +45,8 @@ export class OperationService {
       render: (op: OperationRecord, summary: Summary) => Message;
       /** The requester's modal for an operation's state, refreshed after an approval decision. */
       renderView?: (op: OperationRecord) => ModalView;
+      /** Retention: pruning run on the dispatcher tick (see store/retention.ts). */
+      prune?: () => Promise<void>;
     },
   ) {
     this.outbox = new Outbox(
@@ -133,7 +135,9 @@ export class OperationService {
     }
     const allowed = await this.governance.mayDecide(op, userId);
     if (!allowed.ok) {
-      await this.audit(userId, `${op.action}.${verdict}`, op.id, 'refused', { why: allowed.why });
+      // Told every time, audited once a minute per clicker and request: a flood of clicks can't grow the log.
+      const first = await this.store.rates.reserve(`audit.refused:${op.id}:${userId}`, 60_000, 1).catch(() => ({ allowed: true }));
+      if (first.allowed) await this.audit(userId, `${op.action}.${verdict}`, op.id, 'refused', { why: allowed.why });
       return { kind: 'not_allowed', why: allowed.why };
     }
     const to = verdict === 'approve' ? 'approved' : 'denied';
@@ -424,6 +428,7 @@ export class OperationService {
     this.sweeping = true;
     try {
       await this.recover();
+      await this.opts.prune?.();
     } catch (err) {
       this.log.warn({ error: errorText(err) }, 'recovery sweep failed');
     } finally {

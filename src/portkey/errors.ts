@@ -1,5 +1,12 @@
 import { z } from 'zod';
 
+/** How much of Portkey's text is kept until secrets are scrubbed from it (a bound on memory, not on what is shown). */
+const MESSAGE_KEPT = 4000;
+/** How much of Portkey's text is shown to people, logged or stored — cut only after scrubbing. */
+export const MESSAGE_SHOWN = 300;
+/** A run of this many characters of a secret is redacted wherever it appears (a cut can leave only part of it). */
+const SECRET_RUN = 8;
+
 export type PortkeyErrorKind = 'api' | 'timeout' | 'network' | 'invalid_response';
 
 /** The one error type of the Portkey client: what happened, in terms a caller can branch on. */
@@ -19,7 +26,7 @@ export class PortkeyError extends Error {
     cause?: unknown;
   }) {
     super(
-      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage}` : ''}`,
+      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : ''}`,
       { cause: p.cause },
     );
     this.name = 'PortkeyError';
@@ -61,7 +68,7 @@ export function parseErrorBody(body: unknown): { code?: string; message?: string
   const parsed = envelope.safeParse(inner);
   if (!parsed.success) return {};
   const code = [parsed.data.errorCode, parsed.data.code].find((c): c is string => typeof c === 'string' && c !== '');
-  const message = typeof parsed.data.message === 'string' ? parsed.data.message.slice(0, 300) : undefined;
+  const message = typeof parsed.data.message === 'string' ? parsed.data.message.slice(0, MESSAGE_KEPT) : undefined;
   return { ...(code ? { code } : {}), ...(message ? { message } : {}) };
 }
 
@@ -83,7 +90,7 @@ export function describePortkeyError(err: unknown, what = 'request', opts: { not
   // Only Portkey's own AB codes are trusted; other shapes ({error:{code:'invalid_api_key'}}) fall back to the status.
   const own = err.code && /^AB\d\d$/.test(err.code) ? err.code : undefined;
   const code = own ?? (err.status !== undefined ? CODE_BY_STATUS[err.status] : undefined);
-  const detail = err.portkeyMessage ? ` Portkey said: "${err.portkeyMessage}"` : '';
+  const detail = err.portkeyMessage ? ` Portkey said: "${err.portkeyMessage.slice(0, MESSAGE_SHOWN)}"` : '';
   switch (code) {
     case 'AB01':
     case 'AB02':
@@ -108,14 +115,39 @@ export function describePortkeyError(err: unknown, what = 'request', opts: { not
 }
 
 /**
- * The same error with every given secret replaced in Portkey's text, so a key that Portkey might echo in
- * an error message can't reach a log line or a Slack view.
+ * `text` with every secret, and every run of at least 8 characters of one, replaced by [redacted]: a key Portkey
+ * echoed is hidden even when only part of it is there (cut off, or quoted in pieces). Secrets shorter than 8
+ * characters (but at least 4) are replaced where they appear whole.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  const hidden = new Array<boolean>(text.length).fill(false);
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    if (secret.length < SECRET_RUN) {
+      for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) hidden.fill(true, at, at + secret.length);
+      continue;
+    }
+    const runs = new Set<string>();
+    for (let i = 0; i + SECRET_RUN <= secret.length; i += 1) runs.add(secret.slice(i, i + SECRET_RUN));
+    for (let i = 0; i + SECRET_RUN <= text.length; i += 1) if (runs.has(text.slice(i, i + SECRET_RUN))) hidden.fill(true, i, i + SECRET_RUN);
+  }
+  let out = '';
+  for (let i = 0; i < text.length; i += 1) {
+    if (!hidden[i]) out += text[i];
+    else if (i === 0 || !hidden[i - 1]) out += '[redacted]';
+  }
+  return out;
+}
+
+/**
+ * The same error with every given secret (and any 8-character run of one) replaced in Portkey's text, then cut to
+ * what is shown — in that order, so a key straddling the cut can't leave its first characters behind. Use it
+ * before the error reaches a log line, a Slack view, the database or the audit.
  */
 export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown {
+  if (!(err instanceof PortkeyError)) return err;
   const values = secrets.filter((s) => s.length >= 4);
-  if (!(err instanceof PortkeyError) || values.length === 0) return err;
-  const scrub = (text: string | undefined) => (text === undefined ? undefined : values.reduce((t, v) => t.split(v).join('[redacted]'), text));
-  const message = scrub(err.portkeyMessage);
+  const message = err.portkeyMessage === undefined ? undefined : redactSecrets(err.portkeyMessage, values).slice(0, MESSAGE_SHOWN);
   if (message === err.portkeyMessage) return err;
   return new PortkeyError({
     kind: err.kind,

@@ -1,21 +1,37 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { HTTPReceiver, isValidSlackRequest, type HTTPReceiverOptions } from '@slack/bolt';
 
-// Bolt's HTTPReceiver checks a request's signature and that its timestamp is not more than 5 minutes old.
-// Two gaps remain, closed here before Bolt sees the request:
-// - a timestamp in the future passes (Bolt only looks back), so a request signed with a clock running ahead
-//   could be replayed for longer than 5 minutes;
+// Bolt's HTTPReceiver checks a request's signature and that its timestamp is not more than 5 minutes old — but
+// only after it has read the whole body (up to 4 MB, from anyone). Closed here, before Bolt sees the request:
+// - a request without the signature headers, or with a timestamp more than 5 minutes off (either way: Bolt only
+//   looks back, so a clock running ahead could replay for longer), is refused from its headers, body unread
+//   (but for a body of at most 1 KiB, read to tell whether it is Slack's unsigned ssl_check);
+// - a body declared or found larger than what Slack sends is refused (413), and all bodies being read at once
+//   may hold at most TOTAL_BUFFERED bytes (503 past it), so slow uploads can't pile up memory;
+// - the server itself gives headers and whole requests a deadline (a trickled body is cut off);
 // - a signed body whose JSON is `null` (`payload=null`, or a JSON body `null`) makes Bolt read `null.ssl_check`:
 //   an unhandled rejection, and a request left without an answer.
 
 const MAX_SKEW_S = 5 * 60;
-/** Bolt's own limit (it answers 413 past it). */
-const BODY_LIMIT = 4 * 1024 * 1024;
+/**
+ * The largest body Slack sends. A view submission carries the view (at most 100 blocks; Slack caps a
+ * plain_text_input at 3 000 characters) with each input's value twice (initial_value and state), URL-encoded:
+ * 100 × 6 000 characters at up to 3 bytes each is 1.8 MB. Our own views are far smaller; 2 MiB covers the worst.
+ */
+export const BODY_LIMIT = 2 * 1024 * 1024;
+/** An unsigned body is read only if it is at most this big (Slack's ssl_check), and for at most this long. */
+const SSL_CHECK_MAX = 1024;
+const SSL_CHECK_WAIT_MS = 2000;
+/** What all the bodies being read at one moment may hold together. */
+const TOTAL_BUFFERED = 32 * 1024 * 1024;
+/** Slack sends a request in well under a second; these bound what a slow client can hold open. */
+export const SERVER_TIMEOUTS = { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000 } as const;
 
-function refuse(res: ServerResponse, status: number): void {
-  res.writeHead(status);
-  res.end();
+function refuse(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  // The body may be unread: close the connection rather than read (or wait for) the rest of it.
+  res.writeHead(status, { connection: 'close', ...headers });
+  res.end(() => res.req.destroy());
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -35,27 +51,55 @@ function isNullBody(raw: string, contentType: string | undefined): boolean {
   return raw.trim() === 'null';
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | 'too large'> {
-  return new Promise((resolve, reject) => {
+/** The bytes held by the bodies one receiver is reading right now, across requests, and how many it may hold. */
+interface Pool {
+  held: number;
+  readonly max: number;
+}
+
+function readBody(req: IncomingMessage, limit: number, pool: Pool): Promise<Buffer | 'too large' | 'busy'> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let settled = false;
+    const done = (result: Buffer | 'too large' | 'busy') => {
+      if (settled) return;
+      settled = true;
+      pool.held -= size;
+      size = 0;
+      req.removeAllListeners('data');
+      resolve(result);
+    };
     req.on('data', (chunk: Buffer) => {
+      if (size + chunk.length > limit) return done('too large');
+      if (pool.held + chunk.length > pool.max) return done('busy');
       size += chunk.length;
-      if (size > BODY_LIMIT) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve('too large');
-        return;
-      }
+      pool.held += chunk.length;
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => done(Buffer.concat(chunks)));
+    // The client went away (or the server's request timeout cut it off): nothing to answer, memory given back.
+    req.on('close', () => done('too large'));
+    req.on('error', () => done('too large'));
   });
 }
 
-/** Bolt's HTTPReceiver, with the two checks above in front of `endpoints` (default `/slack/events`). */
-export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecret: string }): HTTPReceiver {
+export interface StrictReceiverOptions {
+  /** Largest body accepted (default {@link BODY_LIMIT}). */
+  bodyLimit?: number;
+  /** What all bodies being read at once may hold (default 32 MiB). */
+  totalBuffered?: number;
+  /** Node's headersTimeout and requestTimeout (defaults {@link SERVER_TIMEOUTS}). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+/** Bolt's HTTPReceiver, with the checks above in front of `endpoints` (default `/slack/events`). */
+export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecret: string } & StrictReceiverOptions): HTTPReceiver {
+  const limit = options.bodyLimit ?? BODY_LIMIT;
+  const pool: Pool = { held: 0, max: options.totalBuffered ?? TOTAL_BUFFERED };
+  const requestTimeout = options.requestTimeoutMs ?? SERVER_TIMEOUTS.requestTimeoutMs;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? SERVER_TIMEOUTS.headersTimeoutMs, requestTimeout);
   const receiver = new HTTPReceiver(options);
   const endpoints = new Set(Array.isArray(options.endpoints) ? options.endpoints : [options.endpoints ?? '/slack/events']);
   const bolt = receiver.requestListener;
@@ -65,14 +109,37 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
       bolt(req, res);
       return;
     }
+    // From the headers alone: no body is read for a request that can't be Slack's.
     const ts = Number(header(req, 'x-slack-request-timestamp'));
-    if (Number.isFinite(ts) && ts > Date.now() / 1000 + MAX_SKEW_S) {
+    const signature = header(req, 'x-slack-signature');
+    const declared = Number(header(req, 'content-length'));
+    if (!signature || !Number.isFinite(ts)) {
+      // The one unsigned request Slack sends is `ssl_check=1` (a few dozen bytes): a body that small is read, briefly,
+      // to tell; Bolt answers it and drops anything smuggled beside it. Anything else unsigned is refused now.
+      if (!(declared <= SSL_CHECK_MAX)) return refuse(res, 401);
+      const deadline = setTimeout(() => req.destroy(), SSL_CHECK_WAIT_MS);
+      void readBody(req, SSL_CHECK_MAX, pool)
+        .then((body) => {
+          if (typeof body === 'string' || parseQuery(body.toString('utf8')).ssl_check !== '1') return refuse(res, 401);
+          Object.assign(req, { rawBody: body });
+          bolt(req, res);
+        })
+        .catch(() => refuse(res, 401))
+        .finally(() => clearTimeout(deadline));
+      return;
+    }
+    if (Math.abs(Date.now() / 1000 - ts) > MAX_SKEW_S) {
       refuse(res, 401);
       return;
     }
-    void readBody(req)
+    if (Number.isFinite(declared) && declared > limit) {
+      refuse(res, 413);
+      return;
+    }
+    void readBody(req, limit, pool)
       .then((body) => {
         if (body === 'too large') return refuse(res, 413);
+        if (body === 'busy') return refuse(res, 503, { 'retry-after': '1' });
         const raw = body.toString('utf8');
         // Only a `null` body needs a decision here; the signature is checked (again, by Bolt) for everything else.
         if (isNullBody(raw, header(req, 'content-type'))) {
@@ -89,5 +156,14 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
       })
       .catch(() => refuse(res, 400));
   };
+  // The HTTP server's own deadlines: headers, then the whole request, checked every second (Node's default is 30 s).
+  const start = receiver.start.bind(receiver) as (port: number, serverOptions?: ServerOptions) => Promise<unknown>;
+  receiver.start = ((port: number, serverOptions: ServerOptions = {}) =>
+    start(port, {
+      headersTimeout: headersTimeout,
+      requestTimeout,
+      connectionsCheckingInterval: Math.min(1000, requestTimeout),
+      ...serverOptions,
+    })) as HTTPReceiver['start'];
   return receiver;
 }

@@ -26,7 +26,10 @@ export interface NewAuditEntry {
   detail?: unknown;
 }
 
-/** Append-only: there is deliberately no way to change or remove an entry through the store. */
+/**
+ * Append-only: there is deliberately no way to change or remove an entry through this repository. The one removal is
+ * retention (retention.ts), and only when AUDIT_RETENTION_DAYS is set: rows older than that, oldest first.
+ */
 export interface AuditRepo {
   append(entry: NewAuditEntry): Promise<AuditEntry>;
   /** The newest `n` entries, newest first. */

@@ -8,6 +8,8 @@ export interface RepoContext {
   readonly engine: Engine;
   /** The clock, in epoch milliseconds (tests pass their own). */
   readonly now: () => number;
+  /** Called after a sealed secret was deleted, so the deletion reaches the files too (see wipes.ts). */
+  readonly afterWipe?: () => void;
 }
 
 export function parseJson(text: string | null, what: string): unknown {

@@ -10,7 +10,9 @@ import { notificationsRepo, type NotificationsRepo } from './notifications.js';
 import { operationsRepo, type OperationsRepo } from './operations.js';
 import { rateCounters, type RateCounters } from './rates.js';
 import type { Database, Engine } from './schema.js';
+import { pruneStore, type Pruned, type RetentionOptions } from './retention.js';
 import { SecretBox, loadSecretsKey, parseSecretsKey, secretsRepo, type SecretsRepo } from './secrets.js';
+import { wipeFinisher } from './wipes.js';
 
 export const SQLITE_FILE = 'portkey-slack.db';
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -31,6 +33,10 @@ export interface Store {
   readonly secretBox: SecretBox;
   /** The query builder, for what the repositories do not cover yet. Prefer adding a repository method. */
   readonly db: Kysely<Database>;
+  /** One pruning pass (the dispatcher tick): see retention.ts. */
+  prune(opts: RetentionOptions): Promise<Pruned>;
+  /** Makes wipes so far final in the files now (SQLite: the batched WAL checkpoint, at once). */
+  flushWipes(): Promise<void>;
   /** Closes the connection (pool). Safe to call twice. */
   close(): Promise<void>;
 }
@@ -38,10 +44,12 @@ export interface Store {
 export interface StoreOptions {
   /** DATABASE_URL: postgres:// or postgresql:// for PostgreSQL; unset or blank for SQLite in dataDir. */
   databaseUrl?: string | undefined;
-  /** DATA_DIR: holds the SQLite file and, without SECRETS_KEY, secrets.key. Created if missing. */
+  /** DATA_DIR: holds the SQLite file (and its WAL). Created if missing. */
   dataDir: string;
+  /** SECRETS_KEY_FILE: where the generated key lives without SECRETS_KEY (default outside DATA_DIR: see secrets.ts). */
+  secretsKeyFile?: string | undefined;
   log?: StoreLog | undefined;
-  /** SECRETS_KEY: base64 of 32 bytes. Required with databaseUrl; generated into dataDir otherwise. */
+  /** SECRETS_KEY: base64 of 32 bytes. Required with databaseUrl; generated into secretsKeyFile otherwise. */
   secretsKey?: string | undefined;
   /** SECRETS_KEY_PREVIOUS: older keys that still open what they sealed (rotation). */
   previousSecretsKeys?: readonly string[] | undefined;
@@ -98,7 +106,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const secretBox =
     opts.secretBox ??
     new SecretBox([
-      await loadSecretsKey({ secretsKey: opts.secretsKey, dataDir: opts.dataDir, databaseUrl, log: opts.log }),
+      await loadSecretsKey({ secretsKey: opts.secretsKey, dataDir: opts.dataDir, keyFile: opts.secretsKeyFile, databaseUrl, log: opts.log }),
       ...(opts.previousSecretsKeys ?? []).filter((k) => k.trim() !== '').map((k, i) => parseSecretsKey(k, `SECRETS_KEY_PREVIOUS (key ${i + 1})`)),
     ]);
 
@@ -113,20 +121,33 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   }
   opts.log?.info({ engine, location, secretsKeyId: secretBox.currentKeyId }, 'store: opened');
 
-  const ctx: RepoContext = { db, engine, now: opts.now ?? Date.now };
+  const wipes = wipeFinisher(db, engine, opts.log);
+  const ctx: RepoContext = { db, engine, now: opts.now ?? Date.now, afterWipe: wipes.afterWipe };
   let closed: Promise<void> | undefined;
   return {
     engine,
     location,
     db,
     secretBox,
+    async prune(retention) {
+      const pruned = await pruneStore(ctx, retention);
+      if (pruned.operations + pruned.notifications + pruned.audit > 0) await wipes.checkpoint();
+      return pruned;
+    },
+    flushWipes: () => wipes.flush(),
     operations: operationsRepo(ctx, secretBox),
     secrets: secretsRepo(ctx, secretBox),
     notifications: notificationsRepo(ctx),
     audit: auditRepo(ctx),
     rates: rateCounters(ctx),
     close() {
-      closed ??= db.destroy();
+      closed ??= wipes
+        .flush()
+        .catch(() => undefined)
+        .then(() => {
+          wipes.stop();
+          return db.destroy();
+        });
       return closed;
     },
   };
@@ -170,6 +191,8 @@ async function openSqlite(dataDir: string): Promise<Opened> {
     database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     database.pragma('foreign_keys = ON');
     database.pragma('synchronous = NORMAL');
+    // A deleted row (a wiped secret above all) is overwritten in its page, not just unlinked (see wipes.ts).
+    database.pragma('secure_delete = ON');
   } catch (err) {
     database?.close();
     throw new StoreError(

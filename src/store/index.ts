@@ -25,6 +25,7 @@ export {
 export {
   SecretBox,
   loadSecretsKey,
+  defaultSecretsKeyFile,
   parseSecretsKey,
   keyIdOf,
   SECRETS_KEY_FILE,
@@ -35,3 +36,4 @@ export {
 export { type NotificationRecord, type NewNotification, type NotificationsRepo } from './notifications.js';
 export { type AuditEntry, type NewAuditEntry, type AuditRepo } from './audit.js';
 export { type Reservation, type RateCounters } from './rates.js';
+export { FINISHED_STATES, pruneOnTick, type Pruned, type RetentionOptions } from './retention.js';

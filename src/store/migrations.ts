@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { StoreError, messageOf } from './errors.js';
 import type { Database, Engine } from './schema.js';
 import type { StoreLog } from './log.js';
@@ -111,6 +111,26 @@ export function migrations(engine: Engine): Record<string, Migration> {
           await db.schema.alterTable('operations').addColumn(name, type).execute();
         }
         await db.schema.createIndex('operations_expiry_idx').on('operations').columns(['status', 'expires_at']).execute();
+      },
+    },
+    // Rate counters say when their window ends, so expired ones can be pruned whatever window the policy had.
+    '0004_rate_counter_expiry': {
+      async up(db) {
+        await db.schema.alterTable('rate_counters').addColumn('expires_at', 'bigint').execute();
+        await db.schema.createIndex('rate_counters_expiry_idx').on('rate_counters').column('expires_at').execute();
+        await db.schema.createIndex('operations_updated_idx').on('operations').columns(['status', 'updated_at']).execute();
+      },
+    },
+    // Databases from before secure delete may still hold wiped secrets: in free pages and in the WAL (SQLite), or
+    // as rows a crash left behind for finished operations (both). Those rows go; SQLite is rebuilt (VACUUM, with
+    // secure_delete on) and its WAL emptied, so no copy of DATA_DIR made from now on holds them.
+    '0005_scrub_wiped_secrets': {
+      async up(db) {
+        await sql`delete from operation_secrets where operation_id in (select id from operations where status in ('succeeded', 'failed', 'denied', 'expired', 'cancelled'))`.execute(db);
+        if (engine === 'sqlite') {
+          await sql`VACUUM`.execute(db);
+          await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
+        }
       },
     },
   };

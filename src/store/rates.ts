@@ -22,7 +22,7 @@ export interface RateCounters {
   current(key: string, windowMs: number, now?: number): Promise<number>;
   /** Gives one use back (e.g. the action it was reserved for did not happen). False when there was none. */
   release(key: string, windowStart: number): Promise<boolean>;
-  /** Deletes counters of windows that started before `before`. Returns how many. */
+  /** Deletes counters of windows that started before `before`. Returns how many. (The dispatcher tick prunes by expiry: retention.ts.) */
   prune(before: number): Promise<number>;
 }
 
@@ -38,7 +38,7 @@ export function rateCounters(ctx: RepoContext): RateCounters {
       if (!(max >= 1)) return { allowed: false, windowStart, resetAt, count: null };
       const row = await db
         .insertInto('rate_counters')
-        .values({ key, window_start: windowStart, count: 1 })
+        .values({ key, window_start: windowStart, count: 1, expires_at: resetAt })
         .onConflict((oc) =>
           oc
             .columns(['key', 'window_start'])

@@ -87,6 +87,8 @@ export interface RateCountersTable {
   key: string;
   window_start: number;
   count: number;
+  /** When the window ends (window_start + its length): the row may be pruned then. Null for rows from before 0004. */
+  expires_at: number | null;
 }
 
 export interface Database {

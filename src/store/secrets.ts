@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import type { RepoContext } from './context.js';
 import { StoreError, messageOf } from './errors.js';
@@ -121,18 +122,47 @@ export function parseSecretsKey(value: string, name = 'SECRETS_KEY'): SecretKey 
 }
 
 /**
+ * Where the generated key lives by default: outside DATA_DIR, so a copy of DATA_DIR (a backup, a snapshot of its
+ * volume) holds sealed secrets but not what opens them. `$XDG_CONFIG_HOME/portkey-slack/secrets.key`, else
+ * `~/.config/portkey-slack/secrets.key`.
+ */
+export function defaultSecretsKeyFile(env: { XDG_CONFIG_HOME?: string | undefined; HOME?: string | undefined } = process.env): string {
+  const config = env.XDG_CONFIG_HOME?.trim() ? env.XDG_CONFIG_HOME : path.join(env.HOME?.trim() ? env.HOME : homedir(), '.config');
+  return path.join(config, 'portkey-slack', SECRETS_KEY_FILE);
+}
+
+const isInside = (dir: string, file: string): boolean => {
+  const rel = path.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+};
+
+/**
  * The key that seals secrets at rest.
  * - SECRETS_KEY set: validated and used.
- * - unset, SQLite (no databaseUrl): read from `<dataDir>/secrets.key`, or generated there (mode 0600).
+ * - unset, SQLite (no databaseUrl): read from `keyFile` (SECRETS_KEY_FILE; default {@link defaultSecretsKeyFile}),
+ *   or generated there (mode 0600). A key an older version generated in `<dataDir>/secrets.key` is moved there once,
+ *   with a warning: left beside the database, it would make every copy of DATA_DIR able to open what it seals.
  * - unset with databaseUrl: an error — every replica must share one key, so it must be given.
  */
 export async function loadSecretsKey(opts: {
   secretsKey?: string | undefined;
   dataDir: string;
+  /** SECRETS_KEY_FILE. Default: {@link defaultSecretsKeyFile}. */
+  keyFile?: string | undefined;
   databaseUrl?: string | undefined;
   log?: StoreLog | undefined;
 }): Promise<SecretKey> {
-  if (opts.secretsKey !== undefined && opts.secretsKey.trim() !== '') return parseSecretsKey(opts.secretsKey);
+  const legacy = path.join(path.resolve(opts.dataDir), SECRETS_KEY_FILE);
+  if (opts.secretsKey !== undefined && opts.secretsKey.trim() !== '') {
+    const key = parseSecretsKey(opts.secretsKey);
+    if (readKeyFile(legacy) !== undefined) {
+      opts.log?.warn(
+        { file: legacy },
+        'store: a secrets key an older version generated is still in DATA_DIR (SECRETS_KEY is set, so it is unused); copies of DATA_DIR hold it — unless SECRETS_KEY_PREVIOUS needs it, delete it',
+      );
+    }
+    return key;
+  }
   if (opts.databaseUrl !== undefined && opts.databaseUrl.trim() !== '') {
     throw new StoreError(
       'config',
@@ -140,19 +170,23 @@ export async function loadSecretsKey(opts: {
         `Generate one (${MAKE_ONE}) and give the same value to every replica.`,
     );
   }
-  const dir = path.resolve(opts.dataDir);
-  const file = path.join(dir, SECRETS_KEY_FILE);
+  const dataDir = path.resolve(opts.dataDir);
+  const file = path.resolve(opts.keyFile?.trim() ? opts.keyFile : defaultSecretsKeyFile());
+  if (file !== legacy) moveLegacyKey(legacy, file, opts.log);
+  if (isInside(dataDir, file)) {
+    opts.log?.warn({ file }, 'store: the secrets key file is inside DATA_DIR — a copy of DATA_DIR can open every sealed secret in it; point SECRETS_KEY_FILE elsewhere');
+  }
   const existing = readKeyFile(file);
   if (existing !== undefined) {
     const key = parseSecretsKey(existing, `The secrets key file ${file}`);
     warnIfOpen(file, opts.log);
     return key;
   }
-  const created = createKeyFile(dir, file);
+  const created = createKeyFile(file, `${randomBytes(KEY_BYTES).toString('base64')}\n`);
   if (created) {
     opts.log?.info(
       { file },
-      'store: generated a new secrets key (SECRETS_KEY is unset); back this file up with the database — without it, stored secrets cannot be opened',
+      'store: generated a new secrets key (SECRETS_KEY is unset); back this file up apart from DATA_DIR — without it, stored secrets cannot be opened',
     );
   }
   const text = readKeyFile(file);
@@ -160,23 +194,54 @@ export async function loadSecretsKey(opts: {
   return parseSecretsKey(text, `The secrets key file ${file}`);
 }
 
+/** A key an older version kept in DATA_DIR goes to `file` (unless the same key is there already), then leaves DATA_DIR. */
+function moveLegacyKey(legacy: string, file: string, log: StoreLog | undefined): void {
+  const old = readKeyFile(legacy);
+  if (old === undefined) return;
+  parseSecretsKey(old, `The secrets key file ${legacy}`);
+  const current = readKeyFile(file);
+  if (current !== undefined && current.trim() !== old.trim()) {
+    throw new StoreError(
+      'config',
+      `There are two different secrets keys: ${legacy} (in DATA_DIR, from an older version) and ${file} (SECRETS_KEY_FILE). ` +
+        'The database was sealed with one of them: keep that one at SECRETS_KEY_FILE and delete the other (or give the other in SECRETS_KEY_PREVIOUS).',
+    );
+  }
+  if (current === undefined) {
+    createKeyFile(file, old);
+    if (readKeyFile(file)?.trim() !== old.trim()) throw new StoreError('io', `Could not move the secrets key to ${file}: what was written reads back differently`);
+  }
+  try {
+    unlinkSync(legacy);
+  } catch (err) {
+    throw new StoreError('io', `Moved the secrets key to ${file} but could not remove ${legacy}: ${messageOf(err)} — delete it by hand`, { cause: err });
+  }
+  log?.warn(
+    { from: legacy, to: file },
+    'store: moved the secrets key out of DATA_DIR, so a copy of DATA_DIR no longer holds it; back the new file up apart from DATA_DIR. ' +
+      'Backups of DATA_DIR made before now still hold the old key: to make them useless, rotate it (new SECRETS_KEY, old one in SECRETS_KEY_PREVIOUS until old rows are gone)',
+  );
+}
+
 function readKeyFile(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // Not there (or a path through something that is not a directory: DATA_DIR itself is reported by the store).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw new StoreError('io', `Cannot read the secrets key file ${file}: ${messageOf(err)} — make it readable by the app's user, or set SECRETS_KEY`, {
       cause: err,
     });
   }
 }
 
-/** Writes a new key atomically (temp file, then link): two processes starting at once agree on one key. */
-function createKeyFile(dir: string, file: string): boolean {
+/** Writes a key file atomically (temp file, then link): two processes starting at once agree on one key. */
+function createKeyFile(file: string, content: string): boolean {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, `${randomBytes(KEY_BYTES).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
     chmodSync(tmp, 0o600);
     try {
       linkSync(tmp, file);
@@ -188,7 +253,7 @@ function createKeyFile(dir: string, file: string): boolean {
   } catch (err) {
     throw new StoreError(
       'io',
-      `Cannot create the secrets key file ${file}: ${messageOf(err)} — make DATA_DIR writable by the app's user, or set SECRETS_KEY (${MAKE_ONE})`,
+      `Cannot create the secrets key file ${file}: ${messageOf(err)} — make its directory writable by the app's user, point SECRETS_KEY_FILE elsewhere, or set SECRETS_KEY (${MAKE_ONE})`,
       { cause: err },
     );
   } finally {
@@ -254,7 +319,9 @@ export function secretsRepo(ctx: RepoContext, box: SecretBox): SecretsRepo {
 
     async wipeSecrets(operationId) {
       const res = await db.deleteFrom('operation_secrets').where('operation_id', '=', operationId).executeTakeFirst();
-      return Number(res.numDeletedRows) > 0;
+      const wiped = Number(res.numDeletedRows) > 0;
+      if (wiped) ctx.afterWipe?.();
+      return wiped;
     },
   };
 }

@@ -7,6 +7,7 @@ import { governanceCases } from './governance.js';
 import { injectionCases } from './injection.js';
 import { limitCases } from './limits.js';
 import { metadataCases } from './metadata.js';
+import { originCases } from './origins.js';
 import { payloadCases } from './payloads.js';
 import { signatureCases } from './signatures.js';
 import { createTally } from './tally.js';
@@ -26,6 +27,7 @@ fixedCases(h, tally);
 claimCases(h, tally);
 approvalCases(h, tally);
 governanceCases(h, tally);
+originCases(h, tally);
 
 afterAll(() => {
   console.log(tally.summary());

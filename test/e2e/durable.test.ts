@@ -268,7 +268,7 @@ describe('durable operations (embedded SQLite store)', () => {
     const sealed = during.operation_secrets ?? [];
     expect(sealed).toEqual([{ operation_id: op.id, key_id: expect.stringMatching(/^[0-9a-f]{16}$/), ciphertext: expect.any(String), created_at: expect.any(Number) }]);
     // It is the secret, sealed with the app's key (AES-256-GCM, bound to this operation) — and only there.
-    const key = parseSecretsKey(readFileSync(path.join(dataDir, 'secrets.key'), 'utf8'));
+    const key = parseSecretsKey(readFileSync(h.app.keyFile, 'utf8'));
     const [row] = sealed;
     expect(row?.key_id).toBe(key.id);
     expect(new SecretBox([key]).open(String(row?.key_id), String(row?.ciphertext), `operation:${String(op.id)}`)).toEqual({ key: CANARY_KEY, fields: {} });

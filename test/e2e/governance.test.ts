@@ -287,6 +287,24 @@ describe('require approval', () => {
     expect(JSON.stringify(await peekSqlite(h.app.dataDir).dump())).not.toContain(CANARY);
   });
 
+  it('a stranger clicking Approve again and again is told every time, but audited once a minute per request', async () => {
+    await submitIntegration({ userId: 'UFLOOD', channelId: 'C0FLOOD', name: 'Flooded OpenAI' });
+    const { opId, blockId } = await approvalRequest('UFLOOD');
+    for (let i = 0; i < 12; i += 1) {
+      expect(await ephemeralAt(await click(i % 2 ? 'approval_deny' : 'approval_approve', { userId: 'UOUTSIDER', blockId, value: opId }))).toBe('You are not one of the approvers for this request.');
+    }
+    // Another stranger is a row of their own.
+    expect(await ephemeralAt(await click('approval_approve', { userId: 'UOTHER', blockId, value: opId }))).toBe('You are not one of the approvers for this request.');
+    const refused = (await auditOf(opId)).filter((a) => a.outcome === 'refused').map((a) => `${a.actor} ${a.action}`);
+    expect(refused).toEqual(['UOUTSIDER integration.create.approve', 'UOTHER integration.create.approve']);
+    expect((await operationRow(opId)).status).toBe('awaiting_approval');
+    // Withdrawn, so later tests see no pending request of this one.
+    const note = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0FLOOD');
+    const cancel = theButton(note.args.blocks, 'approval_cancel');
+    await click('approval_cancel', { userId: 'UFLOOD', blockId: cancel.blockId, value: opId, channelId: 'C0FLOOD' });
+    await eventually('the request to be cancelled', async () => (await operationRow(opId)).status === 'cancelled');
+  });
+
   it('two approvers clicking at once, each twice, give one decision and one create', async () => {
     await submitIntegration({ userId: 'URACE', channelId: 'C0RACE', name: 'Raced OpenAI' });
     const { opId, blockId } = await approvalRequest('URACE');

@@ -11,7 +11,7 @@ describeEngines('rate counters', (h) => {
     expect(results.filter((r) => r.allowed)).toHaveLength(5);
     expect(results.filter((r) => r.allowed).map((r) => r.count).sort()).toEqual([1, 2, 3, 4, 5]);
     for (const r of results) expect(r).toMatchObject({ windowStart: 10 * MINUTE, resetAt: 11 * MINUTE });
-    expect(await h.rawRows('rate_counters')).toEqual([{ key: 'team:T1', window_start: 10 * MINUTE, count: 5 }]);
+    expect(await h.rawRows('rate_counters')).toEqual([{ key: 'team:T1', window_start: 10 * MINUTE, count: 5, expires_at: 11 * MINUTE }]);
   });
 
   it('reports the current window\'s count, and 0 for a new window or an unknown key', async () => {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   SecretBox,
   StoreError,
+  defaultSecretsKeyFile,
   keyIdOf,
   loadSecretsKey,
   operationKey,
@@ -122,35 +123,54 @@ describe('parseSecretsKey', () => {
 });
 
 describe('loadSecretsKey', () => {
-  it('generates <dataDir>/secrets.key with mode 0600, logs that it did (not the key), then reuses it', async () => {
-    const dataDir = path.join(scratch, 'gen', 'data');
+  /** A DATA_DIR and, beside it (not in it), where the key goes: as SECRETS_KEY_FILE's default keeps them apart. */
+  const place = (name: string) => ({ dataDir: path.join(scratch, name, 'data'), keyFile: path.join(scratch, name, 'config', 'secrets.key') });
+
+  it('generates the key file outside DATA_DIR with mode 0600, logs that it did (not the key), then reuses it', async () => {
+    const { dataDir, keyFile } = place('gen');
     const log = captureLog();
-    const first = await loadSecretsKey({ dataDir, log });
-    const file = path.join(dataDir, 'secrets.key');
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64')).toEqual(first.key);
+    const first = await loadSecretsKey({ dataDir, keyFile, log });
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64')).toEqual(first.key);
+    expect(existsSync(path.join(dataDir, 'secrets.key'))).toBe(false);
     expect(log.text()).toContain('generated a new secrets key');
-    expect(log.text()).toContain(file);
+    expect(log.text()).toContain(keyFile);
     expect(log.text()).not.toContain(first.key.toString('base64'));
 
     const log2 = captureLog();
-    const second = await loadSecretsKey({ dataDir, log: log2 });
+    const second = await loadSecretsKey({ dataDir, keyFile, log: log2 });
     expect(second.key).toEqual(first.key);
     expect(second.id).toBe(first.id);
     expect(log2.text()).not.toContain('generated');
   });
 
+  it('defaults to $XDG_CONFIG_HOME/portkey-slack/secrets.key, else ~/.config/portkey-slack/secrets.key', () => {
+    expect(defaultSecretsKeyFile({ XDG_CONFIG_HOME: '/x/cfg', HOME: '/home/a' })).toBe('/x/cfg/portkey-slack/secrets.key');
+    expect(defaultSecretsKeyFile({ HOME: '/home/a' })).toBe('/home/a/.config/portkey-slack/secrets.key');
+  });
+
   it('agrees on one key when several processes generate it at once', async () => {
-    const dataDir = path.join(scratch, 'race');
-    const keys = await Promise.all(Array.from({ length: 5 }, () => loadSecretsKey({ dataDir })));
+    const { dataDir, keyFile } = place('race');
+    const keys = await Promise.all(Array.from({ length: 5 }, () => loadSecretsKey({ dataDir, keyFile })));
     expect(new Set(keys.map((k) => k.id)).size).toBe(1);
   });
 
   it('uses SECRETS_KEY when set, and writes no file', async () => {
-    const dataDir = path.join(scratch, 'env');
-    const k = await loadSecretsKey({ secretsKey: TEST_KEY, dataDir });
+    const { dataDir, keyFile } = place('env');
+    const k = await loadSecretsKey({ secretsKey: TEST_KEY, dataDir, keyFile });
     expect(k.key).toEqual(Buffer.alloc(32, 7));
+    expect(existsSync(keyFile)).toBe(false);
     expect(existsSync(path.join(dataDir, 'secrets.key'))).toBe(false);
+  });
+
+  it('with SECRETS_KEY set, warns about a generated key still lying in DATA_DIR (and leaves it: it may be a previous key)', async () => {
+    const { dataDir } = place('env-legacy');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path.join(dataDir, 'secrets.key'), randomBytes(32).toString('base64'));
+    const log = captureLog();
+    await loadSecretsKey({ secretsKey: TEST_KEY, dataDir, log });
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringContaining('still in DATA_DIR')]);
+    expect(existsSync(path.join(dataDir, 'secrets.key'))).toBe(true);
   });
 
   it('rejects a 31-byte SECRETS_KEY', async () => {
@@ -160,20 +180,63 @@ describe('loadSecretsKey', () => {
   });
 
   it('requires SECRETS_KEY with a DATABASE_URL: replicas must share it', async () => {
-    const dataDir = path.join(scratch, 'pg');
-    const err = await loadSecretsKey({ dataDir, databaseUrl: 'postgres://u:p@db/x' }).catch((e: unknown) => e);
+    const { dataDir, keyFile } = place('pg');
+    const err = await loadSecretsKey({ dataDir, keyFile, databaseUrl: 'postgres://u:p@db/x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreError);
     expect((err as StoreError).message).toMatch(/SECRETS_KEY is required when DATABASE_URL is set/);
     expect((err as StoreError).message).toContain('openssl rand -base64 32');
-    expect(existsSync(path.join(dataDir, 'secrets.key'))).toBe(false);
+    expect(existsSync(keyFile)).toBe(false);
   });
 
   it('rejects a damaged key file, naming it', async () => {
-    const dataDir = path.join(scratch, 'bad');
-    await loadSecretsKey({ dataDir });
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(path.join(dataDir, 'secrets.key'), 'garbage');
-    await expect(loadSecretsKey({ dataDir })).rejects.toThrow(/secrets key file .*secrets\.key is not valid base64/);
+    const { dataDir, keyFile } = place('bad');
+    await loadSecretsKey({ dataDir, keyFile });
+    writeFileSync(keyFile, 'garbage');
+    await expect(loadSecretsKey({ dataDir, keyFile })).rejects.toThrow(/secrets key file .*secrets\.key is not valid base64/);
+  });
+
+  it('moves a key an older version kept in DATA_DIR out of it, once, saying so (the key itself never logged)', async () => {
+    const { dataDir, keyFile } = place('legacy');
+    const old = randomBytes(32).toString('base64');
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(path.join(dataDir, 'secrets.key'), `${old}\n`, { mode: 0o600 });
+    const log = captureLog();
+    const key = await loadSecretsKey({ dataDir, keyFile, log });
+
+    expect(key.key.toString('base64')).toBe(old);
+    expect(readFileSync(keyFile, 'utf8').trim()).toBe(old);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(existsSync(path.join(dataDir, 'secrets.key'))).toBe(false);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringContaining('moved the secrets key out of DATA_DIR')]);
+    expect(log.text()).toContain(keyFile);
+    expect(log.text()).not.toContain(old);
+    // Next start: nothing to move, same key.
+    const log2 = captureLog();
+    expect((await loadSecretsKey({ dataDir, keyFile, log: log2 })).id).toBe(key.id);
+    expect(log2.lines).toEqual([]);
+  });
+
+  it('removes a DATA_DIR copy of the same key, and refuses to guess between two different keys', async () => {
+    const same = place('legacy-same');
+    const k = await loadSecretsKey(same);
+    mkdirSync(same.dataDir, { recursive: true });
+    writeFileSync(path.join(same.dataDir, 'secrets.key'), readFileSync(same.keyFile));
+    expect((await loadSecretsKey(same)).id).toBe(k.id);
+    expect(existsSync(path.join(same.dataDir, 'secrets.key'))).toBe(false);
+
+    const two = place('legacy-two');
+    await loadSecretsKey(two);
+    mkdirSync(two.dataDir, { recursive: true });
+    writeFileSync(path.join(two.dataDir, 'secrets.key'), randomBytes(32).toString('base64'));
+    await expect(loadSecretsKey(two)).rejects.toThrow(/two different secrets keys: .*data\/secrets\.key .* and .*config\/secrets\.key/);
+    expect(existsSync(path.join(two.dataDir, 'secrets.key'))).toBe(true);
+  });
+
+  it('warns when SECRETS_KEY_FILE points inside DATA_DIR', async () => {
+    const dataDir = path.join(scratch, 'inside', 'data');
+    const log = captureLog();
+    await loadSecretsKey({ dataDir, keyFile: path.join(dataDir, 'keys', 'k'), log });
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringContaining('inside DATA_DIR')]);
   });
 });
 

@@ -20,8 +20,10 @@ export interface TestApp {
   baseUrl: string;
   eventsUrl: string;
   driver: Driver;
-  /** The app's DATA_DIR (absolute): its SQLite file and secrets key; pass it as DATA_DIR to a later app to restart on the same data. */
+  /** The app's DATA_DIR (absolute): its SQLite file; pass it as DATA_DIR to a later app to restart on the same data. */
   dataDir: string;
+  /** Its generated secrets key file (absolute): beside DATA_DIR, not in it, unless the test set SECRETS_KEY_FILE. */
+  keyFile: string;
   /** Every log line the app wrote, as raw JSON text. */
   logs: string[];
   stop(): Promise<void>;
@@ -29,6 +31,8 @@ export interface TestApp {
 
 /** Starts the real app in HTTP mode on a random port, wired to the fakes, with its logs captured. */
 export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; env?: Record<string, string> }): Promise<TestApp> {
+  // A fresh embedded store per app, unless the test shares one (DATA_DIR) or uses PostgreSQL (DATABASE_URL).
+  const dataDir = p.env?.DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'portkey-slack-test-'));
   const loaded = loadConfig({
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -38,8 +42,9 @@ export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; 
     PORTKEY_TIMEOUT_MS: '1500',
     PORT: '0',
     LOG_LEVEL: 'debug',
-    // A fresh embedded store per app, unless the test shares one (DATA_DIR) or uses PostgreSQL (DATABASE_URL).
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'portkey-slack-test-')),
+    DATA_DIR: dataDir,
+    // The key is kept apart from DATA_DIR (as by default), and per store, so a restart on the same DATA_DIR finds it.
+    SECRETS_KEY_FILE: `${path.resolve(dataDir)}.secrets.key`,
     POLICY_FILE: OPEN_POLICY,
     ...p.env,
   });
@@ -60,6 +65,7 @@ export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; 
     eventsUrl,
     driver: createDriver({ eventsUrl, signingSecret: SIGNING_SECRET, responseUrlFactory: () => p.slack.responseUrl() }),
     dataDir: path.resolve(loaded.config.store.dataDir),
+    keyFile: path.resolve(loaded.config.store.secretsKeyFile),
     logs,
     stop: () => running.stop(),
   };

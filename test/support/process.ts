@@ -91,11 +91,15 @@ function parseLine(line: string): LogLine {
   return { msg: line };
 }
 
-/** Starts `node --import tsx src/main.ts` with exactly `env` (plus PATH) in an empty directory. Does not wait. */
+/**
+ * Starts `node --import tsx src/main.ts` with exactly `env` (plus PATH, and XDG_CONFIG_HOME under the empty
+ * directory, so a generated secrets key lands there and not in the user's ~/.config) in an empty directory.
+ * Does not wait.
+ */
 export function launchApp(env: Record<string, string>): LaunchedApp {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], {
     cwd: emptyCwd(),
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', XDG_CONFIG_HOME: join(emptyCwd(), 'config'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error('could not start the app process');

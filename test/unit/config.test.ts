@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type Config, type ConfigResult } from '../../src/config.js';
 
@@ -129,7 +131,15 @@ describe('loadConfig: a valid environment', () => {
       slack: { botToken: BOT, appToken: undefined, signingSecret: SECRET, apiUrl: undefined, mode: 'http' },
       port: 3000,
       portkey: { apiKey: KEY, baseUrl: 'https://api.portkey.ai/v1', timeoutMs: 10_000 },
-      store: { dataDir: './data', databaseUrl: undefined, secretsKey: undefined, previousSecretsKeys: [] },
+      store: {
+        dataDir: './data',
+        databaseUrl: undefined,
+        secretsKey: undefined,
+        previousSecretsKeys: [],
+        // Outside DATA_DIR: a copy of DATA_DIR must not hold what opens its sealed secrets.
+        secretsKeyFile: path.join(homedir(), '.config', 'portkey-slack', 'secrets.key'),
+      },
+      retention: { days: 90, auditDays: undefined },
       governance: { policyFile: undefined, approvalsChannel: undefined, auditChannel: undefined },
       logLevel: 'info',
     } satisfies Config);
@@ -149,6 +159,9 @@ describe('loadConfig: a valid environment', () => {
           DATA_DIR: '/var/lib/portkey-slack',
           DATABASE_URL: 'postgres://app@db:5432/portkey',
           SECRETS_KEY: KEY32,
+          SECRETS_KEY_FILE: '/etc/portkey-slack/secrets.key',
+          RETENTION_DAYS: '30',
+          AUDIT_RETENTION_DAYS: '400',
           POLICY_FILE: './policy.yml',
           APPROVALS_CHANNEL: 'C0APPROVE',
           AUDIT_CHANNEL: 'G0AUDIT',
@@ -158,10 +171,29 @@ describe('loadConfig: a valid environment', () => {
       slack: { botToken: BOT, appToken: 'xapp-1-A', signingSecret: SECRET, apiUrl: 'http://127.0.0.1:9999/api/', mode: 'socket' },
       port: 8080,
       portkey: { apiKey: KEY, baseUrl: 'http://127.0.0.1:8787/v1', timeoutMs: 2500 },
-      store: { dataDir: '/var/lib/portkey-slack', databaseUrl: 'postgres://app@db:5432/portkey', secretsKey: KEY32, previousSecretsKeys: [] },
+      store: {
+        dataDir: '/var/lib/portkey-slack',
+        databaseUrl: 'postgres://app@db:5432/portkey',
+        secretsKey: KEY32,
+        previousSecretsKeys: [],
+        secretsKeyFile: '/etc/portkey-slack/secrets.key',
+      },
+      retention: { days: 30, auditDays: 400 },
       governance: { policyFile: './policy.yml', approvalsChannel: 'C0APPROVE', auditChannel: 'G0AUDIT' },
       logLevel: 'debug',
     } satisfies Config);
+  });
+
+  it('puts the generated key under XDG_CONFIG_HOME (else HOME/.config), never in DATA_DIR', () => {
+    expect(config(loadConfig({ ...HTTP_ENV, XDG_CONFIG_HOME: '/home/app/.cfg', HOME: '/home/app' })).store.secretsKeyFile).toBe('/home/app/.cfg/portkey-slack/secrets.key');
+    expect(config(loadConfig({ ...HTTP_ENV, HOME: '/home/app' })).store.secretsKeyFile).toBe('/home/app/.config/portkey-slack/secrets.key');
+  });
+
+  it('checks the retention settings', () => {
+    expect(problems(loadConfig({ ...HTTP_ENV, RETENTION_DAYS: '0', AUDIT_RETENTION_DAYS: 'forever' }))).toEqual([
+      'RETENTION_DAYS must be a whole number of days between 1 and 3650',
+      'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole',
+    ]);
   });
 
   it('wants channel ids, not names, for the approvals and audit channels', () => {

@@ -13,12 +13,16 @@ import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 let slack: FakeSlack;
 let store: Store;
 let outbox: Outbox;
+const audited: string[] = [];
 
 beforeAll(async () => {
   slack = await startFakeSlack();
-  store = await openStore({ dataDir: mkdtempSync(path.join(tmpdir(), 'outbox-')) });
+  const dir = mkdtempSync(path.join(tmpdir(), 'outbox-'));
+  store = await openStore({ dataDir: path.join(dir, 'data'), secretsKeyFile: path.join(dir, 'secrets.key') });
   const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-  outbox = new Outbox(store, client, createLog('silent'), (op) => ({ text: `approval for ${op.id}: ${op.status}` }), async () => undefined);
+  outbox = new Outbox(store, client, createLog('silent'), (op) => ({ text: `approval for ${op.id}: ${op.status}` }), async (actor, action, target, outcome) => {
+    audited.push(`${actor} ${action} ${target} ${outcome}`);
+  });
 });
 
 afterAll(async () => {
@@ -63,6 +67,30 @@ describe('approval messages', () => {
     const update = await outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false });
     expect(await outbox.deliver(update)).toBeUndefined();
     expect(await store.notifications.get(update)).toMatchObject({ status: 'pending', lastError: 'waiting' });
+  });
+
+  it('an update whose message is never posted waits longer each time, then is given up, and the audit says so', async () => {
+    const op = await pending(4);
+    const update = await outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false });
+    const gaps: number[] = [];
+    for (let i = 0; i < 11; i += 1) {
+      const before = Date.now();
+      expect(await outbox.deliver(update)).toBeUndefined();
+      const note = await store.notifications.get(update);
+      expect(note).toMatchObject({ status: 'pending', lastError: 'waiting' });
+      gaps.push(Math.round(((note?.nextAttemptAt ?? 0) - before) / 1000));
+      await store.db.updateTable('notifications').set({ next_attempt_at: Date.now() }).where('id', '=', update).execute();
+    }
+    // 2 s, 4 s, 8 s, … capped at 5 minutes.
+    expect(gaps).toEqual([2, 4, 8, 16, 32, 64, 128, 256, 300, 300, 300]);
+    expect(audited.filter((a) => a.includes(op.id))).toEqual([]);
+
+    expect(await outbox.deliver(update)).toBeUndefined();
+    expect(await store.notifications.get(update)).toMatchObject({ status: 'failed', lastError: 'gave up waiting: the message it updates was never posted' });
+    expect(audited.filter((a) => a.includes(op.id))).toEqual([`app notification ${op.id} gave_up:waiting`]);
+    // Nothing is due any more: the dispatcher stops asking.
+    expect((await store.notifications.due(Date.now() + 24 * 60 * 60_000)).map((n) => n.id)).not.toContain(update);
+    expect(slack.callsTo('chat.update').filter((c) => String(c.args.text).includes(op.id))).toEqual([]);
   });
 
   it('tells the requester when the approval request could never be posted', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PortkeyError, describePortkeyError, parseErrorBody, scrubSecrets } from '../../src/portkey/errors.js';
+import { PortkeyError, describePortkeyError, parseErrorBody, redactSecrets, scrubSecrets } from '../../src/portkey/errors.js';
 
 describe('parseErrorBody', () => {
   it('reads the Admin API envelope {success:false, data:{message, errorCode}}', () => {
@@ -43,9 +43,9 @@ describe('parseErrorBody', () => {
     expect(parseErrorBody(body)).toEqual({});
   });
 
-  it('clips a huge message to 300 characters', () => {
+  it('bounds a huge message (to 4000 characters: it is cut to what is shown only after secrets are scrubbed)', () => {
     const parsed = parseErrorBody({ success: false, data: { message: 'm'.repeat(100_000), errorCode: 'AB01' } });
-    expect(parsed).toEqual({ code: 'AB01', message: 'm'.repeat(300) });
+    expect(parsed).toEqual({ code: 'AB01', message: 'm'.repeat(4000) });
   });
 });
 
@@ -194,5 +194,27 @@ describe('scrubSecrets', () => {
     expect((scrubbed as PortkeyError).code).toBe('AB01');
     const clean = new PortkeyError({ kind: 'api', status: 400, portkeyMessage: 'fine' });
     expect(scrubSecrets(clean, ['sk-CANARY-123'])).toBe(clean);
+  });
+
+  // Every run of 8 characters of `secret`, to look for what a cut may have left.
+  const runsOf = (secret: string) => Array.from({ length: secret.length - 7 }, (_, i) => secret.slice(i, i + 8));
+  const KEY = 'sk-STRADDLE-0123456789abcdef';
+
+  it.each([290, 295, 299, 3995])('scrubs a key that straddles a cut at offset %i, then cuts to 300', (offset) => {
+    const body = { success: false, data: { message: `${'x'.repeat(offset)}${KEY} was rejected`, errorCode: 'AB01' } };
+    const { code, message } = parseErrorBody(body);
+    const raw = new PortkeyError({ kind: 'api', status: 400, ...(code ? { code } : {}), ...(message ? { portkeyMessage: message } : {}) });
+    const scrubbed = scrubSecrets(raw, [KEY]) as PortkeyError;
+    const shown = [scrubbed.portkeyMessage ?? '', scrubbed.message, describePortkeyError(scrubbed, 'integration')];
+    for (const text of shown) for (const run of runsOf(KEY)) expect(text).not.toContain(run);
+    expect((scrubbed.portkeyMessage ?? '').length).toBeLessThanOrEqual(300);
+    if (offset < 300) expect(scrubbed.portkeyMessage).toBe(`${'x'.repeat(offset)}[redacted]`.slice(0, 300));
+  });
+
+  it('redacts any run of 8 or more characters of a secret, anywhere, and leaves shorter coincidences', () => {
+    expect(redactSecrets(`a ${KEY.slice(0, 8)} b ${KEY.slice(5, 20)} c ${KEY.slice(-9)} d`, [KEY])).toBe('a [redacted] b [redacted] c [redacted] d');
+    expect(redactSecrets(`keep ${KEY.slice(0, 7)} and 0123`, [KEY])).toBe(`keep ${KEY.slice(0, 7)} and 0123`);
+    // Short secrets (4 to 7 characters) only whole; under 4 never (they would eat ordinary words).
+    expect(redactSecrets('pin 4242, id 42', ['4242', '42'])).toBe('pin [redacted], id 42');
   });
 });

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { App } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDriver, type Driver } from '../support/driver.js';
-import { strictHttpReceiver } from '../../src/slack/receiver.js';
+import { BODY_LIMIT, strictHttpReceiver } from '../../src/slack/receiver.js';
 
 // The receiver in front of Bolt: future timestamps and `null` bodies are refused; everything else is Bolt's.
 
@@ -57,9 +57,114 @@ describe('strictHttpReceiver', () => {
   it("leaves the rest to Bolt: bad signatures, unparsable bodies, oversized bodies, other routes", async () => {
     expect((await driver.raw('payload=null', { signature: 'v0=00' })).status).toBe(401);
     expect((await driver.raw('payload=%7Bnot')).status).toBe(400);
-    expect((await driver.raw(`payload=${'x'.repeat(4 * 1024 * 1024)}`)).status).toBe(413);
+    expect((await driver.raw(`payload=${'x'.repeat(BODY_LIMIT)}`)).status).toBe(413);
     expect((await driver.raw(command('after all that'))).status).toBe(200);
     const health = await fetch(`${base}/healthz`);
     expect(await health.text()).toBe('ok');
+  });
+});
+
+interface Upload {
+  /** The status answered, or undefined when the server closed the connection without one. */
+  status: number | undefined;
+  /** Milliseconds from sending the headers to the answer (or the close). */
+  ms: number;
+}
+
+/**
+ * Sends the headers and the first bytes of a body it never finishes (a slow upload), on a connection of its own.
+ * Resolves with the answer, or with the close of the connection by the server — whichever comes first.
+ */
+function slowUpload(url: string, headers: Record<string, string>, first = 'payload=%7B'): Promise<Upload> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const done = (status: number | undefined) => resolve({ status, ms: performance.now() - started });
+    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(1024 * 1024), ...headers } }, (res) => {
+      res.resume();
+      done(res.statusCode);
+      req.destroy();
+    });
+    req.on('error', () => done(undefined));
+    req.on('close', () => done(undefined));
+    req.write(first);
+    // Never ended: the rest of the megabyte never comes.
+  });
+}
+
+describe('strictHttpReceiver: slow and oversized uploads', () => {
+  let slowApp: App;
+  let url: string;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    const receiver = strictHttpReceiver({ signingSecret: SECRET, processBeforeResponse: false, requestTimeoutMs: 1000, headersTimeoutMs: 1000, totalBuffered: 4096 });
+    slowApp = new App({ receiver, token: 'xoxb-test', tokenVerificationEnabled: false, botId: 'B1', botUserId: 'U1' });
+    slowApp.command('/portkey', async ({ ack, command: c }) => {
+      seen.push(c.text);
+      await ack();
+    });
+    const server = (await slowApp.start(0)) as Server;
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
+  });
+
+  afterAll(async () => {
+    await slowApp.stop();
+  });
+
+  const fresh = () => String(Math.floor(Date.now() / 1000));
+
+  it('refuses an upload without the signature headers at once, from its headers, without waiting for the body', async () => {
+    const res = await slowUpload(url, {});
+    expect(res.status).toBe(401);
+    expect(res.ms).toBeLessThan(500);
+    const noSignature = await slowUpload(url, { 'x-slack-request-timestamp': fresh() });
+    expect(noSignature.status).toBe(401);
+    const noTimestamp = await slowUpload(url, { 'x-slack-signature': 'v0=abc' });
+    expect(noTimestamp.status).toBe(401);
+  });
+
+  it("still answers Slack's unsigned ssl_check (a tiny body, read to tell), and runs nothing smuggled beside it", async () => {
+    const post = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(5000) });
+    expect((await post('ssl_check=1&token=abc')).status).toBe(200);
+    expect((await post(`ssl_check=1&${command('smuggled')}`)).status).toBe(200);
+    expect((await post(command('unsigned'))).status).toBe(401);
+    expect(seen).toEqual([]);
+  });
+
+  it('refuses an upload with a stale or far-future timestamp at once', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const ts of [now - 301, now + 301, Number.NaN]) {
+      const res = await slowUpload(url, { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': 'v0=abc' });
+      expect(res.status).toBe(401);
+      expect(res.ms).toBeLessThan(500);
+    }
+  });
+
+  it('refuses a declared body larger than Slack sends (413) before reading it', async () => {
+    const res = await slowUpload(url, { 'x-slack-request-timestamp': fresh(), 'x-slack-signature': 'v0=abc', 'content-length': String(BODY_LIMIT + 1) });
+    expect(res.status).toBe(413);
+    expect(res.ms).toBeLessThan(500);
+  });
+
+  it('cuts off a trickled body that looks signed once the request deadline passes', async () => {
+    const res = await slowUpload(url, { 'x-slack-request-timestamp': fresh(), 'x-slack-signature': 'v0=abc' });
+    // Node answers 408 (or just closes); either way within the deadline plus its 1-second check.
+    expect(res.status === 408 || res.status === undefined).toBe(true);
+    expect(res.ms).toBeGreaterThan(800);
+    expect(res.ms).toBeLessThan(3500);
+  });
+
+  it('holds at most the total buffer across slow uploads: past it, 503 at once, and the memory is given back', async () => {
+    const headers = () => ({ 'x-slack-request-timestamp': fresh(), 'x-slack-signature': 'v0=abc' });
+    const first = slowUpload(url, headers(), `payload=${'a'.repeat(3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await slowUpload(url, headers(), `payload=${'b'.repeat(3000)}`);
+    expect(second.status).toBe(503);
+    expect(second.ms).toBeLessThan(500);
+    await first;
+    // Once the first is cut off its bytes are released: a real request goes through.
+    const ok = await createDriver({ eventsUrl: url, signingSecret: SECRET }).raw(command('after the slow ones'));
+    expect(ok.status).toBe(200);
+    expect(seen).toEqual(['after the slow ones']);
   });
 });

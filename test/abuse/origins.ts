@@ -1,0 +1,96 @@
+// Slow and oversized uploads (refused from their headers, or cut off), and payloads signed by Slack but sent from
+// another workspace or Enterprise Grid org than the bot's own (dropped before any listener).
+import { request } from 'node:http';
+import { stringify } from 'node:querystring';
+import { describe, expect, it } from 'vitest';
+import { SIGNING_SECRET } from '../support/app.js';
+import { createDriver } from '../support/driver.js';
+import type { TestEnv } from '../support/env.js';
+import { filled, openModal, settle } from './flows.js';
+import { expectNothingSent } from './sent.js';
+import type { Tally } from './tally.js';
+
+/** Headers, then a few bytes of a body that never ends; resolves with the answer (or the server's close) and its time. */
+function slowUpload(url: string, headers: Record<string, string>): Promise<{ status: number | undefined; ms: number }> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const done = (status: number | undefined) => resolve({ status, ms: performance.now() - started });
+    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(4 * 1024 * 1024), ...headers } }, (res) => {
+      res.resume();
+      done(res.statusCode);
+      req.destroy();
+    });
+    req.on('error', () => done(undefined));
+    req.on('close', () => done(undefined));
+    req.write('payload=%7B');
+  });
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+const SLOW: Array<{ name: string; headers: () => Record<string, string>; status: number }> = [
+  { name: 'a slow upload without signature headers', headers: () => ({}), status: 401 },
+  { name: 'a slow upload with a signature but no timestamp', headers: () => ({ 'x-slack-signature': 'v0=00' }), status: 401 },
+  { name: 'a slow upload with a 6-minute-old timestamp', headers: () => ({ 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': String(now() - 360) }), status: 401 },
+  { name: 'a slow upload dated an hour ahead', headers: () => ({ 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': String(now() + 3600) }), status: 401 },
+  {
+    name: 'a slow upload declaring 100 MB',
+    headers: () => ({ 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': String(now()), 'content-length': String(100 * 1024 * 1024) }),
+    status: 413,
+  },
+];
+
+export function originCases(h: TestEnv, tally: Tally): void {
+  describe('slow uploads: refused from the headers, at once', () => {
+    it.each(SLOW)('$name → $status before the body arrives', (c) =>
+      tally.run('slow uploads', 'refused', async () => {
+        const res = await slowUpload(h.app.eventsUrl, c.headers());
+        expect(res.status).toBe(c.status);
+        expect(res.ms).toBeLessThan(1000);
+        expectNothingSent(h);
+      }),
+    );
+  });
+
+  describe('signed payloads from another workspace or org', () => {
+    const foreign = () => createDriver({ eventsUrl: h.app.eventsUrl, signingSecret: SIGNING_SECRET, teamId: 'T0EVIL', teamDomain: 'evil', responseUrlFactory: () => h.slack.responseUrl() });
+
+    it('a command from another team → acknowledged, nothing done', () =>
+      tally.run('foreign origins', 'refused', async () => {
+        expect((await foreign().command({ text: 'workspace create Elsewhere', triggerId: 'trigger-evil' })).status).toBe(200);
+        await settle();
+        expectNothingSent(h);
+      }),
+    );
+
+    it('a command from our team id but another enterprise → acknowledged, nothing done', () =>
+      tally.run('foreign origins', 'refused', async () => {
+        const body = stringify({ team_id: 'T0001', enterprise_id: 'E0EVIL', channel_id: 'C_GENERAL', user_id: 'U_MALLORY', command: '/portkey', text: 'workspace create Grid', api_app_id: 'A0APP', response_url: h.slack.responseUrl(), trigger_id: 't-evil-grid' });
+        expect((await h.app.driver.raw(body)).status).toBe(200);
+        await settle();
+        expectNothingSent(h);
+      }),
+    );
+
+    it('a "More" button pressed from another team → nothing read, nothing posted', () =>
+      tally.run('foreign origins', 'refused', async () => {
+        const res = await foreign().blockAction({ actionId: 'list_more', blockId: 'list_actions', value: JSON.stringify({ kind: 'workspaces', filter: '', page: 1 }), responseUrl: h.slack.responseUrl() });
+        expect(res.status).toBe(200);
+        await settle();
+        expectNothingSent(h);
+      }),
+    );
+
+    it('a form opened here and submitted from another team → nothing reaches Portkey', () =>
+      tally.run('foreign origins', 'refused', async () => {
+        const view = await openModal(h, 'workspace create', 'U_ABUSE_ORIGIN');
+        h.slack.reset();
+        const res = await foreign().viewSubmission({ view: filled(view, { ws_name: 'Foreign' }), userId: 'U_ABUSE_ORIGIN' });
+        expect(res.status).toBe(200);
+        expect(res.text).toBe('');
+        await settle();
+        expectNothingSent(h);
+      }),
+    );
+  });
+}
