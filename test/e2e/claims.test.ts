@@ -179,14 +179,14 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     const puts = h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces');
     expect(puts).toHaveLength(5);
     expect(puts.at(-1)?.body).toEqual({ workspaces: [{ id: ws.id, enabled: true, create_default_provider: true }] });
-    expect(allText(after.blocks)).toContain('Enabled in: Research');
+    expect(allText(after.blocks)).toContain('Enabled in: Research (research)');
     expect(elementsWithAction(after.blocks, 'integration_retry_access')).toEqual([]);
     await eventually('the follow-up audit rows', async () => ((await auditRows(h, opId)).some((a) => a.outcome === 'succeeded' && a.action === 'integration.create.follow_up') ? true : undefined));
     const followUps = (await auditRows(h, opId)).filter((a) => a.action === 'integration.create.follow_up');
     expect(followUps).toEqual([
       { actor: 'U_BOB', action: 'integration.create.follow_up', outcome: 'refused', detail: { why: 'Only <@U_ALICE>, who created the integration, can retry this.' } },
-      { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'started', detail: { step: 'enable it in Research' } },
-      { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'succeeded', detail: { step: 'enable it in Research' } },
+      { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'started', detail: { step: 'enable it in Research (research)' } },
+      { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'succeeded', detail: { step: 'enable it in Research (research)' } },
     ]);
     // The modal refresh went through the outbox (and nothing was DM'd for a click in the modal itself).
     const viewNotes = async () => (await peekSqlite(h.app.dataDir).rows('notifications')).filter((n) => n.operation_id === opId && n.kind === 'view');
@@ -195,7 +195,7 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     expect(h.slack.callsTo('conversations.open')).toEqual([]);
     const op = (await peekSqlite(h.app.dataDir).rows('operations')).find((o) => o.id === opId);
     expect(op).toMatchObject({ status: 'succeeded', lease_owner: null, lease_until: null });
-    expect(JSON.parse(String(op?.result_json))).toMatchObject({ enabled: [{ value: ws.id, label: 'Research' }] });
+    expect(JSON.parse(String(op?.result_json))).toMatchObject({ enabled: [{ value: ws.id, label: 'Research (research)' }] });
     expect(JSON.parse(String(op?.result_json))).not.toHaveProperty('accessError');
 
     // The channel message's button is stale now: nothing left to retry, no PUT.
@@ -225,7 +225,7 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     ]);
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(9);
     expect([a, b].filter((t) => t === 'This is already being retried.')).toHaveLength(1);
-    expect([a, b].filter((t) => t.includes('Enabled in: Research'))).toHaveLength(1);
+    expect([a, b].filter((t) => t.includes('Enabled in: Research (research)'))).toHaveLength(1);
     expect(await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId })).toBe('There is nothing left to retry: this step already succeeded.');
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(9);
   });

@@ -59,7 +59,11 @@ export function storedIntegrationDraft(op: Pick<OperationRecord, 'request'>): In
   if (!parsed.success) return undefined;
   const draft: IntegrationDraft = { ...EMPTY_INTEGRATION_DRAFT, ...parsed.data.draft };
   const resolved = resolvedOf(op.request);
-  const named = (c: { value: string }, refs: readonly PortkeyRef[]) => ({ value: c.value, label: refs.find((r) => r.id === c.value)?.name || c.value });
+  // As the pickers label them: "Research (research)". A picker's value may be the slug when the id is too long.
+  const named = (c: { value: string }, refs: readonly PortkeyRef[]) => {
+    const r = refs.find((x) => x.id === c.value || (x.slug !== undefined && x.slug === c.value));
+    return { value: c.value, label: r ? (r.slug ? `${r.name} (${r.slug})` : r.name) : c.value };
+  };
   const all = [...(resolved?.workspace ? [resolved.workspace] : []), ...(resolved?.access ?? [])];
   return {
     ...draft,

@@ -34,7 +34,9 @@ export function resolvedOf(request: unknown): ResolvedRefs | undefined {
 
 /** "Production (id ws-1)"; without a lookup, the id alone and said so — never the client's label. */
 export function refText(id: string, found: PortkeyRef | undefined): string {
-  return found && found.id === id ? `${found.name} (id ${id})` : `id ${id} (name not looked up)`;
+  // A picker's value is the slug when Portkey's id is too long for Slack: either names the same workspace.
+  const same = found && (found.id === id || found.slug === id);
+  return same ? `${found.name} (id ${found.id})` : `id ${id} (name not looked up)`;
 }
 
 export function integrationSummary(d: IntegrationDraft | undefined, resolved: ResolvedRefs | undefined): Summary {
@@ -61,7 +63,7 @@ export function integrationSummary(d: IntegrationDraft | undefined, resolved: Re
     critical.push({ label: 'Scope', value: `workspace ${d.workspace ? refText(d.workspace.value, resolved?.workspace) : '(none chosen)'}` });
   } else {
     critical.push({ label: 'Scope', value: 'whole organisation' });
-    const enabled = d.access.map((w) => refText(w.value, resolved?.access.find((r) => r.id === w.value)));
+    const enabled = d.access.map((w) => refText(w.value, resolved?.access.find((r) => r.id === w.value || r.slug === w.value)));
     critical.push({ label: 'Enable in', value: enabled.length > 0 ? enabled.join(', ') : 'no workspace' });
   }
   d.deployments.forEach((row, i) => {
