@@ -12,6 +12,7 @@ import { allText, record } from '../support/payload.js';
 import { chooseAuthMode, chooseScope } from '../e2e/integration-helpers.js';
 import { filled, openModal } from './flows.js';
 import type { Tally } from './tally.js';
+import { LIFT_BUILT_IN_RULES } from '../support/policy.js'; // these cases are about what approvers see
 
 const APPROVALS = 'C0ABUSEAPPROVALS';
 const FORGERS = ['U0FORGER1', 'U0FORGER2', 'U0FORGER3', 'U0FORGER4'] as const;
@@ -19,16 +20,7 @@ const POLICY = `version: 1
 default: allow
 approvals_channel: ${APPROVALS}
 rules:
-  # The built-in guards on custom hosts and secret references are lifted: these cases are about what approvers see.
-  - name: any-custom-host
-    action: integration.create
-    custom_hosts: ["*"]
-    effect: allow
-  - name: any-secret-reference
-    action: integration.create
-    secret_references: ["*"]
-    effect: allow
-  - name: forgers-need-approval
+${LIFT_BUILT_IN_RULES}  - name: forgers-need-approval
     action: integration.create
     users: [${FORGERS.join(', ')}]
     effect: require_approval

@@ -7,6 +7,7 @@ import { useTestEnv } from '../support/env.js';
 import { allText, record, theButton } from '../support/payload.js';
 import { checkMessage } from '../support/view-limits.js';
 import { chooseAuthMode, fill, openForm } from './integration-helpers.js';
+import { LIFT_BUILT_IN_RULES } from '../support/policy.js'; // these cases are about what approvers see
 
 // Issue 10 §3 end to end: signed requests into the real app; the evidence is the approval message the fake Slack
 // received. A crafted option label can't rename the workspace an integration is enabled in, and a request an
@@ -17,16 +18,7 @@ version: 1
 default: allow
 approvals_channel: C0APPROVALS
 rules:
-  # The built-in guards on custom hosts and secret references are lifted: these cases are about what approvers see.
-  - name: any-custom-host
-    action: integration.create
-    custom_hosts: ["*"]
-    effect: allow
-  - name: any-secret-reference
-    action: integration.create
-    secret_references: ["*"]
-    effect: allow
-  - name: keys-need-approval
+${LIFT_BUILT_IN_RULES}  - name: keys-need-approval
     action: integration.create
     providers: [openai, sagemaker]
     effect: require_approval

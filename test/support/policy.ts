@@ -13,3 +13,17 @@ export function parsedPolicy(text: string): Policy {
 export function loadedPolicy(text: string, source: string | undefined): LoadedPolicy {
   return { policy: parsedPolicy(text), source };
 }
+
+/**
+ * Rules that lift the built-in custom-host and secret-reference rules (what test/support/policies/open.yml does), for
+ * test policies about something else: indented to sit under `rules:`.
+ */
+export const LIFT_BUILT_IN_RULES = `  - name: any-custom-host
+    action: integration.create
+    custom_hosts: ["*"]
+    effect: allow
+  - name: any-secret-reference
+    action: integration.create
+    secret_references: ["*"]
+    effect: allow
+`;
