@@ -19,7 +19,7 @@ import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
 import { Directory } from './slack/directory.js';
-import { approvalMessage } from './features/approval/messages.js';
+import { approvalRenderers } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
 import { Governance } from './operations/governance.js';
 import { allGroups, describeLimit } from './policy/decide.js';
@@ -158,8 +158,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     governance,
     {
       auditChannel: config.governance.auditChannel,
-      render: approvalMessage,
-      renderView: requesterView,
+      renderers: { ...approvalRenderers, view: requesterView },
       prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
     },
   );

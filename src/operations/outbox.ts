@@ -38,11 +38,9 @@ export class Outbox {
     private readonly store: Store,
     private readonly slack: WebClient,
     private readonly log: Log,
-    /** The approval message for an operation's current state. */
-    private readonly renderApproval: (op: OperationRecord) => Message,
+    /** The approval message and the requester's modal, for an operation's current state. */
+    private readonly render: { approval(op: OperationRecord): Message; view(op: OperationRecord): ModalView },
     private readonly audit: (actorId: string, action: string, target: string, outcome: string) => Promise<void>,
-    /** The requester's modal for an operation's current state. */
-    private readonly renderView?: (op: OperationRecord) => ModalView,
   ) {}
 
   async enqueue(operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
@@ -109,9 +107,9 @@ export class Outbox {
   /** Updates the requester's modal; a modal they closed meanwhile is nothing to retry. */
   private async sendView(operationId: string): Promise<'modal'> {
     const op = await this.store.operations.get(operationId);
-    if (!op?.viewId || !this.renderView) return 'modal';
+    if (!op?.viewId) return 'modal';
     try {
-      await this.slack.views.update({ view_id: op.viewId, view: this.renderView(op) });
+      await this.slack.views.update({ view_id: op.viewId, view: this.render.view(op) });
     } catch (err) {
       const code = slackErrorCode(err);
       if (code !== 'not_found' && code !== 'view_not_found') throw err;
@@ -134,7 +132,7 @@ export class Outbox {
         this.log.error({ op: op.id }, 'no approvals channel for a request that needs approval');
         return 'none';
       }
-      const m = this.renderApproval(op);
+      const m = this.render.approval(op);
       const res = await this.slack.chat.postMessage({ channel, text: m.text, blocks: m.blocks, unfurl_links: false, unfurl_media: false });
       if (!res.ts) return 'none';
       at = { channel: res.channel ?? channel, ts: res.ts };
@@ -147,7 +145,7 @@ export class Outbox {
   }
 
   private async showApproval(op: OperationRecord, at: { channel: string; ts: string }): Promise<void> {
-    const m = this.renderApproval(op);
+    const m = this.render.approval(op);
     await this.slack.chat.update({ channel: at.channel, ts: at.ts, text: m.text, blocks: m.blocks ?? [] });
   }
 

@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log.js';
-import type { ModalView } from '@slack/types';
-import type { Destination, Message } from '../slack/notify.js';
+import type { Destination } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
 import { escapeMrkdwn, mention } from '../slack/escape.js';
-import { approvalFits, auditLine, decidedNote, pendingNote, type Summary } from '../features/approval/messages.js';
 import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
-import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Submission, Submitted } from './types.js';
+import type { Summary } from './summary.js';
+import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Renderers, Submission, Submitted } from './types.js';
 
-export type { DecideResult, Executor, Finished, FollowUp, FollowUpResult, Outcome, Submission, Submitted, Success } from './types.js';
+export type { DecideResult, Executor, Finished, FollowUp, FollowUpResult, Outcome, Renderers, Submission, Submitted, Success } from './types.js';
 
 // Short leases, renewed while the work runs: a replica that dies frees its work within seconds.
 const LEASE_MS = 15_000;
@@ -33,6 +32,7 @@ export class OperationService {
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
   readonly outbox: Outbox;
+  private readonly render: Renderers;
 
   constructor(
     private readonly store: Store,
@@ -42,20 +42,19 @@ export class OperationService {
     readonly governance: Governance,
     private readonly opts: {
       auditChannel?: string | undefined;
-      render: (op: OperationRecord, summary: Summary) => Message;
-      /** The requester's modal for an operation's state, refreshed after an approval decision. */
-      renderView?: (op: OperationRecord) => ModalView;
+      /** The approval message, the requester's notes and modal, audit lines: built by the app from the features. */
+      renderers: Renderers;
       /** Retention: pruning run on the dispatcher tick (see store/retention.ts). */
       prune?: () => Promise<void>;
     },
   ) {
+    this.render = opts.renderers;
     this.outbox = new Outbox(
       store,
       slack,
       log,
-      (op) => opts.render(op, this.summary(op)),
+      { approval: (op) => this.render.approval(op, this.summary(op)), view: (op) => this.render.view(op) },
       (a, b, c, d) => this.audit(a, b, c, d),
-      opts.renderView,
     );
   }
 
@@ -74,7 +73,7 @@ export class OperationService {
     }
     let verdict: Verdict = await this.governance.check(s.action, s.subject ?? {}, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
     // An approval that couldn't show approvers where the key goes, whole, is refused before anything is posted.
-    const fits = verdict.status === 'awaiting_approval' ? approvalFits(this.executors[s.action].describe({ request: s.request })) : { ok: true as const };
+    const fits = verdict.status === 'awaiting_approval' ? this.render.approvalFits(this.executors[s.action].describe({ request: s.request })) : { ok: true as const };
     if (!fits.ok) {
       await this.governance.release(verdict.governance.reservations);
       verdict = { status: 'denied', governance: { effect: 'deny', rule: verdict.governance.rule, reason: fits.why, reservations: [] } };
@@ -109,7 +108,7 @@ export class OperationService {
     const queued: string[] = [];
     if (verdict.status === 'awaiting_approval') {
       queued.push(await this.outbox.enqueue(operation.id, 'approval', { type: 'approval', operationId: operation.id, post: true }));
-      queued.push(await this.outbox.enqueue(operation.id, 'pending', { to: destinationOf(operation), message: pendingNote(operation, this.summary(operation)), private: false }));
+      queued.push(await this.outbox.enqueue(operation.id, 'pending', { to: destinationOf(operation), message: this.render.pending(operation, this.summary(operation)), private: false }));
     }
     if (verdict.status !== 'requested') queued.push(...(await this.auditToChannel(operation)));
     return { operation, duplicate: false, queued };
@@ -149,7 +148,7 @@ export class OperationService {
     const queued = [...(await this.refreshed(op.id, to === 'denied')), ...(await this.auditToChannel(decided))];
     if (to === 'denied') {
       await this.closeUnrun(decided);
-      queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message: decidedNote(decided, this.summary(decided)), private: true }));
+      queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message: this.render.decided(decided, this.summary(decided)), private: true }));
     }
     if (to === 'approved') void this.run(op.id);
     return { kind: 'decided', operation: decided, queued };
@@ -176,7 +175,7 @@ export class OperationService {
     await this.audit('app', `${op.action}.approval`, op.id, 'expired');
     await this.send([
       ...(await this.refreshed(op.id)),
-      await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(moved.operation), message: decidedNote(moved.operation, this.summary(moved.operation)), private: true }),
+      await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(moved.operation), message: this.render.decided(moved.operation, this.summary(moved.operation)), private: true }),
       ...(await this.auditToChannel(moved.operation)),
     ]);
   }
@@ -208,7 +207,7 @@ export class OperationService {
   private async auditToChannel(op: OperationRecord): Promise<string[]> {
     const channel = this.opts.auditChannel;
     if (!channel) return [];
-    return [await this.outbox.enqueue(op.id, 'audit_line', { type: 'channel', channel, message: auditLine(op, this.summary(op)) })];
+    return [await this.outbox.enqueue(op.id, 'audit_line', { type: 'channel', channel, message: this.render.auditLine(op, this.summary(op)) })];
   }
 
   /** Runs a requested operation, if this process wins it. Resolves with the record and where the result went. */

@@ -1,8 +1,9 @@
+import type { ModalView } from '@slack/types';
 import type { Log } from '../log.js';
 import type { Subject } from '../policy/decide.js';
-import type { Summary } from '../features/approval/messages.js';
 import type { Delivery, Message } from '../slack/notify.js';
 import type { OperationRecord, StoredAction } from '../store/index.js';
+import type { Fit, Summary } from './summary.js';
 
 // The values that move between the listeners, the operation service and the executors.
 
@@ -41,6 +42,25 @@ export interface Executor {
   /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. Reads
    *  only the request, so it can run at submission, before the operation is stored. */
   describe(op: Pick<OperationRecord, 'request'>): Summary;
+}
+
+/**
+ * How the service words what it sends about an operation. The app builds it from the features and hands it in,
+ * so the core never imports them; each is pure and escapes the user text it shows.
+ */
+export interface Renderers {
+  /** The approval request for the operation's current state: posted once, then updated in place. */
+  approval(op: OperationRecord, summary: Summary): Message;
+  /** Whether approvers can be shown the request whole; one that can't is refused at submission, nothing posted. */
+  approvalFits(summary: Summary): Fit;
+  /** In the requester's channel: sent for approval, where and until when. */
+  pending(op: OperationRecord, summary: Summary): Message;
+  /** To the requester, privately: denied or expired. */
+  decided(op: OperationRecord, summary: Summary): Message;
+  /** One line for the audit channel. Never a secret. */
+  auditLine(op: OperationRecord, summary: Summary): Message;
+  /** The requester's modal for the operation's current state, refreshed after an approval decision. */
+  view(op: OperationRecord): ModalView;
 }
 
 export interface Submission {

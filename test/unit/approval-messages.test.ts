@@ -1,19 +1,12 @@
 import type { ModalView } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { APPROVAL_ACTIONS, APPROVAL_BLOCKS, DENY_CALLBACK, DENY_REASON } from '../../src/features/approval/ids.js';
-import {
-  approvalMessage,
-  approversText,
-  auditLine,
-  decidedNote,
-  pendingList,
-  pendingNote,
-  slackDate,
-  type Summary,
-} from '../../src/features/approval/messages.js';
+import { approvalMessage, auditLine, decidedNote, pendingList, pendingNote } from '../../src/features/approval/messages.js';
 import { denyReasonModal, governedBlocks, governedView, type ResultModal } from '../../src/features/approval/view.js';
 import { storedGovernanceSchema, type StoredGovernance } from '../../src/operations/governance.js';
+import type { Summary } from '../../src/operations/summary.js';
 import { escapeMrkdwn } from '../../src/slack/escape.js';
+import { approversText, slackDate } from '../../src/slack/format.js';
 import { decodeContext } from '../../src/slack/metadata.js';
 import type { Message } from '../../src/slack/notify.js';
 import type { OperationRecord } from '../../src/store/index.js';

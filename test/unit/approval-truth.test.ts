@@ -1,11 +1,12 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { approvalFits, approvalMessage, pendingList, type Summary } from '../../src/features/approval/messages.js';
-import { CRITICAL_SECTIONS_MAX, SECTION_MAX } from '../../src/features/approval/summary.js';
+import { approvalMessage, pendingList } from '../../src/features/approval/messages.js';
+import { approvalFits, CRITICAL_SECTIONS_MAX, SECTION_MAX } from '../../src/features/approval/summary.js';
 import { describeIntegration } from '../../src/features/integration/executor.js';
 import { describeWorkspace } from '../../src/features/workspace/executor.js';
 import { storedGovernanceSchema } from '../../src/operations/governance.js';
 import type { ResolvedRefs } from '../../src/operations/refs.js';
+import type { Summary } from '../../src/operations/summary.js';
 import { escapeMrkdwn } from '../../src/slack/escape.js';
 import type { OperationRecord } from '../../src/store/index.js';
 import { checkMessage } from '../support/view-limits.js';

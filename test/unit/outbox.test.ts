@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ModalView } from '@slack/types';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLog } from '../../src/log.js';
 import { Outbox } from '../../src/operations/outbox.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore, type OperationRecord, type Store } from '../../src/store/index.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 
 // The outbox's approval deliveries against a real store and the fake Slack.
@@ -20,7 +21,11 @@ beforeAll(async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'outbox-'));
   store = await openStore({ dataDir: path.join(dir, 'data'), secretsKeyFile: path.join(dir, 'secrets.key') });
   const client = new WebClient('xoxb-test-token', { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-  outbox = new Outbox(store, client, createLog('silent'), (op) => ({ text: `approval for ${op.id}: ${op.status}` }), async (actor, action, target, outcome) => {
+  const render = {
+    approval: (op: OperationRecord) => ({ text: `approval for ${op.id}: ${op.status}` }),
+    view: (op: OperationRecord): ModalView => ({ type: 'modal', title: { type: 'plain_text', text: op.status }, blocks: [] }),
+  };
+  outbox = new Outbox(store, client, createLog('silent'), render, async (actor, action, target, outcome) => {
     audited.push(`${actor} ${action} ${target} ${outcome}`);
   });
 });

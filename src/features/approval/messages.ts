@@ -1,29 +1,17 @@
 import type { KnownBlock } from '@slack/types';
 import { governanceOf, type StoredGovernance } from '../../operations/governance.js';
+import type { Summary } from '../../operations/summary.js';
+import type { Renderers } from '../../operations/types.js';
 import { actions, button, context, fields, section } from '../../slack/blocks.js';
 import { clip, escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
+import { approversText, slackDate } from '../../slack/format.js';
 import type { Message } from '../../slack/notify.js';
 import type { OperationRecord } from '../../store/index.js';
 import { APPROVAL_ACTIONS, APPROVAL_BLOCKS } from './ids.js';
-import { criticalSections, summaryBlocks, type Summary } from './summary.js';
-
-export { approvalFits, type Fit, type Summary, type SummaryRow } from './summary.js';
+import { approvalFits, criticalSections, summaryBlocks } from './summary.js';
 
 // Messages about governed requests: the approval request with its buttons, the requester's notes, and the
 // audit channel's one-liners. Pure; every piece of user text is escaped here.
-
-/** `<!date^…>` renders in each reader's time zone; the fallback is UTC. */
-export function slackDate(ms: number): string {
-  const fallback = `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
-  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} at {time}|${fallback}>`;
-}
-
-/** The approvers as Slack shows them: `<@U…>` and `<!subteam^S…>`, anything else escaped. */
-export function approversText(g: { approvers?: { users: string[]; groups: string[] } | undefined } | undefined): string {
-  const users = g?.approvers?.users.map(mention) ?? [];
-  const groups = g?.approvers?.groups.map((id) => (/^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : escapeMrkdwn(id))) ?? [];
-  return [...users, ...groups].join(', ') || 'nobody';
-}
 
 export function ruleText(g: StoredGovernance | undefined): string {
   return g?.rule ? `\`${escapeCode(g.rule)}\`` : 'the policy default';
@@ -189,3 +177,12 @@ export function pendingList(ops: Array<{ op: OperationRecord; summary: Summary }
   if (ops.length > shown) blocks.push(context(`…and ${ops.length - shown} more.`));
   return { text: `${ops.length} waiting for approval`, blocks };
 }
+
+/** What the operation service sends about governed requests, worded here (the requester's modal comes from each kind). */
+export const approvalRenderers: Omit<Renderers, 'view'> = {
+  approval: approvalMessage,
+  approvalFits,
+  pending: pendingNote,
+  decided: decidedNote,
+  auditLine,
+};

@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import { context, section } from '../../slack/blocks.js';
+import type { Fit, Summary, SummaryRow } from '../../operations/summary.js';
 import { clip, escapeMrkdwn } from '../../slack/escape.js';
 
 // What a request asks for, laid out for an approver. The rows that decide where a key goes (provider, custom
@@ -7,19 +8,6 @@ import { clip, escapeMrkdwn } from '../../slack/escape.js';
 // shown whole, over as many sections as they need. Free text is clipped per row and may be left out when Slack's
 // limits run out; a request whose critical rows can't all be shown is refused before anything is posted
 // (`approvalFits`), never cut.
-
-export interface SummaryRow {
-  label: string;
-  value: string;
-  /** Decides where a key goes or who can use it: shown first and whole, never clipped or dropped. */
-  critical?: boolean;
-}
-
-/** What a request asks for, in plain text (escaped when shown): e.g. title "workspace Growth". */
-export interface Summary {
-  title: string;
-  rows: SummaryRow[];
-}
 
 /** Slack's limit on a section's text. */
 export const SECTION_MAX = 3000;
@@ -76,8 +64,6 @@ function pack(lines: readonly string[]): Array<{ text: string; lines: number }> 
 export function criticalSections(summary: Summary): string[] {
   return pack(summary.rows.filter((r) => r.critical).flatMap(criticalLines)).map((p) => p.text);
 }
-
-export type Fit = { ok: true } | { ok: false; why: string };
 
 /**
  * Whether an approval message can show every critical row whole. Pure; the service runs it at submission and

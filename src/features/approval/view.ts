@@ -6,7 +6,8 @@ import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import type { OperationRecord } from '../../store/index.js';
 import { formatDuration } from '../../policy/schema.js';
 import { APPROVAL_ACTIONS, APPROVAL_BLOCKS, DENY_CALLBACK, DENY_REASON } from './ids.js';
-import { approversText, ruleText, slackDate } from './messages.js';
+import { approversText, slackDate } from '../../slack/format.js';
+import { ruleText } from './messages.js';
 
 // What the requester's modal shows for a governed request: sent for approval, not allowed, over a limit,
 // denied, expired or cancelled. Refusals keep "Back to the form", so nothing typed is lost.

@@ -1,6 +1,6 @@
 import { resolvedRefsSchema, type PortkeyRef, type ResolvedRefs } from '../../operations/refs.js';
+import type { Summary, SummaryRow } from '../../operations/summary.js';
 import { authModeOf, fieldsFor, getProvider, isSecretField, keyNeed, type ProviderField } from '../../portkey/providers.js';
-import type { Summary, SummaryRow } from '../approval/summary.js';
 import { slugFromName, type IntegrationDraft } from './form.js';
 
 // What an integration request asks for, for approvers, /portkey pending and the audit channel. Pure.

@@ -3,7 +3,7 @@ import { actionMatches, decide, describeLimit, ruleAppliesTo, type Actor, type D
 import type { Policy, Rule } from '../../policy/schema.js';
 import type { LoadedPolicy } from '../../policy/load.js';
 import type { LimitUsage } from '../../operations/governance.js';
-import { approversText, slackDate } from '../approval/messages.js';
+import { approversText, slackDate } from '../../slack/format.js';
 import { PROVIDERS } from '../../portkey/providers.js';
 import { context, section } from '../../slack/blocks.js';
 import { escapeCode, escapeMrkdwn } from '../../slack/escape.js';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
 import type { Executor, Outcome, Success } from '../../operations/service.js';
+import type { Summary, SummaryRow } from '../../operations/summary.js';
 import { createWorkspaceOnce, findCreatedWorkspace } from '../../operations/workspace.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
-import type { Summary, SummaryRow } from '../approval/messages.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { workspaceCreatedMessage } from './view.js';
 
