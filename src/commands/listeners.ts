@@ -1,7 +1,6 @@
 import type { App, RespondFn } from '@slack/bolt';
 import type { Deps } from '../deps.js';
 import { auditMessage } from '../features/audit/view.js';
-import { helpMessage } from '../features/help/view.js';
 import { openIntegrationModal } from '../features/integration/listeners.js';
 import { listPage } from '../features/list/listing.js';
 import { openWorkspaceModal } from '../features/workspace/listeners.js';
@@ -9,6 +8,7 @@ import { describePortkeyError } from '../portkey/errors.js';
 import { errorText, slackErrorCode } from '../slack/errors.js';
 import { escapeMrkdwn, unescapeSlack } from '../slack/escape.js';
 import type { ModalContext } from '../slack/metadata.js';
+import { helpMessage } from './help.js';
 import { parseCommand } from './parse.js';
 import { pendingList } from '../features/approval/messages.js';
 import { policyMessage } from '../features/policy/view.js';

@@ -1,6 +1,6 @@
 import type { ModalView } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { helpMessage } from '../../src/features/help/view.js';
+import { helpMessage } from '../../src/commands/help.js';
 import { EMPTY_DRAFT, type WorkspaceDraft } from '../../src/features/workspace/form.js';
 import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from '../../src/features/workspace/ids.js';
 import {

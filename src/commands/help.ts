@@ -1,11 +1,14 @@
 import type { KnownBlock } from '@slack/types';
-import { COMMANDS } from '../../commands/parse.js';
-import { actions, button, context, section } from '../../slack/blocks.js';
-import { clip, escapeCode } from '../../slack/escape.js';
-import { INT_ACTIONS } from '../integration/ids.js';
-import { WS_ACTIONS } from '../workspace/ids.js';
+import { INT_ACTIONS } from '../features/integration/ids.js';
+import { WS_ACTIONS } from '../features/workspace/ids.js';
+import { actions, button, context, section } from '../slack/blocks.js';
+import { clip, escapeCode } from '../slack/escape.js';
+import { COMMANDS } from './parse.js';
 
-export const HELP_ACTIONS_BLOCK = 'help_actions';
+// The help is the command's own answer: it lists the phrases parse.ts knows, so it lives beside it (a feature
+// importing commands/ made a cycle with the router, which imports the features).
+
+const HELP_ACTIONS_BLOCK = 'help_actions';
 
 /** The ephemeral help: what the app does, each subcommand, and buttons that open each form. */
 export function helpMessage(p: { unknown?: string; suggestion?: string | undefined } = {}): { text: string; blocks: KnownBlock[] } {
