@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
 import { App, type CustomRoute } from '@slack/bolt';
+import type { ModalView } from '@slack/types';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { registerCommands } from './commands/listeners.js';
 import type { Config } from './config.js';
@@ -114,7 +115,7 @@ export function createApp(
   registerWorkspace(app, deps);
   registerIntegration(app, deps);
   registerList(app, deps);
-  registerApproval(app, deps);
+  registerApproval(app, deps, stateView);
 
   app.error(async (error) => {
     deps.log.error({ error: error.message, code: (error as { code?: string }).code }, 'unhandled error in a listener');
@@ -205,15 +206,20 @@ function retentionOf(config: Config): RetentionOptions {
   };
 }
 
+/** The requester's modal for an operation's state, from its kind. */
+function stateView(op: OperationRecord, context: ModalContext): ModalView {
+  return op.action === 'workspace.create' ? workspaceStateView(op, context) : integrationStateView(op, context);
+}
+
 /** The requester's modal for an operation, rebuilt from what the operation stored (its form's generation included). */
-function requesterView(op: OperationRecord) {
+function requesterView(op: OperationRecord): ModalView {
   const attempt = Number(op.idempotencyKey.split(':').at(-1));
   const context: ModalContext = {
     ...(op.channelId ? { channelId: op.channelId } : {}),
     ...(op.responseUrl ? { responseUrl: op.responseUrl } : {}),
     ...(Number.isInteger(attempt) && attempt >= 0 ? { attempt } : {}),
   };
-  return op.action === 'workspace.create' ? workspaceStateView(op, context) : integrationStateView(op, context);
+  return stateView(op, context);
 }
 
 /** The policy file, checked whole before anything starts: a broken policy must not run half-enforced. */

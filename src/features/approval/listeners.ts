@@ -1,4 +1,5 @@
 import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { ModalView } from '@slack/types';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
 import type { DecideResult } from '../../operations/service.js';
@@ -8,9 +9,7 @@ import { mention } from '../../slack/escape.js';
 import { updateView } from '../../slack/views.js';
 import type { OperationRecord } from '../../store/index.js';
 import { APPROVAL_ACTIONS, DENY_CALLBACK, DENY_REASON } from './ids.js';
-import { decodeContext } from '../../slack/metadata.js';
-import { integrationStateView } from '../integration/listeners.js';
-import { workspaceStateView } from '../workspace/listeners.js';
+import { decodeContext, type ModalContext } from '../../slack/metadata.js';
 import { denyReasonModal } from './view.js';
 
 // Approve, Deny (with an optional reason) and Cancel. Who may click is decided by the service from the stored
@@ -52,7 +51,11 @@ function buttonValue(body: BlockAction): string | undefined {
   return action?.type === 'button' ? action.value : undefined;
 }
 
-export function registerApproval(app: App, deps: Deps): void {
+/**
+ * `stateView`: the requester's modal for an operation's state, from the operation's own kind (given by the app, so
+ * this feature imports no other).
+ */
+export function registerApproval(app: App, deps: Deps, stateView: (op: OperationRecord, context: ModalContext) => ModalView): void {
   const { service, store, log } = deps;
 
   /** Runs a decision; an ineligible or late click is told privately and changes nothing. */
@@ -152,9 +155,7 @@ export function registerApproval(app: App, deps: Deps): void {
       // The modal shows where the request stands now, whoever's click won.
       const op = await store.operations.get(id);
       if (op && op.requesterId === body.user.id) {
-        const context = decodeContext(body.view.private_metadata);
-        const view = op.action === 'workspace.create' ? workspaceStateView(op, context) : integrationStateView(op, context);
-        await updateView(client, body.view.id, view, log);
+        await updateView(client, body.view.id, stateView(op, decodeContext(body.view.private_metadata)), log);
       }
       return;
     }
