@@ -23,6 +23,7 @@ import { Directory } from './slack/directory.js';
 import { approvalRenderers } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
 import { Governance } from './operations/governance.js';
+import { attemptOf } from './operations/keys.js';
 import { allGroups, describeLimit } from './policy/decide.js';
 import { loadPolicy, type LoadedPolicy } from './policy/load.js';
 import type { ModalContext } from './slack/metadata.js';
@@ -213,11 +214,11 @@ function stateView(op: OperationRecord, context: ModalContext): ModalView {
 
 /** The requester's modal for an operation, rebuilt from what the operation stored (its form's generation included). */
 function requesterView(op: OperationRecord): ModalView {
-  const attempt = Number(op.idempotencyKey.split(':').at(-1));
+  const attempt = attemptOf(op.idempotencyKey);
   const context: ModalContext = {
     ...(op.channelId ? { channelId: op.channelId } : {}),
     ...(op.responseUrl ? { responseUrl: op.responseUrl } : {}),
-    ...(Number.isInteger(attempt) && attempt >= 0 ? { attempt } : {}),
+    ...(attempt !== undefined ? { attempt } : {}),
   };
   return stateView(op, context);
 }

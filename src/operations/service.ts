@@ -7,6 +7,7 @@ import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
 import { escapeMrkdwn, mention } from '../slack/escape.js';
 import { governanceOf, type Governance, type Verdict } from './governance.js';
+import { submissionKey } from './keys.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import type { Summary } from './summary.js';
 import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Renderers, Submission, Submitted } from './types.js';
@@ -65,7 +66,7 @@ export class OperationService {
    */
   async submit(s: Submission): Promise<Submitted> {
     // Slack re-delivers the same submission with the same view id and metadata: one operation for all.
-    const idempotencyKey = `${s.teamId}:${s.viewId}:${s.attempt}`;
+    const idempotencyKey = submissionKey(s.teamId, s.viewId, s.attempt);
     const existing = await this.store.operations.getByIdempotencyKey(idempotencyKey);
     if (existing) {
       await this.audit(s.requesterId, s.action, existing.id, 'duplicate_submission');

@@ -15,7 +15,6 @@ export {
   type Database,
 } from './schema.js';
 export {
-  operationKey,
   type OperationRecord,
   type NewOperation,
   type OperationPatch,

@@ -46,7 +46,7 @@ export interface OperationRecord {
 export interface NewOperation {
   /** Defaults to a random UUID. */
   id?: string;
-  /** See {@link operationKey}. */
+  /** Unique per submission: a second create with the same key returns the first operation. */
   idempotencyKey: string;
   teamId: string;
   action: StoredAction;
@@ -133,11 +133,6 @@ export interface OperationsRepo {
    * whoever held those leases is gone.
    */
   releaseLeases(): Promise<number>;
-}
-
-/** The idempotency key of a modal submission: a view id is unique only within its team. */
-export function operationKey(teamId: string, viewId: string): string {
-  return `${teamId}:${viewId}`;
 }
 
 export function toOperation(row: Selectable<OperationsTable>): OperationRecord {

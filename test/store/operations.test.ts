@@ -1,12 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { StoreError, operationKey, type NewOperation, type OperationState } from '../../src/store/index.js';
+import { expect, it } from 'vitest';
+import { StoreError, type NewOperation, type OperationState } from '../../src/store/index.js';
+import { submissionKey } from '../../src/operations/keys.js';
 import { describeEngines } from './harness.js';
 
 let seq = 0;
 function newOp(over: Partial<NewOperation> = {}): NewOperation {
   seq += 1;
   return {
-    idempotencyKey: operationKey('T1', `V${seq}`),
+    idempotencyKey: submissionKey('T1', `V${seq}`, 0),
     teamId: 'T1',
     action: 'workspace.create',
     requesterId: 'U1',
@@ -17,12 +18,6 @@ function newOp(over: Partial<NewOperation> = {}): NewOperation {
     ...over,
   };
 }
-
-describe('operationKey', () => {
-  it('joins team and view id', () => {
-    expect(operationKey('T1', 'V9')).toBe('T1:V9');
-  });
-});
 
 describeEngines('operations', (h) => {
   it('creates, and finds by id and by idempotency key', async () => {

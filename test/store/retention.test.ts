@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { operationKey, pruneOnTick, type OperationState, type Pruned } from '../../src/store/index.js';
+import { pruneOnTick, type OperationState, type Pruned } from '../../src/store/index.js';
+import { submissionKey } from '../../src/operations/keys.js';
 import { describeEngines } from './harness.js';
 
 // Retention on the dispatcher tick: what is finished and old goes; nothing unfinished or still owed ever does.
@@ -13,7 +14,7 @@ describeEngines(
     const op = async (viewId: string, status: OperationState, at: number, secrets = false) => {
       clock = at;
       const { operation } = await h.store.operations.create({
-        idempotencyKey: operationKey('T1', viewId),
+        idempotencyKey: submissionKey('T1', viewId, 0),
         teamId: 'T1',
         action: 'workspace.create',
         requesterId: 'U1',

@@ -9,10 +9,10 @@ import {
   defaultSecretsKeyFile,
   keyIdOf,
   loadSecretsKey,
-  operationKey,
   parseSecretsKey,
   type SecretKey,
 } from '../../src/store/index.js';
+import { submissionKey } from '../../src/operations/keys.js';
 import { TEST_KEY, captureLog, describeEngines } from './harness.js';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'portkey-secrets-'));
@@ -250,7 +250,7 @@ describeEngines('sealed operation secrets', (h) => {
 
   const create = (viewId: string) =>
     h.store.operations.create({
-      idempotencyKey: operationKey('T1', viewId),
+      idempotencyKey: submissionKey('T1', viewId, 0),
       teamId: 'T1',
       action: 'integration.create',
       requesterId: 'U1',
@@ -284,7 +284,7 @@ describeEngines('sealed operation secrets', (h) => {
   it('keeps the first secrets when the same submission is created again', async () => {
     const first = await create('V2');
     const again = await h.store.operations.create({
-      idempotencyKey: operationKey('T1', 'V2'),
+      idempotencyKey: submissionKey('T1', 'V2', 0),
       teamId: 'T1',
       action: 'integration.create',
       requesterId: 'U1',
@@ -307,7 +307,7 @@ describeEngines('sealed operation secrets', (h) => {
   it('will not open a sealed row copied onto another operation', async () => {
     const a = await create('V4');
     const b = await h.store.operations.create({
-      idempotencyKey: operationKey('T1', 'V5'),
+      idempotencyKey: submissionKey('T1', 'V5', 0),
       teamId: 'T1',
       action: 'integration.create',
       requesterId: 'U2',
