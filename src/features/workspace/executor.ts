@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
-import type { Executor, Outcome, Success } from '../../operations/service.js';
+import type { Executor, Outcome } from '../../operations/service.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import { createWorkspaceOnce, findCreatedWorkspace } from '../../operations/workspace.js';
 import type { PortkeyClient } from '../../portkey/client.js';
