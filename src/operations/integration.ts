@@ -5,24 +5,7 @@ import type { PortkeyClient } from '../portkey/client.js';
 import { PortkeyError, scrubSecrets } from '../portkey/errors.js';
 import { getProvider, isSecretField, fieldsFor } from '../portkey/providers.js';
 import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../portkey/schemas.js';
-import type { CreateOutcome } from './workspace.js';
-
-/**
- * How far Portkey's clock may be from ours. Something created before [asked − skew] existed before we asked: it is
- * someone else's. Something created in [asked − skew, asked) may be ours seen through a slow clock, or someone
- * else's made just before: doubtful, never credited ("couldn't tell"). From [asked] (a second earlier for a
- * whole-second timestamp) to [answer lost + skew] it may be ours, if everything else fits.
- */
-export const CLOCK_SKEW_MS = 10_000;
-
-/** Where a creation time falls relative to this attempt's window (see CLOCK_SKEW_MS). */
-export function whenCreated(createdAt: string | null | undefined, window: AttemptWindow): 'inside' | 'doubtful' | 'outside' {
-  const t = createdAt ? Date.parse(createdAt) : Number.NaN;
-  if (!createdAt || !Number.isFinite(t) || t < window.from - CLOCK_SKEW_MS || t > window.to + CLOCK_SKEW_MS) return 'outside';
-  // A whole-second timestamp (…:09.000Z) may be up to a second earlier than the moment it records.
-  const precision = /\.\d*[1-9]/.test(createdAt) ? 0 : 1000;
-  return t >= window.from - precision ? 'inside' : 'doubtful';
-}
+import { whenCreated, type AttemptWindow, type CreateOutcome } from './attempt.js';
 
 /** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
 const FREE_SLUG_PROBES = 2;
@@ -30,12 +13,6 @@ const FREE_SLUG_PROBES = 2;
 export type IntegrationOutcome =
   | CreateOutcome<CreatedIntegration>
   | { ok: false; error: unknown; unknown: false; slugTaken: { slug: string; suggestion: string | undefined } };
-
-/** When this attempt's create could have been made: from just before we sent it to just after the answer was lost. */
-export interface AttemptWindow {
-  from: number;
-  to: number;
-}
 
 /**
  * Creates an integration once. A 409 (AB07) always means the slug is someone else's — never success: a create is

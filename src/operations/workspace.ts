@@ -3,18 +3,7 @@ import type { PortkeyClient } from '../portkey/client.js';
 import { PortkeyError } from '../portkey/errors.js';
 import type { CreateWorkspaceBody, Workspace } from '../portkey/schemas.js';
 import type { Log } from '../log.js';
-import { whenCreated, type AttemptWindow } from './integration.js';
-
-export type CreateOutcome<T> =
-  | { ok: true; value: T; recovered: boolean }
-  | {
-      ok: false;
-      error: unknown;
-      /** Portkey may have created it; we could not tell. */
-      unknown: boolean;
-      /** Why we couldn't tell: several resources that could be ours appeared (rather than the lookup failing). */
-      ambiguous?: true;
-    };
+import { whenCreated, type AttemptWindow, type CreateOutcome } from './attempt.js';
 
 /** What a lookup after a lost answer found: ours, nothing, or more than one that could be ours (can't tell). */
 export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 'none' } | { kind: 'ambiguous'; count: number };
