@@ -8,7 +8,6 @@ import { hostPatternProblem } from './patterns.js';
 export const ACTIONS = ['workspace.create', 'integration.create'] as const;
 export type Action = (typeof ACTIONS)[number];
 export const EFFECTS = ['allow', 'deny', 'require_approval'] as const;
-export type Effect = (typeof EFFECTS)[number];
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -220,12 +220,6 @@ export function buildConfigurations(input: ProviderInput): ConfigResult {
 // ---------------------------------------------------------------------------------------------
 // Masking and summaries
 
-/** 'sk-…12': at most the first 3 and last 2 characters, and only for values of ≥ 12 characters; else '••••'. */
-export function maskSecret(value: string): string {
-  const v = value.trim();
-  return v.length >= 12 ? `${v.slice(0, 3)}…${v.slice(-2)}` : SECRET_MASK;
-}
-
 function display(v: unknown): string {
   if (typeof v === 'string') return v.length > 200 ? `${v.slice(0, 199)}…` : v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);

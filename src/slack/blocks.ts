@@ -1,4 +1,4 @@
-import type { ActionsBlock, Button, ContextBlock, KnownBlock, PlainTextElement, SectionBlock } from '@slack/types';
+import type { ActionsBlock, Button, ContextBlock, PlainTextElement, SectionBlock } from '@slack/types';
 import { clip } from './escape.js';
 
 // Small builders for the Block Kit shapes we use again and again. Limits are Slack's.
@@ -35,5 +35,3 @@ export function button(p: { text: string; actionId: string; value?: string; styl
 export function actions(blockId: string, elements: Button[]): ActionsBlock {
   return { type: 'actions', block_id: blockId, elements };
 }
-
-export type Blocks = KnownBlock[];
