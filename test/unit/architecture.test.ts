@@ -28,6 +28,21 @@ describe('the import graph of src/', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('slack/ is below everything: it imports only itself and log.ts', () => {
+    const wrong = [...graph.edges]
+      .filter(([from]) => topOf(from) === 'slack')
+      .flatMap(([from, tos]) => tos.filter((to) => topOf(to) !== 'slack' && to !== 'log.ts').map((to) => `${from} → ${to}`));
+    expect(wrong).toEqual([]);
+  });
+
+  it("no feature imports another feature's listeners (what one needs of another comes from app.ts)", () => {
+    const feature = (file: string) => /^features\/([^/]+)\//.exec(file)?.[1];
+    const wrong = [...graph.edges].flatMap(([from, tos]) =>
+      tos.filter((to) => feature(from) && to.endsWith('/listeners.ts') && feature(to) && feature(to) !== feature(from)).map((to) => `${from} → ${to}`),
+    );
+    expect(wrong).toEqual([]);
+  });
+
   it('has no cycle between files', () => {
     expect(describeCycles(graph.edges)).toEqual([]);
   });
