@@ -12,7 +12,18 @@ import { Outbox, type OutboxPayload } from './outbox.js';
 import type { Summary } from './summary.js';
 import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Renderers, Submission, Submitted } from './types.js';
 
-export type { DecideResult, Executor, Finished, FollowUp, FollowUpResult, Outcome, Renderers, Submission, Submitted, Success } from './types.js';
+export type {
+  DecideResult,
+  Executor,
+  Finished,
+  FollowUp,
+  FollowUpResult,
+  Outcome,
+  Renderers,
+  Submission,
+  Submitted,
+  Success,
+} from './types.js';
 
 // Short leases, renewed while the work runs: a replica that dies frees its work within seconds.
 const LEASE_MS = 15_000;
@@ -74,7 +85,10 @@ export class OperationService {
     }
     let verdict: Verdict = await this.governance.check(s.action, s.subject ?? {}, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
     // An approval that couldn't show approvers where the key goes, whole, is refused before anything is posted.
-    const fits = verdict.status === 'awaiting_approval' ? this.render.approvalFits(this.executors[s.action].describe({ request: s.request })) : { ok: true as const };
+    const fits =
+      verdict.status === 'awaiting_approval'
+        ? this.render.approvalFits(this.executors[s.action].describe({ request: s.request }))
+        : { ok: true as const };
     if (!fits.ok) {
       await this.governance.release(verdict.governance.reservations);
       verdict = { status: 'denied', governance: { effect: 'deny', rule: verdict.governance.rule, reason: fits.why, reservations: [] } };
@@ -109,7 +123,8 @@ export class OperationService {
     const queued: string[] = [];
     if (verdict.status === 'awaiting_approval') {
       queued.push(await this.outbox.enqueue(operation.id, 'approval', { type: 'approval', operationId: operation.id, post: true }));
-      queued.push(await this.outbox.enqueue(operation.id, 'pending', { to: destinationOf(operation), message: this.render.pending(operation, this.summary(operation)), private: false }));
+      const message = this.render.pending(operation, this.summary(operation));
+      queued.push(await this.outbox.enqueue(operation.id, 'pending', { to: destinationOf(operation), message, private: false }));
     }
     if (verdict.status !== 'requested') queued.push(...(await this.auditToChannel(operation)));
     return { operation, duplicate: false, queued };
@@ -149,7 +164,8 @@ export class OperationService {
     const queued = [...(await this.refreshed(op.id, to === 'denied')), ...(await this.auditToChannel(decided))];
     if (to === 'denied') {
       await this.closeUnrun(decided);
-      queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message: this.render.decided(decided, this.summary(decided)), private: true }));
+      const message = this.render.decided(decided, this.summary(decided));
+      queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message, private: true }));
     }
     if (to === 'approved') void this.run(op.id);
     return { kind: 'decided', operation: decided, queued };
@@ -176,7 +192,11 @@ export class OperationService {
     await this.audit('app', `${op.action}.approval`, op.id, 'expired');
     await this.send([
       ...(await this.refreshed(op.id)),
-      await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(moved.operation), message: this.render.decided(moved.operation, this.summary(moved.operation)), private: true }),
+      await this.outbox.enqueue(op.id, 'decision', {
+        to: destinationOf(moved.operation),
+        message: this.render.decided(moved.operation, this.summary(moved.operation)),
+        private: true,
+      }),
       ...(await this.auditToChannel(moved.operation)),
     ]);
   }
@@ -208,7 +228,8 @@ export class OperationService {
   private async auditToChannel(op: OperationRecord): Promise<string[]> {
     const channel = this.opts.auditChannel;
     if (!channel) return [];
-    return [await this.outbox.enqueue(op.id, 'audit_line', { type: 'channel', channel, message: this.render.auditLine(op, this.summary(op)) })];
+    const message = this.render.auditLine(op, this.summary(op));
+    return [await this.outbox.enqueue(op.id, 'audit_line', { type: 'channel', channel, message })];
   }
 
   /** Runs a requested operation, if this process wins it. Resolves with the record and where the result went. */
