@@ -139,6 +139,10 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return out;
 }
 
+function echoForms(secret: string): string[] {
+  return [secret, encodeURIComponent(secret), Buffer.from(secret, 'utf8').toString('base64'), JSON.stringify(secret).slice(1, -1)];
+}
+
 /**
  * The same error with every given secret (and any 8-character run of one) replaced in Portkey's text, then cut to
  * what is shown — in that order, so a key straddling the cut can't leave its first characters behind. Use it
@@ -146,7 +150,8 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  */
 export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown {
   if (!(err instanceof PortkeyError)) return err;
-  const values = secrets.filter((s) => s.length >= 4);
+  // Each secret also in the forms Portkey may echo it in: URL-encoded, base64, JSON-escaped.
+  const values = [...new Set(secrets.flatMap(echoForms))].filter((s) => s.length >= 4);
   const message = err.portkeyMessage === undefined ? undefined : redactSecrets(err.portkeyMessage, values).slice(0, MESSAGE_SHOWN);
   if (message === err.portkeyMessage) return err;
   return new PortkeyError({
