@@ -299,7 +299,9 @@ export class OperationService {
       return { kind: 'refused', why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." };
     }
     const refuse = async (why: string, detail?: Record<string, unknown>): Promise<FollowUpResult> => {
-      await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
+      // As for approvals: told every time, audited once a minute per clicker and request (a click flood can't grow the log).
+      const first = await this.store.rates.reserve(`audit.refused.follow_up:${op.id}:${userId}`, 60_000, 1).catch(() => ({ allowed: true }));
+      if (first.allowed) await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
       return { kind: 'refused', why };
     };
     if (op.requesterId !== userId) return refuse(`Only ${mention(op.requesterId)}, who created ${followUp.what}, can retry this.`);
