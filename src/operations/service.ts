@@ -73,6 +73,11 @@ export class OperationService {
       return { operation: existing, duplicate: true, queued: [] };
     }
     let verdict: Verdict = await this.governance.check(s.action, s.subject ?? {}, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
+    if (s.unresolved && verdict.status !== 'denied') {
+      // Decided without Portkey's view of its ids: never allowed or sent for approval on that.
+      await this.governance.release(verdict.governance.reservations);
+      verdict = { status: 'denied', governance: { effect: 'deny', rule: null, reason: 'The rate limit window just turned over while this was checked. Submit it again.', reservations: [] } };
+    }
     // An approval that couldn't show approvers where the key goes, whole, is refused before anything is posted.
     const fits = verdict.status === 'awaiting_approval' ? approvalFits(this.executors[s.action].describe({ request: s.request })) : { ok: true as const };
     if (!fits.ok) {

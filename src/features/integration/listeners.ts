@@ -16,7 +16,7 @@ import { updateView } from '../../slack/views.js';
 import { FormRebuilds } from '../../slack/rebuild.js';
 import { errorsOnShownBlocks, refreshedForm } from './consistency.js';
 import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, validateIntegration } from './form.js';
-import { integrationSubject, resolveRefs } from './resolve.js';
+import { integrationSubject, resolveRefs, type Resolution } from './resolve.js';
 import { INT_ACTIONS, INT_FIELDS, INTEGRATION_CALLBACK, INTEGRATION_RESULT_CALLBACK, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import {
   INTEGRATION_TITLE,
@@ -105,7 +105,9 @@ export function registerIntegration(app: App, deps: Deps): void {
       return;
     }
     // Ids are looked up in Portkey first: the policy decides on what Portkey holds, and a lookup that fails refuses.
-    const looked = await resolveRefs(deps.portkey, checked.value, log);
+    // Someone at a rate limit is refused anyway: their submission costs Portkey no lookup (up to 22 otherwise).
+    const limited = await deps.governance.atLimit('integration.create', { userId: body.user.id, teamId: body.team?.id ?? body.user.team_id ?? 'unknown' });
+    const looked: Resolution = limited ? { ok: true, resolved: { access: [] } } : await resolveRefs(deps.portkey, checked.value, log);
     if (!looked.ok) {
       await ack({ response_action: 'errors', errors: looked.errors });
       return;
@@ -114,6 +116,7 @@ export function registerIntegration(app: App, deps: Deps): void {
     const submitted = await submitGoverned(deps, {
       ...submissionOf(body, context, { action: 'integration.create', request: { draft, resolved }, secrets: { key: secrets.key, fields: secrets.fields } }),
       subject: integrationSubject(checked.value, draft, resolved),
+      ...(limited ? { unresolved: true as const } : {}),
     });
     if (!submitted.ok) {
       await ack({ response_action: 'errors', errors: { [INT_FIELDS.name.block]: submitted.error } });
