@@ -153,11 +153,13 @@ export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown 
   // Each secret also in the forms Portkey may echo it in: URL-encoded, base64, JSON-escaped.
   const values = [...new Set(secrets.flatMap(echoForms))].filter((s) => s.length >= 4);
   const message = err.portkeyMessage === undefined ? undefined : redactSecrets(err.portkeyMessage, values).slice(0, MESSAGE_SHOWN);
-  if (message === err.portkeyMessage) return err;
+  // The code is part of the error's text (log lines) too; a gateway in front of Portkey may put anything there.
+  const code = err.code === undefined ? undefined : redactSecrets(err.code, values).slice(0, MESSAGE_SHOWN);
+  if (message === err.portkeyMessage && code === err.code) return err;
   return new PortkeyError({
     kind: err.kind,
     ...(err.status !== undefined ? { status: err.status } : {}),
-    ...(err.code !== undefined ? { code: err.code } : {}),
+    ...(code !== undefined ? { code } : {}),
     ...(message !== undefined ? { portkeyMessage: message } : {}),
     ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
   });

@@ -88,3 +88,19 @@ describe('a key Portkey echoes in another form', () => {
     expect(JSON.stringify(result)).toContain('[redacted]');
   });
 });
+
+// Portkey's error code is part of the error's text (and so of log lines) as well: a proxy or gateway in front of
+// Portkey that puts what it was sent into `errorCode` must not get the key logged.
+describe('a key Portkey echoes in its error code', () => {
+  it('reaches no log line, view, row or audit entry', async () => {
+    const key = 'sk-CODE-ECHO-9f8e7d6c5b4a3210';
+    h.portkey.fault({ method: 'POST', path: '/integrations' }, { status: 409, body: { success: false, data: { message: 'Conflict', errorCode: `dup:${key}` } } });
+    const view = await openForm(h, 'integration create openai');
+    const { ack, result } = await submitForResult(h, view, { int_name: 'Code echo', int_key__openai: key });
+    const db = peekSqlite(h.app.dataDir);
+    const places = [JSON.stringify(ack), JSON.stringify(result), JSON.stringify(await db.rows('operations')), JSON.stringify(await db.rows('audit'))];
+    await db.close();
+    const found = runsOf(key).flatMap((run) => [...leaksOf(h, run), ...places.filter((p) => p.includes(run)).map(() => `a row or view contains ${run}`)]);
+    expect([...new Set(found)]).toEqual([]);
+  });
+});
