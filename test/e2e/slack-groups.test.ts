@@ -186,4 +186,18 @@ describe("Portkey's id lookups and Slack's group lookups together, before the ac
     expect(ms).toBeLessThan(3000);
     expect(['update', 'errors']).toContain(record(res.json, 'ack').response_action);
   });
+
+  // The secret-reference picker's options load: Portkey's list (up to 2.5 s), then the person's groups (up to 2 s).
+  it("the secret-reference picker answers within Slack's 3 s even when both are slow", async () => {
+    fakes.slack.setUsergroup('S0INTERNS', ['U_INTERN']);
+    const a = await start();
+    fakes.portkey.seedSecretReference({ name: 'team-openai', slug: 'team-openai' });
+    fakes.portkey.fault({ method: 'GET', path: '/secret-references' }, { afterHandling: true, delayMs: 1300 });
+    fakes.slack.delay('usergroups.users.list', 1900);
+    const started = Date.now();
+    const res = await a.driver.options({ actionId: 'int_secret_ref_search', blockId: 'int_secretref__openai', value: '', userId: 'U_MEMBER' });
+    const ms = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(ms).toBeLessThan(3000);
+  });
 });

@@ -72,6 +72,8 @@ export function registerIntegration(app: App, deps: Deps): void {
   });
   app.options(SECRET_REF_ACTION, async ({ ack, body }) => {
     try {
+      // As on submit: the person's groups are asked of Slack while Portkey lists, not after (Slack's 3 s).
+      void deps.governance.groupsOf(body.user.id).catch(() => undefined);
       const refs = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
       const q = body.value.toLowerCase();
       // Only the references the policy lets this person use here (the block id names the provider).
