@@ -140,7 +140,13 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 }
 
 function echoForms(secret: string): string[] {
-  return [secret, encodeURIComponent(secret), Buffer.from(secret, 'utf8').toString('base64'), JSON.stringify(secret).slice(1, -1)];
+  let encoded = secret;
+  try {
+    encoded = encodeURIComponent(secret);
+  } catch {
+    // A lone surrogate has no URL-encoded form, so it can't be echoed in one either.
+  }
+  return [secret, encoded, Buffer.from(secret, 'utf8').toString('base64'), JSON.stringify(secret).slice(1, -1)];
 }
 
 /**
