@@ -159,6 +159,15 @@ export class Governance {
     return [...seen.values()];
   }
 
+  /** Whether a limit on `action` is used up for this person now (a submission would be refused: spare its lookups). */
+  async atLimit(action: StoredAction, who: { userId: string; teamId: string }): Promise<boolean> {
+    const now = this.now();
+    for (const counted of limitsFor(this.policy, action, who)) {
+      if ((await this.rates.current(counted.key, counted.limit.window, now)) >= counted.limit.max) return true;
+    }
+    return false;
+  }
+
   /** Gives quota back: the request it was taken for was never decided or never reached Portkey. */
   async release(reservations: StoredGovernance['reservations']): Promise<void> {
     for (const r of reservations) await this.rates.release(r.key, r.windowStart);

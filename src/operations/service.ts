@@ -84,6 +84,11 @@ export class OperationService {
       return { operation: existing, duplicate: true, queued: [] };
     }
     let verdict: Verdict = await this.governance.check(s.action, s.subject ?? {}, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
+    if (s.unresolved && verdict.status !== 'denied') {
+      // Decided without Portkey's view of its ids: never allowed or sent for approval on that.
+      await this.governance.release(verdict.governance.reservations);
+      verdict = { status: 'denied', governance: { effect: 'deny', rule: null, reason: 'The rate limit window just turned over while this was checked. Submit it again.', reservations: [] } };
+    }
     // An approval that couldn't show approvers where the key goes, whole, is refused before anything is posted.
     const fits =
       verdict.status === 'awaiting_approval'
@@ -320,7 +325,9 @@ export class OperationService {
       return { kind: 'refused', why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." };
     }
     const refuse = async (why: string, detail?: Record<string, unknown>): Promise<FollowUpResult> => {
-      await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
+      // As for approvals: told every time, audited once a minute per clicker and request (a click flood can't grow the log).
+      const first = await this.store.rates.reserve(`audit.refused.follow_up:${op.id}:${userId}`, 60_000, 1).catch(() => ({ allowed: true }));
+      if (first.allowed) await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
       return { kind: 'refused', why };
     };
     if (op.requesterId !== userId) return refuse(`Only ${mention(op.requesterId)}, who created ${followUp.what}, can retry this.`);

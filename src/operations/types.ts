@@ -80,6 +80,11 @@ export interface Submission {
    * reference and workspaces as Portkey knows them (resolved by id), the default-workspace flag.
    */
   subject?: Omit<Subject, 'action'>;
+  /**
+   * The subject's ids were not looked up in Portkey (the person was at a rate limit, so the lookups were spared):
+   * the submission may only be refused. Should the window have turned meanwhile, it is refused with "submit again".
+   */
+  unresolved?: true;
 }
 
 export interface Submitted {

@@ -139,6 +139,16 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return out;
 }
 
+function echoForms(secret: string): string[] {
+  let encoded = secret;
+  try {
+    encoded = encodeURIComponent(secret);
+  } catch {
+    // A lone surrogate has no URL-encoded form, so it can't be echoed in one either.
+  }
+  return [secret, encoded, Buffer.from(secret, 'utf8').toString('base64'), JSON.stringify(secret).slice(1, -1)];
+}
+
 /**
  * The same error with every given secret (and any 8-character run of one) replaced in Portkey's text, then cut to
  * what is shown — in that order, so a key straddling the cut can't leave its first characters behind. Use it
@@ -146,13 +156,16 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
  */
 export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown {
   if (!(err instanceof PortkeyError)) return err;
-  const values = secrets.filter((s) => s.length >= 4);
+  // Each secret also in the forms Portkey may echo it in: URL-encoded, base64, JSON-escaped.
+  const values = [...new Set(secrets.flatMap(echoForms))].filter((s) => s.length >= 4);
   const message = err.portkeyMessage === undefined ? undefined : redactSecrets(err.portkeyMessage, values).slice(0, MESSAGE_SHOWN);
-  if (message === err.portkeyMessage) return err;
+  // The code is part of the error's text (log lines) too; a gateway in front of Portkey may put anything there.
+  const code = err.code === undefined ? undefined : redactSecrets(err.code, values).slice(0, MESSAGE_SHOWN);
+  if (message === err.portkeyMessage && code === err.code) return err;
   return new PortkeyError({
     kind: err.kind,
     ...(err.status !== undefined ? { status: err.status } : {}),
-    ...(err.code !== undefined ? { code: err.code } : {}),
+    ...(code !== undefined ? { code } : {}),
     ...(message !== undefined ? { portkeyMessage: message } : {}),
     ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
   });

@@ -48,6 +48,8 @@ export type GroupsCheck = 'ok' | 'plan_upgrade_required' | 'missing_scope' | 'un
 // After plan_upgrade_required Slack isn't asked again for this long: every decision would ask otherwise. A later
 // upgrade of the plan is noticed after it, without a restart.
 const PLAN_RECHECK_MS = 10 * 60_000;
+/** At start, at most this many of the policy's groups are read (usergroups.users.list is Tier 2: ~20 a minute). */
+const START_CHECK_GROUPS = 10;
 
 /**
  * Who is in which Slack user group, read with usergroups.users.list and kept briefly (membership changes
@@ -93,12 +95,22 @@ export class Directory {
   }
 
   /**
-   * Run once at start when the policy names groups: can this workspace answer for groups at all? Reads one group
-   * (nothing is cached, so a test or an admin may still change it) and logs what the admin has to do, plainly.
+   * Run once at start when the policy names groups: can this workspace answer for groups at all, and does Slack know
+   * each group named? Reads each group (up to {@link START_CHECK_GROUPS}; nothing is cached, so a test or an admin may
+   * still change it) and logs what the admin has to do, plainly. A plan or scope problem is the same for every group:
+   * it stops at the first.
    */
   async checkAtStart(groups: readonly string[], where: string): Promise<GroupsCheck> {
-    const group = groups[0];
-    if (group === undefined) return 'ok';
+    let result: GroupsCheck = 'ok';
+    for (const group of groups.slice(0, START_CHECK_GROUPS)) {
+      const found = await this.checkOne(group, groups, where);
+      if (found === 'unknown_group') result = 'unknown_group';
+      else if (found !== 'ok') return found;
+    }
+    return result;
+  }
+
+  private async checkOne(group: string, groups: readonly string[], where: string): Promise<GroupsCheck> {
     try {
       await this.client.usergroups.users.list({ usergroup: group });
       return 'ok';

@@ -122,6 +122,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   opts.log?.info({ engine, location, secretsKeyId: secretBox.currentKeyId }, 'store: opened');
 
   const wipes = wipeFinisher(db, engine, opts.log);
+  // A crash between a wipe and its checkpoint left the wiped page's old copy in the WAL: empty it before use.
+  await wipes.checkpoint();
   const ctx: RepoContext = { db, engine, now: opts.now ?? Date.now, afterWipe: wipes.afterWipe };
   let closed: Promise<void> | undefined;
   return {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { RepoContext } from './context.js';
@@ -131,8 +131,18 @@ export function defaultSecretsKeyFile(env: { XDG_CONFIG_HOME?: string | undefine
   return path.join(config, 'portkey-slack', SECRETS_KEY_FILE);
 }
 
+/** Where a path really leads (symlinks followed), for the part of it that exists; the rest appended as written. */
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    const parent = path.dirname(p);
+    return parent === p ? p : path.join(realPath(parent), path.basename(p));
+  }
+}
+
 const isInside = (dir: string, file: string): boolean => {
-  const rel = path.relative(dir, file);
+  const rel = path.relative(realPath(dir), realPath(file));
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 };
 
@@ -172,7 +182,8 @@ export async function loadSecretsKey(opts: {
   }
   const dataDir = path.resolve(opts.dataDir);
   const file = path.resolve(opts.keyFile?.trim() ? opts.keyFile : defaultSecretsKeyFile());
-  if (file !== legacy) moveLegacyKey(legacy, file, opts.log);
+  // Compared where they really lead: a SECRETS_KEY_FILE that is a symlink to the DATA_DIR key is that key, not a copy.
+  if (realPath(file) !== realPath(legacy)) moveLegacyKey(legacy, file, opts.log);
   if (isInside(dataDir, file)) {
     opts.log?.warn({ file }, 'store: the secrets key file is inside DATA_DIR — a copy of DATA_DIR can open every sealed secret in it; point SECRETS_KEY_FILE elsewhere');
   }

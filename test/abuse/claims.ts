@@ -2,6 +2,7 @@
 // submits another person's integration name, slug and provider, or replays "Retry enabling" on an operation
 // that created nothing, or that has nothing left to do. Each is refused, and Portkey is sent no grant.
 import { describe, expect, it } from 'vitest';
+import { peekSqlite } from '../support/db.js';
 import type { TestEnv } from '../support/env.js';
 import { allText, record } from '../support/payload.js';
 import { filled, newUser, openModal, submitAccepted } from './flows.js';
@@ -95,6 +96,19 @@ export function claimCases(h: TestEnv, tally: Tally): void {
         expect(puts()).toHaveLength(1);
         expect(await retryAs(h, alice, operationOf(h, view.id))).toBe('There is nothing left to retry: this step already succeeded.');
         expect(puts()).toHaveLength(1);
+      }));
+
+    // Issue 10 §6: refused clicks are told every time but audited at most once a minute per clicker and request.
+    it('"Retry enabling" clicked 20 times by someone who is not the requester → refused each time, one audit row', async () =>
+      tally.run('claims', 'refused', async () => {
+        const alice = newUser();
+        const view = await openModal(h, 'integration create openai', alice);
+        await submitAccepted(h, filled(view, { int_name: 'Abuse flood', int_key__openai: ALICE_KEY }), alice);
+        const opId = operationOf(h, view.id);
+        const mallory = newUser();
+        for (let i = 0; i < 20; i += 1) expect(await retryAs(h, mallory, opId)).toMatch(/^Only <@.+>, who created the integration, can retry this\.$/);
+        const rows = (await peekSqlite(h.app.dataDir).rows('audit')).filter((r) => r.target === opId && r.actor_id === mallory);
+        expect(rows.map((r) => r.outcome)).toEqual(['refused']);
       }));
   });
 }

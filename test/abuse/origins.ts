@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { SIGNING_SECRET } from '../support/app.js';
 import { createDriver } from '../support/driver.js';
 import type { TestEnv } from '../support/env.js';
-import { filled, openModal, settle } from './flows.js';
+import { peekSqlite } from '../support/db.js';
+import { filled, newUser, openModal, settle, submitAccepted } from './flows.js';
 import { expectNothingSent } from './sent.js';
 import type { Tally } from './tally.js';
 
@@ -90,6 +91,55 @@ export function originCases(h: TestEnv, tally: Tally): void {
         expect(res.text).toBe('');
         await settle();
         expectNothingSent(h);
+      }),
+    );
+
+    // Searching Portkey's secret references or workspaces from another org would read the org's names with our admin key.
+    it.each([
+      ['int_secret_ref_search', 'int_secretref__openai'],
+      ['int_access_search', 'int_access'],
+    ])('an options load (%s) from another team → no options, Portkey not asked', (actionId, blockId) =>
+      tally.run('foreign origins', 'refused', async () => {
+        const res = await foreign().options({ actionId, blockId, value: 'prod' });
+        expect(res.status).toBe(200);
+        expect(res.text).not.toContain('prod');
+        await settle();
+        expectNothingSent(h);
+      }),
+    );
+
+    // Slack Connect: a channel shared with another org. Our team id in `team`, the clicker's own org in user.team_id.
+    it('a shared-channel member of another org clicks "Retry enabling" on our message → dropped, not even audited', () =>
+      tally.run('foreign origins', 'refused', async () => {
+        const alice = newUser();
+        const view = await openModal(h, 'integration create openai', alice);
+        await submitAccepted(h, filled(view, { int_name: 'Shared channel', int_key__openai: 'sk-abuse-shared-0123456789' }), alice);
+        const raw = h.slack.views.get(view.id)?.view.private_metadata;
+        const opId = String((JSON.parse(typeof raw === 'string' ? raw : '{}') as { operationId?: unknown }).operationId);
+        h.slack.reset();
+        const before = h.portkey.requests.length;
+        const payload = {
+          type: 'block_actions',
+          user: { id: 'U_EXTERNAL', username: 'ext', name: 'ext', team_id: 'T0OTHERORG' },
+          api_app_id: 'A0APP',
+          token: 'verification-token',
+          trigger_id: 'trigger-external',
+          team: { id: 'T0001', domain: 'test' },
+          enterprise: null,
+          is_enterprise_install: false,
+          container: { type: 'message', message_ts: '1.000100', channel_id: 'C_SHARED', is_ephemeral: false },
+          channel: { id: 'C_SHARED', name: 'shared' },
+          message: { type: 'message', ts: '1.000100', user: 'UBOT', bot_id: 'BBOT', text: '' },
+          state: { values: {} },
+          response_url: h.slack.responseUrl(),
+          actions: [{ type: 'button', action_id: 'integration_retry_access', block_id: 'int_access_actions', value: opId, action_ts: '1.000200' }],
+        };
+        expect((await h.app.driver.raw(`payload=${encodeURIComponent(JSON.stringify(payload))}`)).status).toBe(200);
+        await settle();
+        expect(h.slack.calls.map((c) => c.method)).toEqual([]);
+        expect(h.slack.responses).toEqual([]);
+        expect(h.portkey.requests.length).toBe(before);
+        expect((await peekSqlite(h.app.dataDir).rows('audit')).filter((r) => r.actor_id === 'U_EXTERNAL')).toEqual([]);
       }),
     );
   });

@@ -230,6 +230,36 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(9);
   });
 
+  // Issue 10 §7: on a Free plan every group lookup answers plan_upgrade_required. The submission, /portkey policy,
+  // pending, audit and Approve say so plainly; Retry enabling told the requester to "try again in a moment" — forever.
+  it('a retry on a Free-plan workspace whose policy names groups says it is the plan, not a moment', async () => {
+    let h = await start();
+    const { opId, post } = await createWithFailingGrant(h);
+    const dataDir = h.app.dataDir;
+    await h.app.stop();
+    app = undefined;
+    const policy = path.join(fakes.tempDir('claims-groups-policy-'), 'policy.yml');
+    writeFileSync(policy, [
+      'version: 1',
+      'default: allow',
+      'rules:',
+      '  - name: interns-no-integrations',
+      '    action: integration.create',
+      '    groups: [S0INTERNS]',
+      '    effect: deny',
+      'rate_limits: []',
+      '',
+    ].join('\n'));
+    fakes.slack.setPlan('free');
+    h = await start({ DATA_DIR: dataDir, POLICY_FILE: policy });
+    const button = theButton(post.args.blocks, 'integration_retry_access');
+
+    const told = await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId });
+    expect(told).toMatch(/plan doesn't include user groups.*won't pass by trying again/);
+    expect(told).not.toMatch(/in a moment/);
+    expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(4);
+  });
+
   it('a retry after the policy changed to deny the request is refused, with the rule’s reason', async () => {
     let h = await start();
     const { opId, post } = await createWithFailingGrant(h);

@@ -114,6 +114,27 @@ describe('quotas that hold', () => {
     expect(cancelled).toHaveLength(2);
   });
 
+  // One submission may name up to 20 "enable in" workspaces, each looked up in Portkey (with the org admin key)
+  // before the policy decides. Someone already at their limit still cost Portkey those lookups on every submit.
+  it('a person at their limit costs Portkey nothing, however many workspaces the form names', async () => {
+    const workspaces = Array.from({ length: 20 }, (_, i) => h.portkey.seedWorkspace({ name: `Quota ws ${i}`, slug: `quota-ws-${i}` }));
+    const choose = workspaces.map((w) => ({ value: w.id, text: w.name }));
+    const submitWide = async (name: string) => {
+      const view = await openForm(h, 'integration create openai', { userId: 'UWIDE', channelId: 'C_UWIDE' });
+      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: name, int_key__openai: KEY }, { int_access: choose }), userId: 'UWIDE' });
+      expect(res.status).toBe(200);
+      return record(res.json, 'ack');
+    };
+    for (const name of ['Wide One', 'Wide Two']) expect((await submitWide(name)).response_action).toBe('update');
+    await eventually('both creates', async () => (h.portkey.requestsTo('POST', '/integrations').length >= 2 ? true : undefined));
+    const before = h.portkey.requests.length;
+    for (const name of ['Wide Three', 'Wide Four', 'Wide Five']) {
+      const ack = await submitWide(name);
+      expect(allText(record(ack.view, 'ack view').blocks)).toContain(':no_entry: *Too many requests.* The limit is 2 integrations per person every hour.');
+    }
+    expect(h.portkey.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
   it('a denial keeps the quota too', async () => {
     const first = await submit('UDENIED', 'anthropic', 'Denied One');
     expect(allText(record(first.ack.view, 'v').blocks)).toContain('was *sent for approval*');

@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { fillView, viewFrom } from '../support/driver.js';
 import { useFakes } from '../support/env.js';
 import { allText, record, theButton } from '../support/payload.js';
+import { fill, openForm } from './integration-helpers.js';
 
 // User groups as Slack really answers for them, end to end: a Free-plan workspace (plan_upgrade_required) and a
 // Tier-2 rate limit (HTTP 429, Retry-After: 8). The real app, a policy naming groups, signed requests; the evidence
@@ -164,5 +165,39 @@ describe('Slack rate-limits usergroups.users.list (HTTP 429, Retry-After: 8)', (
     expect(JSON.stringify(ack.view)).toMatch(/interns-no-workspaces|not allowed|denied/i);
     expect(groupCalls()).toHaveLength(calls);
     expect(workspaceCreates()).toHaveLength(0);
+  });
+});
+
+// Before the ack, an integration submission looks its ids up in Portkey (a 1.5 s budget) and then asks Slack who is
+// in the policy's groups (a 2 s budget): each within its own deadline, together past Slack's 3 s.
+describe("Portkey's id lookups and Slack's group lookups together, before the ack", () => {
+  it("answer within Slack's 3 s even when both are slow", async () => {
+    fakes.slack.setUsergroup('S0INTERNS', ['U_INTERN']);
+    const a = await start();
+    const h = { slack: fakes.slack, portkey: fakes.portkey, app: a };
+    const ws = fakes.portkey.seedWorkspace({ name: 'Slow lookups', slug: 'slow-lookups' });
+    const view = await openForm(h, 'integration create openai', { userId: 'U_MEMBER' });
+    fakes.portkey.fault({ method: 'GET', path: `/admin/workspaces/${ws.id}` }, { afterHandling: true, delayMs: 1300 });
+    fakes.slack.delay('usergroups.users.list', 1900);
+    const started = Date.now();
+    const res = await a.driver.viewSubmission({ view: fill(view, { int_name: 'Slow both', int_key__openai: 'sk-slow-both-0123456789' }, { int_access: [{ value: ws.id, text: 'Slow lookups' }] }), userId: 'U_MEMBER' });
+    const ms = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(ms).toBeLessThan(3000);
+    expect(['update', 'errors']).toContain(record(res.json, 'ack').response_action);
+  });
+
+  // The secret-reference picker's options load: Portkey's list (up to 2.5 s), then the person's groups (up to 2 s).
+  it("the secret-reference picker answers within Slack's 3 s even when both are slow", async () => {
+    fakes.slack.setUsergroup('S0INTERNS', ['U_INTERN']);
+    const a = await start();
+    fakes.portkey.seedSecretReference({ name: 'team-openai', slug: 'team-openai' });
+    fakes.portkey.fault({ method: 'GET', path: '/secret-references' }, { afterHandling: true, delayMs: 1300 });
+    fakes.slack.delay('usergroups.users.list', 1900);
+    const started = Date.now();
+    const res = await a.driver.options({ actionId: 'int_secret_ref_search', blockId: 'int_secretref__openai', value: '', userId: 'U_MEMBER' });
+    const ms = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(ms).toBeLessThan(3000);
   });
 });

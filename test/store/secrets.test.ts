@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -230,6 +230,25 @@ describe('loadSecretsKey', () => {
     writeFileSync(path.join(two.dataDir, 'secrets.key'), randomBytes(32).toString('base64'));
     await expect(loadSecretsKey(two)).rejects.toThrow(/two different secrets keys: .*data\/secrets\.key .* and .*config\/secrets\.key/);
     expect(existsSync(path.join(two.dataDir, 'secrets.key'))).toBe(true);
+  });
+
+  // A careless admin points SECRETS_KEY_FILE at the key already in DATA_DIR through a symlink (or DATA_DIR is
+  // reached through one). Compared as written, the two paths differ: the "legacy" key was unlinked as moved —
+  // the only copy of the key, gone, and every sealed secret with it — and the key left in DATA_DIR went unwarned.
+  it('keeps a key that SECRETS_KEY_FILE reaches through a symlink into DATA_DIR, and warns that it is inside', async () => {
+    const dataDir = path.join(scratch, 'symlinked', 'data');
+    const keyFile = path.join(scratch, 'symlinked', 'config', 'secrets.key');
+    const old = randomBytes(32).toString('base64');
+    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(path.dirname(keyFile), { recursive: true });
+    writeFileSync(path.join(dataDir, 'secrets.key'), `${old}\n`, { mode: 0o600 });
+    symlinkSync(path.join(dataDir, 'secrets.key'), keyFile);
+    const log = captureLog();
+
+    const key = await loadSecretsKey({ dataDir, keyFile, log });
+    expect(key.key.toString('base64')).toBe(old);
+    expect(readFileSync(path.join(dataDir, 'secrets.key'), 'utf8').trim()).toBe(old);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringContaining('inside DATA_DIR')]);
   });
 
   it('warns when SECRETS_KEY_FILE points inside DATA_DIR', async () => {

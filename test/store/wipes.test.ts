@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
@@ -101,5 +101,26 @@ describe('SQLite wipes', () => {
     const files = filesOf(dataDir);
     expect([rows.wiped.id, rows.leftover.id].filter((id) => files.includes((sealed[id] ?? '').slice(0, 40)))).toEqual([]);
     expect(files.includes(sealed[rows.pending.id] ?? '-')).toBe(true);
+  });
+
+  // A crash (OOM kill, SIGKILL, power loss) between a wipe and its batched checkpoint leaves the WAL holding the
+  // page as it was before the wipe. Nothing wipes again at the next start, so its checkpoint never comes: every
+  // backup of DATA_DIR taken while the restarted app runs still holds that finished operation's sealed secret.
+  it('after a crash between a wipe and its checkpoint, the restarted store empties the WAL before it is used', async () => {
+    const live = path.join(scratch, 'crash-live');
+    const store = await openStore({ dataDir: live, secretsKey: TEST_KEY });
+    const sealed = await sealOne(store, 'K1');
+    expect(await store.secrets.wipeSecrets(sealed.id)).toBe(true);
+    // What a crash leaves right now: the files as they are, before the 200 ms checkpoint.
+    const crashed = path.join(scratch, 'crash-after');
+    mkdirSync(crashed, { recursive: true });
+    for (const f of readdirSync(live)) copyFileSync(path.join(live, f), path.join(crashed, f));
+    await store.close();
+    expect(filesOf(crashed).includes(sealed.ciphertext)).toBe(true);
+
+    const restarted = await openStore({ dataDir: crashed, secretsKey: TEST_KEY });
+    const files = filesOf(crashed);
+    expect(files.includes(sealed.ciphertext.slice(0, 40)) || files.includes(sealed.ciphertext.slice(-40))).toBe(false);
+    await restarted.close();
   });
 });

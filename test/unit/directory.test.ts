@@ -83,6 +83,18 @@ describe('Directory on a Free-plan workspace', () => {
   });
 });
 
+// A careless admin's typo in the second group a policy names (a deny rule's `groups: [S0REAL, S0TYPO]`) exempts
+// everyone that group should have caught; reading only the first group at start never said so.
+describe('Directory start-up check, every group', () => {
+  it('names each group Slack does not know, not just a problem with the first', async () => {
+    fake.setUsergroup('S0REAL', ['U0A']);
+    const d = new Directory(quick, log);
+    expect(await d.checkAtStart(['S0REAL', 'S0TYPO'], '/etc/policy.yml')).toBe('unknown_group');
+    const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 'warn' && l.group !== undefined);
+    expect(warned.map((l) => [l.group, l.policy])).toEqual([['S0TYPO', '/etc/policy.yml']]);
+  });
+});
+
 describe('Directory under a rate limit', () => {
   it('429 Retry-After: 30 comes back at once as rate_limited with the wait; no call is made while it runs', async () => {
     fake.rateLimit('usergroups.users.list', 30, Infinity);

@@ -185,6 +185,14 @@ describe('after a create succeeded', () => {
 });
 
 describe('scrubSecrets', () => {
+  // A pasted key can hold a lone surrogate (a JSON payload may carry "\ud800"): its URL-encoded form does not exist.
+  it('scrubs a secret that has no URL-encoded form instead of throwing', () => {
+    const secret = 'sk-LONE-\ud800-SURROGATE-1234';
+    const err = new PortkeyError({ kind: 'api', status: 400, portkeyMessage: `bad key ${secret}` });
+    const scrubbed = scrubSecrets(err, [secret]) as PortkeyError;
+    expect(scrubbed.portkeyMessage).toBe('bad key [redacted]');
+  });
+
   it("replaces a secret Portkey echoed in its message, and leaves other errors alone", () => {
     const err = new PortkeyError({ kind: 'api', status: 400, code: 'AB01', portkeyMessage: 'bad key sk-CANARY-123 given' });
     const scrubbed = scrubSecrets(err, ['sk-CANARY-123']);
