@@ -89,7 +89,7 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
     return false;
   }
   const hosts = rule.custom_hosts;
-  if (hosts && !covers(rule, subject.hosts ?? [], (h) => hosts.some((p) => hostMatches(p, h)))) return false;
+  if (hosts && !covers(rule, subject.hosts ?? [], (h) => hosts.some((p) => hostMatches(p, h, rule.effect !== 'allow')))) return false;
   const refs = rule.secret_references;
   if (refs && !covers(rule, subject.secretRef ? [subject.secretRef] : [], (r) => refs.some((e) => secretRefMatches(e, r)))) return false;
   const spaces = rule.workspaces;

@@ -48,8 +48,12 @@ export function hostPatternProblem(pattern: string): string | undefined {
   return typeof parsed === 'string' ? parsed : undefined;
 }
 
-/** Whether `url` (as typed in the form) falls under `pattern`. A URL that doesn't parse is covered only by "*". */
-export function hostMatches(pattern: string, url: string): boolean {
+/**
+ * Whether `url` (as typed in the form) falls under `pattern`. A URL that doesn't parse is covered only by "*".
+ * `anyPath`: the pattern's path is not compared (deny and require_approval rules — the key reaches the host
+ * whatever the path, and a path has many spellings).
+ */
+export function hostMatches(pattern: string, url: string, anyPath = false): boolean {
   if (pattern.trim() === '*') return true;
   const p = parseHostPattern(pattern);
   if (typeof p === 'string') return false;
@@ -64,7 +68,7 @@ export function hostMatches(pattern: string, url: string): boolean {
   if ((u.port || defaultPort(scheme)) !== p.port) return false;
   const hostRe = new RegExp(`^${p.labels.map((l) => (l === '*' ? '[a-z0-9-]+(?:\\.[a-z0-9-]+)*' : l.replace(/[-]/g, '\\-'))).join('\\.')}$`);
   if (!hostRe.test(u.hostname.replace(/\.$/, ''))) return false;
-  return p.path === undefined || p.path.test(trimSlashes(u.pathname));
+  return anyPath || p.path === undefined || p.path.test(trimSlashes(u.pathname));
 }
 
 /** A secret-reference entry: its exact id, or a glob on its name as Portkey knows it (case-insensitive). */

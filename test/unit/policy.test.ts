@@ -524,6 +524,13 @@ describe('ruleMatches: the parts of a request (ANY for deny and require_approval
     ['an exact path: another path is not covered', { custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/v2'] }), false],
     ['no path in the pattern: any path on that host', { custom_hosts: ['https://api.openai.com'] }, withParts({ hosts: ['https://API.OpenAI.com/v9/x'] }), true],
     ['a suffix is not a subdomain', { custom_hosts: ['https://*.example.com/*'] }, withParts({ hosts: ['https://evilexample.com/'] }), false],
+    // The key reaches the host whatever the path: a restrictive rule's path can't be dodged by another spelling of it
+    // (the gateway appends /chat/completions to "https://api.openai.com/v1"; a server may decode %76 to v).
+    ['deny with a path: the path itself, without what follows', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] },
+      withParts({ hosts: ['https://api.openai.com/v1'] }), true],
+    ['deny with a path: a doubled slash', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] }, withParts({ hosts: ['https://api.openai.com//v1'] }), true],
+    ['deny with a path: a percent-encoded letter', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/%761'] }), true],
+    ['require_approval with a path: another path on that host', { ...approval, custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/'] }), true],
     // secret references
     ['allow: the reference by id', { secret_references: ['sr-team-0002'] }, withParts({ secretRef: TEAM_REF }), true],
     ['allow: the reference by a name pattern, case-insensitive', { secret_references: ['team-*'] }, withParts({ secretRef: TEAM_REF }), true],
