@@ -593,6 +593,11 @@ describe('the criteria about where a key goes: mistakes reported with their path
       ['rules[0].custom_hosts[0]: "https://api*.example.com/" has a host that is not a domain name (labels of letters, digits and hyphens, or "*")']],
     ['a host pattern that is only wildcards', oneRule('name: a', 'effect: deny', 'custom_hosts: ["https://*.*/"]'),
       ['rules[0].custom_hosts[0]: "https://*.*/" must name a domain: "*" alone covers every host, write just "*" for that']],
+    // A careless allow-list: "api.openai.*" would cover api.openai.com.evil.example, "*.com" every .com host.
+    ['a host pattern whose domain is a wildcard', oneRule('name: a', 'effect: allow', 'custom_hosts: ["https://api.openai.*/*"]'),
+      ['rules[0].custom_hosts[0]: "https://api.openai.*/*" has a "*" in its domain: the last two labels must be written out (e.g. https://*.openai.com/*), or it would cover hosts such as api.openai.com.evil.example']],
+    ['a host pattern that is a wildcard under a top-level domain', oneRule('name: a', 'effect: allow', 'custom_hosts: ["https://*.com"]'),
+      ['rules[0].custom_hosts[0]: "https://*.com" has a "*" in its domain: the last two labels must be written out (e.g. https://*.openai.com/*), or it would cover hosts such as api.openai.com.evil.example']],
     ['a host pattern with a bad port', oneRule('name: a', 'effect: deny', 'custom_hosts: ["https://x.example.com:https/"]'),
       ['rules[0].custom_hosts[0]: "https://x.example.com:https/" has a port that is not a number']],
     ['an empty custom_hosts list', oneRule('name: a', 'effect: deny', 'custom_hosts: []'), [expect.stringMatching(/^rules\[0\]\.custom_hosts: /) as unknown as string]],
