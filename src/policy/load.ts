@@ -114,7 +114,11 @@ export function parsePolicyFile(text: string): { ok: true; policy: Policy; warni
     fileProblems.push("version: missing — a policy file starts with version: 1 (a file without it is refused, so a truncated or wrong file can't loosen governance)");
   }
   if (!r.ok || fileProblems.length > 0) return { ok: false, problems: [...fileProblems, ...(r.ok ? [] : r.problems)] };
-  return { ok: true, policy: r.policy, warnings: policyWarnings(raw) };
+  // "version: 1" alone is as loose as the empty file: nothing bounds creates or approval requests.
+  const noLimits = isMap && !('rate_limits' in raw)
+    ? ['rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits']
+    : [];
+  return { ok: true, policy: r.policy, warnings: [...noLimits, ...policyWarnings(raw)] };
 }
 
 /** Reads POLICY_FILE, or gives the built-in default when none is set. */

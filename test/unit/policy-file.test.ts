@@ -385,6 +385,7 @@ describe('pathText', () => {
 });
 
 const PLACEHOLDER = 'is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace';
+const NO_LIMITS = 'rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits';
 
 describe('loadPolicy', () => {
   const dir = mkdtempSync(join(tmpdir(), 'policy-file-'));
@@ -522,9 +523,14 @@ describe('a policy file must say what it is', () => {
     expect(parsePolicyFile('version:\ndefault: allow\n')).toEqual({ ok: false, problems: ['version: version must be 1, not null'] });
   });
 
-  it('a file with version: 1 loads, with no warnings when it names no placeholder', () => {
-    expect(parsePolicyFile('version: 1\n')).toEqual({ ok: true, policy: EMPTY_POLICY, warnings: [] });
-    expect(parsePolicyFile('version: 1\nadmins: {users: [U07REAL1]}\n')).toMatchObject({ ok: true, warnings: [] });
+  it('a file with version: 1 loads, with no warnings when it names no placeholder and says what its limits are', () => {
+    expect(parsePolicyFile('version: 1\nrate_limits: []\n')).toEqual({ ok: true, policy: EMPTY_POLICY, warnings: [] });
+    expect(parsePolicyFile('version: 1\nadmins: {users: [U07REAL1]}\nrate_limits: []\n')).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  // "version: 1" alone is as loose as the empty file: no rate limits at all (without a file: 10 per minute per person).
+  it('a file without rate_limits loads with a warning that creates and approval requests are unlimited', () => {
+    expect(parsePolicyFile('version: 1\n')).toEqual({ ok: true, policy: EMPTY_POLICY, warnings: [NO_LIMITS] });
   });
 
   it('through loadPolicy: an empty file on disk is refused', () => {
@@ -576,7 +582,7 @@ describe('placeholder ids from policy.example.yml', () => {
   });
 
   it('a real-looking id is not a placeholder; the warning names the path', () => {
-    const r = parsePolicyFile('version: 1\nadmins:\n  users: [U07ALICE9, U0ADMIN01]\n');
+    const r = parsePolicyFile('version: 1\nadmins:\n  users: [U07ALICE9, U0ADMIN01]\nrate_limits: []\n');
     expect(r).toMatchObject({ ok: true, warnings: [`admins.users[1]: "U0ADMIN01" ${PLACEHOLDER}`] });
   });
 });
