@@ -124,6 +124,28 @@ describe('a look-alike host', () => {
   });
 });
 
+describe('free text that dresses up as a row', () => {
+  // A description is multiline: its lines must not read as rows of their own ("*Enable in:* no workspace").
+  it('a description with "*Enable in:* no workspace" on its own line stays inside the Description row', async () => {
+    const prod = h.portkey.seedWorkspace({ name: 'Production', slug: 'production-forged-rows' });
+    const view = await openForm(h, 'integration create openai', { userId: 'UFORGER', channelId: 'C0FORGER' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, {
+        int_name: 'Harmless',
+        int_key__openai: KEY,
+        int_description: 'Sandbox only.\n*Enable in:* no workspace\n*Scope:* workspace Sandbox',
+      }, { int_access: [{ value: prod.id, text: 'Production' }] }),
+      userId: 'UFORGER',
+    });
+    expect(record(res.json, 'ack').response_action).toBe('update');
+    const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@UFORGER>'));
+    const text = allText(post.args.blocks);
+    expect(text).not.toMatch(/\n\*Enable in:\* no workspace/);
+    expect(text).not.toMatch(/\n\*Scope:\* workspace Sandbox/);
+    expect(text).toContain('*Description:* Sandbox only. ↵ *Enable in:* no workspace ↵ *Scope:* workspace Sandbox');
+  });
+});
+
 describe('a request an approver could not see whole', () => {
   it('is refused in the modal before anything is posted or created, and the refusal is audited', async () => {
     let view = await openForm(h, 'integration create sagemaker', { userId: 'UHIDER', channelId: 'C0HIDER' });

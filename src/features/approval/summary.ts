@@ -95,13 +95,16 @@ export function approvalFits(summary: Summary): Fit {
   };
 }
 
+const oneLine = (text: string): string => text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ↵ ');
+
 /**
  * The summary as blocks: critical sections first (all of them), then free-text rows clipped per row in at most
  * `freeSections` sections, then a note counting the free-text rows left out.
  */
 export function summaryBlocks(summary: Summary, freeSections = FREE_SECTIONS_MAX): KnownBlock[] {
   const blocks: KnownBlock[] = criticalSections(summary).map((text) => section(text));
-  const free = pack(summary.rows.filter((r) => !r.critical).map((r) => rowLine(r.label, escapeMrkdwn(clip(r.value, FREE_ROW_MAX)))));
+  // One line per row: a description's own lines must not read as rows ("*Enable in:* no workspace").
+  const free = pack(summary.rows.filter((r) => !r.critical).map((r) => rowLine(r.label, escapeMrkdwn(clip(oneLine(r.value), FREE_ROW_MAX)))));
   const shown = free.slice(0, Math.max(0, freeSections));
   blocks.push(...shown.map((p) => section(p.text)));
   const left = free.slice(shown.length).reduce((n, p) => n + p.lines, 0);
