@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decide, describeLimit, groupsInRules, hasAdmins, isAdmin, limitsFor, mayDecide, type Eligibility, type Subject } from '../policy/decide.js';
 import type { LoadedPolicy } from '../policy/load.js';
-import { ACTIONS, type Policy, type RateLimit } from '../policy/schema.js';
+import { ACTIONS, formatDuration, type Policy, type RateLimit } from '../policy/schema.js';
 import type { Directory } from '../slack/directory.js';
 import { escapeMrkdwn } from '../slack/escape.js';
 import type { OperationRecord, RateCounters, StoredAction } from '../store/index.js';
@@ -142,6 +142,20 @@ export class Governance {
     // Slack mrkdwn: the policy's own text is escaped like everywhere it is shown.
     const because = decision.effect === 'deny' ? escapeMrkdwn(decision.reason) : `it now needs approval${rule ? ` (rule \`${escapeMrkdwn(rule)}\`)` : ''}.`;
     return { ok: false, rule, why: `The policy no longer allows this: ${because} Ask a Portkey admin to enable it in the workspaces.` };
+  }
+
+  /**
+   * Whether a limit on `action` is already used up for this person, said for the form — read, nothing reserved
+   * (check() reserves). Lets a submission skip its Portkey id lookups when it would be refused anyway.
+   */
+  async overLimit(action: StoredAction, who: { userId: string; teamId: string }): Promise<string | undefined> {
+    const now = this.now();
+    for (const counted of limitsFor(this.policy, action, who)) {
+      if ((await this.rates.current(counted.key, counted.limit.window, now)) < counted.limit.max) continue;
+      const resetAt = Math.floor(now / counted.limit.window) * counted.limit.window + counted.limit.window;
+      return `Too many requests. The limit is ${describeLimit(counted.limit)}. Try again in ${formatDuration(resetAt - now)}.`;
+    }
+    return undefined;
   }
 
   /** How much of each limit on creates this person (or their team, or everyone) has used in the current window. */

@@ -165,4 +165,27 @@ describe('quotas that hold', () => {
     expect(h.portkey.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /integrations 400', 'POST /integrations 400']);
   });
 
+  // The id lookups (one GET per "enable in" workspace, up to 20) come before the decision; over the limit they
+  // must not run at all, or each refused click still costs Portkey 20 calls with the admin key.
+  it('over the limit, a submission naming 20 workspaces costs Portkey nothing', async () => {
+    const spaces = Array.from({ length: 20 }, (_, i) => h.portkey.seedWorkspace({ name: `Lookup ${i}`, slug: `lookup-${i}` }));
+    const access = { int_access: spaces.map((w) => ({ value: w.id, text: w.name })) };
+    for (const name of ['Lookups One', 'Lookups Two']) {
+      const view = await openForm(h, 'integration create openai', { userId: 'ULOOKUPS', channelId: 'C_ULOOKUPS' });
+      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: name, int_key__openai: KEY }, access), userId: 'ULOOKUPS' });
+      expect(record(res.json, 'ack').response_action).toBe('update');
+      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_ULOOKUPS' && String(c.args.text).includes(name));
+    }
+    const before = h.portkey.requests.length;
+    for (let i = 1; i <= 5; i++) {
+      const view = await openForm(h, 'integration create openai', { userId: 'ULOOKUPS', channelId: 'C_ULOOKUPS' });
+      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: `Lookups more ${i}`, int_key__openai: KEY }, access), userId: 'ULOOKUPS' });
+      const ack = record(res.json, 'ack');
+      // Refused on the form itself (no operation is stored, so nothing else to show); the same words as over the limit.
+      expect(ack.response_action).toBe('errors');
+      expect(record(ack.errors, 'errors').int_name).toMatch(/^Too many requests\. The limit is 2 integrations per person every hour\. Try again in [0-9dhms ]+\.$/);
+    }
+    expect(h.portkey.requests.slice(before)).toEqual([]);
+  });
+
 });

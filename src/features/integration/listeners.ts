@@ -104,6 +104,15 @@ export function registerIntegration(app: App, deps: Deps): void {
       await ack({ response_action: 'errors', errors: errorsOnShownBlocks(checked.errors, view.blocks) });
       return;
     }
+    // Over a rate limit the submission is refused anyway: don't spend Portkey calls (one per workspace) on its ids.
+    const lookups = checked.value.workspace !== undefined || checked.value.access.length > 0 || Boolean(checked.value.body.secret_mappings?.length);
+    const over = lookups
+      ? await deps.governance.overLimit('integration.create', { userId: body.user.id, teamId: body.team?.id ?? body.user.team_id ?? 'unknown' }).catch(() => undefined)
+      : undefined;
+    if (over) {
+      await ack({ response_action: 'errors', errors: { [INT_FIELDS.name.block]: over } });
+      return;
+    }
     // Ids are looked up in Portkey first: the policy decides on what Portkey holds, and a lookup that fails refuses.
     const looked = await resolveRefs(deps.portkey, checked.value, log);
     if (!looked.ok) {
