@@ -145,6 +145,20 @@ export class Governance {
   }
 
   /**
+   * Whether a file rule denies this request whatever its looked-up parts (workspaces, secret reference) turn out to
+   * be: a deny rule that names neither matches with or without them, and nothing outranks a deny. Then the
+   * submission is decided without spending Portkey calls on its ids. False when groups can't be read (check() asks).
+   */
+  async deniedWhateverParts(action: StoredAction, subject: Omit<Subject, 'action' | 'workspaces' | 'secretRef'>, who: Requester): Promise<boolean> {
+    const groups = await this.groupsOf(who.userId).catch(() => undefined);
+    if (!groups) return false;
+    const d = decide(this.policy, { action, ...subject }, { userId: who.userId, groups, channelId: who.channelId });
+    if (d.effect !== 'deny' || !d.rule || d.rule.builtin) return false;
+    const rule = this.policy.rules[d.rule.index];
+    return rule !== undefined && rule.workspaces === undefined && rule.secret_references === undefined;
+  }
+
+  /**
    * Whether a limit on `action` is already used up for this person, said for the form — read, nothing reserved
    * (check() reserves). Lets a submission skip its Portkey id lookups when it would be refused anyway.
    */

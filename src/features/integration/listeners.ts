@@ -114,7 +114,12 @@ export function registerIntegration(app: App, deps: Deps): void {
       return;
     }
     // Ids are looked up in Portkey first: the policy decides on what Portkey holds, and a lookup that fails refuses.
-    const looked = await resolveRefs(deps.portkey, checked.value, log);
+    // Unless a rule denies it whatever they are: then nothing is looked up (stored as "name not looked up").
+    const unlooked = { access: [] };
+    const deniedAnyway = lookups && (await deps.governance.deniedWhateverParts('integration.create', integrationSubject(checked.value, draft, unlooked), {
+      userId: body.user.id, teamId: body.team?.id ?? body.user.team_id ?? 'unknown', channelId: context.channelId,
+    }));
+    const looked = deniedAnyway ? { ok: true as const, resolved: unlooked } : await resolveRefs(deps.portkey, checked.value, log);
     if (!looked.ok) {
       await ack({ response_action: 'errors', errors: looked.errors });
       return;
