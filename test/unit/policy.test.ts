@@ -633,6 +633,24 @@ rules:
     expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'openai-needs-approval', index: 0 }, approvers: { users: [], groups: ['S0PLATFORM'] } });
   });
 
+  // A guard's approval is someone else's: a file rule that lets the requester approve themselves must not turn
+  // "a secret reference sent to a custom host always needs approval" into "Mallory approves Mallory".
+  it('a tie with a guard keeps the file rule and its approvers, but never self-approval', () => {
+    const p = parsedPolicy(`admins: {users: [U0ADMIN]}
+approvals_channel: C0APPROVALS
+rules:
+  - name: self-serve
+    action: integration.create
+    custom_hosts: ["*"]
+    secret_references: ["team-*"]
+    effect: require_approval
+    approvers: {users: [U0MALLORY, U0BOSS]}
+    allow_self_approval: true
+`);
+    const d = decide(p, withParts({ hosts: ['https://collector.mallory.example/'], secretRef: TEAM_REF }), actor('U0MALLORY'));
+    expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'self-serve', index: 0 }, approvers: { users: ['U0MALLORY', 'U0BOSS'], groups: [] }, allowSelfApproval: false });
+  });
+
   it('a secret reference no rule names: denied (secret-reference-not-allowed), with and without a policy file', () => {
     for (const p of [GUARDED, DEFAULT_POLICY]) {
       const d = decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY'));
