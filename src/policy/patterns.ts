@@ -72,7 +72,10 @@ export function hostMatches(pattern: string, url: string, anyPath = false): bool
   if ((u.port || defaultPort(scheme)) !== p.port) return false;
   const hostRe = new RegExp(`^${p.labels.map((l) => (l === '*' ? '[a-z0-9-]+(?:\\.[a-z0-9-]+)*' : l.replace(/[-]/g, '\\-'))).join('\\.')}$`);
   if (!hostRe.test(u.hostname.replace(/\.$/, ''))) return false;
-  return anyPath || p.path === undefined || p.path.test(trimSlashes(u.pathname));
+  if (anyPath || p.path === undefined) return true;
+  // An encoded slash or backslash is a separator to many servers: "/team-a/..%2fteam-b" reads as /team-b there.
+  if (/%2f|%5c/i.test(u.pathname)) return false;
+  return p.path.test(trimSlashes(u.pathname));
 }
 
 /** A secret-reference entry: its exact id, or a glob on its name as Portkey knows it (case-insensitive). */

@@ -524,6 +524,15 @@ describe('ruleMatches: the parts of a request (ANY for deny and require_approval
     ['an exact path: another path is not covered', { custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/v2'] }), false],
     ['no path in the pattern: any path on that host', { custom_hosts: ['https://api.openai.com'] }, withParts({ hosts: ['https://API.OpenAI.com/v9/x'] }), true],
     ['a suffix is not a subdomain', { custom_hosts: ['https://*.example.com/*'] }, withParts({ hosts: ['https://evilexample.com/'] }), false],
+    // An allow rule's path is compared as the server will read it: an encoded slash or dot can climb out of it.
+    ['allow with a path: an encoded slash that climbs out of it', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/..%2fteam-b'] }), false],
+    ['allow with a path: an encoded backslash', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/..%5Cteam-b'] }), false],
+    ['allow with a path: encoded dots', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/.%2E/team-b'] }), false],
+    ['allow with a path: a plain sub-path is still covered', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/v1'] }), true],
     // The key reaches the host whatever the path: a restrictive rule's path can't be dodged by another spelling of it
     // (the gateway appends /chat/completions to "https://api.openai.com/v1"; a server may decode %76 to v).
     ['deny with a path: the path itself, without what follows', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] },
