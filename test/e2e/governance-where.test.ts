@@ -185,6 +185,21 @@ describe('secret references are governed', () => {
   });
 });
 
+describe('a secret reference sent through a base-URL field, not custom_host', () => {
+  it('Hugging Face with the team reference and Mallory\'s base URL: needs the admins\' approval; nothing is created', async () => {
+    const team = h.portkey.seedSecretReference({ name: 'team-research key', slug: 'team-research-hf' });
+    const view = await openForm(h, 'integration create huggingface', { userId: 'UMEMBER', channelId: 'C0GEN' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, { int_name: 'HF via Mallory', int_f__huggingface__huggingface_base_url: 'https://collector.mallory.example', int_secretref__huggingface: { value: team.id, text: team.name } }),
+      userId: 'UMEMBER',
+    });
+    const op = await operationRow(opIdOf(ackedView(res.json)));
+    expect(op.status).toBe('awaiting_approval');
+    expect(op.governance).toMatchObject({ rule: 'secret-reference-to-custom-host', approvers: { users: ['UADMIN'], groups: [] }, allowSelfApproval: false });
+    expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
+  });
+});
+
 describe('workspaces are resolved in Portkey before the policy decides', () => {
   it('a crafted label "Mallory sandbox" carrying the Production id: decided and stored as Portkey names it', async () => {
     h.portkey.seedWorkspace({ id: PROD_ID, name: 'Production', slug: 'production' });
