@@ -31,6 +31,8 @@ export const FREE_ROW_MAX = 300;
 const FREE_SECTIONS_MAX = 8;
 const LABEL_MAX = 100;
 
+const oneLine = (text: string): string => text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ↵ ');
+
 function rowLine(label: string, escapedValue: string): string {
   return `*${escapeMrkdwn(clip(label, LABEL_MAX))}:* ${escapedValue}`;
 }
@@ -39,7 +41,9 @@ function rowLine(label: string, escapedValue: string): string {
  * One critical row as lines of mrkdwn, each at most SECTION_MAX: a value too long for one section goes on in
  * "(continued)" lines, split between whole characters (never inside an escape such as &amp;), so nothing is lost.
  */
-function criticalLines(row: SummaryRow): string[] {
+function criticalLines(critical: SummaryRow): string[] {
+  // One line per row, here too: a name read from Portkey may hold a line break.
+  const row = { ...critical, value: oneLine(critical.value) };
   const whole = rowLine(row.label, escapeMrkdwn(row.value));
   if (whole.length <= SECTION_MAX) return [whole];
   const lines: string[] = [];
@@ -94,8 +98,6 @@ export function approvalFits(summary: Summary): Fit {
     why: `An approver could not be shown this request whole: ${longest ? `"${clip(longest.label, LABEL_MAX)}" (${longest.value.length} characters)` : 'what it asks for'} is more than one approval message can hold. Ask for less at once — fewer workspaces, a shorter address — and add the rest afterwards.`,
   };
 }
-
-const oneLine = (text: string): string => text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ↵ ');
 
 /**
  * The summary as blocks: critical sections first (all of them), then free-text rows clipped per row in at most
