@@ -11,6 +11,8 @@ interface HostPattern {
   scheme: string;
   labels: string[];
   port: string;
+  /** The pattern named no port (it means the scheme's default). */
+  portImplied: boolean;
   /** Undefined: any path. */
   path: RegExp | undefined;
 }
@@ -42,7 +44,7 @@ function parseHostPattern(pattern: string): HostPattern | string {
     return 'has a "*" in its domain: the last two labels must be written out (e.g. https://*.openai.com/*), or it would cover hosts such as api.openai.com.evil.example';
   }
   const path = m[3] && trimSlashes(m[3]) !== '' ? globToRegExp(trimSlashes(m[3])) : undefined;
-  return { scheme, labels, port: port ?? defaultPort(scheme), path };
+  return { scheme, labels, port: port ?? defaultPort(scheme), portImplied: port === undefined, path };
 }
 
 /** Why a host pattern is not one (for the startup check), or undefined when it is. */
@@ -54,8 +56,8 @@ export function hostPatternProblem(pattern: string): string | undefined {
 
 /**
  * Whether `url` (as typed in the form) falls under `pattern`. A URL that doesn't parse is covered only by "*".
- * `anyPath`: the pattern's path is not compared (deny and require_approval rules — the key reaches the host
- * whatever the path, and a path has many spellings).
+ * `anyPath`: the pattern's path is not compared, nor its port when it names none (deny and require_approval rules —
+ * the key reaches the host whatever the path or port, and a path has many spellings).
  */
 export function hostMatches(pattern: string, url: string, anyPath = false): boolean {
   if (pattern.trim() === '*') return true;
@@ -69,7 +71,8 @@ export function hostMatches(pattern: string, url: string, anyPath = false): bool
   }
   const scheme = u.protocol.replace(/:$/, '');
   if (scheme !== p.scheme) return false;
-  if ((u.port || defaultPort(scheme)) !== p.port) return false;
+  // A restrictive rule without a port is about the host on any port: the key reaches that machine all the same.
+  if ((u.port || defaultPort(scheme)) !== p.port && !(anyPath && p.portImplied)) return false;
   const hostRe = new RegExp(`^${p.labels.map((l) => (l === '*' ? '[a-z0-9-]+(?:\\.[a-z0-9-]+)*' : l.replace(/[-]/g, '\\-'))).join('\\.')}$`);
   if (!hostRe.test(u.hostname.replace(/\.$/, ''))) return false;
   if (anyPath || p.path === undefined) return true;

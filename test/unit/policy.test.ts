@@ -524,6 +524,11 @@ describe('ruleMatches: the parts of a request (ANY for deny and require_approval
     ['an exact path: another path is not covered', { custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/v2'] }), false],
     ['no path in the pattern: any path on that host', { custom_hosts: ['https://api.openai.com'] }, withParts({ hosts: ['https://API.OpenAI.com/v9/x'] }), true],
     ['a suffix is not a subdomain', { custom_hosts: ['https://*.example.com/*'] }, withParts({ hosts: ['https://evilexample.com/'] }), false],
+    // A deny rule on a host is about the host: another port on it is still that machine (a proxy on 8443 too).
+    ['deny without a port: another port on that host', { effect: 'deny', custom_hosts: ['https://llm-proxy.example.com'] },
+      withParts({ hosts: ['https://llm-proxy.example.com:8443/v1'] }), true],
+    ['deny with an explicit port: only that port', { effect: 'deny', custom_hosts: ['https://llm-proxy.example.com:8443'] },
+      withParts({ hosts: ['https://llm-proxy.example.com/v1'] }), false],
     // An allow rule's path is compared as the server will read it: an encoded slash or dot can climb out of it.
     ['allow with a path: an encoded slash that climbs out of it', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
       withParts({ hosts: ['https://proxy.example.com/team-a/..%2fteam-b'] }), false],
