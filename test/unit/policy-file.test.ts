@@ -406,6 +406,7 @@ describe('loadPolicy', () => {
     const file = join(dir, 'policy.yml');
     writeFileSync(file, `version: 1\n${README_EXAMPLE}`);
     expect(loadPolicy(file)).toEqual({ ok: true, loaded: { policy: README_POLICY, source: file }, warnings: [
+      'rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
       `approvals_channel: "C0APPROVALS" ${PLACEHOLDER}`,
       `admins.groups[0]: "S0PLATFORM" ${PLACEHOLDER}`,
       `rules[0].groups[0]: "S0INTERNS" ${PLACEHOLDER}`,
@@ -526,6 +527,13 @@ describe('a policy file must say what it is', () => {
   it('a file with version: 1 loads, with no warnings when it names no placeholder and says what its limits are', () => {
     expect(parsePolicyFile('version: 1\nrate_limits: []\n')).toEqual({ ok: true, policy: EMPTY_POLICY, warnings: [] });
     expect(parsePolicyFile('version: 1\nadmins: {users: [U07REAL1]}\nrate_limits: []\n')).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  // Limits on workspaces only leave integration approvals unbounded: said, per action.
+  it('rate limits that leave an action out: a warning naming it', () => {
+    const r = parsePolicyFile('version: 1\nrate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n');
+    expect(r).toMatchObject({ ok: true, warnings: ['rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")'] });
+    expect(parsePolicyFile('version: 1\nrate_limits:\n  - {action: "*", max: 5, window: 1h}\n')).toMatchObject({ ok: true, warnings: [] });
   });
 
   // "version: 1" alone is as loose as the empty file: no rate limits at all (without a file: 10 per minute per person).
