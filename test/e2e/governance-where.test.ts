@@ -37,6 +37,11 @@ rules:
     effect: require_approval
     approvers:
       users: [UAPPROVER]
+  - name: no-keys-to-the-legacy-proxy
+    action: integration.create
+    custom_hosts: ["https://llm-proxy.example.com/v1/*"]
+    effect: deny
+    reason: "The legacy proxy is being shut down."
   - name: no-workspaces-for-contractors
     action: workspace.create
     users: [UCONTRACTOR]
@@ -127,6 +132,23 @@ describe('a custom host is governed', () => {
     expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.body)).toEqual([
       { name: 'Not OpenAI', slug: 'not-openai', ai_provider_id: 'groq', key: KEY, configurations: { custom_host: 'https://api.openai.com/v1' } },
     ]);
+  });
+});
+
+describe('a deny rule on a host holds however the URL is spelled', () => {
+  it.each([
+    'https://llm-proxy.example.com/v1',
+    'https://llm-proxy.example.com//v1/chat',
+    'https://llm-proxy.example.com:8443/v1',
+    'https://LLM-PROXY.example.com/%76%31',
+  ])('groq with custom host %s: denied by the rule, nothing created', async (host) => {
+    const view = await openForm(h, 'integration create groq', { userId: 'UMALLORY', channelId: 'C0GEN' });
+    const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: 'Via the proxy', int_key__groq: KEY, int_custom_host: host }), userId: 'UMALLORY' });
+    const shown = ackedView(res.json);
+    expect(allText(shown.blocks)).toContain('The legacy proxy is being shut down.');
+    const op = await operationRow(opIdOf(shown));
+    expect(op).toMatchObject({ status: 'denied', governance: { effect: 'deny', rule: 'no-keys-to-the-legacy-proxy' } });
+    expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
 });
 
