@@ -144,6 +144,20 @@ export class Governance {
     return { ok: false, rule, why: `The policy no longer allows this: ${because} Ask a Portkey admin to enable it in the workspaces.` };
   }
 
+  /**
+   * Whether a file rule denies this request whatever its looked-up parts (workspaces, secret reference) turn out to
+   * be: a deny rule that names neither matches with or without them, and nothing outranks a deny. Then the
+   * submission is decided without spending Portkey calls on its ids. False when groups can't be read (check() asks).
+   */
+  async deniedWhateverParts(action: StoredAction, subject: Omit<Subject, 'action' | 'workspaces' | 'secretRef'>, who: Requester): Promise<boolean> {
+    const groups = await this.groupsOf(who.userId).catch(() => undefined);
+    if (!groups) return false;
+    const d = decide(this.policy, { action, ...subject }, { userId: who.userId, groups, channelId: who.channelId });
+    if (d.effect !== 'deny' || !d.rule || d.rule.builtin) return false;
+    const rule = this.policy.rules[d.rule.index];
+    return rule !== undefined && rule.workspaces === undefined && rule.secret_references === undefined;
+  }
+
   /** How much of each limit on creates this person (or their team, or everyone) has used in the current window. */
   async usage(who: { userId: string; teamId: string }): Promise<LimitUsage[]> {
     const now = this.now();

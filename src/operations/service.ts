@@ -6,6 +6,7 @@ import type { Destination } from '../slack/notify.js';
 import type { OperationRecord, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
 import { escapeMrkdwn, mention } from '../slack/escape.js';
+import { slackDate } from '../slack/format.js';
 import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { submissionKey } from './keys.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
@@ -28,6 +29,9 @@ export type {
 // Short leases, renewed while the work runs: a replica that dies frees its work within seconds.
 const LEASE_MS = 15_000;
 const HEARTBEAT_MS = 5_000;
+/** "Retry enabling" and the like: at most this many runs of one operation's follow-up step per hour (fixed window). */
+const FOLLOW_UP_MAX = 3;
+const FOLLOW_UP_WINDOW_MS = 3_600_000;
 /** A 'requested' or 'approved' operation this old was left by a process that died before running it. */
 const ORPHAN_AFTER_MS = 30_000;
 /** How long a failure shown in a modal waits before it is also sent privately (if not settled). */
@@ -343,6 +347,12 @@ export class OperationService {
     if (!followUp.pending(claimed)) {
       await this.store.operations.transition(id, 'succeeded', 'succeeded', {}, { leaseOwner: runner });
       return refuse('There is nothing left to retry: this step already succeeded.');
+    }
+    // Each run costs Portkey calls with the admin key: a step that keeps failing can't be retried without end.
+    const slot = await this.store.rates.reserve(`follow_up:${op.id}`, FOLLOW_UP_WINDOW_MS, FOLLOW_UP_MAX);
+    if (!slot.allowed) {
+      await this.store.operations.transition(id, 'succeeded', 'succeeded', {}, { leaseOwner: runner });
+      return refuse(`This was retried ${FOLLOW_UP_MAX} times already this hour. Try again after ${slackDate(slot.resetAt)}, or ask a Portkey admin to finish it in Portkey.`);
     }
     const log = this.log.child({ op: id, action: op.action, followUp: true });
     await this.audit(userId, `${op.action}.follow_up`, op.id, 'started', { step: left });

@@ -89,7 +89,7 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
     return false;
   }
   const hosts = rule.custom_hosts;
-  if (hosts && !covers(rule, subject.hosts ?? [], (h) => hosts.some((p) => hostMatches(p, h)))) return false;
+  if (hosts && !covers(rule, subject.hosts ?? [], (h) => hosts.some((p) => hostMatches(p, h, rule.effect !== 'allow')))) return false;
   const refs = rule.secret_references;
   if (refs && !covers(rule, subject.secretRef ? [subject.secretRef] : [], (r) => refs.some((e) => secretRefMatches(e, r)))) return false;
   const spaces = rule.workspaces;
@@ -109,13 +109,16 @@ export function matchingRules(policy: Policy, subject: Subject, actor: Actor): A
 
 /**
  * deny > require_approval > allow; among equals the first in the file. No match: the policy's default. Then the
- * built-in guards: one stricter than that decision replaces it (a tie keeps the file's rule and its approvers).
+ * built-in guards: one stricter than that decision replaces it (a tie keeps the file's rule and its approvers, but
+ * not self-approval).
  */
 export function decide(policy: Policy, subject: Subject, actor: Actor): Decision {
   const matches = matchingRules(policy, subject, actor);
   let decision = fileDecision(policy, matches);
   for (const guard of guards(policy, subject, matches)) {
     if (RANK[guard.effect] > RANK[decision.effect]) decision = guard;
+    // A tie keeps the file rule's approvers, never its self-approval: a guard's approval is someone else's.
+    else if (guard.effect === 'require_approval' && decision.effect === 'require_approval') decision = { ...decision, allowSelfApproval: false };
   }
   return decision;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { crossRuleProblems, DEFAULT_POLICY, policySchema, type Policy } from './schema.js';
+import { ACTIONS, crossRuleProblems, DEFAULT_POLICY, policySchema, type Policy } from './schema.js';
 
 export interface LoadedPolicy {
   policy: Policy;
@@ -114,7 +114,14 @@ export function parsePolicyFile(text: string): { ok: true; policy: Policy; warni
     fileProblems.push("version: missing — a policy file starts with version: 1 (a file without it is refused, so a truncated or wrong file can't loosen governance)");
   }
   if (!r.ok || fileProblems.length > 0) return { ok: false, problems: [...fileProblems, ...(r.ok ? [] : r.problems)] };
-  return { ok: true, policy: r.policy, warnings: policyWarnings(raw) };
+  // "version: 1" alone is as loose as the empty file: nothing bounds creates or approval requests.
+  const noLimits = isMap && !('rate_limits' in raw)
+    ? ['rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits']
+    : [];
+  // Limits that leave an action out leave its approval requests unbounded (an explicit [] says so on purpose).
+  const unlimited = r.policy.rate_limits.length === 0 ? [] : ACTIONS.filter((a) => !r.policy.rate_limits.some((l) => l.action === '*' || l.action === a));
+  const partial = unlimited.map((a) => `rate_limits: nothing limits ${a} — those creates and their approval requests are unlimited; add a limit for it (or action: "*")`);
+  return { ok: true, policy: r.policy, warnings: [...noLimits, ...partial, ...policyWarnings(raw)] };
 }
 
 /** Reads POLICY_FILE, or gives the built-in default when none is set. */

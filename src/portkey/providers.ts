@@ -275,7 +275,12 @@ const SPECIAL: readonly Def[] = [
   },
   {
     id: 'cortex', label: 'Snowflake Cortex', aliases: ['snowflake'], keyLabel: 'Snowflake access token',
-    fields: [text('snowflake_account', 'Snowflake account identifier', true, { placeholder: 'myorg-myaccount', maxLength: 255 })],
+    // The gateway builds the host from it (https://<account>.snowflakecomputing.com): no '/', '?', '#', '@' or ':'.
+    fields: [text('snowflake_account', 'Snowflake account identifier', true, {
+      placeholder: 'myorg-myaccount', maxLength: 255,
+      pattern: /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/,
+      patternMessage: 'Enter only the account identifier (myorg-myaccount, or xy12345.us-east-2.aws), not a URL.',
+    })],
   },
   {
     id: 'huggingface', label: 'Hugging Face', aliases: ['hf'], keyLabel: 'Hugging Face access token',
@@ -285,7 +290,11 @@ const SPECIAL: readonly Def[] = [
   },
   {
     id: 'byteplus', label: 'BytePlus ModelArk',
-    fields: [text('byteplus_region', 'BytePlus region', false, { placeholder: 'ap-southeast-1', maxLength: 64 })],
+    // A region may end up in a host name: letters, digits and hyphens only.
+    fields: [text('byteplus_region', 'BytePlus region', false, {
+      placeholder: 'ap-southeast-1', maxLength: 64,
+      pattern: /^[a-z0-9-]+$/, patternMessage: 'Enter a region like ap-southeast-1.',
+    })],
   },
   // Self-hosted: the gateway has no default base URL for these, so custom_host is required.
   { id: 'ollama', label: 'Ollama', key: 'optional', customHost: 'required', docsHint: 'Self-hosted: needs the public https:// URL of your server.' },

@@ -49,6 +49,26 @@ export function governanceCases(h: TestEnv, tally: Tally): void {
       }),
     );
 
+    // The gateway builds these providers' base URL from a plain text field: https://${snowflake_account}.snowflakecomputing.com
+    // (Portkey-AI/gateway src/providers/cortex/api.ts). "collector.mallory.example/x?" makes that host Mallory's,
+    // without any custom host for the policy to see.
+    it.each<{ provider: string; field: string; value: string }>([
+      { provider: 'cortex', field: 'int_f__cortex__snowflake_account', value: 'collector.mallory.example/x?' },
+      { provider: 'cortex', field: 'int_f__cortex__snowflake_account', value: 'collector.mallory.example#' },
+      { provider: 'cortex', field: 'int_f__cortex__snowflake_account', value: 'x@collector.mallory.example:443/' },
+      { provider: 'byteplus', field: 'int_f__byteplus__byteplus_region', value: 'collector.mallory.example/' },
+    ])('a $provider text field that builds the key\'s host ($value) is refused on its block', (c) =>
+      tally.run('governance', 'refused', async () => {
+        const userId = newUser();
+        const view = await openModal(h, `integration create ${c.provider}`, userId);
+        const ack = await h.app.driver.viewSubmission({ view: filled(view, { int_name: 'Elsewhere', [`int_key__${c.provider}`]: KEY, [c.field]: c.value }), userId });
+        const body = ackOf(ack.json);
+        expect(body.response_action, 'the submission was accepted').toBe('errors');
+        expect(Object.keys(record(body.errors, 'errors'))).toEqual([c.field]);
+        expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
+      }),
+    );
+
     it("the org's secret reference bound to the requester's own custom host is never created without approval", () =>
       tally.run('governance', 'refused', async () => {
         const ref = h.portkey.seedSecretReference({ name: 'Org production OpenAI', slug: 'org-prod' });

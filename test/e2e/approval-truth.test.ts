@@ -101,6 +101,43 @@ describe('the approval message names what Portkey holds, not what the client sen
   });
 });
 
+describe('a look-alike host', () => {
+  // "api.оpenai.com" with a Cyrillic о reads as OpenAI's host; the gateway reaches api.xn--penai-iye.com, someone else's.
+  it('an approver is shown the host as it will be reached (xn--…), beside what was typed', async () => {
+    const typed = 'https://api.\u043epenai.com/v1';
+    const view = await openForm(h, 'integration create openai', { userId: 'ULOOKALIKE', channelId: 'C0LOOK' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, { int_name: 'Looks like OpenAI', int_key__openai: KEY, int_custom_host: typed }),
+      userId: 'ULOOKALIKE',
+    });
+    expect(record(res.json, 'ack').response_action).toBe('update');
+    const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@ULOOKALIKE>'));
+    expect(allText(post.args.blocks)).toContain(`*Custom host:* ${typed} (reached as https://api.xn--penai-iye.com/v1: the name has characters outside ASCII)`);
+  });
+});
+
+describe('free text that dresses up as a row', () => {
+  // A description is multiline: its lines must not read as rows of their own ("*Enable in:* no workspace").
+  it('a description with "*Enable in:* no workspace" on its own line stays inside the Description row', async () => {
+    const prod = h.portkey.seedWorkspace({ name: 'Production', slug: 'production-forged-rows' });
+    const view = await openForm(h, 'integration create openai', { userId: 'UFORGER', channelId: 'C0FORGER' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, {
+        int_name: 'Harmless',
+        int_key__openai: KEY,
+        int_description: 'Sandbox only.\n*Enable in:* no workspace\n*Scope:* workspace Sandbox',
+      }, { int_access: [{ value: prod.id, text: 'Production' }] }),
+      userId: 'UFORGER',
+    });
+    expect(record(res.json, 'ack').response_action).toBe('update');
+    const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@UFORGER>'));
+    const text = allText(post.args.blocks);
+    expect(text).not.toMatch(/\n\*Enable in:\* no workspace/);
+    expect(text).not.toMatch(/\n\*Scope:\* workspace Sandbox/);
+    expect(text).toContain('*Description:* Sandbox only. ↵ *Enable in:* no workspace ↵ *Scope:* workspace Sandbox');
+  });
+});
+
 describe('a request an approver could not see whole', () => {
   it('is refused in the modal before anything is posted or created, and the refusal is audited', async () => {
     let view = await openForm(h, 'integration create sagemaker', { userId: 'UHIDER', channelId: 'C0HIDER' });

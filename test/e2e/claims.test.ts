@@ -289,3 +289,42 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     expect(refused).toEqual([{ actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'refused', detail: { why: told, rule: 'no-openai' } }]);
   });
 });
+
+describe('"Retry enabling" is bounded', () => {
+  async function failingForever(h: TestEnv) {
+    const ws = h.portkey.seedWorkspace({ name: 'Research', slug: 'research' });
+    h.portkey.fault({ method: 'PUT', path: '/integrations/bounded-openai/workspaces' }, { status: 500 }, 1000);
+    const { result } = await submitAs(h, 'U_ALICE', { int_name: 'Bounded OpenAI', int_key__openai: ALICE_KEY }, { int_access: [{ value: ws.id, text: 'Research (research)' }] });
+    const opId = theButton(result.blocks, 'integration_retry_access').value;
+    if (!opId) throw new Error('no Retry enabling button');
+    const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_U_ALICE');
+    return { opId, button: theButton(post.args.blocks, 'integration_retry_access') };
+  }
+  async function click(h: TestEnv, userId: string, opId: string, blockId: string): Promise<string> {
+    const responseUrl = h.slack.responseUrl();
+    const res = await h.app.driver.blockAction({ actionId: 'integration_retry_access', blockId, value: opId, userId, channelId: 'C_U_ALICE', responseUrl });
+    expect(res.status).toBe(200);
+    const told = await h.slack.waitForResponse((r) => r.url === responseUrl);
+    return told.body.blocks === undefined ? String(told.body.text) : `${String(told.body.text)}\n${allText(told.body.blocks)}`;
+  }
+  const puts = (h: TestEnv) => h.portkey.requestsTo('PUT', '/integrations/bounded-openai/workspaces').length;
+
+  it('a grant that keeps failing: the requester can retry 3 times an hour, then is refused before Portkey is asked', async () => {
+    const h = await start();
+    const { opId, button } = await failingForever(h);
+    const first = puts(h);
+    for (let i = 0; i < 3; i++) expect(await click(h, 'U_ALICE', opId, button.blockId)).toContain('enabling it in the workspaces failed');
+    const afterThree = puts(h);
+    expect(afterThree).toBeGreaterThan(first);
+    for (let i = 0; i < 5; i++) expect(await click(h, 'U_ALICE', opId, button.blockId)).toMatch(/^This was retried 3 times already this hour\. Try again after <!date\^/);
+    expect(puts(h)).toBe(afterThree);
+  });
+
+  it("someone else pressing the button again and again: told every time, audited once a minute", async () => {
+    const h = await start();
+    const { opId, button } = await failingForever(h);
+    for (let i = 0; i < 6; i++) expect(await click(h, 'U_BOB', opId, button.blockId)).toBe('Only <@U_ALICE>, who created the integration, can retry this.');
+    const refused = (await auditRows(h, opId)).filter((a) => a.action === 'integration.create.follow_up' && a.outcome === 'refused');
+    expect(refused).toHaveLength(1);
+  });
+});

@@ -305,7 +305,7 @@ describe('a POLICY_FILE that would loosen governance by accident', () => {
   it(
     'the example\'s placeholder ids still in the file: starts, and warns for each with its path',
     async () => {
-      const file = policyFile(['version: 1', 'approvals_channel: C0APPROVALS', 'admins:', '  groups: [S0PLATFORM]', ''].join('\n'));
+      const file = policyFile(['version: 1', 'approvals_channel: C0APPROVALS', 'admins:', '  groups: [S0PLATFORM]', 'rate_limits: []', ''].join('\n'));
       const r = launchApp(env({ POLICY_FILE: file }));
 
       await r.waitForLog('listening for Slack on /slack/events', 25_000);
@@ -314,6 +314,22 @@ describe('a POLICY_FILE that would loosen governance by accident', () => {
       expect(warnings.map((l) => [l.level, l.policy, l.warning])).toEqual([
         ['warn', file, 'approvals_channel: "C0APPROVALS" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace'],
         ['warn', file, 'admins.groups[0]: "S0PLATFORM" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace'],
+      ]);
+      expect(r.kill('SIGTERM')).toBe(true);
+      expect(await r.exit()).toEqual({ code: 0, signal: null });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'a file that says only version: 1: starts, and warns that nothing bounds creates or approval requests',
+    async () => {
+      const file = policyFile('version: 1\n');
+      const r = launchApp(env({ POLICY_FILE: file }));
+      await r.waitForLog('listening for Slack on /slack/events', 25_000);
+      const warnings = r.lines().filter((l) => typeof l.warning === 'string');
+      expect(warnings.map((l) => [l.level, l.policy, l.warning])).toEqual([
+        ['warn', file, 'rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits'],
       ]);
       expect(r.kill('SIGTERM')).toBe(true);
       expect(await r.exit()).toEqual({ code: 0, signal: null });

@@ -37,6 +37,11 @@ rules:
     effect: require_approval
     approvers:
       users: [UAPPROVER]
+  - name: no-keys-to-the-legacy-proxy
+    action: integration.create
+    custom_hosts: ["https://llm-proxy.example.com/v1/*"]
+    effect: deny
+    reason: "The legacy proxy is being shut down."
   - name: no-workspaces-for-contractors
     action: workspace.create
     users: [UCONTRACTOR]
@@ -130,6 +135,23 @@ describe('a custom host is governed', () => {
   });
 });
 
+describe('a deny rule on a host holds however the URL is spelled', () => {
+  it.each([
+    'https://llm-proxy.example.com/v1',
+    'https://llm-proxy.example.com//v1/chat',
+    'https://llm-proxy.example.com:8443/v1',
+    'https://LLM-PROXY.example.com/%76%31',
+  ])('groq with custom host %s: denied by the rule, nothing created', async (host) => {
+    const view = await openForm(h, 'integration create groq', { userId: 'UMALLORY', channelId: 'C0GEN' });
+    const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: 'Via the proxy', int_key__groq: KEY, int_custom_host: host }), userId: 'UMALLORY' });
+    const shown = ackedView(res.json);
+    expect(allText(shown.blocks)).toContain('The legacy proxy is being shut down.');
+    const op = await operationRow(opIdOf(shown));
+    expect(op).toMatchObject({ status: 'denied', governance: { effect: 'deny', rule: 'no-keys-to-the-legacy-proxy' } });
+    expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
+  });
+});
+
 describe('secret references are governed', () => {
   it('the picker offers only the references a rule lets this person use; a crafted submission with the org reference is refused', async () => {
     const org = h.portkey.seedSecretReference({ name: 'Org production OpenAI', slug: 'org-prod-openai' });
@@ -181,6 +203,21 @@ describe('secret references are governed', () => {
     const op = await operationRow(opIdOf(ackedView(res.json)));
     expect(op.status).toBe('awaiting_approval');
     expect(op.governance).toMatchObject({ rule: 'secret-reference-to-custom-host', approvers: { users: ['UADMIN'], groups: [] } });
+    expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
+  });
+});
+
+describe('a secret reference sent through a base-URL field, not custom_host', () => {
+  it('Hugging Face with the team reference and Mallory\'s base URL: needs the admins\' approval; nothing is created', async () => {
+    const team = h.portkey.seedSecretReference({ name: 'team-research key', slug: 'team-research-hf' });
+    const view = await openForm(h, 'integration create huggingface', { userId: 'UMEMBER', channelId: 'C0GEN' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, { int_name: 'HF via Mallory', int_f__huggingface__huggingface_base_url: 'https://collector.mallory.example', int_secretref__huggingface: { value: team.id, text: team.name } }),
+      userId: 'UMEMBER',
+    });
+    const op = await operationRow(opIdOf(ackedView(res.json)));
+    expect(op.status).toBe('awaiting_approval');
+    expect(op.governance).toMatchObject({ rule: 'secret-reference-to-custom-host', approvers: { users: ['UADMIN'], groups: [] }, allowSelfApproval: false });
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
 });

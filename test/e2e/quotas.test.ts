@@ -186,4 +186,45 @@ describe('quotas that hold', () => {
     expect(h.portkey.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /integrations 400', 'POST /integrations 400']);
   });
 
+  // The id lookups (one GET per "enable in" workspace, up to 20) come before the decision; over the limit they
+  // must not run at all, or each refused click still costs Portkey 20 calls with the admin key.
+  // A denial takes no quota, so it must not cost Portkey either: a rule that denies whatever the workspaces are
+  // decides before the ids are looked up.
+  it('a submission a rule denies whatever its workspaces, naming 20 of them, costs Portkey nothing', async () => {
+    const spaces = Array.from({ length: 20 }, (_, i) => h.portkey.seedWorkspace({ name: `Denied ${i}`, slug: `denied-${i}` }));
+    const access = { int_access: spaces.map((w) => ({ value: w.id, text: w.name })) };
+    const before = h.portkey.requests.length;
+    for (let i = 1; i <= 5; i++) {
+      const view = await openForm(h, 'integration create groq', { userId: 'UCONTRACTOR', channelId: 'C_UCONTRACTOR' });
+      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: `Contractor ${i}`, int_key__groq: KEY }, access), userId: 'UCONTRACTOR' });
+      const ack = record(res.json, 'ack');
+      expect(ack.response_action).toBe('update');
+      expect(allText(record(ack.view, 'v').blocks)).toContain('`contractors-no-groq`');
+    }
+    expect(h.portkey.requests.slice(before)).toEqual([]);
+    const ops = (await peekSqlite(h.app.dataDir).rows('operations')).filter((o) => o.requester_id === 'UCONTRACTOR');
+    expect(ops.map((o) => o.status)).toEqual(Array(5).fill('denied'));
+  });
+
+  it('over the limit, a submission naming 20 workspaces costs Portkey nothing', async () => {
+    const spaces = Array.from({ length: 20 }, (_, i) => h.portkey.seedWorkspace({ name: `Lookup ${i}`, slug: `lookup-${i}` }));
+    const access = { int_access: spaces.map((w) => ({ value: w.id, text: w.name })) };
+    for (const name of ['Lookups One', 'Lookups Two']) {
+      const view = await openForm(h, 'integration create openai', { userId: 'ULOOKUPS', channelId: 'C_ULOOKUPS' });
+      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: name, int_key__openai: KEY }, access), userId: 'ULOOKUPS' });
+      expect(record(res.json, 'ack').response_action).toBe('update');
+      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_ULOOKUPS' && String(c.args.text).includes(name));
+    }
+    const before = h.portkey.requests.length;
+    for (let i = 1; i <= 5; i++) {
+      const view = await openForm(h, 'integration create openai', { userId: 'ULOOKUPS', channelId: 'C_ULOOKUPS' });
+      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: `Lookups more ${i}`, int_key__openai: KEY }, access), userId: 'ULOOKUPS' });
+      const ack = record(res.json, 'ack');
+      // Refused as any submission over the limit is (the rate-limited view, with Back to the form), its ids unlooked.
+      expect(ack.response_action).toBe('update');
+      expect(allText(record(ack.view, 'ack view').blocks)).toContain(':no_entry: *Too many requests.* The limit is 2 integrations per person every hour.');
+    }
+    expect(h.portkey.requests.slice(before)).toEqual([]);
+  });
+
 });

@@ -202,7 +202,7 @@ describe('approvalMessage', () => {
     expect(all).toContain(`:raising_hand: <@${REQUESTER}> asks to create workspace ${EVIL_ESCAPED}.`);
     expect(all).toContain(`*Name:* ${EVIL_ESCAPED}`);
     expect(all).toContain(`*${EVIL_ESCAPED}:* a label from a provider field`);
-    expect(all).toContain(`*Description:* ${EVIL_ESCAPED}\nsecond line`);
+    expect(all).toContain(`*Description:* ${EVIL_ESCAPED} ↵ second line`);
     expect(all).toContain(`*Rule*\n\`${EVIL_ESCAPED}\``);
     expect(all).toContain(`*Expires*\n${slackDate(EXPIRES)}`);
     expect(all).toContain(`*Why approval is needed*\n${EVIL_ESCAPED}`);

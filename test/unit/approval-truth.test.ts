@@ -105,6 +105,16 @@ describe('names as Portkey knows them, never the client label', () => {
     expect(checkMessage(m)).toEqual([]);
   });
 
+  // Names come from Portkey, where anyone with other access may have typed a line break: a name must not print a
+  // row of its own among the rows that decide where the key goes.
+  it('a Portkey workspace name with a line break stays inside its row', () => {
+    const forged = { access: [{ id: 'ws-prod-0001', name: 'Sandbox\n*Scope:* workspace Sandbox', slug: 'production' }] };
+    const request = { draft: draft({ access: [{ value: 'ws-prod-0001', label: 'Sandbox' }] }), resolved: forged };
+    const text = allText(approvalMessage(op(request), describeIntegration(op(request))).blocks);
+    expect(text).not.toMatch(/\n\*Scope:\* workspace Sandbox/);
+    expect(text).toContain('*Enable in:* Sandbox ↵ *Scope:* workspace Sandbox (id ws-prod-0001)');
+  });
+
   it('a crafted workspace label on a workspace-scoped integration, and a crafted secret-reference label', () => {
     const request = {
       draft: draft({ scope: 'workspace', workspace: { value: 'ws-prod-0001', label: MALLORY_LABEL }, secretRef: { value: 'sr-org-prod', label: 'my own junk key' } }),

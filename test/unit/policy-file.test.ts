@@ -385,6 +385,7 @@ describe('pathText', () => {
 });
 
 const PLACEHOLDER = 'is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace';
+const NO_LIMITS = 'rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits';
 
 describe('loadPolicy', () => {
   const dir = mkdtempSync(join(tmpdir(), 'policy-file-'));
@@ -405,6 +406,7 @@ describe('loadPolicy', () => {
     const file = join(dir, 'policy.yml');
     writeFileSync(file, `version: 1\n${README_EXAMPLE}`);
     expect(loadPolicy(file)).toEqual({ ok: true, loaded: { policy: README_POLICY, source: file }, warnings: [
+      'rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
       `approvals_channel: "C0APPROVALS" ${PLACEHOLDER}`,
       `admins.groups[0]: "S0PLATFORM" ${PLACEHOLDER}`,
       `rules[0].groups[0]: "S0INTERNS" ${PLACEHOLDER}`,
@@ -522,9 +524,21 @@ describe('a policy file must say what it is', () => {
     expect(parsePolicyFile('version:\ndefault: allow\n')).toEqual({ ok: false, problems: ['version: version must be 1, not null'] });
   });
 
-  it('a file with version: 1 loads, with no warnings when it names no placeholder', () => {
-    expect(parsePolicyFile('version: 1\n')).toEqual({ ok: true, policy: EMPTY_POLICY, warnings: [] });
-    expect(parsePolicyFile('version: 1\nadmins: {users: [U07REAL1]}\n')).toMatchObject({ ok: true, warnings: [] });
+  it('a file with version: 1 loads, with no warnings when it names no placeholder and says what its limits are', () => {
+    expect(parsePolicyFile('version: 1\nrate_limits: []\n')).toEqual({ ok: true, policy: EMPTY_POLICY, warnings: [] });
+    expect(parsePolicyFile('version: 1\nadmins: {users: [U07REAL1]}\nrate_limits: []\n')).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  // Limits on workspaces only leave integration approvals unbounded: said, per action.
+  it('rate limits that leave an action out: a warning naming it', () => {
+    const r = parsePolicyFile('version: 1\nrate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n');
+    expect(r).toMatchObject({ ok: true, warnings: ['rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")'] });
+    expect(parsePolicyFile('version: 1\nrate_limits:\n  - {action: "*", max: 5, window: 1h}\n')).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  // "version: 1" alone is as loose as the empty file: no rate limits at all (without a file: 10 per minute per person).
+  it('a file without rate_limits loads with a warning that creates and approval requests are unlimited', () => {
+    expect(parsePolicyFile('version: 1\n')).toEqual({ ok: true, policy: EMPTY_POLICY, warnings: [NO_LIMITS] });
   });
 
   it('through loadPolicy: an empty file on disk is refused', () => {
@@ -576,7 +590,7 @@ describe('placeholder ids from policy.example.yml', () => {
   });
 
   it('a real-looking id is not a placeholder; the warning names the path', () => {
-    const r = parsePolicyFile('version: 1\nadmins:\n  users: [U07ALICE9, U0ADMIN01]\n');
+    const r = parsePolicyFile('version: 1\nadmins:\n  users: [U07ALICE9, U0ADMIN01]\nrate_limits: []\n');
     expect(r).toMatchObject({ ok: true, warnings: [`admins.users[1]: "U0ADMIN01" ${PLACEHOLDER}`] });
   });
 });
@@ -593,6 +607,11 @@ describe('the criteria about where a key goes: mistakes reported with their path
       ['rules[0].custom_hosts[0]: "https://api*.example.com/" has a host that is not a domain name (labels of letters, digits and hyphens, or "*")']],
     ['a host pattern that is only wildcards', oneRule('name: a', 'effect: deny', 'custom_hosts: ["https://*.*/"]'),
       ['rules[0].custom_hosts[0]: "https://*.*/" must name a domain: "*" alone covers every host, write just "*" for that']],
+    // A careless allow-list: "api.openai.*" would cover api.openai.com.evil.example, "*.com" every .com host.
+    ['a host pattern whose domain is a wildcard', oneRule('name: a', 'effect: allow', 'custom_hosts: ["https://api.openai.*/*"]'),
+      ['rules[0].custom_hosts[0]: "https://api.openai.*/*" has a "*" in its domain: the last two labels must be written out (e.g. https://*.openai.com/*), or it would cover hosts such as api.openai.com.evil.example']],
+    ['a host pattern that is a wildcard under a top-level domain', oneRule('name: a', 'effect: allow', 'custom_hosts: ["https://*.com"]'),
+      ['rules[0].custom_hosts[0]: "https://*.com" has a "*" in its domain: the last two labels must be written out (e.g. https://*.openai.com/*), or it would cover hosts such as api.openai.com.evil.example']],
     ['a host pattern with a bad port', oneRule('name: a', 'effect: deny', 'custom_hosts: ["https://x.example.com:https/"]'),
       ['rules[0].custom_hosts[0]: "https://x.example.com:https/" has a port that is not a number']],
     ['an empty custom_hosts list', oneRule('name: a', 'effect: deny', 'custom_hosts: []'), [expect.stringMatching(/^rules\[0\]\.custom_hosts: /) as unknown as string]],

@@ -524,6 +524,27 @@ describe('ruleMatches: the parts of a request (ANY for deny and require_approval
     ['an exact path: another path is not covered', { custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/v2'] }), false],
     ['no path in the pattern: any path on that host', { custom_hosts: ['https://api.openai.com'] }, withParts({ hosts: ['https://API.OpenAI.com/v9/x'] }), true],
     ['a suffix is not a subdomain', { custom_hosts: ['https://*.example.com/*'] }, withParts({ hosts: ['https://evilexample.com/'] }), false],
+    // A deny rule on a host is about the host: another port on it is still that machine (a proxy on 8443 too).
+    ['deny without a port: another port on that host', { effect: 'deny', custom_hosts: ['https://llm-proxy.example.com'] },
+      withParts({ hosts: ['https://llm-proxy.example.com:8443/v1'] }), true],
+    ['deny with an explicit port: only that port', { effect: 'deny', custom_hosts: ['https://llm-proxy.example.com:8443'] },
+      withParts({ hosts: ['https://llm-proxy.example.com/v1'] }), false],
+    // An allow rule's path is compared as the server will read it: an encoded slash or dot can climb out of it.
+    ['allow with a path: an encoded slash that climbs out of it', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/..%2fteam-b'] }), false],
+    ['allow with a path: an encoded backslash', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/..%5Cteam-b'] }), false],
+    ['allow with a path: encoded dots', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/.%2E/team-b'] }), false],
+    ['allow with a path: a plain sub-path is still covered', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/v1'] }), true],
+    // The key reaches the host whatever the path: a restrictive rule's path can't be dodged by another spelling of it
+    // (the gateway appends /chat/completions to "https://api.openai.com/v1"; a server may decode %76 to v).
+    ['deny with a path: the path itself, without what follows', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] },
+      withParts({ hosts: ['https://api.openai.com/v1'] }), true],
+    ['deny with a path: a doubled slash', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] }, withParts({ hosts: ['https://api.openai.com//v1'] }), true],
+    ['deny with a path: a percent-encoded letter', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/%761'] }), true],
+    ['require_approval with a path: another path on that host', { ...approval, custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/'] }), true],
     // secret references
     ['allow: the reference by id', { secret_references: ['sr-team-0002'] }, withParts({ secretRef: TEAM_REF }), true],
     ['allow: the reference by a name pattern, case-insensitive', { secret_references: ['team-*'] }, withParts({ secretRef: TEAM_REF }), true],
@@ -624,6 +645,24 @@ rules:
   it('a tie keeps the file rule and its approvers (openai with a custom host: the platform approves)', () => {
     const d = decide(GUARDED, withParts({ providerId: 'openai', hosts: ['https://proxy.example.com/'] }), actor('U0ANY'));
     expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'openai-needs-approval', index: 0 }, approvers: { users: [], groups: ['S0PLATFORM'] } });
+  });
+
+  // A guard's approval is someone else's: a file rule that lets the requester approve themselves must not turn
+  // "a secret reference sent to a custom host always needs approval" into "Mallory approves Mallory".
+  it('a tie with a guard keeps the file rule and its approvers, but never self-approval', () => {
+    const p = parsedPolicy(`admins: {users: [U0ADMIN]}
+approvals_channel: C0APPROVALS
+rules:
+  - name: self-serve
+    action: integration.create
+    custom_hosts: ["*"]
+    secret_references: ["team-*"]
+    effect: require_approval
+    approvers: {users: [U0MALLORY, U0BOSS]}
+    allow_self_approval: true
+`);
+    const d = decide(p, withParts({ hosts: ['https://collector.mallory.example/'], secretRef: TEAM_REF }), actor('U0MALLORY'));
+    expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'self-serve', index: 0 }, approvers: { users: ['U0MALLORY', 'U0BOSS'], groups: [] }, allowSelfApproval: false });
   });
 
   it('a secret reference no rule names: denied (secret-reference-not-allowed), with and without a policy file', () => {

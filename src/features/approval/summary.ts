@@ -19,6 +19,8 @@ export const FREE_ROW_MAX = 300;
 const FREE_SECTIONS_MAX = 8;
 const LABEL_MAX = 100;
 
+const oneLine = (text: string): string => text.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ↵ ');
+
 function rowLine(label: string, escapedValue: string): string {
   return `*${escapeMrkdwn(clip(label, LABEL_MAX))}:* ${escapedValue}`;
 }
@@ -27,7 +29,9 @@ function rowLine(label: string, escapedValue: string): string {
  * One critical row as lines of mrkdwn, each at most SECTION_MAX: a value too long for one section goes on in
  * "(continued)" lines, split between whole characters (never inside an escape such as &amp;), so nothing is lost.
  */
-function criticalLines(row: SummaryRow): string[] {
+function criticalLines(critical: SummaryRow): string[] {
+  // One line per row, here too: a name read from Portkey may hold a line break.
+  const row = { ...critical, value: oneLine(critical.value) };
   const whole = rowLine(row.label, escapeMrkdwn(row.value));
   if (whole.length <= SECTION_MAX) return [whole];
   const lines: string[] = [];
@@ -87,7 +91,8 @@ export function approvalFits(summary: Summary): Fit {
  */
 export function summaryBlocks(summary: Summary, freeSections = FREE_SECTIONS_MAX): KnownBlock[] {
   const blocks: KnownBlock[] = criticalSections(summary).map((text) => section(text));
-  const free = pack(summary.rows.filter((r) => !r.critical).map((r) => rowLine(r.label, escapeMrkdwn(clip(r.value, FREE_ROW_MAX)))));
+  // One line per row: a description's own lines must not read as rows ("*Enable in:* no workspace").
+  const free = pack(summary.rows.filter((r) => !r.critical).map((r) => rowLine(r.label, escapeMrkdwn(clip(oneLine(r.value), FREE_ROW_MAX)))));
   const shown = free.slice(0, Math.max(0, freeSections));
   blocks.push(...shown.map((p) => section(p.text)));
   const left = free.slice(shown.length).reduce((n, p) => n + p.lines, 0);

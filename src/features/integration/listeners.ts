@@ -110,9 +110,17 @@ export function registerIntegration(app: App, deps: Deps): void {
     // 1.5 s) run side by side, not one after the other past Slack's 3 s. The decision reads the same (shared) lookup.
     void deps.governance.groupsOf(body.user.id).catch(() => undefined);
     // Ids are looked up in Portkey first: the policy decides on what Portkey holds, and a lookup that fails refuses.
-    // Someone at a rate limit is refused anyway: their submission costs Portkey no lookup (up to 22 otherwise).
-    const limited = await deps.governance.atLimit('integration.create', { userId: body.user.id, teamId: body.team?.id ?? body.user.team_id ?? 'unknown' });
-    const looked: Resolution = limited ? { ok: true, resolved: { access: [] } } : await resolveRefs(deps.portkey, checked.value, log);
+    // A submission refused anyway costs Portkey no lookup (one per workspace otherwise): someone at a rate limit, or
+    // one a rule denies whatever its workspaces and secret reference are. It is stored "name not looked up".
+    const lookups = checked.value.workspace !== undefined || checked.value.access.length > 0 || Boolean(checked.value.body.secret_mappings?.length);
+    const who = { userId: body.user.id, teamId: body.team?.id ?? body.user.team_id ?? 'unknown', channelId: context.channelId };
+    const unlooked = { access: [] };
+    const limited = lookups && (await deps.governance.atLimit('integration.create', who));
+    // The deny check waits for the person's groups only if they are at hand (cached, or none named): a slow Slack must
+    // not put it in front of the lookups (see above), so then the lookups simply go ahead.
+    const denied = !limited && lookups && (await soon(deps.governance.deniedWhateverParts('integration.create', integrationSubject(checked.value, draft, unlooked), who), false));
+    const skip = limited || denied;
+    const looked: Resolution = skip ? { ok: true, resolved: unlooked } : await resolveRefs(deps.portkey, checked.value, log);
     if (!looked.ok) {
       await ack({ response_action: 'errors', errors: looked.errors });
       return;
@@ -121,7 +129,7 @@ export function registerIntegration(app: App, deps: Deps): void {
     const submitted = await submitGoverned(deps, {
       ...submissionOf(body, context, { action: 'integration.create', request: { draft, resolved }, secrets: { key: secrets.key, fields: secrets.fields } }),
       subject: integrationSubject(checked.value, draft, resolved),
-      ...(limited ? { unresolved: true as const } : {}),
+      ...(skip ? { unresolved: true as const } : {}),
     });
     if (!submitted.ok) {
       await ack({ response_action: 'errors', errors: { [INT_FIELDS.name.block]: submitted.error } });
@@ -222,4 +230,17 @@ export function integrationStateView(
   }
   const provider = draft?.providerId ? getProvider(draft.providerId) : undefined;
   return integrationProgressView({ name, providerLabel: provider?.label ?? 'AI provider', context });
+}
+
+/** `work`'s answer if it comes within a few milliseconds (it needs nothing from the network), else `fallback`. */
+async function soon<T>(work: Promise<T>, fallback: T, ms = 50): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

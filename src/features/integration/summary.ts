@@ -39,13 +39,28 @@ export function refText(id: string, found: PortkeyRef | undefined): string {
   return same ? `${found.name} (id ${found.id})` : `id ${id} (name not looked up)`;
 }
 
+/**
+ * A URL as typed and, when its host has characters outside ASCII, as it will be reached: "api.оpenai.com" (a
+ * Cyrillic о) reads as OpenAI's host but is api.xn--penai-iye.com, someone else's.
+ */
+function urlText(typed: string): string {
+  if (/^[\x00-\x7f]*$/.test(typed)) return typed;
+  let reached: string;
+  try {
+    reached = new URL(typed.trim()).href.replace(/\/$/, '');
+  } catch {
+    return typed;
+  }
+  return `${typed} (reached as ${reached}: the name has characters outside ASCII)`;
+}
+
 export function integrationSummary(d: IntegrationDraft | undefined, resolved: ResolvedRefs | undefined): Summary {
   const provider = d?.providerId ? getProvider(d.providerId) : undefined;
   if (!d || !provider) return { title: 'an integration', rows: [] };
   const mode = authModeOf(provider, d.authMode);
   const critical: SummaryRow[] = [
     { label: 'Provider', value: `${provider.label} (${provider.id})` },
-    { label: 'Custom host', value: d.customHost || "none (the provider's own endpoint)" },
+    { label: 'Custom host', value: d.customHost ? urlText(d.customHost) : "none (the provider's own endpoint)" },
   ];
   const free: SummaryRow[] = [
     { label: 'Name', value: d.name },
@@ -53,7 +68,7 @@ export function integrationSummary(d: IntegrationDraft | undefined, resolved: Re
   ];
   for (const f of fieldsFor(provider, mode?.id)) {
     const v = d.fields[f.key];
-    if (v && !isSecretField(f)) (decidesWhere(f) ? critical : free).push({ label: f.label, value: v });
+    if (v && !isSecretField(f)) (decidesWhere(f) ? critical : free).push({ label: f.label, value: f.kind === 'url' ? urlText(v) : v });
   }
   if (mode) critical.push({ label: 'Authentication', value: mode.label });
   if (d.secretRef) critical.push({ label: 'Key', value: `from secret reference ${refText(d.secretRef.value, resolved?.secretRef)}` });
