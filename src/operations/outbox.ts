@@ -3,7 +3,7 @@ import type { Log } from '../log.js';
 import type { ModalView } from '@slack/types';
 import { errorText, slackErrorCode } from '../slack/errors.js';
 import { postWithFallbacks, tellUser, type Delivery, type Destination, type Message } from '../slack/notify.js';
-import type { OperationRecord, Store } from '../store/index.js';
+import type { OperationRecord, Repositories, Store } from '../store/index.js';
 import { governanceOf } from './governance.js';
 
 /** What a queued notification delivers. Stored as JSON, so it must hold no secret. */
@@ -46,7 +46,12 @@ export class Outbox {
   ) {}
 
   async enqueue(operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
-    const note = await this.store.notifications.enqueue({ operationId, kind, payload, ...(dueAt !== undefined ? { nextAttemptAt: dueAt } : {}) });
+    return this.queue(this.store, operationId, kind, payload, dueAt);
+  }
+
+  /** Queues through `tx` (a transaction: the row commits with the step that owes it). Returns its id. */
+  async queue(tx: Pick<Repositories, 'notifications'>, operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
+    const note = await tx.notifications.enqueue({ operationId, kind, payload, ...(dueAt !== undefined ? { nextAttemptAt: dueAt } : {}) });
     return note.id;
   }
 

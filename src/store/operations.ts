@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Selectable, Updateable } from 'kysely';
+import type { Kysely, Selectable, Updateable } from 'kysely';
 import { oneOf, parseJson, type RepoContext } from './context.js';
 import { StoreError } from './errors.js';
-import { OPERATION_STATES, STORED_ACTIONS, type OperationState, type OperationsTable, type StoredAction } from './schema.js';
+import { OPERATION_STATES, STORED_ACTIONS, type Database, type OperationState, type OperationsTable, type StoredAction } from './schema.js';
 import { secretsAad, type SecretBox } from './secrets.js';
 
 /** An operation as stored: one request to create something in Portkey, from submission to outcome. */
 export interface OperationRecord {
   id: string;
-  /** Unique: the same submission (team + view id) always maps to the same operation. */
+  /** Unique: the same submission (team, view id, form generation) always maps to the same operation. */
   idempotencyKey: string;
   teamId: string;
   action: StoredAction;
@@ -46,7 +46,7 @@ export interface OperationRecord {
 export interface NewOperation {
   /** Defaults to a random UUID. */
   id?: string;
-  /** See {@link operationKey}. */
+  /** See {@link submissionKey}. */
   idempotencyKey: string;
   teamId: string;
   action: StoredAction;
@@ -135,9 +135,12 @@ export interface OperationsRepo {
   releaseLeases(): Promise<number>;
 }
 
-/** The idempotency key of a modal submission: a view id is unique only within its team. */
-export function operationKey(teamId: string, viewId: string): string {
-  return `${teamId}:${viewId}`;
+/**
+ * The idempotency key of a modal submission: Slack re-delivers one with the same view id, unique only within its
+ * team; `attempt` is the form's generation in that modal ("Back to the form" makes a new request).
+ */
+export function submissionKey(teamId: string, viewId: string, attempt: number): string {
+  return `${teamId}:${viewId}:${attempt}`;
 }
 
 export function toOperation(row: Selectable<OperationsTable>): OperationRecord {
@@ -211,7 +214,9 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
       }
       const now = ctx.now();
       const id = op.id ?? randomUUID();
-      const inserted = await db.transaction().execute(async (trx) => {
+      // The row and its sealed secrets go together: in the caller's transaction when there is one.
+      const write = <T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
+      const inserted = await write(async (trx) => {
         const row = await trx
           .insertInto('operations')
           .values({

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { StoreError, operationKey, type NewOperation, type OperationState } from '../../src/store/index.js';
+import { StoreError, submissionKey, type NewOperation, type OperationState } from '../../src/store/index.js';
 import { describeEngines } from './harness.js';
 
 let seq = 0;
 function newOp(over: Partial<NewOperation> = {}): NewOperation {
   seq += 1;
   return {
-    idempotencyKey: operationKey('T1', `V${seq}`),
+    idempotencyKey: submissionKey('T1', `V${seq}`, 0),
     teamId: 'T1',
     action: 'workspace.create',
     requesterId: 'U1',
@@ -18,9 +18,10 @@ function newOp(over: Partial<NewOperation> = {}): NewOperation {
   };
 }
 
-describe('operationKey', () => {
-  it('joins team and view id', () => {
-    expect(operationKey('T1', 'V9')).toBe('T1:V9');
+describe('submissionKey', () => {
+  it('joins team, view id and the form generation (the key stored operations have)', () => {
+    expect(submissionKey('T1', 'V9', 0)).toBe('T1:V9:0');
+    expect(submissionKey('T1', 'V9', 1)).not.toBe(submissionKey('T1', 'V9', 0));
   });
 });
 

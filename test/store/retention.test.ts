@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { operationKey, pruneOnTick, type OperationState, type Pruned } from '../../src/store/index.js';
+import { submissionKey, pruneOnTick, type OperationState, type Pruned } from '../../src/store/index.js';
 import { describeEngines } from './harness.js';
 
 // Retention on the dispatcher tick: what is finished and old goes; nothing unfinished or still owed ever does.
@@ -13,7 +13,7 @@ describeEngines(
     const op = async (viewId: string, status: OperationState, at: number, secrets = false) => {
       clock = at;
       const { operation } = await h.store.operations.create({
-        idempotencyKey: operationKey('T1', viewId),
+        idempotencyKey: submissionKey('T1', viewId, 0),
         teamId: 'T1',
         action: 'workspace.create',
         requesterId: 'U1',
@@ -57,7 +57,7 @@ describeEngines(
       const pruned = await h.store.prune({ retentionMs: 90 * DAY });
       expect(pruned.secrets).toBe(1);
       expect((await h.rawRows('operation_secrets')).map((r) => r.operation_id)).toEqual([waiting]);
-      expect(await h.store.secrets.takeSecrets(done)).toBeUndefined();
+      expect(await h.store.secrets.readSecrets(done)).toBeUndefined();
     });
 
     it('deletes rate counters whose window has ended, and keeps the current ones', async () => {

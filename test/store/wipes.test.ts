@@ -4,7 +4,7 @@ import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SecretBox, migrations, openStore, operationKey, parseSecretsKey, SQLITE_FILE, type Database, type Store } from '../../src/store/index.js';
+import { SecretBox, migrations, openStore, submissionKey, parseSecretsKey, SQLITE_FILE, type Database, type Store } from '../../src/store/index.js';
 import { TEST_KEY } from './harness.js';
 
 // SQLite: a wiped secret is gone from the files — the database, its WAL, its free pages — not just unlinked.
@@ -17,7 +17,7 @@ const filesOf = (dir: string): string => readdirSync(dir).map((f) => readFileSyn
 
 async function sealOne(store: Store, viewId: string): Promise<{ id: string; ciphertext: string }> {
   const { operation } = await store.operations.create({
-    idempotencyKey: operationKey('T1', viewId),
+    idempotencyKey: submissionKey('T1', viewId, 0),
     teamId: 'T1',
     action: 'integration.create',
     requesterId: 'U1',
