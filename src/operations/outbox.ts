@@ -3,7 +3,7 @@ import type { Log } from '../log.js';
 import type { ModalView } from '@slack/types';
 import { errorText, slackErrorCode } from '../slack/errors.js';
 import { postWithFallbacks, tellUser, type Delivery, type Destination, type Message } from '../slack/notify.js';
-import type { OperationRecord, Repositories, Store } from '../store/index.js';
+import type { NotificationRecord, OperationRecord, Repositories, Store } from '../store/index.js';
 import { governanceOf } from './governance.js';
 
 /** What a queued notification delivers. Stored as JSON, so it must hold no secret. */
@@ -55,11 +55,26 @@ export class Outbox {
     return note.id;
   }
 
+  /**
+   * Queues a notification already claimed by this process (due only once the send lease ends), for sending at once
+   * with {@link sendClaimed}: the claim and the read deliver() would make are saved. If the process dies first, it
+   * is due when the lease ends (at once after an embedded restart), like any claimed notification.
+   */
+  queueClaimed(tx: Pick<Repositories, 'notifications'>, operationId: string, kind: string, payload: OutboxPayload): Promise<NotificationRecord> {
+    return tx.notifications.enqueue({ operationId, kind, payload, nextAttemptAt: Date.now() + SEND_LEASE_MS });
+  }
+
   /** Sends one queued notification, if no one else is. Failures are retried later by the dispatcher. */
   async deliver(id: string, dueAt = Date.now()): Promise<Delivery | 'modal' | undefined> {
     if (!(await this.store.notifications.claim(id, SEND_LEASE_MS, Math.max(dueAt, Date.now())))) return undefined;
     const note = await this.store.notifications.get(id);
     if (!note) return undefined;
+    return this.sendClaimed(note);
+  }
+
+  /** Sends a notification whose claim this process holds (deliver took it, or queueClaimed queued it so). */
+  async sendClaimed(note: NotificationRecord): Promise<Delivery | 'modal' | undefined> {
+    const { id } = note;
     const payload = note.payload as OutboxPayload;
     let delivery: Delivery | 'modal' | 'later';
     try {

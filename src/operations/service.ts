@@ -304,17 +304,18 @@ export class OperationService {
       // Approved requests: the approval message shows the result too.
       const also = governance?.effect === 'require_approval' ? await this.refreshed(tx, final.id) : [];
       also.push(...(await this.auditToChannel(tx, final)));
-      const note = await this.outbox.queue(tx, final.id, 'result', payload, hold ? Date.now() + HOLD_MS : undefined);
+      // Held: due when the hold ends. Else claimed already, so it is sent right after the commit with no more reads.
+      const note = hold ? await this.outbox.queue(tx, final.id, 'result', payload, Date.now() + HOLD_MS) : await this.outbox.queueClaimed(tx, final.id, 'result', payload);
       return { won: true as const, final, also, note };
     });
     if (!step.won) return { operation: step.lost };
     const { final, also, note } = step;
     log.info({ status: final.status }, 'operation finished');
-    if (hold) {
+    if (typeof note === 'string') {
       await this.send(also);
       return { operation: final, heldNotice: note };
     }
-    const delivered = await this.outbox.deliver(note);
+    const delivered = await this.outbox.sendClaimed(note);
     await this.send(also);
     const delivery = delivered === 'modal' ? undefined : delivered;
     return { operation: final, ...(delivery ? { delivery } : {}) };
