@@ -17,6 +17,9 @@ export type OutboxPayload =
   /** The requester's modal, if still open, brought up to date with the operation (after an approval decision). */
   | { type: 'view'; operationId: string };
 
+/** Where a notification is queued: the store, or a transaction (the row then commits with the step that owes it). */
+type Queue = Pick<Repositories, 'notifications'>;
+
 const SEND_LEASE_MS = 15_000;
 const MAX_SEND_ATTEMPTS = 8;
 /**
@@ -50,7 +53,7 @@ export class Outbox {
   }
 
   /** Queues through `tx` (a transaction: the row commits with the step that owes it). Returns its id. */
-  async queue(tx: Pick<Repositories, 'notifications'>, operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
+  async queue(tx: Queue, operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
     const note = await tx.notifications.enqueue({ operationId, kind, payload, ...(dueAt !== undefined ? { nextAttemptAt: dueAt } : {}) });
     return note.id;
   }
@@ -60,7 +63,7 @@ export class Outbox {
    * with {@link sendClaimed}: the claim and the read deliver() would make are saved. If the process dies first, it
    * is due when the lease ends (at once after an embedded restart), like any claimed notification.
    */
-  queueClaimed(tx: Pick<Repositories, 'notifications'>, operationId: string, kind: string, payload: OutboxPayload): Promise<NotificationRecord> {
+  queueClaimed(tx: Queue, operationId: string, kind: string, payload: OutboxPayload): Promise<NotificationRecord> {
     return tx.notifications.enqueue({ operationId, kind, payload, nextAttemptAt: Date.now() + SEND_LEASE_MS });
   }
 

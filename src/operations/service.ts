@@ -117,7 +117,8 @@ export class OperationService {
     }
     const g = verdict.governance;
     await this.auditIn(tx, s.requesterId, s.action, operation.id, 'submitted');
-    await this.auditIn(tx, s.requesterId, `${s.action}.policy`, operation.id, g.effect === 'require_approval' ? 'approval_required' : g.effect === 'allow' ? 'allowed' : g.effect, {
+    const decided = g.effect === 'require_approval' ? 'approval_required' : g.effect === 'allow' ? 'allowed' : g.effect;
+    await this.auditIn(tx, s.requesterId, `${s.action}.policy`, operation.id, decided, {
       rule: g.rule,
       ...(g.reason ? { reason: g.reason } : {}),
       ...(g.retryAt ? { retryAt: new Date(g.retryAt).toISOString() } : {}),
@@ -125,9 +126,8 @@ export class OperationService {
     const queued: string[] = [];
     if (verdict.status === 'awaiting_approval') {
       queued.push(await this.outbox.queue(tx, operation.id, 'approval', { type: 'approval', operationId: operation.id, post: true }));
-      queued.push(
-        await this.outbox.queue(tx, operation.id, 'pending', { to: destinationOf(operation), message: pendingNote(operation, this.summary(operation)), private: false }),
-      );
+      const note = pendingNote(operation, this.summary(operation));
+      queued.push(await this.outbox.queue(tx, operation.id, 'pending', { to: destinationOf(operation), message: note, private: false }));
     }
     if (verdict.status !== 'requested') queued.push(...(await this.auditToChannel(tx, operation)));
     return { operation, duplicate: false, queued };
@@ -161,7 +161,8 @@ export class OperationService {
     const to = verdict === 'approve' ? 'approved' : 'denied';
     // The decision, its audit row, the secret wipe of a denial and what it owes people: one transaction.
     const result = await this.store.transaction(async (tx): Promise<DecideResult> => {
-      const moved = await tx.operations.transition(id, 'awaiting_approval', to, { decidedBy: userId, decisionReason: reason?.trim() ? reason.trim() : null });
+      const decisionReason = reason?.trim() ? reason.trim() : null;
+      const moved = await tx.operations.transition(id, 'awaiting_approval', to, { decidedBy: userId, decisionReason });
       if (!moved.won) return { kind: 'closed', operation: moved.current };
       faultPoint('decide.moved');
       const decided = moved.operation;
@@ -170,7 +171,8 @@ export class OperationService {
       const queued = [...(await this.refreshed(tx, op.id, to === 'denied')), ...(await this.auditToChannel(tx, decided))];
       if (to === 'denied') {
         await this.closeUnrun(tx, decided);
-        queued.push(await this.outbox.queue(tx, op.id, 'decision', { to: destinationOf(decided), message: decidedNote(decided, this.summary(decided)), private: true }));
+        const note = decidedNote(decided, this.summary(decided));
+        queued.push(await this.outbox.queue(tx, op.id, 'decision', { to: destinationOf(decided), message: note, private: true }));
       }
       return { kind: 'decided', operation: decided, queued };
     });
@@ -203,7 +205,11 @@ export class OperationService {
       await this.auditIn(tx, 'app', `${op.action}.approval`, op.id, 'expired');
       return [
         ...(await this.refreshed(tx, op.id)),
-        await this.outbox.queue(tx, op.id, 'decision', { to: destinationOf(expired), message: decidedNote(expired, this.summary(expired)), private: true }),
+        await this.outbox.queue(tx, op.id, 'decision', {
+          to: destinationOf(expired),
+          message: decidedNote(expired, this.summary(expired)),
+          private: true,
+        }),
         ...(await this.auditToChannel(tx, expired)),
       ];
     });
@@ -294,7 +300,8 @@ export class OperationService {
       // A refused create counts against the limit like a created one (it cost Portkey calls); only a failure that
       // never reached Portkey gives its quota back.
       if (!outcome.ok && outcome.refund) await this.governance.release(governance?.reservations ?? [], tx.rates);
-      await this.auditIn(tx, final.requesterId, `${final.action}.portkey`, outcome.ok ? outcome.slug : final.id, outcome.ok ? 'succeeded' : 'failed', {
+      const target = outcome.ok ? outcome.slug : final.id;
+      await this.auditIn(tx, final.requesterId, `${final.action}.portkey`, target, outcome.ok ? 'succeeded' : 'failed', {
         ...(outcome.ok ? { id: outcome.id, slug: outcome.slug, recovered: outcome.recovered } : { error: outcome.error }),
       });
       const to = destinationOf(final);
@@ -305,7 +312,9 @@ export class OperationService {
       const also = governance?.effect === 'require_approval' ? await this.refreshed(tx, final.id) : [];
       also.push(...(await this.auditToChannel(tx, final)));
       // Held: due when the hold ends. Else claimed already, so it is sent right after the commit with no more reads.
-      const note = hold ? await this.outbox.queue(tx, final.id, 'result', payload, Date.now() + HOLD_MS) : await this.outbox.queueClaimed(tx, final.id, 'result', payload);
+      const note = hold
+        ? await this.outbox.queue(tx, final.id, 'result', payload, Date.now() + HOLD_MS)
+        : await this.outbox.queueClaimed(tx, final.id, 'result', payload);
       return { won: true as const, final, also, note };
     });
     if (!step.won) return { operation: step.lost };
@@ -371,7 +380,8 @@ export class OperationService {
     return this.store.transaction(async (tx): Promise<FollowUpResult> => {
       const saved = await tx.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: runner });
       const final = saved.won ? saved.operation : claimed;
-      await this.auditIn(tx, userId, `${op.action}.follow_up`, op.id, ran.ok ? 'succeeded' : 'failed', { step: left, ...(ran.error ? { error: ran.error } : {}) });
+      const detail = { step: left, ...(ran.error ? { error: ran.error } : {}) };
+      await this.auditIn(tx, userId, `${op.action}.follow_up`, op.id, ran.ok ? 'succeeded' : 'failed', detail);
       const inOwnModal = Boolean(from.viewId) && from.viewId === final.viewId;
       const success = { ok: true as const, id: final.portkeyId ?? '', slug: final.portkeySlug ?? '', result: ran.result, recovered: false };
       const queued = [
@@ -486,8 +496,8 @@ export class OperationService {
   }
 
   /** An audit row that is part of a step's transaction: if it can't be written, the step isn't either. */
-  private async auditIn(tx: Repositories, actorId: string, action: string, target: string, outcome: string, detail?: Record<string, unknown>): Promise<void> {
-    await tx.audit.append({ actorId, action, target, outcome, ...(detail ? { detail } : {}) });
+  private async auditIn(tx: Repositories, actor: string, action: string, target: string, outcome: string, detail?: object): Promise<void> {
+    await tx.audit.append({ actorId: actor, action, target, outcome, ...(detail ? { detail } : {}) });
   }
 
   /** An audit row on its own (refusals, notification outcomes): a failure to write it is logged, not thrown. */

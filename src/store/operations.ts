@@ -215,7 +215,8 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
       const now = ctx.now();
       const id = op.id ?? randomUUID();
       // The row and its sealed secrets go together: in the caller's transaction when there is one.
-      const write = <T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> => (db.isTransaction ? fn(db) : db.transaction().execute(fn));
+      const write = <T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
+        db.isTransaction ? fn(db) : db.transaction().execute(fn);
       const inserted = await write(async (trx) => {
         const row = await trx
           .insertInto('operations')

@@ -120,7 +120,8 @@ describe.each(engines)('a crash between the writes of one step ($engine)', ({ en
       expect(postsTo('C_ATOMIC_FINISH')).toEqual([]);
 
       await start();
-      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_ATOMIC_FINISH' && c.error === undefined, RECOVERY_MS[engine]);
+      const isResult = (c: SlackCall) => c.args.channel === 'C_ATOMIC_FINISH' && c.error === undefined;
+      const post = await h.slack.waitFor('chat.postMessage', isResult, RECOVERY_MS[engine]);
 
       const [ws] = h.portkey.workspaces;
       if (!ws) throw new Error('no workspace');
@@ -135,7 +136,8 @@ describe.each(engines)('a crash between the writes of one step ($engine)', ({ en
       expect(op).toMatchObject({ status: 'succeeded', portkey_id: ws.id, portkey_slug: ws.slug, lease_owner: null });
       // One outcome on record, the one the restart found.
       const outcomes = (await rows('audit')).filter((a) => a.action === 'workspace.create.portkey');
-      expect(outcomes).toEqual([expect.objectContaining({ outcome: 'succeeded', detail_json: JSON.stringify({ id: ws.id, slug: ws.slug, recovered: true }) })]);
+      const found = JSON.stringify({ id: ws.id, slug: ws.slug, recovered: true });
+      expect(outcomes).toEqual([expect.objectContaining({ outcome: 'succeeded', detail_json: found })]);
       expect(await rows('operation_secrets')).toEqual([]);
       expect(postsTo('C_ATOMIC_FINISH')).toHaveLength(1);
     },
@@ -182,7 +184,14 @@ describe.each(engines)('a crash between the writes of one step ($engine)', ({ en
       const approve = theButton(request.args.blocks, 'approval_approve');
       const ts = String(request.response?.ts);
       const click = (app: SpawnedApp) =>
-        app.driver.blockAction({ actionId: 'approval_approve', blockId: approve.blockId, value: approve.value, userId: 'UAPPROVER', channelId: APPROVALS, messageTs: ts });
+        app.driver.blockAction({
+          actionId: 'approval_approve',
+          blockId: approve.blockId,
+          value: approve.value,
+          userId: 'UAPPROVER',
+          channelId: APPROVALS,
+          messageTs: ts,
+        });
       await click(first).catch(() => undefined);
       expect(await first.exit(20_000)).toEqual({ code: null, signal: 'SIGKILL' });
 
@@ -194,7 +203,7 @@ describe.each(engines)('a crash between the writes of one step ($engine)', ({ en
       const second = await start({ POLICY_FILE: policy });
       expect((await click(second)).status).toBe(200);
       const ws = await eventually('Portkey to create the workspace', () => h.portkey.workspaces[0]);
-      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_ATOMIC_DECIDE' && c.error === undefined && String(c.args.text).includes(ws.slug));
+      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_ATOMIC_DECIDE' && !c.error && String(c.args.text).includes(ws.slug));
       expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
       const approvals = (await rows('audit')).filter((a) => a.action === 'workspace.create.approve');
       expect(approvals).toEqual([expect.objectContaining({ actor_id: 'UAPPROVER', outcome: 'approved' })]);

@@ -17,7 +17,8 @@ describeEngines('transactions', (h) => {
       secrets: { apiKey: 'sk-transaction-0123456789' },
     });
     await tx.operations.transition(operation.id, 'requested', 'executing', { leaseOwner: 'me', leaseUntil: Date.now() + 60_000 });
-    await tx.operations.transition(operation.id, 'executing', 'succeeded', { portkeyId: 'ws-1', portkeySlug: 'ws-1' }, { leaseOwner: 'me' });
+    const created = { portkeyId: 'ws-1', portkeySlug: 'ws-1' };
+    await tx.operations.transition(operation.id, 'executing', 'succeeded', created, { leaseOwner: 'me' });
     await tx.secrets.wipeSecrets(operation.id);
     await tx.audit.append({ actorId: 'U1', action: 'workspace.create.portkey', target: operation.id, outcome: 'succeeded' });
     await tx.notifications.enqueue({ operationId: operation.id, kind: 'result', payload: { text: 'done' } });
@@ -25,12 +26,8 @@ describeEngines('transactions', (h) => {
     return operation.id;
   }
 
-  const counts = async () =>
-    Object.fromEntries(
-      await Promise.all(
-        ['operations', 'operation_secrets', 'audit', 'notifications', 'rate_counters'].map(async (t) => [t, (await h.rawRows(t)).length] as const),
-      ),
-    );
+  const tables = ['operations', 'operation_secrets', 'audit', 'notifications', 'rate_counters'];
+  const counts = async () => Object.fromEntries(await Promise.all(tables.map(async (t) => [t, (await h.rawRows(t)).length] as const)));
 
   it('commits every write of the step together', async () => {
     const id = await h.store.transaction((tx) => step(tx, 'V1'));
@@ -53,7 +50,8 @@ describeEngines('transactions', (h) => {
     await expect(
       h.store.transaction(async (tx) => {
         await tx.audit.append({ actorId: 'U1', action: 'x', target: first, outcome: 'kept?' });
-        await tx.operations.create({ id: first, idempotencyKey: 'another', teamId: 'T1', action: 'workspace.create', requesterId: 'U1', channelId: 'C1', request: {} });
+        const sameId = { id: first, idempotencyKey: 'another', teamId: 'T1', requesterId: 'U1', channelId: 'C1', request: {} };
+        await tx.operations.create({ ...sameId, action: 'workspace.create' });
       }),
     ).rejects.toThrow(/UNIQUE constraint|duplicate key/);
     expect((await h.rawRows('audit')).map((a) => a.outcome)).toEqual(['succeeded']);

@@ -112,7 +112,8 @@ describe('approval messages', () => {
 describe('a notice queued already claimed', () => {
   it('commits with its transaction, is not due to anyone else during the send lease, and is sent from the record in hand', async () => {
     const op = await pending(50);
-    const note = await store.transaction((tx) => outbox.queueClaimed(tx, op.id, 'result', { type: 'channel', channel: 'C0RESULT', message: { text: 'created' } }));
+    const payload = { type: 'channel' as const, channel: 'C0RESULT', message: { text: 'created' } };
+    const note = await store.transaction((tx) => outbox.queueClaimed(tx, op.id, 'result', payload));
     expect(note.nextAttemptAt).toBeGreaterThan(Date.now() + 10_000);
     expect((await store.notifications.due(Date.now())).map((n) => n.id)).not.toContain(note.id);
     // Another sender (the dispatcher, a replica) can't take it while this one holds it.
