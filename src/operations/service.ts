@@ -117,8 +117,8 @@ export class OperationService {
     }
     const g = verdict.governance;
     await this.auditIn(tx, s.requesterId, s.action, operation.id, 'submitted');
-    const decided = g.effect === 'require_approval' ? 'approval_required' : g.effect === 'allow' ? 'allowed' : g.effect;
-    await this.auditIn(tx, s.requesterId, `${s.action}.policy`, operation.id, decided, {
+    const policyOutcome = g.effect === 'require_approval' ? 'approval_required' : g.effect === 'allow' ? 'allowed' : g.effect;
+    await this.auditIn(tx, s.requesterId, `${s.action}.policy`, operation.id, policyOutcome, {
       rule: g.rule,
       ...(g.reason ? { reason: g.reason } : {}),
       ...(g.retryAt ? { retryAt: new Date(g.retryAt).toISOString() } : {}),
