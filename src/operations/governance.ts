@@ -182,9 +182,12 @@ export class Governance {
     return false;
   }
 
-  /** Gives quota back: the request it was taken for was never decided or never reached Portkey. */
-  async release(reservations: StoredGovernance['reservations']): Promise<void> {
-    for (const r of reservations) await this.rates.release(r.key, r.windowStart);
+  /**
+   * Gives quota back: the request it was taken for was never decided or never reached Portkey. `rates`: the
+   * counters of a transaction, so the refund commits with the step that decided it.
+   */
+  async release(reservations: StoredGovernance['reservations'], rates: RateCounters = this.rates): Promise<void> {
+    for (const r of reservations) await rates.release(r.key, r.windowStart);
   }
 
   /** Whether `userId` may approve or deny this pending operation. Throws DirectoryError. */

@@ -3,7 +3,7 @@ import type { Log } from '../log.js';
 import type { ModalView } from '@slack/types';
 import { errorText, slackErrorCode } from '../slack/errors.js';
 import { postWithFallbacks, tellUser, type Delivery, type Destination, type Message } from '../slack/notify.js';
-import type { OperationRecord, Store } from '../store/index.js';
+import type { NotificationRecord, OperationRecord, Repositories, Store } from '../store/index.js';
 import { governanceOf } from './governance.js';
 
 /** What a queued notification delivers. Stored as JSON, so it must hold no secret. */
@@ -16,6 +16,9 @@ export type OutboxPayload =
   | { type: 'channel'; channel: string; message: Message }
   /** The requester's modal, if still open, brought up to date with the operation (after an approval decision). */
   | { type: 'view'; operationId: string };
+
+/** Where a notification is queued: the store, or a transaction (the row then commits with the step that owes it). */
+type Queue = Pick<Repositories, 'notifications'>;
 
 const SEND_LEASE_MS = 15_000;
 const MAX_SEND_ATTEMPTS = 8;
@@ -44,8 +47,22 @@ export class Outbox {
   ) {}
 
   async enqueue(operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
-    const note = await this.store.notifications.enqueue({ operationId, kind, payload, ...(dueAt !== undefined ? { nextAttemptAt: dueAt } : {}) });
+    return this.queue(this.store, operationId, kind, payload, dueAt);
+  }
+
+  /** Queues through `tx` (a transaction: the row commits with the step that owes it). Returns its id. */
+  async queue(tx: Queue, operationId: string | null, kind: string, payload: OutboxPayload, dueAt?: number): Promise<string> {
+    const note = await tx.notifications.enqueue({ operationId, kind, payload, ...(dueAt !== undefined ? { nextAttemptAt: dueAt } : {}) });
     return note.id;
+  }
+
+  /**
+   * Queues a notification already claimed by this process (due only once the send lease ends), for sending at once
+   * with {@link sendClaimed}: the claim and the read deliver() would make are saved. If the process dies first, it
+   * is due when the lease ends (at once after an embedded restart), like any claimed notification.
+   */
+  queueClaimed(tx: Queue, operationId: string, kind: string, payload: OutboxPayload): Promise<NotificationRecord> {
+    return tx.notifications.enqueue({ operationId, kind, payload, nextAttemptAt: Date.now() + SEND_LEASE_MS });
   }
 
   /** Sends one queued notification, if no one else is. Failures are retried later by the dispatcher. */
@@ -53,6 +70,12 @@ export class Outbox {
     if (!(await this.store.notifications.claim(id, SEND_LEASE_MS, Math.max(dueAt, Date.now())))) return undefined;
     const note = await this.store.notifications.get(id);
     if (!note) return undefined;
+    return this.sendClaimed(note);
+  }
+
+  /** Sends a notification whose claim this process holds (deliver took it, or queueClaimed queued it so). */
+  async sendClaimed(note: NotificationRecord): Promise<Delivery | 'modal' | undefined> {
+    const { id } = note;
     const payload = note.payload as OutboxPayload;
     let delivery: Delivery | 'modal' | 'later';
     try {

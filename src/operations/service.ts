@@ -3,12 +3,13 @@ import { hostname } from 'node:os';
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log.js';
 import type { Destination } from '../slack/notify.js';
-import type { OperationRecord, Store, StoredAction } from '../store/index.js';
+import type { OperationRecord, Repositories, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
 import { escapeMrkdwn, mention } from '../slack/escape.js';
 import { slackDate } from '../slack/format.js';
 import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { submissionKey } from './keys.js';
+import { faultPoint } from './faults.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import type { Summary } from './summary.js';
 import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Renderers, Submission, Submitted } from './types.js';
@@ -102,7 +103,22 @@ export class OperationService {
       await this.governance.release(verdict.governance.reservations);
       verdict = { status: 'denied', governance: { effect: 'deny', rule: verdict.governance.rule, reason: fits.why, reservations: [] } };
     }
-    const { operation, created } = await this.store.operations.create({
+    const reservations = verdict.governance.reservations;
+    let stored: Submitted;
+    try {
+      stored = await this.store.transaction((tx) => this.recordSubmission(tx, s, idempotencyKey, verdict));
+    } catch (err) {
+      // Nothing was kept: the quota taken for it goes back.
+      await this.governance.release(reservations).catch(() => undefined);
+      throw err;
+    }
+    if (stored.duplicate) await this.governance.release(reservations);
+    return stored;
+  }
+
+  /** The submission's writes, one transaction: the operation (and its sealed secrets), its audit rows, its outbox rows. */
+  private async recordSubmission(tx: Repositories, s: Submission, idempotencyKey: string, verdict: Verdict): Promise<Submitted> {
+    const { operation, created } = await tx.operations.create({
       idempotencyKey,
       teamId: s.teamId,
       action: s.action,
@@ -117,25 +133,26 @@ export class OperationService {
       // A refused request never needs its secrets: they are not stored at all.
       ...(s.secrets && verdict.status !== 'denied' ? { secrets: s.secrets } : {}),
     });
+    faultPoint('submit.stored');
     if (!created) {
-      await this.governance.release(verdict.governance.reservations);
-      await this.audit(s.requesterId, s.action, operation.id, 'duplicate_submission');
+      await this.auditIn(tx, s.requesterId, s.action, operation.id, 'duplicate_submission');
       return { operation, duplicate: true, queued: [] };
     }
     const g = verdict.governance;
-    await this.audit(s.requesterId, s.action, operation.id, 'submitted');
-    await this.audit(s.requesterId, `${s.action}.policy`, operation.id, g.effect === 'require_approval' ? 'approval_required' : g.effect === 'allow' ? 'allowed' : g.effect, {
+    await this.auditIn(tx, s.requesterId, s.action, operation.id, 'submitted');
+    const policyOutcome = g.effect === 'require_approval' ? 'approval_required' : g.effect === 'allow' ? 'allowed' : g.effect;
+    await this.auditIn(tx, s.requesterId, `${s.action}.policy`, operation.id, policyOutcome, {
       rule: g.rule,
       ...(g.reason ? { reason: g.reason } : {}),
       ...(g.retryAt ? { retryAt: new Date(g.retryAt).toISOString() } : {}),
     });
     const queued: string[] = [];
     if (verdict.status === 'awaiting_approval') {
-      queued.push(await this.outbox.enqueue(operation.id, 'approval', { type: 'approval', operationId: operation.id, post: true }));
-      const message = this.render.pending(operation, this.summary(operation));
-      queued.push(await this.outbox.enqueue(operation.id, 'pending', { to: destinationOf(operation), message, private: false }));
+      queued.push(await this.outbox.queue(tx, operation.id, 'approval', { type: 'approval', operationId: operation.id, post: true }));
+      const note = this.render.pending(operation, this.summary(operation));
+      queued.push(await this.outbox.queue(tx, operation.id, 'pending', { to: destinationOf(operation), message: note, private: false }));
     }
-    if (verdict.status !== 'requested') queued.push(...(await this.auditToChannel(operation)));
+    if (verdict.status !== 'requested') queued.push(...(await this.auditToChannel(tx, operation)));
     return { operation, duplicate: false, queued };
   }
 
@@ -165,19 +182,25 @@ export class OperationService {
       return { kind: 'not_allowed', why: allowed.why };
     }
     const to = verdict === 'approve' ? 'approved' : 'denied';
-    const moved = await this.store.operations.transition(id, 'awaiting_approval', to, { decidedBy: userId, decisionReason: reason?.trim() ? reason.trim() : null });
-    if (!moved.won) return { kind: 'closed', operation: moved.current };
-    const decided = moved.operation;
-    await this.audit(userId, `${op.action}.${verdict}`, op.id, to, reason ? { reason } : undefined);
-    // An approval's modal refresh comes with its result (see finish).
-    const queued = [...(await this.refreshed(op.id, to === 'denied')), ...(await this.auditToChannel(decided))];
-    if (to === 'denied') {
-      await this.closeUnrun(decided);
-      const message = this.render.decided(decided, this.summary(decided));
-      queued.push(await this.outbox.enqueue(op.id, 'decision', { to: destinationOf(decided), message, private: true }));
-    }
-    if (to === 'approved') void this.run(op.id);
-    return { kind: 'decided', operation: decided, queued };
+    // The decision, its audit row, the secret wipe of a denial and what it owes people: one transaction.
+    const result = await this.store.transaction(async (tx): Promise<DecideResult> => {
+      const decisionReason = reason?.trim() ? reason.trim() : null;
+      const moved = await tx.operations.transition(id, 'awaiting_approval', to, { decidedBy: userId, decisionReason });
+      if (!moved.won) return { kind: 'closed', operation: moved.current };
+      faultPoint('decide.moved');
+      const decided = moved.operation;
+      await this.auditIn(tx, userId, `${op.action}.${verdict}`, op.id, to, reason ? { reason } : undefined);
+      // An approval's modal refresh comes with its result (see finish).
+      const queued = [...(await this.refreshed(tx, op.id, to === 'denied')), ...(await this.auditToChannel(tx, decided))];
+      if (to === 'denied') {
+        await this.closeUnrun(tx, decided);
+        const note = this.render.decided(decided, this.summary(decided));
+        queued.push(await this.outbox.queue(tx, op.id, 'decision', { to: destinationOf(decided), message: note, private: true }));
+      }
+      return { kind: 'decided', operation: decided, queued };
+    });
+    if (result.kind === 'decided' && to === 'approved') void this.run(op.id);
+    return result;
   }
 
   /** The requester withdraws a pending request. */
@@ -185,37 +208,43 @@ export class OperationService {
     const op = await this.store.operations.get(id);
     if (!op) return { kind: 'closed', operation: undefined };
     if (op.requesterId !== userId) return { kind: 'not_allowed', why: 'Only the person who asked can cancel this request.' };
-    const moved = await this.store.operations.transition(id, 'awaiting_approval', 'cancelled', { decidedBy: userId });
-    if (!moved.won) return { kind: 'closed', operation: moved.current };
-    await this.closeUnrun(moved.operation);
-    await this.audit(userId, `${op.action}.cancel`, op.id, 'cancelled');
-    const queued = [...(await this.refreshed(op.id)), ...(await this.auditToChannel(moved.operation))];
-    return { kind: 'decided', operation: moved.operation, queued };
+    return this.store.transaction(async (tx): Promise<DecideResult> => {
+      const moved = await tx.operations.transition(id, 'awaiting_approval', 'cancelled', { decidedBy: userId });
+      if (!moved.won) return { kind: 'closed', operation: moved.current };
+      await this.closeUnrun(tx, moved.operation);
+      await this.auditIn(tx, userId, `${op.action}.cancel`, op.id, 'cancelled');
+      const queued = [...(await this.refreshed(tx, op.id)), ...(await this.auditToChannel(tx, moved.operation))];
+      return { kind: 'decided', operation: moved.operation, queued };
+    });
   }
 
   /** A pending approval whose time ran out: closed once, its secrets wiped, the requester told (its quota stays used). */
   private async expire(op: OperationRecord): Promise<void> {
-    const moved = await this.store.operations.transition(op.id, 'awaiting_approval', 'expired');
-    if (!moved.won) return;
-    await this.closeUnrun(moved.operation);
-    await this.audit('app', `${op.action}.approval`, op.id, 'expired');
-    await this.send([
-      ...(await this.refreshed(op.id)),
-      await this.outbox.enqueue(op.id, 'decision', {
-        to: destinationOf(moved.operation),
-        message: this.render.decided(moved.operation, this.summary(moved.operation)),
-        private: true,
-      }),
-      ...(await this.auditToChannel(moved.operation)),
-    ]);
+    const queued = await this.store.transaction(async (tx) => {
+      const moved = await tx.operations.transition(op.id, 'awaiting_approval', 'expired');
+      if (!moved.won) return [];
+      const expired = moved.operation;
+      await this.closeUnrun(tx, expired);
+      await this.auditIn(tx, 'app', `${op.action}.approval`, op.id, 'expired');
+      return [
+        ...(await this.refreshed(tx, op.id)),
+        await this.outbox.queue(tx, op.id, 'decision', {
+          to: destinationOf(expired),
+          message: this.render.decided(expired, this.summary(expired)),
+          private: true,
+        }),
+        ...(await this.auditToChannel(tx, expired)),
+      ];
+    });
+    await this.send(queued);
   }
 
   /**
    * Ends an operation that will never run: its secrets are wiped. Its quota is kept: the request reached the
    * approvers (denied, cancelled or expired alike), so submit → Cancel can't be repeated to flood them.
    */
-  private async closeUnrun(op: OperationRecord): Promise<void> {
-    await this.store.secrets.wipeSecrets(op.id);
+  private async closeUnrun(tx: Repositories, op: OperationRecord): Promise<void> {
+    await tx.secrets.wipeSecrets(op.id);
   }
 
   /** What a request asks for, for approvers, notes and the audit channel. */
@@ -227,18 +256,17 @@ export class OperationService {
    * After a governed request moved on: its approval message, and (`view`) the requester's modal if still open,
    * brought up to date from the operation's state when they are sent.
    */
-  private async refreshed(id: string, view = true): Promise<string[]> {
-    const ids = [await this.outbox.enqueue(id, 'approval', { type: 'approval', operationId: id, post: false })];
-    if (view) ids.push(await this.outbox.enqueue(id, 'view', { type: 'view', operationId: id }));
+  private async refreshed(tx: Repositories, id: string, view = true): Promise<string[]> {
+    const ids = [await this.outbox.queue(tx, id, 'approval', { type: 'approval', operationId: id, post: false })];
+    if (view) ids.push(await this.outbox.queue(tx, id, 'view', { type: 'view', operationId: id }));
     return ids;
   }
 
   /** One line in the audit channel, when there is one. */
-  private async auditToChannel(op: OperationRecord): Promise<string[]> {
+  private async auditToChannel(tx: Repositories, op: OperationRecord): Promise<string[]> {
     const channel = this.opts.auditChannel;
     if (!channel) return [];
-    const message = this.render.auditLine(op, this.summary(op));
-    return [await this.outbox.enqueue(op.id, 'audit_line', { type: 'channel', channel, message })];
+    return [await this.outbox.queue(tx, op.id, 'audit_line', { type: 'channel', channel, message: this.render.auditLine(op, this.summary(op)) })];
   }
 
   /** Runs a requested operation, if this process wins it. Resolves with the record and where the result went. */
@@ -258,7 +286,7 @@ export class OperationService {
     let outcome: Outcome;
     const heartbeat = this.keepLease(op.id);
     try {
-      const secrets = await this.store.secrets.takeSecrets(op.id);
+      const secrets = await this.store.secrets.readSecrets(op.id);
       outcome = await executor.execute(op, secrets, log);
     } catch (err) {
       log.error({ error: errorText(err) }, 'operation failed unexpectedly');
@@ -276,40 +304,50 @@ export class OperationService {
    * and if the process dies in between, the dispatcher sends it when the hold ends.
    */
   private async finish(op: OperationRecord, outcome: Outcome, log: Log, modal: boolean): Promise<Finished> {
-    const done = await this.store.operations.transition(
-      op.id,
-      'executing',
-      outcome.ok ? 'succeeded' : 'failed',
-      outcome.ok
-        ? { portkeyId: outcome.id, portkeySlug: outcome.slug, result: outcome.result, error: null }
-        : { error: outcome.error },
-      { leaseOwner: this.owner },
-    );
-    await this.store.secrets.wipeSecrets(op.id);
-    if (!done.won) return { operation: done.current };
-    const final = done.operation;
-    const governance = governanceOf(final);
-    // A refused create counts against the limit like a created one (it cost Portkey calls); only a failure that
-    // never reached Portkey gives its quota back.
-    if (!outcome.ok && outcome.refund) await this.governance.release(governance?.reservations ?? []);
-    await this.audit(final.requesterId, `${final.action}.portkey`, outcome.ok ? outcome.slug : final.id, outcome.ok ? 'succeeded' : 'failed', {
-      ...(outcome.ok ? { id: outcome.id, slug: outcome.slug, recovered: outcome.recovered } : { error: outcome.error }),
-    });
-    const to = destinationOf(final);
-    const payload: OutboxPayload = outcome.ok
-      ? { to, message: this.executors[final.action].successMessage(final, outcome), private: false }
-      : { to, message: { text: `Your request was not completed: ${escapeMrkdwn(outcome.error)}` }, private: true };
-    // Approved requests: the approval message shows the result too.
-    const also = governance?.effect === 'require_approval' ? await this.refreshed(final.id) : [];
-    also.push(...(await this.auditToChannel(final)));
     const hold = !outcome.ok && modal;
-    const note = await this.outbox.enqueue(final.id, 'result', payload, hold ? Date.now() + HOLD_MS : undefined);
+    // The outcome, the secret wipe, a refund, the audit row and every notification it owes: one transaction, so a
+    // crash leaves the operation 'executing' (recovery looks it up) or finished with its notices queued — never between.
+    const step = await this.store.transaction(async (tx) => {
+      const done = await tx.operations.transition(
+        op.id,
+        'executing',
+        outcome.ok ? 'succeeded' : 'failed',
+        outcome.ok ? { portkeyId: outcome.id, portkeySlug: outcome.slug, result: outcome.result, error: null } : { error: outcome.error },
+        { leaseOwner: this.owner },
+      );
+      faultPoint('finish.moved');
+      await tx.secrets.wipeSecrets(op.id);
+      if (!done.won) return { won: false as const, lost: done.current };
+      const final = done.operation;
+      const governance = governanceOf(final);
+      // A refused create counts against the limit like a created one (it cost Portkey calls); only a failure that
+      // never reached Portkey gives its quota back.
+      if (!outcome.ok && outcome.refund) await this.governance.release(governance?.reservations ?? [], tx.rates);
+      const target = outcome.ok ? outcome.slug : final.id;
+      await this.auditIn(tx, final.requesterId, `${final.action}.portkey`, target, outcome.ok ? 'succeeded' : 'failed', {
+        ...(outcome.ok ? { id: outcome.id, slug: outcome.slug, recovered: outcome.recovered } : { error: outcome.error }),
+      });
+      const to = destinationOf(final);
+      const payload: OutboxPayload = outcome.ok
+        ? { to, message: this.executors[final.action].successMessage(final, outcome), private: false }
+        : { to, message: { text: `Your request was not completed: ${escapeMrkdwn(outcome.error)}` }, private: true };
+      // Approved requests: the approval message shows the result too.
+      const also = governance?.effect === 'require_approval' ? await this.refreshed(tx, final.id) : [];
+      also.push(...(await this.auditToChannel(tx, final)));
+      // Held: due when the hold ends. Else claimed already, so it is sent right after the commit with no more reads.
+      const note = hold
+        ? await this.outbox.queue(tx, final.id, 'result', payload, Date.now() + HOLD_MS)
+        : await this.outbox.queueClaimed(tx, final.id, 'result', payload);
+      return { won: true as const, final, also, note };
+    });
+    if (!step.won) return { operation: step.lost };
+    const { final, also, note } = step;
     log.info({ status: final.status }, 'operation finished');
-    if (hold) {
+    if (typeof note === 'string') {
       await this.send(also);
       return { operation: final, heldNotice: note };
     }
-    const delivered = await this.outbox.deliver(note);
+    const delivered = await this.outbox.sendClaimed(note);
     await this.send(also);
     const delivery = delivered === 'modal' ? undefined : delivered;
     return { operation: final, ...(delivery ? { delivery } : {}) };
@@ -369,21 +407,25 @@ export class OperationService {
     } finally {
       clearInterval(heartbeat);
     }
-    const saved = await this.store.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: runner });
-    const final = saved.won ? saved.operation : claimed;
-    await this.audit(userId, `${op.action}.follow_up`, op.id, ran.ok ? 'succeeded' : 'failed', { step: left, ...(ran.error ? { error: ran.error } : {}) });
-    const inOwnModal = Boolean(from.viewId) && from.viewId === final.viewId;
-    const success = { ok: true as const, id: final.portkeyId ?? '', slug: final.portkeySlug ?? '', result: ran.result, recovered: false };
-    const queued = [
-      inOwnModal
-        ? await this.outbox.enqueue(id, 'view', { type: 'view', operationId: id })
-        : await this.outbox.enqueue(id, 'follow_up', {
-            to: { userId, ...(from.responseUrl ? { responseUrl: from.responseUrl } : {}) },
-            message: executor.successMessage(final, success),
-            private: true,
-          }),
-    ];
-    return { kind: 'done', ok: ran.ok, operation: final, queued };
+    // The step's result, its audit row and the notice: one transaction.
+    return this.store.transaction(async (tx): Promise<FollowUpResult> => {
+      const saved = await tx.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: runner });
+      const final = saved.won ? saved.operation : claimed;
+      const detail = { step: left, ...(ran.error ? { error: ran.error } : {}) };
+      await this.auditIn(tx, userId, `${op.action}.follow_up`, op.id, ran.ok ? 'succeeded' : 'failed', detail);
+      const inOwnModal = Boolean(from.viewId) && from.viewId === final.viewId;
+      const success = { ok: true as const, id: final.portkeyId ?? '', slug: final.portkeySlug ?? '', result: ran.result, recovered: false };
+      const queued = [
+        inOwnModal
+          ? await this.outbox.queue(tx, id, 'view', { type: 'view', operationId: id })
+          : await this.outbox.queue(tx, id, 'follow_up', {
+              to: { userId, ...(from.responseUrl ? { responseUrl: from.responseUrl } : {}) },
+              message: executor.successMessage(final, success),
+              private: true,
+            }),
+      ];
+      return { kind: 'done', ok: ran.ok, operation: final, queued };
+    });
   }
 
   /** A held failure notice: done when the modal showed the error, else sent privately now. */
@@ -436,7 +478,7 @@ export class OperationService {
       let outcome: Outcome;
       const heartbeat = this.keepLease(op.id);
       try {
-        const secrets = await this.store.secrets.takeSecrets(op.id);
+        const secrets = await this.store.secrets.readSecrets(op.id);
         const found = await this.executors[op.action].find(claimed, secrets, log);
         outcome = found ?? {
           ok: false,
@@ -484,6 +526,12 @@ export class OperationService {
     return this.inFlight.size;
   }
 
+  /** An audit row that is part of a step's transaction: if it can't be written, the step isn't either. */
+  private async auditIn(tx: Repositories, actor: string, action: string, target: string, outcome: string, detail?: object): Promise<void> {
+    await tx.audit.append({ actorId: actor, action, target, outcome, ...(detail ? { detail } : {}) });
+  }
+
+  /** An audit row on its own (refusals, notification outcomes): a failure to write it is logged, not thrown. */
   async audit(actorId: string, action: string, target: string, outcome: string, detail?: Record<string, unknown>): Promise<void> {
     try {
       await this.store.audit.append({ actorId, action, target, outcome, ...(detail ? { detail } : {}) });

@@ -4,6 +4,7 @@ import type { Database, Engine } from './schema.js';
 
 /** What every repository is built on. */
 export interface RepoContext {
+  /** The connection (pool), or a transaction on it (Kysely's Transaction is a Kysely): see Store.transaction. */
   readonly db: Kysely<Database>;
   readonly engine: Engine;
   /** The clock, in epoch milliseconds (tests pass their own). */

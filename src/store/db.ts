@@ -19,16 +19,27 @@ const SQLITE_BUSY_TIMEOUT_MS = 5000;
 const PG_CONNECT_TIMEOUT_MS = 10_000;
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** The repositories over one database connection (pool). */
-export interface Store {
-  readonly engine: Engine;
-  /** Where the data lives, without any password: the SQLite file, or postgres://user@host:port/db. */
-  readonly location: string;
+/** The repositories over one handle: the connection (pool), or one transaction on it. */
+export interface Repositories {
   readonly operations: OperationsRepo;
   readonly secrets: SecretsRepo;
   readonly notifications: NotificationsRepo;
   readonly audit: AuditRepo;
   readonly rates: RateCounters;
+}
+
+/** The repositories over one database connection (pool), each write committed on its own, or grouped: transaction(). */
+export interface Store extends Repositories {
+  readonly engine: Engine;
+  /** Where the data lives, without any password: the SQLite file, or postgres://user@host:port/db. */
+  readonly location: string;
+  /**
+   * Runs `fn` in one transaction: every write through `tx` commits together, or none does (an error, or the
+   * process dying, rolls them all back). Use only `tx` inside, and await nothing but its queries — no network I/O:
+   * on SQLite the transaction holds the one connection, so every other query waits for it (and a query through the
+   * Store itself would wait forever).
+   */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
   /** The seal used for secrets (its current key id, for logs). */
   readonly secretBox: SecretBox;
   /** The query builder, for what the repositories do not cover yet. Prefer adding a repository method. */
@@ -125,23 +136,33 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   // A crash between a wipe and its checkpoint left the wiped page's old copy in the WAL: empty it before use.
   await wipes.checkpoint();
   const ctx: RepoContext = { db, engine, now: opts.now ?? Date.now, afterWipe: wipes.afterWipe };
+  const reposOn = (c: RepoContext): Repositories => ({
+    operations: operationsRepo(c, secretBox),
+    secrets: secretsRepo(c, secretBox),
+    notifications: notificationsRepo(c),
+    audit: auditRepo(c),
+    rates: rateCounters(c),
+  });
   let closed: Promise<void> | undefined;
   return {
     engine,
     location,
     db,
     secretBox,
+    ...reposOn(ctx),
+    async transaction(fn) {
+      // A wipe is made final in the files (the checkpoint) only once it is committed.
+      let wiped = false;
+      const result = await db.transaction().execute((trx) => fn(reposOn({ ...ctx, db: trx, afterWipe: () => (wiped = true) })));
+      if (wiped) wipes.afterWipe();
+      return result;
+    },
     async prune(retention) {
       const pruned = await pruneStore(ctx, retention);
       if (pruned.operations + pruned.notifications + pruned.audit > 0) await wipes.checkpoint();
       return pruned;
     },
     flushWipes: () => wipes.flush(),
-    operations: operationsRepo(ctx, secretBox),
-    secrets: secretsRepo(ctx, secretBox),
-    notifications: notificationsRepo(ctx),
-    audit: auditRepo(ctx),
-    rates: rateCounters(ctx),
     close() {
       closed ??= wipes
         .flush()

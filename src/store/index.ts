@@ -1,6 +1,6 @@
 // The app's durable storage: operations, their sealed secrets, the notification outbox, the audit log
 // and rate counters, on SQLite (one process) or PostgreSQL (replicas).
-export { openStore, describePostgresUrl, SQLITE_FILE, type Store, type StoreOptions } from './db.js';
+export { openStore, describePostgresUrl, SQLITE_FILE, type Repositories, type Store, type StoreOptions } from './db.js';
 export { StoreError, type StoreErrorCode } from './errors.js';
 export type { StoreLog } from './log.js';
 export { migrateToLatest, migrationProvider, migrations } from './migrations.js';

@@ -7,7 +7,7 @@ import { NOTIFICATION_STATES, type NotificationState, type NotificationsTable } 
 export interface NotificationRecord {
   id: string;
   operationId: string | null;
-  /** What to deliver, e.g. 'dm.requester' or 'response_url'; the sender decides what kinds exist. */
+  /** What it is for, for logs and the audit (e.g. 'result', 'approval', 'view'); the payload says how to deliver it. */
   kind: string;
   payload: unknown;
   status: NotificationState;

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Selectable, Updateable } from 'kysely';
+import type { Kysely, Selectable, Updateable } from 'kysely';
 import { oneOf, parseJson, type RepoContext } from './context.js';
 import { StoreError } from './errors.js';
-import { OPERATION_STATES, STORED_ACTIONS, type OperationState, type OperationsTable, type StoredAction } from './schema.js';
+import { OPERATION_STATES, STORED_ACTIONS, type Database, type OperationState, type OperationsTable, type StoredAction } from './schema.js';
 import { secretsAad, type SecretBox } from './secrets.js';
 
 /** An operation as stored: one request to create something in Portkey, from submission to outcome. */
 export interface OperationRecord {
   id: string;
-  /** Unique: the same submission (team + view id) always maps to the same operation. */
+  /** Unique: the same submission (team, view id, form generation) always maps to the same operation. */
   idempotencyKey: string;
   teamId: string;
   action: StoredAction;
@@ -206,7 +206,10 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
       }
       const now = ctx.now();
       const id = op.id ?? randomUUID();
-      const inserted = await db.transaction().execute(async (trx) => {
+      // The row and its sealed secrets go together: in the caller's transaction when there is one.
+      const write = <T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
+        db.isTransaction ? fn(db) : db.transaction().execute(fn);
+      const inserted = await write(async (trx) => {
         const row = await trx
           .insertInto('operations')
           .values({

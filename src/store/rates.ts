@@ -11,7 +11,7 @@ export interface Reservation {
   count: number | null;
 }
 
-/** Fixed-window counters shared by every process using the database. */
+/** Fixed-window counters shared by every process using the database. Ended windows are pruned by retention.ts. */
 export interface RateCounters {
   /**
    * Counts one use of `key` in the current window of `windowMs` if fewer than `max` were counted:
@@ -22,8 +22,6 @@ export interface RateCounters {
   current(key: string, windowMs: number, now?: number): Promise<number>;
   /** Gives one use back (e.g. the action it was reserved for did not happen). False when there was none. */
   release(key: string, windowStart: number): Promise<boolean>;
-  /** Deletes counters of windows that started before `before`. Returns how many. (The dispatcher tick prunes by expiry: retention.ts.) */
-  prune(before: number): Promise<number>;
 }
 
 export function rateCounters(ctx: RepoContext): RateCounters {
@@ -65,11 +63,6 @@ export function rateCounters(ctx: RepoContext): RateCounters {
         .where('count', '>', 0)
         .executeTakeFirst();
       return Number(res.numUpdatedRows) > 0;
-    },
-
-    async prune(before) {
-      const res = await db.deleteFrom('rate_counters').where('window_start', '<', before).executeTakeFirst();
-      return Number(res.numDeletedRows);
     },
   };
 }

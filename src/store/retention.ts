@@ -17,7 +17,7 @@ export interface RetentionOptions {
 }
 
 export interface Pruned {
-  /** Sealed secrets left behind by a finished operation (a crash between finishing and wiping). */
+  /** Sealed secrets left behind by a finished operation (older versions finished and wiped in two writes). */
   secrets: number;
   operations: number;
   notifications: number;

@@ -292,7 +292,7 @@ export interface SecretsRepo {
   /** Seals and stores (or replaces) the secrets of an operation. */
   putSecrets(operationId: string, secrets: Record<string, unknown>): Promise<void>;
   /** Opens the secrets of an operation; undefined when there are none (never stored, or wiped). Does not delete them. */
-  takeSecrets(operationId: string): Promise<Record<string, unknown> | undefined>;
+  readSecrets(operationId: string): Promise<Record<string, unknown> | undefined>;
   /** Deletes the secrets of an operation. True when there were some. */
   wipeSecrets(operationId: string): Promise<boolean>;
 }
@@ -314,7 +314,7 @@ export function secretsRepo(ctx: RepoContext, box: SecretBox): SecretsRepo {
         .execute();
     },
 
-    async takeSecrets(operationId) {
+    async readSecrets(operationId) {
       const row = await db
         .selectFrom('operation_secrets')
         .select(['key_id', 'ciphertext'])

@@ -58,7 +58,7 @@ describeEngines(
       const pruned = await h.store.prune({ retentionMs: 90 * DAY });
       expect(pruned.secrets).toBe(1);
       expect((await h.rawRows('operation_secrets')).map((r) => r.operation_id)).toEqual([waiting]);
-      expect(await h.store.secrets.takeSecrets(done)).toBeUndefined();
+      expect(await h.store.secrets.readSecrets(done)).toBeUndefined();
     });
 
     it('deletes rate counters whose window has ended, and keeps the current ones', async () => {

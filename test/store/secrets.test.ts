@@ -292,11 +292,11 @@ describeEngines('sealed operation secrets', (h) => {
     const [row] = await h.rawRows('operation_secrets');
     expect(row).toMatchObject({ operation_id: operation.id, key_id: h.store.secretBox.currentKeyId });
 
-    expect(await h.store.secrets.takeSecrets(operation.id)).toEqual({ apiKey: canary });
-    expect(await h.store.secrets.takeSecrets(operation.id)).toEqual({ apiKey: canary }); // reading does not consume
+    expect(await h.store.secrets.readSecrets(operation.id)).toEqual({ apiKey: canary });
+    expect(await h.store.secrets.readSecrets(operation.id)).toEqual({ apiKey: canary }); // reading does not consume
     expect(await h.store.secrets.wipeSecrets(operation.id)).toBe(true);
     expect(await h.store.secrets.wipeSecrets(operation.id)).toBe(false);
-    expect(await h.store.secrets.takeSecrets(operation.id)).toBeUndefined();
+    expect(await h.store.secrets.readSecrets(operation.id)).toBeUndefined();
     expect(await h.rawRows('operation_secrets')).toEqual([]);
   });
 
@@ -312,14 +312,14 @@ describeEngines('sealed operation secrets', (h) => {
       secrets: { apiKey: 'another-one' },
     });
     expect(again.created).toBe(false);
-    expect(await h.store.secrets.takeSecrets(first.operation.id)).toEqual({ apiKey: canary });
+    expect(await h.store.secrets.readSecrets(first.operation.id)).toEqual({ apiKey: canary });
     expect(await h.rawRows('operation_secrets')).toHaveLength(1);
   });
 
   it('puts (and replaces) secrets of an existing operation', async () => {
     const { operation } = await create('V3');
     await h.store.secrets.putSecrets(operation.id, { apiKey: 'replaced-value' });
-    expect(await h.store.secrets.takeSecrets(operation.id)).toEqual({ apiKey: 'replaced-value' });
+    expect(await h.store.secrets.readSecrets(operation.id)).toEqual({ apiKey: 'replaced-value' });
     expect(await h.rawRows('operation_secrets')).toHaveLength(1);
   });
 
@@ -338,18 +338,18 @@ describeEngines('sealed operation secrets', (h) => {
       .insertInto('operation_secrets')
       .values({ operation_id: b.operation.id, key_id: String(row?.key_id), ciphertext: String(row?.ciphertext), created_at: 1 })
       .execute();
-    await expect(h.store.secrets.takeSecrets(b.operation.id)).rejects.toThrow(/tampered/);
-    expect(await h.store.secrets.takeSecrets(a.operation.id)).toEqual({ apiKey: canary });
+    await expect(h.store.secrets.readSecrets(b.operation.id)).rejects.toThrow(/tampered/);
+    expect(await h.store.secrets.readSecrets(a.operation.id)).toEqual({ apiKey: canary });
   });
 
   it('opens secrets sealed before a key rotation, and says which key is missing otherwise', async () => {
     const { operation } = await create('V6');
     const newer = randomBytes(32).toString('base64');
     const rotated = await h.testDb.open({ secretsKey: newer, previousSecretsKeys: [TEST_KEY] });
-    expect(await rotated.secrets.takeSecrets(operation.id)).toEqual({ apiKey: canary });
+    expect(await rotated.secrets.readSecrets(operation.id)).toEqual({ apiKey: canary });
 
     const forgotten = await h.testDb.open({ secretsKey: newer });
-    await expect(forgotten.secrets.takeSecrets(operation.id)).rejects.toThrow(
+    await expect(forgotten.secrets.readSecrets(operation.id)).rejects.toThrow(
       new RegExp(`sealed with key ${h.store.secretBox.currentKeyId}, which is not configured`),
     );
   });

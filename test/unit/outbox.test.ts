@@ -113,3 +113,32 @@ describe('approval messages', () => {
     );
   });
 });
+
+describe('a notice queued already claimed', () => {
+  it('commits with its transaction, is not due to anyone else during the send lease, and is sent from the record in hand', async () => {
+    const op = await pending(50);
+    const payload = { type: 'channel' as const, channel: 'C0RESULT', message: { text: 'created' } };
+    const note = await store.transaction((tx) => outbox.queueClaimed(tx, op.id, 'result', payload));
+    expect(note.nextAttemptAt).toBeGreaterThan(Date.now() + 10_000);
+    expect((await store.notifications.due(Date.now())).map((n) => n.id)).not.toContain(note.id);
+    // Another sender (the dispatcher, a replica) can't take it while this one holds it.
+    expect(await outbox.deliver(note.id)).toBeUndefined();
+
+    expect(await outbox.sendClaimed(note)).toBe('channel');
+    expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0RESULT')).toHaveLength(1);
+    expect(await store.notifications.get(note.id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+
+  it('is not kept when its transaction rolls back', async () => {
+    const op = await pending(51);
+    let queued: string | undefined;
+    await expect(
+      store.transaction(async (tx) => {
+        queued = (await outbox.queueClaimed(tx, op.id, 'result', { type: 'channel', channel: 'C0RESULT', message: { text: 'x' } })).id;
+        throw new Error('the step failed after queueing');
+      }),
+    ).rejects.toThrow('the step failed');
+    expect(queued).toBeDefined();
+    expect(await store.notifications.get(queued ?? '')).toBeUndefined();
+  });
+});
