@@ -1,6 +1,6 @@
 import type { KnownBlock } from '@slack/types';
-import { INT_ACTIONS } from '../features/integration/ids.js';
-import { WS_ACTIONS } from '../features/workspace/ids.js';
+import { INT_ACTIONS } from '../resources/integration/ids.js';
+import { WS_ACTIONS } from '../resources/workspace/ids.js';
 import { actions, button, context, section } from '../slack/blocks.js';
 import { clip, escapeCode } from '../slack/escape.js';
 import { COMMANDS } from './parse.js';

@@ -1,9 +1,9 @@
 import type { App, RespondFn } from '@slack/bolt';
 import type { Deps } from '../deps.js';
 import { auditMessage } from '../features/audit/view.js';
-import { openIntegrationModal } from '../features/integration/listeners.js';
+import { openIntegrationModal } from '../resources/integration/listeners.js';
 import { listPage } from '../features/list/listing.js';
-import { openWorkspaceModal } from '../features/workspace/listeners.js';
+import { openWorkspaceModal } from '../resources/workspace/listeners.js';
 import { describePortkeyError } from '../portkey/errors.js';
 import { errorText, slackErrorCode } from '../slack/errors.js';
 import { escapeMrkdwn, unescapeSlack } from '../slack/escape.js';
