@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { PortkeyClient } from '../portkey/client.js';
-import { PortkeyError } from '../portkey/errors.js';
-import type { CreateWorkspaceBody, Workspace } from '../portkey/schemas.js';
-import type { Log } from '../log.js';
-import { whenCreated, type AttemptWindow, type CreateOutcome } from './attempt.js';
+import type { PortkeyClient } from '../../portkey/client.js';
+import { PortkeyError } from '../../portkey/errors.js';
+import type { CreateWorkspaceBody, Workspace } from '../../portkey/schemas.js';
+import type { Log } from '../../log.js';
+import { whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
 
 /** What a lookup after a lost answer found: ours, nothing, or more than one that could be ours (can't tell). */
 export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 'none' } | { kind: 'ambiguous'; count: number };

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Log } from '../log.js';
-import type { PortkeyClient } from '../portkey/client.js';
-import { PortkeyError, scrubSecrets } from '../portkey/errors.js';
-import { getProvider, isSecretField, fieldsFor } from '../portkey/providers.js';
-import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../portkey/schemas.js';
-import { whenCreated, type AttemptWindow, type CreateOutcome } from './attempt.js';
+import type { Log } from '../../log.js';
+import type { PortkeyClient } from '../../portkey/client.js';
+import { PortkeyError, scrubSecrets } from '../../portkey/errors.js';
+import { getProvider, isSecretField, fieldsFor } from '../../portkey/providers.js';
+import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../../portkey/schemas.js';
+import { whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
 
 /** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
 const FREE_SLUG_PROBES = 2;
