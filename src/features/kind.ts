@@ -14,6 +14,9 @@ import type { OperationRecord } from '../store/index.js';
 // derived from the registry (src/resources/index.ts) with no either/or on the action. It sits in features/, not
 // resources/, so that the kinds' folders and the registry that lists them make no cycle between folders.
 
+/** A form checked: the typed request, or an error per block id. */
+export type FormResult<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
+
 /** What the requester's modal may say besides the operation itself. */
 export interface StateExtra {
   /** Where the result was posted ("in #general"). */
