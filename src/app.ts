@@ -6,13 +6,11 @@ import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { registerCommands } from './commands/listeners.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
-import { integrationStateView, registerIntegration } from './features/integration/listeners.js';
 import { registerList } from './features/list/listeners.js';
-import { registerWorkspace, workspaceStateView } from './features/workspace/listeners.js';
+import { executorsOf, KINDS, kindOf } from './resources/index.js';
+import { registerCreateFlow } from './features/create-flow.js';
 import { boltLogger, withRequestId, type Log } from './log.js';
 import { Health } from './health.js';
-import { integrationExecutor } from './features/integration/executor.js';
-import { workspaceExecutor } from './features/workspace/executor.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
 import { openStore, pruneOnTick, StoreError, type RetentionOptions } from './store/index.js';
@@ -113,8 +111,11 @@ export function createApp(
     });
   }
   registerCommands(app, deps);
-  registerWorkspace(app, deps);
-  registerIntegration(app, deps);
+  // Each resource kind: the one create flow, plus the listeners only it has.
+  for (const kind of KINDS) {
+    registerCreateFlow(app, deps, kind);
+    kind.register?.(app, deps);
+  }
   registerList(app, deps);
   registerApproval(app, deps, stateView);
 
@@ -154,7 +155,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel);
   const service = new OperationService(
     store,
-    { 'workspace.create': workspaceExecutor(portkey), 'integration.create': integrationExecutor(portkey) },
+    executorsOf(portkey),
     slack,
     log,
     governance,
@@ -209,7 +210,7 @@ function retentionOf(config: Config): RetentionOptions {
 
 /** The requester's modal for an operation's state, from its kind. */
 function stateView(op: OperationRecord, context: ModalContext): ModalView {
-  return op.action === 'workspace.create' ? workspaceStateView(op, context) : integrationStateView(op, context);
+  return kindOf(op.action).views.state(op, context);
 }
 
 /** The requester's modal for an operation, rebuilt from what the operation stored (its form's generation included). */

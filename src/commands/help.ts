@@ -1,6 +1,5 @@
 import type { KnownBlock } from '@slack/types';
-import { INT_ACTIONS } from '../features/integration/ids.js';
-import { WS_ACTIONS } from '../features/workspace/ids.js';
+import { KINDS } from '../resources/index.js';
 import { actions, button, context, section } from '../slack/blocks.js';
 import { clip, escapeCode } from '../slack/escape.js';
 import { COMMANDS } from './parse.js';
@@ -23,10 +22,10 @@ export function helpMessage(p: { unknown?: string; suggestion?: string | undefin
   blocks.push(
     section('*Portkey from Slack* creates Portkey workspaces and AI-provider integrations for your team, with the checks your admins set.'),
     section(COMMANDS.map((c) => `• \`/portkey ${c.usage}\` — ${c.about}`).join('\n')),
-    actions(HELP_ACTIONS_BLOCK, [
-      button({ text: 'Create a workspace', actionId: WS_ACTIONS.open, style: 'primary' }),
-      button({ text: 'Connect an AI provider', actionId: INT_ACTIONS.open }),
-    ]),
+    actions(
+      HELP_ACTIONS_BLOCK,
+      KINDS.map((k) => button({ text: k.help.button, actionId: k.ids.open, ...(k.help.primary ? { style: 'primary' as const } : {}) })),
+    ),
     context('Provider keys are never shown in Slack or kept in clear.'),
   );
   return { text, blocks };

@@ -1,9 +1,9 @@
 import type { App, RespondFn } from '@slack/bolt';
+import type { ModalView } from '@slack/types';
 import type { Deps } from '../deps.js';
 import { auditMessage } from '../features/audit/view.js';
-import { openIntegrationModal } from '../features/integration/listeners.js';
 import { listPage } from '../features/list/listing.js';
-import { openWorkspaceModal } from '../features/workspace/listeners.js';
+import { KINDS, kindOf } from '../resources/index.js';
 import { describePortkeyError } from '../portkey/errors.js';
 import { errorText, slackErrorCode } from '../slack/errors.js';
 import { escapeMrkdwn, unescapeSlack } from '../slack/escape.js';
@@ -23,13 +23,13 @@ export function registerCommands(app: App, deps: Deps): void {
     const context: ModalContext = { channelId: command.channel_id, responseUrl: command.response_url };
 
     // Opening a modal: ack first, then open at once — the trigger id expires 3 s after the command.
-    const openModal = async (open: () => Promise<void>) => {
+    const openModal = async (action: string, view: ModalView) => {
       await ack();
       try {
-        await open();
+        await client.views.open({ trigger_id: command.trigger_id, view });
       } catch (err) {
         deps.log.warn({ error: errorText(err) }, 'could not open a modal');
-        await deps.service.audit(command.user_id, `${parsed.kind}.form`, command.channel_id, 'failed', { error: errorText(err) });
+        await deps.service.audit(command.user_id, `${action}.form`, command.channel_id, 'failed', { error: errorText(err) });
         await tell(respond, slackErrorCode(err) === 'expired_trigger_id'
           ? 'Slack closed the window before the form could open. Please run the command again.'
           : "The form couldn't be opened. Please try again in a moment.");
@@ -43,11 +43,8 @@ export function registerCommands(app: App, deps: Deps): void {
       case 'unknown':
         await ack({ response_type: 'ephemeral', ...helpMessage({ unknown: parsed.input, suggestion: parsed.suggestion }) });
         return;
-      case 'workspace.create':
-        await openModal(() => openWorkspaceModal(client, command.trigger_id, { name: parsed.name, context }));
-        return;
-      case 'integration.create':
-        await openModal(() => openIntegrationModal(client, command.trigger_id, { provider: parsed.provider, context }));
+      case 'create':
+        await openModal(parsed.action, kindOf(parsed.action).form.open(parsed.argument, context));
         return;
       case 'audit': {
         // Until the policy names admins, everyone may read the audit; it is shown privately.
@@ -71,7 +68,7 @@ export function registerCommands(app: App, deps: Deps): void {
           const groups = await deps.governance.groupsOf(command.user_id, allGroups(deps.governance.policy));
           const isAdmin = await deps.governance.isAdmin(command.user_id);
           const usage = await deps.governance.usage({ userId: command.user_id, teamId: command.team_id });
-          const message = policyMessage(deps.governance.loaded, { userId: command.user_id, groups, channelId: command.channel_id, isAdmin }, usage);
+          const message = policyMessage(deps.governance.loaded, { userId: command.user_id, groups, channelId: command.channel_id, isAdmin }, usage, KINDS);
           await respond({ response_type: 'ephemeral', ...message });
         } catch (err) {
           deps.log.warn({ error: errorText(err) }, 'could not explain the policy');

@@ -1,11 +1,13 @@
 import { closest, distance } from 'fastest-levenshtein';
+import type { Action } from '../actions.js';
+import { KINDS } from '../resources/index.js';
 
 // `/portkey <text>` → what the person asked for. Pure, so every phrasing can be tested alone.
 
 export type Command =
   | { kind: 'help' }
-  | { kind: 'workspace.create'; name: string }
-  | { kind: 'integration.create'; provider: string }
+  /** A resource kind's form; `argument` is what followed (a workspace name, a provider). */
+  | { kind: 'create'; action: Action; argument: string }
   | { kind: 'workspaces.list'; filter: string }
   | { kind: 'integrations.list'; filter: string }
   | { kind: 'audit'; count: number }
@@ -14,21 +16,20 @@ export type Command =
   | { kind: 'unknown'; input: string; suggestion: string | undefined };
 
 /** The phrases people can type, in the order help lists them. */
-export const COMMANDS = [
-  { usage: 'workspace create [name]', about: 'Create a Portkey workspace' },
-  { usage: 'integration create [provider]', about: 'Connect an AI provider (OpenAI, Azure OpenAI, Bedrock, Vertex AI, …)' },
+export const COMMANDS: ReadonlyArray<{ usage: string; about: string }> = [
+  ...KINDS.map((k) => ({ usage: k.command.usage, about: k.command.about })),
   { usage: 'workspaces [filter]', about: 'List workspaces' },
   { usage: 'integrations [filter]', about: 'List provider integrations' },
   { usage: 'policy', about: 'What you may create, and which rules decide it' },
   { usage: 'pending', about: 'Requests waiting for approval (yours; admins see all)' },
   { usage: 'audit [n]', about: 'Show the last n audit entries (default 20)' },
   { usage: 'help', about: 'Show this help' },
-] as const;
+];
 
-const PHRASES = ['help', 'workspace create', 'integration create', 'workspaces', 'integrations', 'audit', 'policy', 'pending'];
+/** A kind's phrase: "workspace create". */
+const createPhrase = (k: (typeof KINDS)[number]) => `${k.command.words[0] ?? k.noun.one} create`;
+const PHRASES = ['help', ...KINDS.map(createPhrase), 'workspaces', 'integrations', 'audit', 'policy', 'pending'];
 const CREATE = ['create', 'new', 'add'];
-const WORKSPACE = ['workspace', 'ws'];
-const INTEGRATION = ['integration', 'int', 'provider'];
 
 export function parseCommand(text: string): Command {
   const words = text.trim().split(/\s+/).filter(Boolean);
@@ -38,10 +39,9 @@ export function parseCommand(text: string): Command {
   const tail = rest.join(' ');
 
   if (head === '' || ['help', '?', '-h', '--help'].includes(head)) return { kind: 'help' };
-  if (WORKSPACE.includes(head) && CREATE.includes(sub)) return { kind: 'workspace.create', name: tail };
-  if (INTEGRATION.includes(head) && CREATE.includes(sub)) return { kind: 'integration.create', provider: tail };
-  if (CREATE.includes(head) && WORKSPACE.includes(sub)) return { kind: 'workspace.create', name: tail };
-  if (CREATE.includes(head) && INTEGRATION.includes(sub)) return { kind: 'integration.create', provider: tail };
+  // "<kind> create …" or "create <kind> …", for any word the kind answers to.
+  const kind = KINDS.find((k) => (k.command.words.includes(head) && CREATE.includes(sub)) || (CREATE.includes(head) && k.command.words.includes(sub)));
+  if (kind) return { kind: 'create', action: kind.action, argument: tail };
   if (head === 'workspaces') return { kind: 'workspaces.list', filter: words.slice(1).join(' ') };
   if (head === 'integrations' || head === 'providers') return { kind: 'integrations.list', filter: words.slice(1).join(' ') };
   if (head === 'policy' || head === 'rules') return { kind: 'policy' };
@@ -55,8 +55,8 @@ export function parseCommand(text: string): Command {
 
 function suggest(head: string, sub: string): string | undefined {
   // "workspace" alone or "workspace crate" → the full phrase.
-  if (distance(head, 'workspace') <= 2) return 'workspace create';
-  if (distance(head, 'integration') <= 3) return 'integration create';
+  const near = KINDS.find((k) => distance(head, k.command.words[0] ?? k.noun.one) <= k.command.typos);
+  if (near) return createPhrase(near);
   const typed = `${head} ${sub}`.trim();
   const best = closest(typed, PHRASES);
   const alone = closest(head, PHRASES);

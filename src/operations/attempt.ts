@@ -1,3 +1,6 @@
+import type { Log } from '../log.js';
+import { PortkeyError } from '../portkey/errors.js';
+
 // What every create-once shares: the outcome of one attempt, and whether something Portkey shows could have been
 // made by it (its window, and Portkey's clock).
 
@@ -34,4 +37,54 @@ export function whenCreated(createdAt: string | null | undefined, window: Attemp
   // A whole-second timestamp (…:09.000Z) may be up to a second earlier than the moment it records.
   const precision = /\.\d*[1-9]/.test(createdAt) ? 0 : 1000;
   return t >= window.from - precision ? 'inside' : 'doubtful';
+}
+
+/** What a look-up after a lost answer found: this attempt's resource, no trace of it, or what can't be told apart. */
+export type Lookup<T> = { kind: 'found'; value: T } | { kind: 'none' } | { kind: 'ambiguous' };
+
+/**
+ * The create-once step every kind shares. A create is never re-sent: when its answer is lost (timeout, reset, 5xx,
+ * an unreadable 2xx), the kind's `lookup` is asked, once, what Portkey shows for this attempt's window; a lookup that
+ * fails too leaves it unknown. A kind reads its own refusals (`refused`, e.g. a taken slug) and may end a lookup
+ * with its own outcome (`R`).
+ */
+export async function createOnce<T, R = never>(p: {
+  /** For the logs: "workspace create". */
+  what: string;
+  log: Log;
+  send: () => Promise<T>;
+  /** What any error becomes before anything logs or returns it (e.g. secrets scrubbed from Portkey's echo). */
+  clean?: (err: unknown) => unknown;
+  refused?: (err: PortkeyError) => Promise<R> | undefined;
+  lookup: (window: AttemptWindow, err: PortkeyError) => Promise<Lookup<T> | { kind: 'settled'; outcome: R }>;
+}): Promise<CreateOutcome<T> | R> {
+  const askedAt = Date.now();
+  try {
+    return { ok: true, value: await p.send(), recovered: false };
+  } catch (raw) {
+    const err = p.clean ? p.clean(raw) : raw;
+    if (!(err instanceof PortkeyError)) return { ok: false, error: err, unknown: false };
+    const own = p.refused?.(err);
+    if (own) return own;
+    if (!err.outcomeUnknown && !err.unreadableSuccess) return { ok: false, error: err, unknown: false };
+    p.log.warn({ err: err.message }, `${p.what}: answer lost, looking it up`);
+    let found: Lookup<T> | { kind: 'settled'; outcome: R };
+    try {
+      found = await p.lookup({ from: askedAt, to: Date.now() }, err);
+    } catch (lookupErr) {
+      p.log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, `${p.what}: lookup failed too`);
+      return { ok: false, error: err, unknown: true };
+    }
+    switch (found.kind) {
+      case 'found':
+        p.log.info({}, `${p.what}: found after a lost answer`);
+        return { ok: true, value: found.value, recovered: true };
+      case 'none':
+        return { ok: false, error: err, unknown: false };
+      case 'ambiguous':
+        return { ok: false, error: err, unknown: true, ambiguous: true };
+      case 'settled':
+        return found.outcome;
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import { hostMatches, secretRefMatches } from './patterns.js';
+import { nounOf } from '../actions.js';
 import type { Action, People, Policy, RateLimit, Rule } from './schema.js';
 
 // Policy decisions, pure: every input (who, their groups, where, what) is passed in.
@@ -254,7 +255,7 @@ export function limitsFor(policy: Policy, action: Action, who: { userId: string;
 }
 
 export function describeLimit(l: RateLimit): string {
-  const noun = l.action === '*' ? 'create' : l.action === 'workspace.create' ? 'workspace' : 'integration';
+  const noun = l.action === '*' ? 'create' : nounOf(l.action);
   const what = l.max === 1 ? noun : `${noun}s`;
   const per = l.per === 'user' ? 'per person' : l.per === 'team' ? 'for the whole team' : 'in total';
   return `${l.max} ${what} ${per} every ${formatWindow(l.window)}`;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { ACTIONS } from '../actions.js';
 import { getProvider, suggestProviders } from '../portkey/providers.js';
 import { hostPatternProblem } from './patterns.js';
 
 // The policy file's shape, read with zod. Every mistake is reported with its path in the file,
 // and the app does not start on a broken policy. Field names are snake_case, as people write YAML.
 
-export const ACTIONS = ['workspace.create', 'integration.create'] as const;
-export type Action = (typeof ACTIONS)[number];
+export { ACTIONS, type Action } from '../actions.js';
 export const EFFECTS = ['allow', 'deny', 'require_approval'] as const;
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

@@ -1,10 +1,12 @@
 import type { Generated } from 'kysely';
+import { ACTIONS, type Action } from '../actions.js';
 
 /** Which database the store talks to. */
 export type Engine = 'sqlite' | 'postgres';
 
-export const STORED_ACTIONS = ['workspace.create', 'integration.create'] as const;
-export type StoredAction = (typeof STORED_ACTIONS)[number];
+/** The actions an operation may record: the app's one list (src/actions.ts). */
+export const STORED_ACTIONS = ACTIONS;
+export type StoredAction = Action;
 
 export const OPERATION_STATES = [
   'requested',

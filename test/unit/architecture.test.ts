@@ -5,9 +5,9 @@ import { cyclePath, cycles, folderOf, grouped, importGraph, topOf } from '../sup
 // The layering README's "How it is built" promises, checked on the import graph of src/.
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
-/** The core: it runs operations, whoever asks; Slack features and the command router sit above it. */
+/** The core: it runs operations, whoever asks; Slack features, resource kinds and the command router sit above it. */
 const CORE = ['operations', 'store', 'policy', 'portkey'];
-const ABOVE_CORE = ['features', 'commands'];
+const ABOVE_CORE = ['features', 'commands', 'resources'];
 
 const graph = importGraph(SRC);
 const describeCycles = (edges: Map<string, string[]>) => cycles(edges).map((c) => cyclePath(edges, c));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { integrationExecutor } from '../../src/features/integration/executor.js';
-import { EMPTY_INTEGRATION_DRAFT } from '../../src/features/integration/form.js';
-import { workspaceExecutor } from '../../src/features/workspace/executor.js';
+import { integrationExecutor } from '../../src/resources/integration/executor.js';
+import { EMPTY_INTEGRATION_DRAFT } from '../../src/resources/integration/form.js';
+import { workspaceExecutor } from '../../src/resources/workspace/executor.js';
 import { createLog } from '../../src/log.js';
 import { PortkeyClient } from '../../src/portkey/client.js';
 import type { OperationRecord } from '../../src/store/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { errorsOnShownBlocks, inputBlockIds, REFRESHED_NOTICE, refreshedForm } from '../../src/features/integration/consistency.js';
-import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, type IntegrationDraft } from '../../src/features/integration/form.js';
-import { integrationModal } from '../../src/features/integration/view.js';
+import { errorsOnShownBlocks, inputBlockIds, REFRESHED_NOTICE, refreshedForm } from '../../src/resources/integration/consistency.js';
+import { EMPTY_INTEGRATION_DRAFT, readIntegrationForm, type IntegrationDraft } from '../../src/resources/integration/form.js';
+import { integrationModal } from '../../src/resources/integration/view.js';
 import { decodeContext, type ModalContext } from '../../src/slack/metadata.js';
 import { PROVIDERS } from '../../src/portkey/providers.js';
 import { fillView, type FillValue } from '../support/driver.js';

@@ -7,7 +7,7 @@ import {
   type IntegrationDraft,
   type IntegrationRequest,
   type IntegrationSecrets,
-} from '../../src/features/integration/form.js';
+} from '../../src/resources/integration/form.js';
 import {
   AUTH_MODE_ACTION,
   authModeBlock,
@@ -19,7 +19,7 @@ import {
   SECRET_REF_ACTION,
   secretRefBlock,
   VALUE_ACTION,
-} from '../../src/features/integration/ids.js';
+} from '../../src/resources/integration/ids.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // `view.state.values` as Slack sends them

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLog } from '../../src/log.js';
-import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, maskFits } from '../../src/operations/integration.js';
+import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, maskFits } from '../../src/resources/integration/create.js';
 import { PortkeyClient } from '../../src/portkey/client.js';
 import { PortkeyError } from '../../src/portkey/errors.js';
 import type { CreateIntegrationBody } from '../../src/portkey/schemas.js';

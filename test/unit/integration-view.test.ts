@@ -1,6 +1,6 @@
 import type { ModalView } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import { EMPTY_INTEGRATION_DRAFT, type IntegrationDraft } from '../../src/features/integration/form.js';
+import { EMPTY_INTEGRATION_DRAFT, type IntegrationDraft } from '../../src/resources/integration/form.js';
 import {
   INT_ACTIONS,
   INT_FIELDS,
@@ -9,7 +9,7 @@ import {
   keyBlock,
   secretRefBlock,
   type Scope,
-} from '../../src/features/integration/ids.js';
+} from '../../src/resources/integration/ids.js';
 import {
   integrationCreatedMessage,
   integrationErrorView,
@@ -18,7 +18,7 @@ import {
   integrationSuccessView,
   workspaceOptions,
   type CreatedIntegrationSummary,
-} from '../../src/features/integration/view.js';
+} from '../../src/resources/integration/view.js';
 import { summarize } from '../../src/portkey/configurations.js';
 import { getProvider, isSecretField, PROVIDERS, type Provider, type ProviderField } from '../../src/portkey/providers.js';
 import { decodeContext, type ModalContext } from '../../src/slack/metadata.js';

@@ -16,20 +16,20 @@ describe('parseCommand', () => {
   });
 
   it.each<[string, Command]>([
-    ['workspace create', { kind: 'workspace.create', name: '' }],
-    ['workspace create Data Science', { kind: 'workspace.create', name: 'Data Science' }],
-    ['  Workspace   CREATE   Data   Science  ', { kind: 'workspace.create', name: 'Data Science' }],
-    ['ws new x', { kind: 'workspace.create', name: 'x' }],
-    ['ws create', { kind: 'workspace.create', name: '' }],
-    ['workspace add Team A', { kind: 'workspace.create', name: 'Team A' }],
-    ['create workspace y', { kind: 'workspace.create', name: 'y' }],
-    ['create ws Team <!channel>', { kind: 'workspace.create', name: 'Team <!channel>' }],
+    ['workspace create', { kind: 'create', action: 'workspace.create', argument: '' }],
+    ['workspace create Data Science', { kind: 'create', action: 'workspace.create', argument: 'Data Science' }],
+    ['  Workspace   CREATE   Data   Science  ', { kind: 'create', action: 'workspace.create', argument: 'Data Science' }],
+    ['ws new x', { kind: 'create', action: 'workspace.create', argument: 'x' }],
+    ['ws create', { kind: 'create', action: 'workspace.create', argument: '' }],
+    ['workspace add Team A', { kind: 'create', action: 'workspace.create', argument: 'Team A' }],
+    ['create workspace y', { kind: 'create', action: 'workspace.create', argument: 'y' }],
+    ['create ws Team <!channel>', { kind: 'create', action: 'workspace.create', argument: 'Team <!channel>' }],
   ])('%j → workspace.create', (text, expected) => {
     expect(parseCommand(text)).toEqual(expected);
   });
 
   it('keeps the case of the name', () => {
-    expect(parseCommand('workspace create ML Ops')).toEqual({ kind: 'workspace.create', name: 'ML Ops' });
+    expect(parseCommand('workspace create ML Ops')).toEqual({ kind: 'create', action: 'workspace.create', argument: 'ML Ops' });
   });
 
   it.each<[string, Command]>([

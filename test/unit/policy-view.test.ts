@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decisionText, policyMessage } from '../../src/features/policy/view.js';
+import { decisionText, policyMessage as message } from '../../src/features/policy/view.js';
+import { KINDS } from '../../src/resources/index.js';
 import type { Actor } from '../../src/policy/decide.js';
 import { DEFAULT_POLICY } from '../../src/policy/schema.js';
 import { PROVIDERS } from '../../src/portkey/providers.js';
@@ -8,6 +9,10 @@ import { checkMessage } from '../support/view-limits.js';
 
 // `/portkey policy`: what this person may create here, and which rules decide it. Pure: policies are parsed from
 // YAML the way the app loads them, the person is an Actor with their groups already resolved.
+
+/** The message as `/portkey policy` builds it: with every kind in the registry. */
+const policyMessage = (loaded: Parameters<typeof message>[0], actor: Parameters<typeof message>[1], usage?: Parameters<typeof message>[2]) =>
+  message(loaded, actor, usage, KINDS);
 
 const EVIL = 'Team <!channel> <@U123> <http://evil|click> & co';
 const EVIL_ESCAPED = 'Team &lt;!channel&gt; &lt;@U123&gt; &lt;http://evil|click&gt; &amp; co';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLog } from '../../src/log.js';
-import { createWorkspaceOnce } from '../../src/operations/workspace.js';
+import { createWorkspaceOnce } from '../../src/resources/workspace/create.js';
 import { PortkeyClient, type PortkeyClientOptions } from '../../src/portkey/client.js';
 import { PortkeyError } from '../../src/portkey/errors.js';
 import type { Workspace } from '../../src/portkey/schemas.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_INTEGRATION_DRAFT, validateIntegration, type IntegrationDraft } from '../../src/features/integration/form.js';
-import { integrationSubject, keyHosts } from '../../src/features/integration/resolve.js';
+import { EMPTY_INTEGRATION_DRAFT, validateIntegration, type IntegrationDraft } from '../../src/resources/integration/form.js';
+import { integrationSubject, keyHosts } from '../../src/resources/integration/resolve.js';
 
 // What the policy is shown of an integration: every URL the key is sent to, and ids and names as Portkey resolved
 // them (never the option labels). Pure parts of the resolution step; the Portkey lookups are tested end to end.

@@ -8,8 +8,8 @@ import {
   workspaceCreateBody,
   type WorkspaceDraft,
   type WorkspaceRequest,
-} from '../../src/features/workspace/form.js';
-import { WS_FIELDS, WS_LIMITS } from '../../src/features/workspace/ids.js';
+} from '../../src/resources/workspace/form.js';
+import { WS_FIELDS, WS_LIMITS } from '../../src/resources/workspace/ids.js';
 
 const CHECKBOX_TEXT = { type: 'plain_text', text: 'Make this the default workspace', emoji: true };
 

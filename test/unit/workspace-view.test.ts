@@ -1,15 +1,15 @@
 import type { ModalView } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { helpMessage } from '../../src/commands/help.js';
-import { EMPTY_DRAFT, type WorkspaceDraft } from '../../src/features/workspace/form.js';
-import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from '../../src/features/workspace/ids.js';
+import { EMPTY_DRAFT, type WorkspaceDraft } from '../../src/resources/workspace/form.js';
+import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from '../../src/resources/workspace/ids.js';
 import {
   workspaceCreatedMessage,
   workspaceErrorView,
   workspaceModal,
   workspaceProgressView,
   workspaceSuccessView,
-} from '../../src/features/workspace/view.js';
+} from '../../src/resources/workspace/view.js';
 import { PortkeyError, describePortkeyError } from '../../src/portkey/errors.js';
 import type { Workspace } from '../../src/portkey/schemas.js';
 import { escapeMrkdwn } from '../../src/slack/escape.js';

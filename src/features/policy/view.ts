@@ -75,31 +75,23 @@ function names(labels: string[], max = 8): string {
   return labels.length > max ? `${shown} and ${labels.length - max} more` : shown;
 }
 
-export function policyMessage(loaded: LoadedPolicy, actor: Actor & { isAdmin: boolean }, usage?: LimitUsage[]): { text: string; blocks: KnownBlock[] } {
+/** What a resource kind says about itself in `/portkey policy` (the registry's kinds, passed in by the command). */
+export interface PolicyText {
+  policyText(policy: Policy, actor: Actor): string;
+}
+
+export function policyMessage(
+  loaded: LoadedPolicy,
+  actor: Actor & { isAdmin: boolean },
+  usage: LimitUsage[] | undefined,
+  kinds: readonly PolicyText[],
+): { text: string; blocks: KnownBlock[] } {
   const { policy } = loaded;
   const source = loaded.source ? `the policy file \`${escapeCode(loaded.source.split('/').pop() ?? loaded.source)}\`` : 'the default policy (no policy file is set)';
   const blocks: KnownBlock[] = [section(`*What you may create here* — from ${source}`)];
 
-  blocks.push(section(`*Workspaces:* ${decisionText(decide(policy, { action: 'workspace.create' }, actor))}`));
-
-  // Integrations may be decided per provider: group the providers by the decision they get.
-  const groups = new Map<string, { decision: Decision; labels: string[] }>();
-  for (const p of PROVIDERS) {
-    const d = decide(policy, { action: 'integration.create', providerId: p.id }, actor);
-    const key = `${d.effect}:${d.rule?.name ?? ''}`;
-    const g = groups.get(key) ?? { decision: d, labels: [] };
-    g.labels.push(p.label);
-    groups.set(key, g);
-  }
-  const entries = [...groups.values()].sort((a, b) => a.labels.length - b.labels.length);
-  const lines =
-    entries.length === 1 && entries[0]
-      ? [`*Integrations:* ${decisionText(entries[0].decision)}`]
-      : [
-          '*Integrations:*',
-          ...entries.map((g, i) => `• ${i === entries.length - 1 ? `every other provider (${g.labels.length})` : names(g.labels)}: ${decisionText(g.decision)}`),
-        ];
-  blocks.push(section(lines.join('\n')));
+  // One section per resource kind, in the registry's order, each worded by its kind.
+  for (const kind of kinds) blocks.push(section(kind.policyText(policy, actor)));
   blocks.push(section(['*Also decided by the policy:*', ...alsoDecided(policy, actor)].join('\n')));
 
   const limits = usage ?? policy.rate_limits.map((limit) => ({ limit, used: 0, resetAt: 0 }));
@@ -126,4 +118,25 @@ export function policyMessage(loaded: LoadedPolicy, actor: Actor & { isAdmin: bo
     ),
   );
   return { text: 'What you may create', blocks };
+}
+
+/** Integrations may be decided per provider: the providers grouped by the decision they get. */
+export function integrationsText(policy: Policy, actor: Actor): string {
+  const groups = new Map<string, { decision: Decision; labels: string[] }>();
+  for (const p of PROVIDERS) {
+    const d = decide(policy, { action: 'integration.create', providerId: p.id }, actor);
+    const key = `${d.effect}:${d.rule?.name ?? ''}`;
+    const g = groups.get(key) ?? { decision: d, labels: [] };
+    g.labels.push(p.label);
+    groups.set(key, g);
+  }
+  const entries = [...groups.values()].sort((a, b) => a.labels.length - b.labels.length);
+  return (
+    entries.length === 1 && entries[0]
+      ? [`*Integrations:* ${decisionText(entries[0].decision)}`]
+      : [
+          '*Integrations:*',
+          ...entries.map((g, i) => `• ${i === entries.length - 1 ? `every other provider (${g.labels.length})` : names(g.labels)}: ${decisionText(g.decision)}`),
+        ]
+  ).join('\n');
 }

@@ -21,7 +21,7 @@ import {
   type Choice,
   type StateValues,
 } from '../../slack/state.js';
-import type { FormResult } from '../workspace/form.js';
+import type { FormResult } from '../../features/kind.js';
 import {
   AUTH_MODE_ACTION,
   authModeBlock,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Log } from '../../log.js';
 import type { Executor, Outcome } from '../../operations/service.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
-import { createWorkspaceOnce, findCreatedWorkspace } from '../../operations/workspace.js';
+import { createWorkspaceOnce, findCreatedWorkspace } from './create.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';

@@ -4,6 +4,7 @@ import type { CreateWorkspaceBody } from '../../portkey/schemas.js';
 import { characterError, type TextKind } from '../../slack/characters.js';
 import { readState, selectedValues, textValue } from '../../slack/state.js';
 import { WS_FIELDS, WS_LIMITS } from './ids.js';
+import type { FormResult } from '../../features/kind.js';
 
 /** What the person typed, as typed: kept so "Back to the form" can restore it. */
 export interface WorkspaceDraft {
@@ -23,7 +24,6 @@ export interface WorkspaceRequest {
   isDefault: boolean;
 }
 
-export type FormResult<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
 
 export const EMPTY_DRAFT: WorkspaceDraft = { name: '', slug: '', description: '', metadata: '', isDefault: false };
 

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import type { PortkeyClient } from '../portkey/client.js';
-import { PortkeyError } from '../portkey/errors.js';
-import type { CreateWorkspaceBody, Workspace } from '../portkey/schemas.js';
-import type { Log } from '../log.js';
-import { whenCreated, type AttemptWindow, type CreateOutcome } from './attempt.js';
+import type { PortkeyClient } from '../../portkey/client.js';
+import type { CreateWorkspaceBody, Workspace } from '../../portkey/schemas.js';
+import type { Log } from '../../log.js';
+import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
 
 /** What a lookup after a lost answer found: ours, nothing, or more than one that could be ours (can't tell). */
 export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 'none' } | { kind: 'ambiguous'; count: number };
@@ -13,25 +12,16 @@ export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 
  * 2xx), Portkey is asked for workspaces of that exact name made during this attempt (see `findCreatedWorkspace`).
  */
 export async function createWorkspaceOnce(portkey: PortkeyClient, body: CreateWorkspaceBody, log: Log): Promise<CreateOutcome<Workspace>> {
-  const askedAt = Date.now();
-  try {
-    return { ok: true, value: await portkey.createWorkspace(body), recovered: false };
-  } catch (err) {
-    if (!(err instanceof PortkeyError) || !(err.outcomeUnknown || err.unreadableSuccess)) return { ok: false, error: err, unknown: false };
-    log.warn({ err: err.message }, 'workspace create: answer lost, looking it up');
-    try {
-      const found = await findCreatedWorkspace(portkey, body, { from: askedAt, to: Date.now() });
-      if (found.kind === 'found') {
-        log.info({ workspace: found.workspace.id }, 'workspace create: found after a lost answer');
-        return { ok: true, value: found.workspace, recovered: true };
-      }
+  return createOnce<Workspace>({
+    what: 'workspace create',
+    log,
+    send: () => portkey.createWorkspace(body),
+    async lookup(window) {
+      const found = await findCreatedWorkspace(portkey, body, window);
       if (found.kind === 'ambiguous') log.warn({ candidates: found.count }, 'workspace create: several workspaces could be ours; not crediting any');
-      return found.kind === 'ambiguous' ? { ok: false, error: err, unknown: true, ambiguous: true } : { ok: false, error: err, unknown: false };
-    } catch (lookupErr) {
-      log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'workspace create: lookup failed too');
-      return { ok: false, error: err, unknown: true };
-    }
-  }
+      return found.kind === 'found' ? { kind: 'found', value: found.workspace } : { kind: found.kind };
+    },
+  });
 }
 
 const defaultsSchema = z.object({ metadata: z.record(z.string(), z.unknown()).nullish(), is_default: z.union([z.number(), z.boolean()]).nullish() }).loose();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
-import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, whose } from '../../operations/integration.js';
+import { createIntegrationOnce, getIfExists, grantWorkspaceAccess, whose } from './create.js';
 import type { Executor, FollowUp, Outcome, Success } from '../../operations/service.js';
 import type { Summary } from '../../operations/summary.js';
 import type { PortkeyClient } from '../../portkey/client.js';

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Log } from '../log.js';
-import type { PortkeyClient } from '../portkey/client.js';
-import { PortkeyError, scrubSecrets } from '../portkey/errors.js';
-import { getProvider, isSecretField, fieldsFor } from '../portkey/providers.js';
-import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../portkey/schemas.js';
-import { whenCreated, type AttemptWindow, type CreateOutcome } from './attempt.js';
+import type { Log } from '../../log.js';
+import type { PortkeyClient } from '../../portkey/client.js';
+import { PortkeyError, scrubSecrets } from '../../portkey/errors.js';
+import { getProvider, isSecretField, fieldsFor } from '../../portkey/providers.js';
+import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../../portkey/schemas.js';
+import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
 
 /** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
 const FREE_SLUG_PROBES = 2;
@@ -21,41 +21,31 @@ export type IntegrationOutcome =
  * we can see of it matches what we sent (see `whose`). At most create + 1 lookup + 2 free-slug probes.
  */
 export async function createIntegrationOnce(portkey: PortkeyClient, body: CreateIntegrationBody, log: Log): Promise<IntegrationOutcome> {
-  const askedAt = Date.now();
-  try {
-    return { ok: true, value: await portkey.createIntegration(body), recovered: false };
-  } catch (raw) {
+  return createOnce<CreatedIntegration, IntegrationOutcome>({
+    what: 'integration create',
+    log,
+    send: () => portkey.createIntegration(body),
     // Before anything logs or shows it: Portkey's text must not echo a secret we sent.
-    const err = scrubSecrets(raw, secretValues(body));
-    if (!(err instanceof PortkeyError)) return { ok: false, error: err, unknown: false };
-    if (err.kind === 'api' && (err.status === 409 || err.code === 'AB07')) {
+    clean: (raw) => scrubSecrets(raw, secretValues(body)),
+    refused(err) {
+      if (err.kind !== 'api' || (err.status !== 409 && err.code !== 'AB07')) return undefined;
       log.warn({ err: err.message, slug: body.slug }, 'integration slug taken');
       return slugTaken(portkey, body.slug, err);
-    }
-    if (!err.outcomeUnknown && !err.unreadableSuccess) return { ok: false, error: err, unknown: false };
-
-    log.warn({ err: err.message, slug: body.slug }, 'integration create: answer lost, looking it up');
-    let existing: Integration | undefined;
-    try {
-      existing = await getIfExists(portkey, body.slug);
-    } catch (lookupErr) {
-      log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, 'integration lookup failed');
-      return { ok: false, error: err, unknown: true };
-    }
-    if (!existing) return { ok: false, error: err, unknown: false };
-    const verdict = whose(existing, body, { from: askedAt, to: Date.now() });
-    if (verdict === 'ours') {
-      log.info({ slug: existing.slug }, 'integration found: it was created by this request');
-      return { ok: true, value: { id: existing.id, slug: existing.slug }, recovered: true };
-    }
-    if (verdict === 'doubtful') {
-      log.warn({ slug: body.slug }, 'integration lookup: found one that fits but was made just before we asked; not crediting it');
-      return { ok: false, error: err, unknown: true };
-    }
-    // Slugs are unique: what holds ours now isn't what we sent, so our create can't have made it.
-    log.warn({ slug: body.slug }, 'integration lookup: the slug holds an integration this request did not create');
-    return slugTaken(portkey, body.slug, err);
-  }
+    },
+    async lookup(window, err) {
+      const existing = await getIfExists(portkey, body.slug);
+      if (!existing) return { kind: 'none' };
+      const verdict = whose(existing, body, window);
+      if (verdict === 'ours') return { kind: 'found', value: { id: existing.id, slug: existing.slug } };
+      if (verdict === 'doubtful') {
+        log.warn({ slug: body.slug }, 'integration lookup: found one that fits but was made just before we asked; not crediting it');
+        return { kind: 'ambiguous' };
+      }
+      // Slugs are unique: what holds ours now isn't what we sent, so our create can't have made it.
+      log.warn({ slug: body.slug }, 'integration lookup: the slug holds an integration this request did not create');
+      return { kind: 'settled', outcome: await slugTaken(portkey, body.slug, err) };
+    },
+  });
 }
 
 async function slugTaken(portkey: PortkeyClient, slug: string, error: PortkeyError): Promise<IntegrationOutcome> {

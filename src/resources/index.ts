@@ -1,0 +1,27 @@
+import { ACTIONS, type Action } from '../actions.js';
+import type { Executor } from '../operations/types.js';
+import type { PortkeyClient } from '../portkey/client.js';
+import { integrationKind } from './integration/index.js';
+import type { ResourceKind } from '../features/kind.js';
+import { workspaceKind } from './workspace/index.js';
+
+// The registry: one line per resource kind. Keyed by the core's action list (src/actions.ts), so the compiler
+// refuses an action with no kind, or a kind for an action the store and the policy don't know.
+
+const BY_ACTION = {
+  'workspace.create': workspaceKind,
+  'integration.create': integrationKind,
+} as const satisfies Record<Action, ResourceKind>;
+
+/** Every kind, in the order help and `/portkey policy` list them. */
+export const KINDS: readonly ResourceKind[] = ACTIONS.map((a) => BY_ACTION[a]);
+
+export function kindOf(action: Action): ResourceKind {
+  return BY_ACTION[action];
+}
+
+/** What the operation service runs for each action. */
+export function executorsOf(portkey: PortkeyClient): Record<Action, Executor> {
+  const entries = ACTIONS.map((a) => [a, BY_ACTION[a].executor(portkey)] as const);
+  return Object.fromEntries(entries) as Record<Action, Executor>;
+}

@@ -1,0 +1,103 @@
+import type { App, BlockAction } from '@slack/bolt';
+import type { Deps } from '../../deps.js';
+import { DirectoryError } from '../../slack/directory.js';
+import { errorText } from '../../slack/errors.js';
+import { decodeContext } from '../../slack/metadata.js';
+import { tellUser } from '../../slack/notify.js';
+import { FormRebuilds } from '../../slack/rebuild.js';
+import { readIntegrationForm } from './form.js';
+import { INT_ACTIONS, INT_FIELDS, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
+import { integrationModal, workspaceOptions } from './view.js';
+
+// Options loads must answer within Slack's 3 s: one quick try, no retries.
+const QUICK = { timeoutMs: 2500, retries: 0 } as const;
+
+/** The integration's own listeners: form rebuilds, options loads and "Retry enabling". */
+export function registerIntegration(app: App, deps: Deps): void {
+  const { log, service } = deps;
+
+  // Provider, auth mode, scope and deployment rows change which blocks show: rebuild the view in place. Two quick
+  // changes race; FormRebuilds makes the newest one win (see slack/rebuild.ts), the submission checks the rest.
+  const rebuilds = new FormRebuilds(log);
+  for (const actionId of REBUILD_ACTIONS) {
+    app.action<BlockAction>(actionId, async ({ ack, body, client }) => {
+      await ack();
+      const view = body.view;
+      if (!view) return;
+      const context = decodeContext(view.private_metadata);
+      const rows = context.rows ?? 1;
+      const { draft } = readIntegrationForm(view.state.values, rows);
+      const nextRows =
+        actionId === INT_ACTIONS.addDeployment ? rows + 1 : actionId === INT_ACTIONS.removeDeployment ? rows - 1 : rows;
+      if (nextRows < rows) draft.deployments = draft.deployments.slice(0, nextRows);
+      await rebuilds.rebuild(client, {
+        viewId: view.id,
+        hash: view.hash,
+        actionTs: body.actions[0]?.action_ts,
+        build: () => integrationModal({ draft, context: { ...context, rows: Math.max(1, nextRows) } }),
+      });
+    });
+  }
+
+  app.options(INT_FIELDS.workspace.action, async ({ ack, body }) => {
+    await ack({ options: await searchWorkspaces(deps, body.value) });
+  });
+  app.options(INT_FIELDS.access.action, async ({ ack, body }) => {
+    await ack({ options: await searchWorkspaces(deps, body.value) });
+  });
+  app.options(SECRET_REF_ACTION, async ({ ack, body }) => {
+    try {
+      // As on submit: the person's groups are asked of Slack while Portkey lists, not after (Slack's 3 s).
+      void deps.governance.groupsOf(body.user.id).catch(() => undefined);
+      const refs = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
+      const q = body.value.toLowerCase();
+      // Only the references the policy lets this person use here (the block id names the provider).
+      const providerId = 'block_id' in body && typeof body.block_id === 'string' ? body.block_id.replace(/^int_secretref__/, '') : undefined;
+      const channelId = 'view' in body && body.view ? decodeContext(body.view.private_metadata).channelId : undefined;
+      const usable = await deps.governance.usableSecretRefs(refs, { userId: body.user.id, channelId }, providerId);
+      await ack({
+        options: usable
+          .filter((r) => !q || r.name.toLowerCase().includes(q) || (r.slug ?? '').toLowerCase().includes(q))
+          .slice(0, 100)
+          .map((r) => ({ text: { type: 'plain_text' as const, text: r.name.slice(0, 75) }, value: r.id.slice(0, 75) })),
+      });
+    } catch (err) {
+      log.warn({ error: errorText(err) }, 'secret reference search failed');
+      await ack({ options: [] });
+    }
+  });
+
+  // "Retry enabling": the service runs it (requester only, policy re-decided, leased, audited, told via the outbox).
+  app.action<BlockAction>(INT_ACTIONS.retryAccess, async ({ ack, body, client, action }) => {
+    await ack();
+    const opId = action.type === 'button' ? action.value : undefined;
+    const to = { userId: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
+    try {
+      const res = opId
+        ? await service.retryFollowUp(opId, body.user.id, { viewId: body.view?.id, responseUrl: body.response_url })
+        : { kind: 'refused' as const, why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." };
+      if (res.kind === 'refused') await tellUser(client, to, { text: res.why }, log);
+      else await service.send(res.queued);
+    } catch (err) {
+      log.warn({ error: errorText(err) }, 'retry enabling failed');
+      const text =
+        !(err instanceof DirectoryError)
+          ? 'Something went wrong on our side. Nothing was changed; try again in a moment.'
+          : err.failure === 'unavailable'
+            ? "Slack couldn't say which user groups you are in, so the policy couldn't be checked. Nothing was changed; try again in a moment."
+            : // A Free plan is not a moment's matter, and a rate limit says how long: the directory's own words.
+              `Nothing was changed. ${err.forPeople}`;
+      await tellUser(client, to, { text }, log);
+    }
+  });
+}
+
+async function searchWorkspaces(deps: Deps, query: string) {
+  try {
+    const list = await deps.portkey.listWorkspaces({ ...(query ? { name: query } : {}), pageSize: 100 }, QUICK);
+    return workspaceOptions(list.data);
+  } catch (err) {
+    deps.log.warn({ error: errorText(err) }, 'workspace search failed');
+    return [];
+  }
+}
