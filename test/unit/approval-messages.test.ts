@@ -10,6 +10,7 @@ import { approversText, slackDate } from '../../src/slack/format.js';
 import { decodeContext } from '../../src/slack/metadata.js';
 import type { Message } from '../../src/slack/notify.js';
 import type { OperationRecord } from '../../src/store/index.js';
+import { operationRecord } from '../support/records.js';
 import { OPERATION_STATES, type OperationState } from '../../src/store/schema.js';
 import { checkMessage, checkView } from '../support/view-limits.js';
 
@@ -45,34 +46,16 @@ function gov(fields: Partial<StoredGovernance> = {}): StoredGovernance {
 }
 
 function op(fields: Partial<OperationRecord> = {}): OperationRecord {
-  return {
+  return operationRecord({
     id: OP_ID,
     idempotencyKey: 'T0001:V0001',
-    teamId: 'T0001',
-    action: 'workspace.create',
     requesterId: REQUESTER,
-    channelId: 'C0GENERAL',
-    responseUrl: null,
-    viewId: 'V0001',
     request: { name: EVIL },
-    status: 'awaiting_approval',
-    portkeyId: null,
-    portkeySlug: null,
-    error: null,
-    result: null,
     governance: gov(),
     expiresAt: EXPIRES,
-    decidedBy: null,
-    decisionReason: null,
-    approvalChannel: null,
-    approvalTs: null,
-    attempts: 0,
-    leaseOwner: null,
-    leaseUntil: null,
     createdAt: NOW,
-    updatedAt: NOW,
     ...fields,
-  };
+  });
 }
 
 const SUMMARY: Summary = {

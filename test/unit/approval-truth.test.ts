@@ -9,6 +9,7 @@ import type { ResolvedRefs } from '../../src/operations/refs.js';
 import type { Summary } from '../../src/operations/summary.js';
 import { escapeMrkdwn } from '../../src/slack/escape.js';
 import type { OperationRecord } from '../../src/store/index.js';
+import { operationRecord } from '../support/records.js';
 import { checkMessage } from '../support/view-limits.js';
 
 // Issue 10 §3: approvers see the truth, whole. The approval message names workspaces and secret references as
@@ -18,21 +19,10 @@ import { checkMessage } from '../support/view-limits.js';
 const NOW = Date.UTC(2026, 0, 15, 9, 30, 0);
 
 function op(request: unknown, fields: Partial<OperationRecord> = {}): OperationRecord {
-  return {
-    id: 'op-1',
-    idempotencyKey: 'T0001:V0001:0',
-    teamId: 'T0001',
+  return operationRecord({
     action: 'integration.create',
     requesterId: 'U0MALLORY',
-    channelId: 'C0GENERAL',
-    responseUrl: null,
-    viewId: 'V0001',
     request,
-    status: 'awaiting_approval',
-    portkeyId: null,
-    portkeySlug: null,
-    error: null,
-    result: null,
     governance: storedGovernanceSchema.parse({
       effect: 'require_approval',
       rule: 'custom-hosts-need-approval',
@@ -42,17 +32,9 @@ function op(request: unknown, fields: Partial<OperationRecord> = {}): OperationR
       reservations: [],
     }),
     expiresAt: NOW + 86_400_000,
-    decidedBy: null,
-    decisionReason: null,
-    approvalChannel: null,
-    approvalTs: null,
-    attempts: 0,
-    leaseOwner: null,
-    leaseUntil: null,
     createdAt: NOW,
-    updatedAt: NOW,
     ...fields,
-  };
+  });
 }
 
 /** An integration draft as the app stores it (see draftSchema in executor.ts). */
