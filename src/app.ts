@@ -18,6 +18,7 @@ import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
 import { Directory } from './slack/directory.js';
+import { Dispatch } from './slack/dispatch.js';
 import { approvalRenderers } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
 import { Governance } from './operations/governance.js';
@@ -84,6 +85,8 @@ export function createApp(
     tokenVerificationEnabled: false,
     // Bolt's conversation store is unused here, and costs an Error object on every command.
     convoStore: false as const,
+    // ignoreSelf filters the bot's own events; this app listens to no events, so it would only cost a hop per request.
+    ignoreSelf: false,
     ...identity,
   };
   const app =
@@ -95,29 +98,30 @@ export function createApp(
           receiver: strictHttpReceiver({ signingSecret: config.slack.signingSecret ?? '', processBeforeResponse: false, customRoutes: routes, logger: common.logger }),
         });
 
-  // Every log line written while handling one Slack request carries its id (see log.ts).
-  app.use(async ({ next }) => {
-    await withRequestId(() => next());
-  });
-  // Only the bot's own workspace (and grid org) is governed here: a payload from another is answered and dropped,
-  // in HTTP and Socket Mode alike. Fail closed: while the bot's own team is unknown, nothing runs.
-  if (ownTeam) {
-    app.use(async (args) => {
+  // One global middleware, not two: the request id on every log line (see log.ts), and only the bot's own workspace
+  // (and grid org) is governed here — a payload from another is answered and dropped, in HTTP and Socket Mode alike.
+  // Fail closed: while the bot's own team is unknown, nothing runs.
+  app.use((args) =>
+    withRequestId(async () => {
+      if (!ownTeam) return args.next();
       const own = await ownTeam();
       const foreign = own ? foreignOrigin(args.body, own) : 'own team unknown (auth.test failed)';
       if (foreign === undefined) return args.next();
       deps.log.warn({ from: foreign, type: (args.body as { type?: unknown }).type }, 'refused a payload from outside this workspace');
       if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
-    });
-  }
-  registerCommands(app, deps);
+    }),
+  );
+  // Features register by id; Bolt gets one listener per payload type (see slack/dispatch.ts).
+  const dispatch = new Dispatch();
+  registerCommands(dispatch, deps);
   // Each resource kind: the one create flow, plus the listeners only it has.
   for (const kind of KINDS) {
-    registerCreateFlow(app, deps, kind);
-    kind.register?.(app, deps);
+    registerCreateFlow(dispatch, deps, kind);
+    kind.register?.(dispatch, deps);
   }
-  registerList(app, deps);
-  registerApproval(app, deps, stateView);
+  registerList(dispatch, deps);
+  registerApproval(dispatch, deps, stateView);
+  dispatch.mount(app);
 
   app.error(async (error) => {
     deps.log.error({ error: error.message, code: (error as { code?: string }).code }, 'unhandled error in a listener');

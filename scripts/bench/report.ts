@@ -2,7 +2,7 @@
 import type { CreateFlows } from './flows.js';
 import type { Summary } from './stats.js';
 
-export const TARGETS = { ackVsFloor: 1.5, viewsOpenMs: 25, createOverheadMs: 20, missed: 0, rssMb: 150, readyMs: 1500 } as const;
+export const TARGETS = { ackVsFloor: 2.0, viewsOpenMs: 25, createOverheadMs: 15, missed: 0, rssMb: 150, readyMs: 1500 } as const;
 
 export interface AckLevel {
   concurrency: number;

@@ -1,4 +1,5 @@
-import type { App, RespondFn } from '@slack/bolt';
+import type { RespondFn } from '@slack/bolt';
+import type { Router } from '../slack/dispatch.js';
 import type { ModalView } from '@slack/types';
 import type { Deps } from '../deps.js';
 import { auditMessage } from '../features/audit/view.js';
@@ -17,7 +18,7 @@ import { DirectoryError } from '../slack/directory.js';
 
 export const SLASH_COMMAND = '/portkey';
 
-export function registerCommands(app: App, deps: Deps): void {
+export function registerCommands(app: Router, deps: Deps): void {
   app.command(SLASH_COMMAND, async ({ ack, command, client, respond }) => {
     const parsed = parseCommand(unescapeSlack(command.text));
     const context: ModalContext = { channelId: command.channel_id, responseUrl: command.response_url };

@@ -1,4 +1,5 @@
-import type { App, BlockAction, SlackViewAction } from '@slack/bolt';
+import type { BlockAction, SlackViewAction } from '@slack/bolt';
+import type { Router } from '../slack/dispatch.js';
 import type { Deps } from '../deps.js';
 import type { Submission, Submitted } from '../operations/service.js';
 import { deliveryNote } from '../slack/delivery.js';
@@ -12,7 +13,7 @@ import type { ResourceKind } from './kind.js';
 // The one create flow every kind's modal goes through: submit → govern → ack → run → update the modal → settle the
 // private notice, plus "Back to the form" and "open the form". What differs per kind comes from its ResourceKind.
 
-export function registerCreateFlow(app: App, deps: Deps, kind: ResourceKind): void {
+export function registerCreateFlow(app: Router, deps: Deps, kind: ResourceKind): void {
   const { log, service } = deps;
 
   app.view(kind.ids.callback, async ({ ack, body, view, client }) => {
@@ -45,14 +46,14 @@ export function registerCreateFlow(app: App, deps: Deps, kind: ResourceKind): vo
     if (heldNotice) await service.settleNotice(heldNotice, shown);
   });
 
-  app.action<BlockAction>(kind.ids.back, async ({ ack, body, client }) => {
+  app.action(kind.ids.back, async ({ ack, body, client }) => {
     await ack();
     if (!body.view) return;
     const { op, context } = await formToRestore(deps, body);
     await updateView(client, body.view.id, kind.form.restore(op, context), log);
   });
 
-  app.action<BlockAction>(kind.ids.open, async ({ ack, body, client }) => {
+  app.action(kind.ids.open, async ({ ack, body, client }) => {
     await ack();
     const context: ModalContext = {
       ...(body.channel?.id ? { channelId: body.channel.id } : {}),

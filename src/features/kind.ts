@@ -1,4 +1,5 @@
-import type { App, SlackViewAction } from '@slack/bolt';
+import type { SlackViewAction } from '@slack/bolt';
+import type { Router } from '../slack/dispatch.js';
 import type { ModalView } from '@slack/types';
 import type { Action } from '../actions.js';
 import type { Deps } from '../deps.js';
@@ -77,5 +78,5 @@ export interface ResourceKind {
   /** Does it in Portkey: create once, look up after a lost or unreadable answer, follow-up steps. */
   executor(portkey: PortkeyClient): Executor;
   /** Listeners only this kind has (options loads, form rebuilds, retrying a follow-up). */
-  register?(app: App, deps: Deps): void;
+  register?(app: Router, deps: Deps): void;
 }

@@ -1,4 +1,5 @@
-import type { App, BlockAction, RespondFn } from '@slack/bolt';
+import type { BlockAction, RespondFn } from '@slack/bolt';
+import type { Router } from '../../slack/dispatch.js';
 import type { ModalView } from '@slack/types';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
@@ -55,7 +56,7 @@ function buttonValue(body: BlockAction): string | undefined {
  * `stateView`: the requester's modal for an operation's state, from the operation's own kind (given by the app, so
  * this feature imports no other).
  */
-export function registerApproval(app: App, deps: Deps, stateView: (op: OperationRecord, context: ModalContext) => ModalView): void {
+export function registerApproval(app: Router, deps: Deps, stateView: (op: OperationRecord, context: ModalContext) => ModalView): void {
   const { service, store, log } = deps;
 
   /** Runs a decision; an ineligible or late click is told privately and changes nothing. */
@@ -74,7 +75,7 @@ export function registerApproval(app: App, deps: Deps, stateView: (op: Operation
     return result;
   };
 
-  app.action<BlockAction>(APPROVAL_ACTIONS.approve, async ({ ack, body, respond }) => {
+  app.action(APPROVAL_ACTIONS.approve, async ({ ack, body, respond }) => {
     await ack();
     const id = buttonValue(body);
     if (!id) return;
@@ -82,7 +83,7 @@ export function registerApproval(app: App, deps: Deps, stateView: (op: Operation
   });
 
   // Deny asks for a reason first — but only someone who may deny is shown that form.
-  app.action<BlockAction>(APPROVAL_ACTIONS.deny, async ({ ack, body, client, respond }) => {
+  app.action(APPROVAL_ACTIONS.deny, async ({ ack, body, client, respond }) => {
     await ack();
     const id = buttonValue(body);
     const op = id ? await store.operations.get(id) : undefined;
@@ -142,7 +143,7 @@ export function registerApproval(app: App, deps: Deps, stateView: (op: Operation
   });
 
   // The requester withdraws: from the channel note, /portkey pending, or the modal.
-  app.action<BlockAction>(APPROVAL_ACTIONS.cancel, async ({ ack, body, client, respond }) => {
+  app.action(APPROVAL_ACTIONS.cancel, async ({ ack, body, client, respond }) => {
     await ack();
     const id = buttonValue(body);
     if (!id) return;

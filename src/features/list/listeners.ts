@@ -1,4 +1,4 @@
-import type { App, BlockAction } from '@slack/bolt';
+import type { Router } from '../../slack/dispatch.js';
 import type { Deps } from '../../deps.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import { escapeMrkdwn } from '../../slack/escape.js';
@@ -6,8 +6,8 @@ import { postToResponseUrl } from '../../slack/notify.js';
 import { listPage } from './listing.js';
 import { LIST_MORE_ACTION, parsePageRef } from './view.js';
 
-export function registerList(app: App, deps: Deps): void {
-  app.action<BlockAction>(LIST_MORE_ACTION, async ({ ack, body, action }) => {
+export function registerList(app: Router, deps: Deps): void {
+  app.action(LIST_MORE_ACTION, async ({ ack, body, action }) => {
     await ack();
     const ref = parsePageRef(action.type === 'button' ? action.value : undefined);
     if (!ref || !body.response_url) return;

@@ -1,4 +1,4 @@
-import type { App, BlockAction } from '@slack/bolt';
+import type { Router } from '../../slack/dispatch.js';
 import type { Deps } from '../../deps.js';
 import { DirectoryError } from '../../slack/directory.js';
 import { errorText } from '../../slack/errors.js';
@@ -13,14 +13,14 @@ import { integrationModal, workspaceOptions } from './view.js';
 const QUICK = { timeoutMs: 2500, retries: 0 } as const;
 
 /** The integration's own listeners: form rebuilds, options loads and "Retry enabling". */
-export function registerIntegration(app: App, deps: Deps): void {
+export function registerIntegration(app: Router, deps: Deps): void {
   const { log, service } = deps;
 
   // Provider, auth mode, scope and deployment rows change which blocks show: rebuild the view in place. Two quick
   // changes race; FormRebuilds makes the newest one win (see slack/rebuild.ts), the submission checks the rest.
   const rebuilds = new FormRebuilds(log);
   for (const actionId of REBUILD_ACTIONS) {
-    app.action<BlockAction>(actionId, async ({ ack, body, client }) => {
+    app.action(actionId, async ({ ack, body, client }) => {
       await ack();
       const view = body.view;
       if (!view) return;
@@ -68,7 +68,7 @@ export function registerIntegration(app: App, deps: Deps): void {
   });
 
   // "Retry enabling": the service runs it (requester only, policy re-decided, leased, audited, told via the outbox).
-  app.action<BlockAction>(INT_ACTIONS.retryAccess, async ({ ack, body, client, action }) => {
+  app.action(INT_ACTIONS.retryAccess, async ({ ack, body, client, action }) => {
     await ack();
     const opId = action.type === 'button' ? action.value : undefined;
     const to = { userId: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
