@@ -13,7 +13,7 @@ import { boltLogger, withRequestId, type Log } from './log.js';
 import { Health } from './health.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
-import { openStore, pruneOnTick, StoreError, type RetentionOptions } from './store/index.js';
+import { openStore, pruneOnTick, StoreError, type RetentionOptions, type Store } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
@@ -128,7 +128,7 @@ export function createApp(
 /** Checks the bot token, then starts listening. Resolves once the app is ready to take requests. */
 export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   const policy = readPolicy(config, log);
-  let store;
+  let store: Store;
   try {
     store = await openStore({ ...config.store, log: log.child({ component: 'store' }) });
   } catch (err) {

@@ -169,7 +169,7 @@ export class OperationService {
    */
   async decide(id: string, userId: string, verdict: 'approve' | 'deny', reason?: string): Promise<DecideResult> {
     const op = await this.store.operations.get(id);
-    if (!op || op.status !== 'awaiting_approval') return { kind: 'closed', operation: op };
+    if (op?.status !== 'awaiting_approval') return { kind: 'closed', operation: op };
     if (op.expiresAt !== null && op.expiresAt <= Date.now()) {
       await this.expire(op);
       return { kind: 'closed', operation: await this.store.operations.get(id) };

@@ -41,8 +41,7 @@ function requiredMessage(f: ProviderField): string {
 }
 
 const httpsMessage = (example = 'https://llm.example.com/v1'): string =>
-  `Enter a public https:// URL with a hostname, e.g. ${example}. ` +
-  'Portkey rejects http://, local or private addresses, and #fragments.';
+  `Enter a public https:// URL with a hostname, e.g. ${example}. Portkey rejects http://, local or private addresses, and #fragments.`;
 
 // ---------------------------------------------------------------------------------------------
 // URL check: Portkey SSRF-validates hosts, so catch the obvious rejections here.

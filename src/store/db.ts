@@ -110,7 +110,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       'DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database) — or leave it unset to keep data in a SQLite file in DATA_DIR',
     );
   }
-  if (!opts.dataDir || !opts.dataDir.trim()) {
+  if (!opts.dataDir?.trim()) {
     throw new StoreError('config', 'DATA_DIR is empty: set it to a directory the app may write (e.g. ./data)');
   }
 

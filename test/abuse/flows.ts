@@ -29,8 +29,10 @@ export function filled(view: FillableView, inputs: Record<string, FillValue>, mu
   const out = fillView(view, { ...inputs, ...Object.fromEntries(Object.keys(multi).map((b) => [b, null])) });
   const values = out.state?.values ?? {};
   for (const [blockId, chosen] of Object.entries(multi)) {
-    for (const [actionId, state] of Object.entries(values[blockId] ?? {})) {
-      (values[blockId] ??= {})[actionId] = {
+    const block = values[blockId];
+    if (!block) continue;
+    for (const [actionId, state] of Object.entries(block)) {
+      block[actionId] = {
         ...record(state, blockId),
         selected_options: chosen.map((c) => ({ text: { type: 'plain_text', text: c.text, emoji: true }, value: c.value })),
       };

@@ -56,7 +56,7 @@ const CASES: SignatureCase[] = [
   },
   {
     name: 'the timestamp is not a number',
-    headers: (h, b) => [['x-slack-request-timestamp', 'now'], ['x-slack-signature', slackSignature('test-signing-secret', Number.NaN, b)]],
+    headers: (_h, b) => [['x-slack-request-timestamp', 'now'], ['x-slack-signature', slackSignature('test-signing-secret', Number.NaN, b)]],
   },
   {
     name: 'signed for one timestamp, sent with the next second',

@@ -448,12 +448,18 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
         add('slack call args', `slack call #${i} ${c.method} (args)`, JSON.stringify({ args: c.args, token: c.token }));
         add('slack call answers', `slack call #${i} ${c.method} (answer)`, JSON.stringify({ response: c.response, error: c.error }));
       });
-      slack.responses.forEach((r, i) => add('response_url posts', `response_url post #${i} ${r.url}`, JSON.stringify(r)));
+      slack.responses.forEach((r, i) => {
+add('response_url posts', `response_url post #${i} ${r.url}`, JSON.stringify(r));
+});
       for (const v of slack.views.values()) add('stored views', `stored view ${v.id}`, JSON.stringify(v));
       for (const a of acks) add('acks', a.where, a.text);
-      app.logs.forEach((line, i) => add('log lines', `log line #${i}`, line));
+      app.logs.forEach((line, i) => {
+add('log lines', `log line #${i}`, line);
+});
       for (const s of stdio) add('stdout/stderr writes', s.where, s.text);
-      for (const [table, rows] of Object.entries(dump)) rows.forEach((row, i) => add('table rows', `table ${table} row #${i}`, rowText(row)));
+      for (const [table, rows] of Object.entries(dump)) rows.forEach((row, i) => {
+add('table rows', `table ${table} row #${i}`, rowText(row));
+});
       const tables = Object.keys(dump).length;
       // The embedded store's files as a copy of DATA_DIR would hold them: the database and its WAL, the key file, …
       for (const file of readdirSync(app.dataDir)) {

@@ -13,6 +13,8 @@ import { eventually } from '../support/wait.js';
 // the app refusing to start on a policy it can't enforce. Flows under a policy file are in governance.test.ts.
 
 const TEST_TIMEOUT = 30_000;
+// The quota case waits at most 15 s for a fresh window, plus the creates.
+const QUOTA_TIMEOUT = 45_000;
 const MINUTE = 60_000;
 
 const h = useFakes();
@@ -129,8 +131,7 @@ describe('without POLICY_FILE: the default policy', () => {
       await eventually("Bob's modal to show the workspace", () => shownDone(bobForm.id), { timeoutMs: 10_000 });
       expect(namesPosted()).toEqual([...Array.from({ length: 10 }, (_, i) => `Quota Space ${i + 1}`), 'Bob Space']);
     },
-    // At most 15 s waiting for a fresh window, plus the creates.
-    45_000,
+    QUOTA_TIMEOUT,
   );
 });
 

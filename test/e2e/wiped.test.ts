@@ -105,7 +105,8 @@ describe('a copy of DATA_DIR after operations finished', () => {
     const traces = await eventually(
       'a copy of DATA_DIR without traces',
       () => {
-        const t = tracesIn(copyOfDataDir(`${h.app.dataDir}-copy-${(n += 1)}`), [sealedOk, sealedFailed], [CANARY_OK, CANARY_FAILED]);
+        n += 1;
+        const t = tracesIn(copyOfDataDir(`${h.app.dataDir}-copy-${n}`), [sealedOk, sealedFailed], [CANARY_OK, CANARY_FAILED]);
         return t.length === 0 ? t : undefined;
       },
       { timeoutMs: 3000, intervalMs: 250 },

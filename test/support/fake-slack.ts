@@ -250,7 +250,9 @@ function validateView(view: Record<string, unknown>): string[] {
     const elements: [unknown, string][] = [];
     if (block.element !== undefined) elements.push([block.element, `${ptr}/element`]);
     if (block.accessory !== undefined) elements.push([block.accessory, `${ptr}/accessory`]);
-    if (Array.isArray(block.elements)) block.elements.forEach((e: unknown, j) => elements.push([e, `${ptr}/elements/${j}`]));
+    if (Array.isArray(block.elements)) block.elements.forEach((e: unknown, j) => {
+elements.push([e, `${ptr}/elements/${j}`]);
+});
     for (const [el, ep] of elements) {
       if (!isRecord(el)) continue;
       if (typeof el.action_id === 'string' && el.action_id.length > 255) {

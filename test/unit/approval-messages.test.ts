@@ -509,6 +509,13 @@ const GOVERNED: Array<{ name: string; record: OperationRecord }> = [
   { name: 'cancelled', record: op({ status: 'cancelled', decidedBy: REQUESTER }) },
 ];
 
+/** The record of the governed case called `name` (a typo fails loudly rather than testing nothing). */
+function governedCase(name: string): OperationRecord {
+  const found = GOVERNED.find((g) => g.name === name);
+  if (!found) throw new Error(`no governed case named "${name}"`);
+  return found.record;
+}
+
 describe('governedBlocks', () => {
   it('awaiting approval: sent to whom and where, rule and reason, expiry, and Cancel (no Back, no Approve/Deny)', () => {
     const blocks = governedBlocks(op(), BACK, WHAT, NOW);
@@ -531,7 +538,7 @@ describe('governedBlocks', () => {
   });
 
   it('denied by policy: "Not allowed", the reason and rule (escaped), /portkey policy, and Back to the form', () => {
-    const blocks = governedBlocks(GOVERNED[1]!.record, BACK, WHAT, NOW);
+    const blocks = governedBlocks(governedCase('denied by policy'), BACK, WHAT, NOW);
     expectNoLiveMarkup(blocks);
     const all = textOf(blocks);
     expect(all).toContain(`:no_entry: *Not allowed.* ${EVIL_ESCAPED}`);
@@ -546,7 +553,7 @@ describe('governedBlocks', () => {
   });
 
   it('denied by a rate limit: which limit, when to try again (in and at), Back to the form', () => {
-    const blocks = governedBlocks(GOVERNED[2]!.record, BACK, WHAT, NOW);
+    const blocks = governedBlocks(governedCase('denied by a rate limit'), BACK, WHAT, NOW);
     expectNoLiveMarkup(blocks);
     const all = textOf(blocks);
     expect(all).toContain(`:no_entry: *Too many requests.* The limit is ${EVIL_ESCAPED}.`);
@@ -563,7 +570,7 @@ describe('governedBlocks', () => {
   });
 
   it('denied by an approver: who, and their reason (escaped); Back to the form', () => {
-    const blocks = governedBlocks(GOVERNED[3]!.record, BACK, WHAT, NOW);
+    const blocks = governedBlocks(governedCase('denied by an approver'), BACK, WHAT, NOW);
     expectNoLiveMarkup(blocks);
     expect(textOf(blocks)).toBe(`:no_entry: Workspace *${EVIL_ESCAPED}* was denied by <@${APPROVER}>: ${EVIL_ESCAPED}\nBack to the form`);
     expect(buttonsOf(blocks)).toEqual([backButton]);

@@ -196,10 +196,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname === '/admin/workspaces') {
     const name = url.searchParams.get('name')?.toLowerCase();
     const all = workspaces.filter((w) => !name || w.name.toLowerCase().includes(name));
-    return send(res, 200, { ...(reportTotal ? { total: all.length } : {}), data: slice(all) });
+    send(res, 200, { ...(reportTotal ? { total: all.length } : {}), data: slice(all) });
+    return;
   }
   if (url.pathname === '/integrations') {
-    return send(res, 200, { object: 'list', ...(reportTotal ? { total: integrations.length } : {}), data: slice(integrations) });
+    send(res, 200, { object: 'list', ...(reportTotal ? { total: integrations.length } : {}), data: slice(integrations) });
+    return;
   }
   send(res, 404, { success: false, data: { message: 'not found', errorCode: 'AB08' } });
 }

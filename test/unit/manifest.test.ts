@@ -137,7 +137,7 @@ describe('manifest.yml (project rules, always on)', () => {
 // CI sets SLACK_MANIFEST_SCHEMA to a copy of Slack's official v1 manifest JSON
 // schema (github.com/slackapi/manifest-schema, schemas/manifest.schema.1.0.0.json).
 // Unset → these tests are reported as skipped. Set but unreadable → they fail.
-const schemaPath = process.env['SLACK_MANIFEST_SCHEMA'];
+const schemaPath = process.env.SLACK_MANIFEST_SCHEMA;
 const noSchema = schemaPath === undefined || schemaPath === '';
 
 let validator: ValidateFunction | undefined;

@@ -121,7 +121,7 @@ describe('a valid policy file', () => {
   });
 
   it('keeps everything a full require_approval rule says', () => {
-    const p = parsed(oneRule(
+    const rule = oneRule(
       'name: "  Big spenders  "',
       'action: [workspace.create, integration.create]',
       'users: [U0ALICE, W0ENTERPRISE]',
@@ -133,7 +133,8 @@ describe('a valid policy file', () => {
       'allow_self_approval: true',
       'expires_after: 2h',
       'approvals_channel: C0REVIEWS',
-    ) + 'default: deny\nadmins: {users: [U0ADMIN]}\n');
+    );
+    const p = parsed(`${rule}default: deny\nadmins: {users: [U0ADMIN]}\n`);
     expect(p.default).toBe('deny');
     expect(p.admins).toEqual({ users: ['U0ADMIN'], groups: [] });
     expect(p.rules).toEqual([{

@@ -3,6 +3,7 @@ import type { ModalView } from '@slack/types';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
 import type { DecideResult } from '../../operations/service.js';
+import type { Eligibility } from '../../policy/decide.js';
 import { DirectoryError } from '../../slack/directory.js';
 import { errorText } from '../../slack/errors.js';
 import { mention } from '../../slack/escape.js';
@@ -86,11 +87,11 @@ export function registerApproval(app: App, deps: Deps, stateView: (op: Operation
     await ack();
     const id = buttonValue(body);
     const op = id ? await store.operations.get(id) : undefined;
-    if (!op || op.status !== 'awaiting_approval') {
+    if (op?.status !== 'awaiting_approval') {
       await whisper(respond, closedText(op));
       return;
     }
-    let allowed;
+    let allowed: Eligibility;
     try {
       allowed = await deps.governance.mayDecide(op, body.user.id);
     } catch (err) {

@@ -44,7 +44,7 @@ export function refText(id: string, found: PortkeyRef | undefined): string {
  * Cyrillic о) reads as OpenAI's host but is api.xn--penai-iye.com, someone else's.
  */
 function urlText(typed: string): string {
-  if (/^[\x00-\x7f]*$/.test(typed)) return typed;
+  if (/^\p{ASCII}*$/u.test(typed)) return typed;
   let reached: string;
   try {
     reached = new URL(typed.trim()).href.replace(/\/$/, '');

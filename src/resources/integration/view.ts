@@ -180,7 +180,7 @@ function providerBlocks(provider: Provider, draft: IntegrationDraft, rows: numbe
             type: 'static_select',
             action_id: INT_FIELDS.defaultDeployment.action,
             options: choices,
-            initial_option: choices[Math.min(draft.defaultDeployment, rows - 1)] ?? choices[0]!,
+            initial_option: choices[Math.min(draft.defaultDeployment, rows - 1)] ?? choices[0],
           },
         }),
       );
