@@ -23,7 +23,11 @@ export function registerCreateFlow(app: App, deps: Deps, kind: ResourceKind): vo
       return;
     }
     const submitted = await submitGoverned(deps, {
-      ...submissionOf(body, context, { action: kind.action, request: prepared.request, ...(prepared.secrets ? { secrets: prepared.secrets } : {}) }),
+      ...submissionOf(body, context, {
+        action: kind.action,
+        request: prepared.request,
+        ...(prepared.secrets ? { secrets: prepared.secrets } : {}),
+      }),
       subject: prepared.subject,
       ...(prepared.unresolved ? { unresolved: true as const } : {}),
     });

@@ -118,7 +118,13 @@ export class Outbox {
       case 'approval':
         return this.sendApproval(payload.operationId, payload.post);
       case 'channel':
-        await this.slack.chat.postMessage({ channel: payload.channel, text: payload.message.text, blocks: payload.message.blocks, unfurl_links: false, unfurl_media: false });
+        await this.slack.chat.postMessage({
+          channel: payload.channel,
+          text: payload.message.text,
+          blocks: payload.message.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+        });
         return 'channel';
       default:
         return payload.private

@@ -138,8 +138,8 @@ class Checker {
   walk(at: string, node: unknown): void {
     if (Array.isArray(node)) {
       node.forEach((item, i) => {
-this.walk(ptr(at, i), item);
-});
+        this.walk(ptr(at, i), item);
+      });
       return;
     }
     if (!isObj(node)) return;
@@ -161,16 +161,19 @@ this.walk(ptr(at, i), item);
 
     if ('options' in n) {
       const max =
-        n.type === 'checkboxes' ? LIMITS.checkboxOptions
-        : n.type === 'radio_buttons' ? LIMITS.radioOptions
-        : n.type === 'overflow' ? LIMITS.overflowOptions
-        : LIMITS.selectOptions;
+        n.type === 'checkboxes'
+          ? LIMITS.checkboxOptions
+          : n.type === 'radio_buttons'
+            ? LIMITS.radioOptions
+            : n.type === 'overflow'
+              ? LIMITS.overflowOptions
+              : LIMITS.selectOptions;
       if (!Array.isArray(n.options)) this.add(ptr(at, 'options'), 'options must be an array');
       else {
         this.maxCount(ptr(at, 'options'), 'options', n.options, max);
         n.options.forEach((o, i) => {
-this.option(ptr(ptr(at, 'options'), i), o);
-});
+          this.option(ptr(ptr(at, 'options'), i), o);
+        });
       }
     }
     if ('option_groups' in n) {
@@ -199,7 +202,8 @@ this.option(ptr(ptr(at, 'options'), i), o);
       if (!Array.isArray(n.initial_options)) this.add(ptr(at, 'initial_options'), 'initial_options must be an array');
       else if (hasOffer) {
         n.initial_options.forEach((o, i) => {
-          if (!offered.some((x) => deepEqual(x, o))) this.add(ptr(ptr(at, 'initial_options'), i), 'initial option is not one of the options');
+          if (!offered.some((x) => deepEqual(x, o)))
+            this.add(ptr(ptr(at, 'initial_options'), i), 'initial option is not one of the options');
         });
       }
     }
@@ -260,8 +264,8 @@ this.option(ptr(ptr(at, 'options'), i), o);
           else {
             this.maxCount(ptr(at, 'fields'), 'section fields', n.fields, LIMITS.sectionFields);
             n.fields.forEach((f, i) => {
-this.maxLen(ptr(ptr(at, 'fields'), i), 'section field', f, LIMITS.sectionField);
-});
+              this.maxLen(ptr(ptr(at, 'fields'), i), 'section field', f, LIMITS.sectionField);
+            });
           }
         }
         return;
@@ -274,8 +278,8 @@ this.maxLen(ptr(ptr(at, 'fields'), i), 'section field', f, LIMITS.sectionField);
         else {
           this.maxCount(ptr(at, 'elements'), 'context elements', n.elements, LIMITS.contextElements);
           n.elements.forEach((e, i) => {
-this.maxLen(ptr(ptr(at, 'elements'), i), 'context text', e, LIMITS.anyText);
-});
+            this.maxLen(ptr(ptr(at, 'elements'), i), 'context text', e, LIMITS.anyText);
+          });
         }
         return;
       case 'header':
@@ -286,7 +290,8 @@ this.maxLen(ptr(ptr(at, 'elements'), i), 'context text', e, LIMITS.anyText);
         else this.plainText(ptr(at, 'text'), 'button text', n.text, LIMITS.buttonText);
         if (n.value !== undefined) this.maxLen(ptr(at, 'value'), 'button value', n.value, LIMITS.buttonValue);
         if (n.url !== undefined) this.maxLen(ptr(at, 'url'), 'button url', n.url, LIMITS.buttonUrl);
-        if (n.style !== undefined && n.style !== 'primary' && n.style !== 'danger') this.add(ptr(at, 'style'), 'style must be primary or danger');
+        if (n.style !== undefined && n.style !== 'primary' && n.style !== 'danger')
+          this.add(ptr(at, 'style'), 'style must be primary or danger');
         return;
       default:
         return;

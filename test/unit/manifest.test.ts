@@ -40,8 +40,16 @@ function variant(edit: (doc: Document) => void): unknown {
 }
 
 const brokenVariants: [string, () => unknown, RegExp][] = [
-  ['display_information.name longer than 35', () => variant((d) => d.setIn(['display_information', 'name'], 'P'.repeat(36))), /display_information\/name|display_information\.name/],
-  ['settings.interactivity.is_enabled missing', () => variant((d) => d.deleteIn(['settings', 'interactivity', 'is_enabled'])), /is_enabled/],
+  [
+    'display_information.name longer than 35',
+    () => variant((d) => d.setIn(['display_information', 'name'], 'P'.repeat(36))),
+    /display_information\/name|display_information\.name/,
+  ],
+  [
+    'settings.interactivity.is_enabled missing',
+    () => variant((d) => d.deleteIn(['settings', 'interactivity', 'is_enabled'])),
+    /is_enabled/,
+  ],
 ];
 
 function portkeyCommand(m: Manifest): Manifest['features']['slash_commands'][number] {

@@ -66,7 +66,10 @@ export function registerApproval(app: App, deps: Deps, stateView: (op: Operation
       result = await run();
     } catch (err) {
       if (!(err instanceof DirectoryError)) log.error({ error: errorText(err) }, 'approval decision failed');
-      await whisper(respond, err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong on our side; nothing changed. Please try again.');
+      await whisper(
+        respond,
+        err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong on our side; nothing changed. Please try again.',
+      );
       return undefined;
     }
     if (result.kind === 'not_allowed') await whisper(respond, result.why);
@@ -127,7 +130,13 @@ export function registerApproval(app: App, deps: Deps, stateView: (op: Operation
       result = await service.decide(meta.operationId, body.user.id, 'deny', reason.slice(0, 500));
     } catch (err) {
       if (!(err instanceof DirectoryError)) log.error({ error: errorText(err) }, 'deny failed');
-      await ack({ response_action: 'errors', errors: { [DENY_REASON.block]: err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong; nothing changed. Please try again.' } });
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [DENY_REASON.block]:
+            err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong; nothing changed. Please try again.',
+        },
+      });
       return;
     }
     if (result.kind === 'not_allowed') {

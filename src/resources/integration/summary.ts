@@ -75,10 +75,18 @@ export function integrationSummary(d: IntegrationDraft | undefined, resolved: Re
   else if (keyNeed(provider, d.authMode) !== 'none') critical.push({ label: 'Key', value: 'provided (never shown)' });
   else critical.push({ label: 'Key', value: 'none (this authentication needs no key)' });
   if (d.scope === 'workspace') {
-    critical.push({ label: 'Scope', value: `workspace ${d.workspace ? refText(d.workspace.value, resolved?.workspace) : '(none chosen)'}` });
+    critical.push({
+      label: 'Scope',
+      value: `workspace ${d.workspace ? refText(d.workspace.value, resolved?.workspace) : '(none chosen)'}`,
+    });
   } else {
     critical.push({ label: 'Scope', value: 'whole organisation' });
-    const enabled = d.access.map((w) => refText(w.value, resolved?.access.find((r) => r.id === w.value || r.slug === w.value)));
+    const enabled = d.access.map((w) =>
+      refText(
+        w.value,
+        resolved?.access.find((r) => r.id === w.value || r.slug === w.value),
+      ),
+    );
     critical.push({ label: 'Enable in', value: enabled.length > 0 ? enabled.join(', ') : 'no workspace' });
   }
   d.deployments.forEach((row, i) => {
