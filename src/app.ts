@@ -13,7 +13,7 @@ import { boltLogger, withRequestId, type Log } from './log.js';
 import { Health } from './health.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
-import { openStore, pruneOnTick, StoreError, type RetentionOptions } from './store/index.js';
+import { openStore, pruneOnTick, StoreError, type RetentionOptions, type Store } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
@@ -66,7 +66,9 @@ export function createApp(
       path: '/healthz',
       method: ['GET'],
       handler: (_req, res) => {
-        void health.report().then((r) => json(res, 200, { ...r, mode: config.slack.mode, uptime_s: Math.round((Date.now() - startedAt) / 1000) }));
+        void health
+          .report()
+          .then((r) => json(res, 200, { ...r, mode: config.slack.mode, uptime_s: Math.round((Date.now() - startedAt) / 1000) }));
       },
     },
     {
@@ -95,7 +97,12 @@ export function createApp(
       : new App({
           ...common,
           // Bolt's receiver, plus: timestamps more than 5 minutes ahead and signed `null` bodies are refused.
-          receiver: strictHttpReceiver({ signingSecret: config.slack.signingSecret ?? '', processBeforeResponse: false, customRoutes: routes, logger: common.logger }),
+          receiver: strictHttpReceiver({
+            signingSecret: config.slack.signingSecret ?? '',
+            processBeforeResponse: false,
+            customRoutes: routes,
+            logger: common.logger,
+          }),
         });
 
   // One global middleware, not two: the request id on every log line (see log.ts), and only the bot's own workspace
@@ -132,7 +139,7 @@ export function createApp(
 /** Checks the bot token, then starts listening. Resolves once the app is ready to take requests. */
 export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   const policy = readPolicy(config, log);
-  let store;
+  let store: Store;
   try {
     store = await openStore({ ...config.store, log: log.child({ component: 'store' }) });
   } catch (err) {
@@ -151,31 +158,32 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   // Group lookups happen before Slack's 3 s ack: one quick try, a 429 comes back at once (never waited out), and
   // the decision fails closed if Slack is slow.
   const directory = new Directory(
-    new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), timeout: 2000, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true }),
+    new WebClient(config.slack.botToken, {
+      ...slackClientOptions(config, log),
+      timeout: 2000,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    }),
     log,
   );
   const groups = allGroups(policy.policy);
   if (groups.length > 0) await directory.checkAtStart(groups, config.governance.policyFile ?? 'default policy');
   const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel);
-  const service = new OperationService(
-    store,
-    executorsOf(portkey),
-    slack,
-    log,
-    governance,
-    {
-      auditChannel: config.governance.auditChannel,
-      renderers: { ...approvalRenderers, view: requesterView },
-      prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
-    },
-  );
+  const service = new OperationService(store, executorsOf(portkey), slack, log, governance, {
+    auditChannel: config.governance.auditChannel,
+    renderers: { ...approvalRenderers, view: requesterView },
+    prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
+  });
   const health = new Health(store, portkey);
   const app = createApp(config, { portkey, store, service, governance, log }, health, identity.bot, ownTeamOf(config, log, identity.team));
 
   const server = (await app.start(config.port)) as Server | undefined;
   const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
   const port = address?.port ?? config.port;
-  log.info({ mode: config.slack.mode, port, store: store.engine }, config.slack.mode === 'http' ? 'listening for Slack on /slack/events' : 'connected to Slack in Socket Mode');
+  log.info(
+    { mode: config.slack.mode, port, store: store.engine },
+    config.slack.mode === 'http' ? 'listening for Slack on /slack/events' : 'connected to Slack in Socket Mode',
+  );
 
   // Finish what a crash left behind, then keep sending queued notifications.
   void service
@@ -233,19 +241,31 @@ function readPolicy(config: Config, log: Log): LoadedPolicy {
   const file = config.governance.policyFile;
   const result = loadPolicy(file);
   if (!result.ok) {
-    throw new StartupError(`the policy file ${file ?? ''} has ${result.problems.length === 1 ? 'a problem' : `${result.problems.length} problems`}:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\nFix it (policy.example.yml shows every field) or unset POLICY_FILE to run the default policy.`);
+    throw new StartupError(
+      `the policy file ${file ?? ''} has ${result.problems.length === 1 ? 'a problem' : `${result.problems.length} problems`}:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\nFix it (policy.example.yml shows every field) or unset POLICY_FILE to run the default policy.`,
+    );
   }
   const { policy } = result.loaded;
   const missing = policy.rules
-    .filter((r) => r.effect === 'require_approval' && !r.approvals_channel && !policy.approvals_channel && !config.governance.approvalsChannel)
+    .filter(
+      (r) => r.effect === 'require_approval' && !r.approvals_channel && !policy.approvals_channel && !config.governance.approvalsChannel,
+    )
     .map((r) => r.name);
   if (missing.length > 0) {
-    throw new StartupError(`policy rule${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} require approval, but there is no approvals channel: set APPROVALS_CHANNEL, or approvals_channel in the policy`);
+    throw new StartupError(
+      `policy rule${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} require approval, but there is no approvals channel: set APPROVALS_CHANNEL, or approvals_channel in the policy`,
+    );
   }
   if (file === undefined) {
-    log.info({ policy: 'default', limits: policy.rate_limits.map(describeLimit) }, 'no POLICY_FILE: running the default policy — everyone may create, within the rate limits');
+    log.info(
+      { policy: 'default', limits: policy.rate_limits.map(describeLimit) },
+      'no POLICY_FILE: running the default policy — everyone may create, within the rate limits',
+    );
   } else {
-    log.info({ policy: file, rules: policy.rules.length, limits: policy.rate_limits.map(describeLimit), default: policy.default }, 'policy loaded');
+    log.info(
+      { policy: file, rules: policy.rules.length, limits: policy.rate_limits.map(describeLimit), default: policy.default },
+      'policy loaded',
+    );
   }
   for (const warning of result.warnings) log.warn({ policy: file, warning }, `policy file: ${warning}`);
   return result.loaded;
@@ -271,7 +291,12 @@ const teamOf = (auth: { team_id?: string; enterprise_id?: string; is_enterprise_
 function ownTeamOf(config: Config, log: Log, known: OwnTeam | undefined): () => Promise<OwnTeam | undefined> {
   let team = known;
   let askedAt = 0;
-  const client = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), timeout: 1500, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true });
+  const client = new WebClient(config.slack.botToken, {
+    ...slackClientOptions(config, log),
+    timeout: 1500,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
   return async () => {
     if (team || Date.now() - askedAt < 10_000) return team;
     askedAt = Date.now();
@@ -297,7 +322,9 @@ async function checkBotToken(config: Config, log: Log): Promise<Identity> {
   } catch (err) {
     const code = slackErrorCode(err);
     if (code && FATAL_AUTH.has(code)) {
-      throw new StartupError(`Slack rejected SLACK_BOT_TOKEN (${code}) — reinstall the app to your workspace and copy the new Bot User OAuth Token`);
+      throw new StartupError(
+        `Slack rejected SLACK_BOT_TOKEN (${code}) — reinstall the app to your workspace and copy the new Bot User OAuth Token`,
+      );
     }
     // Slack unreachable for now: start anyway; Bolt checks the token again on the first request.
     log.warn({ error: code ?? String(err) }, 'could not reach Slack to check the bot token; continuing (requests wait until it answers)');

@@ -13,137 +13,151 @@ function text(missing: string, invalid: string) {
 }
 
 function httpUrl(name: string, invalid: string) {
-  return z
-    .string()
-    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: `${name} ${invalid}` });
+  return z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: `${name} ${invalid}` });
 }
 
-const schema = z
-  .object({
-    SLACK_BOT_TOKEN: z.preprocess(
-      blankToUndefined,
-      text(
-        "SLACK_BOT_TOKEN is missing — copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
-        'SLACK_BOT_TOKEN is malformed',
-      ).startsWith('xoxb-', {
-        error: "SLACK_BOT_TOKEN must start with xoxb- — use the Bot User OAuth Token, not a user or app token",
-      }),
+const schema = z.object({
+  SLACK_BOT_TOKEN: z.preprocess(
+    blankToUndefined,
+    text(
+      "SLACK_BOT_TOKEN is missing — copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
+      'SLACK_BOT_TOKEN is malformed',
+    ).startsWith('xoxb-', {
+      error: 'SLACK_BOT_TOKEN must start with xoxb- — use the Bot User OAuth Token, not a user or app token',
+    }),
+  ),
+  SLACK_APP_TOKEN: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .startsWith('xapp-', {
+        error:
+          'SLACK_APP_TOKEN must start with xapp- — create an app-level token with connections:write under Basic Information, or unset it to use HTTP mode',
+      })
+      .optional(),
+  ),
+  SLACK_SIGNING_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
+  PORT: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
+      .int({ error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
+      .min(0, { error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
+      .max(65535, { error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
+      .default(3000),
+  ),
+  SLACK_API_URL: z.preprocess(
+    blankToUndefined,
+    httpUrl('SLACK_API_URL', 'must be an http(s) URL such as https://slack.com/api/ — or leave it unset').optional(),
+  ),
+  PORTKEY_API_KEY: z.preprocess(
+    blankToUndefined,
+    text(
+      'PORTKEY_API_KEY is missing — create an Admin API key in Portkey (Admin Settings → API Keys, organisation scope)',
+      'PORTKEY_API_KEY is malformed',
     ),
-    SLACK_APP_TOKEN: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .startsWith('xapp-', {
-          error:
-            "SLACK_APP_TOKEN must start with xapp- — create an app-level token with connections:write under Basic Information, or unset it to use HTTP mode",
-        })
-        .optional(),
+  ),
+  PORTKEY_BASE_URL: z.preprocess(
+    blankToUndefined,
+    httpUrl('PORTKEY_BASE_URL', 'must be an http(s) URL such as https://api.portkey.ai/v1 (self-hosted: your control plane URL)').default(
+      'https://api.portkey.ai/v1',
     ),
-    SLACK_SIGNING_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
-    PORT: z.preprocess(
-      blankToUndefined,
-      z.coerce
-        .number({ error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
-        .int({ error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
-        .min(0, { error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
-        .max(65535, { error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
-        .default(3000),
-    ),
-    SLACK_API_URL: z.preprocess(
-      blankToUndefined,
-      httpUrl('SLACK_API_URL', "must be an http(s) URL such as https://slack.com/api/ — or leave it unset").optional(),
-    ),
-    PORTKEY_API_KEY: z.preprocess(
-      blankToUndefined,
-      text(
-        'PORTKEY_API_KEY is missing — create an Admin API key in Portkey (Admin Settings → API Keys, organisation scope)',
-        'PORTKEY_API_KEY is malformed',
-      ),
-    ),
-    PORTKEY_BASE_URL: z.preprocess(
-      blankToUndefined,
-      httpUrl(
-        'PORTKEY_BASE_URL',
-        'must be an http(s) URL such as https://api.portkey.ai/v1 (self-hosted: your control plane URL)',
-      ).default('https://api.portkey.ai/v1'),
-    ),
-    PORTKEY_TIMEOUT_MS: z.preprocess(
-      blankToUndefined,
-      z.coerce
-        .number({ error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
-        .int()
-        .min(1000, { error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
-        .max(120_000, { error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
-        .default(10_000),
-    ),
-    DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
-    DATABASE_URL: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), {
-          error: 'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/db — or leave it unset to use the embedded SQLite store in DATA_DIR',
-        })
-        .optional(),
-    ),
-    SECRETS_KEY: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
-          error: 'SECRETS_KEY must be 32 random bytes in base64 — make one with: openssl rand -base64 32',
-        })
-        .optional(),
-    ),
-    SECRETS_KEY_PREVIOUS: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .transform((v) => v.split(',').map((k) => k.trim()).filter(Boolean))
-        .refine((keys) => keys.every((k) => /^[A-Za-z0-9+/]+={0,2}$/.test(k) && Buffer.from(k, 'base64').length === 32), {
-          error: 'SECRETS_KEY_PREVIOUS must be comma-separated base64 keys of 32 bytes each (the keys SECRETS_KEY had before)',
-        })
-        .default([]),
-    ),
-    SECRETS_KEY_FILE: z.preprocess(blankToUndefined, z.string().optional()),
-    RETENTION_DAYS: z.preprocess(
-      blankToUndefined,
-      z.coerce
-        .number({ error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
-        .int({ error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
-        .min(1, { error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
-        .max(3650, { error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
-        .default(90),
-    ),
-    AUDIT_RETENTION_DAYS: z.preprocess(
-      blankToUndefined,
-      z.coerce
-        .number({ error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole' })
-        .int({ error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole' })
-        .min(1, { error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole' })
-        .max(36_500, { error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole' })
-        .optional(),
-    ),
-    POLICY_FILE: z.preprocess(blankToUndefined, z.string().optional()),
-    APPROVALS_CHANNEL: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .regex(/^[CG][A-Z0-9]{2,30}$/, { error: 'APPROVALS_CHANNEL must be a channel id such as C012ABCDEF (channel details → About, at the bottom) — not a #name' })
-        .optional(),
-    ),
-    AUDIT_CHANNEL: z.preprocess(
-      blankToUndefined,
-      z
-        .string()
-        .regex(/^[CG][A-Z0-9]{2,30}$/, { error: 'AUDIT_CHANNEL must be a channel id such as C012ABCDEF (channel details → About, at the bottom) — not a #name' })
-        .optional(),
-    ),
-    LOG_LEVEL: z.preprocess(
-      (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
-      z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-    ),
-  });
+  ),
+  PORTKEY_TIMEOUT_MS: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
+      .int()
+      .min(1000, { error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
+      .max(120_000, { error: 'PORTKEY_TIMEOUT_MS must be a number of milliseconds between 1000 and 120000' })
+      .default(10_000),
+  ),
+  DATA_DIR: z.preprocess(blankToUndefined, z.string().default('./data')),
+  DATABASE_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), {
+        error:
+          'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/db — or leave it unset to use the embedded SQLite store in DATA_DIR',
+      })
+      .optional(),
+  ),
+  SECRETS_KEY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => /^[A-Za-z0-9+/]+={0,2}$/.test(v) && Buffer.from(v, 'base64').length === 32, {
+        error: 'SECRETS_KEY must be 32 random bytes in base64 — make one with: openssl rand -base64 32',
+      })
+      .optional(),
+  ),
+  SECRETS_KEY_PREVIOUS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      )
+      .refine((keys) => keys.every((k) => /^[A-Za-z0-9+/]+={0,2}$/.test(k) && Buffer.from(k, 'base64').length === 32), {
+        error: 'SECRETS_KEY_PREVIOUS must be comma-separated base64 keys of 32 bytes each (the keys SECRETS_KEY had before)',
+      })
+      .default([]),
+  ),
+  SECRETS_KEY_FILE: z.preprocess(blankToUndefined, z.string().optional()),
+  RETENTION_DAYS: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
+      .int({ error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
+      .min(1, { error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
+      .max(3650, { error: 'RETENTION_DAYS must be a whole number of days between 1 and 3650' })
+      .default(90),
+  ),
+  AUDIT_RETENTION_DAYS: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({
+        error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole',
+      })
+      .int({
+        error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole',
+      })
+      .min(1, {
+        error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole',
+      })
+      .max(36_500, {
+        error: 'AUDIT_RETENTION_DAYS must be a whole number of days between 1 and 36500 — or leave it unset to keep the audit log whole',
+      })
+      .optional(),
+  ),
+  POLICY_FILE: z.preprocess(blankToUndefined, z.string().optional()),
+  APPROVALS_CHANNEL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,30}$/, {
+        error: 'APPROVALS_CHANNEL must be a channel id such as C012ABCDEF (channel details → About, at the bottom) — not a #name',
+      })
+      .optional(),
+  ),
+  AUDIT_CHANNEL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,30}$/, {
+        error: 'AUDIT_CHANNEL must be a channel id such as C012ABCDEF (channel details → About, at the bottom) — not a #name',
+      })
+      .optional(),
+  ),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
+    z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ),
+});
 
 type Env = z.infer<typeof schema>;
 

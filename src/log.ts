@@ -8,11 +8,33 @@ export type Log = Pino;
 
 // Field names that may carry a secret anywhere in a logged object. pino replaces their values.
 const REDACT = [
-  'key', '*.key', 'apiKey', '*.apiKey', 'token', '*.token', 'botToken', 'appToken', 'signingSecret',
-  'headers.authorization', 'headers["x-portkey-api-key"]', '*.headers["x-portkey-api-key"]',
-  'secrets', '*.secrets', 'aws_secret_access_key', '*.aws_secret_access_key', 'azure_entra_client_secret',
-  '*.azure_entra_client_secret', 'vertex_service_account_json', '*.vertex_service_account_json',
-  'private_key', '*.private_key', 'password', '*.password', 'secretsKey', 'client_secret', '*.client_secret',
+  'key',
+  '*.key',
+  'apiKey',
+  '*.apiKey',
+  'token',
+  '*.token',
+  'botToken',
+  'appToken',
+  'signingSecret',
+  'headers.authorization',
+  'headers["x-portkey-api-key"]',
+  '*.headers["x-portkey-api-key"]',
+  'secrets',
+  '*.secrets',
+  'aws_secret_access_key',
+  '*.aws_secret_access_key',
+  'azure_entra_client_secret',
+  '*.azure_entra_client_secret',
+  'vertex_service_account_json',
+  '*.vertex_service_account_json',
+  'private_key',
+  '*.private_key',
+  'password',
+  '*.password',
+  'secretsKey',
+  'client_secret',
+  '*.client_secret',
 ];
 
 const requestContext = new AsyncLocalStorage<{ req: string }>();
@@ -44,7 +66,8 @@ export function createLog(level: LogLevelName, destination?: DestinationStream):
 export function boltLogger(log: Log): BoltLogger {
   const child = log.child({ component: 'bolt' });
   let name = 'bolt';
-  const join = (msg: unknown[]) => msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  const join = (msg: unknown[]) =>
+    msg.map((m) => (m instanceof Error ? m.message : typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
   return {
     debug: (...msg: unknown[]) => {
       if (log.level === 'trace') child.trace({ name }, join(msg));

@@ -6,7 +6,13 @@ import { createServer, type Server } from 'node:http';
 const WINDOW_S = 5 * 60;
 
 /** True when `signature` is Slack's v0 HMAC-SHA256 of the body and the timestamp is within 5 minutes. */
-export function verifySlackSignature(secret: string, timestamp: string | undefined, signature: string | undefined, body: string, nowS = Date.now() / 1000): boolean {
+export function verifySlackSignature(
+  secret: string,
+  timestamp: string | undefined,
+  signature: string | undefined,
+  body: string,
+  nowS = Date.now() / 1000,
+): boolean {
   if (timestamp === undefined || signature === undefined || !/^\d+$/.test(timestamp)) return false;
   if (Math.abs(nowS - Number(timestamp)) > WINDOW_S) return false;
   const expected = Buffer.from(`v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`);
@@ -22,7 +28,12 @@ export async function startFloor(secret: string, port = 0): Promise<Server> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      const ok = verifySlackSignature(secret, header(req.headers['x-slack-request-timestamp']), header(req.headers['x-slack-signature']), body);
+      const ok = verifySlackSignature(
+        secret,
+        header(req.headers['x-slack-request-timestamp']),
+        header(req.headers['x-slack-signature']),
+        body,
+      );
       res.writeHead(ok ? 200 : 401).end();
     });
   });

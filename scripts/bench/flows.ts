@@ -85,7 +85,11 @@ export async function createFlows(p: {
       const submittedAt = Date.now();
       const submitted = await driver.viewSubmission({ view: fillView(form, {}), userId });
       if (submitted.status !== 200) throw new Error(`submission answered ${submitted.status}`);
-      const posted = await slack.waitFor('chat.postMessage', (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes(name), 5000);
+      const posted = await slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === CHANNEL && JSON.stringify(c.args.blocks).includes(name),
+        5000,
+      );
       const calls = portkey.requests.filter((r) => r.at >= submittedAt && r.at <= posted.at).length;
       total.push(posted.at - submittedAt);
       overhead.push(posted.at - submittedAt - calls * p.portkeyCallMs);

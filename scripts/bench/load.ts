@@ -68,7 +68,12 @@ export function commandSender(url: string, signingSecret: string, responseUrl: (
 }
 
 /** `concurrency` workers each sending one request after another, until `total` were sent or `maxMs` passed. */
-export async function closedLoop(p: { concurrency: number; total: number; maxMs: number; fire: (i: number) => Promise<Shot> }): Promise<Shot[]> {
+export async function closedLoop(p: {
+  concurrency: number;
+  total: number;
+  maxMs: number;
+  fire: (i: number) => Promise<Shot>;
+}): Promise<Shot[]> {
   const shots: Shot[] = [];
   const deadline = performance.now() + p.maxMs;
   let next = 0;

@@ -62,10 +62,19 @@ async function startApp(p: { main: string; slack: FakeSlack; portkey: FakePortke
   for (let i = 0; i < READY_STARTS; i += 1) {
     await app?.stop();
     port = await freePort();
-    const env = appEnv(p.slack, p.portkey, { SLACK_SIGNING_SECRET: SECRET, PORT: String(port), LOG_LEVEL: 'info', DATA_DIR: join(p.work, `data-${i}`), SECRETS_KEY_FILE: join(p.work, `key-${i}`) });
+    const env = appEnv(p.slack, p.portkey, {
+      SLACK_SIGNING_SECRET: SECRET,
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      DATA_DIR: join(p.work, `data-${i}`),
+      SECRETS_KEY_FILE: join(p.work, `key-${i}`),
+    });
     const last = i === READY_STARTS - 1;
     const started = performance.now();
-    app = spawnNode(p.main, env, { cwd: p.work, nodeArgs: last && p.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(REPORTS, 'profiles')] : [] });
+    app = spawnNode(p.main, env, {
+      cwd: p.work,
+      nodeArgs: last && p.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(REPORTS, 'profiles')] : [],
+    });
     children.push(app);
     readyMs.push((await waitForOk(`http://127.0.0.1:${port}/healthz`, 15_000)) - started);
     await app.waitForLine((l) => l.msg === LISTENING, 5000); // it says so in its log too
@@ -195,10 +204,23 @@ async function main(): Promise<void> {
       burst: b.burst,
     };
     const printed = table(rowsOf(results));
-    process.stdout.write(`\n${printed}\n\nload average (1, 5, 15 min): start ${loadAtStart.join(', ')} · end ${loadAtEnd.join(', ')} — 2 cores\n`);
+    process.stdout.write(
+      `\n${printed}\n\nload average (1, 5, 15 min): start ${loadAtStart.join(', ')} · end ${loadAtEnd.join(', ')} — 2 cores\n`,
+    );
     if (flows.failures.length > 0) process.stdout.write(`create failures:\n  ${flows.failures.join('\n  ')}\n`);
-    if (b.burst.maxSendLagMs > 50) process.stdout.write(`note: the bench sent burst requests up to ${b.burst.maxSendLagMs.toFixed(0)} ms late (counted in their latency)\n`);
-    const json = { at: new Date().toISOString(), node: process.version, targets: TARGETS, buildMs: Math.round(build.ms), readyRunsMs: readyMs.map((x) => round(x)), ...results, table: printed };
+    if (b.burst.maxSendLagMs > 50)
+      process.stdout.write(
+        `note: the bench sent burst requests up to ${b.burst.maxSendLagMs.toFixed(0)} ms late (counted in their latency)\n`,
+      );
+    const json = {
+      at: new Date().toISOString(),
+      node: process.version,
+      targets: TARGETS,
+      buildMs: Math.round(build.ms),
+      readyRunsMs: readyMs.map((x) => round(x)),
+      ...results,
+      table: printed,
+    };
     writeFileSync(join(REPORTS, 'bench.json'), `${JSON.stringify(json, null, 2)}\n`);
     process.stdout.write(`written: ${join(REPORTS, 'bench.json')}\n`);
   } finally {

@@ -21,7 +21,11 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
 /** `node [nodeArgs] script` with exactly `env` (plus PATH), its stdout read as JSON lines. */
 export function spawnNode(script: string, env: Record<string, string>, p: { cwd: string; nodeArgs?: string[]; tsx?: boolean }): Child {
   const args = [...(p.nodeArgs ?? []), ...(p.tsx === true ? ['--import', TSX_LOADER] : []), script];
-  const child = spawn(process.execPath, args, { cwd: p.cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: p.cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.pid === undefined) throw new Error(`could not start ${script}`);
   const pid = child.pid;
   let partial = '';
@@ -64,7 +68,10 @@ export function spawnNode(script: string, env: Record<string, string>, p: { cwd:
           if (found !== undefined) done(() => resolve(found));
           else if (gone) done(() => reject(new Error(`${script} (pid ${pid}) exited before it was ready:\n${errText}`)));
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`${script} (pid ${pid}) not ready within ${timeoutMs} ms:\n${errText}`))), timeoutMs);
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`${script} (pid ${pid}) not ready within ${timeoutMs} ms:\n${errText}`))),
+          timeoutMs,
+        );
         const done = (then: () => void) => {
           clearTimeout(timer);
           waiters.delete(check);

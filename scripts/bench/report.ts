@@ -84,9 +84,19 @@ export function rowsOf(r: Results): Row[] {
       target: `${TARGETS.missed} missed`,
       met: burst.missed === TARGETS.missed && burst.errors === 0,
     }),
-    { measure: 'RSS at rest, after start', value: mb(rssMb.atRestAfterStart), target: `≤ ${TARGETS.rssMb} MB`, met: rssMb.atRestAfterStart <= TARGETS.rssMb },
+    {
+      measure: 'RSS at rest, after start',
+      value: mb(rssMb.atRestAfterStart),
+      target: `≤ ${TARGETS.rssMb} MB`,
+      met: rssMb.atRestAfterStart <= TARGETS.rssMb,
+    },
     { measure: 'RSS under load (burst peak)', value: mb(rssMb.underLoadPeak) },
-    { measure: 'RSS at rest, 3 s after the burst', value: mb(rssMb.atRestAfterLoad), target: `≤ ${TARGETS.rssMb} MB`, met: rssMb.atRestAfterLoad <= TARGETS.rssMb },
+    {
+      measure: 'RSS at rest, 3 s after the burst',
+      value: mb(rssMb.atRestAfterLoad),
+      target: `≤ ${TARGETS.rssMb} MB`,
+      met: rssMb.atRestAfterLoad <= TARGETS.rssMb,
+    },
     {
       measure: `start → ready, /healthz 200 (n=${r.readyMs.n})`,
       p50: r.readyMs.p50,
@@ -115,6 +125,10 @@ export function table(rows: readonly Row[]): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const leftAligned = new Set([0, 5, 6, 7]);
-  const line = (cells: string[]) => cells.map((c, i) => (leftAligned.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (leftAligned.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }

@@ -31,9 +31,12 @@ export function registerCommands(app: Router, deps: Deps): void {
       } catch (err) {
         deps.log.warn({ error: errorText(err) }, 'could not open a modal');
         await deps.service.audit(command.user_id, `${action}.form`, command.channel_id, 'failed', { error: errorText(err) });
-        await tell(respond, slackErrorCode(err) === 'expired_trigger_id'
-          ? 'Slack closed the window before the form could open. Please run the command again.'
-          : "The form couldn't be opened. Please try again in a moment.");
+        await tell(
+          respond,
+          slackErrorCode(err) === 'expired_trigger_id'
+            ? 'Slack closed the window before the form could open. Please run the command again.'
+            : "The form couldn't be opened. Please try again in a moment.",
+        );
       }
     };
 
@@ -69,11 +72,21 @@ export function registerCommands(app: Router, deps: Deps): void {
           const groups = await deps.governance.groupsOf(command.user_id, allGroups(deps.governance.policy));
           const isAdmin = await deps.governance.isAdmin(command.user_id);
           const usage = await deps.governance.usage({ userId: command.user_id, teamId: command.team_id });
-          const message = policyMessage(deps.governance.loaded, { userId: command.user_id, groups, channelId: command.channel_id, isAdmin }, usage, KINDS);
+          const message = policyMessage(
+            deps.governance.loaded,
+            { userId: command.user_id, groups, channelId: command.channel_id, isAdmin },
+            usage,
+            KINDS,
+          );
           await respond({ response_type: 'ephemeral', ...message });
         } catch (err) {
           deps.log.warn({ error: errorText(err) }, 'could not explain the policy');
-          await tell(respond, err instanceof DirectoryError ? err.forPeople : "Couldn't check your user groups with Slack just now. Please try again in a moment.");
+          await tell(
+            respond,
+            err instanceof DirectoryError
+              ? err.forPeople
+              : "Couldn't check your user groups with Slack just now. Please try again in a moment.",
+          );
         }
         return;
       }
@@ -91,7 +104,10 @@ export function registerCommands(app: Router, deps: Deps): void {
           await respond({ response_type: 'ephemeral', ...pendingList(items, { userId: command.user_id, isAdmin }) });
         } catch (err) {
           deps.log.warn({ error: errorText(err) }, 'could not list pending approvals');
-          await tell(respond, err instanceof DirectoryError ? err.forPeople : "Couldn't list the pending requests just now. Please try again in a moment.");
+          await tell(
+            respond,
+            err instanceof DirectoryError ? err.forPeople : "Couldn't list the pending requests just now. Please try again in a moment.",
+          );
         }
         return;
       }

@@ -40,7 +40,9 @@ export function parseCommand(text: string): Command {
 
   if (head === '' || ['help', '?', '-h', '--help'].includes(head)) return { kind: 'help' };
   // "<kind> create …" or "create <kind> …", for any word the kind answers to.
-  const kind = KINDS.find((k) => (k.command.words.includes(head) && CREATE.includes(sub)) || (CREATE.includes(head) && k.command.words.includes(sub)));
+  const kind = KINDS.find(
+    (k) => (k.command.words.includes(head) && CREATE.includes(sub)) || (CREATE.includes(head) && k.command.words.includes(sub)),
+  );
   if (kind) return { kind: 'create', action: kind.action, argument: tail };
   if (head === 'workspaces') return { kind: 'workspaces.list', filter: words.slice(1).join(' ') };
   if (head === 'integrations' || head === 'providers') return { kind: 'integrations.list', filter: words.slice(1).join(' ') };

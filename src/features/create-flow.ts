@@ -24,7 +24,11 @@ export function registerCreateFlow(app: Router, deps: Deps, kind: ResourceKind):
       return;
     }
     const submitted = await submitGoverned(deps, {
-      ...submissionOf(body, context, { action: kind.action, request: prepared.request, ...(prepared.secrets ? { secrets: prepared.secrets } : {}) }),
+      ...submissionOf(body, context, {
+        action: kind.action,
+        request: prepared.request,
+        ...(prepared.secrets ? { secrets: prepared.secrets } : {}),
+      }),
       subject: prepared.subject,
       ...(prepared.unresolved ? { unresolved: true as const } : {}),
     });

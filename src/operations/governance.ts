@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { decide, describeLimit, groupsInRules, hasAdmins, isAdmin, limitsFor, mayDecide, type Eligibility, type Subject } from '../policy/decide.js';
+import {
+  decide,
+  describeLimit,
+  groupsInRules,
+  hasAdmins,
+  isAdmin,
+  limitsFor,
+  mayDecide,
+  type Eligibility,
+  type Subject,
+} from '../policy/decide.js';
 import type { LoadedPolicy } from '../policy/load.js';
 import { ACTIONS, type Policy, type RateLimit } from '../policy/schema.js';
 import type { Directory } from '../slack/directory.js';
@@ -74,7 +84,8 @@ export class Governance {
     const groups = await this.groupsOf(who.userId);
     const decision = decide(this.policy, { action, ...subject }, { userId: who.userId, groups, channelId: who.channelId });
     const rule = decision.rule?.name ?? null;
-    if (decision.effect === 'deny') return { status: 'denied', governance: { effect: 'deny', rule, reason: decision.reason, reservations: [] } };
+    if (decision.effect === 'deny')
+      return { status: 'denied', governance: { effect: 'deny', rule, reason: decision.reason, reservations: [] } };
     // File rules are checked for a channel at start; a built-in guard's approval may have nowhere to go.
     if (decision.effect === 'require_approval' && decision.rule.builtin && !(decision.channel ?? this.approvalsChannel)) {
       const reason = `${decision.reason ?? 'This needs approval.'} There is no approvals channel to ask in: an admin can set APPROVALS_CHANNEL, or approvals_channel in the policy.`;
@@ -90,7 +101,13 @@ export class Governance {
           await this.release(reservations);
           return {
             status: 'denied',
-            governance: { effect: 'rate_limited', rule, reason: `The limit is ${describeLimit(counted.limit)}.`, retryAt: r.resetAt, reservations: [] },
+            governance: {
+              effect: 'rate_limited',
+              rule,
+              reason: `The limit is ${describeLimit(counted.limit)}.`,
+              retryAt: r.resetAt,
+              reservations: [],
+            },
           };
         }
         reservations.push({ key: counted.key, windowStart: r.windowStart });
@@ -120,10 +137,17 @@ export class Governance {
    * The secret references this person may pick here for `providerId`: those the policy does not deny them
    * (see the secret-reference-not-allowed guard). Throws DirectoryError.
    */
-  async usableSecretRefs<R extends { id: string; name: string }>(refs: readonly R[], who: { userId: string; channelId: string | undefined }, providerId: string | undefined): Promise<R[]> {
+  async usableSecretRefs<R extends { id: string; name: string }>(
+    refs: readonly R[],
+    who: { userId: string; channelId: string | undefined },
+    providerId: string | undefined,
+  ): Promise<R[]> {
     const groups = await this.groupsOf(who.userId);
     const actor = { userId: who.userId, groups, channelId: who.channelId };
-    return refs.filter((r) => decide(this.policy, { action: 'integration.create', providerId, secretRef: { id: r.id, name: r.name } }, actor).effect !== 'deny');
+    return refs.filter(
+      (r) =>
+        decide(this.policy, { action: 'integration.create', providerId, secretRef: { id: r.id, name: r.name } }, actor).effect !== 'deny',
+    );
   }
 
   /**
@@ -133,14 +157,25 @@ export class Governance {
    * approval this request never had, refuses: no new approval flow for a retry. No quota is taken (nothing is
    * created). Throws DirectoryError.
    */
-  async recheck(op: OperationRecord, subject: Omit<Subject, 'action'>): Promise<{ ok: true } | { ok: false; why: string; rule: string | null }> {
+  async recheck(
+    op: OperationRecord,
+    subject: Omit<Subject, 'action'>,
+  ): Promise<{ ok: true } | { ok: false; why: string; rule: string | null }> {
     const groups = await this.groupsOf(op.requesterId);
-    const decision = decide(this.policy, { action: op.action, ...subject }, { userId: op.requesterId, groups, channelId: op.channelId || undefined });
+    const decision = decide(
+      this.policy,
+      { action: op.action, ...subject },
+      { userId: op.requesterId, groups, channelId: op.channelId || undefined },
+    );
     const rule = decision.rule?.name ?? null;
     if (decision.effect === 'allow') return { ok: true };
-    if (decision.effect === 'require_approval' && governanceOf(op)?.effect === 'require_approval' && op.decidedBy !== null) return { ok: true };
+    if (decision.effect === 'require_approval' && governanceOf(op)?.effect === 'require_approval' && op.decidedBy !== null)
+      return { ok: true };
     // Slack mrkdwn: the policy's own text is escaped like everywhere it is shown.
-    const because = decision.effect === 'deny' ? escapeMrkdwn(decision.reason) : `it now needs approval${rule ? ` (rule \`${escapeMrkdwn(rule)}\`)` : ''}.`;
+    const because =
+      decision.effect === 'deny'
+        ? escapeMrkdwn(decision.reason)
+        : `it now needs approval${rule ? ` (rule \`${escapeMrkdwn(rule)}\`)` : ''}.`;
     return { ok: false, rule, why: `The policy no longer allows this: ${because} Ask a Portkey admin to enable it in the workspaces.` };
   }
 
@@ -149,7 +184,11 @@ export class Governance {
    * be: a deny rule that names neither matches with or without them, and nothing outranks a deny. Then the
    * submission is decided without spending Portkey calls on its ids. False when groups can't be read (check() asks).
    */
-  async deniedWhateverParts(action: StoredAction, subject: Omit<Subject, 'action' | 'workspaces' | 'secretRef'>, who: Requester): Promise<boolean> {
+  async deniedWhateverParts(
+    action: StoredAction,
+    subject: Omit<Subject, 'action' | 'workspaces' | 'secretRef'>,
+    who: Requester,
+  ): Promise<boolean> {
     const groups = await this.groupsOf(who.userId).catch(() => undefined);
     if (!groups) return false;
     const d = decide(this.policy, { action, ...subject }, { userId: who.userId, groups, channelId: who.channelId });
@@ -195,7 +234,10 @@ export class Governance {
     const g = governanceOf(op);
     if (!g?.approvers) return { ok: false, why: 'This request has no approvers on record.' };
     const groups = await this.groupsOf(userId, g.approvers.groups);
-    return mayDecide({ approvers: g.approvers, allowSelfApproval: g.allowSelfApproval ?? false, requesterId: op.requesterId }, { userId, groups });
+    return mayDecide(
+      { approvers: g.approvers, allowSelfApproval: g.allowSelfApproval ?? false, requesterId: op.requesterId },
+      { userId, groups },
+    );
   }
 
   /** Admins see the audit and every pending approval. Without admins in the policy, everyone may read the audit. */

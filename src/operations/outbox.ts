@@ -118,7 +118,13 @@ export class Outbox {
       case 'approval':
         return this.sendApproval(payload.operationId, payload.post);
       case 'channel':
-        await this.slack.chat.postMessage({ channel: payload.channel, text: payload.message.text, blocks: payload.message.blocks, unfurl_links: false, unfurl_media: false });
+        await this.slack.chat.postMessage({
+          channel: payload.channel,
+          text: payload.message.text,
+          blocks: payload.message.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+        });
         return 'channel';
       default:
         return payload.private
@@ -175,7 +181,7 @@ export class Outbox {
   /** The approvers were never asked: the requester learns it now rather than when the request expires. */
   private async approvalUndeliverable(operationId: string): Promise<void> {
     const op = await this.store.operations.get(operationId);
-    if (!op || op.status !== 'awaiting_approval') return;
+    if (op?.status !== 'awaiting_approval') return;
     const channel = governanceOf(op)?.channel;
     const text =
       `:warning: Your request couldn't be posted for approval${channel ? ` in <#${channel}>` : ''} (the app may not be a member there). ` +
@@ -191,7 +197,7 @@ export class Outbox {
   /** A held failure notice: done when the modal showed the error, else sent privately now. */
   async settle(id: string, shownInModal: boolean): Promise<void> {
     const note = await this.store.notifications.get(id);
-    if (!note || note.status !== 'pending') return;
+    if (note?.status !== 'pending') return;
     if (shownInModal) {
       if (await this.store.notifications.claim(id, SEND_LEASE_MS, note.nextAttemptAt)) await this.store.notifications.markSent(id);
       return;

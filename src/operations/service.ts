@@ -88,11 +88,23 @@ export class OperationService {
       await this.audit(s.requesterId, s.action, existing.id, 'duplicate_submission');
       return { operation: existing, duplicate: true, queued: [] };
     }
-    let verdict: Verdict = await this.governance.check(s.action, s.subject ?? {}, { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId });
+    let verdict: Verdict = await this.governance.check(s.action, s.subject ?? {}, {
+      userId: s.requesterId,
+      teamId: s.teamId,
+      channelId: s.channelId,
+    });
     if (s.unresolved && verdict.status !== 'denied') {
       // Decided without Portkey's view of its ids: never allowed or sent for approval on that.
       await this.governance.release(verdict.governance.reservations);
-      verdict = { status: 'denied', governance: { effect: 'deny', rule: null, reason: 'The rate limit window just turned over while this was checked. Submit it again.', reservations: [] } };
+      verdict = {
+        status: 'denied',
+        governance: {
+          effect: 'deny',
+          rule: null,
+          reason: 'The rate limit window just turned over while this was checked. Submit it again.',
+          reservations: [],
+        },
+      };
     }
     // An approval that couldn't show approvers where the key goes, whole, is refused before anything is posted.
     const fits =
@@ -158,7 +170,8 @@ export class OperationService {
 
   /** Sends notifications a submission or decision queued (they stay queued for the dispatcher if this fails). */
   async send(queued: readonly string[]): Promise<void> {
-    for (const id of queued) await this.outbox.deliver(id).catch((err: unknown) => this.log.warn({ error: errorText(err) }, 'could not send a notification'));
+    for (const id of queued)
+      await this.outbox.deliver(id).catch((err: unknown) => this.log.warn({ error: errorText(err) }, 'could not send a notification'));
   }
 
   /**
@@ -169,7 +182,7 @@ export class OperationService {
    */
   async decide(id: string, userId: string, verdict: 'approve' | 'deny', reason?: string): Promise<DecideResult> {
     const op = await this.store.operations.get(id);
-    if (!op || op.status !== 'awaiting_approval') return { kind: 'closed', operation: op };
+    if (op?.status !== 'awaiting_approval') return { kind: 'closed', operation: op };
     if (op.expiresAt !== null && op.expiresAt <= Date.now()) {
       await this.expire(op);
       return { kind: 'closed', operation: await this.store.operations.get(id) };
@@ -266,7 +279,9 @@ export class OperationService {
   private async auditToChannel(tx: Repositories, op: OperationRecord): Promise<string[]> {
     const channel = this.opts.auditChannel;
     if (!channel) return [];
-    return [await this.outbox.queue(tx, op.id, 'audit_line', { type: 'channel', channel, message: this.render.auditLine(op, this.summary(op)) })];
+    return [
+      await this.outbox.queue(tx, op.id, 'audit_line', { type: 'channel', channel, message: this.render.auditLine(op, this.summary(op)) }),
+    ];
   }
 
   /** Runs a requested operation, if this process wins it. Resolves with the record and where the result went. */
@@ -359,16 +374,25 @@ export class OperationService {
    * at a time, audited, and the result told through the outbox: in the operation's own modal when the click came
    * from there (`from.viewId`), else privately (the message's reply link, or a DM).
    */
-  async retryFollowUp(id: string, userId: string, from: { viewId?: string | undefined; responseUrl?: string | undefined }): Promise<FollowUpResult> {
+  async retryFollowUp(
+    id: string,
+    userId: string,
+    from: { viewId?: string | undefined; responseUrl?: string | undefined },
+  ): Promise<FollowUpResult> {
     const op = await this.store.operations.get(id);
     const executor = op ? this.executors[op.action] : undefined;
     const followUp = executor?.followUp;
     if (!op || !executor || !followUp || op.status !== 'succeeded') {
-      return { kind: 'refused', why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." };
+      return {
+        kind: 'refused',
+        why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings.",
+      };
     }
     const refuse = async (why: string, detail?: Record<string, unknown>): Promise<FollowUpResult> => {
       // As for approvals: told every time, audited once a minute per clicker and request (a click flood can't grow the log).
-      const first = await this.store.rates.reserve(`audit.refused.follow_up:${op.id}:${userId}`, 60_000, 1).catch(() => ({ allowed: true }));
+      const first = await this.store.rates
+        .reserve(`audit.refused.follow_up:${op.id}:${userId}`, 60_000, 1)
+        .catch(() => ({ allowed: true }));
       if (first.allowed) await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
       return { kind: 'refused', why };
     };
@@ -390,12 +414,16 @@ export class OperationService {
     const slot = await this.store.rates.reserve(`follow_up:${op.id}`, FOLLOW_UP_WINDOW_MS, FOLLOW_UP_MAX);
     if (!slot.allowed) {
       await this.store.operations.transition(id, 'succeeded', 'succeeded', {}, { leaseOwner: runner });
-      return refuse(`This was retried ${FOLLOW_UP_MAX} times already this hour. Try again after ${slackDate(slot.resetAt)}, or ask a Portkey admin to finish it in Portkey.`);
+      return refuse(
+        `This was retried ${FOLLOW_UP_MAX} times already this hour. Try again after ${slackDate(slot.resetAt)}, or ask a Portkey admin to finish it in Portkey.`,
+      );
     }
     const log = this.log.child({ op: id, action: op.action, followUp: true });
     await this.audit(userId, `${op.action}.follow_up`, op.id, 'started', { step: left });
     const heartbeat = setInterval(() => {
-      this.store.operations.claimSucceeded(id, runner, LEASE_MS).catch((err: unknown) => log.warn({ error: errorText(err) }, 'could not renew a follow-up lease'));
+      this.store.operations
+        .claimSucceeded(id, runner, LEASE_MS)
+        .catch((err: unknown) => log.warn({ error: errorText(err) }, 'could not renew a follow-up lease'));
     }, HEARTBEAT_MS);
     heartbeat.unref();
     let ran: Awaited<ReturnType<typeof followUp.run>>;
@@ -403,7 +431,11 @@ export class OperationService {
       ran = await followUp.run(claimed, log);
     } catch (err) {
       log.error({ error: errorText(err) }, 'follow-up failed unexpectedly');
-      ran = { ok: false, result: (claimed.result ?? {}) as Record<string, unknown>, error: 'Something went wrong on our side; please try again.' };
+      ran = {
+        ok: false,
+        result: (claimed.result ?? {}) as Record<string, unknown>,
+        error: 'Something went wrong on our side; please try again.',
+      };
     } finally {
       clearInterval(heartbeat);
     }
@@ -436,7 +468,9 @@ export class OperationService {
   /** Renews this process's lease on an operation while it works on it. */
   private keepLease(id: string): NodeJS.Timeout {
     const timer = setInterval(() => {
-      this.store.operations.claim(id, this.owner, LEASE_MS).catch((err: unknown) => this.log.warn({ op: id, error: errorText(err) }, 'could not renew a lease'));
+      this.store.operations
+        .claim(id, this.owner, LEASE_MS)
+        .catch((err: unknown) => this.log.warn({ op: id, error: errorText(err) }, 'could not renew a lease'));
     }, HEARTBEAT_MS);
     timer.unref();
     return timer;
@@ -482,7 +516,8 @@ export class OperationService {
         const found = await this.executors[op.action].find(claimed, secrets, log);
         outcome = found ?? {
           ok: false,
-          error: 'The app restarted while this was being created, and Portkey has no record of it. Nothing was created; please submit it again.',
+          error:
+            'The app restarted while this was being created, and Portkey has no record of it. Nothing was created; please submit it again.',
           unknown: false,
         };
       } catch (err) {

@@ -110,6 +110,4 @@ export interface Finished {
 }
 
 /** How a follow-up click ("Retry enabling") ended. `queued`: notifications to send once Slack has its answer. */
-export type FollowUpResult =
-  | { kind: 'done'; ok: boolean; operation: OperationRecord; queued: string[] }
-  | { kind: 'refused'; why: string };
+export type FollowUpResult = { kind: 'done'; ok: boolean; operation: OperationRecord; queued: string[] } | { kind: 'refused'; why: string };

@@ -94,10 +94,16 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
   const refs = rule.secret_references;
   if (refs && !covers(rule, subject.secretRef ? [subject.secretRef] : [], (r) => refs.some((e) => secretRefMatches(e, r)))) return false;
   const spaces = rule.workspaces;
-  if (spaces && !covers(rule, subject.workspaces ?? [], (w) => spaces.includes(w.id) || (w.slug !== undefined && spaces.includes(w.slug)))) {
+  if (
+    spaces &&
+    !covers(rule, subject.workspaces ?? [], (w) => spaces.includes(w.id) || (w.slug !== undefined && spaces.includes(w.slug)))
+  ) {
     return false;
   }
-  if (rule.default_workspace !== undefined && (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)) {
+  if (
+    rule.default_workspace !== undefined &&
+    (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)
+  ) {
     return false;
   }
   return ruleAppliesTo(rule, actor);
@@ -119,7 +125,8 @@ export function decide(policy: Policy, subject: Subject, actor: Actor): Decision
   for (const guard of guards(policy, subject, matches)) {
     if (RANK[guard.effect] > RANK[decision.effect]) decision = guard;
     // A tie keeps the file rule's approvers, never its self-approval: a guard's approval is someone else's.
-    else if (guard.effect === 'require_approval' && decision.effect === 'require_approval') decision = { ...decision, allowSelfApproval: false };
+    else if (guard.effect === 'require_approval' && decision.effect === 'require_approval')
+      decision = { ...decision, allowSelfApproval: false };
   }
   return decision;
 }
@@ -150,14 +157,24 @@ export function guards(policy: Policy, subject: Subject, matches: Array<{ rule: 
     out.push(guardApproval(policy, 'secret-reference-to-custom-host', 'A secret reference sent to a custom host always needs approval.'));
   }
   if (hosts.length > 0 && !matches.some((m) => m.rule.effect === 'allow' && m.rule.custom_hosts)) {
-    out.push(guardApproval(policy, 'custom-host-needs-approval', 'An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts).'));
+    out.push(
+      guardApproval(
+        policy,
+        'custom-host-needs-approval',
+        'An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts).',
+      ),
+    );
   }
   return out;
 }
 
 function guardApproval(policy: Policy, name: string, reason: string): Decision {
   if (policy.admins.users.length + policy.admins.groups.length === 0) {
-    return { effect: 'deny', rule: guardRef(name), reason: `${reason} The policy names no admins to approve it: an admin can add admins (users or groups) to the policy file, or a rule that allows it.` };
+    return {
+      effect: 'deny',
+      rule: guardRef(name),
+      reason: `${reason} The policy names no admins to approve it: an admin can add admins (users or groups) to the policy file, or a rule that allows it.`,
+    };
   }
   return {
     effect: 'require_approval',
@@ -205,7 +222,10 @@ export type Eligibility = { ok: true } | { ok: false; why: string };
  * Whether someone may approve or deny a request. `groups` are the clicker's groups among the approver groups.
  * The requester may not decide on their own request unless the rule allows it.
  */
-export function mayDecide(p: { approvers: People; allowSelfApproval: boolean; requesterId: string }, clicker: { userId: string; groups: ReadonlySet<string> }): Eligibility {
+export function mayDecide(
+  p: { approvers: People; allowSelfApproval: boolean; requesterId: string },
+  clicker: { userId: string; groups: ReadonlySet<string> },
+): Eligibility {
   const listed = p.approvers.users.includes(clicker.userId) || p.approvers.groups.some((g) => clicker.groups.has(g));
   if (!listed) return { ok: false, why: 'You are not one of the approvers for this request.' };
   if (clicker.userId === p.requesterId && !p.allowSelfApproval) {
@@ -262,7 +282,12 @@ export function describeLimit(l: RateLimit): string {
 }
 
 function formatWindow(ms: number): string {
-  const units: Array<[number, string]> = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  const units: Array<[number, string]> = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ];
   for (const [size, name] of units) {
     if (ms % size === 0) {
       const n = ms / size;

@@ -52,7 +52,8 @@ function typed(value: unknown): string {
 /** One line per issue. With `raw` (the file as read), a wrong choice (an enum, a literal) also says what was typed. */
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[], raw?: unknown): string[] {
   return issues.map((i) => {
-    if (i.code === 'unrecognized_keys') return `${pathText(i.path)}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'unrecognized_keys')
+      return `${pathText(i.path)}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`;
     const value = raw === undefined ? undefined : valueAt(raw, i.path);
     const scalar = value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
     const wrongChoice = (i.code === 'invalid_value' || i.code === 'invalid_union') && scalar;
@@ -66,7 +67,10 @@ function check(text: string): Checked {
   const lines = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
   if (doc.errors.length > 0) {
-    return { ok: false, problems: doc.errors.map((e) => `line ${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? 'unreadable'}`) };
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => `line ${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0] ?? 'unreadable'}`),
+    };
   }
   const data: unknown = doc.toJS() ?? {};
   const parsed = policySchema.safeParse(data);
@@ -95,7 +99,10 @@ function strings(raw: unknown, path: PropertyKey[] = []): Array<{ path: Property
 export function policyWarnings(raw: unknown): string[] {
   return strings(raw)
     .filter((s) => PLACEHOLDER_IDS.has(s.value.trim()))
-    .map((s) => `${pathText(s.path)}: "${s.value.trim()}" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace`);
+    .map(
+      (s) =>
+        `${pathText(s.path)}: "${s.value.trim()}" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace`,
+    );
 }
 
 /**
@@ -109,18 +116,29 @@ export function parsePolicyFile(text: string): { ok: true; policy: Policy; warni
   const isMap = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
   const fileProblems: string[] = [];
   if (isMap && Object.keys(raw).length === 0) {
-    fileProblems.push('the file is empty — an empty policy would allow everything with no rate limits; start from policy.example.yml (it begins with version: 1)');
+    fileProblems.push(
+      'the file is empty — an empty policy would allow everything with no rate limits; start from policy.example.yml (it begins with version: 1)',
+    );
   } else if (isMap && !('version' in raw)) {
-    fileProblems.push("version: missing — a policy file starts with version: 1 (a file without it is refused, so a truncated or wrong file can't loosen governance)");
+    fileProblems.push(
+      "version: missing — a policy file starts with version: 1 (a file without it is refused, so a truncated or wrong file can't loosen governance)",
+    );
   }
   if (!r.ok || fileProblems.length > 0) return { ok: false, problems: [...fileProblems, ...(r.ok ? [] : r.problems)] };
   // "version: 1" alone is as loose as the empty file: nothing bounds creates or approval requests.
-  const noLimits = isMap && !('rate_limits' in raw)
-    ? ['rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits']
-    : [];
+  const noLimits =
+    isMap && !('rate_limits' in raw)
+      ? [
+          'rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits',
+        ]
+      : [];
   // Limits that leave an action out leave its approval requests unbounded (an explicit [] says so on purpose).
-  const unlimited = r.policy.rate_limits.length === 0 ? [] : ACTIONS.filter((a) => !r.policy.rate_limits.some((l) => l.action === '*' || l.action === a));
-  const partial = unlimited.map((a) => `rate_limits: nothing limits ${a} — those creates and their approval requests are unlimited; add a limit for it (or action: "*")`);
+  const unlimited =
+    r.policy.rate_limits.length === 0 ? [] : ACTIONS.filter((a) => !r.policy.rate_limits.some((l) => l.action === '*' || l.action === a));
+  const partial = unlimited.map(
+    (a) =>
+      `rate_limits: nothing limits ${a} — those creates and their approval requests are unlimited; add a limit for it (or action: "*")`,
+  );
   return { ok: true, policy: r.policy, warnings: [...noLimits, ...partial, ...policyWarnings(raw)] };
 }
 

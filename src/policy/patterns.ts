@@ -26,7 +26,10 @@ function trimSlashes(path: string): string {
 }
 
 function globToRegExp(glob: string, flags = ''): RegExp {
-  const body = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  const body = glob
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${body}$`, flags);
 }
 
@@ -73,7 +76,9 @@ export function hostMatches(pattern: string, url: string, anyPath = false): bool
   if (scheme !== p.scheme) return false;
   // A restrictive rule without a port is about the host on any port: the key reaches that machine all the same.
   if ((u.port || defaultPort(scheme)) !== p.port && !(anyPath && p.portImplied)) return false;
-  const hostRe = new RegExp(`^${p.labels.map((l) => (l === '*' ? '[a-z0-9-]+(?:\\.[a-z0-9-]+)*' : l.replace(/[-]/g, '\\-'))).join('\\.')}$`);
+  const hostRe = new RegExp(
+    `^${p.labels.map((l) => (l === '*' ? '[a-z0-9-]+(?:\\.[a-z0-9-]+)*' : l.replace(/[-]/g, '\\-'))).join('\\.')}$`,
+  );
   if (!hostRe.test(u.hostname.replace(/\.$/, ''))) return false;
   if (anyPath || p.path === undefined) return true;
   // An encoded slash or backslash is a separator to many servers: "/team-a/..%2fteam-b" reads as /team-b there.

@@ -24,7 +24,12 @@ export function parseDuration(value: string | number): number | undefined {
 export function formatDuration(ms: number): string {
   const parts: string[] = [];
   let rest = Math.max(0, Math.round(ms / 1000));
-  for (const [unit, secs] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, secs] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= secs) {
       parts.push(`${Math.floor(rest / secs)}${unit}`);
       rest %= secs;
@@ -34,20 +39,25 @@ export function formatDuration(ms: number): string {
 }
 
 const duration = (max: number, what: string) =>
-  z
-    .union([z.string(), z.number()], { error: `${what} must be a duration such as 90s, 10m, 1h or 7d` })
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined || ms > max) {
-        ctx.addIssue({ code: 'custom', message: `${what} must be a duration such as 90s, 10m, 1h or 7d (at most ${formatDuration(max)}), not ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  z.union([z.string(), z.number()], { error: `${what} must be a duration such as 90s, 10m, 1h or 7d` }).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} must be a duration such as 90s, 10m, 1h or 7d (at most ${formatDuration(max)}), not ${JSON.stringify(v)}`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const userId = z.string().regex(/^[UW][A-Z0-9]{2,30}$/, { error: 'a Slack user id looks like U012ABCDEF (profile → ⋮ → Copy member ID)' });
-const groupId = z.string().regex(/^S[A-Z0-9]{2,30}$/, { error: 'a Slack user group id looks like S012ABCDEF (the group\'s page → ⋮ → Copy group ID)' });
-const channelId = z.string().regex(/^[CG][A-Z0-9]{2,30}$/, { error: 'a Slack channel id looks like C012ABCDEF (channel details → bottom of the About tab)' });
+const groupId = z
+  .string()
+  .regex(/^S[A-Z0-9]{2,30}$/, { error: "a Slack user group id looks like S012ABCDEF (the group's page → ⋮ → Copy group ID)" });
+const channelId = z
+  .string()
+  .regex(/^[CG][A-Z0-9]{2,30}$/, { error: 'a Slack channel id looks like C012ABCDEF (channel details → bottom of the About tab)' });
 
 const actionPattern = z.enum([...ACTIONS, '*'], { error: `must be one of ${[...ACTIONS, '*'].join(', ')}` });
 
@@ -62,7 +72,10 @@ export type People = z.infer<typeof people>;
 const providerId = z.string().superRefine((id, ctx) => {
   if (getProvider(id)) return;
   const near = suggestProviders(id, 1)[0];
-  ctx.addIssue({ code: 'custom', message: `unknown provider id "${id}"${near ? ` — did you mean "${near.id}"?` : ''} (the README lists every id)` });
+  ctx.addIssue({
+    code: 'custom',
+    message: `unknown provider id "${id}"${near ? ` — did you mean "${near.id}"?` : ''} (the README lists every id)`,
+  });
 });
 
 const DAY = 86_400_000;
@@ -88,9 +101,15 @@ export const GUARD_NAMES = ['custom-host-needs-approval', 'secret-reference-not-
 
 const rule = z
   .object({
-    name: z.string({ error: 'every rule needs a name (it is shown to people)' }).trim().min(1, { error: 'every rule needs a name (it is shown to people)' }).max(80),
+    name: z
+      .string({ error: 'every rule needs a name (it is shown to people)' })
+      .trim()
+      .min(1, { error: 'every rule needs a name (it is shown to people)' })
+      .max(80),
     action: z
-      .union([actionPattern, z.array(actionPattern).min(1)], { error: `must be one of ${[...ACTIONS, '*'].join(', ')} (or a list of them)` })
+      .union([actionPattern, z.array(actionPattern).min(1)], {
+        error: `must be one of ${[...ACTIONS, '*'].join(', ')} (or a list of them)`,
+      })
       .default('*'),
     /** Only for integration.create: the ai_provider_id values this rule is about. */
     providers: z.array(providerId).min(1).optional(),
@@ -125,7 +144,11 @@ const rule = z
       ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'a require_approval rule needs approvers: users and/or groups' });
     }
     if (r.effect !== 'require_approval' && r.approvers) {
-      ctx.addIssue({ code: 'custom', path: ['approvers'], message: `approvers only apply to effect require_approval (this rule is ${r.effect})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['approvers'],
+        message: `approvers only apply to effect require_approval (this rule is ${r.effect})`,
+      });
     }
   });
 export type Rule = z.output<typeof rule>;
@@ -190,14 +213,18 @@ export function crossRuleProblems(raw: unknown): string[] {
     }
     if (rule.only_in_channels !== undefined) {
       if (rule.channels === undefined) problems.push(`rules[${i}].only_in_channels: only applies to a rule with channels`);
-      else if (rule.effect === 'allow') problems.push(`rules[${i}].only_in_channels: only applies to deny and require_approval rules (an allow rule with channels already applies only there)`);
+      else if (rule.effect === 'allow')
+        problems.push(
+          `rules[${i}].only_in_channels: only applies to deny and require_approval rules (an allow rule with channels already applies only there)`,
+        );
     }
     if (typeof rule.name === 'string' && (GUARD_NAMES as readonly string[]).includes(rule.name.trim())) {
       problems.push(`rules[${i}].name: "${rule.name.trim()}" is the name of a built-in guard; choose another`);
     }
     if (typeof rule.effect === 'string' && rule.effect !== 'require_approval') {
       for (const key of APPROVAL_ONLY) {
-        if (rule[key] !== undefined) problems.push(`rules[${i}].${key}: only applies to effect require_approval (this rule is ${rule.effect})`);
+        if (rule[key] !== undefined)
+          problems.push(`rules[${i}].${key}: only applies to effect require_approval (this rule is ${rule.effect})`);
       }
     }
   });

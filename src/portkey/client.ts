@@ -155,7 +155,9 @@ export class PortkeyClient {
 
   private retryDelay(err: PortkeyError, attempt: number): number | undefined {
     const retryable =
-      err.kind === 'network' || err.kind === 'timeout' || (err.kind === 'api' && (err.status === 429 || ((err.status ?? 0) >= 500 && err.status !== 501)));
+      err.kind === 'network' ||
+      err.kind === 'timeout' ||
+      (err.kind === 'api' && (err.status === 429 || ((err.status ?? 0) >= 500 && err.status !== 501)));
     if (!retryable) return undefined;
     if (err.retryAfterSeconds !== undefined) {
       const ms = err.retryAfterSeconds * 1000;
@@ -193,7 +195,8 @@ export class PortkeyClient {
     }
     const json = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {
-      if (json === undefined) throw new PortkeyError({ kind: 'invalid_response', status: res.statusCode, portkeyMessage: 'response was not JSON' });
+      if (json === undefined)
+        throw new PortkeyError({ kind: 'invalid_response', status: res.statusCode, portkeyMessage: 'response was not JSON' });
       return json;
     }
     const { code, message } = parseErrorBody(json);

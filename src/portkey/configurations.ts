@@ -2,23 +2,20 @@
 // summaries for Slack. Pure: no I/O. The provider `key` is handled elsewhere (keyNeed() says if it is needed).
 import { z } from 'zod';
 import type { Provider, ProviderField } from './providers.js';
-import {
-  DEPLOYMENTS_KEY, authModeOf, customHostField, fieldsFor, getProvider, isSecretField,
-} from './providers.js';
+import { DEPLOYMENTS_KEY, authModeOf, customHostField, fieldsFor, getProvider, isSecretField } from './providers.js';
 
-export interface ProviderInput {           // raw strings as typed in the modal, keyed by configurations key
+export interface ProviderInput {
+  // raw strings as typed in the modal, keyed by configurations key
   providerId: string;
   authMode?: string;
-  values: Record<string, string | undefined>;            // fields of the provider & mode (blank = undefined or '')
+  values: Record<string, string | undefined>; // fields of the provider & mode (blank = undefined or '')
   deployments?: Array<Record<string, string | undefined>>; // azure-openai rows, in order
-  defaultDeployment?: number;                            // index of the default deployment (default 0)
+  defaultDeployment?: number; // index of the default deployment (default 0)
   customHost?: string;
 }
 /** key → message. Keys: a field key, `deployments` / `deployments.<i>.<fieldKey>`, `custom_host`, or `provider`. */
 export type FieldErrors = Record<string, string>;
-export type ConfigResult =
-  | { ok: true; configurations: Record<string, unknown> | undefined }
-  | { ok: false; errors: FieldErrors };
+export type ConfigResult = { ok: true; configurations: Record<string, unknown> | undefined } | { ok: false; errors: FieldErrors };
 
 export const SECRET_MASK = '••••';
 const DEFAULT_MAX = 1000;
@@ -41,8 +38,7 @@ function requiredMessage(f: ProviderField): string {
 }
 
 const httpsMessage = (example = 'https://llm.example.com/v1'): string =>
-  `Enter a public https:// URL with a hostname, e.g. ${example}. ` +
-  'Portkey rejects http://, local or private addresses, and #fragments.';
+  `Enter a public https:// URL with a hostname, e.g. ${example}. Portkey rejects http://, local or private addresses, and #fragments.`;
 
 // ---------------------------------------------------------------------------------------------
 // URL check: Portkey SSRF-validates hosts, so catch the obvious rejections here.
@@ -55,8 +51,16 @@ function isPrivateHost(host: string): boolean {
   if (!m) return false;
   const a = Number(m[1]);
   const b = Number(m[2]);
-  return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    a >= 224
+  );
 }
 
 export function isPublicHttpsUrl(value: string): boolean {
@@ -66,8 +70,16 @@ export function isPublicHttpsUrl(value: string): boolean {
   } catch {
     return false;
   }
-  return u.protocol === 'https:' && u.hostname.includes('.') && !u.hostname.endsWith('.') &&
-    !isPrivateHost(u.hostname) && u.hash === '' && !value.includes('#') && u.username === '' && u.password === '';
+  return (
+    u.protocol === 'https:' &&
+    u.hostname.includes('.') &&
+    !u.hostname.endsWith('.') &&
+    !isPrivateHost(u.hostname) &&
+    u.hash === '' &&
+    !value.includes('#') &&
+    u.username === '' &&
+    u.password === ''
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +99,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function fieldSchema(f: ProviderField): z.ZodType {
   const missing = requiredMessage(f);
   const max = f.maxLength ?? DEFAULT_MAX;
-  let s = z.string({ error: (iss) => (iss.input === undefined ? missing : 'Enter text here.') })
+  let s = z
+    .string({ error: (iss) => (iss.input === undefined ? missing : 'Enter text here.') })
     .max(max, `Keep the ${inSentence(f.label)} to ${max} characters or fewer${eg(f)}.`);
   if (f.pattern) s = s.regex(f.pattern, f.patternMessage ?? `That does not look like a valid ${inSentence(f.label)}${eg(f)}.`);
 
@@ -99,8 +112,7 @@ function fieldSchema(f: ProviderField): z.ZodType {
       break;
     }
     case 'url':
-      out = s.refine(isPublicHttpsUrl, httpsMessage(f.placeholder))
-        .transform((v) => v.replace(/\/+$/, '')); // the gateway appends paths; avoid '//'
+      out = s.refine(isPublicHttpsUrl, httpsMessage(f.placeholder)).transform((v) => v.replace(/\/+$/, '')); // the gateway appends paths; avoid '//'
       break;
     case 'json':
       // Never put the pasted text (a secret) or JSON.parse's message (which quotes it) in an error.
@@ -156,7 +168,8 @@ export function providerSchema(provider: Provider, modeId?: string): z.ZodType<R
   const spec = provider.deployments;
   if (spec) {
     const row = z.object({ ...shapeOf(spec.fields), is_default: z.boolean() });
-    shape[DEPLOYMENTS_KEY] = z.array(row, { error: `Add at least ${spec.min === 1 ? 'one deployment' : `${spec.min} deployments`}.` })
+    shape[DEPLOYMENTS_KEY] = z
+      .array(row, { error: `Add at least ${spec.min === 1 ? 'one deployment' : `${spec.min} deployments`}.` })
       .min(spec.min, `Add at least ${spec.min === 1 ? 'one deployment' : `${spec.min} deployments`}.`)
       .max(spec.max, `At most ${spec.max} deployments — remove ${spec.max === 1 ? 'the extra one' : 'the extra ones'}.`)
       .refine((rows) => rows.filter((r) => r.is_default).length === 1, 'Choose which filled-in deployment is the default.')
@@ -231,7 +244,8 @@ function display(v: unknown): string {
  * Only catalog fields of the stored auth mode are shown; secret fields show exactly '••••'.
  */
 export function summarize(
-  provider: Provider, configurations: Record<string, unknown> | undefined,
+  provider: Provider,
+  configurations: Record<string, unknown> | undefined,
 ): Array<{ label: string; value: string }> {
   const rows: Array<{ label: string; value: string }> = [];
   if (!configurations) return rows;
@@ -250,8 +264,8 @@ export function summarize(
     deployments.forEach((d: unknown, i) => {
       if (!isPlainObject(d)) return;
       const name = display(d.azure_deployment_name);
-      const model = d.azure_model_slug !== undefined && d.azure_model_slug !== d.azure_deployment_name
-        ? ` → ${display(d.azure_model_slug)}` : '';
+      const model =
+        d.azure_model_slug !== undefined && d.azure_model_slug !== d.azure_deployment_name ? ` → ${display(d.azure_model_slug)}` : '';
       const alias = typeof d.alias === 'string' && d.alias !== '' ? ` as ${display(d.alias)}` : '';
       rows.push({
         label: deployments.length === 1 ? 'Deployment' : `Deployment ${i + 1}`,

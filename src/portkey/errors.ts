@@ -72,7 +72,15 @@ export function parseErrorBody(body: unknown): { code?: string; message?: string
   return { ...(code ? { code } : {}), ...(message ? { message } : {}) };
 }
 
-const CODE_BY_STATUS: Record<number, string> = { 400: 'AB01', 401: 'AB05', 402: 'AB09', 403: 'AB03', 409: 'AB07', 429: 'AB06', 500: 'AB04' };
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'AB01',
+  401: 'AB05',
+  402: 'AB09',
+  403: 'AB03',
+  409: 'AB07',
+  429: 'AB06',
+  500: 'AB04',
+};
 
 /**
  * A plain sentence for the person in Slack. `what` names the thing asked for, e.g. "workspace".
@@ -129,7 +137,8 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
     }
     const runs = new Set<string>();
     for (let i = 0; i + SECRET_RUN <= secret.length; i += 1) runs.add(secret.slice(i, i + SECRET_RUN));
-    for (let i = 0; i + SECRET_RUN <= text.length; i += 1) if (runs.has(text.slice(i, i + SECRET_RUN))) hidden.fill(true, i, i + SECRET_RUN);
+    for (let i = 0; i + SECRET_RUN <= text.length; i += 1)
+      if (runs.has(text.slice(i, i + SECRET_RUN))) hidden.fill(true, i, i + SECRET_RUN);
   }
   let out = '';
   for (let i = 0; i < text.length; i += 1) {

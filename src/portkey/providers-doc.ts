@@ -11,7 +11,10 @@ function extras(p: Provider): string {
     const fields = mode.fields.map(fieldText).join(', ');
     parts.push(`${p.authField ?? 'mode'} \`${mode.id}\`${fields ? `: ${fields}` : ''}${mode.key === 'required' ? ' + key' : ''}`);
   }
-  if (p.deployments) parts.push(`\`azure_deployment_config[]\` (${p.deployments.min}–${p.deployments.max}): ${p.deployments.fields.map(fieldText).join(', ')}`);
+  if (p.deployments)
+    parts.push(
+      `\`azure_deployment_config[]\` (${p.deployments.min}–${p.deployments.max}): ${p.deployments.fields.map(fieldText).join(', ')}`,
+    );
   if (customHostField(p).required) parts.push('`custom_host` (required)');
   return parts.join('; ') || '—';
 }

@@ -7,16 +7,19 @@
 import { distance } from 'fastest-levenshtein';
 
 export type FieldKind = 'text' | 'secret' | 'select' | 'url' | 'json' | 'multiline';
-export interface FieldChoice { value: string; label: string }
+export interface FieldChoice {
+  value: string;
+  label: string;
+}
 export interface ProviderField {
-  key: string;              // the configurations key sent to Portkey, e.g. 'aws_region'
-  label: string;            // ≤ 48 chars, shown as the input label
-  kind: FieldKind;          // 'secret' = masked everywhere, never echoed; 'json' = parsed to an object
+  key: string; // the configurations key sent to Portkey, e.g. 'aws_region'
+  label: string; // ≤ 48 chars, shown as the input label
+  kind: FieldKind; // 'secret' = masked everywhere, never echoed; 'json' = parsed to an object
   required: boolean;
-  choices?: readonly FieldChoice[];   // for 'select' (≤ 100, label ≤ 75 chars, value ≤ 75)
-  initial?: string;         // default choice / value
-  hint?: string;            // ≤ 150 chars
-  placeholder?: string;     // ≤ 150 chars
+  choices?: readonly FieldChoice[]; // for 'select' (≤ 100, label ≤ 75 chars, value ≤ 75)
+  initial?: string; // default choice / value
+  hint?: string; // ≤ 150 chars
+  placeholder?: string; // ≤ 150 chars
   maxLength?: number;
   /** Treat as secret although the kind is not 'secret' (e.g. a 'json' key file). Use isSecretField(). */
   secret?: boolean;
@@ -29,24 +32,33 @@ export interface ProviderField {
   patternMessage?: string;
 }
 export type KeyNeed = 'required' | 'optional' | 'none';
-export interface AuthMode { id: string; label: string; key: KeyNeed; fields: readonly ProviderField[] }
+export interface AuthMode {
+  id: string;
+  label: string;
+  key: KeyNeed;
+  fields: readonly ProviderField[];
+}
 export interface Provider {
-  id: string;               // ai_provider_id, e.g. 'bedrock'
-  label: string;            // 'AWS Bedrock'
+  id: string; // ai_provider_id, e.g. 'bedrock'
+  label: string; // 'AWS Bedrock'
   group: 'popular' | 'more';
-  key: KeyNeed;             // when there are no auth modes
-  keyLabel?: string;        // e.g. 'OpenAI API key'
-  authField?: string;       // configurations key carrying the mode: 'azure_auth_mode' | 'aws_auth_type' | 'vertex_auth_type'
-  authModes?: readonly AuthMode[];   // first = default
-  fields: readonly ProviderField[];  // fields for every mode (e.g. aws_region, azure_resource_name)
-  deployments?: DeploymentSpec;      // azure-openai only: azure_deployment_config[]
+  key: KeyNeed; // when there are no auth modes
+  keyLabel?: string; // e.g. 'OpenAI API key'
+  authField?: string; // configurations key carrying the mode: 'azure_auth_mode' | 'aws_auth_type' | 'vertex_auth_type'
+  authModes?: readonly AuthMode[]; // first = default
+  fields: readonly ProviderField[]; // fields for every mode (e.g. aws_region, azure_resource_name)
+  deployments?: DeploymentSpec; // azure-openai only: azure_deployment_config[]
   customHost: 'optional' | 'required';
-  docsHint?: string;        // one short line shown under the provider select
+  docsHint?: string; // one short line shown under the provider select
   /** Extra names findProvider() accepts ('claude', 'gemini', 'aws'…). */
   aliases?: readonly string[];
 }
 /** Rows of azure_deployment_config[]. `is_default` is not a field: the row at ProviderInput.defaultDeployment (default 0) gets true, the others false. */
-export interface DeploymentSpec { min: number; max: number; fields: readonly ProviderField[] }
+export interface DeploymentSpec {
+  min: number;
+  max: number;
+  fields: readonly ProviderField[];
+}
 /** The configurations key carrying DeploymentSpec rows. */
 export const DEPLOYMENTS_KEY = 'azure_deployment_config';
 
@@ -54,9 +66,9 @@ export const DEPLOYMENTS_KEY = 'azure_deployment_config';
 // Field helpers (compact data below)
 
 type FieldOpts = Partial<Omit<ProviderField, 'key' | 'label' | 'kind' | 'required'>>;
-const field = (kind: FieldKind) =>
-  (key: string, label: string, required: boolean, opts: FieldOpts = {}): ProviderField =>
-    ({ key, label, kind, required, ...opts });
+const field =
+  (kind: FieldKind) =>
+  (key: string, label: string, required: boolean, opts: FieldOpts = {}): ProviderField => ({ key, label, kind, required, ...opts });
 const text = field('text');
 const secret = field('secret');
 const url = field('url');
@@ -66,48 +78,95 @@ const json = field('json');
 const GUID = '00000000-0000-0000-0000-000000000000';
 
 // AWS commercial regions (GovCloud/China need separate partitions Portkey's cloud does not reach).
-const AWS_REGIONS: readonly FieldChoice[] = ([
-  ['us-east-1', 'US East (N. Virginia)'], ['us-east-2', 'US East (Ohio)'],
-  ['us-west-1', 'US West (N. California)'], ['us-west-2', 'US West (Oregon)'],
-  ['af-south-1', 'Africa (Cape Town)'], ['ap-east-1', 'Asia Pacific (Hong Kong)'],
-  ['ap-east-2', 'Asia Pacific (Taipei)'], ['ap-south-1', 'Asia Pacific (Mumbai)'],
-  ['ap-south-2', 'Asia Pacific (Hyderabad)'], ['ap-southeast-1', 'Asia Pacific (Singapore)'],
-  ['ap-southeast-2', 'Asia Pacific (Sydney)'], ['ap-southeast-3', 'Asia Pacific (Jakarta)'],
-  ['ap-southeast-4', 'Asia Pacific (Melbourne)'], ['ap-southeast-5', 'Asia Pacific (Malaysia)'],
-  ['ap-southeast-6', 'Asia Pacific (New Zealand)'], ['ap-southeast-7', 'Asia Pacific (Thailand)'],
-  ['ap-northeast-1', 'Asia Pacific (Tokyo)'], ['ap-northeast-2', 'Asia Pacific (Seoul)'],
-  ['ap-northeast-3', 'Asia Pacific (Osaka)'], ['ca-central-1', 'Canada (Central)'],
-  ['ca-west-1', 'Canada West (Calgary)'], ['eu-central-1', 'Europe (Frankfurt)'],
-  ['eu-central-2', 'Europe (Zurich)'], ['eu-west-1', 'Europe (Ireland)'],
-  ['eu-west-2', 'Europe (London)'], ['eu-west-3', 'Europe (Paris)'],
-  ['eu-south-1', 'Europe (Milan)'], ['eu-south-2', 'Europe (Spain)'],
-  ['eu-north-1', 'Europe (Stockholm)'], ['il-central-1', 'Israel (Tel Aviv)'],
-  ['me-south-1', 'Middle East (Bahrain)'], ['me-central-1', 'Middle East (UAE)'],
-  ['mx-central-1', 'Mexico (Central)'], ['sa-east-1', 'South America (São Paulo)'],
-] as const).map(([value, name]) => ({ value, label: `${value} · ${name}` }));
+const AWS_REGIONS: readonly FieldChoice[] = (
+  [
+    ['us-east-1', 'US East (N. Virginia)'],
+    ['us-east-2', 'US East (Ohio)'],
+    ['us-west-1', 'US West (N. California)'],
+    ['us-west-2', 'US West (Oregon)'],
+    ['af-south-1', 'Africa (Cape Town)'],
+    ['ap-east-1', 'Asia Pacific (Hong Kong)'],
+    ['ap-east-2', 'Asia Pacific (Taipei)'],
+    ['ap-south-1', 'Asia Pacific (Mumbai)'],
+    ['ap-south-2', 'Asia Pacific (Hyderabad)'],
+    ['ap-southeast-1', 'Asia Pacific (Singapore)'],
+    ['ap-southeast-2', 'Asia Pacific (Sydney)'],
+    ['ap-southeast-3', 'Asia Pacific (Jakarta)'],
+    ['ap-southeast-4', 'Asia Pacific (Melbourne)'],
+    ['ap-southeast-5', 'Asia Pacific (Malaysia)'],
+    ['ap-southeast-6', 'Asia Pacific (New Zealand)'],
+    ['ap-southeast-7', 'Asia Pacific (Thailand)'],
+    ['ap-northeast-1', 'Asia Pacific (Tokyo)'],
+    ['ap-northeast-2', 'Asia Pacific (Seoul)'],
+    ['ap-northeast-3', 'Asia Pacific (Osaka)'],
+    ['ca-central-1', 'Canada (Central)'],
+    ['ca-west-1', 'Canada West (Calgary)'],
+    ['eu-central-1', 'Europe (Frankfurt)'],
+    ['eu-central-2', 'Europe (Zurich)'],
+    ['eu-west-1', 'Europe (Ireland)'],
+    ['eu-west-2', 'Europe (London)'],
+    ['eu-west-3', 'Europe (Paris)'],
+    ['eu-south-1', 'Europe (Milan)'],
+    ['eu-south-2', 'Europe (Spain)'],
+    ['eu-north-1', 'Europe (Stockholm)'],
+    ['il-central-1', 'Israel (Tel Aviv)'],
+    ['me-south-1', 'Middle East (Bahrain)'],
+    ['me-central-1', 'Middle East (UAE)'],
+    ['mx-central-1', 'Mexico (Central)'],
+    ['sa-east-1', 'South America (São Paulo)'],
+  ] as const
+).map(([value, name]) => ({ value, label: `${value} · ${name}` }));
 
 // Vertex AI locations; 'global' is the global endpoint (no region prefix).
-const GCP_REGIONS: readonly FieldChoice[] = ([
-  ['global', 'Global endpoint'], ['us-central1', 'Iowa'], ['us-east1', 'South Carolina'],
-  ['us-east4', 'N. Virginia'], ['us-east5', 'Columbus'], ['us-south1', 'Dallas'],
-  ['us-west1', 'Oregon'], ['us-west2', 'Los Angeles'], ['us-west3', 'Salt Lake City'],
-  ['us-west4', 'Las Vegas'], ['northamerica-northeast1', 'Montréal'],
-  ['northamerica-northeast2', 'Toronto'], ['southamerica-east1', 'São Paulo'],
-  ['southamerica-west1', 'Santiago'], ['europe-west1', 'Belgium'], ['europe-west2', 'London'],
-  ['europe-west3', 'Frankfurt'], ['europe-west4', 'Netherlands'], ['europe-west6', 'Zurich'],
-  ['europe-west8', 'Milan'], ['europe-west9', 'Paris'], ['europe-west10', 'Berlin'],
-  ['europe-west12', 'Turin'], ['europe-central2', 'Warsaw'], ['europe-north1', 'Finland'],
-  ['europe-southwest1', 'Madrid'], ['me-central1', 'Doha'], ['me-central2', 'Dammam'],
-  ['me-west1', 'Tel Aviv'], ['asia-east1', 'Taiwan'], ['asia-east2', 'Hong Kong'],
-  ['asia-northeast1', 'Tokyo'], ['asia-northeast2', 'Osaka'], ['asia-northeast3', 'Seoul'],
-  ['asia-south1', 'Mumbai'], ['asia-southeast1', 'Singapore'], ['asia-southeast2', 'Jakarta'],
-  ['australia-southeast1', 'Sydney'], ['australia-southeast2', 'Melbourne'],
-  ['africa-south1', 'Johannesburg'],
-] as const).map(([value, name]) => ({ value, label: `${value} · ${name}` }));
+const GCP_REGIONS: readonly FieldChoice[] = (
+  [
+    ['global', 'Global endpoint'],
+    ['us-central1', 'Iowa'],
+    ['us-east1', 'South Carolina'],
+    ['us-east4', 'N. Virginia'],
+    ['us-east5', 'Columbus'],
+    ['us-south1', 'Dallas'],
+    ['us-west1', 'Oregon'],
+    ['us-west2', 'Los Angeles'],
+    ['us-west3', 'Salt Lake City'],
+    ['us-west4', 'Las Vegas'],
+    ['northamerica-northeast1', 'Montréal'],
+    ['northamerica-northeast2', 'Toronto'],
+    ['southamerica-east1', 'São Paulo'],
+    ['southamerica-west1', 'Santiago'],
+    ['europe-west1', 'Belgium'],
+    ['europe-west2', 'London'],
+    ['europe-west3', 'Frankfurt'],
+    ['europe-west4', 'Netherlands'],
+    ['europe-west6', 'Zurich'],
+    ['europe-west8', 'Milan'],
+    ['europe-west9', 'Paris'],
+    ['europe-west10', 'Berlin'],
+    ['europe-west12', 'Turin'],
+    ['europe-central2', 'Warsaw'],
+    ['europe-north1', 'Finland'],
+    ['europe-southwest1', 'Madrid'],
+    ['me-central1', 'Doha'],
+    ['me-central2', 'Dammam'],
+    ['me-west1', 'Tel Aviv'],
+    ['asia-east1', 'Taiwan'],
+    ['asia-east2', 'Hong Kong'],
+    ['asia-northeast1', 'Tokyo'],
+    ['asia-northeast2', 'Osaka'],
+    ['asia-northeast3', 'Seoul'],
+    ['asia-south1', 'Mumbai'],
+    ['asia-southeast1', 'Singapore'],
+    ['asia-southeast2', 'Jakarta'],
+    ['australia-southeast1', 'Sydney'],
+    ['australia-southeast2', 'Melbourne'],
+    ['africa-south1', 'Johannesburg'],
+  ] as const
+).map(([value, name]) => ({ value, label: `${value} · ${name}` }));
 
 const awsRegion = (required = true): ProviderField =>
   select('aws_region', 'AWS region', required, {
-    choices: AWS_REGIONS, ...(required ? { initial: 'us-east-1' } : {}),
+    choices: AWS_REGIONS,
+    ...(required ? { initial: 'us-east-1' } : {}),
     hint: 'The region where your models are enabled.',
   });
 
@@ -117,18 +176,28 @@ const ENTRA_CLIENT = text('azure_entra_client_id', 'Entra application (client) I
 const AZURE_MODES: readonly AuthMode[] = [
   { id: 'default', label: 'API key', key: 'required', fields: [] },
   {
-    id: 'entra', label: 'Entra ID app (client secret)', key: 'none',
+    id: 'entra',
+    label: 'Entra ID app (client secret)',
+    key: 'none',
     fields: [ENTRA_TENANT, ENTRA_CLIENT, secret('azure_entra_client_secret', 'Entra client secret', true)],
   },
   { id: 'entraFederated', label: 'Entra ID (federated credential)', key: 'none', fields: [ENTRA_TENANT, ENTRA_CLIENT] },
   {
-    id: 'managed', label: 'Managed identity', key: 'none',
-    fields: [text('azure_managed_client_id', 'Managed identity client ID', false, {
-      placeholder: GUID, maxLength: 100, hint: 'Leave blank to use the system-assigned identity.',
-    })],
+    id: 'managed',
+    label: 'Managed identity',
+    key: 'none',
+    fields: [
+      text('azure_managed_client_id', 'Managed identity client ID', false, {
+        placeholder: GUID,
+        maxLength: 100,
+        hint: 'Leave blank to use the system-assigned identity.',
+      }),
+    ],
   },
   {
-    id: 'workload', label: 'Workload identity (Kubernetes)', key: 'none',
+    id: 'workload',
+    label: 'Workload identity (Kubernetes)',
+    key: 'none',
     fields: [
       text('azure_workload_tenant_id', 'Workload identity tenant ID', true, { placeholder: GUID, maxLength: 100 }),
       text('azure_workload_client_id', 'Workload identity client ID', true, { placeholder: GUID, maxLength: 100 }),
@@ -138,24 +207,34 @@ const AZURE_MODES: readonly AuthMode[] = [
 
 // AWS credentials (aws_auth_type). The access key id is not a password but is treated as secret.
 const AWS_ACCESS_KEY: AuthMode = {
-  id: 'accessKey', label: 'Access key', key: 'none',
+  id: 'accessKey',
+  label: 'Access key',
+  key: 'none',
   fields: [
     secret('aws_access_key_id', 'AWS access key ID', true, {
-      placeholder: 'AKIA…', maxLength: 128,
-      pattern: /^[A-Z0-9]{16,128}$/, patternMessage: 'An access key ID is capital letters and digits, e.g. AKIA followed by 16 characters.',
+      placeholder: 'AKIA…',
+      maxLength: 128,
+      pattern: /^[A-Z0-9]{16,128}$/,
+      patternMessage: 'An access key ID is capital letters and digits, e.g. AKIA followed by 16 characters.',
     }),
     secret('aws_secret_access_key', 'AWS secret access key', true, { maxLength: 128 }),
   ],
 };
 const AWS_ROLE_ARN = text('aws_role_arn', 'IAM role ARN', true, {
-  placeholder: 'arn:aws:iam::123456789012:role/PortkeyAccess', maxLength: 2048,
+  placeholder: 'arn:aws:iam::123456789012:role/PortkeyAccess',
+  maxLength: 2048,
   pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/,
   patternMessage: 'Enter a role ARN like arn:aws:iam::123456789012:role/PortkeyAccess.',
   hint: "The role's trust policy must allow Portkey to assume it.",
 });
 const AWS_ASSUMED_ROLE: AuthMode = {
-  id: 'assumedRole', label: 'Assume an IAM role', key: 'none',
-  fields: [AWS_ROLE_ARN, text('aws_external_id', 'External ID', false, { maxLength: 1224, hint: 'Only if the trust policy requires an external ID.' })],
+  id: 'assumedRole',
+  label: 'Assume an IAM role',
+  key: 'none',
+  fields: [
+    AWS_ROLE_ARN,
+    text('aws_external_id', 'External ID', false, { maxLength: 1224, hint: 'Only if the trust policy requires an external ID.' }),
+  ],
 };
 const AWS_MODES: readonly AuthMode[] = [AWS_ACCESS_KEY, AWS_ASSUMED_ROLE];
 
@@ -171,14 +250,16 @@ const SAGEMAKER_FIELDS: readonly ProviderField[] = [
 ];
 
 const GCP_SERVICE_ACCOUNT = json('vertex_service_account_json', 'Service account key (JSON)', true, {
-  secret: true, maxLength: 3000, // Slack's plain_text_input cap; a key file is ~2.4 KB
+  secret: true,
+  maxLength: 3000, // Slack's plain_text_input cap; a key file is ~2.4 KB
   jsonName: 'a Google service-account key',
   jsonRequires: { type: 'service_account', project_id: true, private_key: true, client_email: true },
   placeholder: '{ "type": "service_account", "project_id": … }',
   hint: 'Paste the whole key file from Google Cloud (IAM › Service accounts › Keys).',
 });
 const VERTEX_PROJECT = text('vertex_project_id', 'Google Cloud project ID', true, {
-  placeholder: 'my-gcp-project', maxLength: 100,
+  placeholder: 'my-gcp-project',
+  maxLength: 100,
   pattern: /^([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/, // optional legacy 'example.com:' prefix
   patternMessage: 'A project ID is 6–30 lowercase letters, digits or hyphens, e.g. my-gcp-project.',
 });
@@ -186,64 +267,96 @@ const VERTEX_PROJECT = text('vertex_project_id', 'Google Cloud project ID', true
 // ---------------------------------------------------------------------------------------------
 // Providers with their own configuration.
 
-type Def = Omit<Provider, 'group' | 'key' | 'fields' | 'customHost'> &
-  Partial<Pick<Provider, 'key' | 'fields' | 'customHost'>>;
+type Def = Omit<Provider, 'group' | 'key' | 'fields' | 'customHost'> & Partial<Pick<Provider, 'key' | 'fields' | 'customHost'>>;
 
 const SPECIAL: readonly Def[] = [
   {
-    id: 'openai', label: 'OpenAI', aliases: ['gpt', 'chatgpt'],
+    id: 'openai',
+    label: 'OpenAI',
+    aliases: ['gpt', 'chatgpt'],
     fields: [
       text('openai_organization', 'Organization ID', false, { placeholder: 'org-…', maxLength: 100 }),
       text('openai_project', 'Project ID', false, { placeholder: 'proj_…', maxLength: 100 }),
     ],
   },
   {
-    id: 'azure-openai', label: 'Azure OpenAI', aliases: ['azure', 'aoai'],
-    authField: 'azure_auth_mode', authModes: AZURE_MODES,
-    fields: [text('azure_resource_name', 'Azure resource name', true, {
-      placeholder: 'my-openai-resource', maxLength: 64,
-      pattern: /^[A-Za-z0-9][A-Za-z0-9-]*$/,
-      patternMessage: 'Enter only the resource name (my-openai-resource), not the full https://… endpoint.',
-      hint: 'From https://<resource>.openai.azure.com',
-    })],
+    id: 'azure-openai',
+    label: 'Azure OpenAI',
+    aliases: ['azure', 'aoai'],
+    authField: 'azure_auth_mode',
+    authModes: AZURE_MODES,
+    fields: [
+      text('azure_resource_name', 'Azure resource name', true, {
+        placeholder: 'my-openai-resource',
+        maxLength: 64,
+        pattern: /^[A-Za-z0-9][A-Za-z0-9-]*$/,
+        patternMessage: 'Enter only the resource name (my-openai-resource), not the full https://… endpoint.',
+        hint: 'From https://<resource>.openai.azure.com',
+      }),
+    ],
     deployments: {
-      min: 1, max: 5,
+      min: 1,
+      max: 5,
       fields: [
         text('azure_deployment_name', 'Deployment name', true, { placeholder: 'gpt-4o-prod', maxLength: 64 }),
         text('azure_api_version', 'API version', true, { placeholder: '2024-10-21', maxLength: 30 }),
         text('azure_model_slug', 'Model', true, { placeholder: 'gpt-4o', maxLength: 100, hint: 'The model behind this deployment.' }),
-        text('alias', 'Alias', false, { placeholder: 'gpt-4o', maxLength: 100, hint: 'Optional model name clients can use for this deployment.' }),
+        text('alias', 'Alias', false, {
+          placeholder: 'gpt-4o',
+          maxLength: 100,
+          hint: 'Optional model name clients can use for this deployment.',
+        }),
       ],
     },
     docsHint: 'Needs your Azure resource name and at least one deployment.',
   },
   {
-    id: 'azure-ai', label: 'Azure AI Foundry', aliases: ['foundry', 'azure ai'],
-    authField: 'azure_auth_mode', authModes: AZURE_MODES,
+    id: 'azure-ai',
+    label: 'Azure AI Foundry',
+    aliases: ['foundry', 'azure ai'],
+    authField: 'azure_auth_mode',
+    authModes: AZURE_MODES,
     fields: [
       url('azure_foundry_url', 'Azure AI Foundry URL', true, {
-        placeholder: 'https://my-resource.services.ai.azure.com/models', maxLength: 2048,
+        placeholder: 'https://my-resource.services.ai.azure.com/models',
+        maxLength: 2048,
       }),
       text('azure_api_version', 'API version', false, { placeholder: '2024-05-01-preview', maxLength: 30 }),
       text('azure_deployment_name', 'Deployment name', false, { maxLength: 64 }),
     ],
   },
   {
-    id: 'bedrock', label: 'AWS Bedrock', aliases: ['aws', 'amazon bedrock'], key: 'none',
-    authField: 'aws_auth_type', authModes: AWS_MODES, fields: [awsRegion()],
+    id: 'bedrock',
+    label: 'AWS Bedrock',
+    aliases: ['aws', 'amazon bedrock'],
+    key: 'none',
+    authField: 'aws_auth_type',
+    authModes: AWS_MODES,
+    fields: [awsRegion()],
     docsHint: 'Use an IAM role Portkey can assume, or an access key pair.',
   },
   {
     // OpenAI-compatible Bedrock endpoints; docs list the same AWS credentials as Bedrock.
-    id: 'bedrock-mantle', label: 'AWS Bedrock Mantle', key: 'none',
-    authField: 'aws_auth_type', authModes: AWS_MODES, fields: [awsRegion()],
+    id: 'bedrock-mantle',
+    label: 'AWS Bedrock Mantle',
+    key: 'none',
+    authField: 'aws_auth_type',
+    authModes: AWS_MODES,
+    fields: [awsRegion()],
   },
   {
-    id: 'sagemaker', label: 'AWS SageMaker', aliases: ['amazon sagemaker'], key: 'none',
-    authField: 'aws_auth_type', authModes: AWS_MODES, fields: [awsRegion(), ...SAGEMAKER_FIELDS],
+    id: 'sagemaker',
+    label: 'AWS SageMaker',
+    aliases: ['amazon sagemaker'],
+    key: 'none',
+    authField: 'aws_auth_type',
+    authModes: AWS_MODES,
+    fields: [awsRegion(), ...SAGEMAKER_FIELDS],
   },
   {
-    id: 'claude-platform-aws', label: 'Claude Platform on AWS', key: 'none',
+    id: 'claude-platform-aws',
+    label: 'Claude Platform on AWS',
+    key: 'none',
     authField: 'aws_auth_type',
     // Region is required for keys/role, optional for the service role (docs).
     authModes: [
@@ -251,14 +364,22 @@ const SPECIAL: readonly Def[] = [
       { ...AWS_ASSUMED_ROLE, fields: [awsRegion(), ...AWS_ASSUMED_ROLE.fields] },
       { id: 'serviceRole', label: "Service role (the gateway's own AWS role)", key: 'none', fields: [awsRegion(false)] },
     ],
-    fields: [text('anthropic_aws_workspace_id', 'Anthropic workspace ID', true, {
-      placeholder: 'wrkspc_01AbCdEf23GhIj', maxLength: 100, hint: 'From the Claude Platform console.',
-    })],
+    fields: [
+      text('anthropic_aws_workspace_id', 'Anthropic workspace ID', true, {
+        placeholder: 'wrkspc_01AbCdEf23GhIj',
+        maxLength: 100,
+        hint: 'From the Claude Platform console.',
+      }),
+    ],
   },
   {
-    id: 'vertex-ai', label: 'Google Vertex AI', aliases: ['vertex', 'gcp', 'google cloud'], key: 'none',
+    id: 'vertex-ai',
+    label: 'Google Vertex AI',
+    aliases: ['vertex', 'gcp', 'google cloud'],
+    key: 'none',
     authField: 'vertex_auth_type',
-    authModes: [ // spec enum order; basic = default
+    authModes: [
+      // spec enum order; basic = default
       { id: 'basic', label: 'Project ID (basic)', key: 'none', fields: [VERTEX_PROJECT] },
       { id: 'serviceAccount', label: 'Service account key', key: 'none', fields: [GCP_SERVICE_ACCOUNT] },
       { id: 'workload', label: 'Workload identity', key: 'none', fields: [VERTEX_PROJECT] },
@@ -267,39 +388,79 @@ const SPECIAL: readonly Def[] = [
     docsHint: 'Paste a service-account key, or use a project ID.',
   },
   {
-    id: 'workers-ai', label: 'Cloudflare Workers AI', aliases: ['cloudflare', 'workers'],
+    id: 'workers-ai',
+    label: 'Cloudflare Workers AI',
+    aliases: ['cloudflare', 'workers'],
     keyLabel: 'Cloudflare API token',
-    fields: [text('workers_ai_account_id', 'Cloudflare account ID', true, {
-      placeholder: '0123456789abcdef0123456789abcdef', maxLength: 64,
-    })],
+    fields: [
+      text('workers_ai_account_id', 'Cloudflare account ID', true, {
+        placeholder: '0123456789abcdef0123456789abcdef',
+        maxLength: 64,
+      }),
+    ],
   },
   {
-    id: 'cortex', label: 'Snowflake Cortex', aliases: ['snowflake'], keyLabel: 'Snowflake access token',
+    id: 'cortex',
+    label: 'Snowflake Cortex',
+    aliases: ['snowflake'],
+    keyLabel: 'Snowflake access token',
     // The gateway builds the host from it (https://<account>.snowflakecomputing.com): no '/', '?', '#', '@' or ':'.
-    fields: [text('snowflake_account', 'Snowflake account identifier', true, {
-      placeholder: 'myorg-myaccount', maxLength: 255,
-      pattern: /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/,
-      patternMessage: 'Enter only the account identifier (myorg-myaccount, or xy12345.us-east-2.aws), not a URL.',
-    })],
+    fields: [
+      text('snowflake_account', 'Snowflake account identifier', true, {
+        placeholder: 'myorg-myaccount',
+        maxLength: 255,
+        pattern: /^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$/,
+        patternMessage: 'Enter only the account identifier (myorg-myaccount, or xy12345.us-east-2.aws), not a URL.',
+      }),
+    ],
   },
   {
-    id: 'huggingface', label: 'Hugging Face', aliases: ['hf'], keyLabel: 'Hugging Face access token',
-    fields: [url('huggingface_base_url', 'Base URL (Inference Endpoint)', false, {
-      placeholder: 'https://xyz.us-east-1.aws.endpoints.huggingface.cloud', maxLength: 2048,
-    })],
+    id: 'huggingface',
+    label: 'Hugging Face',
+    aliases: ['hf'],
+    keyLabel: 'Hugging Face access token',
+    fields: [
+      url('huggingface_base_url', 'Base URL (Inference Endpoint)', false, {
+        placeholder: 'https://xyz.us-east-1.aws.endpoints.huggingface.cloud',
+        maxLength: 2048,
+      }),
+    ],
   },
   {
-    id: 'byteplus', label: 'BytePlus ModelArk',
+    id: 'byteplus',
+    label: 'BytePlus ModelArk',
     // A region may end up in a host name: letters, digits and hyphens only.
-    fields: [text('byteplus_region', 'BytePlus region', false, {
-      placeholder: 'ap-southeast-1', maxLength: 64,
-      pattern: /^[a-z0-9-]+$/, patternMessage: 'Enter a region like ap-southeast-1.',
-    })],
+    fields: [
+      text('byteplus_region', 'BytePlus region', false, {
+        placeholder: 'ap-southeast-1',
+        maxLength: 64,
+        pattern: /^[a-z0-9-]+$/,
+        patternMessage: 'Enter a region like ap-southeast-1.',
+      }),
+    ],
   },
   // Self-hosted: the gateway has no default base URL for these, so custom_host is required.
-  { id: 'ollama', label: 'Ollama', key: 'optional', customHost: 'required', docsHint: 'Self-hosted: needs the public https:// URL of your server.' },
-  { id: 'triton', label: 'NVIDIA Triton', key: 'optional', customHost: 'required', docsHint: 'Self-hosted: needs the public https:// URL of your server.' },
-  { id: 'milvus', label: 'Milvus', key: 'optional', customHost: 'required', docsHint: 'Needs the https:// URL of your Milvus / Zilliz cluster.' },
+  {
+    id: 'ollama',
+    label: 'Ollama',
+    key: 'optional',
+    customHost: 'required',
+    docsHint: 'Self-hosted: needs the public https:// URL of your server.',
+  },
+  {
+    id: 'triton',
+    label: 'NVIDIA Triton',
+    key: 'optional',
+    customHost: 'required',
+    docsHint: 'Self-hosted: needs the public https:// URL of your server.',
+  },
+  {
+    id: 'milvus',
+    label: 'Milvus',
+    key: 'optional',
+    customHost: 'required',
+    docsHint: 'Needs the https:// URL of your Milvus / Zilliz cluster.',
+  },
   { id: 'qdrant', label: 'Qdrant', key: 'optional', customHost: 'required', docsHint: 'Needs the https:// URL of your Qdrant cluster.' },
 ];
 
@@ -363,7 +524,11 @@ const SIMPLE: readonly Row[] = [
   ['modal', 'Modal', { docsHint: 'Set the custom host to your Modal endpoint URL.' }],
   ['z-ai', 'Z.ai (GLM)', { aliases: ['glm'] }],
   // OCI signing settings are not in the public schema; the key may not be enough.
-  ['oracle', 'Oracle OCI Generative AI', { key: 'optional', docsHint: 'OCI settings beyond a key are not collected here; finish them in Portkey.' }],
+  [
+    'oracle',
+    'Oracle OCI Generative AI',
+    { key: 'optional', docsHint: 'OCI settings beyond a key are not collected here; finish them in Portkey.' },
+  ],
   ['iointelligence', 'IO Intelligence'],
   ['aibadgr', 'AI Badgr'],
   ['ovhcloud', 'OVHcloud AI Endpoints'],
@@ -374,8 +539,22 @@ const SIMPLE: readonly Row[] = [
 
 /** Shown first in the provider select, in this order. */
 const POPULAR: readonly string[] = [
-  'openai', 'anthropic', 'azure-openai', 'bedrock', 'vertex-ai', 'google', 'mistral-ai', 'groq',
-  'cohere', 'x-ai', 'deepseek', 'together-ai', 'openrouter', 'azure-ai', 'fireworks-ai', 'perplexity-ai',
+  'openai',
+  'anthropic',
+  'azure-openai',
+  'bedrock',
+  'vertex-ai',
+  'google',
+  'mistral-ai',
+  'groq',
+  'cohere',
+  'x-ai',
+  'deepseek',
+  'together-ai',
+  'openrouter',
+  'azure-ai',
+  'fireworks-ai',
+  'perplexity-ai',
 ];
 
 function finish(d: Def): Provider {
@@ -394,10 +573,7 @@ function finish(d: Def): Provider {
 // One collator for the whole sort: localeCompare with options builds a new one per comparison (~10 ms at start-up).
 const labelOrder = new Intl.Collator('en', { sensitivity: 'base' });
 const byLabel = (a: Provider, b: Provider): number => labelOrder.compare(a.label, b.label);
-const ALL: readonly Provider[] = [
-  ...SPECIAL.map(finish),
-  ...SIMPLE.map(([id, label, extra]) => finish({ id, label, ...extra })),
-];
+const ALL: readonly Provider[] = [...SPECIAL.map(finish), ...SIMPLE.map(([id, label, extra]) => finish({ id, label, ...extra }))];
 
 /** Every provider: popular ones in POPULAR order, then the rest alphabetically by label. */
 export const PROVIDERS: readonly Provider[] = [
@@ -438,11 +614,11 @@ export function suggestProviders(query: string, n = 3): Provider[] {
   const q = normalizeName(query);
   if (q === '') return [];
   const limit = Math.max(2, Math.ceil(q.length / 3));
-  return PROVIDERS
-    .map((p, order) => ({
-      p, order,
-      score: Math.min(...names(p).map((c) => (q.length >= 3 && c.includes(q) ? 0.5 : distance(q, c)))),
-    }))
+  return PROVIDERS.map((p, order) => ({
+    p,
+    order,
+    score: Math.min(...names(p).map((c) => (q.length >= 3 && c.includes(q) ? 0.5 : distance(q, c)))),
+  }))
     .filter((s) => s.score <= limit)
     .sort((a, b) => a.score - b.score || a.order - b.order)
     .slice(0, n)
@@ -474,7 +650,8 @@ export function isSecretField(f: ProviderField): boolean {
 export function customHostField(provider: Provider): ProviderField {
   const required = provider.customHost === 'required';
   return url('custom_host', required ? 'Server URL (custom host)' : 'Custom host (optional)', required, {
-    placeholder: 'https://llm.example.com/v1', maxLength: 2048,
+    placeholder: 'https://llm.example.com/v1',
+    maxLength: 2048,
     hint: required
       ? 'Public https:// URL Portkey can reach; private and local addresses are rejected.'
       : 'Only to route through your own proxy or endpoint. Must be a public https:// URL.',

@@ -13,9 +13,7 @@ export const workspaceSchema = z
   .loose();
 export type Workspace = z.infer<typeof workspaceSchema>;
 
-export const workspaceListSchema = z
-  .object({ total: z.number().int().nonnegative().optional(), data: z.array(workspaceSchema) })
-  .loose();
+export const workspaceListSchema = z.object({ total: z.number().int().nonnegative().optional(), data: z.array(workspaceSchema) }).loose();
 export type WorkspaceList = z.infer<typeof workspaceListSchema>;
 
 export interface CreateWorkspaceBody {
@@ -61,9 +59,7 @@ export const secretReferenceSchema = z
   .object({ id: z.string().min(1), slug: z.string().nullish(), name: z.string(), description: z.string().nullish() })
   .loose();
 export type SecretReference = z.infer<typeof secretReferenceSchema>;
-export const secretReferenceListSchema = z
-  .object({ total: z.number().optional(), data: z.array(secretReferenceSchema) })
-  .loose();
+export const secretReferenceListSchema = z.object({ total: z.number().optional(), data: z.array(secretReferenceSchema) }).loose();
 
 export const emptySchema = z.unknown();
 

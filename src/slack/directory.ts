@@ -84,7 +84,10 @@ export class Directory {
     );
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DirectoryError(`Slack didn't say in ${this.deadlineMs} ms who is in ${groups.join(', ')}`)), this.deadlineMs);
+      timer = setTimeout(
+        () => reject(new DirectoryError(`Slack didn't say in ${this.deadlineMs} ms who is in ${groups.join(', ')}`)),
+        this.deadlineMs,
+      );
     });
     try {
       await Promise.race([all, deadline]);
@@ -122,19 +125,25 @@ export class Directory {
           { groups, policy: where, slack: code },
           "the policy names Slack user groups, but this Slack workspace's plan has no user groups (usergroups.users.list answered plan_upgrade_required). " +
             'Every decision that depends on a group is refused until this is fixed: move the workspace to a paid Slack plan, ' +
-            'or replace `groups:` with `users:` (member ids) in the policy\'s rules, approvers and admins.',
+            "or replace `groups:` with `users:` (member ids) in the policy's rules, approvers and admins.",
         );
         return 'plan_upgrade_required';
       }
       if (code === 'missing_scope') {
-        this.log.error({ groups, policy: where, slack: code }, 'the policy names Slack user groups, but the bot token lacks the usergroups:read scope: add it to the app and reinstall it. Decisions that depend on a group are refused until then.');
+        this.log.error(
+          { groups, policy: where, slack: code },
+          'the policy names Slack user groups, but the bot token lacks the usergroups:read scope: add it to the app and reinstall it. Decisions that depend on a group are refused until then.',
+        );
         return 'missing_scope';
       }
       if (code === 'no_such_subteam') {
         this.log.warn({ group, policy: where }, 'the policy names a user group Slack does not know; it is treated as empty');
         return 'unknown_group';
       }
-      this.log.warn({ group, error: errorText(err) }, "couldn't check the policy's user groups with Slack at start; they are read when needed");
+      this.log.warn(
+        { group, error: errorText(err) },
+        "couldn't check the policy's user groups with Slack at start; they are read when needed",
+      );
       return 'unavailable';
     }
   }
@@ -167,7 +176,10 @@ export class Directory {
         members = new Set();
       } else if (code === 'plan_upgrade_required') {
         this.planBlockedUntil = this.now() + PLAN_RECHECK_MS;
-        this.log.error({ group, slack: code }, "this Slack workspace's plan has no user groups: decisions that depend on the policy's groups are refused (move to a paid plan, or name users instead of groups)");
+        this.log.error(
+          { group, slack: code },
+          "this Slack workspace's plan has no user groups: decisions that depend on the policy's groups are refused (move to a paid plan, or name users instead of groups)",
+        );
         throw planError();
       } else if (retryAfterOf(err) !== undefined) {
         const retryAfterS = retryAfterOf(err) ?? 30;
@@ -189,7 +201,11 @@ function planError(): DirectoryError {
 }
 
 function rateLimitedError(group: string, retryAfterS: number): DirectoryError {
-  return new DirectoryError(`Slack rate-limited the lookup of user group ${group} (retry after ${retryAfterS} s)`, 'rate_limited', retryAfterS);
+  return new DirectoryError(
+    `Slack rate-limited the lookup of user group ${group} (retry after ${retryAfterS} s)`,
+    'rate_limited',
+    retryAfterS,
+  );
 }
 
 /** Seconds Slack asked to wait, when the call was refused for a rate limit (WebClient's rejectRateLimitedCalls). */

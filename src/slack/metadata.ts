@@ -4,7 +4,10 @@ import { z } from 'zod';
 // may do what — the acting user always comes from the signed payload itself.
 export const modalContextSchema = z.object({
   /** A conversation (C…, G…, D…): never a user id, which chat.postMessage would turn into a DM to that user. */
-  channelId: z.string().regex(/^[CGD][A-Z0-9_]{1,39}$/).optional(),
+  channelId: z
+    .string()
+    .regex(/^[CGD][A-Z0-9_]{1,39}$/)
+    .optional(),
   responseUrl: z.string().url().max(500).optional(),
   /** An operation this view is showing (progress, result or error), e.g. for "Back to the form". */
   operationId: z.string().max(64).optional(),

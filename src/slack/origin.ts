@@ -10,7 +10,8 @@ export interface OwnTeam {
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /** Every team id and enterprise id a payload names (commands, actions, view submissions, events). */
 export function originsOf(body: unknown): { teams: string[]; enterprises: string[] } {

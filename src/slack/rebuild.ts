@@ -53,7 +53,10 @@ export class FormRebuilds {
    * Replaces the view with `build()` for an action made at `actionTs` on the view version `hash`. Resolves when done
    * (failures are logged, never thrown: the person's next action or the submission puts things right).
    */
-  rebuild(client: WebClient, p: { viewId: string; hash: string | undefined; actionTs: string | undefined; build: () => ModalView }): Promise<void> {
+  rebuild(
+    client: WebClient,
+    p: { viewId: string; hash: string | undefined; actionTs: string | undefined; build: () => ModalView },
+  ): Promise<void> {
     const seen = this.entry(p.viewId);
     const at = actionTime(p.actionTs);
     if (later(at, seen.newest)) seen.newest = at;
@@ -68,7 +71,12 @@ export class FormRebuilds {
     return this.views.get(viewId)?.hash;
   }
 
-  private async update(client: WebClient, seen: Seen, at: [number, number], p: { viewId: string; hash: string | undefined; build: () => ModalView }): Promise<void> {
+  private async update(
+    client: WebClient,
+    seen: Seen,
+    at: [number, number],
+    p: { viewId: string; hash: string | undefined; build: () => ModalView },
+  ): Promise<void> {
     const view = p.build();
     const attempt = async (hash: string | undefined) => {
       const res = await client.views.update({ view_id: p.viewId, ...(hash ? { hash } : {}), view });
@@ -94,7 +102,10 @@ export class FormRebuilds {
     try {
       await attempt(seen.hash);
     } catch (err) {
-      this.log.warn({ view: p.viewId, error: errorText(err) }, 'could not rebuild the modal after a hash_conflict; the submission will refresh it');
+      this.log.warn(
+        { view: p.viewId, error: errorText(err) },
+        'could not rebuild the modal after a hash_conflict; the submission will refresh it',
+      );
     }
   }
 

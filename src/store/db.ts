@@ -110,15 +110,23 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       'DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database) — or leave it unset to keep data in a SQLite file in DATA_DIR',
     );
   }
-  if (!opts.dataDir || !opts.dataDir.trim()) {
+  if (!opts.dataDir?.trim()) {
     throw new StoreError('config', 'DATA_DIR is empty: set it to a directory the app may write (e.g. ./data)');
   }
 
   const secretBox =
     opts.secretBox ??
     new SecretBox([
-      await loadSecretsKey({ secretsKey: opts.secretsKey, dataDir: opts.dataDir, keyFile: opts.secretsKeyFile, databaseUrl, log: opts.log }),
-      ...(opts.previousSecretsKeys ?? []).filter((k) => k.trim() !== '').map((k, i) => parseSecretsKey(k, `SECRETS_KEY_PREVIOUS (key ${i + 1})`)),
+      await loadSecretsKey({
+        secretsKey: opts.secretsKey,
+        dataDir: opts.dataDir,
+        keyFile: opts.secretsKeyFile,
+        databaseUrl,
+        log: opts.log,
+      }),
+      ...(opts.previousSecretsKeys ?? [])
+        .filter((k) => k.trim() !== '')
+        .map((k, i) => parseSecretsKey(k, `SECRETS_KEY_PREVIOUS (key ${i + 1})`)),
     ]);
 
   const opened = databaseUrl ? await openPostgres(databaseUrl, opts) : await openSqlite(opts.dataDir);
@@ -224,7 +232,11 @@ async function openSqlite(dataDir: string): Promise<Opened> {
       { cause: err },
     );
   }
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), engine: 'sqlite', location: file };
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }),
+    engine: 'sqlite',
+    location: file,
+  };
 }
 
 /**
@@ -265,11 +277,15 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Opened> {
     // Epoch-millisecond times are bigint: read them as numbers (exact up to 2^53), not strings.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === int8 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+        oid === int8 && format !== 'binary'
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
     },
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', (err) => opts.log?.warn({ err: scrub(messageOf(err), password), location: where }, 'store: PostgreSQL connection error'));
+  pool.on('error', (err) =>
+    opts.log?.warn({ err: scrub(messageOf(err), password), location: where }, 'store: PostgreSQL connection error'),
+  );
 
   try {
     const client = await pool.connect();
@@ -296,13 +312,21 @@ function postgresError(err: unknown, where: string, password: string): StoreErro
   const detail = scrub(messageOf(err), password);
   const code = e.code ?? '';
   if (code === '28P01' || code === '28000') {
-    return new StoreError('auth', `PostgreSQL at ${where} refused the login: ${detail}. Check the user and password in DATABASE_URL.`, { cause: err });
+    return new StoreError('auth', `PostgreSQL at ${where} refused the login: ${detail}. Check the user and password in DATABASE_URL.`, {
+      cause: err,
+    });
   }
   if (code === '3D000') {
-    return new StoreError('config', `PostgreSQL at ${where}: ${detail}. Create the database (createdb) or fix its name in DATABASE_URL.`, { cause: err });
+    return new StoreError('config', `PostgreSQL at ${where}: ${detail}. Create the database (createdb) or fix its name in DATABASE_URL.`, {
+      cause: err,
+    });
   }
   if (code === '42501') {
-    return new StoreError('config', `PostgreSQL at ${where}: ${detail}. Grant the user CREATE on the database, or create the schema for it.`, { cause: err });
+    return new StoreError(
+      'config',
+      `PostgreSQL at ${where}: ${detail}. Grant the user CREATE on the database, or create the schema for it.`,
+      { cause: err },
+    );
   }
   return new StoreError(
     'unreachable',

@@ -14,12 +14,12 @@ export {
   type NotificationState,
   type Database,
 } from './schema.js';
-export {
-  type OperationRecord,
-  type NewOperation,
-  type OperationPatch,
-  type TransitionResult,
-  type OperationsRepo,
+export type {
+  OperationRecord,
+  NewOperation,
+  OperationPatch,
+  TransitionResult,
+  OperationsRepo,
 } from './operations.js';
 export {
   SecretBox,
@@ -32,7 +32,7 @@ export {
   type Sealed,
   type SecretsRepo,
 } from './secrets.js';
-export { type NotificationRecord, type NewNotification, type NotificationsRepo } from './notifications.js';
-export { type AuditEntry, type NewAuditEntry, type AuditRepo } from './audit.js';
-export { type Reservation, type RateCounters } from './rates.js';
+export type { NotificationRecord, NewNotification, NotificationsRepo } from './notifications.js';
+export type { AuditEntry, NewAuditEntry, AuditRepo } from './audit.js';
+export type { Reservation, RateCounters } from './rates.js';
 export { FINISHED_STATES, pruneOnTick, type Pruned, type RetentionOptions } from './retention.js';

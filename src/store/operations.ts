@@ -200,7 +200,10 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
         // Defence in depth: a secret that also sits in the request would be stored in the clear.
         for (const s of secretStrings(op.secrets)) {
           if (requestJson.includes(s) || requestJson.includes(JSON.stringify(s).slice(1, -1))) {
-            throw new StoreError('secrets', 'Refusing to store an operation whose request contains one of its secrets; remove secrets from the request');
+            throw new StoreError(
+              'secrets',
+              'Refusing to store an operation whose request contains one of its secrets; remove secrets from the request',
+            );
           }
         }
       }
@@ -368,21 +371,33 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
     },
 
     async setApprovalMessage(id, channel, ts) {
-      await db.updateTable('operations').set({ approval_channel: channel, approval_ts: ts, updated_at: ctx.now() }).where('id', '=', id).execute();
+      await db
+        .updateTable('operations')
+        .set({ approval_channel: channel, approval_ts: ts, updated_at: ctx.now() })
+        .where('id', '=', id)
+        .execute();
     },
 
     async listByStatus(status, opts = {}) {
       let q = db.selectFrom('operations').selectAll().where('status', '=', status);
       if (opts.teamId !== undefined) q = q.where('team_id', '=', opts.teamId);
       if (opts.requesterId !== undefined) q = q.where('requester_id', '=', opts.requesterId);
-      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit ?? 50).execute();
+      const rows = await q
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(opts.limit ?? 50)
+        .execute();
       return rows.map(toOperation);
     },
 
     async recent(n, teamId) {
       let q = db.selectFrom('operations').selectAll();
       if (teamId !== undefined) q = q.where('team_id', '=', teamId);
-      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(Math.max(0, Math.floor(n))).execute();
+      const rows = await q
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.max(0, Math.floor(n)))
+        .execute();
       return rows.map(toOperation);
     },
   };

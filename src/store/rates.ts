@@ -45,12 +45,19 @@ export function rateCounters(ctx: RepoContext): RateCounters {
         )
         .returning('count')
         .executeTakeFirst();
-      return row ? { allowed: true, windowStart, resetAt, count: Number(row.count) } : { allowed: false, windowStart, resetAt, count: null };
+      return row
+        ? { allowed: true, windowStart, resetAt, count: Number(row.count) }
+        : { allowed: false, windowStart, resetAt, count: null };
     },
 
     async current(key, windowMs, now = ctx.now()) {
       const windowStart = Math.floor(now / windowMs) * windowMs;
-      const row = await db.selectFrom('rate_counters').select('count').where('key', '=', key).where('window_start', '=', windowStart).executeTakeFirst();
+      const row = await db
+        .selectFrom('rate_counters')
+        .select('count')
+        .where('key', '=', key)
+        .where('window_start', '=', windowStart)
+        .executeTakeFirst();
       return row ? Number(row.count) : 0;
     },
 

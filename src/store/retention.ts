@@ -47,10 +47,7 @@ export async function pruneStore(ctx: RepoContext, opts: RetentionOptions): Prom
   const counters = await db
     .deleteFrom('rate_counters')
     .where((eb) =>
-      eb.or([
-        eb('expires_at', '<=', now),
-        eb.and([eb('expires_at', 'is', null), eb('window_start', '<', now - LONGEST_RATE_WINDOW_MS)]),
-      ]),
+      eb.or([eb('expires_at', '<=', now), eb.and([eb('expires_at', 'is', null), eb('window_start', '<', now - LONGEST_RATE_WINDOW_MS)])]),
     )
     .executeTakeFirst();
 
@@ -70,7 +67,17 @@ export async function pruneStore(ctx: RepoContext, opts: RetentionOptions): Prom
         .select('id')
         .where('status', 'in', FINISHED_STATES)
         .where('updated_at', '<', before)
-        .where((w) => w.not(w.exists(w.selectFrom('notifications').select('notifications.id').whereRef('notifications.operation_id', '=', 'operations.id').where('notifications.status', '=', 'pending'))))
+        .where((w) =>
+          w.not(
+            w.exists(
+              w
+                .selectFrom('notifications')
+                .select('notifications.id')
+                .whereRef('notifications.operation_id', '=', 'operations.id')
+                .where('notifications.status', '=', 'pending'),
+            ),
+          ),
+        )
         .limit(batch),
     )
     .executeTakeFirst();

@@ -185,7 +185,10 @@ export async function loadSecretsKey(opts: {
   // Compared where they really lead: a SECRETS_KEY_FILE that is a symlink to the DATA_DIR key is that key, not a copy.
   if (realPath(file) !== realPath(legacy)) moveLegacyKey(legacy, file, opts.log);
   if (isInside(dataDir, file)) {
-    opts.log?.warn({ file }, 'store: the secrets key file is inside DATA_DIR — a copy of DATA_DIR can open every sealed secret in it; point SECRETS_KEY_FILE elsewhere');
+    opts.log?.warn(
+      { file },
+      'store: the secrets key file is inside DATA_DIR — a copy of DATA_DIR can open every sealed secret in it; point SECRETS_KEY_FILE elsewhere',
+    );
   }
   const existing = readKeyFile(file);
   if (existing !== undefined) {
@@ -220,12 +223,15 @@ function moveLegacyKey(legacy: string, file: string, log: StoreLog | undefined):
   }
   if (current === undefined) {
     createKeyFile(file, old);
-    if (readKeyFile(file)?.trim() !== old.trim()) throw new StoreError('io', `Could not move the secrets key to ${file}: what was written reads back differently`);
+    if (readKeyFile(file)?.trim() !== old.trim())
+      throw new StoreError('io', `Could not move the secrets key to ${file}: what was written reads back differently`);
   }
   try {
     unlinkSync(legacy);
   } catch (err) {
-    throw new StoreError('io', `Moved the secrets key to ${file} but could not remove ${legacy}: ${messageOf(err)} — delete it by hand`, { cause: err });
+    throw new StoreError('io', `Moved the secrets key to ${file} but could not remove ${legacy}: ${messageOf(err)} — delete it by hand`, {
+      cause: err,
+    });
   }
   log?.warn(
     { from: legacy, to: file },
@@ -241,9 +247,13 @@ function readKeyFile(file: string): string | undefined {
     // Not there (or a path through something that is not a directory: DATA_DIR itself is reported by the store).
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new StoreError('io', `Cannot read the secrets key file ${file}: ${messageOf(err)} — make it readable by the app's user, or set SECRETS_KEY`, {
-      cause: err,
-    });
+    throw new StoreError(
+      'io',
+      `Cannot read the secrets key file ${file}: ${messageOf(err)} — make it readable by the app's user, or set SECRETS_KEY`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -55,7 +55,10 @@ export function approvalCases(h: TestEnv, tally: Tally): void {
     });
 
     async function approvalPost(userId: string): Promise<SlackCall> {
-      const post = await env.slack.waitFor('chat.postMessage', (c) => c.args.channel === APPROVALS && allText(c.args.blocks).includes(`<@${userId}>`));
+      const post = await env.slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === APPROVALS && allText(c.args.blocks).includes(`<@${userId}>`),
+      );
       expect(post.error).toBeUndefined();
       return post;
     }
@@ -65,7 +68,14 @@ export function approvalCases(h: TestEnv, tally: Tally): void {
         const prod = env.portkey.seedWorkspace({ name: 'Production', slug: 'production' });
         const user = FORGERS[0];
         const view = await openModal(env, 'integration create openai', user);
-        await env.app.driver.viewSubmission({ view: filled(view, { int_name: 'Forged access', int_key__openai: 'sk-forged-0123456789' }, { int_access: [{ value: prod.id, text: 'Sandbox' }] }), userId: user });
+        await env.app.driver.viewSubmission({
+          view: filled(
+            view,
+            { int_name: 'Forged access', int_key__openai: 'sk-forged-0123456789' },
+            { int_access: [{ value: prod.id, text: 'Sandbox' }] },
+          ),
+          userId: user,
+        });
         const text = allText((await approvalPost(user)).args.blocks);
         expect(text).toMatch(new RegExp(`\\*Enable in:\\* (Production \\(id ${prod.id}\\)|id ${prod.id} \\(name not looked up\\))`));
         expect(text).not.toContain('Sandbox');
@@ -77,7 +87,11 @@ export function approvalCases(h: TestEnv, tally: Tally): void {
         const user = FORGERS[1];
         const form = await openModal(env, 'integration create openai', user);
         const view = await chooseScope(env, form, 'workspace', { int_name: 'Forged scope' });
-        const state = filled(view, { int_name: 'Forged scope', int_key__openai: 'sk-forged-0123456789', int_workspace: { value: prod.id, text: 'Sandbox' } });
+        const state = filled(view, {
+          int_name: 'Forged scope',
+          int_key__openai: 'sk-forged-0123456789',
+          int_workspace: { value: prod.id, text: 'Sandbox' },
+        });
         await env.app.driver.viewSubmission({ view: state, userId: user });
         const text = allText((await approvalPost(user)).args.blocks);
         expect(text).toMatch(new RegExp(`\\*Scope:\\* workspace (Production \\(id ${prod.id}\\)|id ${prod.id} \\(name not looked up\\))`));
@@ -89,9 +103,14 @@ export function approvalCases(h: TestEnv, tally: Tally): void {
         const ref = env.portkey.seedSecretReference({ name: 'Org production key', slug: 'org-production-key' });
         const user = FORGERS[2];
         const view = await openModal(env, 'integration create openai', user);
-        await env.app.driver.viewSubmission({ view: filled(view, { int_name: 'Forged ref', int_secretref__openai: { value: ref.id, text: 'my own key' } }), userId: user });
+        await env.app.driver.viewSubmission({
+          view: filled(view, { int_name: 'Forged ref', int_secretref__openai: { value: ref.id, text: 'my own key' } }),
+          userId: user,
+        });
         const text = allText((await approvalPost(user)).args.blocks);
-        expect(text).toMatch(new RegExp(`\\*Key:\\* from secret reference (Org production key \\(id ${ref.id}\\)|id ${ref.id} \\(name not looked up\\))`));
+        expect(text).toMatch(
+          new RegExp(`\\*Key:\\* from secret reference (Org production key \\(id ${ref.id}\\)|id ${ref.id} \\(name not looked up\\))`),
+        );
         expect(text).not.toContain('my own key');
       }));
 

@@ -18,7 +18,13 @@ function operationOf(h: TestEnv, viewId: string): string {
 
 async function retryAs(h: TestEnv, userId: string, operationId: string): Promise<string> {
   const responseUrl = h.slack.responseUrl();
-  const res = await h.app.driver.blockAction({ actionId: 'integration_retry_access', blockId: 'int_access_actions', value: operationId, userId, responseUrl });
+  const res = await h.app.driver.blockAction({
+    actionId: 'integration_retry_access',
+    blockId: 'int_access_actions',
+    value: operationId,
+    userId,
+    responseUrl,
+  });
   expect(res.status).toBe(200);
   return String((await h.slack.waitForResponse((r) => r.url === responseUrl)).body.text);
 }
@@ -38,7 +44,11 @@ export function claimCases(h: TestEnv, tally: Tally): void {
         const view = await openModal(h, 'integration create openai', mallory);
         const { result } = await submitAccepted(
           h,
-          filled(view, { int_name: 'Abuse prod', int_slug: 'abuse-prod', int_key__openai: 'junk' }, { int_access: [{ value: sandbox.id, text: 'Sandbox (abuse-sandbox)' }] }),
+          filled(
+            view,
+            { int_name: 'Abuse prod', int_slug: 'abuse-prod', int_key__openai: 'junk' },
+            { int_access: [{ value: sandbox.id, text: 'Sandbox (abuse-sandbox)' }] },
+          ),
           mallory,
         );
         const shown = allText(record(result.args.view, 'result').blocks);
@@ -66,7 +76,11 @@ export function claimCases(h: TestEnv, tally: Tally): void {
         const view = await openModal(h, 'integration create openai', mallory);
         const { result } = await submitAccepted(
           h,
-          filled(view, { int_name: 'Abuse lost', int_slug: 'abuse-lost', int_key__openai: 'junk-0000' }, { int_access: [{ value: sandbox.id, text: 'Sandbox lost' }] }),
+          filled(
+            view,
+            { int_name: 'Abuse lost', int_slug: 'abuse-lost', int_key__openai: 'junk-0000' },
+            { int_access: [{ value: sandbox.id, text: 'Sandbox lost' }] },
+          ),
           mallory,
         );
         expect(JSON.stringify(result.args)).not.toContain(stored.id);
@@ -91,7 +105,15 @@ export function claimCases(h: TestEnv, tally: Tally): void {
         const alice = newUser();
         const ws = h.portkey.seedWorkspace({ name: 'Granted', slug: 'abuse-granted' });
         const view = await openModal(h, 'integration create openai', alice);
-        await submitAccepted(h, filled(view, { int_name: 'Abuse granted', int_key__openai: ALICE_KEY }, { int_access: [{ value: ws.id, text: 'Granted (abuse-granted)' }] }), alice);
+        await submitAccepted(
+          h,
+          filled(
+            view,
+            { int_name: 'Abuse granted', int_key__openai: ALICE_KEY },
+            { int_access: [{ value: ws.id, text: 'Granted (abuse-granted)' }] },
+          ),
+          alice,
+        );
         const puts = () => h.portkey.requestsTo('PUT', '/integrations/abuse-granted/workspaces');
         expect(puts()).toHaveLength(1);
         expect(await retryAs(h, alice, operationOf(h, view.id))).toBe('There is nothing left to retry: this step already succeeded.');
@@ -106,7 +128,8 @@ export function claimCases(h: TestEnv, tally: Tally): void {
         await submitAccepted(h, filled(view, { int_name: 'Abuse flood', int_key__openai: ALICE_KEY }), alice);
         const opId = operationOf(h, view.id);
         const mallory = newUser();
-        for (let i = 0; i < 20; i += 1) expect(await retryAs(h, mallory, opId)).toMatch(/^Only <@.+>, who created the integration, can retry this\.$/);
+        for (let i = 0; i < 20; i += 1)
+          expect(await retryAs(h, mallory, opId)).toMatch(/^Only <@.+>, who created the integration, can retry this\.$/);
         const rows = (await peekSqlite(h.app.dataDir).rows('audit')).filter((r) => r.target === opId && r.actor_id === mallory);
         expect(rows.map((r) => r.outcome)).toEqual(['refused']);
       }));

@@ -12,7 +12,15 @@ export function fixedCases(h: TestEnv, tally: Tally): void {
       {
         name: 'a correctly signed command dated 10 minutes ahead',
         body: () =>
-          stringify({ command: '/portkey', text: 'workspace create Future', team_id: 'T0001', user_id: 'U_M', channel_id: 'C_GENERAL', trigger_id: 't-future', response_url: h.slack.responseUrl() }),
+          stringify({
+            command: '/portkey',
+            text: 'workspace create Future',
+            team_id: 'T0001',
+            user_id: 'U_M',
+            channel_id: 'C_GENERAL',
+            trigger_id: 't-future',
+            response_url: h.slack.responseUrl(),
+          }),
         ahead: 600,
         status: 401,
       },
@@ -29,7 +37,10 @@ export function fixedCases(h: TestEnv, tally: Tally): void {
   describe('echoes that bypassed the views', () => {
     it("a failure the closed modal couldn't show is sent privately with Portkey's words escaped", () =>
       tally.run('mrkdwn injection', 'neutralised', async () => {
-        h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 409, body: { success: false, data: { message: `Workspace ${INJECTION} exists`, errorCode: 'AB07' } } });
+        h.portkey.fault(
+          { method: 'POST', path: '/admin/workspaces' },
+          { status: 409, body: { success: false, data: { message: `Workspace ${INJECTION} exists`, errorCode: 'AB07' } } },
+        );
         h.slack.fail('views.update', 'not_found');
         const userId = newUser();
         const view = await openModal(h, 'workspace create', userId);

@@ -25,12 +25,18 @@ export async function openModal(h: TestEnv, text: string, userId: string, o: { c
 }
 
 /** The view state for `inputs`, with multi-select choices (and their display text) set by block id. */
-export function filled(view: FillableView, inputs: Record<string, FillValue>, multi: Record<string, Array<{ value: string; text: string }>> = {}): ViewLike {
+export function filled(
+  view: FillableView,
+  inputs: Record<string, FillValue>,
+  multi: Record<string, Array<{ value: string; text: string }>> = {},
+): ViewLike {
   const out = fillView(view, { ...inputs, ...Object.fromEntries(Object.keys(multi).map((b) => [b, null])) });
   const values = out.state?.values ?? {};
   for (const [blockId, chosen] of Object.entries(multi)) {
-    for (const [actionId, state] of Object.entries(values[blockId] ?? {})) {
-      (values[blockId] ??= {})[actionId] = {
+    const block = values[blockId];
+    if (!block) continue;
+    for (const [actionId, state] of Object.entries(block)) {
+      block[actionId] = {
         ...record(state, blockId),
         selected_options: chosen.map((c) => ({ text: { type: 'plain_text', text: c.text, emoji: true }, value: c.value })),
       };

@@ -28,13 +28,32 @@ export function governanceCases(h: TestEnv, tally: Tally): void {
         const prod = h.portkey.seedWorkspace({ name: 'Production', slug: 'production' });
         const userId = newUser();
         const view = await openModal(h, 'integration create openai', userId);
-        await submitAccepted(h, filled(view, { int_name: 'Sandbox only', int_key__openai: KEY }, { int_access: [{ value: prod.id, text: 'Mallory sandbox' }] }), userId);
+        await submitAccepted(
+          h,
+          filled(view, { int_name: 'Sandbox only', int_key__openai: KEY }, { int_access: [{ value: prod.id, text: 'Mallory sandbox' }] }),
+          userId,
+        );
         expect((await storedRequest(h, userId)).resolved).toEqual({ access: [{ id: prod.id, name: 'Production', slug: 'production' }] });
       }));
 
-    it.each<{ what: string; block: string; multi: Record<string, Array<{ value: string; text: string }>>; inputs: Record<string, FillValue> }>([
-      { what: 'an "enable in" workspace id Portkey does not know', block: 'int_access', multi: { int_access: [{ value: 'ws-forged-0001', text: 'Sandbox' }] }, inputs: { int_key__openai: KEY } },
-      { what: 'a secret reference id Portkey does not know', block: 'int_secretref__openai', multi: {}, inputs: { int_secretref__openai: { value: 'sr-forged-0001', text: 'Team key' } } },
+    it.each<{
+      what: string;
+      block: string;
+      multi: Record<string, Array<{ value: string; text: string }>>;
+      inputs: Record<string, FillValue>;
+    }>([
+      {
+        what: 'an "enable in" workspace id Portkey does not know',
+        block: 'int_access',
+        multi: { int_access: [{ value: 'ws-forged-0001', text: 'Sandbox' }] },
+        inputs: { int_key__openai: KEY },
+      },
+      {
+        what: 'a secret reference id Portkey does not know',
+        block: 'int_secretref__openai',
+        multi: {},
+        inputs: { int_secretref__openai: { value: 'sr-forged-0001', text: 'Team key' } },
+      },
     ])('$what is refused on its picker; nothing is stored or created', (c) =>
       tally.run('governance', 'refused', async () => {
         const userId = newUser();
@@ -57,11 +76,14 @@ export function governanceCases(h: TestEnv, tally: Tally): void {
       { provider: 'cortex', field: 'int_f__cortex__snowflake_account', value: 'collector.mallory.example#' },
       { provider: 'cortex', field: 'int_f__cortex__snowflake_account', value: 'x@collector.mallory.example:443/' },
       { provider: 'byteplus', field: 'int_f__byteplus__byteplus_region', value: 'collector.mallory.example/' },
-    ])('a $provider text field that builds the key\'s host ($value) is refused on its block', (c) =>
+    ])("a $provider text field that builds the key's host ($value) is refused on its block", (c) =>
       tally.run('governance', 'refused', async () => {
         const userId = newUser();
         const view = await openModal(h, `integration create ${c.provider}`, userId);
-        const ack = await h.app.driver.viewSubmission({ view: filled(view, { int_name: 'Elsewhere', [`int_key__${c.provider}`]: KEY, [c.field]: c.value }), userId });
+        const ack = await h.app.driver.viewSubmission({
+          view: filled(view, { int_name: 'Elsewhere', [`int_key__${c.provider}`]: KEY, [c.field]: c.value }),
+          userId,
+        });
         const body = ackOf(ack.json);
         expect(body.response_action, 'the submission was accepted').toBe('errors');
         expect(Object.keys(record(body.errors, 'errors'))).toEqual([c.field]);
@@ -75,7 +97,11 @@ export function governanceCases(h: TestEnv, tally: Tally): void {
         const userId = newUser();
         const view = await openModal(h, 'integration create openai', userId);
         const ack = await h.app.driver.viewSubmission({
-          view: filled(view, { int_name: 'Exfiltrate', int_custom_host: 'https://collector.mallory.example/v1', int_secretref__openai: { value: ref.id, text: ref.name } }),
+          view: filled(view, {
+            int_name: 'Exfiltrate',
+            int_custom_host: 'https://collector.mallory.example/v1',
+            int_secretref__openai: { value: ref.id, text: ref.name },
+          }),
           userId,
         });
         const shown = record(ackOf(ack.json).view, 'ack view');

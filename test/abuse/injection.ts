@@ -42,7 +42,12 @@ function onlyBody(h: TestEnv, method: string, path: string): Record<string, unkn
   return record(bodies[0], `${method} ${path} body`);
 }
 
-async function createWorkspace(h: TestEnv, userId: string, inputs: Record<string, string>, text = 'workspace create'): Promise<DriverResponse[]> {
+async function createWorkspace(
+  h: TestEnv,
+  userId: string,
+  inputs: Record<string, string>,
+  text = 'workspace create',
+): Promise<DriverResponse[]> {
   const view = await openModal(h, text, userId);
   const { ack } = await submitAccepted(h, filled(view, inputs), userId);
   return [ack];
@@ -91,7 +96,10 @@ const CASES: InjectionCase[] = [
     verdict: 'neutralised',
     async run(h, userId) {
       const acks = await createWorkspace(h, userId, { ws_name: 'Injected metadata', ws_metadata: `team=${INJECTION}\n${INJECTION}=x` });
-      expect(onlyBody(h, 'POST', '/admin/workspaces')).toEqual({ name: 'Injected metadata', defaults: { metadata: { team: INJECTION, [INJECTION]: 'x' } } });
+      expect(onlyBody(h, 'POST', '/admin/workspaces')).toEqual({
+        name: 'Injected metadata',
+        defaults: { metadata: { team: INJECTION, [INJECTION]: 'x' } },
+      });
       return { acks };
     },
   },
@@ -127,7 +135,10 @@ const CASES: InjectionCase[] = [
     field: "Portkey's error message about the workspace",
     verdict: 'neutralised',
     async run(h, userId) {
-      h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 409, body: { success: false, data: { message: `Workspace ${INJECTION} exists`, errorCode: 'AB07' } } });
+      h.portkey.fault(
+        { method: 'POST', path: '/admin/workspaces' },
+        { status: 409, body: { success: false, data: { message: `Workspace ${INJECTION} exists`, errorCode: 'AB07' } } },
+      );
       const acks = await createWorkspace(h, userId, { ws_name: 'Injected error' });
       return { acks, echoed: INJECTION_ESCAPED };
     },
@@ -136,7 +147,9 @@ const CASES: InjectionCase[] = [
     field: 'the integration name',
     verdict: 'neutralised',
     async run(h, userId) {
-      const acks = await createIntegration(h, userId, (v) => filled(v, { int_name: INJECTION, int_slug: 'injected-name', int_key__openai: KEY }));
+      const acks = await createIntegration(h, userId, (v) =>
+        filled(v, { int_name: INJECTION, int_slug: 'injected-name', int_key__openai: KEY }),
+      );
       expect(onlyBody(h, 'POST', '/integrations')).toMatchObject({ name: INJECTION, slug: 'injected-name' });
       return { acks, echoed: INJECTION_ESCAPED };
     },
@@ -145,7 +158,9 @@ const CASES: InjectionCase[] = [
     field: 'the integration description',
     verdict: 'neutralised',
     async run(h, userId) {
-      const acks = await createIntegration(h, userId, (v) => filled(v, { int_name: 'Injected description', int_description: INJECTION, int_key__openai: KEY }));
+      const acks = await createIntegration(h, userId, (v) =>
+        filled(v, { int_name: 'Injected description', int_description: INJECTION, int_key__openai: KEY }),
+      );
       expect(onlyBody(h, 'POST', '/integrations')).toMatchObject({ description: INJECTION });
       return { acks };
     },
@@ -155,7 +170,9 @@ const CASES: InjectionCase[] = [
     verdict: 'neutralised',
     async run(h, userId) {
       const host = `https://llm.example.com/v1/${INJECTION}`;
-      const acks = await createIntegration(h, userId, (v) => filled(v, { int_name: 'Injected host', int_key__openai: KEY, int_custom_host: host }));
+      const acks = await createIntegration(h, userId, (v) =>
+        filled(v, { int_name: 'Injected host', int_key__openai: KEY, int_custom_host: host }),
+      );
       expect(onlyBody(h, 'POST', '/integrations')).toMatchObject({ configurations: { custom_host: host } });
       return { acks, echoed: INJECTION_ESCAPED };
     },
@@ -164,7 +181,9 @@ const CASES: InjectionCase[] = [
     field: 'a provider field (OpenAI organization)',
     verdict: 'neutralised',
     async run(h, userId) {
-      const acks = await createIntegration(h, userId, (v) => filled(v, { int_name: 'Injected field', int_key__openai: KEY, int_f__openai__openai_organization: INJECTION }));
+      const acks = await createIntegration(h, userId, (v) =>
+        filled(v, { int_name: 'Injected field', int_key__openai: KEY, int_f__openai__openai_organization: INJECTION }),
+      );
       expect(onlyBody(h, 'POST', '/integrations')).toMatchObject({ configurations: { openai_organization: INJECTION } });
       return { acks, echoed: INJECTION_ESCAPED };
     },
@@ -195,7 +214,9 @@ const CASES: InjectionCase[] = [
     async run(h, userId) {
       // What is echoed is the name Portkey holds for the id (never the option's label), so that is where the markup goes.
       const ws = h.portkey.seedWorkspace({ name: INJECTION, slug: 'injected-access' });
-      const acks = await createIntegration(h, userId, (v) => filled(v, { int_name: 'Injected access', int_key__openai: KEY }, { int_access: [{ value: ws.id, text: 'Injected access' }] }));
+      const acks = await createIntegration(h, userId, (v) =>
+        filled(v, { int_name: 'Injected access', int_key__openai: KEY }, { int_access: [{ value: ws.id, text: 'Injected access' }] }),
+      );
       return { acks, echoed: INJECTION_ESCAPED };
     },
   },

@@ -19,7 +19,12 @@ interface FieldCase {
   refusedOn: string;
 }
 
-const ws = (name: string, inputs: Record<string, FillValue>, refusedOn: string): FieldCase => ({ name, form: 'workspace', inputs: { ws_name: 'Limits', ...inputs }, refusedOn });
+const ws = (name: string, inputs: Record<string, FillValue>, refusedOn: string): FieldCase => ({
+  name,
+  form: 'workspace',
+  inputs: { ws_name: 'Limits', ...inputs },
+  refusedOn,
+});
 const int = (name: string, inputs: Record<string, FillValue>, refusedOn: string, multi?: FieldCase['multi']): FieldCase => ({
   name,
   form: 'integration',
@@ -53,8 +58,16 @@ const FIELDS: FieldCase[] = [
   int('an integration description of 1 MB', { int_description: 'd'.repeat(MB) }, 'int_description'),
   int('a custom host of 100 000 characters', { int_custom_host: `https://llm.example.com/${'p'.repeat(100_000)}` }, 'int_custom_host'),
   int('a provider key of 1 MB', { int_key__openai: `sk-${'k'.repeat(MB)}` }, 'int_key__openai'),
-  int('a provider field of 100 000 characters', { int_f__openai__openai_organization: `org-${'o'.repeat(100_000)}` }, 'int_f__openai__openai_organization'),
-  int('a secret reference id of 10 000 characters', { int_key__openai: null, int_secretref__openai: { value: 'r'.repeat(10_000), text: 'ref' } }, 'int_secretref__openai'),
+  int(
+    'a provider field of 100 000 characters',
+    { int_f__openai__openai_organization: `org-${'o'.repeat(100_000)}` },
+    'int_f__openai__openai_organization',
+  ),
+  int(
+    'a secret reference id of 10 000 characters',
+    { int_key__openai: null, int_secretref__openai: { value: 'r'.repeat(10_000), text: 'ref' } },
+    'int_secretref__openai',
+  ),
   int('enabling it in 1 000 workspaces (the picker allows 20)', {}, 'int_access', {
     int_access: Array.from({ length: 1000 }, (_, i) => ({ value: `ws-${i}`, text: `Workspace ${i}` })),
   }),
@@ -63,7 +76,11 @@ const FIELDS: FieldCase[] = [
   int('a zero-width space in the integration name', { int_name: 'Open\u200BAI' }, 'int_name'),
   int('a right-to-left override in the integration description', { int_description: 'a \u202Eb' }, 'int_description'),
   int('a right-to-left override in the custom host', { int_custom_host: 'https://llm.example.com/\u202Ev1' }, 'int_custom_host'),
-  int('a zero-width space in a provider field', { int_f__openai__openai_organization: 'org-\u200Babc' }, 'int_f__openai__openai_organization'),
+  int(
+    'a zero-width space in a provider field',
+    { int_f__openai__openai_organization: 'org-\u200Babc' },
+    'int_f__openai__openai_organization',
+  ),
 ];
 
 /** Text a person could legitimately type: accepted, sent to Portkey exactly as typed, shown without harm. */

@@ -21,23 +21,43 @@ function metadataOf(h: TestEnv, viewId: string): Record<string, unknown> {
 /** Submits a form that Portkey refuses (403); resolves with the operation id the error view carries. */
 async function failedSubmission(h: TestEnv, userId: string, form: 'workspace' | 'integration'): Promise<string> {
   if (form === 'workspace') {
-    h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 403, body: { success: false, data: { message: 'no', errorCode: 'AB03' } } });
+    h.portkey.fault(
+      { method: 'POST', path: '/admin/workspaces' },
+      { status: 403, body: { success: false, data: { message: 'no', errorCode: 'AB03' } } },
+    );
     const view = await openModal(h, 'workspace create', userId);
     await submitAccepted(h, filled(view, { ws_name: SECRET_NAME, ws_description: 'confidential target' }), userId);
     return String(metadataOf(h, view.id).operationId);
   }
-  h.portkey.fault({ method: 'POST', path: '/integrations' }, { status: 403, body: { success: false, data: { message: 'no', errorCode: 'AB03' } } });
+  h.portkey.fault(
+    { method: 'POST', path: '/integrations' },
+    { status: 403, body: { success: false, data: { message: 'no', errorCode: 'AB03' } } },
+  );
   const view = await openModal(h, 'integration create openai', userId);
   await submitAccepted(h, filled(view, { int_name: SECRET_NAME, int_description: 'confidential target', int_key__openai: KEY }), userId);
   return String(metadataOf(h, view.id).operationId);
 }
 
 /** Clicks "Back to the form" in `view` as `userId`, the view's metadata set to `metadata`; resolves with the form shown. */
-async function clickBack(h: TestEnv, view: FillableView, userId: string, actionId: string, metadata: string): Promise<Record<string, unknown>> {
+async function clickBack(
+  h: TestEnv,
+  view: FillableView,
+  userId: string,
+  actionId: string,
+  metadata: string,
+): Promise<Record<string, unknown>> {
   const seen = h.slack.callsTo('views.update').length;
-  const res = await h.app.driver.blockAction({ actionId, blockId: actionId === 'workspace_back' ? 'ws_error_actions' : 'int_error_actions', view: { ...view, private_metadata: metadata }, userId });
+  const res = await h.app.driver.blockAction({
+    actionId,
+    blockId: actionId === 'workspace_back' ? 'ws_error_actions' : 'int_error_actions',
+    view: { ...view, private_metadata: metadata },
+    userId,
+  });
   expect(res.status).toBe(200);
-  const update = await h.slack.waitFor('views.update', (c) => c.args.view_id === view.id && h.slack.callsTo('views.update').indexOf(c) >= seen);
+  const update = await h.slack.waitFor(
+    'views.update',
+    (c) => c.args.view_id === view.id && h.slack.callsTo('views.update').indexOf(c) >= seen,
+  );
   return record(update.args.view, 'restored form');
 }
 
@@ -55,7 +75,7 @@ export function metadataCases(h: TestEnv, tally: Tally): void {
     it.each([
       { form: 'workspace' as const, back: 'workspace_back' },
       { form: 'integration' as const, back: 'integration_back' },
-    ])("$form: \"Back to the form\" with someone else's operation id shows an empty form, not their draft", async (c) =>
+    ])('$form: "Back to the form" with someone else\'s operation id shows an empty form, not their draft', async (c) =>
       tally.run('tampered metadata', 'refused', async () => {
         const alice = newUser();
         const mallory = newUser();
@@ -75,7 +95,7 @@ export function metadataCases(h: TestEnv, tally: Tally): void {
       }),
     );
 
-    it("\"Retry enabling\" on someone else's integration is refused and sends Portkey nothing", async () =>
+    it('"Retry enabling" on someone else\'s integration is refused and sends Portkey nothing', async () =>
       tally.run('tampered metadata', 'refused', async () => {
         const alice = newUser();
         const view = await openModal(h, 'integration create openai', alice);
@@ -95,8 +115,7 @@ export function metadataCases(h: TestEnv, tally: Tally): void {
         const told = await h.slack.waitForResponse();
         expect(String(told.body.text)).toBe(`Only <@${alice}>, who created the integration, can retry this.`);
         expect(h.portkey.requests).toEqual([]);
-      }),
-    );
+      }));
 
     it.each([
       { name: 'not JSON', metadata: '{"channelId":"C_GENERAL"' },
@@ -123,7 +142,6 @@ export function metadataCases(h: TestEnv, tally: Tally): void {
         const posts = h.slack.callsTo('chat.postMessage');
         expect(posts).toHaveLength(1);
         expect(JSON.stringify(posts[0]?.args).match(/<@[A-Z0-9_]+>/g)).toEqual([`<@${userId}>`]);
-      }),
-    );
+      }));
   });
 }

@@ -16,11 +16,19 @@ function slowUpload(url: string, headers: Record<string, string>): Promise<{ sta
   return new Promise((resolve) => {
     const started = performance.now();
     const done = (status: number | undefined) => resolve({ status, ms: performance.now() - started });
-    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(4 * 1024 * 1024), ...headers } }, (res) => {
-      res.resume();
-      done(res.statusCode);
-      req.destroy();
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(4 * 1024 * 1024), ...headers },
+      },
+      (res) => {
+        res.resume();
+        done(res.statusCode);
+        req.destroy();
+      },
+    );
     req.on('error', () => done(undefined));
     req.on('close', () => done(undefined));
     req.write('payload=%7B');
@@ -32,11 +40,23 @@ const now = () => Math.floor(Date.now() / 1000);
 const SLOW: Array<{ name: string; headers: () => Record<string, string>; status: number }> = [
   { name: 'a slow upload without signature headers', headers: () => ({}), status: 401 },
   { name: 'a slow upload with a signature but no timestamp', headers: () => ({ 'x-slack-signature': 'v0=00' }), status: 401 },
-  { name: 'a slow upload with a 6-minute-old timestamp', headers: () => ({ 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': String(now() - 360) }), status: 401 },
-  { name: 'a slow upload dated an hour ahead', headers: () => ({ 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': String(now() + 3600) }), status: 401 },
+  {
+    name: 'a slow upload with a 6-minute-old timestamp',
+    headers: () => ({ 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': String(now() - 360) }),
+    status: 401,
+  },
+  {
+    name: 'a slow upload dated an hour ahead',
+    headers: () => ({ 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': String(now() + 3600) }),
+    status: 401,
+  },
   {
     name: 'a slow upload declaring 100 MB',
-    headers: () => ({ 'x-slack-signature': 'v0=00', 'x-slack-request-timestamp': String(now()), 'content-length': String(100 * 1024 * 1024) }),
+    headers: () => ({
+      'x-slack-signature': 'v0=00',
+      'x-slack-request-timestamp': String(now()),
+      'content-length': String(100 * 1024 * 1024),
+    }),
     status: 413,
   },
 ];
@@ -54,33 +74,52 @@ export function originCases(h: TestEnv, tally: Tally): void {
   });
 
   describe('signed payloads from another workspace or org', () => {
-    const foreign = () => createDriver({ eventsUrl: h.app.eventsUrl, signingSecret: SIGNING_SECRET, teamId: 'T0EVIL', teamDomain: 'evil', responseUrlFactory: () => h.slack.responseUrl() });
+    const foreign = () =>
+      createDriver({
+        eventsUrl: h.app.eventsUrl,
+        signingSecret: SIGNING_SECRET,
+        teamId: 'T0EVIL',
+        teamDomain: 'evil',
+        responseUrlFactory: () => h.slack.responseUrl(),
+      });
 
     it('a command from another team → acknowledged, nothing done', () =>
       tally.run('foreign origins', 'refused', async () => {
         expect((await foreign().command({ text: 'workspace create Elsewhere', triggerId: 'trigger-evil' })).status).toBe(200);
         await settle();
         expectNothingSent(h);
-      }),
-    );
+      }));
 
     it('a command from our team id but another enterprise → acknowledged, nothing done', () =>
       tally.run('foreign origins', 'refused', async () => {
-        const body = stringify({ team_id: 'T0001', enterprise_id: 'E0EVIL', channel_id: 'C_GENERAL', user_id: 'U_MALLORY', command: '/portkey', text: 'workspace create Grid', api_app_id: 'A0APP', response_url: h.slack.responseUrl(), trigger_id: 't-evil-grid' });
+        const body = stringify({
+          team_id: 'T0001',
+          enterprise_id: 'E0EVIL',
+          channel_id: 'C_GENERAL',
+          user_id: 'U_MALLORY',
+          command: '/portkey',
+          text: 'workspace create Grid',
+          api_app_id: 'A0APP',
+          response_url: h.slack.responseUrl(),
+          trigger_id: 't-evil-grid',
+        });
         expect((await h.app.driver.raw(body)).status).toBe(200);
         await settle();
         expectNothingSent(h);
-      }),
-    );
+      }));
 
     it('a "More" button pressed from another team → nothing read, nothing posted', () =>
       tally.run('foreign origins', 'refused', async () => {
-        const res = await foreign().blockAction({ actionId: 'list_more', blockId: 'list_actions', value: JSON.stringify({ kind: 'workspaces', filter: '', page: 1 }), responseUrl: h.slack.responseUrl() });
+        const res = await foreign().blockAction({
+          actionId: 'list_more',
+          blockId: 'list_actions',
+          value: JSON.stringify({ kind: 'workspaces', filter: '', page: 1 }),
+          responseUrl: h.slack.responseUrl(),
+        });
         expect(res.status).toBe(200);
         await settle();
         expectNothingSent(h);
-      }),
-    );
+      }));
 
     it('a form opened here and submitted from another team → nothing reaches Portkey', () =>
       tally.run('foreign origins', 'refused', async () => {
@@ -91,8 +130,7 @@ export function originCases(h: TestEnv, tally: Tally): void {
         expect(res.text).toBe('');
         await settle();
         expectNothingSent(h);
-      }),
-    );
+      }));
 
     // Searching Portkey's secret references or workspaces from another org would read the org's names with our admin key.
     it.each([
@@ -132,7 +170,9 @@ export function originCases(h: TestEnv, tally: Tally): void {
           message: { type: 'message', ts: '1.000100', user: 'UBOT', bot_id: 'BBOT', text: '' },
           state: { values: {} },
           response_url: h.slack.responseUrl(),
-          actions: [{ type: 'button', action_id: 'integration_retry_access', block_id: 'int_access_actions', value: opId, action_ts: '1.000200' }],
+          actions: [
+            { type: 'button', action_id: 'integration_retry_access', block_id: 'int_access_actions', value: opId, action_ts: '1.000200' },
+          ],
         };
         expect((await h.app.driver.raw(`payload=${encodeURIComponent(JSON.stringify(payload))}`)).status).toBe(200);
         await settle();
@@ -140,7 +180,6 @@ export function originCases(h: TestEnv, tally: Tally): void {
         expect(h.slack.responses).toEqual([]);
         expect(h.portkey.requests.length).toBe(before);
         expect((await peekSqlite(h.app.dataDir).rows('audit')).filter((r) => r.actor_id === 'U_EXTERNAL')).toEqual([]);
-      }),
-    );
+      }));
   });
 }

@@ -49,7 +49,9 @@ const MALFORMED: PayloadCase[] = [
       type: 'view_submission',
       team,
       user,
-      view: view('workspace_create', { state: { values: { ws_name: { name: { value: 42 } }, ws_default: { is_default: { selected_options: 'all' } } } } }),
+      view: view('workspace_create', {
+        state: { values: { ws_name: { name: { value: 42 } }, ws_default: { is_default: { selected_options: 'all' } } } },
+      }),
     }),
     status: 200,
   },
@@ -60,14 +62,23 @@ const MALFORMED: PayloadCase[] = [
       team,
       user,
       view: view('integration_create', {
-        state: { values: { int_provider: { int_provider_select: { selected_option: { value: '../../admin' } } }, int_name: { name: { value: 'x' } } } },
+        state: {
+          values: {
+            int_provider: { int_provider_select: { selected_option: { value: '../../admin' } } },
+            int_name: { name: { value: 'x' } },
+          },
+        },
       }),
     }),
     status: 200,
   },
   {
     name: 'an Events API callback (no event listeners)',
-    body: JSON.stringify({ type: 'event_callback', team_id: 'T0001', event: { type: 'app_mention', text: '<@UBOT> workspace create x', user: 'U_MALLORY' } }),
+    body: JSON.stringify({
+      type: 'event_callback',
+      team_id: 'T0001',
+      event: { type: 'app_mention', text: '<@UBOT> workspace create x', user: 'U_MALLORY' },
+    }),
     contentType: 'application/json',
     status: 200,
   },
@@ -75,32 +86,83 @@ const MALFORMED: PayloadCase[] = [
 
 /** Nothing listens for these (or can read them): Bolt leaves them unacknowledged and answers 404 after its 3 s wait. */
 const UNKNOWN: PayloadCase[] = [
-  { name: 'a workspace submission without a view state', body: form({ type: 'view_submission', team, user, view: view('workspace_create', { state: undefined }) }), status: 404 },
-  { name: 'a submission of an unknown modal', body: form({ type: 'view_submission', team, user, view: view('evil_callback', { state: { values: {} } }) }), status: 404 },
+  {
+    name: 'a workspace submission without a view state',
+    body: form({ type: 'view_submission', team, user, view: view('workspace_create', { state: undefined }) }),
+    status: 404,
+  },
+  {
+    name: 'a submission of an unknown modal',
+    body: form({ type: 'view_submission', team, user, view: view('evil_callback', { state: { values: {} } }) }),
+    status: 404,
+  },
   {
     name: 'a click on an unknown button in a modal',
-    body: form({ type: 'block_actions', team, user, trigger_id: 't', container: { type: 'view', view_id: 'V_FORGED' }, view: view('workspace_create'), actions: [{ type: 'button', action_id: 'evil_action', block_id: 'b', action_ts: '1' }] }),
+    body: form({
+      type: 'block_actions',
+      team,
+      user,
+      trigger_id: 't',
+      container: { type: 'view', view_id: 'V_FORGED' },
+      view: view('workspace_create'),
+      actions: [{ type: 'button', action_id: 'evil_action', block_id: 'b', action_ts: '1' }],
+    }),
     status: 404,
   },
   {
     name: 'a click on an unknown button in a message',
     body: form({
-      type: 'block_actions', team, user, trigger_id: 't', channel: { id: 'C_GENERAL' }, container: { type: 'message', channel_id: 'C_GENERAL', message_ts: '1.1' },
-      response_url: 'http://127.0.0.1:9/none', actions: [{ type: 'button', action_id: 'workspace_delete', block_id: 'b', value: 'all', action_ts: '1' }],
+      type: 'block_actions',
+      team,
+      user,
+      trigger_id: 't',
+      channel: { id: 'C_GENERAL' },
+      container: { type: 'message', channel_id: 'C_GENERAL', message_ts: '1.1' },
+      response_url: 'http://127.0.0.1:9/none',
+      actions: [{ type: 'button', action_id: 'workspace_delete', block_id: 'b', value: 'all', action_ts: '1' }],
     }),
     status: 404,
   },
-  { name: 'an options load for an unknown menu', body: form({ type: 'block_suggestion', team, user, action_id: 'evil_options', block_id: 'b', value: '', container: { type: 'view', view_id: 'V_FORGED' }, view: view('integration_create') }), status: 404 },
+  {
+    name: 'an options load for an unknown menu',
+    body: form({
+      type: 'block_suggestion',
+      team,
+      user,
+      action_id: 'evil_options',
+      block_id: 'b',
+      value: '',
+      container: { type: 'view', view_id: 'V_FORGED' },
+      view: view('integration_create'),
+    }),
+    status: 404,
+  },
   {
     name: 'an unknown slash command',
-    body: new URLSearchParams({ command: '/portkey-admin', text: 'delete everything', team_id: 'T0001', user_id: 'U_MALLORY', channel_id: 'C_GENERAL', trigger_id: 't', response_url: 'http://127.0.0.1:9/none' }).toString(),
+    body: new URLSearchParams({
+      command: '/portkey-admin',
+      text: 'delete everything',
+      team_id: 'T0001',
+      user_id: 'U_MALLORY',
+      channel_id: 'C_GENERAL',
+      trigger_id: 't',
+      response_url: 'http://127.0.0.1:9/none',
+    }).toString(),
     status: 404,
   },
   { name: 'a global shortcut', body: form({ type: 'shortcut', team, user, callback_id: 'evil_shortcut', trigger_id: 't' }), status: 404 },
-  { name: 'a modal closed (no view_closed listener)', body: form({ type: 'view_closed', team, user, view: view('workspace_create'), is_cleared: false }), status: 404 },
+  {
+    name: 'a modal closed (no view_closed listener)',
+    body: form({ type: 'view_closed', team, user, view: view('workspace_create'), is_cleared: false }),
+    status: 404,
+  },
   { name: 'a payload that is a JSON array', body: form([]), status: 404 },
   { name: 'a payload that is a JSON string', body: form('workspace create x'), status: 404 },
-  { name: 'a payload of an unknown type', body: form({ type: 'dialog_submission', team, user, callback_id: 'workspace_create', submission: { name: 'x' } }), status: 404 },
+  {
+    name: 'a payload of an unknown type',
+    body: form({ type: 'dialog_submission', team, user, callback_id: 'workspace_create', submission: { name: 'x' } }),
+    status: 404,
+  },
 ];
 
 /** "More" on a list: the button's value says which list and page. Forged, it must lead nowhere. */
@@ -172,7 +234,12 @@ export function payloadCases(h: TestEnv, tally: Tally): void {
 
     it.each(FORGED_PAGES)('a "More" button whose value is $name → nothing read, nothing posted', async (c) =>
       tally.run('forged button values', 'refused', async () => {
-        const res = await h.app.driver.blockAction({ actionId: 'list_more', blockId: 'list_actions', value: c.value, responseUrl: h.slack.responseUrl() });
+        const res = await h.app.driver.blockAction({
+          actionId: 'list_more',
+          blockId: 'list_actions',
+          value: c.value,
+          responseUrl: h.slack.responseUrl(),
+        });
         expect(res.status).toBe(200);
         await settle();
         expectNothingSent(h);
@@ -192,7 +259,6 @@ export function payloadCases(h: TestEnv, tally: Tally): void {
         const told = await h.slack.waitForResponse();
         expect(String(told.body.text)).toContain('no longer known');
         expect(h.portkey.requests).toEqual([]);
-      }),
-    );
+      }));
   });
 }

@@ -22,7 +22,9 @@ export function mrkdwnTexts(node: unknown, where: string, message: boolean): Ren
   if (message && isRecord(node) && typeof node.text === 'string') out.push({ where: `${where} text`, text: node.text });
   const walk = (n: unknown, path: string): void => {
     if (Array.isArray(n)) {
-      n.forEach((x, i) => walk(x, `${path}[${i}]`));
+      n.forEach((x, i) => {
+        walk(x, `${path}[${i}]`);
+      });
       return;
     }
     if (!isRecord(n)) return;
@@ -40,8 +42,12 @@ export function mrkdwnTexts(node: unknown, where: string, message: boolean): Ren
 /** Everything rendered from what the app sent: Web API calls, response_url posts and the given acks. */
 export function renderedEverywhere(h: TestEnv, acks: DriverResponse[] = []): Rendered[] {
   const out: Rendered[] = [];
-  h.slack.calls.forEach((c, i) => out.push(...mrkdwnTexts(c.args, `slack #${i} ${c.method}`, c.method.startsWith('chat.'))));
-  h.slack.responses.forEach((r, i) => out.push(...mrkdwnTexts(r.body, `response_url #${i}`, true)));
+  h.slack.calls.forEach((c, i) => {
+    out.push(...mrkdwnTexts(c.args, `slack #${i} ${c.method}`, c.method.startsWith('chat.')));
+  });
+  h.slack.responses.forEach((r, i) => {
+    out.push(...mrkdwnTexts(r.body, `response_url #${i}`, true));
+  });
   acks.forEach((a, i) => {
     if (isRecord(a.json)) out.push(...mrkdwnTexts(a.json, `ack #${i}`, !('response_action' in a.json)));
   });
@@ -55,7 +61,13 @@ export function liveMarkup(rendered: Rendered[]): Rendered[] {
 
 /** No Slack call, no response_url post, no Portkey request. */
 export function expectNothingSent(h: TestEnv): void {
-  expect(h.slack.calls.map((c) => c.method), 'Slack calls').toEqual([]);
+  expect(
+    h.slack.calls.map((c) => c.method),
+    'Slack calls',
+  ).toEqual([]);
   expect(h.slack.responses, 'response_url posts').toEqual([]);
-  expect(h.portkey.requests.map((r) => `${r.method} ${r.path}`), 'Portkey requests').toEqual([]);
+  expect(
+    h.portkey.requests.map((r) => `${r.method} ${r.path}`),
+    'Portkey requests',
+  ).toEqual([]);
 }

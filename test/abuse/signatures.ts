@@ -32,19 +32,31 @@ const CASES: SignatureCase[] = [
   { name: 'the signature header is missing', headers: (_h, _b, now) => [['x-slack-request-timestamp', String(now)]] },
   {
     name: 'the signature is empty',
-    headers: (_h, _b, now) => [['x-slack-request-timestamp', String(now)], ['x-slack-signature', '']],
+    headers: (_h, _b, now) => [
+      ['x-slack-request-timestamp', String(now)],
+      ['x-slack-signature', ''],
+    ],
   },
   {
     name: 'the right hash under another version (v1=)',
-    headers: (h, b, now) => [['x-slack-request-timestamp', String(now)], ['x-slack-signature', sign(h, b, now).replace(/^v0=/, 'v1=')]],
+    headers: (h, b, now) => [
+      ['x-slack-request-timestamp', String(now)],
+      ['x-slack-signature', sign(h, b, now).replace(/^v0=/, 'v1=')],
+    ],
   },
   {
     name: 'the right hash cut short',
-    headers: (h, b, now) => [['x-slack-request-timestamp', String(now)], ['x-slack-signature', sign(h, b, now).slice(0, 40)]],
+    headers: (h, b, now) => [
+      ['x-slack-request-timestamp', String(now)],
+      ['x-slack-signature', sign(h, b, now).slice(0, 40)],
+    ],
   },
   {
     name: 'the right hash in upper case',
-    headers: (h, b, now) => [['x-slack-request-timestamp', String(now)], ['x-slack-signature', `v0=${sign(h, b, now).slice(3).toUpperCase()}`]],
+    headers: (h, b, now) => [
+      ['x-slack-request-timestamp', String(now)],
+      ['x-slack-signature', `v0=${sign(h, b, now).slice(3).toUpperCase()}`],
+    ],
   },
   {
     name: 'two signature headers, the first one valid',
@@ -56,19 +68,31 @@ const CASES: SignatureCase[] = [
   },
   {
     name: 'the timestamp is not a number',
-    headers: (h, b) => [['x-slack-request-timestamp', 'now'], ['x-slack-signature', slackSignature('test-signing-secret', Number.NaN, b)]],
+    headers: (_h, b) => [
+      ['x-slack-request-timestamp', 'now'],
+      ['x-slack-signature', slackSignature('test-signing-secret', Number.NaN, b)],
+    ],
   },
   {
     name: 'signed for one timestamp, sent with the next second',
-    headers: (h, b, now) => [['x-slack-request-timestamp', String(now)], ['x-slack-signature', sign(h, b, now - 1)]],
+    headers: (h, b, now) => [
+      ['x-slack-request-timestamp', String(now)],
+      ['x-slack-signature', sign(h, b, now - 1)],
+    ],
   },
   {
     name: 'correctly signed but 5 minutes and 1 second old',
-    headers: (h, b, now) => [['x-slack-request-timestamp', String(now - 301)], ['x-slack-signature', sign(h, b, now - 301)]],
+    headers: (h, b, now) => [
+      ['x-slack-request-timestamp', String(now - 301)],
+      ['x-slack-signature', sign(h, b, now - 301)],
+    ],
   },
   {
     name: 'signed with the bot token instead of the signing secret',
-    headers: (_h, b, now) => [['x-slack-request-timestamp', String(now)], ['x-slack-signature', slackSignature(BOT_TOKEN, now, b)]],
+    headers: (_h, b, now) => [
+      ['x-slack-request-timestamp', String(now)],
+      ['x-slack-signature', slackSignature(BOT_TOKEN, now, b)],
+    ],
   },
   {
     name: 'an unsigned url_verification challenge',
@@ -111,7 +135,10 @@ export function signatureCases(h: TestEnv, tally: Tally): void {
       tally.run('signatures', 'refused', async () => {
         const body = commandBody(h);
         const now = Math.floor(Date.now() / 1000);
-        const headers: Array<[string, string]> = [['x-slack-request-timestamp', String(now)], ['x-slack-signature', sign(h, body, now)]];
+        const headers: Array<[string, string]> = [
+          ['x-slack-request-timestamp', String(now)],
+          ['x-slack-signature', sign(h, body, now)],
+        ];
         expect(await send(h, body, headers)).toBe(200);
         await h.slack.waitFor('views.open');
         h.slack.reset();
@@ -123,7 +150,6 @@ export function signatureCases(h: TestEnv, tally: Tally): void {
           vi.useRealTimers();
         }
         expectNothingSent(h);
-      }),
-    );
+      }));
   });
 }

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { peekPostgres, peekSqlite, scratchPostgresDatabase, sqliteBytes, type DbPeek, type Row, type ScratchDatabase } from '../support/db.js';
+import {
+  peekPostgres,
+  peekSqlite,
+  scratchPostgresDatabase,
+  sqliteBytes,
+  type DbPeek,
+  type Row,
+  type ScratchDatabase,
+} from '../support/db.js';
 import { fillView, viewFrom, type Driver, type DriverResponse, type FillableView } from '../support/driver.js';
 import type { TestEnv } from '../support/env.js';
 import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
@@ -151,7 +159,10 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       const name = stream === process.stdout ? 'stdout' : 'stderr';
       const original = stream.write.bind(stream);
       stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-        stdio.push({ where: `process ${name} write #${stdio.length}`, text: Buffer.isBuffer(chunk) ? chunk.toString('latin1') : String(chunk) });
+        stdio.push({
+          where: `process ${name} write #${stdio.length}`,
+          text: Buffer.isBuffer(chunk) ? chunk.toString('latin1') : String(chunk),
+        });
         return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
       }) as typeof stream.write;
       restoreStdio.push(() => {
@@ -205,7 +216,8 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
   /** Every body the app sent to POST /integrations, as text. */
   const sentToPortkey = (): string => JSON.stringify(portkey.requestsTo('POST', '/integrations').map((r) => r.body));
 
-  const operationOf = async (viewId: string): Promise<Row | undefined> => (await peekDb().rows('operations')).find((r) => r.view_id === viewId);
+  const operationOf = async (viewId: string): Promise<Row | undefined> =>
+    (await peekDb().rows('operations')).find((r) => r.view_id === viewId);
 
   /** Waits for the operation of a form to reach a final state and checks which. */
   async function settles(viewId: string, status: string): Promise<Row> {
@@ -236,7 +248,13 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
     for (const s of secrets) expect(sentToPortkey(), `the ${flow} canary never reached Portkey`).toContain(s);
   }
 
-  async function integrationFlow(flow: string, command: string, name: string, inputs: Inputs, prepareView?: (v: FillableView) => Promise<FillableView>) {
+  async function integrationFlow(
+    flow: string,
+    command: string,
+    name: string,
+    inputs: Inputs,
+    prepareView?: (v: FillableView) => Promise<FillableView>,
+  ) {
     flows.push(flow);
     let view = await openForm(h, command, { channelId: channelOf(flow) });
     if (prepareView) view = await prepareView(view);
@@ -251,7 +269,11 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
     const res = await submit(h, view, { int_name: name, int_key__openai: key });
     expect(res.status).toBe(200);
     expect(record(res.json, 'ack').response_action).toBe('update');
-    const post = await slack.waitFor('chat.postMessage', (c) => c.args.channel === APPROVALS && allText(c.args.blocks).includes(name), 10_000);
+    const post = await slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === APPROVALS && allText(c.args.blocks).includes(name),
+      10_000,
+    );
     const approve = theButton(post.args.blocks, 'approval_approve');
     if (!approve.value) throw new Error('the Approve button carries no operation id');
     expect(portkey.requestsTo('POST', '/integrations').filter((r) => JSON.stringify(r.body).includes(key))).toEqual([]);
@@ -262,7 +284,11 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
     it('workspace create (no secret field: nothing typed there is a secret, so no canary goes in)', async () => {
       flows.push('workspace');
       const triggerId = `canary-ws-${randomBytes(4).toString('hex')}`;
-      const res = await app.driver.command({ text: `workspace create Canary Space ${engine}`, triggerId, channelId: channelOf('workspace') });
+      const res = await app.driver.command({
+        text: `workspace create Canary Space ${engine}`,
+        triggerId,
+        channelId: channelOf('workspace'),
+      });
       expect(res.status).toBe(200);
       const view = viewFrom(await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId), slack.views);
       const ack = await app.driver.viewSubmission({ view: fillView(view, { ws_description: 'An ordinary team space' }) });
@@ -274,7 +300,14 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
     it('openai through an approval that is APPROVED', async () => {
       const key = canary('approved', 'OpenAI key (approved)', true);
       const { view, opId, blockId } = await requestApproval('approved', 'Canary Approved', key);
-      const res = await app.driver.blockAction({ actionId: 'approval_approve', blockId, value: opId, userId: APPROVER, channelId: APPROVALS, responseUrl: slack.responseUrl() });
+      const res = await app.driver.blockAction({
+        actionId: 'approval_approve',
+        blockId,
+        value: opId,
+        userId: APPROVER,
+        channelId: APPROVALS,
+        responseUrl: slack.responseUrl(),
+      });
       expect(res.status).toBe(200);
       await created('approved', view, 'Canary Approved', [key]);
     });
@@ -294,7 +327,10 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
 
     it('azure-openai with an API key', async () => {
       const key = canary('azurekey', 'Azure OpenAI API key', true);
-      const view = await integrationFlow('azurekey', 'integration create azure-openai', 'Canary Azure Key', { 'int_key__azure-openai': key, ...azureDeployment });
+      const view = await integrationFlow('azurekey', 'integration create azure-openai', 'Canary Azure Key', {
+        'int_key__azure-openai': key,
+        ...azureDeployment,
+      });
       await created('azurekey', view, 'Canary Azure Key', [key]);
     });
 
@@ -349,10 +385,20 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       const key = canary('denied', 'OpenAI key (denied)', false);
       const { view, opId, blockId } = await requestApproval('denied', 'Canary Denied', key);
       const form = nextCall('views.open', (c) => record(c.args.view, 'view').callback_id === 'approval_deny_reason');
-      const res = await app.driver.blockAction({ actionId: 'approval_deny', blockId, value: opId, userId: APPROVER, channelId: APPROVALS, responseUrl: slack.responseUrl() });
+      const res = await app.driver.blockAction({
+        actionId: 'approval_deny',
+        blockId,
+        value: opId,
+        userId: APPROVER,
+        channelId: APPROVALS,
+        responseUrl: slack.responseUrl(),
+      });
       expect(res.status).toBe(200);
       const reasonView = viewFrom(await form, slack.views);
-      const denied = await app.driver.viewSubmission({ view: fillView(reasonView, { deny_reason: 'Use the shared team key instead' }), userId: APPROVER });
+      const denied = await app.driver.viewSubmission({
+        view: fillView(reasonView, { deny_reason: 'Use the shared team key instead' }),
+        userId: APPROVER,
+      });
       expect(denied.status).toBe(200);
       const op = await settles(view.id, 'denied');
       expect(op.decision_reason).toBe('Use the shared team key instead');
@@ -363,10 +409,21 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       const key = canary('cancelled', 'OpenAI key (cancelled)', false);
       const channel = channelOf('cancelled');
       const { view, opId } = await requestApproval('cancelled', 'Canary Cancelled', key);
-      const note = await slack.waitFor('chat.postMessage', (c) => c.args.channel === channel && JSON.stringify(c.args.blocks ?? '').includes('approval_cancel'), 10_000);
+      const note = await slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === channel && JSON.stringify(c.args.blocks ?? '').includes('approval_cancel'),
+        10_000,
+      );
       const cancel = theButton(note.args.blocks, 'approval_cancel');
       expect(cancel.value).toBe(opId);
-      const res = await app.driver.blockAction({ actionId: 'approval_cancel', blockId: cancel.blockId, value: opId, userId: REQUESTER, channelId: channel, responseUrl: slack.responseUrl() });
+      const res = await app.driver.blockAction({
+        actionId: 'approval_cancel',
+        blockId: cancel.blockId,
+        value: opId,
+        userId: REQUESTER,
+        channelId: channel,
+        responseUrl: slack.responseUrl(),
+      });
       expect(res.status).toBe(200);
       await settles(view.id, 'cancelled');
       expect(sentToPortkey()).not.toContain(key);
@@ -429,7 +486,9 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       const dump = await peekDb().dump();
       // Every flow finished, the way it should, and told people.
       const notifications = dump.notifications ?? [];
-      expect.soft(notifications.filter((n) => n.status !== 'sent').map((n) => `${String(n.kind)}: ${String(n.status)} ${String(n.last_error)}`)).toEqual([]);
+      expect
+        .soft(notifications.filter((n) => n.status !== 'sent').map((n) => `${String(n.kind)}: ${String(n.status)} ${String(n.last_error)}`))
+        .toEqual([]);
       expect.soft(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === AUDIT).length).toBeGreaterThan(0);
       // Held secrets are wiped once their operation ends (README, Storage).
       expect.soft(dump.operation_secrets ?? []).toEqual([]);
@@ -448,12 +507,19 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
         add('slack call args', `slack call #${i} ${c.method} (args)`, JSON.stringify({ args: c.args, token: c.token }));
         add('slack call answers', `slack call #${i} ${c.method} (answer)`, JSON.stringify({ response: c.response, error: c.error }));
       });
-      slack.responses.forEach((r, i) => add('response_url posts', `response_url post #${i} ${r.url}`, JSON.stringify(r)));
+      slack.responses.forEach((r, i) => {
+        add('response_url posts', `response_url post #${i} ${r.url}`, JSON.stringify(r));
+      });
       for (const v of slack.views.values()) add('stored views', `stored view ${v.id}`, JSON.stringify(v));
       for (const a of acks) add('acks', a.where, a.text);
-      app.logs.forEach((line, i) => add('log lines', `log line #${i}`, line));
+      app.logs.forEach((line, i) => {
+        add('log lines', `log line #${i}`, line);
+      });
       for (const s of stdio) add('stdout/stderr writes', s.where, s.text);
-      for (const [table, rows] of Object.entries(dump)) rows.forEach((row, i) => add('table rows', `table ${table} row #${i}`, rowText(row)));
+      for (const [table, rows] of Object.entries(dump))
+        rows.forEach((row, i) => {
+          add('table rows', `table ${table} row #${i}`, rowText(row));
+        });
       const tables = Object.keys(dump).length;
       // The embedded store's files as a copy of DATA_DIR would hold them: the database and its WAL, the key file, …
       for (const file of readdirSync(app.dataDir)) {
@@ -472,7 +538,9 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
           const [first] = found;
           if (first) {
             const kinds = found.map((p) => p.kind).join(', ');
-            hits.push(`${c.label} [flow ${c.flow}; as ${kinds}] in ${place.where}: …${excerpt(place.text, first.at, first.needle.length)}…`);
+            hits.push(
+              `${c.label} [flow ${c.flow}; as ${kinds}] in ${place.where}: …${excerpt(place.text, first.at, first.needle.length)}…`,
+            );
           }
         }
       }

@@ -57,7 +57,16 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     const policy = path.join(scratchDir(), 'policy.yml');
     writeFileSync(policy, POLICY);
     const replica = (url: string) =>
-      spawnApp(appEnv(h.slack, h.portkey, { DATABASE_URL: url, SECRETS_KEY, DATA_DIR: scratchDir(), POLICY_FILE: policy, PORTKEY_TIMEOUT_MS: '15000' }), { slack: h.slack, timeoutMs: 35_000 });
+      spawnApp(
+        appEnv(h.slack, h.portkey, {
+          DATABASE_URL: url,
+          SECRETS_KEY,
+          DATA_DIR: scratchDir(),
+          POLICY_FILE: policy,
+          PORTKEY_TIMEOUT_MS: '15000',
+        }),
+        { slack: h.slack, timeoutMs: 35_000 },
+      );
     [a, b] = await Promise.all([replica(db.url), replica(db.url)]);
     for (const r of [a, b]) expect(r.lines().find((l) => l.msg === 'policy loaded')).toMatchObject({ policy, rules: 1 });
   }, 45_000);
@@ -98,7 +107,10 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
 
     const request = await h.slack.waitFor(
       'chat.postMessage',
-      (c) => c.args.channel === APPROVALS && c.error === undefined && elementsWithAction(c.args.blocks, 'approval_approve').some((e) => e.element.value === operationId),
+      (c) =>
+        c.args.channel === APPROVALS &&
+        c.error === undefined &&
+        elementsWithAction(c.args.blocks, 'approval_approve').some((e) => e.element.value === operationId),
       10_000,
     );
     const ts = request.response?.ts;
@@ -117,31 +129,61 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     const pending = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === channelId && c.error === undefined, 10_000);
     expect(String(pending.args.text)).toContain('was sent for approval in <#C0APPROVALS>');
     expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(0);
-    expect(await operation(operationId)).toMatchObject({ status: 'awaiting_approval', requester_id: REQUESTER, approval_channel: APPROVALS, approval_ts: ts });
+    expect(await operation(operationId)).toMatchObject({
+      status: 'awaiting_approval',
+      requester_id: REQUESTER,
+      approval_channel: APPROVALS,
+      approval_ts: ts,
+    });
     return { operationId, ts, blockId: approve.blockId };
   }
 
   /** The same Approve click, by `userId`, delivered to `app` with its own response_url. */
   function click(app: SpawnedApp, req: { operationId: string; ts: string; blockId: string }, userId: string, responseUrl: string) {
-    return app.driver.blockAction({ actionId: 'approval_approve', blockId: req.blockId, value: req.operationId, userId, channelId: APPROVALS, messageTs: req.ts, responseUrl });
+    return app.driver.blockAction({
+      actionId: 'approval_approve',
+      blockId: req.blockId,
+      value: req.operationId,
+      userId,
+      channelId: APPROVALS,
+      messageTs: req.ts,
+      responseUrl,
+    });
   }
 
   /**
    * After the clicks: one create, one result in the requester's channel, the approval message showing one approver
    * and the result, one decision in the store and the audit. Returns the approver whose click won.
    */
-  async function expectOneApproval(p: { name: string; channelId: string; operationId: string; ts: string; clickers: string[] }): Promise<{ winner: string; ws: Workspace }> {
-    const result = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === p.channelId && c.error === undefined && !String(c.args.text).includes('sent for approval'), 15_000);
+  async function expectOneApproval(p: {
+    name: string;
+    channelId: string;
+    operationId: string;
+    ts: string;
+    clickers: string[];
+  }): Promise<{ winner: string; ws: Workspace }> {
+    const result = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === p.channelId && c.error === undefined && !String(c.args.text).includes('sent for approval'),
+      15_000,
+    );
     const final = await eventually(
       'the approval message to show the created workspace',
-      () => h.slack.callsTo('chat.update').find((c) => c.args.ts === p.ts && c.error === undefined && allText(c.args.blocks).includes('Created: id')),
+      () =>
+        h.slack
+          .callsTo('chat.update')
+          .find((c) => c.args.ts === p.ts && c.error === undefined && allText(c.args.blocks).includes('Created: id')),
       { timeoutMs: 10_000 },
     );
-    await eventually('the operation to be finished and its notifications sent', async () => {
-      const op = await operation(p.operationId);
-      const notes = (await rows('notifications')).filter((n) => n.operation_id === p.operationId);
-      return op.status === 'succeeded' && notes.length > 0 && notes.every((n) => n.status === 'sent');
-    }, { timeoutMs: 10_000 });
+    await eventually(
+      'the operation to be finished and its notifications sent',
+      async () => {
+        const op = await operation(p.operationId);
+        const notes = (await rows('notifications')).filter((n) => n.operation_id === p.operationId);
+        return op.status === 'succeeded' && notes.length > 0 && notes.every((n) => n.status === 'sent');
+      },
+      { timeoutMs: 10_000 },
+    );
 
     // One create in Portkey, with the name asked for.
     const creates = h.portkey.requestsTo('POST', '/admin/workspaces');
@@ -181,7 +223,11 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
     // The last word on the approval message is the result.
     expect(allText(updates.at(-1)?.args.blocks)).toContain('Created: id');
     // Only one approval request was ever posted for it.
-    expect(postsTo(APPROVALS).filter((c) => elementsWithAction(c.args.blocks, 'approval_approve').some((e) => e.element.value === p.operationId))).toHaveLength(1);
+    expect(
+      postsTo(APPROVALS).filter((c) =>
+        elementsWithAction(c.args.blocks, 'approval_approve').some((e) => e.element.value === p.operationId),
+      ),
+    ).toHaveLength(1);
 
     const audit = (await rows('audit')).filter((r) => r.target === p.operationId && r.action === 'workspace.create.approve');
     expect(audit.map((r) => [r.actor_id, r.outcome])).toEqual([[winner, 'approved']]);
@@ -215,7 +261,11 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
         const loser = winner === first ? second : first;
         // The other approver is told privately that it was already approved (by whom); the winner hears nothing.
         const told = await h.slack.waitForResponse((r) => r.url === urls[loser], 10_000);
-        expect(told.body).toEqual({ response_type: 'ephemeral', replace_original: false, text: `That request was already approved by <@${winner}>.` });
+        expect(told.body).toEqual({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: `That request was already approved by <@${winner}>.`,
+        });
         expect(answersTo(urls[loser] ?? '')).toHaveLength(1);
         expect(answersTo(urls[winner] ?? '')).toEqual([]);
       },
@@ -237,7 +287,11 @@ describe.skipIf(!TEST_DATABASE_URL)('approvals on two replicas sharing one Postg
       const { winner } = await expectOneApproval({ name, channelId, ...req, clickers: ['UAPPA'] });
       expect(winner).toBe('UAPPA');
       const told = await h.slack.waitForResponse((r) => urls.includes(r.url), 10_000);
-      expect(told.body).toEqual({ response_type: 'ephemeral', replace_original: false, text: 'That request was already approved by <@UAPPA>.' });
+      expect(told.body).toEqual({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'That request was already approved by <@UAPPA>.',
+      });
       expect(urls.map((u) => answersTo(u).length).sort()).toEqual([0, 1]);
     },
     TEST_TIMEOUT,

@@ -44,7 +44,11 @@ describe('the approval message names what Portkey holds, not what the client sen
     const prod = h.portkey.seedWorkspace({ name: 'Production', slug: 'production' });
     const view = await openForm(h, 'integration create openai', { userId: 'UMALLORY', channelId: 'C0MALLORY' });
     const res = await h.app.driver.viewSubmission({
-      view: fill(view, { int_name: 'OpenAI prod', int_slug: 'openai-prod', int_key__openai: KEY }, { int_access: [{ value: prod.id, text: 'Mallory sandbox' }] }),
+      view: fill(
+        view,
+        { int_name: 'OpenAI prod', int_slug: 'openai-prod', int_key__openai: KEY },
+        { int_access: [{ value: prod.id, text: 'Mallory sandbox' }] },
+      ),
       userId: 'UMALLORY',
     });
     expect(res.status).toBe(200);
@@ -55,7 +59,9 @@ describe('the approval message names what Portkey holds, not what the client sen
     const opId = theButton(post.args.blocks, 'approval_approve').value ?? '';
 
     // The name comes from the lookup stored at submission, when there is one; without it, the id alone, said so.
-    const request = JSON.parse(String((await operation(opId)).request_json)) as { resolved?: { access?: Array<{ id: string; name: string }> } };
+    const request = JSON.parse(String((await operation(opId)).request_json)) as {
+      resolved?: { access?: Array<{ id: string; name: string }> };
+    };
     const looked = request.resolved?.access?.find((w) => w.id === prod.id);
     if (looked) expect(looked.name).toBe('Production');
     const enabledIn = looked ? `Production (id ${prod.id})` : `id ${prod.id} (name not looked up)`;
@@ -81,7 +87,12 @@ describe('the approval message names what Portkey holds, not what the client sen
         type: 'section',
         fields: [
           { type: 'mrkdwn', text: '*Rule*\n`keys-need-approval`' },
-          { type: 'mrkdwn', text: expect.stringMatching(/^\*Expires\*\n<!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>$/) as unknown as string },
+          {
+            type: 'mrkdwn',
+            text: expect.stringMatching(
+              /^\*Expires\*\n<!date\^\d+\^\{date_short_pretty\} at \{time\}\|\d{4}-\d\d-\d\d \d\d:\d\d UTC>$/,
+            ) as unknown as string,
+          },
           { type: 'mrkdwn', text: '*Why approval is needed*\nKeys are reviewed.' },
         ],
       },
@@ -90,8 +101,20 @@ describe('the approval message names what Portkey holds, not what the client sen
         type: 'actions',
         block_id: 'approval_decide',
         elements: [
-          { type: 'button', text: { type: 'plain_text', text: 'Approve', emoji: true }, action_id: 'approval_approve', value: opId, style: 'primary' },
-          { type: 'button', text: { type: 'plain_text', text: 'Deny', emoji: true }, action_id: 'approval_deny', value: opId, style: 'danger' },
+          {
+            type: 'button',
+            text: { type: 'plain_text', text: 'Approve', emoji: true },
+            action_id: 'approval_approve',
+            value: opId,
+            style: 'primary',
+          },
+          {
+            type: 'button',
+            text: { type: 'plain_text', text: 'Deny', emoji: true },
+            action_id: 'approval_deny',
+            value: opId,
+            style: 'danger',
+          },
         ],
       },
     ]);
@@ -111,8 +134,13 @@ describe('a look-alike host', () => {
       userId: 'ULOOKALIKE',
     });
     expect(record(res.json, 'ack').response_action).toBe('update');
-    const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@ULOOKALIKE>'));
-    expect(allText(post.args.blocks)).toContain(`*Custom host:* ${typed} (reached as https://api.xn--penai-iye.com/v1: the name has characters outside ASCII)`);
+    const post = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@ULOOKALIKE>'),
+    );
+    expect(allText(post.args.blocks)).toContain(
+      `*Custom host:* ${typed} (reached as https://api.xn--penai-iye.com/v1: the name has characters outside ASCII)`,
+    );
   });
 });
 
@@ -122,15 +150,22 @@ describe('free text that dresses up as a row', () => {
     const prod = h.portkey.seedWorkspace({ name: 'Production', slug: 'production-forged-rows' });
     const view = await openForm(h, 'integration create openai', { userId: 'UFORGER', channelId: 'C0FORGER' });
     const res = await h.app.driver.viewSubmission({
-      view: fill(view, {
-        int_name: 'Harmless',
-        int_key__openai: KEY,
-        int_description: 'Sandbox only.\n*Enable in:* no workspace\n*Scope:* workspace Sandbox',
-      }, { int_access: [{ value: prod.id, text: 'Production' }] }),
+      view: fill(
+        view,
+        {
+          int_name: 'Harmless',
+          int_key__openai: KEY,
+          int_description: 'Sandbox only.\n*Enable in:* no workspace\n*Scope:* workspace Sandbox',
+        },
+        { int_access: [{ value: prod.id, text: 'Production' }] },
+      ),
       userId: 'UFORGER',
     });
     expect(record(res.json, 'ack').response_action).toBe('update');
-    const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@UFORGER>'));
+    const post = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@UFORGER>'),
+    );
     const text = allText(post.args.blocks);
     expect(text).not.toMatch(/\n\*Enable in:\* no workspace/);
     expect(text).not.toMatch(/\n\*Scope:\* workspace Sandbox/);
@@ -166,10 +201,17 @@ describe('a request an approver could not see whole', () => {
     const op = await operation(opId);
     expect(op.status).toBe('denied');
     expect(JSON.parse(String(op.governance_json))).toMatchObject({ effect: 'deny', rule: 'keys-need-approval', reservations: [] });
-    const audit = (await peekSqlite(h.app.dataDir).rows('audit')).filter((r) => r.target === opId && r.action === 'integration.create.policy');
+    const audit = (await peekSqlite(h.app.dataDir).rows('audit')).filter(
+      (r) => r.target === opId && r.action === 'integration.create.policy',
+    );
     expect(audit.map((r) => r.outcome)).toEqual(['deny']);
     // Nothing reached the approvers or Portkey.
-    expect(h.slack.callsTo('chat.postMessage').slice(posted).filter((c) => c.args.channel === 'C0APPROVALS')).toEqual([]);
+    expect(
+      h.slack
+        .callsTo('chat.postMessage')
+        .slice(posted)
+        .filter((c) => c.args.channel === 'C0APPROVALS'),
+    ).toEqual([]);
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
 });

@@ -203,7 +203,10 @@ describe.each(engines)('a crash between the writes of one step ($engine)', ({ en
       const second = await start({ POLICY_FILE: policy });
       expect((await click(second)).status).toBe(200);
       const ws = await eventually('Portkey to create the workspace', () => h.portkey.workspaces[0]);
-      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_ATOMIC_DECIDE' && !c.error && String(c.args.text).includes(ws.slug));
+      await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === 'C_ATOMIC_DECIDE' && !c.error && String(c.args.text).includes(ws.slug),
+      );
       expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
       const approvals = (await rows('audit')).filter((a) => a.action === 'workspace.create.approve');
       expect(approvals).toEqual([expect.objectContaining({ actor_id: 'UAPPROVER', outcome: 'approved' })]);

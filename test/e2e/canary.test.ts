@@ -82,8 +82,8 @@ describe('canary: secrets never reach Slack or the logs', () => {
   it('an AWS access key pair through auth-mode switches, a lost answer, Back and success', async () => {
     const acks: string[] = [];
     const secrets = {
-      'int_f__bedrock__accessKey__aws_access_key_id': CANARY_AWS_KEY_ID,
-      'int_f__bedrock__accessKey__aws_secret_access_key': CANARY_AWS_SECRET,
+      int_f__bedrock__accessKey__aws_access_key_id: CANARY_AWS_KEY_ID,
+      int_f__bedrock__accessKey__aws_secret_access_key: CANARY_AWS_SECRET,
     };
     let view = await openForm(h, 'integration create bedrock');
     view = await chooseAuthMode(h, view, 'bedrock', 'assumedRole', { int_name: 'Bedrock canary', ...secrets });

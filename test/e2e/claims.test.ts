@@ -44,7 +44,12 @@ async function submitAs(h: TestEnv, userId: string, inputs: Inputs, multi: Multi
 async function auditRows(h: TestEnv, target: string) {
   return (await peekSqlite(h.app.dataDir).rows('audit'))
     .filter((r) => r.target === target)
-    .map((r) => ({ actor: String(r.actor_id), action: String(r.action), outcome: String(r.outcome), detail: r.detail_json === null ? null : (JSON.parse(String(r.detail_json)) as unknown) }));
+    .map((r) => ({
+      actor: String(r.actor_id),
+      action: String(r.action),
+      outcome: String(r.outcome),
+      detail: r.detail_json === null ? null : (JSON.parse(String(r.detail_json)) as unknown),
+    }));
 }
 
 describe('no claiming someone else’s integration', () => {
@@ -107,7 +112,11 @@ describe('no claiming someone else’s integration', () => {
     const mallory = await submitAs(h, 'U_MALLORY', { int_name: 'OpenAI prod', int_slug: 'openai-prod', int_key__openai: JUNK_KEY });
 
     // One lookup after the lost answer, then one free-slug probe.
-    expect(h.portkey.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /integrations', 'GET /integrations/openai-prod', 'GET /integrations/openai-prod-2']);
+    expect(h.portkey.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /integrations',
+      'GET /integrations/openai-prod',
+      'GET /integrations/openai-prod-2',
+    ]);
     expect(h.portkey.requests.filter((r) => r.method === 'PUT')).toEqual([]);
     expect(allText(mallory.result.blocks)).toContain('The slug openai-prod is already used by another integration.');
     expect(JSON.stringify(h.slack.callsTo('views.update').filter((c) => c.args.view_id === mallory.view.id))).not.toContain(stored.id);
@@ -132,7 +141,9 @@ describe('no claiming someone else’s workspace', () => {
     expect(h.portkey.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /admin/workspaces', 'GET /admin/workspaces']);
     expect(h.portkey.workspaces.map((w) => w.slug)).toEqual(['bob-data-lake']);
     const text = allText(record(update.args.view, 'v').blocks);
-    expect(text).toContain("someone else's workspace named Data Lake was made at about the same time, so we can't tell whether yours was created");
+    expect(text).toContain(
+      "someone else's workspace named Data Lake was made at about the same time, so we can't tell whether yours was created",
+    );
     const toMallory = [...h.slack.calls, ...h.slack.responses];
     expect(JSON.stringify(toMallory)).not.toContain(bob.id);
     expect(JSON.stringify(toMallory)).not.toContain('bob-data-lake');
@@ -146,7 +157,12 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
   async function createWithFailingGrant(h: TestEnv) {
     const ws = h.portkey.seedWorkspace({ name: 'Research', slug: 'research' });
     h.portkey.fault({ method: 'PUT', path: '/integrations/shared-openai/workspaces' }, { status: 500 }, 4);
-    const { view, result } = await submitAs(h, 'U_ALICE', { int_name: 'Shared OpenAI', int_key__openai: ALICE_KEY }, { int_access: [{ value: ws.id, text: 'Research (research)' }] });
+    const { view, result } = await submitAs(
+      h,
+      'U_ALICE',
+      { int_name: 'Shared OpenAI', int_key__openai: ALICE_KEY },
+      { int_access: [{ value: ws.id, text: 'Research (research)' }] },
+    );
     const opId = theButton(result.blocks, 'integration_retry_access').value;
     if (!opId) throw new Error('no Retry enabling button');
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(4);
@@ -157,7 +173,14 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
   /** A click on the channel message's Retry enabling button; resolves with what the clicker was told there (text, then any blocks' text). */
   async function clickInMessage(h: TestEnv, p: { userId: string; opId: string; blockId: string }): Promise<string> {
     const responseUrl = h.slack.responseUrl();
-    const res = await h.app.driver.blockAction({ actionId: 'integration_retry_access', blockId: p.blockId, value: p.opId, userId: p.userId, channelId: 'C_U_ALICE', responseUrl });
+    const res = await h.app.driver.blockAction({
+      actionId: 'integration_retry_access',
+      blockId: p.blockId,
+      value: p.opId,
+      userId: p.userId,
+      channelId: 'C_U_ALICE',
+      responseUrl,
+    });
     expect(res.status).toBe(200);
     const told = await h.slack.waitForResponse((r) => r.url === responseUrl);
     expect(told.body.response_type).toBe('ephemeral');
@@ -171,7 +194,9 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     expect(button.value).toBe(opId);
 
     // Bob presses the button in the channel message: refused, nothing sent to Portkey.
-    expect(await clickInMessage(h, { userId: 'U_BOB', opId, blockId: button.blockId })).toBe('Only <@U_ALICE>, who created the integration, can retry this.');
+    expect(await clickInMessage(h, { userId: 'U_BOB', opId, blockId: button.blockId })).toBe(
+      'Only <@U_ALICE>, who created the integration, can retry this.',
+    );
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(4);
 
     // Alice retries from her modal: one PUT with the original request's workspaces, the modal refreshed via the outbox.
@@ -181,16 +206,36 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     expect(puts.at(-1)?.body).toEqual({ workspaces: [{ id: ws.id, enabled: true, create_default_provider: true }] });
     expect(allText(after.blocks)).toContain('Enabled in: Research (research)');
     expect(elementsWithAction(after.blocks, 'integration_retry_access')).toEqual([]);
-    await eventually('the follow-up audit rows', async () => ((await auditRows(h, opId)).some((a) => a.outcome === 'succeeded' && a.action === 'integration.create.follow_up') ? true : undefined));
+    await eventually('the follow-up audit rows', async () =>
+      (await auditRows(h, opId)).some((a) => a.outcome === 'succeeded' && a.action === 'integration.create.follow_up') ? true : undefined,
+    );
     const followUps = (await auditRows(h, opId)).filter((a) => a.action === 'integration.create.follow_up');
     expect(followUps).toEqual([
-      { actor: 'U_BOB', action: 'integration.create.follow_up', outcome: 'refused', detail: { why: 'Only <@U_ALICE>, who created the integration, can retry this.' } },
-      { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'started', detail: { step: 'enable it in Research (research)' } },
-      { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'succeeded', detail: { step: 'enable it in Research (research)' } },
+      {
+        actor: 'U_BOB',
+        action: 'integration.create.follow_up',
+        outcome: 'refused',
+        detail: { why: 'Only <@U_ALICE>, who created the integration, can retry this.' },
+      },
+      {
+        actor: 'U_ALICE',
+        action: 'integration.create.follow_up',
+        outcome: 'started',
+        detail: { step: 'enable it in Research (research)' },
+      },
+      {
+        actor: 'U_ALICE',
+        action: 'integration.create.follow_up',
+        outcome: 'succeeded',
+        detail: { step: 'enable it in Research (research)' },
+      },
     ]);
     // The modal refresh went through the outbox (and nothing was DM'd for a click in the modal itself).
-    const viewNotes = async () => (await peekSqlite(h.app.dataDir).rows('notifications')).filter((n) => n.operation_id === opId && n.kind === 'view');
-    await eventually('the modal refresh to be marked sent', async () => ((await viewNotes()).every((n) => n.status === 'sent') ? true : undefined));
+    const viewNotes = async () =>
+      (await peekSqlite(h.app.dataDir).rows('notifications')).filter((n) => n.operation_id === opId && n.kind === 'view');
+    await eventually('the modal refresh to be marked sent', async () =>
+      (await viewNotes()).every((n) => n.status === 'sent') ? true : undefined,
+    );
     expect((await viewNotes()).map((n) => n.status)).toEqual(['sent']);
     expect(h.slack.callsTo('conversations.open')).toEqual([]);
     const op = (await peekSqlite(h.app.dataDir).rows('operations')).find((o) => o.id === opId);
@@ -199,7 +244,9 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     expect(JSON.parse(String(op?.result_json))).not.toHaveProperty('accessError');
 
     // The channel message's button is stale now: nothing left to retry, no PUT.
-    expect(await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId })).toBe('There is nothing left to retry: this step already succeeded.');
+    expect(await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId })).toBe(
+      'There is nothing left to retry: this step already succeeded.',
+    );
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(5);
   });
 
@@ -226,7 +273,9 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(9);
     expect([a, b].filter((t) => t === 'This is already being retried.')).toHaveLength(1);
     expect([a, b].filter((t) => t.includes('Enabled in: Research (research)'))).toHaveLength(1);
-    expect(await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId })).toBe('There is nothing left to retry: this step already succeeded.');
+    expect(await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId })).toBe(
+      'There is nothing left to retry: this step already succeeded.',
+    );
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(9);
   });
 
@@ -239,17 +288,20 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     await h.app.stop();
     app = undefined;
     const policy = path.join(fakes.tempDir('claims-groups-policy-'), 'policy.yml');
-    writeFileSync(policy, [
-      'version: 1',
-      'default: allow',
-      'rules:',
-      '  - name: interns-no-integrations',
-      '    action: integration.create',
-      '    groups: [S0INTERNS]',
-      '    effect: deny',
-      'rate_limits: []',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      policy,
+      [
+        'version: 1',
+        'default: allow',
+        'rules:',
+        '  - name: interns-no-integrations',
+        '    action: integration.create',
+        '    groups: [S0INTERNS]',
+        '    effect: deny',
+        'rate_limits: []',
+        '',
+      ].join('\n'),
+    );
     fakes.slack.setPlan('free');
     h = await start({ DATA_DIR: dataDir, POLICY_FILE: policy });
     const button = theButton(post.args.blocks, 'integration_retry_access');
@@ -268,25 +320,32 @@ describe('"Retry enabling" is a governed follow-up of the operation that created
     app = undefined;
     // The admin tightens the policy and restarts the app on the same data.
     const policy = path.join(fakes.tempDir('claims-policy-'), 'policy.yml');
-    writeFileSync(policy, [
-      'version: 1',
-      'default: allow',
-      'rules:',
-      '  - name: no-openai',
-      '    action: integration.create',
-      '    providers: [openai]',
-      '    effect: deny',
-      '    reason: "OpenAI keys are frozen <!channel>."',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      policy,
+      [
+        'version: 1',
+        'default: allow',
+        'rules:',
+        '  - name: no-openai',
+        '    action: integration.create',
+        '    providers: [openai]',
+        '    effect: deny',
+        '    reason: "OpenAI keys are frozen <!channel>."',
+        '',
+      ].join('\n'),
+    );
     h = await start({ DATA_DIR: dataDir, POLICY_FILE: policy });
     const button = theButton(post.args.blocks, 'integration_retry_access');
 
     const told = await clickInMessage(h, { userId: 'U_ALICE', opId, blockId: button.blockId });
-    expect(told).toBe('The policy no longer allows this: OpenAI keys are frozen &lt;!channel&gt;. Ask a Portkey admin to enable it in the workspaces.');
+    expect(told).toBe(
+      'The policy no longer allows this: OpenAI keys are frozen &lt;!channel&gt;. Ask a Portkey admin to enable it in the workspaces.',
+    );
     expect(h.portkey.requestsTo('PUT', '/integrations/shared-openai/workspaces')).toHaveLength(4);
     const refused = (await auditRows(h, opId)).filter((a) => a.action === 'integration.create.follow_up');
-    expect(refused).toEqual([{ actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'refused', detail: { why: told, rule: 'no-openai' } }]);
+    expect(refused).toEqual([
+      { actor: 'U_ALICE', action: 'integration.create.follow_up', outcome: 'refused', detail: { why: told, rule: 'no-openai' } },
+    ]);
   });
 });
 
@@ -294,7 +353,12 @@ describe('"Retry enabling" is bounded', () => {
   async function failingForever(h: TestEnv) {
     const ws = h.portkey.seedWorkspace({ name: 'Research', slug: 'research' });
     h.portkey.fault({ method: 'PUT', path: '/integrations/bounded-openai/workspaces' }, { status: 500 }, 1000);
-    const { result } = await submitAs(h, 'U_ALICE', { int_name: 'Bounded OpenAI', int_key__openai: ALICE_KEY }, { int_access: [{ value: ws.id, text: 'Research (research)' }] });
+    const { result } = await submitAs(
+      h,
+      'U_ALICE',
+      { int_name: 'Bounded OpenAI', int_key__openai: ALICE_KEY },
+      { int_access: [{ value: ws.id, text: 'Research (research)' }] },
+    );
     const opId = theButton(result.blocks, 'integration_retry_access').value;
     if (!opId) throw new Error('no Retry enabling button');
     const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_U_ALICE');
@@ -302,7 +366,14 @@ describe('"Retry enabling" is bounded', () => {
   }
   async function click(h: TestEnv, userId: string, opId: string, blockId: string): Promise<string> {
     const responseUrl = h.slack.responseUrl();
-    const res = await h.app.driver.blockAction({ actionId: 'integration_retry_access', blockId, value: opId, userId, channelId: 'C_U_ALICE', responseUrl });
+    const res = await h.app.driver.blockAction({
+      actionId: 'integration_retry_access',
+      blockId,
+      value: opId,
+      userId,
+      channelId: 'C_U_ALICE',
+      responseUrl,
+    });
     expect(res.status).toBe(200);
     const told = await h.slack.waitForResponse((r) => r.url === responseUrl);
     return told.body.blocks === undefined ? String(told.body.text) : `${String(told.body.text)}\n${allText(told.body.blocks)}`;
@@ -316,14 +387,18 @@ describe('"Retry enabling" is bounded', () => {
     for (let i = 0; i < 3; i++) expect(await click(h, 'U_ALICE', opId, button.blockId)).toContain('enabling it in the workspaces failed');
     const afterThree = puts(h);
     expect(afterThree).toBeGreaterThan(first);
-    for (let i = 0; i < 5; i++) expect(await click(h, 'U_ALICE', opId, button.blockId)).toMatch(/^This was retried 3 times already this hour\. Try again after <!date\^/);
+    for (let i = 0; i < 5; i++)
+      expect(await click(h, 'U_ALICE', opId, button.blockId)).toMatch(
+        /^This was retried 3 times already this hour\. Try again after <!date\^/,
+      );
     expect(puts(h)).toBe(afterThree);
   });
 
-  it("someone else pressing the button again and again: told every time, audited once a minute", async () => {
+  it('someone else pressing the button again and again: told every time, audited once a minute', async () => {
     const h = await start();
     const { opId, button } = await failingForever(h);
-    for (let i = 0; i < 6; i++) expect(await click(h, 'U_BOB', opId, button.blockId)).toBe('Only <@U_ALICE>, who created the integration, can retry this.');
+    for (let i = 0; i < 6; i++)
+      expect(await click(h, 'U_BOB', opId, button.blockId)).toBe('Only <@U_ALICE>, who created the integration, can retry this.');
     const refused = (await auditRows(h, opId)).filter((a) => a.action === 'integration.create.follow_up' && a.outcome === 'refused');
     expect(refused).toHaveLength(1);
   });

@@ -117,7 +117,9 @@ describe('a crash mid-operation, then a restart on the same DATA_DIR', () => {
       expect(op).toMatchObject({ status: 'succeeded', portkey_id: ws.id, portkey_slug: ws.slug, error: null, lease_owner: null });
       expect(await peekSqlite(dataDir).rows('operation_secrets')).toEqual([]);
       const audit = (await peekSqlite(dataDir).rows('audit')).filter((a) => a.action === 'workspace.create.portkey');
-      expect(audit).toEqual([expect.objectContaining({ outcome: 'succeeded', detail_json: JSON.stringify({ id: ws.id, slug: ws.slug, recovered: true }) })]);
+      expect(audit).toEqual([
+        expect.objectContaining({ outcome: 'succeeded', detail_json: JSON.stringify({ id: ws.id, slug: ws.slug, recovered: true }) }),
+      ]);
       expect(postsTo('C_CRASH_WS')).toHaveLength(1);
       await second.waitForLog('recovered unfinished operations');
     },
@@ -142,7 +144,11 @@ describe('a crash mid-operation, then a restart on the same DATA_DIR', () => {
       expect(postsTo('C_CRASH_POST')).toEqual([]);
 
       await start();
-      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_CRASH_POST' && c.error === undefined, RECOVERY_MS);
+      const post = await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === 'C_CRASH_POST' && c.error === undefined,
+        RECOVERY_MS,
+      );
 
       expectIdAndSlug(post, ws.id, ws.slug);
       expect(h.portkey.workspaces).toHaveLength(1);

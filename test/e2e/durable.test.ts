@@ -12,7 +12,13 @@ import type { Workspace } from '../support/fake-portkey.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { allText, isRecord, record } from '../support/payload.js';
 import { eventually } from '../support/wait.js';
-import { chooseAuthMode, openForm as openIntegrationForm, submit as submitIntegration, submitForResult, theIntegration } from './integration-helpers.js';
+import {
+  chooseAuthMode,
+  openForm as openIntegrationForm,
+  submit as submitIntegration,
+  submitForResult,
+  theIntegration,
+} from './integration-helpers.js';
 
 // Durable operations in one process on the embedded store (SQLite in DATA_DIR): a submission delivered twice runs
 // once, the operation, its audit trail and its outbox are in the database, secrets are sealed only while needed,
@@ -57,7 +63,10 @@ function workspaceMessage(p: { channel: string; name: string; ws: Workspace; use
     channel: p.channel,
     text: `Workspace ${p.name} created — id ${p.ws.id}, slug ${p.ws.slug}`,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `:white_check_mark: <@${p.userId ?? 'U_ALICE'}> created the Portkey workspace *${p.name}*.` } },
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: `:white_check_mark: <@${p.userId ?? 'U_ALICE'}> created the Portkey workspace *${p.name}*.` },
+      },
       {
         type: 'section',
         fields: [
@@ -191,13 +200,17 @@ describe('durable operations (embedded SQLite store)', () => {
     });
     expect(await peek.rows('operation_secrets')).toEqual([]);
     const notes = (await peek.rows('notifications')).filter((n) => n.operation_id === op.id);
-    expect(notes).toEqual([
-      expect.objectContaining({ kind: 'result', status: 'sent', attempts: 1, last_error: null }),
-    ]);
+    expect(notes).toEqual([expect.objectContaining({ kind: 'result', status: 'sent', attempts: 1, last_error: null })]);
     const opId = String(op.id);
     expect(auditRows(await peek.rows('audit'), opId, ws.slug)).toEqual([
       { actor_id: 'U_ALICE', action: 'workspace.create', target: opId, outcome: 'submitted', detail_json: null },
-      { actor_id: 'U_ALICE', action: 'workspace.create.policy', target: opId, outcome: 'allowed', detail_json: JSON.stringify({ rule: null }) },
+      {
+        actor_id: 'U_ALICE',
+        action: 'workspace.create.policy',
+        target: opId,
+        outcome: 'allowed',
+        detail_json: JSON.stringify({ rule: null }),
+      },
       {
         actor_id: 'U_ALICE',
         action: 'workspace.create.portkey',
@@ -221,7 +234,9 @@ describe('durable operations (embedded SQLite store)', () => {
     expect(lines).toHaveLength(shownCount);
     // The newest four are this operation's, newest first.
     expect(lines.slice(0, 4)).toEqual([
-      expect.stringMatching(new RegExp(`^\`\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\` app notification \`${opId}\` → \\*sent:channel\\*$`)),
+      expect.stringMatching(
+        new RegExp(`^\`\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\` app notification \`${opId}\` → \\*sent:channel\\*$`),
+      ),
       expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create\\.portkey \`${ws.slug}\` → \\*succeeded\\*$`)),
       expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create\\.policy \`${opId}\` → \\*allowed\\* · policy default$`)),
       expect.stringMatching(new RegExp(`^\`[^\`]+\` <@U_ALICE> workspace\\.create \`${opId}\` → \\*submitted\\*$`)),
@@ -266,12 +281,22 @@ describe('durable operations (embedded SQLite store)', () => {
     const op = await theOperation(dataDir, view.id);
     expect(op.status).toBe('executing');
     const sealed = during.operation_secrets ?? [];
-    expect(sealed).toEqual([{ operation_id: op.id, key_id: expect.stringMatching(/^[0-9a-f]{16}$/), ciphertext: expect.any(String), created_at: expect.any(Number) }]);
+    expect(sealed).toEqual([
+      {
+        operation_id: op.id,
+        key_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+        ciphertext: expect.any(String),
+        created_at: expect.any(Number),
+      },
+    ]);
     // It is the secret, sealed with the app's key (AES-256-GCM, bound to this operation) — and only there.
     const key = parseSecretsKey(readFileSync(h.app.keyFile, 'utf8'));
     const [row] = sealed;
     expect(row?.key_id).toBe(key.id);
-    expect(new SecretBox([key]).open(String(row?.key_id), String(row?.ciphertext), `operation:${String(op.id)}`)).toEqual({ key: CANARY_KEY, fields: {} });
+    expect(new SecretBox([key]).open(String(row?.key_id), String(row?.ciphertext), `operation:${String(op.id)}`)).toEqual({
+      key: CANARY_KEY,
+      fields: {},
+    });
     expect(findInDump(during, CANARY_KEY)).toEqual([]);
     expect(sqliteBytes(dataDir).includes(CANARY_KEY)).toBe(false);
 
@@ -288,7 +313,9 @@ describe('durable operations (embedded SQLite store)', () => {
       int_f__bedrock__accessKey__aws_secret_access_key: CANARY_AWS_SECRET,
     });
     await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_SECRETS' && String(c.args.text).includes('Sealed AWS'), 10_000);
-    expect(h.portkey.integrations.find((i) => i.name === 'Sealed AWS')?.configurations).toMatchObject({ aws_secret_access_key: CANARY_AWS_SECRET });
+    expect(h.portkey.integrations.find((i) => i.name === 'Sealed AWS')?.configurations).toMatchObject({
+      aws_secret_access_key: CANARY_AWS_SECRET,
+    });
     await eventually('both operations to finish', async () =>
       (await peek.rows('operations')).filter((r) => r.action === 'integration.create').every((r) => r.status === 'succeeded'),
     );

@@ -13,6 +13,8 @@ import { eventually } from '../support/wait.js';
 // the app refusing to start on a policy it can't enforce. Flows under a policy file are in governance.test.ts.
 
 const TEST_TIMEOUT = 30_000;
+// The quota case waits at most 15 s for a fresh window, plus the creates.
+const QUOTA_TIMEOUT = 45_000;
 const MINUTE = 60_000;
 
 const h = useFakes();
@@ -56,18 +58,29 @@ describe('without POLICY_FILE: the default policy', () => {
 
   /** The modal of this view id was updated to the success view. */
   const shownDone = (viewId: string) =>
-    h.slack.callsTo('views.update').some((c) => c.args.view_id === viewId && c.error === undefined && allText(record(c.args.view, 'view').blocks).includes(':white_check_mark:'));
+    h.slack
+      .callsTo('views.update')
+      .some(
+        (c) =>
+          c.args.view_id === viewId && c.error === undefined && allText(record(c.args.view, 'view').blocks).includes(':white_check_mark:'),
+      );
 
-  const namesPosted = () => h.portkey.requestsTo('POST', '/admin/workspaces').map((r) => record(r.body, 'POST /admin/workspaces body').name);
+  const namesPosted = () =>
+    h.portkey.requestsTo('POST', '/admin/workspaces').map((r) => record(r.body, 'POST /admin/workspaces body').name);
 
   it(
     'one person creates 10 workspaces in a minute; the 11th is refused in the modal and never reaches Portkey; someone else still can',
     async () => {
       app = await startTestApp({ slack: h.slack, portkey: h.portkey, env: { POLICY_FILE: '' } });
 
-      const started = app.logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith('no POLICY_FILE: running the default policy'));
+      const started = app.logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => String(l.msg).startsWith('no POLICY_FILE: running the default policy'));
       expect(started).toHaveLength(1);
-      expect(started[0]).toMatchObject({ policy: 'default', limits: ['10 workspaces per person every minute', '10 integrations per person every minute'] });
+      expect(started[0]).toMatchObject({
+        policy: 'default',
+        limits: ['10 workspaces per person every minute', '10 integrations per person every minute'],
+      });
       expect(app.logs.some((l) => l.includes('"policy loaded"'))).toBe(false);
 
       // The limit counts in fixed one-minute windows: start early enough in one that all 11 fall in it.
@@ -82,7 +95,11 @@ describe('without POLICY_FILE: the default policy', () => {
         expect(allText(ack.view)).not.toContain('Too many requests');
         forms.push(form.id);
       }
-      await eventually('the 10 workspaces to be created, posted and shown', () => h.portkey.workspaces.length === 10 && postsTo(channel).length === 10 && forms.every(shownDone), { timeoutMs: 20_000 });
+      await eventually(
+        'the 10 workspaces to be created, posted and shown',
+        () => h.portkey.workspaces.length === 10 && postsTo(channel).length === 10 && forms.every(shownDone),
+        { timeoutMs: 20_000 },
+      );
 
       const { form: eleventh, ack } = await create(app, 'UALICE', 'Quota Space 11', channel);
       const refusedAt = Date.now();
@@ -99,7 +116,10 @@ describe('without POLICY_FILE: the default policy', () => {
       expect(text).toContain(`<!date^${windowEnd / 1000}^`);
       expect(text).toMatch(/Try again in (\d+s|1m)\b/);
       const back = theButton(view.blocks, 'workspace_back');
-      expect(elementsWithAction(view.blocks, 'workspace_back')[0]?.element).toMatchObject({ type: 'button', text: { text: 'Back to the form' } });
+      expect(elementsWithAction(view.blocks, 'workspace_back')[0]?.element).toMatchObject({
+        type: 'button',
+        text: { text: 'Back to the form' },
+      });
 
       // Nothing for the 11th reached Portkey or the channel (give a stray create time to show up).
       await new Promise((r) => setTimeout(r, 300));
@@ -109,7 +129,13 @@ describe('without POLICY_FILE: the default policy', () => {
 
       // Back to the form: what was typed is still there.
       const viewId = eleventh.id;
-      const backRes = await app.driver.blockAction({ actionId: 'workspace_back', blockId: back.blockId, ...(back.value ? { value: back.value } : {}), userId: 'UALICE', view: { ...view, id: viewId, callback_id: 'workspace_result' } });
+      const backRes = await app.driver.blockAction({
+        actionId: 'workspace_back',
+        blockId: back.blockId,
+        ...(back.value ? { value: back.value } : {}),
+        userId: 'UALICE',
+        view: { ...view, id: viewId, callback_id: 'workspace_result' },
+      });
       expect(backRes.status).toBe(200);
       const restored = await h.slack.waitFor('views.update', (c) => c.args.view_id === viewId);
       expect(restored.error).toBeUndefined();
@@ -129,8 +155,7 @@ describe('without POLICY_FILE: the default policy', () => {
       await eventually("Bob's modal to show the workspace", () => shownDone(bobForm.id), { timeoutMs: 10_000 });
       expect(namesPosted()).toEqual([...Array.from({ length: 10 }, (_, i) => `Quota Space ${i + 1}`), 'Bob Space']);
     },
-    // At most 15 s waiting for a fresh window, plus the creates.
-    45_000,
+    QUOTA_TIMEOUT,
   );
 });
 
@@ -303,17 +328,27 @@ describe('a POLICY_FILE that would loosen governance by accident', () => {
   );
 
   it(
-    'the example\'s placeholder ids still in the file: starts, and warns for each with its path',
+    "the example's placeholder ids still in the file: starts, and warns for each with its path",
     async () => {
-      const file = policyFile(['version: 1', 'approvals_channel: C0APPROVALS', 'admins:', '  groups: [S0PLATFORM]', 'rate_limits: []', ''].join('\n'));
+      const file = policyFile(
+        ['version: 1', 'approvals_channel: C0APPROVALS', 'admins:', '  groups: [S0PLATFORM]', 'rate_limits: []', ''].join('\n'),
+      );
       const r = launchApp(env({ POLICY_FILE: file }));
 
       await r.waitForLog('listening for Slack on /slack/events', 25_000);
 
       const warnings = r.lines().filter((l) => typeof l.warning === 'string');
       expect(warnings.map((l) => [l.level, l.policy, l.warning])).toEqual([
-        ['warn', file, 'approvals_channel: "C0APPROVALS" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace'],
-        ['warn', file, 'admins.groups[0]: "S0PLATFORM" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace'],
+        [
+          'warn',
+          file,
+          'approvals_channel: "C0APPROVALS" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace',
+        ],
+        [
+          'warn',
+          file,
+          'admins.groups[0]: "S0PLATFORM" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace',
+        ],
       ]);
       expect(r.kill('SIGTERM')).toBe(true);
       expect(await r.exit()).toEqual({ code: 0, signal: null });
@@ -329,7 +364,11 @@ describe('a POLICY_FILE that would loosen governance by accident', () => {
       await r.waitForLog('listening for Slack on /slack/events', 25_000);
       const warnings = r.lines().filter((l) => typeof l.warning === 'string');
       expect(warnings.map((l) => [l.level, l.policy, l.warning])).toEqual([
-        ['warn', file, 'rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits'],
+        [
+          'warn',
+          file,
+          'rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits',
+        ],
       ]);
       expect(r.kill('SIGTERM')).toBe(true);
       expect(await r.exit()).toEqual({ code: 0, signal: null });

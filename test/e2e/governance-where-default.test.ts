@@ -29,7 +29,9 @@ describe('the default policy keeps the built-in rules', () => {
     const ack = record(res.json, 'ack');
     expect(ack.response_action).toBe('update');
     const shown = record(ack.view, 'view');
-    expect(allText(shown.blocks)).toContain('*Not allowed.* An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts).');
+    expect(allText(shown.blocks)).toContain(
+      '*Not allowed.* An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts).',
+    );
     expect(await governanceOf(shown)).toMatchObject({ effect: 'deny', rule: 'custom-host-needs-approval' });
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
@@ -37,10 +39,19 @@ describe('the default policy keeps the built-in rules', () => {
   it('no secret reference is offered, and a crafted one is refused', async () => {
     const ref = h.portkey.seedSecretReference({ name: 'Org production OpenAI', slug: 'org-prod' });
     const view = await openForm(h, 'integration create groq', { userId: 'UMALLORY' });
-    const offered = await h.app.driver.options({ actionId: 'int_secret_ref_search', blockId: 'int_secretref__groq', value: '', userId: 'UMALLORY', view: fillView(view, {}) });
+    const offered = await h.app.driver.options({
+      actionId: 'int_secret_ref_search',
+      blockId: 'int_secretref__groq',
+      value: '',
+      userId: 'UMALLORY',
+      view: fillView(view, {}),
+    });
     expect(record(offered.json, 'options')).toEqual({ options: [] });
 
-    const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: 'Borrowed', int_secretref__groq: { value: ref.id, text: 'Mine' } }), userId: 'UMALLORY' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, { int_name: 'Borrowed', int_secretref__groq: { value: ref.id, text: 'Mine' } }),
+      userId: 'UMALLORY',
+    });
     const shown = record(record(res.json, 'ack').view, 'view');
     expect(await governanceOf(shown)).toMatchObject({ effect: 'deny', rule: 'secret-reference-not-allowed' });
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
@@ -51,6 +62,8 @@ describe('the default policy keeps the built-in rules', () => {
     const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: 'Plain Groq', int_key__groq: KEY }), userId: 'UMEMBER' });
     expect(record(res.json, 'ack').response_action).toBe('update');
     await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_GENERAL');
-    expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.body)).toEqual([{ name: 'Plain Groq', slug: 'plain-groq', ai_provider_id: 'groq', key: KEY }]);
+    expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.body)).toEqual([
+      { name: 'Plain Groq', slug: 'plain-groq', ai_provider_id: 'groq', key: KEY },
+    ]);
   });
 });

@@ -70,7 +70,11 @@ async function operationRow(opId: string) {
   const rows = await peekSqlite(h.app.dataDir).rows('operations');
   const row = rows.find((r) => r.id === opId);
   if (!row) throw new Error(`no operation ${opId}`);
-  return { status: String(row.status), governance: JSON.parse(String(row.governance_json)) as unknown, request: JSON.parse(String(row.request_json)) as unknown };
+  return {
+    status: String(row.status),
+    governance: JSON.parse(String(row.governance_json)) as unknown,
+    request: JSON.parse(String(row.request_json)) as unknown,
+  };
 }
 
 function ackedView(json: unknown): Record<string, unknown> {
@@ -120,17 +124,33 @@ describe('a custom host is governed', () => {
       channel: 'C0APPROVALS',
       reservations: [],
     });
-    const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@UMALLORY>'));
+    const post = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@UMALLORY>'),
+    );
     expect(post.error).toBeUndefined();
     expect(JSON.stringify(post.args)).not.toContain(KEY);
 
     // The admin approves: created once, with the custom host as asked.
     const approve = theButton(post.args.blocks, 'approval_approve');
-    const click = await h.app.driver.blockAction({ actionId: 'approval_approve', blockId: approve.blockId, value: approve.value ?? '', userId: 'UADMIN', channelId: 'C0APPROVALS', responseUrl: h.slack.responseUrl() });
+    const click = await h.app.driver.blockAction({
+      actionId: 'approval_approve',
+      blockId: approve.blockId,
+      value: approve.value ?? '',
+      userId: 'UADMIN',
+      channelId: 'C0APPROVALS',
+      responseUrl: h.slack.responseUrl(),
+    });
     expect(click.status).toBe(200);
     await eventually('the integration to be created', () => h.portkey.integrations.length === 1);
     expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.body)).toEqual([
-      { name: 'Not OpenAI', slug: 'not-openai', ai_provider_id: 'groq', key: KEY, configurations: { custom_host: 'https://api.openai.com/v1' } },
+      {
+        name: 'Not OpenAI',
+        slug: 'not-openai',
+        ai_provider_id: 'groq',
+        key: KEY,
+        configurations: { custom_host: 'https://api.openai.com/v1' },
+      },
     ]);
   });
 });
@@ -143,7 +163,10 @@ describe('a deny rule on a host holds however the URL is spelled', () => {
     'https://LLM-PROXY.example.com/%76%31',
   ])('groq with custom host %s: denied by the rule, nothing created', async (host) => {
     const view = await openForm(h, 'integration create groq', { userId: 'UMALLORY', channelId: 'C0GEN' });
-    const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: 'Via the proxy', int_key__groq: KEY, int_custom_host: host }), userId: 'UMALLORY' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, { int_name: 'Via the proxy', int_key__groq: KEY, int_custom_host: host }),
+      userId: 'UMALLORY',
+    });
     const shown = ackedView(res.json);
     expect(allText(shown.blocks)).toContain('The legacy proxy is being shut down.');
     const op = await operationRow(opIdOf(shown));
@@ -158,7 +181,13 @@ describe('secret references are governed', () => {
     const team = h.portkey.seedSecretReference({ name: 'team-research key', slug: 'team-research' });
     const view = await openForm(h, 'integration create groq', { userId: 'UMALLORY', channelId: 'C0GEN' });
 
-    const offered = await h.app.driver.options({ actionId: 'int_secret_ref_search', blockId: 'int_secretref__groq', value: '', userId: 'UMALLORY', view: fillView(view, {}) });
+    const offered = await h.app.driver.options({
+      actionId: 'int_secret_ref_search',
+      blockId: 'int_secretref__groq',
+      value: '',
+      userId: 'UMALLORY',
+      view: fillView(view, {}),
+    });
     expect(offered.status).toBe(200);
     expect(optionsOf(offered.json)).toEqual([{ value: team.id, text: 'team-research key' }]);
 
@@ -175,7 +204,10 @@ describe('secret references are governed', () => {
     expect(op.status).toBe('denied');
     expect(op.governance).toMatchObject({ effect: 'deny', rule: 'secret-reference-not-allowed' });
     // Decided on Portkey's name for the id, which is what is stored too.
-    expect(record(op.request, 'request').resolved).toEqual({ access: [], secretRef: { id: org.id, name: 'Org production OpenAI', slug: 'org-prod-openai' } });
+    expect(record(op.request, 'request').resolved).toEqual({
+      access: [],
+      secretRef: { id: org.id, name: 'Org production OpenAI', slug: 'org-prod-openai' },
+    });
     expect(h.portkey.requestsTo('GET', `/secret-references/${org.id}`)).toHaveLength(1);
   });
 
@@ -189,7 +221,12 @@ describe('secret references are governed', () => {
     ackedView(res.json);
     await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0GEN');
     expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.body)).toEqual([
-      { name: 'Team Groq', slug: 'team-groq', ai_provider_id: 'groq', secret_mappings: [{ target_field: 'key', secret_reference_id: team.id }] },
+      {
+        name: 'Team Groq',
+        slug: 'team-groq',
+        ai_provider_id: 'groq',
+        secret_mappings: [{ target_field: 'key', secret_reference_id: team.id }],
+      },
     ]);
   });
 
@@ -197,7 +234,11 @@ describe('secret references are governed', () => {
     const team = h.portkey.seedSecretReference({ name: 'team-research key', slug: 'team-research' });
     const view = await openForm(h, 'integration create groq', { userId: 'UMEMBER', channelId: 'C0GEN' });
     const res = await h.app.driver.viewSubmission({
-      view: fill(view, { int_name: 'Team via proxy', int_custom_host: 'https://proxy.mallory.example/v1', int_secretref__groq: { value: team.id, text: team.name } }),
+      view: fill(view, {
+        int_name: 'Team via proxy',
+        int_custom_host: 'https://proxy.mallory.example/v1',
+        int_secretref__groq: { value: team.id, text: team.name },
+      }),
       userId: 'UMEMBER',
     });
     const op = await operationRow(opIdOf(ackedView(res.json)));
@@ -208,16 +249,24 @@ describe('secret references are governed', () => {
 });
 
 describe('a secret reference sent through a base-URL field, not custom_host', () => {
-  it('Hugging Face with the team reference and Mallory\'s base URL: needs the admins\' approval; nothing is created', async () => {
+  it("Hugging Face with the team reference and Mallory's base URL: needs the admins' approval; nothing is created", async () => {
     const team = h.portkey.seedSecretReference({ name: 'team-research key', slug: 'team-research-hf' });
     const view = await openForm(h, 'integration create huggingface', { userId: 'UMEMBER', channelId: 'C0GEN' });
     const res = await h.app.driver.viewSubmission({
-      view: fill(view, { int_name: 'HF via Mallory', int_f__huggingface__huggingface_base_url: 'https://collector.mallory.example', int_secretref__huggingface: { value: team.id, text: team.name } }),
+      view: fill(view, {
+        int_name: 'HF via Mallory',
+        int_f__huggingface__huggingface_base_url: 'https://collector.mallory.example',
+        int_secretref__huggingface: { value: team.id, text: team.name },
+      }),
       userId: 'UMEMBER',
     });
     const op = await operationRow(opIdOf(ackedView(res.json)));
     expect(op.status).toBe('awaiting_approval');
-    expect(op.governance).toMatchObject({ rule: 'secret-reference-to-custom-host', approvers: { users: ['UADMIN'], groups: [] }, allowSelfApproval: false });
+    expect(op.governance).toMatchObject({
+      rule: 'secret-reference-to-custom-host',
+      approvers: { users: ['UADMIN'], groups: [] },
+      allowSelfApproval: false,
+    });
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
 });
@@ -255,7 +304,7 @@ describe('workspaces are resolved in Portkey before the policy decides', () => {
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
 
-  it('Portkey too slow to answer: fails closed within Slack\'s 3 s with a form error that asks to submit again', async () => {
+  it("Portkey too slow to answer: fails closed within Slack's 3 s with a form error that asks to submit again", async () => {
     h.portkey.seedWorkspace({ id: PROD_ID, name: 'Production', slug: 'production' });
     h.portkey.fault({ method: 'GET', path: `/admin/workspaces/${PROD_ID}` }, { delayMs: 4000 });
     const before = await operationCount();
@@ -286,7 +335,7 @@ describe('workspace.create: channels and the default-workspace flag', () => {
   }
 
   it.each([
-    ['the rule\'s channel', 'C0PROJECTS'],
+    ["the rule's channel", 'C0PROJECTS'],
     ['a DM', 'D0DIRECT'],
     ['another channel', 'C0ELSEWHERE'],
   ])('a channel-scoped deny holds in %s', async (_where, channelId) => {

@@ -73,7 +73,10 @@ const CANARY = 'sk-CANARY-governed-4f3e2d1c0b9a';
 async function submitIntegration(p: { userId: string; channelId: string; name: string; provider?: string; key?: string }) {
   const view = await openForm(h, `integration create ${p.provider ?? 'openai'}`, { userId: p.userId, channelId: p.channelId });
   const provider = p.provider ?? 'openai';
-  const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: p.name, [`int_key__${provider}`]: p.key ?? CANARY }), userId: p.userId });
+  const res = await h.app.driver.viewSubmission({
+    view: fill(view, { int_name: p.name, [`int_key__${provider}`]: p.key ?? CANARY }),
+    userId: p.userId,
+  });
   expect(res.status).toBe(200);
   return { view, ack: record(res.json, 'ack') };
 }
@@ -100,7 +103,10 @@ function ackView(ack: Record<string, unknown>): Record<string, unknown> {
 
 /** The approval request posted for a requester, with its buttons. */
 async function approvalRequest(requester: string): Promise<{ post: SlackCall; opId: string; blockId: string }> {
-  const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes(`<@${requester}>`));
+  const post = await h.slack.waitFor(
+    'chat.postMessage',
+    (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes(`<@${requester}>`),
+  );
   expect(post.error).toBeUndefined();
   const approve = theButton(post.args.blocks, 'approval_approve');
   const deny = theButton(post.args.blocks, 'approval_deny');
@@ -112,7 +118,14 @@ async function approvalRequest(requester: string): Promise<{ post: SlackCall; op
 /** A click on Approve / Deny / Cancel in a channel message; resolves with the response_url it was given. */
 async function click(actionId: string, p: { userId: string; blockId: string; value: string; channelId?: string }): Promise<string> {
   const responseUrl = h.slack.responseUrl();
-  const res = await h.app.driver.blockAction({ actionId, blockId: p.blockId, value: p.value, userId: p.userId, channelId: p.channelId ?? 'C0APPROVALS', responseUrl });
+  const res = await h.app.driver.blockAction({
+    actionId,
+    blockId: p.blockId,
+    value: p.value,
+    userId: p.userId,
+    channelId: p.channelId ?? 'C0APPROVALS',
+    responseUrl,
+  });
   expect(res.status).toBe(200);
   return responseUrl;
 }
@@ -133,7 +146,12 @@ async function auditOf(opId: string): Promise<Array<{ actor: string; action: str
   const rows = await peekSqlite(h.app.dataDir).rows('audit');
   return rows
     .filter((r) => r.target === opId)
-    .map((r) => ({ actor: String(r.actor_id), action: String(r.action), outcome: String(r.outcome), detail: r.detail_json === null ? null : JSON.parse(String(r.detail_json)) }));
+    .map((r) => ({
+      actor: String(r.actor_id),
+      action: String(r.action),
+      outcome: String(r.outcome),
+      detail: r.detail_json === null ? null : JSON.parse(String(r.detail_json)),
+    }));
 }
 
 async function operationRow(opId: string) {
@@ -148,7 +166,10 @@ async function sealedSecrets(opId: string) {
 }
 
 function auditLines(): string[] {
-  return h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0AUDIT').map((c) => String(c.args.text));
+  return h.slack
+    .callsTo('chat.postMessage')
+    .filter((c) => c.args.channel === 'C0AUDIT')
+    .map((c) => String(c.args.text));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -194,7 +215,13 @@ describe('deny', () => {
 
     // "Back to the form" gives the form back as typed (but the key, which was never kept).
     const back = theButton(shown.blocks, 'integration_back');
-    const res = await h.app.driver.blockAction({ actionId: 'integration_back', blockId: back.blockId, value: opId, userId: 'UINTERN', view: { ...fillView(view, {}), private_metadata: String(shown.private_metadata) } });
+    const res = await h.app.driver.blockAction({
+      actionId: 'integration_back',
+      blockId: back.blockId,
+      value: opId,
+      userId: 'UINTERN',
+      view: { ...fillView(view, {}), private_metadata: String(shown.private_metadata) },
+    });
     expect(res.status).toBe(200);
     const restored = await h.slack.waitFor('views.update', (c) => c.args.view_id === view.id);
     expect(JSON.stringify(restored.args.view)).toContain('"initial_value":"Intern OpenAI"');
@@ -220,13 +247,17 @@ describe('require approval', () => {
     expect(request).toContain("Approvers: <!subteam^S0PLATFORM> · the requester can't approve their own request");
     // The requester's channel hears where it went, with a way to cancel.
     const note = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0REQ');
-    expect(String(note.args.text)).toContain("<@UPLAT1>'s request to create OpenAI integration Research OpenAI was sent for approval in <#C0APPROVALS>");
+    expect(String(note.args.text)).toContain(
+      "<@UPLAT1>'s request to create OpenAI integration Research OpenAI was sent for approval in <#C0APPROVALS>",
+    );
     expect(theButton(note.args.blocks, 'approval_cancel').value).toBe(opId);
     // The key is sealed while it waits.
     expect(await sealedSecrets(opId)).toHaveLength(1);
 
     // Someone who isn't an approver: told why, nothing changes.
-    expect(await ephemeralAt(await click('approval_approve', { userId: 'UOUTSIDER', blockId, value: opId }))).toBe('You are not one of the approvers for this request.');
+    expect(await ephemeralAt(await click('approval_approve', { userId: 'UOUTSIDER', blockId, value: opId }))).toBe(
+      'You are not one of the approvers for this request.',
+    );
     // The requester is in the approvers' group, but may not approve their own request.
     expect(await ephemeralAt(await click('approval_approve', { userId: 'UPLAT1', blockId, value: opId }))).toBe(
       'You asked for this, so someone else among the approvers has to decide on it.',
@@ -250,13 +281,18 @@ describe('require approval', () => {
     expect(JSON.stringify(updated.args.blocks)).not.toContain('approval_approve');
 
     // The requester's modal, still open, shows the result instead of "sent for approval".
-    const modal = await h.slack.waitFor('views.update', (c) => c.args.view_id === form.id && allText(record(c.args.view, 'v').blocks).includes('is ready'));
+    const modal = await h.slack.waitFor(
+      'views.update',
+      (c) => c.args.view_id === form.id && allText(record(c.args.view, 'v').blocks).includes('is ready'),
+    );
     const shown = allText(record(modal.args.view, 'v').blocks);
     expect(shown).toContain(`\`${created.id}\``);
     expect(shown).toContain('Approved by <@UPLAT2> (rule `llm-keys-need-platform`).');
 
     // A late click: told who decided; still one create.
-    expect(await ephemeralAt(await click('approval_approve', { userId: 'UPLAT1', blockId, value: opId }))).toBe('That request was already approved by <@UPLAT2>.');
+    expect(await ephemeralAt(await click('approval_approve', { userId: 'UPLAT1', blockId, value: opId }))).toBe(
+      'That request was already approved by <@UPLAT2>.',
+    );
     expect(h.portkey.requestsTo('POST', '/integrations')).toHaveLength(1);
 
     const op = await operationRow(opId);
@@ -275,7 +311,7 @@ describe('require approval', () => {
     await eventually('the audit channel to have the result line', () => auditLines().some((l) => l.includes(`id \`${created.id}\``)));
     expect(auditLines().filter((l) => l.includes('Research OpenAI'))).toEqual([
       ':hourglass_flowing_sand: <@UPLAT1> asked to create OpenAI integration Research OpenAI — approval required (rule `llm-keys-need-platform`)',
-      ':+1: <@UPLAT2> approved <@UPLAT1>\'s OpenAI integration Research OpenAI (rule `llm-keys-need-platform`)',
+      ":+1: <@UPLAT2> approved <@UPLAT1>'s OpenAI integration Research OpenAI (rule `llm-keys-need-platform`)",
       `:white_check_mark: <@UPLAT1> created OpenAI integration Research OpenAI — id \`${created.id}\`, slug \`${created.slug}\` (rule \`llm-keys-need-platform\`, approved by <@UPLAT2>)`,
     ]);
 
@@ -291,10 +327,14 @@ describe('require approval', () => {
     await submitIntegration({ userId: 'UFLOOD', channelId: 'C0FLOOD', name: 'Flooded OpenAI' });
     const { opId, blockId } = await approvalRequest('UFLOOD');
     for (let i = 0; i < 12; i += 1) {
-      expect(await ephemeralAt(await click(i % 2 ? 'approval_deny' : 'approval_approve', { userId: 'UOUTSIDER', blockId, value: opId }))).toBe('You are not one of the approvers for this request.');
+      expect(
+        await ephemeralAt(await click(i % 2 ? 'approval_deny' : 'approval_approve', { userId: 'UOUTSIDER', blockId, value: opId })),
+      ).toBe('You are not one of the approvers for this request.');
     }
     // Another stranger is a row of their own.
-    expect(await ephemeralAt(await click('approval_approve', { userId: 'UOTHER', blockId, value: opId }))).toBe('You are not one of the approvers for this request.');
+    expect(await ephemeralAt(await click('approval_approve', { userId: 'UOTHER', blockId, value: opId }))).toBe(
+      'You are not one of the approvers for this request.',
+    );
     const refused = (await auditOf(opId)).filter((a) => a.outcome === 'refused').map((a) => `${a.actor} ${a.action}`);
     expect(refused).toEqual(['UOUTSIDER integration.create.approve', 'UOTHER integration.create.approve']);
     expect((await operationRow(opId)).status).toBe('awaiting_approval');
@@ -309,7 +349,9 @@ describe('require approval', () => {
     await submitIntegration({ userId: 'URACE', channelId: 'C0RACE', name: 'Raced OpenAI' });
     const { opId, blockId } = await approvalRequest('URACE');
     const urls = await Promise.all(
-      ['UPLAT1', 'UPLAT2', 'UPLAT1', 'UPLAT2', 'UPLAT1', 'UPLAT2'].map((userId) => click('approval_approve', { userId, blockId, value: opId })),
+      ['UPLAT1', 'UPLAT2', 'UPLAT1', 'UPLAT2', 'UPLAT1', 'UPLAT2'].map((userId) =>
+        click('approval_approve', { userId, blockId, value: opId }),
+      ),
     );
     await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0RACE' && String(c.args.text).includes('created'));
     expect(h.portkey.requestsTo('POST', '/integrations')).toHaveLength(1);
@@ -335,7 +377,10 @@ describe('require approval', () => {
     expect(reasonView.private_metadata).toBe(JSON.stringify({ operationId: opId }));
     expect(h.slack.responses.filter((r) => r.url === url)).toEqual([]);
 
-    const res = await h.app.driver.viewSubmission({ view: fillView(reasonView, { deny_reason: 'Use the <shared> key & ask @platform' }), userId: 'UPLAT1' });
+    const res = await h.app.driver.viewSubmission({
+      view: fillView(reasonView, { deny_reason: 'Use the <shared> key & ask @platform' }),
+      userId: 'UPLAT1',
+    });
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     const updated = await approvalUpdate(String(post.response?.ts), 'Denied by <@UPLAT1>');
@@ -347,27 +392,41 @@ describe('require approval', () => {
     });
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
     expect(await sealedSecrets(opId)).toEqual([]);
-    expect(await operationRow(opId)).toMatchObject({ status: 'denied', decided_by: 'UPLAT1', decision_reason: 'Use the <shared> key & ask @platform' });
+    expect(await operationRow(opId)).toMatchObject({
+      status: 'denied',
+      decided_by: 'UPLAT1',
+      decision_reason: 'Use the <shared> key & ask @platform',
+    });
     const modal = await h.slack.waitFor('views.update', (c) => c.args.view_id === form.id);
-    expect(allText(record(modal.args.view, 'v').blocks)).toContain('was denied by <@UPLAT1>: Use the &lt;shared&gt; key &amp; ask @platform');
+    expect(allText(record(modal.args.view, 'v').blocks)).toContain(
+      'was denied by <@UPLAT1>: Use the &lt;shared&gt; key &amp; ask @platform',
+    );
     expect(theButton(record(modal.args.view, 'v').blocks, 'integration_back').value).toBe(opId);
     // A second decision changes nothing.
-    expect(await ephemeralAt(await click('approval_approve', { userId: 'UPLAT2', blockId, value: opId }))).toBe('That request was already denied by <@UPLAT1>.');
+    expect(await ephemeralAt(await click('approval_approve', { userId: 'UPLAT2', blockId, value: opId }))).toBe(
+      'That request was already denied by <@UPLAT1>.',
+    );
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
 
-  it('expires: the message says so, the requester is told, the held secret is wiped, a late click is refused', { timeout: 30_000 }, async () => {
+  it('expires: the message says so, the requester is told, the held secret is wiped, a late click is refused', {
+    timeout: 30_000,
+  }, async () => {
     const { view: form, ack } = await submitWorkspace('UEXP', 'C0SHORT', 'Short Lived');
     expect(allText(ackView(ack).blocks)).toContain('was *sent for approval* to <@UAPPROVER> in <#C0APPROVALS>');
     const { post, opId, blockId } = await approvalRequest('UEXP');
     const updated = await approvalUpdate(String(post.response?.ts), 'Expired without a decision');
     expect(JSON.stringify(updated.args.blocks)).not.toContain('approval_approve');
     const told = await h.slack.waitForResponse((r) => String(r.body.text).includes('expired'));
-    expect(told.body.text).toBe(':hourglass: Your request to create workspace Short Lived expired without a decision, so nothing was created. Submit it again if it is still needed.');
+    expect(told.body.text).toBe(
+      ':hourglass: Your request to create workspace Short Lived expired without a decision, so nothing was created. Submit it again if it is still needed.',
+    );
     expect(await operationRow(opId)).toMatchObject({ status: 'expired', decided_by: null });
     const modal = await h.slack.waitFor('views.update', (c) => c.args.view_id === form.id);
     expect(allText(record(modal.args.view, 'v').blocks)).toContain('This request expired without a decision');
-    expect(await ephemeralAt(await click('approval_approve', { userId: 'UAPPROVER', blockId, value: opId }))).toBe('That request has expired; nothing was created.');
+    expect(await ephemeralAt(await click('approval_approve', { userId: 'UAPPROVER', blockId, value: opId }))).toBe(
+      'That request has expired; nothing was created.',
+    );
     expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toEqual([]);
     expect((await auditOf(opId)).map((a) => `${a.actor} ${a.action} ${a.outcome}`)).toContain('app workspace.create.approval expired');
   });
@@ -379,9 +438,9 @@ describe('require approval', () => {
     const cancel = theButton(shown.blocks, 'approval_cancel');
     expect(cancel.value).toBe(opId);
     // Someone else can't cancel it.
-    expect(await ephemeralAt(await click('approval_cancel', { userId: 'UOTHER', blockId: cancel.blockId, value: opId, channelId: 'C0SHORT' }))).toBe(
-      'Only the person who asked can cancel this request.',
-    );
+    expect(
+      await ephemeralAt(await click('approval_cancel', { userId: 'UOTHER', blockId: cancel.blockId, value: opId, channelId: 'C0SHORT' })),
+    ).toBe('Only the person who asked can cancel this request.');
     const res = await h.app.driver.blockAction({
       actionId: 'approval_cancel',
       blockId: cancel.blockId,
@@ -390,10 +449,15 @@ describe('require approval', () => {
       view: { ...storedView(h.slack, view.id), private_metadata: String(shown.private_metadata) },
     });
     expect(res.status).toBe(200);
-    const modal = await h.slack.waitFor('views.update', (c) => c.args.view_id === view.id && allText(record(c.args.view, 'v').blocks).includes('You cancelled'));
+    const modal = await h.slack.waitFor(
+      'views.update',
+      (c) => c.args.view_id === view.id && allText(record(c.args.view, 'v').blocks).includes('You cancelled'),
+    );
     expect(theButton(record(modal.args.view, 'v').blocks, 'workspace_back').value).toBe(opId);
     await approvalUpdate(String(post.response?.ts), 'Cancelled by the requester');
-    expect(await ephemeralAt(await click('approval_approve', { userId: 'UAPPROVER', blockId, value: opId }))).toBe('That request was cancelled by the person who asked.');
+    expect(await ephemeralAt(await click('approval_approve', { userId: 'UAPPROVER', blockId, value: opId }))).toBe(
+      'That request was cancelled by the person who asked.',
+    );
     expect(await operationRow(opId)).toMatchObject({ status: 'cancelled', decided_by: 'UCANCEL' });
     expect(h.portkey.requestsTo('POST', '/admin/workspaces')).toEqual([]);
   });
@@ -408,14 +472,20 @@ describe('require approval', () => {
 });
 
 describe('rate limits', () => {
-  it('refuses past the limit with when to try again, and allows again after the window; a failed create counts too', { timeout: 45_000 }, async () => {
+  it('refuses past the limit with when to try again, and allows again after the window; a failed create counts too', {
+    timeout: 45_000,
+  }, async () => {
     // Start at the beginning of a fresh 10 s window, so the three submissions share it.
     await new Promise((r) => setTimeout(r, 10_000 - (Date.now() % 10_000) + 50));
     h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { status: 500 }, 1);
     const failed = await submitWorkspace('UBURST', 'C0BURST', 'Burst Fails');
     expect(ackView(failed.ack).callback_id).toBe('workspace_result');
     await eventually('the failed create', () => (h.portkey.requestsTo('POST', '/admin/workspaces').length === 1 ? true : undefined));
-    await eventually('the failure to be recorded', async () => (await peekSqlite(h.app.dataDir).rows('operations')).some((r) => r.status === 'failed' && String(r.request_json).includes('Burst Fails')));
+    await eventually('the failure to be recorded', async () =>
+      (await peekSqlite(h.app.dataDir).rows('operations')).some(
+        (r) => r.status === 'failed' && String(r.request_json).includes('Burst Fails'),
+      ),
+    );
 
     // The failed one kept its quota (it cost Portkey a create): one more fits in the window, the next doesn't.
     for (const name of ['Burst One']) {
@@ -430,7 +500,10 @@ describe('rate limits', () => {
     expect(text).toContain(':no_entry: *Too many requests.* The limit is 2 workspaces per person every 10 seconds.');
     expect(text).toMatch(/Try again in \d+s \(<!date\^\d+\^/);
     expect(theButton(ackView(refused.ack).blocks, 'workspace_back')).toBeDefined();
-    expect(h.portkey.requestsTo('POST', '/admin/workspaces').map((r) => (r.body as { name: string }).name)).toEqual(['Burst Fails', 'Burst One']);
+    expect(h.portkey.requestsTo('POST', '/admin/workspaces').map((r) => (r.body as { name: string }).name)).toEqual([
+      'Burst Fails',
+      'Burst One',
+    ]);
     // /portkey policy says how much is used and when it resets.
     const url = h.slack.responseUrl();
     await h.app.driver.command({ text: 'policy', userId: 'UBURST', channelId: 'C0BURST', responseUrl: url });
@@ -458,7 +531,9 @@ describe('/portkey policy, pending and audit', () => {
   it('tells each person what they may create and which rules decide it', async () => {
     const intern = allText((await ask('policy', 'UINTERN')).blocks);
     expect(intern).toContain('*Workspaces:* allowed (the policy default)');
-    expect(intern).toContain("*Integrations:* not allowed — Interns can't connect AI providers &lt;!channel&gt; &amp; ask in #platform. (rule `interns-no-integrations`)");
+    expect(intern).toContain(
+      "*Integrations:* not allowed — Interns can't connect AI providers &lt;!channel&gt; &amp; ask in #platform. (rule `interns-no-integrations`)",
+    );
     expect(intern).toContain('Rules that match you: `interns-no-integrations`');
 
     const someone = allText((await ask('policy', 'USOMEONE')).blocks);
@@ -489,7 +564,9 @@ describe('/portkey policy, pending and audit', () => {
   });
 
   it('only admins read the audit when the policy names admins', async () => {
-    expect((await ask('audit', 'UNOBODY')).text).toBe('Only the admins named in the policy can read the audit. `/portkey policy` shows what you may do.');
+    expect((await ask('audit', 'UNOBODY')).text).toBe(
+      'Only the admins named in the policy can read the audit. `/portkey policy` shows what you may do.',
+    );
     expect((await ask('audit 3', 'UADMIN')).text).toBe('Audit log');
   });
 });

@@ -31,7 +31,11 @@ export function storedView(slack: FakeSlack, id: string): FillableView {
 }
 
 /** Runs `/portkey <text>` and returns the modal it opened. */
-export async function openForm(h: TestEnv, text = 'integration create', o: { channelId?: string; userId?: string } = {}): Promise<FillableView> {
+export async function openForm(
+  h: TestEnv,
+  text = 'integration create',
+  o: { channelId?: string; userId?: string } = {},
+): Promise<FillableView> {
   const triggerId = `trigger-${randomUUID()}`;
   const res = await h.app.driver.command({ text, triggerId, ...o });
   expect(res.status).toBe(200);
@@ -69,25 +73,46 @@ export async function rebuild(
 }
 
 export function chooseProvider(h: TestEnv, view: FillableView, providerId: string, inputs: Inputs = {}): Promise<FillableView> {
-  return rebuild(h, view, { ...inputs, int_provider: providerId }, {
-    actionId: 'int_provider_select',
-    blockId: 'int_provider',
-    selectedOption: { value: providerId },
-  });
+  return rebuild(
+    h,
+    view,
+    { ...inputs, int_provider: providerId },
+    {
+      actionId: 'int_provider_select',
+      blockId: 'int_provider',
+      selectedOption: { value: providerId },
+    },
+  );
 }
 
-export function chooseAuthMode(h: TestEnv, view: FillableView, providerId: string, mode: string, inputs: Inputs = {}): Promise<FillableView> {
+export function chooseAuthMode(
+  h: TestEnv,
+  view: FillableView,
+  providerId: string,
+  mode: string,
+  inputs: Inputs = {},
+): Promise<FillableView> {
   const blockId = `int_auth__${providerId}`;
   return rebuild(h, view, { ...inputs, [blockId]: mode }, { actionId: 'int_auth_mode_select', blockId, selectedOption: { value: mode } });
 }
 
-export function chooseScope(h: TestEnv, view: FillableView, scope: 'organisation' | 'workspace', inputs: Inputs = {}): Promise<FillableView> {
-  return rebuild(h, view, { ...inputs, int_scope: scope }, {
-    actionId: 'int_scope_select',
-    blockId: 'int_scope',
-    selectedOption: { value: scope },
-    type: 'radio_buttons',
-  });
+export function chooseScope(
+  h: TestEnv,
+  view: FillableView,
+  scope: 'organisation' | 'workspace',
+  inputs: Inputs = {},
+): Promise<FillableView> {
+  return rebuild(
+    h,
+    view,
+    { ...inputs, int_scope: scope },
+    {
+      actionId: 'int_scope_select',
+      blockId: 'int_scope',
+      selectedOption: { value: scope },
+      type: 'radio_buttons',
+    },
+  );
 }
 
 export function addDeployment(h: TestEnv, view: FillableView, inputs: Inputs = {}): Promise<FillableView> {

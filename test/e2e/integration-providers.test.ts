@@ -33,7 +33,11 @@ describe('integration create: provider pre-selection', () => {
     // Bedrock's own blocks are there already: auth mode (Access key first), region, the access key pair.
     expect(element(view, 'int_auth__bedrock').initial_option).toMatchObject({ value: 'accessKey' });
     expect(blockIds(view)).toEqual(
-      expect.arrayContaining(['int_f__bedrock__aws_region', 'int_f__bedrock__accessKey__aws_access_key_id', 'int_f__bedrock__accessKey__aws_secret_access_key']),
+      expect.arrayContaining([
+        'int_f__bedrock__aws_region',
+        'int_f__bedrock__accessKey__aws_access_key_id',
+        'int_f__bedrock__accessKey__aws_secret_access_key',
+      ]),
     );
     // Bedrock takes no API key.
     expect(blockIds(view)).not.toContain('int_key__bedrock');
@@ -44,7 +48,9 @@ describe('integration create: provider pre-selection', () => {
 
     expect(element(view, 'int_provider').initial_option).toBeUndefined();
     expect(blockIds(view).filter((id) => /^int_(key|secretref|auth|f|dep)__/.test(id))).toEqual([]);
-    expect(blockIds(view)).toEqual(expect.arrayContaining(['int_provider', 'int_name', 'int_slug', 'int_description', 'int_scope', 'int_access']));
+    expect(blockIds(view)).toEqual(
+      expect.arrayContaining(['int_provider', 'int_name', 'int_slug', 'int_description', 'int_scope', 'int_access']),
+    );
   });
 });
 
@@ -105,7 +111,9 @@ describe('integration create: the body Portkey receives, per provider', () => {
 
     // The rebuilt view has a second row and keeps what was typed — except the key.
     expect(JSON.parse(view.private_metadata ?? '{}')).toMatchObject({ rows: 2 });
-    expect(blockIds(view)).toEqual(expect.arrayContaining(['int_dep__1__azure_deployment_name', 'int_dep__1__azure_model_slug', 'int_dep_default']));
+    expect(blockIds(view)).toEqual(
+      expect.arrayContaining(['int_dep__1__azure_deployment_name', 'int_dep__1__azure_model_slug', 'int_dep_default']),
+    );
     expect(element(view, 'int_name').initial_value).toBe('Azure OpenAI prod');
     expect(element(view, 'int_dep__0__azure_deployment_name').initial_value).toBe('gpt-4o-prod');
     expect(element(view, 'int_f__azure-openai__azure_resource_name').initial_value).toBe('acme-openai');
@@ -131,7 +139,13 @@ describe('integration create: the body Portkey receives, per provider', () => {
         azure_resource_name: 'acme-openai',
         azure_deployment_config: [
           { azure_deployment_name: 'gpt-4o-prod', azure_api_version: '2024-10-21', azure_model_slug: 'gpt-4o', is_default: true },
-          { azure_deployment_name: 'gpt-4o-mini-eu', azure_api_version: '2024-10-21', azure_model_slug: 'gpt-4o-mini', alias: 'mini', is_default: false },
+          {
+            azure_deployment_name: 'gpt-4o-mini-eu',
+            azure_api_version: '2024-10-21',
+            azure_model_slug: 'gpt-4o-mini',
+            alias: 'mini',
+            is_default: false,
+          },
         ],
       },
     });
@@ -178,7 +192,9 @@ describe('integration create: the body Portkey receives, per provider', () => {
       int_f__bedrock__accessKey__aws_secret_access_key: 'typed-before-switching-0123',
     });
 
-    expect(blockIds(view)).toEqual(expect.arrayContaining(['int_f__bedrock__assumedRole__aws_role_arn', 'int_f__bedrock__assumedRole__aws_external_id']));
+    expect(blockIds(view)).toEqual(
+      expect.arrayContaining(['int_f__bedrock__assumedRole__aws_role_arn', 'int_f__bedrock__assumedRole__aws_external_id']),
+    );
     expect(blockIds(view).filter((id) => id.includes('__accessKey__'))).toEqual([]);
     expect(element(view, 'int_name').initial_value).toBe('Bedrock role');
     expect(JSON.stringify(view)).not.toContain('typed-before-switching-0123');
@@ -189,7 +205,11 @@ describe('integration create: the body Portkey receives, per provider', () => {
       name: 'Bedrock role',
       slug: 'bedrock-role',
       ai_provider_id: 'bedrock',
-      configurations: { aws_auth_type: 'assumedRole', aws_role_arn: 'arn:aws:iam::123456789012:role/PortkeyAccess', aws_region: 'us-east-1' },
+      configurations: {
+        aws_auth_type: 'assumedRole',
+        aws_role_arn: 'arn:aws:iam::123456789012:role/PortkeyAccess',
+        aws_region: 'us-east-1',
+      },
     });
     const stored = theIntegration(h.portkey);
     await expectChannelMessage(h, { id: stored.id, slug: stored.slug });
@@ -337,4 +357,3 @@ describe('integration create: field errors land on the right blocks', () => {
     expect(createBodies(h.portkey)).toEqual([]);
   });
 });
-

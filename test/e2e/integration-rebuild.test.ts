@@ -14,7 +14,10 @@ import { openForm } from './integration-helpers.js';
 const h = useTestEnv();
 
 const KEY = 'gsk-rebuild-test-0123456789abcdef';
-const option = (value: string) => ({ type: 'static_select', selected_option: { text: { type: 'plain_text', text: value, emoji: true }, value } });
+const option = (value: string) => ({
+  type: 'static_select',
+  selected_option: { text: { type: 'plain_text', text: value, emoji: true }, value },
+});
 const typed = (value: string) => ({ type: 'plain_text_input', value });
 
 /** The person picks a provider in view `id`; returns the payload their client sends for that change. */
@@ -119,9 +122,19 @@ describe('a provider change whose views.update fails', () => {
     // A scope switch whose rebuild failed: the radio says "one workspace", the view still has the "enable in" picker.
     const form = await openForm(h, 'integration create openai');
     h.slack.fail('views.update', 'internal_error');
-    h.slack.enter(form.id, { int_name: { name: typed('Scoped') }, int_key__openai: { key: typed(KEY) }, int_scope: { int_scope_select: { ...option('workspace'), type: 'radio_buttons' } } });
+    h.slack.enter(form.id, {
+      int_name: { name: typed('Scoped') },
+      int_key__openai: { key: typed(KEY) },
+      int_scope: { int_scope_select: { ...option('workspace'), type: 'radio_buttons' } },
+    });
     const seen = h.slack.callsTo('views.update').length;
-    await h.app.driver.blockAction({ actionId: 'int_scope_select', blockId: 'int_scope', selectedOption: { value: 'workspace' }, type: 'radio_buttons', view: h.slack.viewState(form.id) });
+    await h.app.driver.blockAction({
+      actionId: 'int_scope_select',
+      blockId: 'int_scope',
+      selectedOption: { value: 'workspace' },
+      type: 'radio_buttons',
+      view: h.slack.viewState(form.id),
+    });
     await updateAfter(form.id, seen, (c) => c.error === 'internal_error');
     expect(shownIds(form.id)).toContain('int_access');
 

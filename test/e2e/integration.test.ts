@@ -93,17 +93,27 @@ describe('integration create: where the key comes from, who can use it', () => {
     const us = h.portkey.seedWorkspace({ name: 'Research US', slug: 'research-us' });
     const view = await openForm(h, 'integration create anthropic');
 
-    const { result } = await submitForResult(h, view, {
-      int_name: 'Claude shared',
-      int_key__anthropic: 'sk-ant-test-0123456789',
-    }, {
-      int_access: [
-        { value: eu.id, text: 'Research EU (research-eu)' },
-        { value: us.id, text: 'Research US (research-us)' },
-      ],
-    });
+    const { result } = await submitForResult(
+      h,
+      view,
+      {
+        int_name: 'Claude shared',
+        int_key__anthropic: 'sk-ant-test-0123456789',
+      },
+      {
+        int_access: [
+          { value: eu.id, text: 'Research EU (research-eu)' },
+          { value: us.id, text: 'Research US (research-us)' },
+        ],
+      },
+    );
 
-    expect(theCreateBody(h.portkey)).toEqual({ name: 'Claude shared', slug: 'claude-shared', ai_provider_id: 'anthropic', key: 'sk-ant-test-0123456789' });
+    expect(theCreateBody(h.portkey)).toEqual({
+      name: 'Claude shared',
+      slug: 'claude-shared',
+      ai_provider_id: 'anthropic',
+      key: 'sk-ant-test-0123456789',
+    });
     const puts = h.portkey.requestsTo('PUT', '/integrations/claude-shared/workspaces');
     expect(puts.map((r) => r.body)).toEqual([
       {
@@ -214,7 +224,11 @@ describe('integration create: lost answers and slug conflicts', () => {
     h.portkey.seedIntegration({ name: 'Someone else', ai_provider_id: 'anthropic', slug: 'openai-prod', key: 'sk-other' });
     const view = await openForm(h, 'integration create openai');
 
-    const { result } = await submitForResult(h, view, { int_name: 'OpenAI production', int_slug: 'openai-prod', int_key__openai: OPENAI_KEY });
+    const { result } = await submitForResult(h, view, {
+      int_name: 'OpenAI production',
+      int_slug: 'openai-prod',
+      int_key__openai: OPENAI_KEY,
+    });
 
     expect(createBodies(h.portkey)).toHaveLength(1);
     expect(h.portkey.integrations.map((i) => i.name)).toEqual(['Someone else']);
@@ -266,10 +280,15 @@ describe('integration create: created, but enabling in the workspaces failed', (
     // Every attempt of the grant fails: the first PUT and the client's 3 retries of this idempotent call.
     h.portkey.fault({ method: 'PUT', path: '/integrations/shared-openai/workspaces' }, { status: 500 }, 4);
     const view = await openForm(h, 'integration create openai');
-    const { result } = await submitForResult(h, view, {
-      int_name: 'Shared OpenAI',
-      int_key__openai: OPENAI_KEY,
-    }, { int_access: [{ value: ws.id, text: 'Research (research)' }] });
+    const { result } = await submitForResult(
+      h,
+      view,
+      {
+        int_name: 'Shared OpenAI',
+        int_key__openai: OPENAI_KEY,
+      },
+      { int_access: [{ value: ws.id, text: 'Research (research)' }] },
+    );
     return { ws, view, result };
   }
 
@@ -381,7 +400,12 @@ describe('integration create: options loads', () => {
     h.portkey.seedWorkspace({ name: 'Sales', slug: 'sales' });
     let view = await openForm(h, 'integration create openai');
 
-    const access = await h.app.driver.options({ actionId: 'int_access_search', blockId: 'int_access', value: 'Research', view: fillView(view, {}) });
+    const access = await h.app.driver.options({
+      actionId: 'int_access_search',
+      blockId: 'int_access',
+      value: 'Research',
+      view: fillView(view, {}),
+    });
     expect(access.status).toBe(200);
     expect(optionsOf(access.json)).toEqual([
       { value: eu.id, text: 'Research EU (research-eu)' },
@@ -389,7 +413,12 @@ describe('integration create: options loads', () => {
     ]);
 
     view = await chooseScope(h, view, 'workspace');
-    const picker = await h.app.driver.options({ actionId: 'int_workspace_search', blockId: 'int_workspace', value: 'Sal', view: fillView(view, {}) });
+    const picker = await h.app.driver.options({
+      actionId: 'int_workspace_search',
+      blockId: 'int_workspace',
+      value: 'Sal',
+      view: fillView(view, {}),
+    });
     expect(picker.status).toBe(200);
     expect(optionsOf(picker.json).map((o) => o.text)).toEqual(['Sales (sales)']);
     expect(h.portkey.requestsTo('GET', '/admin/workspaces').map((r) => r.query.name)).toEqual(['Research', 'Sal']);
@@ -400,13 +429,23 @@ describe('integration create: options loads', () => {
     const anthropic = h.portkey.seedSecretReference({ name: 'Anthropic key', slug: 'anthropic-key' });
     const view = await openForm(h, 'integration create openai');
 
-    const all = await h.app.driver.options({ actionId: 'int_secret_ref_search', blockId: 'int_secretref__openai', value: '', view: fillView(view, {}) });
+    const all = await h.app.driver.options({
+      actionId: 'int_secret_ref_search',
+      blockId: 'int_secretref__openai',
+      value: '',
+      view: fillView(view, {}),
+    });
     expect(optionsOf(all.json)).toEqual([
       { value: openai.id, text: 'OpenAI prod key' },
       { value: anthropic.id, text: 'Anthropic key' },
     ]);
 
-    const some = await h.app.driver.options({ actionId: 'int_secret_ref_search', blockId: 'int_secretref__openai', value: 'openai', view: fillView(view, {}) });
+    const some = await h.app.driver.options({
+      actionId: 'int_secret_ref_search',
+      blockId: 'int_secretref__openai',
+      value: 'openai',
+      view: fillView(view, {}),
+    });
     expect(optionsOf(some.json)).toEqual([{ value: openai.id, text: 'OpenAI prod key' }]);
     expect(h.portkey.requestsTo('GET', '/secret-references').map((r) => r.query.search)).toEqual([undefined, 'openai']);
   });

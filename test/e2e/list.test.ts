@@ -38,7 +38,9 @@ async function more(harness: TestEnv, from: ResponseUrlPost): Promise<ResponseUr
 
 describe('/portkey workspaces', () => {
   it('lists name, slug and id, ten at a time; "More" replaces the message with the next page', async () => {
-    const seeded = Array.from({ length: 12 }, (_, i) => h.portkey.seedWorkspace({ name: `Team ${pad(i + 1)}`, slug: `team-${pad(i + 1)}` }));
+    const seeded = Array.from({ length: 12 }, (_, i) =>
+      h.portkey.seedWorkspace({ name: `Team ${pad(i + 1)}`, slug: `team-${pad(i + 1)}` }),
+    );
 
     const { post } = await list(h, 'workspaces');
 
@@ -129,7 +131,12 @@ describe('/portkey integrations', () => {
   it('without a filter lists every integration, with workspace-scoped ones marked', async () => {
     const ws = h.portkey.seedWorkspace({ name: 'Research', slug: 'research' });
     const org = h.portkey.seedIntegration({ name: 'GPT main', ai_provider_id: 'openai', slug: 'gpt-main' });
-    const scoped = h.portkey.seedIntegration({ name: 'Bedrock research', ai_provider_id: 'bedrock', slug: 'bedrock-research', workspace_id: ws.id });
+    const scoped = h.portkey.seedIntegration({
+      name: 'Bedrock research',
+      ai_provider_id: 'bedrock',
+      slug: 'bedrock-research',
+      workspace_id: ws.id,
+    });
 
     const { post } = await list(h, 'integrations');
 

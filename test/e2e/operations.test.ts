@@ -59,7 +59,12 @@ describe('health and readiness', () => {
       await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_TRACE');
       const lines = app.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
       const finished = lines.find((l) => l.msg === 'operation finished');
-      expect(finished).toMatchObject({ req: expect.stringMatching(/^[0-9a-f]{8}$/), op: expect.any(String), level: 'info', app: 'portkey-slack' });
+      expect(finished).toMatchObject({
+        req: expect.stringMatching(/^[0-9a-f]{8}$/),
+        op: expect.any(String),
+        level: 'info',
+        app: 'portkey-slack',
+      });
       // Lines outside any request (start-up) have none.
       expect(lines.find((l) => l.msg === 'listening for Slack on /slack/events')?.req).toBeUndefined();
     } finally {

@@ -11,7 +11,14 @@ import { fill, openForm } from './integration-helpers.js';
 
 const h = useTestEnv();
 
-const other = () => createDriver({ eventsUrl: h.app.eventsUrl, signingSecret: SIGNING_SECRET, teamId: 'T0OTHER', teamDomain: 'other', responseUrlFactory: () => h.slack.responseUrl() });
+const other = () =>
+  createDriver({
+    eventsUrl: h.app.eventsUrl,
+    signingSecret: SIGNING_SECRET,
+    teamId: 'T0OTHER',
+    teamDomain: 'other',
+    responseUrlFactory: () => h.slack.responseUrl(),
+  });
 const refusals = () => h.app.logs.filter((l) => l.includes('refused a payload from outside this workspace'));
 
 describe('payloads from outside the bot’s own workspace', () => {
@@ -22,7 +29,11 @@ describe('payloads from outside the bot’s own workspace', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(h.slack.calls.filter((c) => c.method === 'views.open')).toEqual([]);
     expect(h.slack.responses).toEqual([]);
-    expect(refusals().slice(before).map((l) => JSON.parse(l) as { from: string })).toEqual([expect.objectContaining({ from: 'team T0OTHER' })]);
+    expect(
+      refusals()
+        .slice(before)
+        .map((l) => JSON.parse(l) as { from: string }),
+    ).toEqual([expect.objectContaining({ from: 'team T0OTHER' })]);
 
     // Our own team's command still works.
     await h.app.driver.command({ text: 'workspace create Home', triggerId: 'trigger-home' });

@@ -91,7 +91,10 @@ describe('quotas that hold', () => {
       expect(text).toContain('was *sent for approval*');
       const cancel = theButton(shown.blocks, 'approval_cancel');
       if (!cancel.value) throw new Error('no Cancel button');
-      await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes(`Flood ${round}`));
+      await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes(`Flood ${round}`),
+      );
       const res = await h.app.driver.blockAction({
         actionId: 'approval_cancel',
         blockId: cancel.blockId,
@@ -100,14 +103,25 @@ describe('quotas that hold', () => {
         view: { ...storedView(h.slack, view.id), private_metadata: String(shown.private_metadata) },
       });
       expect(res.status).toBe(200);
-      await h.slack.waitFor('views.update', (c) => c.args.view_id === view.id && allText(record(c.args.view, 'v').blocks).includes('You cancelled'));
+      await h.slack.waitFor(
+        'views.update',
+        (c) => c.args.view_id === view.id && allText(record(c.args.view, 'v').blocks).includes('You cancelled'),
+      );
       cancelled.push(cancel.value);
     }
     // Exactly two approval requests were ever posted (then updated to "cancelled"), and Portkey heard nothing.
-    expect(approvalPosts().map((c) => allText(c.args.blocks).includes('Flood 1') || allText(c.args.blocks).includes('Flood 2'))).toEqual([true, true]);
+    expect(approvalPosts().map((c) => allText(c.args.blocks).includes('Flood 1') || allText(c.args.blocks).includes('Flood 2'))).toEqual([
+      true,
+      true,
+    ]);
     expect(h.portkey.requests).toEqual([]);
     const ops = await peekSqlite(h.app.dataDir).rows('operations');
-    expect(ops.filter((o) => o.requester_id === 'UFLOOD').map((o) => o.status).sort()).toEqual([...Array(10).fill('denied'), 'cancelled', 'cancelled'].sort());
+    expect(
+      ops
+        .filter((o) => o.requester_id === 'UFLOOD')
+        .map((o) => o.status)
+        .sort(),
+    ).toEqual([...Array(10).fill('denied'), 'cancelled', 'cancelled'].sort());
     // The cancelled ones still hold their quota: the counter stands at the limit.
     const counters = (await peekSqlite(h.app.dataDir).rows('rate_counters')).filter((r) => String(r.key).endsWith(':UFLOOD'));
     expect(counters.map((r) => Number(r.count))).toEqual([2]);
@@ -121,7 +135,10 @@ describe('quotas that hold', () => {
     const choose = workspaces.map((w) => ({ value: w.id, text: w.name }));
     const submitWide = async (name: string) => {
       const view = await openForm(h, 'integration create openai', { userId: 'UWIDE', channelId: 'C_UWIDE' });
-      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: name, int_key__openai: KEY }, { int_access: choose }), userId: 'UWIDE' });
+      const res = await h.app.driver.viewSubmission({
+        view: fill(view, { int_name: name, int_key__openai: KEY }, { int_access: choose }),
+        userId: 'UWIDE',
+      });
       expect(res.status).toBe(200);
       return record(res.json, 'ack');
     };
@@ -130,7 +147,9 @@ describe('quotas that hold', () => {
     const before = h.portkey.requests.length;
     for (const name of ['Wide Three', 'Wide Four', 'Wide Five']) {
       const ack = await submitWide(name);
-      expect(allText(record(ack.view, 'ack view').blocks)).toContain(':no_entry: *Too many requests.* The limit is 2 integrations per person every hour.');
+      expect(allText(record(ack.view, 'ack view').blocks)).toContain(
+        ':no_entry: *Too many requests.* The limit is 2 integrations per person every hour.',
+      );
     }
     expect(h.portkey.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   });
@@ -138,16 +157,36 @@ describe('quotas that hold', () => {
   it('a denial keeps the quota too', async () => {
     const first = await submit('UDENIED', 'anthropic', 'Denied One');
     expect(allText(record(first.ack.view, 'v').blocks)).toContain('was *sent for approval*');
-    const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('Denied One'));
+    const post = await h.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('Denied One'),
+    );
     const deny = theButton(post.args.blocks, 'approval_deny');
-    const res = await h.app.driver.blockAction({ actionId: 'approval_deny', blockId: deny.blockId, value: String(deny.value), userId: 'UAPPROVER', channelId: 'C0APPROVALS', responseUrl: h.slack.responseUrl() });
+    const res = await h.app.driver.blockAction({
+      actionId: 'approval_deny',
+      blockId: deny.blockId,
+      value: String(deny.value),
+      userId: 'UAPPROVER',
+      channelId: 'C0APPROVALS',
+      responseUrl: h.slack.responseUrl(),
+    });
     expect(res.status).toBe(200);
     const reasonForm = await h.slack.waitFor('views.open', (c) => record(c.args.view, 'view').callback_id === 'approval_deny_reason');
     const stored = h.slack.views.get(String(reasonForm.response?.view && record(reasonForm.response.view, 'v').id));
     if (!stored) throw new Error('no deny-reason view');
-    const reasonView = { id: stored.id, hash: stored.hash, callback_id: 'approval_deny_reason', blocks: stored.view.blocks as unknown[], private_metadata: String(stored.view.private_metadata) };
+    const reasonView = {
+      id: stored.id,
+      hash: stored.hash,
+      callback_id: 'approval_deny_reason',
+      blocks: stored.view.blocks as unknown[],
+      private_metadata: String(stored.view.private_metadata),
+    };
     await h.app.driver.viewSubmission({ view: fillView(reasonView, { deny_reason: 'no' }), userId: 'UAPPROVER' });
-    await eventually('the denial', async () => ((await peekSqlite(h.app.dataDir).rows('operations')).some((o) => o.requester_id === 'UDENIED' && o.status === 'denied') ? true : undefined));
+    await eventually('the denial', async () =>
+      (await peekSqlite(h.app.dataDir).rows('operations')).some((o) => o.requester_id === 'UDENIED' && o.status === 'denied')
+        ? true
+        : undefined,
+    );
 
     await submit('UDENIED', 'openai', 'Allowed Two');
     await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_UDENIED' && String(c.args.text).includes('Allowed Two'));
@@ -163,7 +202,11 @@ describe('quotas that hold', () => {
     }
     await eventually(
       'both requests to expire',
-      async () => ((await peekSqlite(h.app.dataDir).rows('operations')).filter((o) => o.requester_id === 'UEXPIRES' && o.status === 'expired').length === 2 ? true : undefined),
+      async () =>
+        (await peekSqlite(h.app.dataDir).rows('operations')).filter((o) => o.requester_id === 'UEXPIRES' && o.status === 'expired')
+          .length === 2
+          ? true
+          : undefined,
       { timeoutMs: 15_000 },
     );
     const third = await submit('UEXPIRES', 'mistral-ai', 'Expires Three');
@@ -172,18 +215,28 @@ describe('quotas that hold', () => {
   });
 
   it('creates Portkey refuses count against the limit: 10 submissions cost Portkey 2 creates, no more', async () => {
-    h.portkey.fault({ method: 'POST', path: '/integrations' }, { status: 400, body: { success: false, data: { message: 'Invalid request', errorCode: 'AB01' } } }, 10);
+    h.portkey.fault(
+      { method: 'POST', path: '/integrations' },
+      { status: 400, body: { success: false, data: { message: 'Invalid request', errorCode: 'AB01' } } },
+      10,
+    );
     for (let i = 1; i <= 10; i++) {
       const { view, ack } = await submit('UREFUSED', 'openai', `Refused ${i}`);
       const text = allText(record(ack.view, 'v').blocks);
       if (i <= 2) {
-        await h.slack.waitFor('views.update', (c) => c.args.view_id === view.id && allText(record(c.args.view, 'v').blocks).includes('was not created'));
+        await h.slack.waitFor(
+          'views.update',
+          (c) => c.args.view_id === view.id && allText(record(c.args.view, 'v').blocks).includes('was not created'),
+        );
       } else {
         expect(text).toContain('*Too many requests.* The limit is 2 integrations per person every hour.');
       }
     }
     // Every request Portkey got from these ten submissions: two creates (refused), nothing else.
-    expect(h.portkey.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['POST /integrations 400', 'POST /integrations 400']);
+    expect(h.portkey.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'POST /integrations 400',
+      'POST /integrations 400',
+    ]);
   });
 
   // The id lookups (one GET per "enable in" workspace, up to 20) come before the decision; over the limit they
@@ -196,7 +249,10 @@ describe('quotas that hold', () => {
     const before = h.portkey.requests.length;
     for (let i = 1; i <= 5; i++) {
       const view = await openForm(h, 'integration create groq', { userId: 'UCONTRACTOR', channelId: 'C_UCONTRACTOR' });
-      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: `Contractor ${i}`, int_key__groq: KEY }, access), userId: 'UCONTRACTOR' });
+      const res = await h.app.driver.viewSubmission({
+        view: fill(view, { int_name: `Contractor ${i}`, int_key__groq: KEY }, access),
+        userId: 'UCONTRACTOR',
+      });
       const ack = record(res.json, 'ack');
       expect(ack.response_action).toBe('update');
       expect(allText(record(ack.view, 'v').blocks)).toContain('`contractors-no-groq`');
@@ -211,20 +267,27 @@ describe('quotas that hold', () => {
     const access = { int_access: spaces.map((w) => ({ value: w.id, text: w.name })) };
     for (const name of ['Lookups One', 'Lookups Two']) {
       const view = await openForm(h, 'integration create openai', { userId: 'ULOOKUPS', channelId: 'C_ULOOKUPS' });
-      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: name, int_key__openai: KEY }, access), userId: 'ULOOKUPS' });
+      const res = await h.app.driver.viewSubmission({
+        view: fill(view, { int_name: name, int_key__openai: KEY }, access),
+        userId: 'ULOOKUPS',
+      });
       expect(record(res.json, 'ack').response_action).toBe('update');
       await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_ULOOKUPS' && String(c.args.text).includes(name));
     }
     const before = h.portkey.requests.length;
     for (let i = 1; i <= 5; i++) {
       const view = await openForm(h, 'integration create openai', { userId: 'ULOOKUPS', channelId: 'C_ULOOKUPS' });
-      const res = await h.app.driver.viewSubmission({ view: fill(view, { int_name: `Lookups more ${i}`, int_key__openai: KEY }, access), userId: 'ULOOKUPS' });
+      const res = await h.app.driver.viewSubmission({
+        view: fill(view, { int_name: `Lookups more ${i}`, int_key__openai: KEY }, access),
+        userId: 'ULOOKUPS',
+      });
       const ack = record(res.json, 'ack');
       // Refused as any submission over the limit is (the rate-limited view, with Back to the form), its ids unlooked.
       expect(ack.response_action).toBe('update');
-      expect(allText(record(ack.view, 'ack view').blocks)).toContain(':no_entry: *Too many requests.* The limit is 2 integrations per person every hour.');
+      expect(allText(record(ack.view, 'ack view').blocks)).toContain(
+        ':no_entry: *Too many requests.* The limit is 2 integrations per person every hour.',
+      );
     }
     expect(h.portkey.requests.slice(before)).toEqual([]);
   });
-
 });

@@ -65,7 +65,9 @@ describe.skipIf(!TEST_DATABASE_URL)('two replicas on one PostgreSQL database', (
 
   const replica = () => {
     if (!db) throw new Error('no scratch database');
-    return spawnApp(appEnv(h.slack, h.portkey, { DATABASE_URL: db.url, SECRETS_KEY, DATA_DIR: dataDir(), PORTKEY_TIMEOUT_MS: '15000' }), { slack: h.slack });
+    return spawnApp(appEnv(h.slack, h.portkey, { DATABASE_URL: db.url, SECRETS_KEY, DATA_DIR: dataDir(), PORTKEY_TIMEOUT_MS: '15000' }), {
+      slack: h.slack,
+    });
   };
   const rows = (table: string): Promise<Row[]> => {
     if (!peek) throw new Error('no database');
@@ -134,7 +136,11 @@ describe.skipIf(!TEST_DATABASE_URL)('two replicas on one PostgreSQL database', (
       expect((await operationOf(form.id)).status).toBe('executing');
 
       await replica();
-      const post = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C_REPLICA_CRASH' && c.error === undefined, RECOVERY_MS);
+      const post = await h.slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === 'C_REPLICA_CRASH' && c.error === undefined,
+        RECOVERY_MS,
+      );
 
       const [ws] = h.portkey.workspaces;
       if (!ws) throw new Error('no workspace');

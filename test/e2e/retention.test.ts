@@ -31,7 +31,9 @@ async function createWorkspace(name: string): Promise<string> {
 }
 
 describe('RETENTION_DAYS on the dispatcher tick', () => {
-  it('prunes a finished operation two days old with its notifications, keeps a recent one and an old pending one', { timeout: 20_000 }, async () => {
+  it('prunes a finished operation two days old with its notifications, keeps a recent one and an old pending one', {
+    timeout: 20_000,
+  }, async () => {
     const old = await createWorkspace('Old Space');
     const recent = await createWorkspace('Recent Space');
     const twoDaysAgo = Date.now() - 2 * DAY;

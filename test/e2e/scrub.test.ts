@@ -17,7 +17,10 @@ describe('a key Portkey echoes across the 300-character cut', () => {
     // The key starts 15 characters before the cut: cutting first, then scrubbing, would keep "sk-STRADDLE-7a6".
     const message = `${'Validation failed for the request body. '.repeat(8).slice(0, 285)}${KEY} is not a valid key`;
     expect(message.indexOf(KEY)).toBe(285);
-    h.portkey.fault({ method: 'POST', path: '/integrations' }, { status: 400, body: { success: false, data: { message, errorCode: 'AB01' } } });
+    h.portkey.fault(
+      { method: 'POST', path: '/integrations' },
+      { status: 400, body: { success: false, data: { message, errorCode: 'AB01' } } },
+    );
 
     const view = await openForm(h, 'integration create openai');
     const { ack, result } = await submitForResult(h, view, { int_name: 'Straddle', int_key__openai: KEY });
@@ -62,7 +65,10 @@ describe('a key Portkey echoes in another form', () => {
     const echoed = encode(ENCODED_KEY);
     expect(echoed).not.toBe(ENCODED_KEY);
     const message = `Upstream refused credential ${echoed} for this provider`;
-    h.portkey.fault({ method: 'POST', path: '/integrations' }, { status: 400, body: { success: false, data: { message, errorCode: 'AB01' } } });
+    h.portkey.fault(
+      { method: 'POST', path: '/integrations' },
+      { status: 400, body: { success: false, data: { message, errorCode: 'AB01' } } },
+    );
 
     const view = await openForm(h, 'integration create openai');
     const { ack, result } = await submitForResult(h, view, { int_name: `Echo ${_form}`, int_key__openai: ENCODED_KEY });
@@ -94,13 +100,24 @@ describe('a key Portkey echoes in another form', () => {
 describe('a key Portkey echoes in its error code', () => {
   it('reaches no log line, view, row or audit entry', async () => {
     const key = 'sk-CODE-ECHO-9f8e7d6c5b4a3210';
-    h.portkey.fault({ method: 'POST', path: '/integrations' }, { status: 409, body: { success: false, data: { message: 'Conflict', errorCode: `dup:${key}` } } });
+    h.portkey.fault(
+      { method: 'POST', path: '/integrations' },
+      { status: 409, body: { success: false, data: { message: 'Conflict', errorCode: `dup:${key}` } } },
+    );
     const view = await openForm(h, 'integration create openai');
     const { ack, result } = await submitForResult(h, view, { int_name: 'Code echo', int_key__openai: key });
     const db = peekSqlite(h.app.dataDir);
-    const places = [JSON.stringify(ack), JSON.stringify(result), JSON.stringify(await db.rows('operations')), JSON.stringify(await db.rows('audit'))];
+    const places = [
+      JSON.stringify(ack),
+      JSON.stringify(result),
+      JSON.stringify(await db.rows('operations')),
+      JSON.stringify(await db.rows('audit')),
+    ];
     await db.close();
-    const found = runsOf(key).flatMap((run) => [...leaksOf(h, run), ...places.filter((p) => p.includes(run)).map(() => `a row or view contains ${run}`)]);
+    const found = runsOf(key).flatMap((run) => [
+      ...leaksOf(h, run),
+      ...places.filter((p) => p.includes(run)).map(() => `a row or view contains ${run}`),
+    ]);
     expect([...new Set(found)]).toEqual([]);
   });
 });

@@ -83,7 +83,9 @@ describe('a Free-plan Slack workspace (no user groups) under a policy that names
     fakes.slack.setPlan('free');
     const a = await start();
 
-    const startLog = a.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => String(l.msg).includes('plan_upgrade_required'));
+    const startLog = a.logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => String(l.msg).includes('plan_upgrade_required'));
     expect(startLog, 'a start-up log line about the plan').toBeDefined();
     expect(startLog).toMatchObject({ level: 'error', groups: ['S0INTERNS', 'S0PLATFORM'], policy: policyFile });
     expect(String(startLog?.msg)).toMatch(/paid Slack plan/);
@@ -118,13 +120,27 @@ describe('a Free-plan workspace whose policy names approvers by group', () => {
     const a = await start(approvalPolicyFile);
     const { ack } = await submitWorkspace(a, 'U_MEMBER', 'Needs approval');
     expect(ack.response_action).toBe('update');
-    const post = await fakes.slack.waitFor('chat.postMessage', (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@U_MEMBER>'));
+    const post = await fakes.slack.waitFor(
+      'chat.postMessage',
+      (c) => c.args.channel === 'C0APPROVALS' && allText(c.args.blocks).includes('<@U_MEMBER>'),
+    );
     const approve = theButton(post.args.blocks, 'approval_approve');
     const responseUrl = fakes.slack.responseUrl();
-    const res = await a.driver.blockAction({ actionId: 'approval_approve', blockId: approve.blockId, value: approve.value ?? '', userId: 'U_PLAT', channelId: 'C0APPROVALS', responseUrl });
+    const res = await a.driver.blockAction({
+      actionId: 'approval_approve',
+      blockId: approve.blockId,
+      value: approve.value ?? '',
+      userId: 'U_PLAT',
+      channelId: 'C0APPROVALS',
+      responseUrl,
+    });
     expect(res.status).toBe(200);
     const reply = await fakes.slack.waitForResponse((r) => r.url === responseUrl);
-    expect(reply.body).toEqual({ response_type: 'ephemeral', replace_original: false, text: expect.stringMatching(/plan doesn't include user groups.*won't pass by trying again/) });
+    expect(reply.body).toEqual({
+      response_type: 'ephemeral',
+      replace_original: false,
+      text: expect.stringMatching(/plan doesn't include user groups.*won't pass by trying again/),
+    });
     expect(workspaceCreates()).toHaveLength(0);
   });
 });
@@ -141,7 +157,8 @@ describe('Slack rate-limits usergroups.users.list (HTTP 429, Retry-After: 8)', (
     expect(ms).toBeLessThan(2500);
     expect(ack.response_action).toBe('errors');
     expect(record(ack.errors, 'errors')).toEqual({
-      ws_name: "Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Please try again in 8 seconds.",
+      ws_name:
+        "Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Please try again in 8 seconds.",
     });
     expect(workspaceCreates()).toHaveLength(0);
     // While Retry-After runs, Slack isn't asked again: a second submission is refused at once without a call.
@@ -180,7 +197,14 @@ describe("Portkey's id lookups and Slack's group lookups together, before the ac
     fakes.portkey.fault({ method: 'GET', path: `/admin/workspaces/${ws.id}` }, { afterHandling: true, delayMs: 1300 });
     fakes.slack.delay('usergroups.users.list', 1900);
     const started = Date.now();
-    const res = await a.driver.viewSubmission({ view: fill(view, { int_name: 'Slow both', int_key__openai: 'sk-slow-both-0123456789' }, { int_access: [{ value: ws.id, text: 'Slow lookups' }] }), userId: 'U_MEMBER' });
+    const res = await a.driver.viewSubmission({
+      view: fill(
+        view,
+        { int_name: 'Slow both', int_key__openai: 'sk-slow-both-0123456789' },
+        { int_access: [{ value: ws.id, text: 'Slow lookups' }] },
+      ),
+      userId: 'U_MEMBER',
+    });
     const ms = Date.now() - started;
     expect(res.status).toBe(200);
     expect(ms).toBeLessThan(3000);
@@ -195,7 +219,12 @@ describe("Portkey's id lookups and Slack's group lookups together, before the ac
     fakes.portkey.fault({ method: 'GET', path: '/secret-references' }, { afterHandling: true, delayMs: 1300 });
     fakes.slack.delay('usergroups.users.list', 1900);
     const started = Date.now();
-    const res = await a.driver.options({ actionId: 'int_secret_ref_search', blockId: 'int_secretref__openai', value: '', userId: 'U_MEMBER' });
+    const res = await a.driver.options({
+      actionId: 'int_secret_ref_search',
+      blockId: 'int_secretref__openai',
+      value: '',
+      userId: 'U_MEMBER',
+    });
     const ms = Date.now() - started;
     expect(res.status).toBe(200);
     expect(ms).toBeLessThan(3000);

@@ -33,7 +33,10 @@ function copyOfDataDir(into: string): Map<string, Buffer> {
 }
 
 /** Runs of a string worth looking for: the whole, and overlapping 24-character pieces (a page may split a row). */
-const piecesOf = (text: string): string[] => [text, ...Array.from({ length: Math.max(0, Math.floor((text.length - 24) / 12)) + 1 }, (_, i) => text.slice(i * 12, i * 12 + 24))];
+const piecesOf = (text: string): string[] => [
+  text,
+  ...Array.from({ length: Math.max(0, Math.floor((text.length - 24) / 12)) + 1 }, (_, i) => text.slice(i * 12, i * 12 + 24)),
+];
 
 /** Sealed secrets of the operation of a view, read while it runs. */
 async function sealedWhileRunning(viewId: string): Promise<Row> {
@@ -54,7 +57,8 @@ function tracesIn(files: Map<string, Buffer>, sealed: Row[], canaries: string[])
   const found: string[] = [];
   for (const [name, bytes] of files) {
     const text = bytes.toString('latin1');
-    for (const row of sealed) for (const piece of piecesOf(String(row.ciphertext))) if (text.includes(piece)) found.push(`${name} holds sealed bytes ${piece}`);
+    for (const row of sealed)
+      for (const piece of piecesOf(String(row.ciphertext))) if (text.includes(piece)) found.push(`${name} holds sealed bytes ${piece}`);
     for (const c of canaries) if (text.includes(c)) found.push(`${name} holds ${c}`);
     const asKey = (() => {
       try {
@@ -86,18 +90,30 @@ describe('a copy of DATA_DIR after operations finished', () => {
     // The rows really were those secrets, sealed with the app's key (so not finding them below means "gone").
     const key = parseSecretsKey(readFileSync(h.app.keyFile, 'utf8'));
     const box = new SecretBox([key]);
-    expect(box.open(String(sealedOk.key_id), String(sealedOk.ciphertext), `operation:${String(sealedOk.operation_id)}`)).toEqual({ key: CANARY_OK, fields: {} });
-    expect(box.open(String(sealedFailed.key_id), String(sealedFailed.ciphertext), `operation:${String(sealedFailed.operation_id)}`)).toEqual({ key: CANARY_FAILED, fields: {} });
+    expect(box.open(String(sealedOk.key_id), String(sealedOk.ciphertext), `operation:${String(sealedOk.operation_id)}`)).toEqual({
+      key: CANARY_OK,
+      fields: {},
+    });
+    expect(
+      box.open(String(sealedFailed.key_id), String(sealedFailed.ciphertext), `operation:${String(sealedFailed.operation_id)}`),
+    ).toEqual({ key: CANARY_FAILED, fields: {} });
 
     const finished = async () => {
       const peek = peekSqlite(h.app.dataDir);
       try {
-        return { statuses: (await peek.rows('operations')).map((r) => String(r.status)).sort(), left: await peek.rows('operation_secrets') };
+        return {
+          statuses: (await peek.rows('operations')).map((r) => String(r.status)).sort(),
+          left: await peek.rows('operation_secrets'),
+        };
       } finally {
         await peek.close();
       }
     };
-    await eventually('both operations to finish', async () => (await finished()).statuses.every((s) => s === 'failed' || s === 'succeeded'), { timeoutMs: 8000 });
+    await eventually(
+      'both operations to finish',
+      async () => (await finished()).statuses.every((s) => s === 'failed' || s === 'succeeded'),
+      { timeoutMs: 8000 },
+    );
     expect(await finished()).toEqual({ statuses: ['failed', 'succeeded'], left: [] });
 
     // Wipes are made final in the files in batches (a WAL checkpoint shortly after): a backup taken then holds nothing.
@@ -105,7 +121,8 @@ describe('a copy of DATA_DIR after operations finished', () => {
     const traces = await eventually(
       'a copy of DATA_DIR without traces',
       () => {
-        const t = tracesIn(copyOfDataDir(`${h.app.dataDir}-copy-${(n += 1)}`), [sealedOk, sealedFailed], [CANARY_OK, CANARY_FAILED]);
+        n += 1;
+        const t = tracesIn(copyOfDataDir(`${h.app.dataDir}-copy-${n}`), [sealedOk, sealedFailed], [CANARY_OK, CANARY_FAILED]);
         return t.length === 0 ? t : undefined;
       },
       { timeoutMs: 3000, intervalMs: 250 },

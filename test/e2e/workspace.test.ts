@@ -143,7 +143,10 @@ describe('creating a workspace', () => {
 
     // The modal turns into a progress view straight away (the API call happens after the ack).
     const ackBody = record(ack.json, 'submission ack');
-    expect(ackBody).toEqual({ response_action: 'update', view: expect.objectContaining({ type: 'modal', callback_id: 'workspace_result' }) });
+    expect(ackBody).toEqual({
+      response_action: 'update',
+      view: expect.objectContaining({ type: 'modal', callback_id: 'workspace_result' }),
+    });
     expect(textOf(ackBody.view)).toContain('Creating workspace *Data Science*');
 
     const success = await waitForViewUpdate(form.id, isSuccessView);
@@ -221,9 +224,7 @@ describe('creating a workspace', () => {
     const message = await h.slack.waitFor('chat.postMessage');
     expect(message.args.text).toEqual(expect.stringContaining(answered.id));
     expect(message.args.text).toEqual(expect.stringContaining(answered.slug));
-    expect(textOf(message.args.blocks)).toContain(
-      'Portkey assigned the slug `ws-ml-platform-9f3c2a`, not the requested `ml-platform`.',
-    );
+    expect(textOf(message.args.blocks)).toContain('Portkey assigned the slug `ws-ml-platform-9f3c2a`, not the requested `ml-platform`.');
     expect(textOf(viewOf(success).blocks)).toContain('Portkey assigned the slug `ws-ml-platform-9f3c2a` instead of `ml-platform`.');
   });
 });
@@ -362,9 +363,7 @@ describe('when Portkey refuses or does not answer', () => {
       defaultChecked: ['default'],
     });
     // The restored form goes back to where the command was run, without the finished operation.
-    expect(JSON.parse(String(viewOf(restored).private_metadata))).toEqual(
-      expect.objectContaining({ channelId: 'C_PLATFORM' }),
-    );
+    expect(JSON.parse(String(viewOf(restored).private_metadata))).toEqual(expect.objectContaining({ channelId: 'C_PLATFORM' }));
     expect(JSON.parse(String(viewOf(restored).private_metadata))).not.toHaveProperty('operationId');
 
     // A failure is only shown in the modal: nothing in the channel, the response_url or a DM.

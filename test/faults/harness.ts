@@ -43,11 +43,7 @@ export interface Opened {
 }
 
 /** `/portkey workspace create` or `/portkey integration create openai` as `userId`; resolves with the opened form. */
-export async function openCreateForm(
-  h: TestEnv,
-  kind: Kind,
-  p: { userId: string; channelId?: string; app?: TestApp },
-): Promise<Opened> {
+export async function openCreateForm(h: TestEnv, kind: Kind, p: { userId: string; channelId?: string; app?: TestApp }): Promise<Opened> {
   const app = p.app ?? h.app;
   const channelId = p.channelId ?? 'C_FAULTS';
   const responseUrl = h.slack.responseUrl();
@@ -67,13 +63,16 @@ export async function openCreateForm(
 
 /** What the person types: a name, plus the key for an integration. */
 export function typed(kind: Kind, name: string, extra: Record<string, FillValue> = {}): Record<string, FillValue> {
-  return kind === 'workspace'
-    ? { ws_name: name, ...extra }
-    : { int_name: name, int_key__openai: 'sk-fault-suite-0123456789', ...extra };
+  return kind === 'workspace' ? { ws_name: name, ...extra } : { int_name: name, int_key__openai: 'sk-fault-suite-0123456789', ...extra };
 }
 
 /** Submits the form as its user; expects the app to take it (a progress view), and returns the ack. */
-export async function submitCreate(h: TestEnv, opened: Opened, inputs: Record<string, FillValue>, app: TestApp = h.app): Promise<DriverResponse> {
+export async function submitCreate(
+  h: TestEnv,
+  opened: Opened,
+  inputs: Record<string, FillValue>,
+  app: TestApp = h.app,
+): Promise<DriverResponse> {
   const res = await app.driver.viewSubmission({ view: fillView(opened.form, inputs), userId: opened.userId });
   expect(res.status).toBe(200);
   expect(record(res.json, 'submission ack').response_action).toBe('update');
@@ -89,7 +88,12 @@ export function isErrorView(view: Record<string, unknown>): boolean {
 }
 
 /** The first views.update of `viewId` whose view matches. */
-export function viewUpdate(h: TestEnv, viewId: string, match: (view: Record<string, unknown>) => boolean, timeoutMs = 8000): Promise<SlackCall> {
+export function viewUpdate(
+  h: TestEnv,
+  viewId: string,
+  match: (view: Record<string, unknown>) => boolean,
+  timeoutMs = 8000,
+): Promise<SlackCall> {
   return h.slack.waitFor('views.update', (c) => c.args.view_id === viewId && isRecord(c.args.view) && match(c.args.view), timeoutMs);
 }
 
@@ -100,7 +104,10 @@ export function viewText(call: SlackCall): string {
 /** The one resource Portkey holds after a create, checked to be the one asked for. */
 export function theOnlyResource(h: TestEnv, kind: Kind, name: string): { id: string; slug: string; name: string } {
   const all = kind === 'workspace' ? h.portkey.workspaces : h.portkey.integrations;
-  expect(all.map((r) => r.name), `the ${kind}s Portkey holds`).toEqual([name]);
+  expect(
+    all.map((r) => r.name),
+    `the ${kind}s Portkey holds`,
+  ).toEqual([name]);
   const [only] = all;
   if (!only) throw new Error(`Portkey holds no ${kind}`);
   return only;
@@ -143,10 +150,14 @@ export async function auditTrail(app: TestApp, userId: string): Promise<AuditRow
 
 /** Waits until the operation's trail has `n` rows (the notification row is written after the Portkey one). */
 export function auditTrailOf(app: TestApp, userId: string, n: number, timeoutMs = 5000): Promise<AuditRow[]> {
-  return eventually(`${n} audit rows for ${userId}`, async () => {
-    const trail = await auditTrail(app, userId).catch(() => undefined);
-    return trail && trail.length >= n ? trail : undefined;
-  }, { timeoutMs });
+  return eventually(
+    `${n} audit rows for ${userId}`,
+    async () => {
+      const trail = await auditTrail(app, userId).catch(() => undefined);
+      return trail && trail.length >= n ? trail : undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 /** The id of the operation `userId` submitted (the audit target of the submission). */

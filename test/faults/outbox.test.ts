@@ -32,10 +32,14 @@ describe('Slack entirely unreachable when the result is ready', () => {
     await submitCreate(h, opened, typed('workspace', name));
 
     // Every route failed: the channel, the reply link, a DM.
-    const failedFirst = await eventually('the failed first delivery in the audit', async () => {
-      const trail = await auditTrail(h.app, userId);
-      return trail.some((r) => r.action === 'notification' && r.outcome === 'failed') ? trail : undefined;
-    }, { timeoutMs: 8000 });
+    const failedFirst = await eventually(
+      'the failed first delivery in the audit',
+      async () => {
+        const trail = await auditTrail(h.app, userId);
+        return trail.some((r) => r.action === 'notification' && r.outcome === 'failed') ? trail : undefined;
+      },
+      { timeoutMs: 8000 },
+    );
     const made = theOnlyResource(h, 'workspace', name);
     expect(failedFirst.map((r) => [r.action, r.outcome])).toEqual([
       ['workspace.create', 'submitted'],
@@ -62,7 +66,13 @@ describe('Slack entirely unreachable when the result is ready', () => {
     });
     expect(trail).toEqual([
       { actor: userId, action: 'workspace.create', target: opId, outcome: 'submitted', detail: null },
-      { actor: userId, action: 'workspace.create.portkey', target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
+      {
+        actor: userId,
+        action: 'workspace.create.portkey',
+        target: made.slug,
+        outcome: 'succeeded',
+        detail: { id: made.id, slug: made.slug, recovered: false },
+      },
       { actor: 'app', action: 'notification', target: opId, outcome: 'failed', detail: null },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
     ]);

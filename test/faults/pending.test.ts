@@ -25,7 +25,12 @@ async function auditRowsOf(userId: string) {
   const rows = await peekSqlite(h.app.dataDir).rows('audit');
   return rows
     .filter((r) => r.actor_id === userId)
-    .map((r) => ({ action: r.action, target: r.target, outcome: r.outcome, detail: typeof r.detail_json === 'string' ? (JSON.parse(r.detail_json) as unknown) : null }));
+    .map((r) => ({
+      action: r.action,
+      target: r.target,
+      outcome: r.outcome,
+      detail: typeof r.detail_json === 'string' ? (JSON.parse(r.detail_json) as unknown) : null,
+    }));
 }
 
 describe('a form that cannot be opened is audited', () => {
@@ -75,7 +80,13 @@ describe('a long Retry-After on the result post', () => {
     expect(viewText(shown)).toContain("through the command's reply link");
     expect(h.slack.callsTo('chat.postMessage').map((c) => c.error)).toEqual(['rate_limited']);
     const opId = await operationOf(h.app, userId);
-    expect((await auditTrailOf(h.app, userId, 3)).at(-1)).toEqual({ actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null });
+    expect((await auditTrailOf(h.app, userId, 3)).at(-1)).toEqual({
+      actor: 'app',
+      action: 'notification',
+      target: opId,
+      outcome: 'sent:response_url',
+      detail: null,
+    });
     await h.expectStillServing(mark);
   });
 });

@@ -38,7 +38,8 @@ interface Refused {
   says: (kind: Kind) => string;
 }
 
-const noAnswer = "Portkey didn't answer in time. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.";
+const noAnswer =
+  "Portkey didn't answer in time. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.";
 const serverError = (status: number) => `Portkey had a problem (HTTP ${status}). Nothing was created. Try again in a minute.`;
 
 // Portkey did not create anything: the person is told why, and nothing is posted anywhere else.
@@ -53,11 +54,16 @@ const refused: Refused[] = [
     fault: { status: 429, headers: { 'retry-after': '30' } },
     says: () => 'Portkey is rate-limiting requests right now. Try again in 30 seconds.',
   },
-  { label: 'a 429 without Retry-After', fault: { status: 429 }, says: () => 'Portkey is rate-limiting requests right now. Try again in a minute.' },
+  {
+    label: 'a 429 without Retry-After',
+    fault: { status: 429 },
+    says: () => 'Portkey is rate-limiting requests right now. Try again in a minute.',
+  },
   {
     label: 'a 200 that is not JSON (a proxy page), nothing created',
     fault: { status: 200, rawBody: '<html><body>Upstream error</body></html>' },
-    says: (kind) => `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${kind} exists before trying again.`,
+    says: (kind) =>
+      `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${kind} exists before trying again.`,
   },
 ];
 
@@ -230,7 +236,13 @@ describe('Portkey slower than Slack’s 3 s window (an app allowed to wait 8 s)'
     const opId = await operationOf(app(), userId);
     expect(await auditTrailOf(app(), userId, 3)).toEqual([
       { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
-      { actor: userId, action: `${kind}.create.portkey`, target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
+      {
+        actor: userId,
+        action: `${kind}.create.portkey`,
+        target: made.slug,
+        outcome: 'succeeded',
+        detail: { id: made.id, slug: made.slug, recovered: false },
+      },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
     ]);
 

@@ -103,7 +103,13 @@ describe('the result cannot be shown in the modal (hash_conflict on views.update
     const opId = await operationOf(h.app, userId);
     expect(await auditTrailOf(h.app, userId, 3)).toEqual([
       { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
-      { actor: userId, action: `${kind}.create.portkey`, target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
+      {
+        actor: userId,
+        action: `${kind}.create.portkey`,
+        target: made.slug,
+        outcome: 'succeeded',
+        detail: { id: made.id, slug: made.slug, recovered: false },
+      },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
     ]);
     await h.expectStillServing(mark);
@@ -168,7 +174,13 @@ describe('the result cannot be posted in the channel', () => {
     const opId = await operationOf(h.app, userId);
     expect(await auditTrailOf(h.app, userId, 3)).toEqual([
       { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
-      { actor: userId, action: `${kind}.create.portkey`, target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
+      {
+        actor: userId,
+        action: `${kind}.create.portkey`,
+        target: made.slug,
+        outcome: 'succeeded',
+        detail: { id: made.id, slug: made.slug, recovered: false },
+      },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null },
     ]);
     await h.expectStillServing(mark);
@@ -199,7 +211,13 @@ describe('the result cannot be posted in the channel', () => {
     const opId = await operationOf(h.app, userId);
     expect(await auditTrailOf(h.app, userId, 3)).toEqual([
       { actor: userId, action: 'workspace.create', target: opId, outcome: 'submitted', detail: null },
-      { actor: userId, action: 'workspace.create.portkey', target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
+      {
+        actor: userId,
+        action: 'workspace.create.portkey',
+        target: made.slug,
+        outcome: 'succeeded',
+        detail: { id: made.id, slug: made.slug, recovered: false },
+      },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:channel', detail: null },
     ]);
     await h.expectStillServing(mark);
@@ -226,7 +244,13 @@ describe('the Web API goes down after the form opened (the reply link still work
     const opId = await operationOf(h.app, userId);
     expect(await auditTrailOf(h.app, userId, 3)).toEqual([
       { actor: userId, action: 'workspace.create', target: opId, outcome: 'submitted', detail: null },
-      { actor: userId, action: 'workspace.create.portkey', target: made.slug, outcome: 'succeeded', detail: { id: made.id, slug: made.slug, recovered: false } },
+      {
+        actor: userId,
+        action: 'workspace.create.portkey',
+        target: made.slug,
+        outcome: 'succeeded',
+        detail: { id: made.id, slug: made.slug, recovered: false },
+      },
       { actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null },
     ]);
     // The modal could not be updated either; once Slack is back the app answers as usual.
@@ -246,7 +270,8 @@ describe('the Web API goes down after the form opened (the reply link still work
     await submitCreate(h, opened, typed('integration', `Outage ${userId}`));
 
     const reply = await h.slack.waitForResponse((r) => r.url === opened.responseUrl, 8000);
-    const error = 'Portkey rejected the integration as invalid. Portkey said: "Invalid request. Please check and try again." Fix the form and try again.';
+    const error =
+      'Portkey rejected the integration as invalid. Portkey said: "Invalid request. Please check and try again." Fix the form and try again.';
     expect(reply.body).toEqual({ response_type: 'ephemeral', text: `Your request was not completed: ${error}` });
     expect(h.slack.callsTo('views.update').length).toBeGreaterThan(0);
     expect(h.slack.callsTo('views.update').every((c) => c.error === 'service_unavailable')).toBe(true);
@@ -262,4 +287,3 @@ describe('the Web API goes down after the form opened (the reply link still work
     await h.expectStillServing(mark);
   });
 });
-

@@ -76,7 +76,13 @@ describeEngines('migrations', (h) => {
     expect(log.text()).toContain('store: opened');
     expect(await again.audit.recent(10)).toHaveLength(1);
     const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(again.db);
-    expect(applied.rows.map((r) => r.name)).toEqual(['0001_initial', '0002_operation_result', '0003_governance', '0004_rate_counter_expiry', '0005_scrub_wiped_secrets']);
+    expect(applied.rows.map((r) => r.name)).toEqual([
+      '0001_initial',
+      '0002_operation_result',
+      '0003_governance',
+      '0004_rate_counter_expiry',
+      '0005_scrub_wiped_secrets',
+    ]);
   });
 
   it('lets several processes open a new database at once', async () => {

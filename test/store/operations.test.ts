@@ -141,16 +141,28 @@ describeEngines('operations', (h) => {
     expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0)).toBeUndefined(); // not succeeded
     await h.store.operations.transition(operation.id, 'requested', 'executing', { leaseOwner: 'X', leaseUntil: t0 + 1000 });
     expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0)).toBeUndefined(); // executing is claim()'s
-    await h.store.operations.transition(operation.id, 'executing', 'succeeded', { portkeyId: 'i-1', portkeySlug: 's' }, { leaseOwner: 'X' });
+    await h.store.operations.transition(
+      operation.id,
+      'executing',
+      'succeeded',
+      { portkeyId: 'i-1', portkeySlug: 's' },
+      { leaseOwner: 'X' },
+    );
 
-    expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0)).toMatchObject({ leaseOwner: 'A', leaseUntil: t0 + 1000, status: 'succeeded' });
+    expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0)).toMatchObject({
+      leaseOwner: 'A',
+      leaseUntil: t0 + 1000,
+      status: 'succeeded',
+    });
     expect(await h.store.operations.claimSucceeded(operation.id, 'B', 1000, t0 + 500)).toBeUndefined(); // A's lease is live
     expect(await h.store.operations.claimSucceeded(operation.id, 'A', 1000, t0 + 600)).toMatchObject({ leaseUntil: t0 + 1600 }); // renewed
     const racers = await Promise.all(['C', 'D', 'E'].map((o) => h.store.operations.claimSucceeded(operation.id, o, 1000, t0 + 5000)));
     expect(racers.filter(Boolean)).toHaveLength(1);
     const holder = racers.find(Boolean)?.leaseOwner ?? '';
     // The old holder can't record the step's result; the new one can, and that frees the lease.
-    expect((await h.store.operations.transition(operation.id, 'succeeded', 'succeeded', { result: { a: 1 } }, { leaseOwner: 'A' })).won).toBe(false);
+    expect(
+      (await h.store.operations.transition(operation.id, 'succeeded', 'succeeded', { result: { a: 1 } }, { leaseOwner: 'A' })).won,
+    ).toBe(false);
     const saved = await h.store.operations.transition(operation.id, 'succeeded', 'succeeded', { result: { a: 2 } }, { leaseOwner: holder });
     expect(saved.won && saved.operation).toMatchObject({ result: { a: 2 }, leaseOwner: null, leaseUntil: null, portkeyId: 'i-1' });
     expect(await h.store.operations.claimSucceeded(operation.id, 'B', 1000, t0 + 5001)).toMatchObject({ leaseOwner: 'B' });
@@ -193,10 +205,22 @@ describeEngines('operations', (h) => {
     const governance = { effect: 'require_approval', rule: 'llm', reservations: [{ key: 'rate:x', windowStart: 0 }] };
     const { operation } = await h.store.operations.create(newOp({ status: 'awaiting_approval', governance, expiresAt: 123_456 }));
     expect(operation).toMatchObject({ status: 'awaiting_approval', governance, expiresAt: 123_456, decidedBy: null, approvalTs: null });
-    const posted = await h.store.operations.transition(operation.id, 'awaiting_approval', 'awaiting_approval', { approvalChannel: 'C9', approvalTs: '1.2' });
+    const posted = await h.store.operations.transition(operation.id, 'awaiting_approval', 'awaiting_approval', {
+      approvalChannel: 'C9',
+      approvalTs: '1.2',
+    });
     expect(posted.won && posted.operation).toMatchObject({ approvalChannel: 'C9', approvalTs: '1.2' });
-    const denied = await h.store.operations.transition(operation.id, 'awaiting_approval', 'denied', { decidedBy: 'U7', decisionReason: 'not now' });
-    expect(denied.won && denied.operation).toMatchObject({ status: 'denied', decidedBy: 'U7', decisionReason: 'not now', approvalTs: '1.2', governance });
+    const denied = await h.store.operations.transition(operation.id, 'awaiting_approval', 'denied', {
+      decidedBy: 'U7',
+      decisionReason: 'not now',
+    });
+    expect(denied.won && denied.operation).toMatchObject({
+      status: 'denied',
+      decidedBy: 'U7',
+      decisionReason: 'not now',
+      approvalTs: '1.2',
+      governance,
+    });
     const again = await h.store.operations.transition(operation.id, 'awaiting_approval', 'approved', { decidedBy: 'U8' });
     expect(again.won).toBe(false);
     expect(again.won ? undefined : again.current?.decidedBy).toBe('U7');
@@ -211,7 +235,9 @@ describeEngines('operations', (h) => {
     expect((await h.store.operations.listExpired(now)).map((o) => o.id).sort()).toEqual([late, due].map((r) => r.operation.id).sort());
     const all = await h.store.operations.listByStatus('awaiting_approval');
     expect(all.map((o) => o.id).sort()).toEqual([late, due, pending].map((r) => r.operation.id).sort());
-    expect((await h.store.operations.listByStatus('awaiting_approval', { requesterId: 'U2' })).map((o) => o.id)).toEqual([pending.operation.id]);
+    expect((await h.store.operations.listByStatus('awaiting_approval', { requesterId: 'U2' })).map((o) => o.id)).toEqual([
+      pending.operation.id,
+    ]);
     expect(await h.store.operations.listByStatus('awaiting_approval', { teamId: 'T9' })).toEqual([]);
   });
 

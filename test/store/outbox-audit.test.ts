@@ -13,7 +13,12 @@ describeEngines('notification outbox', (h) => {
       request: {},
     });
     const later = await h.store.notifications.enqueue({ kind: 'dm', payload: { text: 'later' }, nextAttemptAt: t + 500 });
-    const first = await h.store.notifications.enqueue({ operationId: operation.id, kind: 'response_url', payload: { text: 'hi' }, nextAttemptAt: t });
+    const first = await h.store.notifications.enqueue({
+      operationId: operation.id,
+      kind: 'response_url',
+      payload: { text: 'hi' },
+      nextAttemptAt: t,
+    });
     expect(first).toMatchObject({ operationId: operation.id, status: 'pending', attempts: 0, payload: { text: 'hi' }, lastError: null });
 
     expect((await h.store.notifications.due(t)).map((n) => n.id)).toEqual([first.id]);
@@ -21,7 +26,12 @@ describeEngines('notification outbox', (h) => {
     expect(await h.store.notifications.due(t + 500, 1)).toHaveLength(1);
 
     expect(await h.store.notifications.markFailed(first.id, 'slack 500', t + 1000)).toBe(true);
-    expect(await h.store.notifications.get(first.id)).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAt: t + 1000, lastError: 'slack 500' });
+    expect(await h.store.notifications.get(first.id)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      nextAttemptAt: t + 1000,
+      lastError: 'slack 500',
+    });
     expect((await h.store.notifications.due(t + 999)).map((n) => n.id)).toEqual([later.id]);
 
     expect(await h.store.notifications.markSent(later.id)).toBe(true);
@@ -40,9 +50,7 @@ describeEngines('notification claims', (h) => {
     const t = 2_000_000;
     const n = await h.store.notifications.enqueue({ kind: 'post', payload: {}, nextAttemptAt: t });
     const other = await h.testDb.open();
-    const wins = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? other : h.store).notifications.claim(n.id, 30_000, t)),
-    );
+    const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? other : h.store).notifications.claim(n.id, 30_000, t)));
     expect(wins.filter(Boolean)).toHaveLength(1);
     expect(await h.store.notifications.due(t + 29_999)).toEqual([]);
     expect((await h.store.notifications.due(t + 30_000)).map((x) => x.id)).toEqual([n.id]);
@@ -65,7 +73,14 @@ describeEngines('notifications at start', (h) => {
 
 describeEngines('audit log', (h) => {
   it('appends in order and reads newest first', async () => {
-    const a = await h.store.audit.append({ at: 100, actorId: 'U1', action: 'workspace.create', target: 'ws:growth', outcome: 'requested', detail: { n: 1 } });
+    const a = await h.store.audit.append({
+      at: 100,
+      actorId: 'U1',
+      action: 'workspace.create',
+      target: 'ws:growth',
+      outcome: 'requested',
+      detail: { n: 1 },
+    });
     const b = await h.store.audit.append({ at: 100, actorId: 'U2', action: 'workspace.create', target: 'ws:growth', outcome: 'approved' });
     const c = await h.store.audit.append({ actorId: 'U1', action: 'workspace.create', outcome: 'succeeded' });
     expect(a.id).toBeLessThan(b.id);

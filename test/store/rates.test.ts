@@ -9,12 +9,17 @@ describeEngines('rate counters', (h) => {
     const now = 10 * MINUTE + 123;
     const results = await Promise.all(Array.from({ length: 20 }, () => h.store.rates.reserve('team:T1', MINUTE, 5, now)));
     expect(results.filter((r) => r.allowed)).toHaveLength(5);
-    expect(results.filter((r) => r.allowed).map((r) => r.count).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(
+      results
+        .filter((r) => r.allowed)
+        .map((r) => r.count)
+        .sort(),
+    ).toEqual([1, 2, 3, 4, 5]);
     for (const r of results) expect(r).toMatchObject({ windowStart: 10 * MINUTE, resetAt: 11 * MINUTE });
     expect(await h.rawRows('rate_counters')).toEqual([{ key: 'team:T1', window_start: 10 * MINUTE, count: 5, expires_at: 11 * MINUTE }]);
   });
 
-  it('reports the current window\'s count, and 0 for a new window or an unknown key', async () => {
+  it("reports the current window's count, and 0 for a new window or an unknown key", async () => {
     const now = 20 * MINUTE + 5;
     await h.store.rates.reserve('seen', MINUTE, 5, now);
     await h.store.rates.reserve('seen', MINUTE, 5, now + 1);

@@ -124,7 +124,10 @@ describe('parseSecretsKey', () => {
 
 describe('loadSecretsKey', () => {
   /** A DATA_DIR and, beside it (not in it), where the key goes: as SECRETS_KEY_FILE's default keeps them apart. */
-  const place = (name: string) => ({ dataDir: path.join(scratch, name, 'data'), keyFile: path.join(scratch, name, 'config', 'secrets.key') });
+  const place = (name: string) => ({
+    dataDir: path.join(scratch, name, 'data'),
+    keyFile: path.join(scratch, name, 'config', 'secrets.key'),
+  });
 
   it('generates the key file outside DATA_DIR with mode 0600, logs that it did (not the key), then reuses it', async () => {
     const { dataDir, keyFile } = place('gen');
@@ -207,7 +210,9 @@ describe('loadSecretsKey', () => {
     expect(readFileSync(keyFile, 'utf8').trim()).toBe(old);
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(existsSync(path.join(dataDir, 'secrets.key'))).toBe(false);
-    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([expect.stringContaining('moved the secrets key out of DATA_DIR')]);
+    expect(log.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      expect.stringContaining('moved the secrets key out of DATA_DIR'),
+    ]);
     expect(log.text()).toContain(keyFile);
     expect(log.text()).not.toContain(old);
     // Next start: nothing to move, same key.

@@ -14,7 +14,10 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'portkey-wipes-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Every byte of every file in `dir`, as text to search. */
-const filesOf = (dir: string): string => readdirSync(dir).map((f) => readFileSync(path.join(dir, f)).toString('latin1')).join('\n');
+const filesOf = (dir: string): string =>
+  readdirSync(dir)
+    .map((f) => readFileSync(path.join(dir, f)).toString('latin1'))
+    .join('\n');
 
 async function sealOne(store: Store, viewId: string): Promise<{ id: string; ciphertext: string }> {
   const { operation } = await store.operations.create({
@@ -26,7 +29,11 @@ async function sealOne(store: Store, viewId: string): Promise<{ id: string; ciph
     request: { name: viewId },
     secrets: { key: `sk-${viewId}-canary-0123456789` },
   });
-  const row = await store.db.selectFrom('operation_secrets').select('ciphertext').where('operation_id', '=', operation.id).executeTakeFirstOrThrow();
+  const row = await store.db
+    .selectFrom('operation_secrets')
+    .select('ciphertext')
+    .where('operation_id', '=', operation.id)
+    .executeTakeFirstOrThrow();
   return { id: operation.id, ciphertext: row.ciphertext };
 }
 
@@ -77,15 +84,34 @@ describe('SQLite wipes', () => {
     expect(error).toBeUndefined();
     const box = new SecretBox([parseSecretsKey(TEST_KEY)]);
     const seal = (id: string) => box.seal({ key: `sk-${id}-canary-0123456789` }, `operation:${id}`).ciphertext;
-    const rows = { wiped: { id: 'op-wiped', status: 'succeeded' }, leftover: { id: 'op-leftover', status: 'failed' }, pending: { id: 'op-pending', status: 'awaiting_approval' } };
+    const rows = {
+      wiped: { id: 'op-wiped', status: 'succeeded' },
+      leftover: { id: 'op-leftover', status: 'failed' },
+      pending: { id: 'op-pending', status: 'awaiting_approval' },
+    };
     const sealed: Record<string, string> = {};
     for (const r of Object.values(rows)) {
       sealed[r.id] = seal(r.id);
       await db
         .insertInto('operations')
-        .values({ id: r.id, idempotency_key: r.id, team_id: 'T1', action: 'integration.create', requester_id: 'U1', channel_id: 'C1', request_json: '{}', status: r.status, attempts: 0, created_at: 1, updated_at: 1 } as never)
+        .values({
+          id: r.id,
+          idempotency_key: r.id,
+          team_id: 'T1',
+          action: 'integration.create',
+          requester_id: 'U1',
+          channel_id: 'C1',
+          request_json: '{}',
+          status: r.status,
+          attempts: 0,
+          created_at: 1,
+          updated_at: 1,
+        } as never)
         .execute();
-      await db.insertInto('operation_secrets').values({ operation_id: r.id, key_id: box.currentKeyId, ciphertext: sealed[r.id] ?? '', created_at: 1 }).execute();
+      await db
+        .insertInto('operation_secrets')
+        .values({ operation_id: r.id, key_id: box.currentKeyId, ciphertext: sealed[r.id] ?? '', created_at: 1 })
+        .execute();
     }
     await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);
     // The old wipe: a plain DELETE, then checkpointed into the file. The bytes stay in a free block of the page.
@@ -96,7 +122,9 @@ describe('SQLite wipes', () => {
 
     const upgraded = await openStore({ dataDir, secretsKey: TEST_KEY });
     // A finished operation's leftover row goes; a pending one keeps its secrets (it still needs them).
-    expect((await upgraded.db.selectFrom('operation_secrets').select('operation_id').execute()).map((r) => r.operation_id)).toEqual([rows.pending.id]);
+    expect((await upgraded.db.selectFrom('operation_secrets').select('operation_id').execute()).map((r) => r.operation_id)).toEqual([
+      rows.pending.id,
+    ]);
     await upgraded.close();
     const files = filesOf(dataDir);
     expect([rows.wiped.id, rows.leftover.id].filter((id) => files.includes((sealed[id] ?? '').slice(0, 40)))).toEqual([]);

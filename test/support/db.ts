@@ -36,13 +36,16 @@ export function peekSqlite(dataDir: string): DbPeek {
     }
   };
   const tables = (db: Sqlite.Database): string[] =>
-    (db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as Array<{ name: string }>).map(
-      (r) => r.name,
-    );
+    (
+      db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name").all() as Array<{
+        name: string;
+      }>
+    ).map((r) => r.name);
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
   return {
     rows: async (table) => withDb((db) => db.prepare(`select * from ${quote(table)}`).all() as Row[]),
-    dump: async () => withDb((db) => Object.fromEntries(tables(db).map((t) => [t, db.prepare(`select * from ${quote(t)}`).all() as Row[]]))),
+    dump: async () =>
+      withDb((db) => Object.fromEntries(tables(db).map((t) => [t, db.prepare(`select * from ${quote(t)}`).all() as Row[]]))),
     close: async () => undefined,
   };
 }

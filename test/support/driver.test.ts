@@ -162,10 +162,22 @@ describe('driver: signed requests', () => {
   it('sends block_actions, view_submission and block_suggestion payloads', async () => {
     const driver = createDriver({ eventsUrl, signingSecret: SECRET });
     const view = fillView(formView, { name: 'OpenAI Prod' });
-    await driver.blockAction({ actionId: 'value', blockId: 'provider', selectedOption: { value: 'azure-openai', text: 'Azure OpenAI' }, view });
+    await driver.blockAction({
+      actionId: 'value',
+      blockId: 'provider',
+      selectedOption: { value: 'azure-openai', text: 'Azure OpenAI' },
+      view,
+    });
     await driver.viewSubmission({ view, userId: 'U_BOB' });
     await driver.options({ actionId: 'value', blockId: 'workspace', value: 'ml', view });
-    await driver.blockAction({ actionId: 'retry', blockId: 'result', value: 'again', channelId: 'C9', messageTs: '1.2', responseUrl: 'http://127.0.0.1:1/r' });
+    await driver.blockAction({
+      actionId: 'retry',
+      blockId: 'result',
+      value: 'again',
+      channelId: 'C9',
+      messageTs: '1.2',
+      responseUrl: 'http://127.0.0.1:1/r',
+    });
     expect(received.every((r) => r.verified && r.contentType === 'application/x-www-form-urlencoded')).toBe(true);
     const [action, submission, suggestion, messageAction] = received.map((r) => r.payload);
     expect(action).toMatchObject({
@@ -181,7 +193,13 @@ describe('driver: signed requests', () => {
       user: { id: 'U_BOB', username: 'bob' },
       view: { type: 'modal', state: { values: { name: { value: { type: 'plain_text_input', value: 'OpenAI Prod' } } } } },
     });
-    expect(suggestion).toMatchObject({ type: 'block_suggestion', action_id: 'value', block_id: 'workspace', value: 'ml', view: { id: 'V0001' } });
+    expect(suggestion).toMatchObject({
+      type: 'block_suggestion',
+      action_id: 'value',
+      block_id: 'workspace',
+      value: 'ml',
+      view: { id: 'V0001' },
+    });
     expect(messageAction).toMatchObject({
       container: { type: 'message', message_ts: '1.2', channel_id: 'C9' },
       channel: { id: 'C9' },
@@ -214,7 +232,10 @@ describe('fillView', () => {
         },
       },
       workspace: {
-        value: { type: 'external_select', selected_option: { text: { type: 'plain_text', text: 'ML', emoji: true }, value: 'ws-ml-123abc' } },
+        value: {
+          type: 'external_select',
+          selected_option: { text: { type: 'plain_text', text: 'ML', emoji: true }, value: 'ws-ml-123abc' },
+        },
       },
     });
     expect(filled).toMatchObject({ id: 'V0001', hash: '1700000000.abc', callback_id: 'integration_create' });
@@ -257,7 +278,12 @@ describe('driver + fake Slack + Bolt end to end', () => {
           submit: { type: 'plain_text', text: 'Create' },
           private_metadata: JSON.stringify({ channel_id: body.channel_id }),
           blocks: [
-            { type: 'input', block_id: 'name', label: { type: 'plain_text', text: 'Name' }, element: { type: 'plain_text_input', action_id: 'value' } },
+            {
+              type: 'input',
+              block_id: 'name',
+              label: { type: 'plain_text', text: 'Name' },
+              element: { type: 'plain_text_input', action_id: 'value' },
+            },
           ],
         },
       });

@@ -196,7 +196,7 @@ export function createDriver(opts: DriverOptions): Driver {
       blocks: blocks ?? [],
       private_metadata: private_metadata ?? '',
       callback_id,
-      state: state ?? { values: fillable ? fillView(fillable, {}).state?.values ?? {} : {} },
+      state: state ?? { values: fillable ? (fillView(fillable, {}).state?.values ?? {}) : {} },
       hash: hash ?? `${Math.floor(Date.now() / 1000)}.${randomBytes(6).toString('hex')}`,
       title: { type: 'plain_text', text: 'Modal', emoji: true },
       clear_on_close: false,
@@ -382,9 +382,7 @@ function resolveOption(
   const options = elementOptions(element);
   const found = options.find((o) => o.value === value);
   if (!found) {
-    throw new Error(
-      describe(`${where}: value '${value}' is not one of the ${type} options [${options.map((o) => o.value).join(', ')}]`),
-    );
+    throw new Error(describe(`${where}: value '${value}' is not one of the ${type} options [${options.map((o) => o.value).join(', ')}]`));
   }
   return found;
 }
@@ -510,7 +508,11 @@ export function fillView(view: FillableView, inputs: Record<string, FillValue>):
       if (compound in inputs) key = compound;
       else if (blockId in inputs) key = blockId;
       if (key !== undefined) used.add(key);
-      byAction[actionId] = elementState(element, `block '${blockId}' (${String(element.type)})`, key === undefined ? undefined : inputs[key]);
+      byAction[actionId] = elementState(
+        element,
+        `block '${blockId}' (${String(element.type)})`,
+        key === undefined ? undefined : inputs[key],
+      );
     }
     values[blockId] = byAction;
   });

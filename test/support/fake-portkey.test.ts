@@ -102,12 +102,8 @@ describe('fake Portkey: workspaces', () => {
   it('validates name and defaults (400 AB01)', async () => {
     expect(await call('POST', '/admin/workspaces', {})).toMatchObject(errorOf('AB01', 400));
     expect(await call('POST', '/admin/workspaces', { name: '  ' })).toMatchObject(errorOf('AB01', 400));
-    expect(await call('POST', '/admin/workspaces', { name: 'a', defaults: { metadata: { n: 1 } } })).toMatchObject(
-      errorOf('AB01', 400),
-    );
-    expect(await call('POST', '/admin/workspaces', { name: 'a', defaults: { is_default: true } })).toMatchObject(
-      errorOf('AB01', 400),
-    );
+    expect(await call('POST', '/admin/workspaces', { name: 'a', defaults: { metadata: { n: 1 } } })).toMatchObject(errorOf('AB01', 400));
+    expect(await call('POST', '/admin/workspaces', { name: 'a', defaults: { is_default: true } })).toMatchObject(errorOf('AB01', 400));
     const noDefaults = await call('POST', '/admin/workspaces', { name: 'Plain' });
     expect(noDefaults.body).toMatchObject({ defaults: null, description: null });
   });
@@ -115,9 +111,7 @@ describe('fake Portkey: workspaces', () => {
   it('honours a valid unused slug; a used one is 409 AB07', async () => {
     const a = await call('POST', '/admin/workspaces', { name: 'Team A', slug: 'team-a' });
     expect(a.body).toMatchObject({ slug: 'team-a' });
-    expect(await call('POST', '/admin/workspaces', { name: 'Team A again', slug: 'team-a' })).toMatchObject(
-      errorOf('AB07', 409),
-    );
+    expect(await call('POST', '/admin/workspaces', { name: 'Team A again', slug: 'team-a' })).toMatchObject(errorOf('AB07', 409));
     expect(await call('POST', '/admin/workspaces', { name: 'Bad', slug: 'Bad Slug' })).toMatchObject(errorOf('AB01', 400));
   });
 
@@ -145,10 +139,17 @@ describe('fake Portkey: workspaces', () => {
 
 describe('fake Portkey: integrations', () => {
   it('create returns only {id, slug}; duplicate slug is 409 AB07', async () => {
-    const res = await call('POST', '/integrations', { name: 'OpenAI Prod', ai_provider_id: 'openai', key: 'sk-secret-123', slug: 'openai-prod' });
+    const res = await call('POST', '/integrations', {
+      name: 'OpenAI Prod',
+      ai_provider_id: 'openai',
+      key: 'sk-secret-123',
+      slug: 'openai-prod',
+    });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), slug: 'openai-prod' });
-    expect(await call('POST', '/integrations', { name: 'Other', ai_provider_id: 'openai', key: 'sk-x', slug: 'openai-prod' })).toMatchObject({
+    expect(
+      await call('POST', '/integrations', { name: 'Other', ai_provider_id: 'openai', key: 'sk-x', slug: 'openai-prod' }),
+    ).toMatchObject({
       status: 409,
       body: { success: false, data: { message: 'Resource already exists', errorCode: 'AB07' } },
     });
@@ -191,7 +192,12 @@ describe('fake Portkey: integrations', () => {
   });
 
   it('validates azure-openai configurations per auth mode', async () => {
-    const ok = await call('POST', '/integrations', { name: 'Azure', ai_provider_id: 'azure-openai', key: 'azkey', configurations: azureConfig });
+    const ok = await call('POST', '/integrations', {
+      name: 'Azure',
+      ai_provider_id: 'azure-openai',
+      key: 'azkey',
+      configurations: azureConfig,
+    });
     expect(ok.status).toBe(200);
     const longVersion = {
       ...azureConfig,
@@ -204,9 +210,16 @@ describe('fake Portkey: integrations', () => {
     expect(r2).toMatchObject(errorOf('AB01', 400));
     expect(r2.text).toContain('azure_entra_client_secret');
     const federated = { ...azureConfig, azure_auth_mode: 'entraFederated', azure_entra_tenant_id: 't', azure_entra_client_id: 'c' };
-    expect((await call('POST', '/integrations', { name: 'A4', ai_provider_id: 'azure-openai', configurations: federated })).status).toBe(200);
+    expect((await call('POST', '/integrations', { name: 'A4', ai_provider_id: 'azure-openai', configurations: federated })).status).toBe(
+      200,
+    );
     const emptyDeployments = { ...azureConfig, azure_deployment_config: [] };
-    const r3 = await call('POST', '/integrations', { name: 'A5', ai_provider_id: 'azure-openai', key: 'k', configurations: emptyDeployments });
+    const r3 = await call('POST', '/integrations', {
+      name: 'A5',
+      ai_provider_id: 'azure-openai',
+      key: 'k',
+      configurations: emptyDeployments,
+    });
     expect(r3.text).toContain('azure_deployment_config');
   });
 
@@ -214,14 +227,22 @@ describe('fake Portkey: integrations', () => {
     const asString = await call('POST', '/integrations', {
       name: 'Vertex',
       ai_provider_id: 'vertex-ai',
-      configurations: { vertex_auth_type: 'serviceAccount', vertex_region: 'us-central1', vertex_service_account_json: '{"type":"service_account"}' },
+      configurations: {
+        vertex_auth_type: 'serviceAccount',
+        vertex_region: 'us-central1',
+        vertex_service_account_json: '{"type":"service_account"}',
+      },
     });
     expect(asString).toMatchObject(errorOf('AB01', 400));
     expect(asString.text).toContain('vertex_service_account_json');
     const asObject = await call('POST', '/integrations', {
       name: 'Vertex',
       ai_provider_id: 'vertex-ai',
-      configurations: { vertex_auth_type: 'serviceAccount', vertex_region: 'us-central1', vertex_service_account_json: { type: 'service_account' } },
+      configurations: {
+        vertex_auth_type: 'serviceAccount',
+        vertex_region: 'us-central1',
+        vertex_service_account_json: { type: 'service_account' },
+      },
     });
     expect(asObject.status).toBe(200);
     const role = await call('POST', '/integrations', {
@@ -233,7 +254,12 @@ describe('fake Portkey: integrations', () => {
     const keys = await call('POST', '/integrations', {
       name: 'Bedrock keys',
       ai_provider_id: 'bedrock',
-      configurations: { aws_auth_type: 'accessKey', aws_region: 'us-east-1', aws_access_key_id: 'AKIAEXAMPLE', aws_secret_access_key: 'topsecret' },
+      configurations: {
+        aws_auth_type: 'accessKey',
+        aws_region: 'us-east-1',
+        aws_access_key_id: 'AKIAEXAMPLE',
+        aws_secret_access_key: 'topsecret',
+      },
     });
     expect(keys.status).toBe(200);
   });
@@ -293,7 +319,12 @@ describe('fake Portkey: integrations', () => {
       name: 'Bedrock',
       slug: 'bedrock-prod',
       ai_provider_id: 'bedrock',
-      configurations: { aws_auth_type: 'accessKey', aws_region: 'eu-west-1', aws_access_key_id: 'AKIA123456', aws_secret_access_key: 'supersecretvalue' },
+      configurations: {
+        aws_auth_type: 'accessKey',
+        aws_region: 'eu-west-1',
+        aws_access_key_id: 'AKIA123456',
+        aws_secret_access_key: 'supersecretvalue',
+      },
     });
     await call('POST', '/integrations', { name: 'OpenAI', slug: 'oa', ai_provider_id: 'openai', key: 'sk-live-abcdef' });
     const bedrock = await call('GET', '/integrations/bedrock-prod');
@@ -324,7 +355,12 @@ describe('fake Portkey: integrations', () => {
   it('workspace-scoped integrations, list filters and workspace access', async () => {
     const ws = pk.seedWorkspace({ name: 'ML', slug: 'ws-ml-000001' });
     const other = pk.seedWorkspace({ name: 'Ops', slug: 'ws-ops-000002' });
-    const created = await call('POST', '/integrations', { name: 'ML OpenAI', ai_provider_id: 'openai', key: 'sk-1', workspace_id: 'ws-ml-000001' });
+    const created = await call('POST', '/integrations', {
+      name: 'ML OpenAI',
+      ai_provider_id: 'openai',
+      key: 'sk-1',
+      workspace_id: 'ws-ml-000001',
+    });
     expect(created.status).toBe(200);
     pk.seedIntegration({ name: 'Org Anthropic', ai_provider_id: 'anthropic', key: 'sk-ant' });
     const detail = await call('GET', '/integrations/ml-openai');
@@ -334,7 +370,10 @@ describe('fake Portkey: integrations', () => {
     const list = await call('GET', '/integrations?workspace_id=ws-ml-000001');
     expect(list.body).toMatchObject({ object: 'list', total: 1, data: [{ slug: 'ml-openai', object: 'integration' }] });
     expect((await call('GET', '/integrations?type=organisation')).body).toMatchObject({ total: 1, data: [{ slug: 'org-anthropic' }] });
-    expect((await call('GET', '/integrations?current_page=1&page_size=1')).body).toMatchObject({ total: 2, data: [{ slug: 'org-anthropic' }] });
+    expect((await call('GET', '/integrations?current_page=1&page_size=1')).body).toMatchObject({
+      total: 2,
+      data: [{ slug: 'org-anthropic' }],
+    });
 
     const put = await call('PUT', '/integrations/org-anthropic/workspaces', {
       workspaces: [{ id: other.id, enabled: true, default_provider_slug: 'anthropic-ops' }],
@@ -362,7 +401,10 @@ describe('fake Portkey: faults', () => {
     expect(pk.requestsTo('POST', '/integrations')).toHaveLength(3);
     expect(pk.integrations).toHaveLength(1);
 
-    pk.fault({ method: 'GET', path: /^\/admin\/workspaces/ }, { status: 502, rawBody: '<html>Bad gateway</html>', headers: { 'content-type': 'text/html' } });
+    pk.fault(
+      { method: 'GET', path: /^\/admin\/workspaces/ },
+      { status: 502, rawBody: '<html>Bad gateway</html>', headers: { 'content-type': 'text/html' } },
+    );
     const raw = await call('GET', '/admin/workspaces/ws-x');
     expect(raw).toMatchObject({ status: 502, text: '<html>Bad gateway</html>' });
   });
@@ -406,9 +448,7 @@ describe('fake Portkey: faults', () => {
 
     const other = await startFakePortkey({ adminKey: 'other-key' });
     other.fault({ method: '*', path: /.*/ }, { delayMs: 60_000 });
-    const pending = fetch(`${other.baseUrl}/admin/workspaces`, { headers: { 'x-portkey-api-key': 'other-key' } }).catch(
-      (e: unknown) => e,
-    );
+    const pending = fetch(`${other.baseUrl}/admin/workspaces`, { headers: { 'x-portkey-api-key': 'other-key' } }).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 30));
     const c0 = Date.now();
     await other.close();

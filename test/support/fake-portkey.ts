@@ -248,12 +248,7 @@ const KNOWN_PROVIDERS = new Set(
 const KEYLESS_PROVIDERS = new Set(['bedrock', 'sagemaker', 'vertex-ai', 'ollama', 'triton']);
 const AZURE_AUTH_MODES = ['default', 'entra', 'entraFederated', 'managed', 'workload'];
 const MCP_WRONG_KEYS = ['resource_name', 'deployment_name', 'api_version'];
-const SECRET_CONFIG_FIELDS = [
-  'aws_secret_access_key',
-  'azure_entra_client_secret',
-  'vertex_service_account_json',
-  'aws_access_key_id',
-];
+const SECRET_CONFIG_FIELDS = ['aws_secret_access_key', 'azure_entra_client_secret', 'vertex_service_account_json', 'aws_access_key_id'];
 const SLUG_RE = /^[a-zA-Z0-9_-]+$/;
 const WORKSPACE_SLUG_RE = /^[a-z0-9-]+$/;
 
@@ -304,7 +299,6 @@ function defaultMessage(code: string): string {
       return 'Error';
   }
 }
-
 
 function mask(value: unknown): string {
   if (typeof value === 'string') return value.length > 3 ? `${value.slice(0, 3)}****` : '****';
@@ -573,8 +567,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
 
   // ----- state helpers -----
 
-  const findWorkspace = (idOrSlug: string): Workspace | undefined =>
-    workspaces.find((w) => w.id === idOrSlug || w.slug === idOrSlug);
+  const findWorkspace = (idOrSlug: string): Workspace | undefined => workspaces.find((w) => w.id === idOrSlug || w.slug === idOrSlug);
 
   const findIntegration = (slug: string): StoredIntegration | undefined => integrations.find((i) => i.slug === slug);
 
@@ -876,8 +869,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
   function deleteWorkspace(ws: Workspace, body: unknown): Answer {
     if (!isRecord(body) || body.name !== ws.name) throw invalid('name must match the workspace name to delete it');
     if (ws.is_default === 1) throw new ApiError('AB03', 'The default workspace cannot be deleted');
-    const dependents =
-      providers.some((p) => p.workspace_id === ws.id) || integrations.some((i) => i.workspace_id === ws.id);
+    const dependents = providers.some((p) => p.workspace_id === ws.id) || integrations.some((i) => i.workspace_id === ws.id);
     if (dependents && body.force_delete !== true) {
       throw new ApiError('AB07', 'Unable to delete. Please ensure that all Virtual Keys are deleted');
     }
@@ -1077,7 +1069,10 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
       if (!ct.toLowerCase().startsWith('application/json')) throw invalid('Content-Type must be application/json');
     }
     const { method, path, query } = req;
-    const segs = path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    const segs = path
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
     const [a, b, c, d] = segs;
 
     if (a === 'admin' && b === 'workspaces') {
@@ -1267,10 +1262,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
     requestsTo(method, path) {
       const m = method.toUpperCase();
       return requests.filter(
-        (r) =>
-          r.underBasePath &&
-          (m === '*' || r.method === m) &&
-          (typeof path === 'string' ? r.path === path : path.test(r.path)),
+        (r) => r.underBasePath && (m === '*' || r.method === m) && (typeof path === 'string' ? r.path === path : path.test(r.path)),
       );
     },
     workspace: (idOrSlug) => findWorkspace(idOrSlug),
@@ -1331,7 +1323,8 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
         (partial.name
           .toLowerCase()
           .replace(/[^a-z0-9_-]+/g, '-')
-          .replace(/^-|-$/g, '') || 'secret');
+          .replace(/^-|-$/g, '') ||
+          'secret');
       if (findSecretRef(slug)) throw new Error(`seedSecretReference: slug '${slug}' already exists`);
       const ref: SecretReference = {
         id: partial.id ?? randomUUID(),

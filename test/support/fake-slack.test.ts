@@ -105,9 +105,7 @@ describe('fake Slack Web API', () => {
     expect(updated.view?.hash).not.toBe(firstHash);
     expect(slack.views.get(id)?.view).toMatchObject({ title: { text: 'Step 2' } });
 
-    expect(await errorOf(client.views.update({ view_id: id, hash: firstHash, view: modal('Step 3') as never }))).toBe(
-      'hash_conflict',
-    );
+    expect(await errorOf(client.views.update({ view_id: id, hash: firstHash, view: modal('Step 3') as never }))).toBe('hash_conflict');
     expect(slack.callsTo('views.update').at(-1)?.error).toBe('hash_conflict');
     expect(await errorOf(client.views.update({ view_id: 'V9999', view: modal() as never }))).toBe('not_found');
   });
@@ -116,9 +114,7 @@ describe('fake Slack Web API', () => {
     await client.views.open({ trigger_id: 't1', view: { ...modal(), external_id: 'ext-1' } as never });
     const res = await client.views.update({ external_id: 'ext-1', view: modal('By external') as never });
     expect(res.ok).toBe(true);
-    expect(await errorOf(client.views.open({ trigger_id: 'expired-trigger', view: modal() as never }))).toBe(
-      'expired_trigger_id',
-    );
+    expect(await errorOf(client.views.open({ trigger_id: 'expired-trigger', view: modal() as never }))).toBe('expired_trigger_id');
     const noTrigger = await fetch(`${slack.apiUrl}views.open`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Bearer xoxb-test-token' },
@@ -249,7 +245,8 @@ describe('fake Slack Web API', () => {
 
   it('rateLimit() answers one method with 429 and a long Retry-After, other methods normally', async () => {
     slack.rateLimit('usergroups.users.list', 30, 2);
-    const post = () => fetch(`${slack.apiUrl}usergroups.users.list`, { method: 'POST', headers: { authorization: `Bearer ${slack.botToken}` } });
+    const post = () =>
+      fetch(`${slack.apiUrl}usergroups.users.list`, { method: 'POST', headers: { authorization: `Bearer ${slack.botToken}` } });
     for (let i = 0; i < 2; i++) {
       const res = await post();
       expect(res.status).toBe(429);
@@ -279,7 +276,10 @@ describe('fake Slack Web API', () => {
       element: { type: 'plain_text_input', action_id: 'v', ...(initial ? { initial_value: initial } : {}) },
     });
     const form = (blocks: unknown[]) => ({ type: 'modal', callback_id: 'f', title: { type: 'plain_text', text: 'Form' }, blocks });
-    const opened = await client.views.open({ trigger_id: 't-keep', view: form([select('kind', 'a', ['a', 'b']), text('name'), text('a_only')]) as never });
+    const opened = await client.views.open({
+      trigger_id: 't-keep',
+      view: form([select('kind', 'a', ['a', 'b']), text('name'), text('a_only')]) as never,
+    });
     const id = opened.view?.id ?? '';
     expect(slack.viewState(id).state.values).toEqual({
       kind: { pick: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'a' }, value: 'a' } } },

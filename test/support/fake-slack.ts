@@ -178,7 +178,6 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-
 /** Parses a form or JSON body; string fields that look like JSON (`{…}` / `[…]`) are parsed back into values. */
 export function parseSlackArgs(raw: string, contentType: string | undefined): Record<string, unknown> {
   const ct = (contentType ?? '').toLowerCase();
@@ -250,14 +249,18 @@ function validateView(view: Record<string, unknown>): string[] {
     const elements: [unknown, string][] = [];
     if (block.element !== undefined) elements.push([block.element, `${ptr}/element`]);
     if (block.accessory !== undefined) elements.push([block.accessory, `${ptr}/accessory`]);
-    if (Array.isArray(block.elements)) block.elements.forEach((e: unknown, j) => elements.push([e, `${ptr}/elements/${j}`]));
+    if (Array.isArray(block.elements))
+      block.elements.forEach((e: unknown, j) => {
+        elements.push([e, `${ptr}/elements/${j}`]);
+      });
     for (const [el, ep] of elements) {
       if (!isRecord(el)) continue;
       if (typeof el.action_id === 'string' && el.action_id.length > 255) {
         errors.push(`[ERROR] must be less than 256 characters [json-pointer:${ep}/action_id]`);
       }
       const ph = text(el.placeholder);
-      if (ph !== undefined && ph.length > 150) errors.push(`[ERROR] must be less than 151 characters [json-pointer:${ep}/placeholder/text]`);
+      if (ph !== undefined && ph.length > 150)
+        errors.push(`[ERROR] must be less than 151 characters [json-pointer:${ep}/placeholder/text]`);
       for (const listName of ['options', 'option_groups'] as const) {
         const list = el[listName];
         if (!Array.isArray(list)) continue;
@@ -286,7 +289,9 @@ function validateView(view: Record<string, unknown>): string[] {
 
 /** `view.state.values` of a view as Slack first shows it: every stateful element at its initial value. */
 function initialState(view: Record<string, unknown>): Record<string, Record<string, unknown>> {
-  const blocks = Array.isArray(view.blocks) ? view.blocks.filter((b) => !isRecord(b) || b.type !== 'input' || typeof b.block_id === 'string') : [];
+  const blocks = Array.isArray(view.blocks)
+    ? view.blocks.filter((b) => !isRecord(b) || b.type !== 'input' || typeof b.block_id === 'string')
+    : [];
   try {
     return fillView({ id: 'V', callback_id: '', blocks }, {}).state?.values ?? {};
   } catch {
@@ -409,8 +414,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     const externalId = str(args.external_id);
     if (viewId === undefined && externalId === undefined) return err('invalid_arguments');
     if (!isRecord(args.view)) return err('invalid_arguments');
-    const stored =
-      viewId !== undefined ? views.get(viewId) : [...views.values()].find((v) => v.externalId === externalId);
+    const stored = viewId !== undefined ? views.get(viewId) : [...views.values()].find((v) => v.externalId === externalId);
     if (!stored) return err('not_found');
     const hash = str(args.hash);
     if (hash !== undefined && hash !== stored.hash) return err('hash_conflict');

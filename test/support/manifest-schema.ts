@@ -28,7 +28,10 @@ export const SLASH_COMMAND = '/portkey';
 /** Placeholder used by the commented-out HTTP-mode lines in manifest.yml. */
 export const URL_PLACEHOLDER = 'https://YOUR-HOST/slack/events';
 
-const slackUrl = z.string().max(3000).regex(/^https?:\/\//, 'must start with http:// or https://');
+const slackUrl = z
+  .string()
+  .max(3000)
+  .regex(/^https?:\/\//, 'must start with http:// or https://');
 
 const slashCommandSchema = z.strictObject({
   command: z.string().min(2).max(32).regex(/^\//, 'must start with /'),

@@ -47,7 +47,10 @@ export function allText(node: unknown): string {
 }
 
 /** Every element anywhere under `root` whose action_id is `actionId`, with the block_id it sits in. */
-export function elementsWithAction(root: unknown, actionId: string): Array<{ blockId: string | undefined; element: Record<string, unknown> }> {
+export function elementsWithAction(
+  root: unknown,
+  actionId: string,
+): Array<{ blockId: string | undefined; element: Record<string, unknown> }> {
   const found: Array<{ blockId: string | undefined; element: Record<string, unknown> }> = [];
   const walk = (node: unknown, blockId: string | undefined): void => {
     if (Array.isArray(node)) {

@@ -206,7 +206,11 @@ export async function spawnApp(env: Record<string, string>, opts: { slack?: Fake
     port,
     baseUrl,
     eventsUrl,
-    driver: createDriver({ eventsUrl, signingSecret: env.SLACK_SIGNING_SECRET ?? SIGNING_SECRET, ...(slack ? { responseUrlFactory: () => slack.responseUrl() } : {}) }),
+    driver: createDriver({
+      eventsUrl,
+      signingSecret: env.SLACK_SIGNING_SECRET ?? SIGNING_SECRET,
+      ...(slack ? { responseUrlFactory: () => slack.responseUrl() } : {}),
+    }),
   });
 }
 

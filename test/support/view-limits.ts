@@ -137,7 +137,9 @@ class Checker {
   /** Every object, at any depth: rules by key, then rules by type. */
   walk(at: string, node: unknown): void {
     if (Array.isArray(node)) {
-      node.forEach((item, i) => this.walk(ptr(at, i), item));
+      node.forEach((item, i) => {
+        this.walk(ptr(at, i), item);
+      });
       return;
     }
     if (!isObj(node)) return;
@@ -159,14 +161,19 @@ class Checker {
 
     if ('options' in n) {
       const max =
-        n.type === 'checkboxes' ? LIMITS.checkboxOptions
-        : n.type === 'radio_buttons' ? LIMITS.radioOptions
-        : n.type === 'overflow' ? LIMITS.overflowOptions
-        : LIMITS.selectOptions;
+        n.type === 'checkboxes'
+          ? LIMITS.checkboxOptions
+          : n.type === 'radio_buttons'
+            ? LIMITS.radioOptions
+            : n.type === 'overflow'
+              ? LIMITS.overflowOptions
+              : LIMITS.selectOptions;
       if (!Array.isArray(n.options)) this.add(ptr(at, 'options'), 'options must be an array');
       else {
         this.maxCount(ptr(at, 'options'), 'options', n.options, max);
-        n.options.forEach((o, i) => this.option(ptr(ptr(at, 'options'), i), o));
+        n.options.forEach((o, i) => {
+          this.option(ptr(ptr(at, 'options'), i), o);
+        });
       }
     }
     if ('option_groups' in n) {
@@ -175,7 +182,10 @@ class Checker {
         this.maxCount(ptr(at, 'option_groups'), 'option_groups', n.option_groups, LIMITS.optionGroups);
         n.option_groups.forEach((g, i) => {
           const here = ptr(ptr(at, 'option_groups'), i);
-          if (!isObj(g)) return this.add(here, 'an option group must be an object');
+          if (!isObj(g)) {
+            this.add(here, 'an option group must be an object');
+            return;
+          }
           this.plainText(ptr(here, 'label'), 'option group label', g.label, LIMITS.optionGroupLabel);
           // The group's own options are checked when the walk reaches the group object.
           if (!Array.isArray(g.options)) this.add(ptr(here, 'options'), 'an option group needs an options array');
@@ -192,7 +202,8 @@ class Checker {
       if (!Array.isArray(n.initial_options)) this.add(ptr(at, 'initial_options'), 'initial_options must be an array');
       else if (hasOffer) {
         n.initial_options.forEach((o, i) => {
-          if (!offered.some((x) => deepEqual(x, o))) this.add(ptr(ptr(at, 'initial_options'), i), 'initial option is not one of the options');
+          if (!offered.some((x) => deepEqual(x, o)))
+            this.add(ptr(ptr(at, 'initial_options'), i), 'initial option is not one of the options');
         });
       }
     }
@@ -202,7 +213,10 @@ class Checker {
   }
 
   private option(at: string, o: unknown): void {
-    if (!isObj(o)) return this.add(at, 'an option must be an object');
+    if (!isObj(o)) {
+      this.add(at, 'an option must be an object');
+      return;
+    }
     if (!isObj(o.text) || typeof o.text.text !== 'string') this.add(ptr(at, 'text'), 'an option needs a text object');
     else this.maxLen(ptr(at, 'text'), 'option text', o.text, LIMITS.optionText);
     if (typeof o.value !== 'string') this.add(ptr(at, 'value'), 'an option needs a string value');
@@ -249,7 +263,9 @@ class Checker {
           if (!Array.isArray(n.fields)) this.add(ptr(at, 'fields'), 'fields must be an array');
           else {
             this.maxCount(ptr(at, 'fields'), 'section fields', n.fields, LIMITS.sectionFields);
-            n.fields.forEach((f, i) => this.maxLen(ptr(ptr(at, 'fields'), i), 'section field', f, LIMITS.sectionField));
+            n.fields.forEach((f, i) => {
+              this.maxLen(ptr(ptr(at, 'fields'), i), 'section field', f, LIMITS.sectionField);
+            });
           }
         }
         return;
@@ -261,7 +277,9 @@ class Checker {
         if (!Array.isArray(n.elements) || n.elements.length === 0) this.add(at, 'a context block needs elements');
         else {
           this.maxCount(ptr(at, 'elements'), 'context elements', n.elements, LIMITS.contextElements);
-          n.elements.forEach((e, i) => this.maxLen(ptr(ptr(at, 'elements'), i), 'context text', e, LIMITS.anyText));
+          n.elements.forEach((e, i) => {
+            this.maxLen(ptr(ptr(at, 'elements'), i), 'context text', e, LIMITS.anyText);
+          });
         }
         return;
       case 'header':
@@ -272,7 +290,8 @@ class Checker {
         else this.plainText(ptr(at, 'text'), 'button text', n.text, LIMITS.buttonText);
         if (n.value !== undefined) this.maxLen(ptr(at, 'value'), 'button value', n.value, LIMITS.buttonValue);
         if (n.url !== undefined) this.maxLen(ptr(at, 'url'), 'button url', n.url, LIMITS.buttonUrl);
-        if (n.style !== undefined && n.style !== 'primary' && n.style !== 'danger') this.add(ptr(at, 'style'), 'style must be primary or danger');
+        if (n.style !== undefined && n.style !== 'primary' && n.style !== 'danger')
+          this.add(ptr(at, 'style'), 'style must be primary or danger');
         return;
       default:
         return;

@@ -102,7 +102,12 @@ function textOf(node: unknown): string {
 }
 
 /** The app's own mrkdwn tokens: mentions of well-formed ids, channels, user groups and dates. */
-const OWN_TOKENS = [/<@[UW][A-Z0-9_]+>/g, /<#[CG][A-Z0-9]+>/g, /<!subteam\^S[A-Z0-9]+>/g, /<!date\^\d+\^\{date_short_pretty\} at \{time\}\|[^<>]*>/g];
+const OWN_TOKENS = [
+  /<@[UW][A-Z0-9_]+>/g,
+  /<#[CG][A-Z0-9]+>/g,
+  /<!subteam\^S[A-Z0-9]+>/g,
+  /<!date\^\d+\^\{date_short_pretty\} at \{time\}\|[^<>]*>/g,
+];
 
 /** Fails when user text is live mrkdwn: a broadcast, the EVIL mention or link, a stray < or >, or a bare &. */
 function expectNoLiveMarkup(node: unknown): void {
@@ -151,7 +156,7 @@ const DECISION_ACTIONS = [APPROVAL_ACTIONS.approve, APPROVAL_ACTIONS.deny];
 // ---------------------------------------------------------------------------------------------------------------
 
 describe('slackDate', () => {
-  it('renders in the reader\'s time zone with a UTC fallback, on whole seconds', () => {
+  it("renders in the reader's time zone with a UTC fallback, on whole seconds", () => {
     const ms = Date.UTC(2025, 0, 2, 3, 4, 5) + 999;
     expect(slackDate(ms)).toBe(`<!date^${Math.floor(ms / 1000)}^{date_short_pretty} at {time}|2025-01-02 03:04 UTC>`);
     expect(slackDate(0)).toBe('<!date^0^{date_short_pretty} at {time}|1970-01-01 00:00 UTC>');
@@ -160,7 +165,9 @@ describe('slackDate', () => {
 
 describe('approversText', () => {
   it('mentions users and user groups, in that order', () => {
-    expect(approversText(gov({ approvers: { users: ['U1', 'U0B'], groups: ['S0A', 'S0B'] } }))).toBe('<@U1>, <@U0B>, <!subteam^S0A>, <!subteam^S0B>');
+    expect(approversText(gov({ approvers: { users: ['U1', 'U0B'], groups: ['S0A', 'S0B'] } }))).toBe(
+      '<@U1>, <@U0B>, <!subteam^S0A>, <!subteam^S0B>',
+    );
   });
 
   it('says nobody without approvers or without a decision', () => {
@@ -242,7 +249,9 @@ describe('approvalMessage', () => {
   });
 
   it('a denial without a reason ends with a full stop; an unknown decider is "someone"', () => {
-    expect(textOf(approvalMessage(op({ status: 'denied', decidedBy: APPROVER }), SUMMARY))).toContain(`:no_entry: Denied by <@${APPROVER}>.`);
+    expect(textOf(approvalMessage(op({ status: 'denied', decidedBy: APPROVER }), SUMMARY))).toContain(
+      `:no_entry: Denied by <@${APPROVER}>.`,
+    );
     expect(textOf(approvalMessage(op({ status: 'approved' }), SUMMARY))).toContain('Approved by someone');
     expect(textOf(approvalMessage(op({ status: 'succeeded', decidedBy: APPROVER }), SUMMARY))).toContain('id `?`, slug `?`');
     expect(textOf(approvalMessage(op({ status: 'failed', decidedBy: APPROVER }), SUMMARY))).toContain('the create failed: unknown error');
@@ -255,7 +264,7 @@ describe('approvalMessage', () => {
     expect(textOf(m)).toContain('Denied by &lt;!here&gt;.');
   });
 
-  it('stays within Slack\'s limits with huge user text everywhere', () => {
+  it("stays within Slack's limits with huge user text everywhere", () => {
     const huge = `${'<!channel> & '.repeat(400)}end`;
     const summary: Summary = {
       title: huge,
@@ -265,7 +274,11 @@ describe('approvalMessage', () => {
       const m = approvalMessage(
         op({
           status,
-          governance: gov({ rule: huge, reason: huge, approvers: { users: Array.from({ length: 50 }, (_, i) => `U0${i}`), groups: [GROUP] } }),
+          governance: gov({
+            rule: huge,
+            reason: huge,
+            approvers: { users: Array.from({ length: 50 }, (_, i) => `U0${i}`), groups: [GROUP] },
+          }),
           decidedBy: APPROVER,
           decisionReason: huge,
           error: huge,
@@ -297,7 +310,9 @@ describe('pendingNote', () => {
 
   it('without a summary, a channel, a rule or an expiry', () => {
     const m = pendingNote(op({ governance: gov({ channel: undefined, rule: null }), expiresAt: null }));
-    expect(m.text).toBe(`:hourglass_flowing_sand: <@${REQUESTER}>'s request to create this was sent for approval (rule the policy default).`);
+    expect(m.text).toBe(
+      `:hourglass_flowing_sand: <@${REQUESTER}>'s request to create this was sent for approval (rule the policy default).`,
+    );
     expectMessageOk(m);
   });
 });
@@ -305,18 +320,24 @@ describe('pendingNote', () => {
 describe('decidedNote', () => {
   it('a denial names the approver and their reason, escaped', () => {
     const m = decidedNote(op({ status: 'denied', decidedBy: APPROVER, decisionReason: EVIL }), SUMMARY);
-    expect(m).toEqual({ text: `:no_entry: Your request to create workspace ${EVIL_ESCAPED} was denied by <@${APPROVER}>: ${EVIL_ESCAPED} Nothing was created.` });
+    expect(m).toEqual({
+      text: `:no_entry: Your request to create workspace ${EVIL_ESCAPED} was denied by <@${APPROVER}>: ${EVIL_ESCAPED} Nothing was created.`,
+    });
     expectMessageOk(m);
     expectNoLiveMarkup(m);
   });
 
   it('a denial without reason or approver on record, and without a summary', () => {
-    expect(decidedNote(op({ status: 'denied' })).text).toBe(':no_entry: Your request to create your request was denied by an approver. Nothing was created.');
+    expect(decidedNote(op({ status: 'denied' })).text).toBe(
+      ':no_entry: Your request to create your request was denied by an approver. Nothing was created.',
+    );
   });
 
   it('an expiry', () => {
     const m = decidedNote(op({ status: 'expired' }), SUMMARY);
-    expect(m.text).toBe(`:hourglass: Your request to create workspace ${EVIL_ESCAPED} expired without a decision, so nothing was created. Submit it again if it is still needed.`);
+    expect(m.text).toBe(
+      `:hourglass: Your request to create workspace ${EVIL_ESCAPED} expired without a decision, so nothing was created. Submit it again if it is still needed.`,
+    );
     expectMessageOk(m);
   });
 
@@ -346,7 +367,10 @@ describe('auditLine', () => {
     },
     {
       name: 'denied by a rate limit',
-      record: op({ status: 'denied', governance: gov({ effect: 'rate_limited', rule: null, reason: `The limit is ${EVIL}.`, retryAt: NOW + 60_000, reservations: [] }) }),
+      record: op({
+        status: 'denied',
+        governance: gov({ effect: 'rate_limited', rule: null, reason: `The limit is ${EVIL}.`, retryAt: NOW + 60_000, reservations: [] }),
+      }),
       line: `:no_entry: <@${REQUESTER}> was refused workspace ${EVIL_ESCAPED} — rate limit (The limit is ${EVIL_ESCAPED}.)`,
     },
     {
@@ -376,7 +400,12 @@ describe('auditLine', () => {
     },
     {
       name: 'succeeded without an approval',
-      record: op({ status: 'succeeded', governance: gov({ effect: 'allow', rule: null, approvers: undefined }), portkeyId: 'id-1', portkeySlug: 'ws-1' }),
+      record: op({
+        status: 'succeeded',
+        governance: gov({ effect: 'allow', rule: null, approvers: undefined }),
+        portkeyId: 'id-1',
+        portkeySlug: 'ws-1',
+      }),
       line: `:white_check_mark: <@${REQUESTER}> created workspace ${EVIL_ESCAPED} — id \`id-1\`, slug \`ws-1\` (rule the policy default)`,
     },
     {
@@ -409,7 +438,7 @@ describe('auditLine', () => {
     expectNoLiveMarkup({ text: m.text.replace(/…/g, '') });
   });
 
-  it('never carries the summary rows (where a request\'s details are)', () => {
+  it("never carries the summary rows (where a request's details are)", () => {
     const m = auditLine(op(), { title: 'workspace Growth', rows: [{ label: 'Key', value: 'sk-canary-1234567890' }] });
     expect(m.text).not.toContain('sk-canary');
   });
@@ -429,13 +458,15 @@ describe('pendingList', () => {
     expectMessageOk(m);
   });
 
-  it('the requester\'s own request carries Cancel; someone else\'s carries Approve and Deny; each for its own operation', () => {
+  it("the requester's own request carries Cancel; someone else's carries Approve and Deny; each for its own operation", () => {
     const m = pendingList([mine, theirs], { userId: REQUESTER, isAdmin: true });
     expectMessageOk(m);
     expectNoLiveMarkup(m);
     expect(m.text).toBe('2 waiting for approval');
     expect(textOf(m.blocks)).toContain('*Waiting for approval* — 2 requests, newest first');
-    expect(textOf(m.blocks)).toContain(`<@${REQUESTER}> — workspace ${EVIL_ESCAPED}\nRule \`${EVIL_ESCAPED}\` · approvers <@${APPROVER}>, <!subteam^${GROUP}> · expires ${slackDate(EXPIRES)}`);
+    expect(textOf(m.blocks)).toContain(
+      `<@${REQUESTER}> — workspace ${EVIL_ESCAPED}\nRule \`${EVIL_ESCAPED}\` · approvers <@${APPROVER}>, <!subteam^${GROUP}> · expires ${slackDate(EXPIRES)}`,
+    );
     expect(textOf(m.blocks)).toContain(`<@U0OTHER> — ${EVIL_ESCAPED}`);
     expect(buttonsOf(m.blocks)).toEqual([
       { actionId: APPROVAL_ACTIONS.cancel, value: 'op-mine', text: 'Cancel request', style: undefined, blockId: 'pending_op-mine' },
@@ -450,7 +481,7 @@ describe('pendingList', () => {
     expect(buttonsOf(m.blocks).map((b) => b.actionId)).toEqual([APPROVAL_ACTIONS.cancel]);
   });
 
-  it('shows 15 at most, says how many more, and stays within a message\'s 50 blocks', () => {
+  it("shows 15 at most, says how many more, and stays within a message's 50 blocks", () => {
     const many = Array.from({ length: 40 }, (_, i) => ({
       op: op({ id: `op-${i}`, requesterId: i % 2 ? REQUESTER : 'U0OTHER', governance: gov({ rule: EVIL.repeat(5) }) }),
       summary: { title: EVIL.repeat(20), rows: [] },
@@ -482,15 +513,34 @@ const backButton = { actionId: BACK, value: OP_ID, text: 'Back to the form', sty
 /** The governed states, each with the operation that is in it. */
 const GOVERNED: Array<{ name: string; record: OperationRecord }> = [
   { name: 'awaiting approval', record: op() },
-  { name: 'denied by policy', record: op({ status: 'denied', governance: gov({ effect: 'deny', reason: EVIL, approvers: undefined, reservations: [] }) }) },
+  {
+    name: 'denied by policy',
+    record: op({ status: 'denied', governance: gov({ effect: 'deny', reason: EVIL, approvers: undefined, reservations: [] }) }),
+  },
   {
     name: 'denied by a rate limit',
-    record: op({ status: 'denied', governance: gov({ effect: 'rate_limited', rule: null, reason: `The limit is ${EVIL}.`, retryAt: NOW + 90 * 60_000, reservations: [] }) }),
+    record: op({
+      status: 'denied',
+      governance: gov({
+        effect: 'rate_limited',
+        rule: null,
+        reason: `The limit is ${EVIL}.`,
+        retryAt: NOW + 90 * 60_000,
+        reservations: [],
+      }),
+    }),
   },
   { name: 'denied by an approver', record: op({ status: 'denied', decidedBy: APPROVER, decisionReason: EVIL }) },
   { name: 'expired', record: op({ status: 'expired' }) },
   { name: 'cancelled', record: op({ status: 'cancelled', decidedBy: REQUESTER }) },
 ];
+
+/** The record of the governed case called `name` (a typo fails loudly rather than testing nothing). */
+function governedCase(name: string): OperationRecord {
+  const found = GOVERNED.find((g) => g.name === name);
+  if (!found) throw new Error(`no governed case named "${name}"`);
+  return found.record;
+}
 
 describe('governedBlocks', () => {
   it('awaiting approval: sent to whom and where, rule and reason, expiry, and Cancel (no Back, no Approve/Deny)', () => {
@@ -498,7 +548,9 @@ describe('governedBlocks', () => {
     expect(blocks).toBeDefined();
     expectNoLiveMarkup(blocks);
     const all = textOf(blocks);
-    expect(all).toContain(`:hourglass_flowing_sand: Workspace *${EVIL_ESCAPED}* was *sent for approval* to <@${APPROVER}>, <!subteam^${GROUP}> in <#C0APPROVALS>.`);
+    expect(all).toContain(
+      `:hourglass_flowing_sand: Workspace *${EVIL_ESCAPED}* was *sent for approval* to <@${APPROVER}>, <!subteam^${GROUP}> in <#C0APPROVALS>.`,
+    );
     expect(all).toContain(`Rule \`${EVIL_ESCAPED}\`: ${EVIL_ESCAPED}\nExpires ${slackDate(EXPIRES)}.`);
     expect(all).toContain('You can close this window.');
     expect(buttonsOf(blocks)).toEqual([
@@ -507,14 +559,16 @@ describe('governedBlocks', () => {
   });
 
   it('awaiting approval without a channel, a reason or an expiry', () => {
-    const all = textOf(governedBlocks(op({ expiresAt: null, governance: gov({ channel: undefined, reason: undefined, rule: 'r1' }) }), BACK, WHAT, NOW));
+    const all = textOf(
+      governedBlocks(op({ expiresAt: null, governance: gov({ channel: undefined, reason: undefined, rule: 'r1' }) }), BACK, WHAT, NOW),
+    );
     expect(all).toContain(`to <@${APPROVER}>, <!subteam^${GROUP}>.`);
     expect(all).not.toContain('<#');
     expect(all).toContain('Rule `r1`\nExpires never.');
   });
 
   it('denied by policy: "Not allowed", the reason and rule (escaped), /portkey policy, and Back to the form', () => {
-    const blocks = governedBlocks(GOVERNED[1]!.record, BACK, WHAT, NOW);
+    const blocks = governedBlocks(governedCase('denied by policy'), BACK, WHAT, NOW);
     expectNoLiveMarkup(blocks);
     const all = textOf(blocks);
     expect(all).toContain(`:no_entry: *Not allowed.* ${EVIL_ESCAPED}`);
@@ -523,13 +577,15 @@ describe('governedBlocks', () => {
   });
 
   it('denied by policy without a stored reason or rule: the default text', () => {
-    const all = textOf(governedBlocks(op({ status: 'denied', governance: gov({ effect: 'deny', rule: null, reason: undefined }) }), BACK, WHAT, NOW));
+    const all = textOf(
+      governedBlocks(op({ status: 'denied', governance: gov({ effect: 'deny', rule: null, reason: undefined }) }), BACK, WHAT, NOW),
+    );
     expect(all).toContain(':no_entry: *Not allowed.* The policy does not allow this.');
     expect(all).toContain('Rule the policy default.');
   });
 
   it('denied by a rate limit: which limit, when to try again (in and at), Back to the form', () => {
-    const blocks = governedBlocks(GOVERNED[2]!.record, BACK, WHAT, NOW);
+    const blocks = governedBlocks(governedCase('denied by a rate limit'), BACK, WHAT, NOW);
     expectNoLiveMarkup(blocks);
     const all = textOf(blocks);
     expect(all).toContain(`:no_entry: *Too many requests.* The limit is ${EVIL_ESCAPED}.`);
@@ -546,7 +602,7 @@ describe('governedBlocks', () => {
   });
 
   it('denied by an approver: who, and their reason (escaped); Back to the form', () => {
-    const blocks = governedBlocks(GOVERNED[3]!.record, BACK, WHAT, NOW);
+    const blocks = governedBlocks(governedCase('denied by an approver'), BACK, WHAT, NOW);
     expectNoLiveMarkup(blocks);
     expect(textOf(blocks)).toBe(`:no_entry: Workspace *${EVIL_ESCAPED}* was denied by <@${APPROVER}>: ${EVIL_ESCAPED}\nBack to the form`);
     expect(buttonsOf(blocks)).toEqual([backButton]);
@@ -554,21 +610,34 @@ describe('governedBlocks', () => {
     expect(textOf(noReason)).toContain(`was denied by <@${APPROVER}>.`);
   });
 
-  it('an approver\'s denial wins over the stored policy effect (the decider is what the person needs to know)', () => {
-    const blocks = governedBlocks(op({ status: 'denied', decidedBy: APPROVER, governance: gov({ effect: 'rate_limited', retryAt: NOW }) }), BACK, WHAT, NOW);
+  it("an approver's denial wins over the stored policy effect (the decider is what the person needs to know)", () => {
+    const blocks = governedBlocks(
+      op({ status: 'denied', decidedBy: APPROVER, governance: gov({ effect: 'rate_limited', retryAt: NOW }) }),
+      BACK,
+      WHAT,
+      NOW,
+    );
     expect(textOf(blocks)).toContain('was denied by');
   });
 
   it('expired and cancelled: what happened, nothing created, Back to the form', () => {
-    expect(textOf(governedBlocks(op({ status: 'expired' }), BACK, WHAT, NOW))).toContain(':hourglass: This request expired without a decision, so nothing was created.');
-    expect(textOf(governedBlocks(op({ status: 'cancelled' }), BACK, WHAT, NOW))).toContain(':leftwards_arrow_with_hook: You cancelled this request. Nothing was created.');
-    for (const status of ['expired', 'cancelled'] as const) expect(buttonsOf(governedBlocks(op({ status }), BACK, WHAT, NOW))).toEqual([backButton]);
+    expect(textOf(governedBlocks(op({ status: 'expired' }), BACK, WHAT, NOW))).toContain(
+      ':hourglass: This request expired without a decision, so nothing was created.',
+    );
+    expect(textOf(governedBlocks(op({ status: 'cancelled' }), BACK, WHAT, NOW))).toContain(
+      ':leftwards_arrow_with_hook: You cancelled this request. Nothing was created.',
+    );
+    for (const status of ['expired', 'cancelled'] as const)
+      expect(buttonsOf(governedBlocks(op({ status }), BACK, WHAT, NOW))).toEqual([backButton]);
   });
 
-  it.each(['requested', 'approved', 'executing', 'succeeded', 'failed'] as const)('%s: undefined (the feature\'s own views apply)', (status) => {
-    expect(governedBlocks(op({ status }), BACK, WHAT, NOW)).toBeUndefined();
-    expect(governedView(op({ status }), MODAL)).toBeUndefined();
-  });
+  it.each(['requested', 'approved', 'executing', 'succeeded', 'failed'] as const)(
+    "%s: undefined (the feature's own views apply)",
+    (status) => {
+      expect(governedBlocks(op({ status }), BACK, WHAT, NOW)).toBeUndefined();
+      expect(governedView(op({ status }), MODAL)).toBeUndefined();
+    },
+  );
 
   it('no governed state ever offers Approve or Deny to the requester', () => {
     for (const { record } of GOVERNED) {
@@ -593,20 +662,25 @@ describe('governedView', () => {
     for (const b of buttonsOf(view.blocks)) expect(b.value).toBe(OP_ID);
   });
 
-  it('clips a long title to Slack\'s 24 characters', () => {
+  it("clips a long title to Slack's 24 characters", () => {
     const view = governedView(op(), { ...MODAL, title: 'A much longer modal title than Slack allows' }) as ModalView;
     expect(checkView(view)).toEqual([]);
     expect(view.title.text.length).toBeLessThanOrEqual(24);
   });
 
-  it('stays within Slack\'s limits with huge user text in every state', () => {
+  it("stays within Slack's limits with huge user text in every state", () => {
     const huge = `${'<!channel> & '.repeat(500)}end`;
     const what = `Workspace *${escapeMrkdwn(huge.slice(0, 400))}*`;
     for (const { name, record } of GOVERNED) {
       const big: OperationRecord = {
         ...record,
         decisionReason: record.decisionReason === null ? null : huge,
-        governance: { ...(record.governance as StoredGovernance), rule: huge, reason: huge, approvers: { users: Array.from({ length: 100 }, (_, i) => `U0${i}`), groups: [GROUP] } },
+        governance: {
+          ...(record.governance as StoredGovernance),
+          rule: huge,
+          reason: huge,
+          approvers: { users: Array.from({ length: 100 }, (_, i) => `U0${i}`), groups: [GROUP] },
+        },
       };
       const view = governedView(big, { ...MODAL, what });
       expect(checkView(view), name).toEqual([]);
@@ -636,6 +710,6 @@ describe('denyReasonModal', () => {
   it('a malformed requester id is escaped, not a mention or broadcast', () => {
     const view = denyReasonModal(OP_ID, '<!channel>');
     expectNoLiveMarkup(view.blocks);
-    expect(textOf(view.blocks)).toContain('Deny &lt;!channel&gt;\'s request?');
+    expect(textOf(view.blocks)).toContain("Deny &lt;!channel&gt;'s request?");
   });
 });

@@ -99,7 +99,11 @@ describe('names as Portkey knows them, never the client label', () => {
 
   it('a crafted workspace label on a workspace-scoped integration, and a crafted secret-reference label', () => {
     const request = {
-      draft: draft({ scope: 'workspace', workspace: { value: 'ws-prod-0001', label: MALLORY_LABEL }, secretRef: { value: 'sr-org-prod', label: 'my own junk key' } }),
+      draft: draft({
+        scope: 'workspace',
+        workspace: { value: 'ws-prod-0001', label: MALLORY_LABEL },
+        secretRef: { value: 'sr-org-prod', label: 'my own junk key' },
+      }),
       resolved: { workspace: { id: 'ws-prod-0001', name: 'Production' }, access: [], secretRef: resolved.secretRef },
     };
     const text = allText(approvalMessage(op(request), describeIntegration(op(request))).blocks);
@@ -110,7 +114,9 @@ describe('names as Portkey knows them, never the client label', () => {
   });
 
   it('without a lookup (an operation stored before it existed): the id alone, said to be unchecked', () => {
-    const request = { draft: draft({ access: [{ value: 'ws-prod-0001', label: MALLORY_LABEL }], secretRef: { value: 'sr-org-prod', label: 'junk' } }) };
+    const request = {
+      draft: draft({ access: [{ value: 'ws-prod-0001', label: MALLORY_LABEL }], secretRef: { value: 'sr-org-prod', label: 'junk' } }),
+    };
     const text = allText(approvalMessage(op(request), describeIntegration(op(request))).blocks);
     expect(text).toContain('*Enable in:* id ws-prod-0001 (name not looked up)');
     expect(text).toContain('*Key:* from secret reference id sr-org-prod (name not looked up)');
@@ -120,7 +126,12 @@ describe('names as Portkey knows them, never the client label', () => {
 
   it('a lookup that does not cover an id the request names: that id is shown as not looked up, never another name', () => {
     const request = {
-      draft: draft({ access: [{ value: 'ws-prod-0001', label: 'x' }, { value: 'ws-other', label: MALLORY_LABEL }] }),
+      draft: draft({
+        access: [
+          { value: 'ws-prod-0001', label: 'x' },
+          { value: 'ws-other', label: MALLORY_LABEL },
+        ],
+      }),
       resolved: { access: [{ id: 'ws-prod-0001', name: 'Production' }] },
     };
     const text = allText(approvalMessage(op(request), describeIntegration(op(request))).blocks);
@@ -128,7 +139,10 @@ describe('names as Portkey knows them, never the client label', () => {
   });
 
   it('a name from Portkey is escaped like any other text', () => {
-    const request = { draft: draft({ access: [{ value: 'ws-1', label: 'x' }] }), resolved: { access: [{ id: 'ws-1', name: 'Prod <!channel> & co' }] } };
+    const request = {
+      draft: draft({ access: [{ value: 'ws-1', label: 'x' }] }),
+      resolved: { access: [{ id: 'ws-1', name: 'Prod <!channel> & co' }] },
+    };
     const text = allText(approvalMessage(op(request), describeIntegration(op(request))).blocks);
     expect(text).toContain('*Enable in:* Prod &lt;!channel&gt; &amp; co (id ws-1)');
   });
@@ -217,7 +231,8 @@ describe('what decides where a key goes comes first, whole', () => {
   });
 
   it('a workspace request shows the default-workspace flag first, either way', () => {
-    const ws = (isDefault: boolean) => describeWorkspace(op({ draft: { name: 'Growth', slug: '', description: 'x'.repeat(2000), metadata: '', isDefault } }));
+    const ws = (isDefault: boolean) =>
+      describeWorkspace(op({ draft: { name: 'Growth', slug: '', description: 'x'.repeat(2000), metadata: '', isDefault } }));
     expect(ws(true).rows[0]).toEqual({ label: 'Default workspace', value: 'yes — it becomes the default workspace', critical: true });
     expect(ws(false).rows[0]).toEqual({ label: 'Default workspace', value: 'no', critical: true });
     const [, first] = blockTexts(approvalMessage(op({}, { action: 'workspace.create' }), ws(true)).blocks);
@@ -234,7 +249,9 @@ describe('refused rather than cut', () => {
     const fit = approvalFits(describeIntegration(op(request)));
     expect(fit.ok).toBe(false);
     if (fit.ok) return;
-    expect(fit.why).toMatch(/^An approver could not be shown this request whole: "Enable in" \(\d+ characters\) is more than one approval message can hold\./);
+    expect(fit.why).toMatch(
+      /^An approver could not be shown this request whole: "Enable in" \(\d+ characters\) is more than one approval message can hold\./,
+    );
     expect(fit.why).toContain('fewer workspaces');
   });
 
@@ -247,7 +264,10 @@ describe('refused rather than cut', () => {
   it('free text never makes a request unshowable: it is clipped or left out, with a count', () => {
     const summary: Summary = {
       title: 'x',
-      rows: [{ label: 'Provider', value: 'OpenAI', critical: true }, ...Array.from({ length: 200 }, (_, i) => ({ label: `Field ${i}`, value: '&'.repeat(300) }))],
+      rows: [
+        { label: 'Provider', value: 'OpenAI', critical: true },
+        ...Array.from({ length: 200 }, (_, i) => ({ label: `Field ${i}`, value: '&'.repeat(300) })),
+      ],
     };
     expect(approvalFits(summary)).toEqual({ ok: true });
     const m = approvalMessage(op({}), summary);
@@ -255,31 +275,46 @@ describe('refused rather than cut', () => {
     expect(allText(m.blocks)).toMatch(/…and \d+ more details not shown here \(none of them decides where the key goes\)\./);
   });
 
-  it('at the most critical sections that fit, the message stays within Slack\'s limits', () => {
+  it("at the most critical sections that fit, the message stays within Slack's limits", () => {
     const summary: Summary = {
       title: 't'.repeat(2000),
       rows: [
-        ...Array.from({ length: CRITICAL_SECTIONS_MAX }, (_, i) => ({ label: `Critical ${i}`, value: 'c'.repeat(SECTION_MAX - 20), critical: true })),
+        ...Array.from({ length: CRITICAL_SECTIONS_MAX }, (_, i) => ({
+          label: `Critical ${i}`,
+          value: 'c'.repeat(SECTION_MAX - 20),
+          critical: true,
+        })),
         ...Array.from({ length: 100 }, (_, i) => ({ label: `Field ${i}`, value: '<>'.repeat(200) })),
       ],
     };
     expect(approvalFits(summary)).toEqual({ ok: true });
     expect(checkMessage(approvalMessage(op({}), summary))).toEqual([]);
-    expect(approvalFits({ ...summary, rows: [...summary.rows, { label: 'One more', value: 'c'.repeat(SECTION_MAX - 20), critical: true }] }).ok).toBe(false);
+    expect(
+      approvalFits({ ...summary, rows: [...summary.rows, { label: 'One more', value: 'c'.repeat(SECTION_MAX - 20), critical: true }] }).ok,
+    ).toBe(false);
   });
 });
 
 describe('/portkey pending shows what an approver would approve', () => {
   it('each request carries its critical rows whole, and the list stays within 50 blocks', () => {
-    const request = { draft: draft({ customHost: 'https://evil.example.com/v1', access: [{ value: 'ws-prod-0001', label: MALLORY_LABEL }] }), resolved: { access: [{ id: 'ws-prod-0001', name: 'Production' }] } };
+    const request = {
+      draft: draft({ customHost: 'https://evil.example.com/v1', access: [{ value: 'ws-prod-0001', label: MALLORY_LABEL }] }),
+      resolved: { access: [{ id: 'ws-prod-0001', name: 'Production' }] },
+    };
     const one = pendingList([{ op: op(request), summary: describeIntegration(op(request)) }], { userId: 'U0APPROVER', isAdmin: true });
     const text = allText(one.blocks);
     expect(text).toContain('*Custom host:* https://evil.example.com/v1');
     expect(text).toContain('*Enable in:* Production (id ws-prod-0001)');
     expect(text).not.toContain(MALLORY_LABEL);
 
-    const big: Summary = { title: 'x', rows: Array.from({ length: 3 }, (_, i) => ({ label: `C${i}`, value: 'c'.repeat(2900), critical: true })) };
-    const list = pendingList(Array.from({ length: 40 }, (_, i) => ({ op: op(request, { id: `op-${i}` }), summary: big })), { userId: 'U0APPROVER', isAdmin: true });
+    const big: Summary = {
+      title: 'x',
+      rows: Array.from({ length: 3 }, (_, i) => ({ label: `C${i}`, value: 'c'.repeat(2900), critical: true })),
+    };
+    const list = pendingList(
+      Array.from({ length: 40 }, (_, i) => ({ op: op(request, { id: `op-${i}` }), summary: big })),
+      { userId: 'U0APPROVER', isAdmin: true },
+    );
     expect(checkMessage(list)).toEqual([]);
     const shownTexts = blockTexts(list.blocks);
     const shown = shownTexts.filter((t) => t.startsWith('*C0:*')).length;

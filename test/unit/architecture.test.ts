@@ -37,7 +37,8 @@ describe('the import graph of src/', () => {
 
   it("no feature imports another feature's listeners (what one needs of another comes from app.ts)", () => {
     const feature = (file: string) => /^features\/([^/]+)\//.exec(file)?.[1];
-    const crosses = (from: string, to: string) => to.endsWith('/listeners.ts') && feature(to) !== undefined && feature(from) !== feature(to);
+    const crosses = (from: string, to: string) =>
+      to.endsWith('/listeners.ts') && feature(to) !== undefined && feature(from) !== feature(to);
     const wrong = [...graph.edges]
       .filter(([from]) => feature(from) !== undefined)
       .flatMap(([from, tos]) => tos.filter((to) => crosses(from, to)).map((to) => `${from} → ${to}`));

@@ -15,10 +15,26 @@ function entry(over: Partial<AuditEntry>): AuditEntry {
 describe('auditMessage', () => {
   it.each<[string, Partial<AuditEntry>, string]>([
     ['a plain entry', {}, '`2026-11-27 09:30:00` <@U0ALICE> workspace.create `op-1` → *submitted*'],
-    ['a decision by a rule', { action: 'integration.create.policy', outcome: 'deny', detail: { rule: 'interns', reason: 'no' } }, '`2026-11-27 09:30:00` <@U0ALICE> integration.create.policy `op-1` → *deny* · rule `interns`'],
-    ['a decision by the default', { action: 'workspace.create.policy', outcome: 'allowed', detail: { rule: null } }, '`2026-11-27 09:30:00` <@U0ALICE> workspace.create.policy `op-1` → *allowed* · policy default'],
-    ['the app itself', { actorId: 'app', action: 'notification', outcome: 'sent:channel' }, '`2026-11-27 09:30:00` app notification `op-1` → *sent:channel*'],
-    ['markup in a rule name and target', { target: '<!channel>', outcome: 'deny', detail: { rule: 'a`b <@U1>' } }, '`2026-11-27 09:30:00` <@U0ALICE> workspace.create `&lt;!channel&gt;` → *deny* · rule `aˋb &lt;@U1&gt;`'],
+    [
+      'a decision by a rule',
+      { action: 'integration.create.policy', outcome: 'deny', detail: { rule: 'interns', reason: 'no' } },
+      '`2026-11-27 09:30:00` <@U0ALICE> integration.create.policy `op-1` → *deny* · rule `interns`',
+    ],
+    [
+      'a decision by the default',
+      { action: 'workspace.create.policy', outcome: 'allowed', detail: { rule: null } },
+      '`2026-11-27 09:30:00` <@U0ALICE> workspace.create.policy `op-1` → *allowed* · policy default',
+    ],
+    [
+      'the app itself',
+      { actorId: 'app', action: 'notification', outcome: 'sent:channel' },
+      '`2026-11-27 09:30:00` app notification `op-1` → *sent:channel*',
+    ],
+    [
+      'markup in a rule name and target',
+      { target: '<!channel>', outcome: 'deny', detail: { rule: 'a`b <@U1>' } },
+      '`2026-11-27 09:30:00` <@U0ALICE> workspace.create `&lt;!channel&gt;` → *deny* · rule `aˋb &lt;@U1&gt;`',
+    ],
   ])('%s', (_name, over, line) => {
     const m = auditMessage([entry(over)]);
     expect(allText(m.blocks).split('\n').at(-1)).toBe(line);

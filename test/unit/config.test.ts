@@ -38,9 +38,7 @@ describe('loadConfig: missing values', () => {
   });
 
   it('treats blank and whitespace-only strings as missing', () => {
-    const p = problems(
-      loadConfig({ SLACK_BOT_TOKEN: '', PORTKEY_API_KEY: '   ', SLACK_SIGNING_SECRET: '\t', SLACK_APP_TOKEN: ' ' }),
-    );
+    const p = problems(loadConfig({ SLACK_BOT_TOKEN: '', PORTKEY_API_KEY: '   ', SLACK_SIGNING_SECRET: '\t', SLACK_APP_TOKEN: ' ' }));
     expect(p.map((l) => l.split(' ')[0])).toEqual(['SLACK_BOT_TOKEN', 'PORTKEY_API_KEY', 'SLACK_SIGNING_SECRET']);
     for (const line of p) expect(line).toContain('is missing');
   });
@@ -119,7 +117,9 @@ describe('loadConfig: malformed values', () => {
   // PORT=0 asks the OS for any free port (tests use it); the message says so.
   it('accepts PORT 0 and says what the range is', () => {
     expect(config(loadConfig({ ...HTTP_ENV, PORT: '0' })).port).toBe(0);
-    expect(problems(loadConfig({ ...HTTP_ENV, PORT: '-1' }))).toEqual(['PORT must be a whole number between 0 and 65535 (0 picks any free port)']);
+    expect(problems(loadConfig({ ...HTTP_ENV, PORT: '-1' }))).toEqual([
+      'PORT must be a whole number between 0 and 65535 (0 picks any free port)',
+    ]);
   });
 });
 
@@ -185,7 +185,9 @@ describe('loadConfig: a valid environment', () => {
   });
 
   it('puts the generated key under XDG_CONFIG_HOME (else HOME/.config), never in DATA_DIR', () => {
-    expect(config(loadConfig({ ...HTTP_ENV, XDG_CONFIG_HOME: '/home/app/.cfg', HOME: '/home/app' })).store.secretsKeyFile).toBe('/home/app/.cfg/portkey-slack/secrets.key');
+    expect(config(loadConfig({ ...HTTP_ENV, XDG_CONFIG_HOME: '/home/app/.cfg', HOME: '/home/app' })).store.secretsKeyFile).toBe(
+      '/home/app/.cfg/portkey-slack/secrets.key',
+    );
     expect(config(loadConfig({ ...HTTP_ENV, HOME: '/home/app' })).store.secretsKeyFile).toBe('/home/app/.config/portkey-slack/secrets.key');
   });
 
@@ -214,10 +216,14 @@ describe('loadConfig: a valid environment', () => {
   });
 
   it('strips trailing slashes from PORTKEY_BASE_URL and adds exactly one to SLACK_API_URL', () => {
-    const a = config(loadConfig({ ...HTTP_ENV, PORTKEY_BASE_URL: 'https://portkey.example.com/v1/', SLACK_API_URL: 'https://slack.com/api' }));
+    const a = config(
+      loadConfig({ ...HTTP_ENV, PORTKEY_BASE_URL: 'https://portkey.example.com/v1/', SLACK_API_URL: 'https://slack.com/api' }),
+    );
     expect(a.portkey.baseUrl).toBe('https://portkey.example.com/v1');
     expect(a.slack.apiUrl).toBe('https://slack.com/api/');
-    const b = config(loadConfig({ ...HTTP_ENV, PORTKEY_BASE_URL: 'https://portkey.example.com/v1', SLACK_API_URL: 'https://slack.com/api/' }));
+    const b = config(
+      loadConfig({ ...HTTP_ENV, PORTKEY_BASE_URL: 'https://portkey.example.com/v1', SLACK_API_URL: 'https://slack.com/api/' }),
+    );
     expect(b.portkey.baseUrl).toBe('https://portkey.example.com/v1');
     expect(b.slack.apiUrl).toBe('https://slack.com/api/');
   });

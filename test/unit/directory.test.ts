@@ -26,8 +26,17 @@ const log = createLog(
 
 beforeAll(async () => {
   fake = await startFakeSlack();
-  quick = new WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logLevel: LogLevel.ERROR });
-  patient = new WebClient(fake.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 1, minTimeout: 0, maxTimeout: 0 }, logLevel: LogLevel.ERROR });
+  quick = new WebClient(fake.botToken, {
+    slackApiUrl: fake.apiUrl,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logLevel: LogLevel.ERROR,
+  });
+  patient = new WebClient(fake.botToken, {
+    slackApiUrl: fake.apiUrl,
+    retryConfig: { retries: 1, minTimeout: 0, maxTimeout: 0 },
+    logLevel: LogLevel.ERROR,
+  });
   fake.setUsergroup('S0A', ['U0A']);
   fake.setUsergroup('S0B', ['U0B']);
 });
@@ -40,7 +49,11 @@ beforeEach(() => {
 });
 
 const groupCalls = () => fake.callsTo('usergroups.users.list');
-const failureOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failureOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('Directory on a Free-plan workspace', () => {
   it('plan_upgrade_required: a DirectoryError saying it is the plan, and Slack is not asked again for a while', async () => {
@@ -123,7 +136,7 @@ describe('Directory under a rate limit', () => {
     expect(await d.groupsOf('U0B', ['S0B'])).toEqual(new Set(['S0B']));
     fake.rateLimit('usergroups.users.list', 30, Infinity);
     expect(await d.groupsOf('U0B', ['S0B'])).toEqual(new Set(['S0B']));
-    expect((await failureOf(d.groupsOf('U0B', ['S0B', 'S0A'])) as DirectoryError).failure).toBe('rate_limited');
+    expect(((await failureOf(d.groupsOf('U0B', ['S0B', 'S0A']))) as DirectoryError).failure).toBe('rate_limited');
   });
 
   it('no lookup waits past its deadline, even over a client that waits Retry-After out', async () => {

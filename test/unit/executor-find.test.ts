@@ -64,29 +64,47 @@ describe('integration find after a crash', () => {
     // Mallory's operation was stored a minute after Alice's integration was made.
     const mallory = op({ request: { draft }, createdAt: Date.now() + 60_000 });
     const found = await integrationExecutor(portkey).find(mallory, { key: 'sk-alice-0123456789', fields: {} }, log);
-    expect(found).toEqual({ ok: false, unknown: false, error: 'The slug openai-prod is already used by another integration. Choose another slug.' });
+    expect(found).toEqual({
+      ok: false,
+      unknown: false,
+      error: 'The slug openai-prod is already used by another integration. Choose another slug.',
+    });
     expect(JSON.stringify(found)).not.toContain(alice.id);
     expect(fake.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
   it('one whose masked key is not the mask of the key this operation sent is not ours, even when just made', async () => {
     fake.seedIntegration({ name: 'OpenAI prod', slug: 'openai-prod', ai_provider_id: 'openai', key: 'sk-alice-0123456789' });
-    const found = await integrationExecutor(portkey).find(op({ request: { draft }, createdAt: Date.now() - 1000 }), { key: 'junk-0123456789', fields: {} }, log);
+    const found = await integrationExecutor(portkey).find(
+      op({ request: { draft }, createdAt: Date.now() - 1000 }),
+      { key: 'junk-0123456789', fields: {} },
+      log,
+    );
     expect(found).toMatchObject({ ok: false, unknown: false });
   });
 
   it('the one this operation made (in its window, everything fits) is credited and its grant done', async () => {
     const ws = fake.seedWorkspace({ name: 'Research', slug: 'research' });
-    const mine = op({ request: { draft: { ...draft, access: [{ value: ws.id, label: 'Research (research)' }] } }, createdAt: Date.now() - 1000 });
+    const mine = op({
+      request: { draft: { ...draft, access: [{ value: ws.id, label: 'Research (research)' }] } },
+      createdAt: Date.now() - 1000,
+    });
     const created = fake.seedIntegration({ name: 'OpenAI prod', slug: 'openai-prod', ai_provider_id: 'openai', key: 'sk-mine-0123456789' });
     const found = await integrationExecutor(portkey).find(mine, { key: 'sk-mine-0123456789', fields: {} }, log);
     expect(found).toMatchObject({ ok: true, id: created.id, slug: 'openai-prod', recovered: true });
-    expect(fake.requestsTo('PUT', '/integrations/openai-prod/workspaces').map((r) => r.body)).toEqual([{ workspaces: [{ id: ws.id, enabled: true, create_default_provider: true }] }]);
+    expect(fake.requestsTo('PUT', '/integrations/openai-prod/workspaces').map((r) => r.body)).toEqual([
+      { workspaces: [{ id: ws.id, enabled: true, create_default_provider: true }] },
+    ]);
   });
 });
 
 describe('workspace find after a crash', () => {
-  const wsOp = (createdAt: number) => op({ action: 'workspace.create', request: { draft: { name: 'Data', slug: '', description: '', metadata: '', isDefault: false } }, createdAt });
+  const wsOp = (createdAt: number) =>
+    op({
+      action: 'workspace.create',
+      request: { draft: { name: 'Data', slug: '', description: '', metadata: '', isDefault: false } },
+      createdAt,
+    });
 
   it('two workspaces of that name made since the operation was stored: neither is credited, the outcome is unknown', async () => {
     fake.seedWorkspace({ name: 'Data', slug: 'data-a' });
@@ -95,7 +113,8 @@ describe('workspace find after a crash', () => {
     expect(found).toEqual({
       ok: false,
       unknown: true,
-      error: "Portkey's answer was lost, and someone else's workspace named Data was made at about the same time, so we can't tell whether yours was created. Look in Portkey before trying again.",
+      error:
+        "Portkey's answer was lost, and someone else's workspace named Data was made at about the same time, so we can't tell whether yours was created. Look in Portkey before trying again.",
     });
   });
 
@@ -106,6 +125,10 @@ describe('workspace find after a crash', () => {
 
   it('exactly one that fits is ours', async () => {
     const ws = fake.seedWorkspace({ name: 'Data', slug: 'data-a' });
-    expect(await workspaceExecutor(portkey).find(wsOp(Date.now() - 1000), undefined, log)).toMatchObject({ ok: true, id: ws.id, slug: 'data-a' });
+    expect(await workspaceExecutor(portkey).find(wsOp(Date.now() - 1000), undefined, log)).toMatchObject({
+      ok: true,
+      id: ws.id,
+      slug: 'data-a',
+    });
   });
 });

@@ -83,7 +83,12 @@ function directory(now: () => number = Date.now, ttlMs = 60_000): Directory {
 let opCounter = 0;
 
 /** Stores a submission the way the service does: the verdict's status, decision and expiry with the operation. */
-async function store(s: Store, verdict: Verdict, requesterId: string, action: OperationRecord['action'] = 'integration.create'): Promise<OperationRecord> {
+async function store(
+  s: Store,
+  verdict: Verdict,
+  requesterId: string,
+  action: OperationRecord['action'] = 'integration.create',
+): Promise<OperationRecord> {
   const { operation } = await s.operations.create({
     idempotencyKey: `${TEAM}:V${++opCounter}`,
     teamId: TEAM,
@@ -148,7 +153,10 @@ rate_limits:
     const g = new Governance(README, directory(c.now), h.store.rates, undefined, c.now);
     const verdict = await g.check('workspace.create', {}, who('U0ALICE'));
     const key = `rate:workspace.create:user:5/${HOUR}:${TEAM}:U0ALICE`;
-    expect(verdict).toEqual({ status: 'requested', governance: { effect: 'allow', rule: null, reservations: [{ key, windowStart: 5 * HOUR }] } });
+    expect(verdict).toEqual({
+      status: 'requested',
+      governance: { effect: 'allow', rule: null, reservations: [{ key, windowStart: 5 * HOUR }] },
+    });
     expect(await counters(h)).toEqual({ [`${key}@${5 * HOUR}`]: 1 });
 
     // An integration for a provider no rule names: allowed by the default, and no workspace limit applies to it.
@@ -167,7 +175,10 @@ rules:
     effect: allow
 `);
     const g = new Governance(p, directory(), h.store.rates, undefined);
-    expect(await g.check('workspace.create', {}, who('U0MEMBER'))).toEqual({ status: 'requested', governance: { effect: 'allow', rule: 'platform-may', reservations: [] } });
+    expect(await g.check('workspace.create', {}, who('U0MEMBER'))).toEqual({
+      status: 'requested',
+      governance: { effect: 'allow', rule: 'platform-may', reservations: [] },
+    });
     expect((await g.check('workspace.create', {}, who('U0ALICE'))).status).toBe('denied');
   });
 
@@ -196,7 +207,7 @@ rules:
     expect(governanceOf(again as OperationRecord)).toEqual(verdict.governance);
   });
 
-  it('require approval with the rule\'s own reason, expiry, self-approval and approvers', async () => {
+  it("require approval with the rule's own reason, expiry, self-approval and approvers", async () => {
     const p = policy(`
 rules:
   - name: ws-approval
@@ -225,7 +236,7 @@ rules:
     });
   });
 
-  describe('where the approval request goes: the rule\'s channel, else the policy\'s, else APPROVALS_CHANNEL', () => {
+  describe("where the approval request goes: the rule's channel, else the policy's, else APPROVALS_CHANNEL", () => {
     const rule = (channel: string) => `
 rules:
   - name: approve
@@ -266,7 +277,10 @@ rate_limits:
     const g = new Governance(TWO_A_MINUTE, directory(c.now), h.store.rates, undefined, c.now);
 
     const first = await g.check('workspace.create', {}, who('U0ALICE'));
-    expect(first).toEqual({ status: 'requested', governance: { effect: 'allow', rule: null, reservations: [{ key: aliceKey, windowStart: start }] } });
+    expect(first).toEqual({
+      status: 'requested',
+      governance: { effect: 'allow', rule: null, reservations: [{ key: aliceKey, windowStart: start }] },
+    });
 
     c.t = start + MINUTE - 1; // the last millisecond of the same window
     const second = await g.check('workspace.create', {}, who('U0ALICE'));
@@ -275,7 +289,13 @@ rate_limits:
     const refused = await g.check('workspace.create', {}, who('U0ALICE'));
     expect(refused).toEqual({
       status: 'denied',
-      governance: { effect: 'rate_limited', rule: null, reason: 'The limit is 2 workspaces per person every minute.', retryAt: start + MINUTE, reservations: [] },
+      governance: {
+        effect: 'rate_limited',
+        rule: null,
+        reason: 'The limit is 2 workspaces per person every minute.',
+        retryAt: start + MINUTE,
+        reservations: [],
+      },
     });
 
     // Counted per person: someone else is not affected, nor is another kind of create.
@@ -286,7 +306,10 @@ rate_limits:
 
     c.t = start + MINUTE; // the first millisecond of the next window
     const next = await g.check('workspace.create', {}, who('U0ALICE'));
-    expect(next).toEqual({ status: 'requested', governance: { effect: 'allow', rule: null, reservations: [{ key: aliceKey, windowStart: start + MINUTE }] } });
+    expect(next).toEqual({
+      status: 'requested',
+      governance: { effect: 'allow', rule: null, reservations: [{ key: aliceKey, windowStart: start + MINUTE }] },
+    });
 
     expect(await counters(h)).toMatchObject({ [`${aliceKey}@${start}`]: 2, [`${aliceKey}@${start + MINUTE}`]: 1 });
   });
@@ -344,13 +367,19 @@ rate_limits:
     // Over the limit: refused, naming the rule that would have applied.
     expect(await g.check('workspace.create', {}, who('U0ALICE'))).toEqual({
       status: 'denied',
-      governance: { effect: 'rate_limited', rule: 'approve', reason: 'The limit is 1 workspace per person every hour.', retryAt: 4 * HOUR, reservations: [] },
+      governance: {
+        effect: 'rate_limited',
+        rule: 'approve',
+        reason: 'The limit is 1 workspace per person every hour.',
+        retryAt: 4 * HOUR,
+        reservations: [],
+      },
     });
     expect((await g.check('workspace.create', {}, who('U0INTERN'))).governance.effect).toBe('deny');
     expect(await counters(h)).toEqual({ [`${key}@${3 * HOUR}`]: 1 });
   });
 
-  it('two limits: when the second refuses, the first one\'s reservation is given back', async () => {
+  it("two limits: when the second refuses, the first one's reservation is given back", async () => {
     const p = policy(`
 rate_limits:
   - action: workspace.create
@@ -376,7 +405,13 @@ rate_limits:
     const bob = await g.check('workspace.create', {}, who('U0BOB'));
     expect(bob).toEqual({
       status: 'denied',
-      governance: { effect: 'rate_limited', rule: null, reason: 'The limit is 1 create for the whole team every 10 minutes.', retryAt: 2 * HOUR + 20 * MINUTE, reservations: [] },
+      governance: {
+        effect: 'rate_limited',
+        rule: null,
+        reason: 'The limit is 1 create for the whole team every 10 minutes.',
+        retryAt: 2 * HOUR + 20 * MINUTE,
+        reservations: [],
+      },
     });
     expect(await counters(h)).toEqual({
       [`${userKey('U0ALICE')}@${2 * HOUR}`]: 1,
@@ -415,7 +450,10 @@ rate_limits:
     const g = new Governance(ONE_EACH_THEN_GLOBAL, directory(c.now), h.store.rates, undefined, c.now);
     await g.check('workspace.create', {}, who('U0ALICE'));
     expect((await g.check('workspace.create', {}, who('U0ALICE'))).governance.effect).toBe('rate_limited');
-    expect(await counters(h)).toEqual({ [`rate:workspace.create:user:1/${HOUR}:${TEAM}:U0ALICE@${HOUR}`]: 1, [`rate:*:global:100/${HOUR}:*@${HOUR}`]: 1 });
+    expect(await counters(h)).toEqual({
+      [`rate:workspace.create:user:1/${HOUR}:${TEAM}:U0ALICE@${HOUR}`]: 1,
+      [`rate:*:global:100/${HOUR}:*@${HOUR}`]: 1,
+    });
   });
 
   // Regression: when rates.reserve() threw for a later limit (a database error on one statement), the quota
@@ -475,7 +513,10 @@ rules:
 
   it('the requester may not decide their own request, even as an approver, unless the rule allows it', async () => {
     const refused = await pending(false, 'U0MEMBER');
-    expect(await refused.g.mayDecide(refused.op, 'U0MEMBER')).toEqual({ ok: false, why: 'You asked for this, so someone else among the approvers has to decide on it.' });
+    expect(await refused.g.mayDecide(refused.op, 'U0MEMBER')).toEqual({
+      ok: false,
+      why: 'You asked for this, so someone else among the approvers has to decide on it.',
+    });
     const bossAsks = await pending(false, 'U0BOSS');
     expect((await bossAsks.g.mayDecide(bossAsks.op, 'U0BOSS')).ok).toBe(false);
     expect((await bossAsks.g.mayDecide(bossAsks.op, 'U0MEMBER')).ok).toBe(true);
@@ -495,7 +536,7 @@ rules:
     expect((await later.mayDecide(op, 'U0STRANGER')).ok).toBe(false);
   });
 
-  it('reads only the approvers\' groups', async () => {
+  it("reads only the approvers' groups", async () => {
     const { g, op } = await pending(false, 'U0ALICE');
     fake.reset();
     await g.mayDecide(op, 'U0STRANGER');
@@ -504,7 +545,11 @@ rules:
 
   it('an operation without approvers on record: nobody may decide, and Slack is not asked', async () => {
     const g = new Governance(APPROVAL(false), directory(), h.store.rates, undefined);
-    const base = (await h.store.operations.get((await store(h.store, { status: 'requested', governance: { effect: 'allow', rule: null, reservations: [] } }, 'U0ALICE')).id)) as OperationRecord;
+    const base = (await h.store.operations.get(
+      (
+        await store(h.store, { status: 'requested', governance: { effect: 'allow', rule: null, reservations: [] } }, 'U0ALICE')
+      ).id,
+    )) as OperationRecord;
     fake.reset();
     for (const governance of [null, { nonsense: true }, { effect: 'allow', rule: null, reservations: [] }]) {
       expect(await g.mayDecide({ ...base, governance }, 'U0BOSS')).toEqual({ ok: false, why: 'This request has no approvers on record.' });
@@ -512,7 +557,7 @@ rules:
     expect(groupCalls()).toHaveLength(0);
   });
 
-  it('throws DirectoryError when Slack can\'t say who is in the approvers\' group', async () => {
+  it("throws DirectoryError when Slack can't say who is in the approvers' group", async () => {
     const { g, op } = await pending(false, 'U0ALICE');
     fake.fail('usergroups.users.list', 'fatal_error');
     await expect(g.mayDecide(op, 'U0MEMBER')).rejects.toBeInstanceOf(DirectoryError);
@@ -575,14 +620,19 @@ describeEngines('Governance.recheck (a follow-up step of a created request, unde
 
   it('a rule that now denies it: refused with the rule and its reason (escaped for Slack)', async () => {
     const op = await created(new Governance(OPEN, directory(), h.store.rates, undefined), 'U0INTERN');
-    const g = new Governance(policy(`
+    const g = new Governance(
+      policy(`
 rules:
   - name: no-openai
     action: integration.create
     providers: [openai]
     effect: deny
     reason: "Frozen <!channel> & co."
-`), directory(), h.store.rates, undefined);
+`),
+      directory(),
+      h.store.rates,
+      undefined,
+    );
     expect(await g.recheck(op, { providerId: 'openai' })).toEqual({
       ok: false,
       rule: 'no-openai',
@@ -617,7 +667,7 @@ rules:
 });
 
 describeEngines('Governance fails closed', (h) => {
-  it('check throws DirectoryError when a rule\'s group can\'t be read, and takes no quota', async () => {
+  it("check throws DirectoryError when a rule's group can't be read, and takes no quota", async () => {
     const c = clock(HOUR);
     const g = new Governance(README, directory(c.now), h.store.rates, undefined, c.now);
     fake.fail('usergroups.users.list', 'fatal_error');
@@ -632,25 +682,35 @@ describeEngines('Governance fails closed', (h) => {
   });
 
   it('a policy whose rules name no group decides without Slack', async () => {
-    const g = new Governance(policy(`
+    const g = new Governance(
+      policy(`
 admins: { groups: [S0PLATFORM] }
 rules:
   - name: approve
     effect: require_approval
     approvers: { groups: [S0PLATFORM] }
-`), directory(), h.store.rates, undefined);
+`),
+      directory(),
+      h.store.rates,
+      undefined,
+    );
     fake.down(true);
     expect((await g.check('workspace.create', {}, who('U0ALICE'))).status).toBe('awaiting_approval');
     expect(groupCalls()).toHaveLength(0);
   });
 
   it('a group Slack does not know is an empty group: nobody is in it, the request is decided', async () => {
-    const g = new Governance(policy(`
+    const g = new Governance(
+      policy(`
 rules:
   - name: ghosts
     groups: [S0GHOSTS]
     effect: deny
-`), directory(), h.store.rates, undefined);
+`),
+      directory(),
+      h.store.rates,
+      undefined,
+    );
     expect((await g.check('workspace.create', {}, who('U0ALICE'))).status).toBe('requested');
     expect(groupCalls().map((c) => c.error)).toEqual(['no_such_subteam']);
   });
@@ -765,7 +825,12 @@ rules:
     const g = new Governance(GUARDED, directory(), h.store.rates, 'C0ENV');
     const v = await g.check('integration.create', { providerId: 'groq', hosts: ['https://api.openai.com/v1'] }, who('U0ALICE'));
     expect(v.status).toBe('awaiting_approval');
-    expect(v.governance).toMatchObject({ effect: 'require_approval', rule: 'custom-host-needs-approval', approvers: { users: ['U0ADMIN'], groups: [] }, channel: 'C0ENV' });
+    expect(v.governance).toMatchObject({
+      effect: 'require_approval',
+      rule: 'custom-host-needs-approval',
+      approvers: { users: ['U0ADMIN'], groups: [] },
+      channel: 'C0ENV',
+    });
   });
 
   it('a custom host with no approvals channel anywhere: denied, saying what to set, and no quota taken', async () => {
@@ -776,7 +841,8 @@ rules:
       governance: {
         effect: 'deny',
         rule: 'custom-host-needs-approval',
-        reason: 'An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts). There is no approvals channel to ask in: an admin can set APPROVALS_CHANNEL, or approvals_channel in the policy.',
+        reason:
+          'An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts). There is no approvals channel to ask in: an admin can set APPROVALS_CHANNEL, or approvals_channel in the policy.',
         reservations: [],
       },
     });
@@ -797,6 +863,8 @@ rules:
   it('usableSecretRefs fails closed: Slack unable to say who is in the group is a DirectoryError, not a guess', async () => {
     fake.fail('usergroups.users.list', 'fatal_error');
     const g = new Governance(GUARDED, directory(), h.store.rates, 'C0ENV');
-    await expect(g.usableSecretRefs([{ id: 'sr-2', name: 'team-research key' }], { userId: 'U0MEMBER', channelId: undefined }, 'openai')).rejects.toBeInstanceOf(DirectoryError);
+    await expect(
+      g.usableSecretRefs([{ id: 'sr-2', name: 'team-research key' }], { userId: 'U0MEMBER', channelId: undefined }, 'openai'),
+    ).rejects.toBeInstanceOf(DirectoryError);
   });
 });

@@ -20,7 +20,12 @@ function submitted(draft: IntegrationDraft, inputs: Record<string, FillValue> = 
   return { blocks: view.blocks, draft: read.draft, context: ctx };
 }
 
-const draftFor = (providerId: string, more: Partial<IntegrationDraft> = {}): IntegrationDraft => ({ ...EMPTY_INTEGRATION_DRAFT, providerId, name: 'Prod', ...more });
+const draftFor = (providerId: string, more: Partial<IntegrationDraft> = {}): IntegrationDraft => ({
+  ...EMPTY_INTEGRATION_DRAFT,
+  providerId,
+  name: 'Prod',
+  ...more,
+});
 
 describe('refreshedForm', () => {
   it('never refreshes a form that matches its selections: every provider, auth mode, scope and deployment rows', () => {

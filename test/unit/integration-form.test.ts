@@ -88,7 +88,16 @@ const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
 function openaiState(extra: State = {}): State {
   return {
-    ...commonState({ provider: ['openai', 'OpenAI'], name: 'OpenAI production', slug: '', description: 'Main account', access: [['ws-a', 'Team A (ws-a)'], ['ws-b', 'Team B (ws-b)']] }),
+    ...commonState({
+      provider: ['openai', 'OpenAI'],
+      name: 'OpenAI production',
+      slug: '',
+      description: 'Main account',
+      access: [
+        ['ws-a', 'Team A (ws-a)'],
+        ['ws-b', 'Team B (ws-b)'],
+      ],
+    }),
     [keyBlock('openai')]: { [KEY_ACTION]: input(`  ${SK}  `) },
     [secretRefBlock('openai')]: { [SECRET_REF_ACTION]: externalSelect(null) },
     [fieldBlock('openai', undefined, 'openai_organization')]: { [VALUE_ACTION]: input('org-abc') },
@@ -105,7 +114,13 @@ function azureState(): State {
     [deploymentBlock(i, 'alias')]: { [VALUE_ACTION]: input(alias) },
   });
   return {
-    ...commonState({ provider: ['azure-openai', 'Azure OpenAI'], name: 'Azure EU', slug: 'azure_eu', scope: 'workspace', workspace: ['ws-eu', 'EU (ws-eu)'] }),
+    ...commonState({
+      provider: ['azure-openai', 'Azure OpenAI'],
+      name: 'Azure EU',
+      slug: 'azure_eu',
+      scope: 'workspace',
+      workspace: ['ws-eu', 'EU (ws-eu)'],
+    }),
     [authModeBlock('azure-openai')]: { [AUTH_MODE_ACTION]: staticSelect('default', 'API key') },
     [keyBlock('azure-openai')]: { [KEY_ACTION]: input(AZURE_KEY) },
     [secretRefBlock('azure-openai')]: { [SECRET_REF_ACTION]: externalSelect(null) },
@@ -170,7 +185,10 @@ describe('readIntegrationForm', () => {
       customHost: '',
       scope: 'organisation',
       workspace: undefined,
-      access: [{ value: 'ws-a', label: 'Team A (ws-a)' }, { value: 'ws-b', label: 'Team B (ws-b)' }],
+      access: [
+        { value: 'ws-a', label: 'Team A (ws-a)' },
+        { value: 'ws-b', label: 'Team B (ws-b)' },
+      ],
       fields: { openai_organization: 'org-abc', openai_project: '' },
       deployments: [],
       defaultDeployment: 0,
@@ -266,12 +284,21 @@ describe('validateIntegration: request bodies', () => {
     expect(r.provider.id).toBe('openai');
     expect(r.scope).toBe('organisation');
     expect(r.workspace).toBeUndefined();
-    expect(r.access).toEqual([{ value: 'ws-a', label: 'Team A (ws-a)' }, { value: 'ws-b', label: 'Team B (ws-b)' }]);
+    expect(r.access).toEqual([
+      { value: 'ws-a', label: 'Team A (ws-a)' },
+      { value: 'ws-b', label: 'Team B (ws-b)' },
+    ]);
   });
 
   it('openai minimal: exactly name, slug, ai_provider_id, key, configurations', () => {
     const r = valid(draft({ providerId: 'openai', fields: { openai_organization: 'org-1' } }), { key: 'sk-1', fields: {} });
-    expect(r.body).toEqual({ name: 'OpenAI production', slug: 'openai-production', ai_provider_id: 'openai', key: 'sk-1', configurations: { openai_organization: 'org-1' } });
+    expect(r.body).toEqual({
+      name: 'OpenAI production',
+      slug: 'openai-production',
+      ai_provider_id: 'openai',
+      key: 'sk-1',
+      configurations: { openai_organization: 'org-1' },
+    });
   });
 
   it('no configurations at all → the key is omitted from the body', () => {
@@ -293,7 +320,13 @@ describe('validateIntegration: request bodies', () => {
         azure_resource_name: 'my-openai-resource',
         azure_deployment_config: [
           { azure_deployment_name: 'gpt4o-prod', azure_api_version: '2024-10-21', azure_model_slug: 'gpt-4o', is_default: false },
-          { azure_deployment_name: 'mini-prod', azure_api_version: '2024-10-21', azure_model_slug: 'gpt-4o-mini', alias: 'mini', is_default: true },
+          {
+            azure_deployment_name: 'mini-prod',
+            azure_api_version: '2024-10-21',
+            azure_model_slug: 'gpt-4o-mini',
+            alias: 'mini',
+            is_default: true,
+          },
         ],
       },
     });
@@ -372,7 +405,9 @@ describe('validateIntegration: slugs', () => {
   it('an invalid slug → error on int_slug', () => {
     const e = errorsOf(draft({ providerId: 'openai', slug: 'bad slug!' }), { key: 'sk', fields: {} });
     expect(Object.keys(e)).toEqual([INT_FIELDS.slug.block]);
-    expect(errorsOf(draft({ providerId: 'openai', slug: 's'.repeat(256) }), { key: 'sk', fields: {} })).toHaveProperty(INT_FIELDS.slug.block);
+    expect(errorsOf(draft({ providerId: 'openai', slug: 's'.repeat(256) }), { key: 'sk', fields: {} })).toHaveProperty(
+      INT_FIELDS.slug.block,
+    );
   });
 
   it('a name with only emoji and a blank slug → error on int_slug', () => {
@@ -384,8 +419,12 @@ describe('validateIntegration: slugs', () => {
 
   it('name errors land on int_name, description errors on int_description', () => {
     expect(errorsOf(draft({ providerId: 'openai', name: '   ' }), { key: 'sk', fields: {} })).toHaveProperty(INT_FIELDS.name.block);
-    expect(errorsOf(draft({ providerId: 'openai', name: 'n'.repeat(256) }), { key: 'sk', fields: {} })).toHaveProperty(INT_FIELDS.name.block);
-    expect(errorsOf(draft({ providerId: 'openai', description: 'd'.repeat(1001) }), { key: 'sk', fields: {} })).toHaveProperty(INT_FIELDS.description.block);
+    expect(errorsOf(draft({ providerId: 'openai', name: 'n'.repeat(256) }), { key: 'sk', fields: {} })).toHaveProperty(
+      INT_FIELDS.name.block,
+    );
+    expect(errorsOf(draft({ providerId: 'openai', description: 'd'.repeat(1001) }), { key: 'sk', fields: {} })).toHaveProperty(
+      INT_FIELDS.description.block,
+    );
   });
 });
 
@@ -405,7 +444,12 @@ describe('validateIntegration: errors by block id', () => {
 
   it('a provider with an optional key needs neither', () => {
     const r = valid(draft({ providerId: 'ollama', name: 'Local', customHost: 'https://ollama.example.com' }), NO_SECRETS);
-    expect(r.body).toEqual({ name: 'Local', slug: 'local', ai_provider_id: 'ollama', configurations: { custom_host: 'https://ollama.example.com' } });
+    expect(r.body).toEqual({
+      name: 'Local',
+      slug: 'local',
+      ai_provider_id: 'ollama',
+      configurations: { custom_host: 'https://ollama.example.com' },
+    });
   });
 
   it('workspace scope without a workspace → int_workspace', () => {

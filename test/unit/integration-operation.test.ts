@@ -34,7 +34,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   req.on('data', (chunk: string) => (raw += chunk));
   req.on('end', () => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const entry: Seen = { method: req.method ?? '', path: url.pathname, body: raw ? (JSON.parse(raw) as unknown) : undefined, headers: req.headers };
+    const entry: Seen = {
+      method: req.method ?? '',
+      path: url.pathname,
+      body: raw ? (JSON.parse(raw) as unknown) : undefined,
+      headers: req.headers,
+    };
     seen.push(entry);
     const reply = route(entry);
     if (reply === 'hang') return; // never answer: the client times out
@@ -88,7 +93,8 @@ const gets = () => seen.filter((s) => s.method === 'GET').map((s) => s.path);
 
 describe('createIntegrationOnce', () => {
   it('success: one POST with the body as given', async () => {
-    route = (r) => (r.method === 'POST' && r.path === '/integrations' ? { status: 200, body: { id: 'id-1', slug: 'openai-production' } } : NOT_FOUND);
+    route = (r) =>
+      r.method === 'POST' && r.path === '/integrations' ? { status: 200, body: { id: 'id-1', slug: 'openai-production' } } : NOT_FOUND;
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toEqual({ ok: true, value: { id: 'id-1', slug: 'openai-production' }, recovered: false });
     expect(posts()).toHaveLength(1);
@@ -253,7 +259,7 @@ describe('createIntegrationOnce', () => {
     expect(gets()).toHaveLength(2);
   });
 
-  it('a lost answer and someone else\'s integration under the slug costs at most create + lookup + 2 probes', async () => {
+  it("a lost answer and someone else's integration under the slug costs at most create + lookup + 2 probes", async () => {
     route = (r) => (r.method === 'POST' ? 'hang' : { status: 200, body: integration({ name: 'Taken' }) });
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(!out.ok && 'slugTaken' in out).toBe(true);
@@ -271,7 +277,7 @@ describe('createIntegrationOnce', () => {
 });
 
 describe('maskFits', () => {
-  it('the visible ends of a masked key must be the key\'s own', () => {
+  it("the visible ends of a masked key must be the key's own", () => {
     expect(maskFits('sk-****', 'sk-secret-0123456789')).toBe(true);
     expect(maskFits('sk-****6789', 'sk-secret-0123456789')).toBe(true);
     expect(maskFits('sk-****6788', 'sk-secret-0123456789')).toBe(false);

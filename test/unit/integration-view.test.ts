@@ -129,7 +129,9 @@ function modesOf(p: Provider): Array<string | undefined> {
   return p.authModes ? p.authModes.map((m) => m.id) : [undefined];
 }
 
-const MATRIX: Array<[string, string | undefined]> = PROVIDERS.flatMap((p) => modesOf(p).map((m): [string, string | undefined] => [p.id, m]));
+const MATRIX: Array<[string, string | undefined]> = PROVIDERS.flatMap((p) =>
+  modesOf(p).map((m): [string, string | undefined] => [p.id, m]),
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 // The modal
@@ -148,7 +150,13 @@ describe('integrationModal: Slack limits for every provider and auth mode', () =
         const draft = draftFor(p, mode, {
           scope,
           workspace: scope === 'workspace' ? { value: 'ws-data-e2a85b', label: 'Data Science (ws-data-e2a85b)' } : undefined,
-          access: scope === 'organisation' ? [{ value: 'ws-a', label: 'A (ws-a)' }, { value: 'ws-b', label: 'B (ws-b)' }] : [],
+          access:
+            scope === 'organisation'
+              ? [
+                  { value: 'ws-a', label: 'A (ws-a)' },
+                  { value: 'ws-b', label: 'B (ws-b)' },
+                ]
+              : [],
           secretRef: { value: 'sr-1', label: 'Vault OpenAI key' },
           customHost: 'https://llm.example.com/v1',
           deployments: deploymentRows(p, rows),
@@ -173,7 +181,12 @@ describe('integrationModal: Slack limits for every provider and auth mode', () =
   it('Azure OpenAI with 5 deployment rows: every row, a default select and no "Add" button', () => {
     const p = provider('azure-openai');
     const view = integrationModal({
-      draft: draftFor(p, 'default', { deployments: deploymentRows(p, 5), defaultDeployment: 3, scope: 'workspace', workspace: { value: 'w', label: 'W' } }),
+      draft: draftFor(p, 'default', {
+        deployments: deploymentRows(p, 5),
+        defaultDeployment: 3,
+        scope: 'workspace',
+        workspace: { value: 'w', label: 'W' },
+      }),
       context: { ...CONTEXT, rows: 5 },
     });
     expect(checkView(view)).toEqual([]);
@@ -252,8 +265,12 @@ describe('integrationModal: Slack limits for every provider and auth mode', () =
         expect(ids).not.toContain(secretRefBlock(id));
       }
     }
-    expect(blockIds(integrationModal({ draft: draftFor(provider('azure-openai'), 'entra'), context: CONTEXT }))).not.toContain(keyBlock('azure-openai'));
-    expect(blockIds(integrationModal({ draft: draftFor(provider('azure-openai'), 'default'), context: CONTEXT }))).toContain(keyBlock('azure-openai'));
+    expect(blockIds(integrationModal({ draft: draftFor(provider('azure-openai'), 'entra'), context: CONTEXT }))).not.toContain(
+      keyBlock('azure-openai'),
+    );
+    expect(blockIds(integrationModal({ draft: draftFor(provider('azure-openai'), 'default'), context: CONTEXT }))).toContain(
+      keyBlock('azure-openai'),
+    );
     const openai = integrationModal({ draft: draftFor(provider('openai'), undefined), context: CONTEXT });
     expect(blockIds(openai)).toEqual(expect.arrayContaining([keyBlock('openai'), secretRefBlock('openai')]));
   });
@@ -277,7 +294,10 @@ describe('integrationModal: Slack limits for every provider and auth mode', () =
   });
 
   it('secret reference restored as the initial option', () => {
-    const view = integrationModal({ draft: draftFor(provider('openai'), undefined, { secretRef: { value: 'sr-1', label: 'Vault key' } }), context: CONTEXT });
+    const view = integrationModal({
+      draft: draftFor(provider('openai'), undefined, { secretRef: { value: 'sr-1', label: 'Vault key' } }),
+      context: CONTEXT,
+    });
     expect(elementOf(view, secretRefBlock('openai')).initial_option).toMatchObject({ value: 'sr-1', text: { text: 'Vault key' } });
   });
 });
@@ -286,7 +306,9 @@ describe('integrationModal: Slack limits for every provider and auth mode', () =
 // Result views and the channel message
 
 /** A summary as the executor makes it: the details come from summarize() over the configurations sent. */
-function summary(p: Partial<CreatedIntegrationSummary> & { configurations?: Record<string, unknown> | undefined } = {}): CreatedIntegrationSummary {
+function summary(
+  p: Partial<CreatedIntegrationSummary> & { configurations?: Record<string, unknown> | undefined } = {},
+): CreatedIntegrationSummary {
   const { configurations, ...rest } = p;
   const prov = rest.provider ?? provider('bedrock');
   const config =
@@ -418,7 +440,13 @@ describe('result views and the channel message', () => {
 
   it('error view passes the limits, escapes, and offers "Back to the form"', () => {
     for (const keyDropped of [true, false]) {
-      const view = integrationErrorView({ name: EVIL, message: `Portkey said: ${EVIL}`, operationId: 'op-3', context: CONTEXT, keyDropped });
+      const view = integrationErrorView({
+        name: EVIL,
+        message: `Portkey said: ${EVIL}`,
+        operationId: 'op-3',
+        context: CONTEXT,
+        keyDropped,
+      });
       expect(checkView(view)).toEqual([]);
       expectNoLiveMarkup(textsOfType(view, 'mrkdwn'));
       const back = allObjects(view).find((o) => o.action_id === INT_ACTIONS.back);
@@ -431,7 +459,11 @@ describe('result views and the channel message', () => {
     const long = `${'&<'.repeat(2000)}`;
     const view = integrationErrorView({ name: long, message: long, operationId: 'op', context: CONTEXT, keyDropped: false });
     expect(checkView(view)).toEqual([]);
-    const s = summary({ name: long, slug: 's'.repeat(255), enabled: Array.from({ length: 20 }, (_, i) => ({ value: `w${i}`, label: long })) });
+    const s = summary({
+      name: long,
+      slug: 's'.repeat(255),
+      enabled: Array.from({ length: 20 }, (_, i) => ({ value: `w${i}`, label: long })),
+    });
     expect(checkView(integrationSuccessView({ summary: s, deliveredTo: 'x', operationId: 'op', context: CONTEXT }))).toEqual([]);
     expect(checkMessage(integrationCreatedMessage({ summary: s, userId: 'U1', operationId: 'op' }))).toEqual([]);
   });
@@ -446,14 +478,23 @@ function optionsView(options: unknown[]): unknown {
     type: 'modal',
     title: { type: 'plain_text', text: 'T' },
     submit: { type: 'plain_text', text: 'Go' },
-    blocks: [{ type: 'input', block_id: 'b', label: { type: 'plain_text', text: 'L' }, element: { type: 'static_select', action_id: 'a', options } }],
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'b',
+        label: { type: 'plain_text', text: 'L' },
+        element: { type: 'static_select', action_id: 'a', options },
+      },
+    ],
   };
 }
 
 describe('workspaceOptions', () => {
   it('uses the id, labels "name (slug)" and passes the limits', () => {
     const opts = workspaceOptions([{ id: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e', slug: 'ws-data-e2a85b', name: 'Data Science' }]);
-    expect(opts).toEqual([{ text: { type: 'plain_text', text: 'Data Science (ws-data-e2a85b)', emoji: true }, value: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e' }]);
+    expect(opts).toEqual([
+      { text: { type: 'plain_text', text: 'Data Science (ws-data-e2a85b)', emoji: true }, value: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e' },
+    ]);
     expect(checkView(optionsView(opts))).toEqual([]);
   });
 

@@ -52,7 +52,11 @@ function expectNoLiveMarkup(texts: string[]): void {
 const EVIL = 'Ops <!channel> <@U123> <http://x|y> & `tick`';
 const EVIL_ESCAPED = 'Ops &lt;!channel&gt; &lt;@U123&gt; &lt;http://x|y&gt; &amp; `tick`';
 
-const ws = (i: number, name = `Workspace ${i}`): Workspace => ({ id: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`, slug: `ws-${i}-abc123`, name });
+const ws = (i: number, name = `Workspace ${i}`): Workspace => ({
+  id: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+  slug: `ws-${i}-abc123`,
+  name,
+});
 const integ = (i: number, p: Partial<Integration> = {}): Integration => ({
   id: `10000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
   slug: `int-${i}`,
@@ -142,7 +146,11 @@ describe('integrationListMessage', () => {
 describe('parsePageRef', () => {
   it('accepts what the button carries', () => {
     expect(parsePageRef(JSON.stringify({ kind: 'workspaces', filter: '', page: 0 }))).toEqual({ kind: 'workspaces', filter: '', page: 0 });
-    expect(parsePageRef(JSON.stringify({ kind: 'integrations', filter: 'x', page: 1000 }))).toEqual({ kind: 'integrations', filter: 'x', page: 1000 });
+    expect(parsePageRef(JSON.stringify({ kind: 'integrations', filter: 'x', page: 1000 }))).toEqual({
+      kind: 'integrations',
+      filter: 'x',
+      page: 1000,
+    });
   });
 
   it.each([
@@ -196,10 +204,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (url.pathname === '/admin/workspaces') {
     const name = url.searchParams.get('name')?.toLowerCase();
     const all = workspaces.filter((w) => !name || w.name.toLowerCase().includes(name));
-    return send(res, 200, { ...(reportTotal ? { total: all.length } : {}), data: slice(all) });
+    send(res, 200, { ...(reportTotal ? { total: all.length } : {}), data: slice(all) });
+    return;
   }
   if (url.pathname === '/integrations') {
-    return send(res, 200, { object: 'list', ...(reportTotal ? { total: integrations.length } : {}), data: slice(integrations) });
+    send(res, 200, { object: 'list', ...(reportTotal ? { total: integrations.length } : {}), data: slice(integrations) });
+    return;
   }
   send(res, 404, { success: false, data: { message: 'not found', errorCode: 'AB08' } });
 }
@@ -258,7 +268,11 @@ describe('listPage: workspaces', () => {
   it('without a total, a full page means there may be more', async () => {
     reportTotal = false;
     workspaces = Array.from({ length: 10 }, (_, i) => ws(i));
-    expect(moreRef(await listPage(portkey, { kind: 'workspaces', filter: '', page: 0 }))).toEqual({ kind: 'workspaces', filter: '', page: 1 });
+    expect(moreRef(await listPage(portkey, { kind: 'workspaces', filter: '', page: 0 }))).toEqual({
+      kind: 'workspaces',
+      filter: '',
+      page: 1,
+    });
     workspaces = Array.from({ length: 9 }, (_, i) => ws(i));
     expect(moreButtons(await listPage(portkey, { kind: 'workspaces', filter: '', page: 0 }))).toEqual([]);
   });

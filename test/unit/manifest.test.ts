@@ -40,8 +40,16 @@ function variant(edit: (doc: Document) => void): unknown {
 }
 
 const brokenVariants: [string, () => unknown, RegExp][] = [
-  ['display_information.name longer than 35', () => variant((d) => d.setIn(['display_information', 'name'], 'P'.repeat(36))), /display_information\/name|display_information\.name/],
-  ['settings.interactivity.is_enabled missing', () => variant((d) => d.deleteIn(['settings', 'interactivity', 'is_enabled'])), /is_enabled/],
+  [
+    'display_information.name longer than 35',
+    () => variant((d) => d.setIn(['display_information', 'name'], 'P'.repeat(36))),
+    /display_information\/name|display_information\.name/,
+  ],
+  [
+    'settings.interactivity.is_enabled missing',
+    () => variant((d) => d.deleteIn(['settings', 'interactivity', 'is_enabled'])),
+    /is_enabled/,
+  ],
 ];
 
 function portkeyCommand(m: Manifest): Manifest['features']['slash_commands'][number] {
@@ -137,7 +145,7 @@ describe('manifest.yml (project rules, always on)', () => {
 // CI sets SLACK_MANIFEST_SCHEMA to a copy of Slack's official v1 manifest JSON
 // schema (github.com/slackapi/manifest-schema, schemas/manifest.schema.1.0.0.json).
 // Unset → these tests are reported as skipped. Set but unreadable → they fail.
-const schemaPath = process.env['SLACK_MANIFEST_SCHEMA'];
+const schemaPath = process.env.SLACK_MANIFEST_SCHEMA;
 const noSchema = schemaPath === undefined || schemaPath === '';
 
 let validator: ValidateFunction | undefined;

@@ -8,7 +8,12 @@ const orgWide: OwnTeam = { teamId: undefined, enterpriseId: 'E1', enterpriseInst
 describe('originsOf', () => {
   it('collects every team and enterprise id a payload names', () => {
     expect(
-      originsOf({ team: { id: 'T1', enterprise_id: 'E1' }, user: { team_id: 'T2' }, view: { team_id: 'T1', app_installed_team_id: 'T3' }, enterprise: { id: 'E1' } }),
+      originsOf({
+        team: { id: 'T1', enterprise_id: 'E1' },
+        user: { team_id: 'T2' },
+        view: { team_id: 'T1', app_installed_team_id: 'T3' },
+        enterprise: { id: 'E1' },
+      }),
     ).toEqual({ teams: ['T1', 'T2', 'T3'], enterprises: ['E1'] });
     expect(originsOf({ team_id: 'T1', enterprise_id: '' })).toEqual({ teams: ['T1'], enterprises: [] });
     expect(originsOf(null)).toEqual({ teams: [], enterprises: [] });

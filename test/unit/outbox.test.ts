@@ -45,7 +45,13 @@ async function pending(n: number) {
     request: { draft: { name: 'x' } },
     status: 'awaiting_approval',
     expiresAt: Date.now() + 60_000,
-    governance: { effect: 'require_approval', rule: 'r', approvers: { users: ['UAPP'], groups: [] }, channel: 'C0PRIVATE', reservations: [] },
+    governance: {
+      effect: 'require_approval',
+      rule: 'r',
+      approvers: { users: ['UAPP'], groups: [] },
+      channel: 'C0PRIVATE',
+      reservations: [],
+    },
   });
   return operation;
 }
@@ -63,7 +69,11 @@ describe('approval messages', () => {
     await store.operations.transition(op.id, 'awaiting_approval', 'denied', { decidedBy: 'UAPP' });
     const update = await outbox.enqueue(op.id, 'approval', { type: 'approval', operationId: op.id, post: false });
     expect(await outbox.deliver(update)).toBe('channel');
-    expect(slack.callsTo('chat.update').at(-1)?.args).toMatchObject({ channel: 'C0PRIVATE', ts: posted?.response?.ts, text: `approval for ${op.id}: denied` });
+    expect(slack.callsTo('chat.update').at(-1)?.args).toMatchObject({
+      channel: 'C0PRIVATE',
+      ts: posted?.response?.ts,
+      text: `approval for ${op.id}: denied`,
+    });
     expect(slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0PRIVATE')).toHaveLength(1);
   });
 
@@ -91,7 +101,10 @@ describe('approval messages', () => {
     expect(audited.filter((a) => a.includes(op.id))).toEqual([]);
 
     expect(await outbox.deliver(update)).toBeUndefined();
-    expect(await store.notifications.get(update)).toMatchObject({ status: 'failed', lastError: 'gave up waiting: the message it updates was never posted' });
+    expect(await store.notifications.get(update)).toMatchObject({
+      status: 'failed',
+      lastError: 'gave up waiting: the message it updates was never posted',
+    });
     expect(audited.filter((a) => a.includes(op.id))).toEqual([`app notification ${op.id} gave_up:waiting`]);
     // Nothing is due any more: the dispatcher stops asking.
     expect((await store.notifications.due(Date.now() + 24 * 60 * 60_000)).map((n) => n.id)).not.toContain(update);

@@ -11,15 +11,23 @@ import { checkMessage } from '../support/view-limits.js';
 // YAML the way the app loads them, the person is an Actor with their groups already resolved.
 
 /** The message as `/portkey policy` builds it: with every kind in the registry. */
-const policyMessage = (loaded: Parameters<typeof message>[0], actor: Parameters<typeof message>[1], usage?: Parameters<typeof message>[2]) =>
-  message(loaded, actor, usage, KINDS);
+const policyMessage = (
+  loaded: Parameters<typeof message>[0],
+  actor: Parameters<typeof message>[1],
+  usage?: Parameters<typeof message>[2],
+) => message(loaded, actor, usage, KINDS);
 
 const EVIL = 'Team <!channel> <@U123> <http://evil|click> & co';
 const EVIL_ESCAPED = 'Team &lt;!channel&gt; &lt;@U123&gt; &lt;http://evil|click&gt; &amp; co';
 
 const loaded = (yaml: string) => loadedPolicy(yaml, '/etc/portkey/policy.yml');
 
-function actor(userId: string, groups: string[] = [], isAdmin = false, channelId: string | undefined = 'C0GENERAL'): Actor & { isAdmin: boolean } {
+function actor(
+  userId: string,
+  groups: string[] = [],
+  isAdmin = false,
+  channelId: string | undefined = 'C0GENERAL',
+): Actor & { isAdmin: boolean } {
   return { userId, groups: new Set(groups), channelId, isAdmin };
 }
 
@@ -77,7 +85,12 @@ rate_limits:
 
 describe('policyMessage: limits with what was used', () => {
   it('says how much of each limit is used and when it resets; untouched limits just state themselves', () => {
-    const loaded = { policy: parsedPolicy('rate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n  - {action: "*", max: 100, window: 1d, per: team}\n'), source: undefined };
+    const loaded = {
+      policy: parsedPolicy(
+        'rate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n  - {action: "*", max: 100, window: 1d, per: team}\n',
+      ),
+      source: undefined,
+    };
     const [ws, all] = loaded.policy.rate_limits;
     if (!ws || !all) throw new Error('two limits expected');
     const m = policyMessage(loaded, { userId: 'U0ALICE', groups: new Set(), channelId: 'C0GEN', isAdmin: false }, [
@@ -140,7 +153,9 @@ describe('policyMessage', () => {
   it('the README example for an intern: one line, since every provider is denied by the same rule; the reason shown', () => {
     const m = policyMessage(README, actor('U0INTERN', ['S0INTERNS']));
     expect(checkMessage(m)).toEqual([]);
-    expect(integrationsBlock(m)).toBe("*Integrations:* not allowed — Interns can't connect AI providers. Ask in #platform-help. (rule `interns-no-integrations`)");
+    expect(integrationsBlock(m)).toBe(
+      "*Integrations:* not allowed — Interns can't connect AI providers. Ask in #platform-help. (rule `interns-no-integrations`)",
+    );
     expect(integrationsBlock(m)).not.toContain('every other provider');
     // Both rules are about an intern's OpenAI integration (the stricter one decides).
     expect(contextLine(m)).toContain('Rules that match you: `interns-no-integrations`, `llm-keys-need-platform`.');
@@ -211,7 +226,9 @@ rules:
     const block = integrationsBlock(policyMessage(p, actor('U0ALICE')));
     expect(block).toContain('• OpenAI: allowed (rule `openai-ok`)');
     expect(block).toContain('• Anthropic: allowed (rule `anthropic-ok`)');
-    expect(block).toContain(`• every other provider (${OTHERS}): not allowed — No policy rule allows this, and the policy denies by default. (the policy default)`);
+    expect(block).toContain(
+      `• every other provider (${OTHERS}): not allowed — No policy rule allows this, and the policy denies by default. (the policy default)`,
+    );
   });
 
   it('more than 8 providers on a line: the first 8 and "and N more"', () => {
@@ -226,7 +243,10 @@ rules:
       users: [U0BOSS]
 `);
     const block = integrationsBlock(policyMessage(p, actor('U0ALICE')));
-    const expected = `• ${ten.slice(0, 8).map((x) => x.label).join(', ')} and 2 more: needs approval from <@U0BOSS> (rule \`ten\`)`;
+    const expected = `• ${ten
+      .slice(0, 8)
+      .map((x) => x.label)
+      .join(', ')} and 2 more: needs approval from <@U0BOSS> (rule \`ten\`)`;
     expect(block).toContain(expected);
     expect(block).toContain(`• every other provider (${PROVIDERS.length - 10}): allowed (the policy default)`);
   });
@@ -323,7 +343,9 @@ rules:
   it('custom hosts under default deny: the default, not an approval the policy would never give', () => {
     const p = loaded('default: deny\nadmins: {users: [U0ADMIN]}\n');
     const also = lines(policyMessage(p, actor('U0ALICE'))).find((l) => l.startsWith('*Also decided')) ?? '';
-    expect(also).toContain('• *Custom hosts* (any URL the key is sent to): not allowed — No policy rule allows this, and the policy denies by default. (the policy default)');
+    expect(also).toContain(
+      '• *Custom hosts* (any URL the key is sent to): not allowed — No policy rule allows this, and the policy denies by default. (the policy default)',
+    );
   });
 
   it('a rule about no one here: the policy default applies', () => {
@@ -339,7 +361,9 @@ rules:
   });
 
   it('admins are told what they can see; others are not', () => {
-    expect(contextLine(policyMessage(README, actor('U0ADMIN', ['S0PLATFORM'], true)))).toContain('You are an admin: `/portkey audit` and `/portkey pending` show everything.');
+    expect(contextLine(policyMessage(README, actor('U0ADMIN', ['S0PLATFORM'], true)))).toContain(
+      'You are an admin: `/portkey audit` and `/portkey pending` show everything.',
+    );
     expect(contextLine(policyMessage(README, actor('U0ALICE')))).not.toContain('admin');
   });
 
@@ -352,15 +376,19 @@ rules:
     approvers:
       users: [U0BOSS, U0DEPUTY]
 `);
-    expect(lines(policyMessage(p, actor('U0ALICE')))[1]).toBe('*Workspaces:* needs approval from <@U0BOSS>, <@U0DEPUTY> (rule `ws-approval`)');
+    expect(lines(policyMessage(p, actor('U0ALICE')))[1]).toBe(
+      '*Workspaces:* needs approval from <@U0BOSS>, <@U0DEPUTY> (rule `ws-approval`)',
+    );
   });
 
-  it('stays within Slack\'s limits when every provider gets its own decision', () => {
-    const rules = PROVIDERS.map((p, i) => `
+  it("stays within Slack's limits when every provider gets its own decision", () => {
+    const rules = PROVIDERS.map(
+      (p, i) => `
   - name: "rule ${i} ${EVIL.replace(/"/g, '\\"')}"
     action: integration.create
     providers: [${p.id}]
-    effect: ${i % 2 ? 'deny' : 'allow'}${i % 2 ? `\n    reason: "${'why <&> '.repeat(30)}"` : ''}`).join('');
+    effect: ${i % 2 ? 'deny' : 'allow'}${i % 2 ? `\n    reason: "${'why <&> '.repeat(30)}"` : ''}`,
+    ).join('');
     const m = policyMessage(loaded(`rules:${rules}`), actor('U0ALICE', [], true));
     expect(checkMessage(m)).toEqual([]);
   });

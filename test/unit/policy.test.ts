@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  actionMatches, decide, describeLimit, groupsInRules, hasAdmins, isAdmin, limitsFor, matchingRules, mayDecide, ruleMatches,
-  type Actor, type Decision, type Subject,
+  actionMatches,
+  decide,
+  describeLimit,
+  groupsInRules,
+  hasAdmins,
+  isAdmin,
+  limitsFor,
+  matchingRules,
+  mayDecide,
+  ruleMatches,
+  type Actor,
+  type Decision,
+  type Subject,
 } from '../../src/policy/decide.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { DEFAULT_POLICY, policySchema, type Action, type People, type Policy, type RateLimit, type Rule } from '../../src/policy/schema.js';
@@ -59,15 +70,30 @@ rate_limits:
 describe('the README example, decided', () => {
   const INTERNS = 'S0INTERNS';
   it.each<[string, Subject, Actor, Decision]>([
-    ['an intern, an openai integration: denied (deny beats require_approval)', integration('openai'), actor('U0INTERN', [INTERNS]),
-      { effect: 'deny', rule: { name: 'Interns may not create integrations', index: 0 }, reason: "Interns can't create integrations." }],
-    ['an intern, a mistral integration: denied', integration('mistral-ai'), actor('U0INTERN', [INTERNS]),
-      { effect: 'deny', rule: { name: 'Interns may not create integrations', index: 0 }, reason: "Interns can't create integrations." }],
+    [
+      'an intern, an openai integration: denied (deny beats require_approval)',
+      integration('openai'),
+      actor('U0INTERN', [INTERNS]),
+      { effect: 'deny', rule: { name: 'Interns may not create integrations', index: 0 }, reason: "Interns can't create integrations." },
+    ],
+    [
+      'an intern, a mistral integration: denied',
+      integration('mistral-ai'),
+      actor('U0INTERN', [INTERNS]),
+      { effect: 'deny', rule: { name: 'Interns may not create integrations', index: 0 }, reason: "Interns can't create integrations." },
+    ],
     ['an intern, a workspace: allowed by default', WS, actor('U0INTERN', [INTERNS]), { effect: 'allow', rule: undefined }],
-    ['someone else, a mistral integration: allowed by default', integration('mistral-ai'), actor('U0DEV'), { effect: 'allow', rule: undefined }],
+    [
+      'someone else, a mistral integration: allowed by default',
+      integration('mistral-ai'),
+      actor('U0DEV'),
+      { effect: 'allow', rule: undefined },
+    ],
     ['someone else, a workspace: allowed by default', WS, actor('U0DEV', ['S0OTHER']), { effect: 'allow', rule: undefined }],
     ...(['openai', 'anthropic'] as const).map((p): [string, Subject, Actor, Decision] => [
-      `someone else, an ${p} integration: one approval from S0PLATFORM`, integration(p), actor('U0DEV', ['S0OTHER']),
+      `someone else, an ${p} integration: one approval from S0PLATFORM`,
+      integration(p),
+      actor('U0DEV', ['S0OTHER']),
       {
         effect: 'require_approval',
         rule: { name: 'OpenAI and Anthropic need platform approval', index: 1 },
@@ -76,7 +102,8 @@ describe('the README example, decided', () => {
         allowSelfApproval: false,
         expiresAfterMs: DAY,
         channel: 'C0APPROVALS',
-      }]),
+      },
+    ]),
   ])('%s', (_what, subject, who, expected) => {
     expect(decide(README, subject, who)).toEqual(expected);
   });
@@ -121,17 +148,39 @@ describe('ruleMatches', () => {
     ['workspace.create does not match an integration', { action: 'workspace.create' }, integration('openai'), actor('U0ANY'), false],
     ['integration.create does not match a workspace', { action: 'integration.create' }, WS, actor('U0ANY'), false],
     ['a list with workspace.create matches a workspace', { action: ['workspace.create'] }, WS, actor('U0ANY'), true],
-    ['a list with workspace.create does not match an integration', { action: ['workspace.create'] }, integration('openai'), actor('U0ANY'), false],
-    ['a list of both matches an integration', { action: ['workspace.create', 'integration.create'] }, integration('openai'), actor('U0ANY'), true],
+    [
+      'a list with workspace.create does not match an integration',
+      { action: ['workspace.create'] },
+      integration('openai'),
+      actor('U0ANY'),
+      false,
+    ],
+    [
+      'a list of both matches an integration',
+      { action: ['workspace.create', 'integration.create'] },
+      integration('openai'),
+      actor('U0ANY'),
+      true,
+    ],
     // providers
     ['providers: a listed provider', { providers: ['openai', 'anthropic'] }, integration('anthropic'), actor('U0ANY'), true],
     ['providers: another provider', { providers: ['openai', 'anthropic'] }, integration('mistral-ai'), actor('U0ANY'), false],
     ['providers: an integration without a provider id', { providers: ['openai'] }, integration(undefined), actor('U0ANY'), false],
     ['providers never match workspace.create (action *)', { providers: ['openai'] }, WS, actor('U0ANY'), false],
-    ['providers never match workspace.create, even with a provider id', { action: '*', providers: ['openai'] },
-      { action: 'workspace.create', providerId: 'openai' }, actor('U0ANY'), false],
-    ['providers on a list of both actions still skip workspaces', { action: ['workspace.create', 'integration.create'], providers: ['openai'] },
-      WS, actor('U0ANY'), false],
+    [
+      'providers never match workspace.create, even with a provider id',
+      { action: '*', providers: ['openai'] },
+      { action: 'workspace.create', providerId: 'openai' },
+      actor('U0ANY'),
+      false,
+    ],
+    [
+      'providers on a list of both actions still skip workspaces',
+      { action: ['workspace.create', 'integration.create'], providers: ['openai'] },
+      WS,
+      actor('U0ANY'),
+      false,
+    ],
     ['provider ids are compared exactly', { providers: ['openai'] }, integration('OpenAI'), actor('U0ANY'), false],
     // who
     ['users: a listed user', { users: ['U0ALICE', 'U0BOB'] }, WS, actor('U0BOB'), true],
@@ -178,16 +227,24 @@ describe('matchingRules', () => {
     });
     const names = (s: Subject, a: Actor) => matchingRules(p, s, a).map((m) => [m.ref.name, m.ref.index, m.rule.name]);
     expect(names(integration('openai'), actor('U0X', ['S0INTERNS'], 'C0SANDBOX'))).toEqual([
-      ['everyone', 1, 'everyone'], ['interns', 2, 'interns'], ['openai', 3, 'openai'], ['sandbox', 4, 'sandbox'],
+      ['everyone', 1, 'everyone'],
+      ['interns', 2, 'interns'],
+      ['openai', 3, 'openai'],
+      ['sandbox', 4, 'sandbox'],
     ]);
-    expect(names(WS, actor('U0X'))).toEqual([['ws only', 0, 'ws only'], ['everyone', 1, 'everyone']]);
+    expect(names(WS, actor('U0X'))).toEqual([
+      ['ws only', 0, 'ws only'],
+      ['everyone', 1, 'everyone'],
+    ]);
     expect(matchingRules(policy({}), WS, actor('U0X'))).toEqual([]);
   });
 });
 
 describe('precedence: deny > require_approval > allow, whatever the order; first among equals', () => {
   const make = (name: string, effect: string) => ({
-    name, effect, ...(effect === 'require_approval' ? { approvers: { users: [`U0${name.toUpperCase()}`] } } : {}),
+    name,
+    effect,
+    ...(effect === 'require_approval' ? { approvers: { users: [`U0${name.toUpperCase()}`] } } : {}),
   });
   const table: Array<[string[], string, number]> = [
     [['allow', 'deny'], 'deny', 1],
@@ -224,7 +281,10 @@ describe('precedence: deny > require_approval > allow, whatever the order; first
         { name: 'everyone', effect: 'allow' },
       ],
     });
-    expect(decide(p, integration('cohere'), actor('U0DEV', ['S0STAFF']))).toEqual({ effect: 'allow', rule: { name: 'everyone', index: 2 } });
+    expect(decide(p, integration('cohere'), actor('U0DEV', ['S0STAFF']))).toEqual({
+      effect: 'allow',
+      rule: { name: 'everyone', index: 2 },
+    });
     expect(decide(p, integration('openai'), actor('U0DEV', ['S0STAFF'])).rule).toEqual({ name: 'openai', index: 1 });
     expect(decide(p, integration('openai'), actor('U0DEV', ['S0INTERNS'])).rule).toEqual({ name: 'interns', index: 0 });
   });
@@ -233,47 +293,89 @@ describe('precedence: deny > require_approval > allow, whatever the order; first
 describe('the policy default', () => {
   const allowRule = { name: 'sandbox may', channels: ['C0SANDBOX'], effect: 'allow' };
   it.each<[string, Record<string, unknown>, Actor, Decision]>([
-    ['default allow, no rule matches → allow without a rule', { rules: [allowRule] }, actor('U0X', [], 'C0GENERAL'),
-      { effect: 'allow', rule: undefined }],
+    [
+      'default allow, no rule matches → allow without a rule',
+      { rules: [allowRule] },
+      actor('U0X', [], 'C0GENERAL'),
+      { effect: 'allow', rule: undefined },
+    ],
     ['default allow, no rules at all → allow', {}, actor('U0X'), { effect: 'allow', rule: undefined }],
-    ['default allow, an allow rule matches → allow naming the rule', { rules: [allowRule] }, actor('U0X', [], 'C0SANDBOX'),
-      { effect: 'allow', rule: { name: 'sandbox may', index: 0 } }],
-    ['default deny, no rule matches → deny without a rule, saying why', { default: 'deny', rules: [allowRule] }, actor('U0X', [], 'C0GENERAL'),
-      { effect: 'deny', rule: undefined, reason: 'No policy rule allows this, and the policy denies by default.' }],
-    ['default deny, no rules at all → deny', { default: 'deny' }, actor('U0X'),
-      { effect: 'deny', rule: undefined, reason: 'No policy rule allows this, and the policy denies by default.' }],
-    ['default deny, an allow rule matches → allow naming the rule', { default: 'deny', rules: [allowRule] }, actor('U0X', [], 'C0SANDBOX'),
-      { effect: 'allow', rule: { name: 'sandbox may', index: 0 } }],
+    [
+      'default allow, an allow rule matches → allow naming the rule',
+      { rules: [allowRule] },
+      actor('U0X', [], 'C0SANDBOX'),
+      { effect: 'allow', rule: { name: 'sandbox may', index: 0 } },
+    ],
+    [
+      'default deny, no rule matches → deny without a rule, saying why',
+      { default: 'deny', rules: [allowRule] },
+      actor('U0X', [], 'C0GENERAL'),
+      { effect: 'deny', rule: undefined, reason: 'No policy rule allows this, and the policy denies by default.' },
+    ],
+    [
+      'default deny, no rules at all → deny',
+      { default: 'deny' },
+      actor('U0X'),
+      { effect: 'deny', rule: undefined, reason: 'No policy rule allows this, and the policy denies by default.' },
+    ],
+    [
+      'default deny, an allow rule matches → allow naming the rule',
+      { default: 'deny', rules: [allowRule] },
+      actor('U0X', [], 'C0SANDBOX'),
+      { effect: 'allow', rule: { name: 'sandbox may', index: 0 } },
+    ],
   ])('%s', (_what, input, who, expected) => {
     expect(decide(policy(input), WS, who)).toEqual(expected);
   });
 });
 
 describe('what a decision carries', () => {
-  it('a deny carries the rule\'s reason, or one naming the rule', () => {
+  it("a deny carries the rule's reason, or one naming the rule", () => {
     const p = policy({
       rules: [
         { name: 'No workspaces', action: 'workspace.create', effect: 'deny', reason: 'Ask #platform for a workspace.' },
         { name: 'No integrations', action: 'integration.create', effect: 'deny' },
       ],
     });
-    expect(decide(p, WS, actor('U0X'))).toEqual({ effect: 'deny', rule: { name: 'No workspaces', index: 0 }, reason: 'Ask #platform for a workspace.' });
+    expect(decide(p, WS, actor('U0X'))).toEqual({
+      effect: 'deny',
+      rule: { name: 'No workspaces', index: 0 },
+      reason: 'Ask #platform for a workspace.',
+    });
     expect(decide(p, integration('openai'), actor('U0X'))).toEqual({
-      effect: 'deny', rule: { name: 'No integrations', index: 1 }, reason: 'The policy rule "No integrations" does not allow this.',
+      effect: 'deny',
+      rule: { name: 'No integrations', index: 1 },
+      reason: 'The policy rule "No integrations" does not allow this.',
     });
   });
 
   const approval = (extra: Record<string, unknown>) => ({
-    name: 'Needs a lead', effect: 'require_approval', approvers: { users: ['U0LEAD'], groups: ['S0LEADS'] }, ...extra,
+    name: 'Needs a lead',
+    effect: 'require_approval',
+    approvers: { users: ['U0LEAD'], groups: ['S0LEADS'] },
+    ...extra,
   });
   it.each<[string, Record<string, unknown>, Record<string, unknown>, Partial<Decision>]>([
-    ['defaults: no self-approval, 24 h, no channel', {}, {},
-      { reason: undefined, allowSelfApproval: false, expiresAfterMs: DAY, channel: undefined }],
-    ['the policy\'s approvals channel when the rule has none', { approvals_channel: 'C0POLICY' }, {}, { channel: 'C0POLICY' }],
-    ['the rule\'s own channel before the policy\'s', { approvals_channel: 'C0POLICY' }, { approvals_channel: 'C0RULE' }, { channel: 'C0RULE' }],
-    ['the rule\'s own channel without one in the policy', {}, { approvals_channel: 'C0RULE' }, { channel: 'C0RULE' }],
-    ['self-approval allowed, a 2 h expiry and a reason', {}, { allow_self_approval: true, expires_after: '2h', reason: 'Costs money' },
-      { allowSelfApproval: true, expiresAfterMs: 2 * HOUR, reason: 'Costs money' }],
+    [
+      'defaults: no self-approval, 24 h, no channel',
+      {},
+      {},
+      { reason: undefined, allowSelfApproval: false, expiresAfterMs: DAY, channel: undefined },
+    ],
+    ["the policy's approvals channel when the rule has none", { approvals_channel: 'C0POLICY' }, {}, { channel: 'C0POLICY' }],
+    [
+      "the rule's own channel before the policy's",
+      { approvals_channel: 'C0POLICY' },
+      { approvals_channel: 'C0RULE' },
+      { channel: 'C0RULE' },
+    ],
+    ["the rule's own channel without one in the policy", {}, { approvals_channel: 'C0RULE' }, { channel: 'C0RULE' }],
+    [
+      'self-approval allowed, a 2 h expiry and a reason',
+      {},
+      { allow_self_approval: true, expires_after: '2h', reason: 'Costs money' },
+      { allowSelfApproval: true, expiresAfterMs: 2 * HOUR, reason: 'Costs money' },
+    ],
   ])('require_approval: %s', (_what, top, extra, expected) => {
     const d = decide(policy({ ...top, rules: [{ name: 'first', effect: 'allow' }, approval(extra)] }), WS, actor('U0X'));
     expect(d).toMatchObject({
@@ -286,7 +388,12 @@ describe('what a decision carries', () => {
   });
 
   it('the decision names the winning rule, not the first match', () => {
-    const p = policy({ rules: [{ name: 'ok', effect: 'allow' }, { name: 'careful', effect: 'require_approval', approvers: { users: ['U0LEAD'] } }] });
+    const p = policy({
+      rules: [
+        { name: 'ok', effect: 'allow' },
+        { name: 'careful', effect: 'require_approval', approvers: { users: ['U0LEAD'] } },
+      ],
+    });
     expect(decide(p, WS, actor('U0X')).rule).toEqual({ name: 'careful', index: 1 });
   });
 });
@@ -455,7 +562,9 @@ describe('rate limits', () => {
   // takes two from the same counter and "5 an hour" lets 2 through. Either the schema reports the duplicate or
   // limitsFor gives each key once; this test accepts either.
   it('a limit written twice is not counted twice', () => {
-    const r = parsePolicy('rate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n  - {action: workspace.create, max: 5, window: 1h}\n');
+    const r = parsePolicy(
+      'rate_limits:\n  - {action: workspace.create, max: 5, window: 1h}\n  - {action: workspace.create, max: 5, window: 1h}\n',
+    );
     if (!r.ok) {
       expect(r.problems).toEqual([expect.stringMatching(/^rate_limits\[1\]/)]);
       return;
@@ -485,7 +594,9 @@ describe('rate limits', () => {
   // Regression (was a bug): describeLimit does not make the noun singular for max 1: "1 workspaces per person every hour".
   it('describeLimit with max 1 uses the singular', () => {
     expect(describeLimit({ action: 'workspace.create', max: 1, window: HOUR, per: 'user' })).toBe('1 workspace per person every hour');
-    expect(describeLimit({ action: 'integration.create', max: 1, window: DAY, per: 'team' })).toBe('1 integration for the whole team every day');
+    expect(describeLimit({ action: 'integration.create', max: 1, window: DAY, per: 'team' })).toBe(
+      '1 integration for the whole team every day',
+    );
     expect(describeLimit({ action: '*', max: 1, window: 60_000, per: 'global' })).toBe('1 create in total every minute');
   });
 });
@@ -503,64 +614,193 @@ describe('ruleMatches: the parts of a request (ANY for deny and require_approval
   const approval = { effect: 'require_approval', approvers: { users: ['U0BOSS'] } };
   const cases: Array<[string, Record<string, unknown>, Subject, boolean]> = [
     // custom hosts
-    ['allow: the one host covered', { custom_hosts: ['https://*.internal.example.com/*'] }, withParts({ hosts: ['https://llm.internal.example.com/v1'] }), true],
-    ['allow: a deeper subdomain is covered by *', { custom_hosts: ['https://*.internal.example.com/*'] }, withParts({ hosts: ['https://a.b.internal.example.com/v1'] }), true],
-    ['allow: every host must be covered', { custom_hosts: ['https://*.internal.example.com/*'] },
-      withParts({ hosts: ['https://llm.internal.example.com/v1', 'https://evil.example.net/'] }), false],
+    [
+      'allow: the one host covered',
+      { custom_hosts: ['https://*.internal.example.com/*'] },
+      withParts({ hosts: ['https://llm.internal.example.com/v1'] }),
+      true,
+    ],
+    [
+      'allow: a deeper subdomain is covered by *',
+      { custom_hosts: ['https://*.internal.example.com/*'] },
+      withParts({ hosts: ['https://a.b.internal.example.com/v1'] }),
+      true,
+    ],
+    [
+      'allow: every host must be covered',
+      { custom_hosts: ['https://*.internal.example.com/*'] },
+      withParts({ hosts: ['https://llm.internal.example.com/v1', 'https://evil.example.net/'] }),
+      false,
+    ],
     ['allow: a rule about hosts is not about a request without one', { custom_hosts: ['*'] }, withParts({}), false],
-    ['deny: any host covered is enough', { effect: 'deny', custom_hosts: ['https://api.openai.com/*'] },
-      withParts({ hosts: ['https://llm.internal.example.com/', 'https://api.openai.com/v1'] }), true],
-    ['deny: no host covered', { effect: 'deny', custom_hosts: ['https://api.openai.com/*'] }, withParts({ hosts: ['https://api.groq.com/'] }), false],
+    [
+      'deny: any host covered is enough',
+      { effect: 'deny', custom_hosts: ['https://api.openai.com/*'] },
+      withParts({ hosts: ['https://llm.internal.example.com/', 'https://api.openai.com/v1'] }),
+      true,
+    ],
+    [
+      'deny: no host covered',
+      { effect: 'deny', custom_hosts: ['https://api.openai.com/*'] },
+      withParts({ hosts: ['https://api.groq.com/'] }),
+      false,
+    ],
     ['deny: no host at all', { effect: 'deny', custom_hosts: ['*'] }, withParts({ hosts: [] }), false],
     ['"*" covers any host', { custom_hosts: ['*'] }, withParts({ hosts: ['https://anything.example/'] }), true],
-    ['* in the host never reaches into the path', { custom_hosts: ['https://*.internal.example.com/*'] },
-      withParts({ hosts: ['https://evil.example.net/x.internal.example.com/'] }), false],
-    ['a user part does not make another host look listed', { custom_hosts: ['https://api.openai.com/*'] },
-      withParts({ hosts: ['https://api.openai.com@evil.example.net/v1'] }), false],
+    [
+      '* in the host never reaches into the path',
+      { custom_hosts: ['https://*.internal.example.com/*'] },
+      withParts({ hosts: ['https://evil.example.net/x.internal.example.com/'] }),
+      false,
+    ],
+    [
+      'a user part does not make another host look listed',
+      { custom_hosts: ['https://api.openai.com/*'] },
+      withParts({ hosts: ['https://api.openai.com@evil.example.net/v1'] }),
+      false,
+    ],
     ['the scheme must match', { custom_hosts: ['https://api.openai.com/*'] }, withParts({ hosts: ['http://api.openai.com/v1'] }), false],
-    ['the port must match', { custom_hosts: ['https://api.openai.com/*'] }, withParts({ hosts: ['https://api.openai.com:8443/v1'] }), false],
-    ['the default port is the same host', { custom_hosts: ['https://api.openai.com:443/v1'] }, withParts({ hosts: ['https://api.openai.com/v1'] }), true],
-    ['an exact path, with or without the trailing slash', { custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/v1/'] }), true],
-    ['an exact path: another path is not covered', { custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/v2'] }), false],
-    ['no path in the pattern: any path on that host', { custom_hosts: ['https://api.openai.com'] }, withParts({ hosts: ['https://API.OpenAI.com/v9/x'] }), true],
-    ['a suffix is not a subdomain', { custom_hosts: ['https://*.example.com/*'] }, withParts({ hosts: ['https://evilexample.com/'] }), false],
+    [
+      'the port must match',
+      { custom_hosts: ['https://api.openai.com/*'] },
+      withParts({ hosts: ['https://api.openai.com:8443/v1'] }),
+      false,
+    ],
+    [
+      'the default port is the same host',
+      { custom_hosts: ['https://api.openai.com:443/v1'] },
+      withParts({ hosts: ['https://api.openai.com/v1'] }),
+      true,
+    ],
+    [
+      'an exact path, with or without the trailing slash',
+      { custom_hosts: ['https://api.openai.com/v1'] },
+      withParts({ hosts: ['https://api.openai.com/v1/'] }),
+      true,
+    ],
+    [
+      'an exact path: another path is not covered',
+      { custom_hosts: ['https://api.openai.com/v1'] },
+      withParts({ hosts: ['https://api.openai.com/v2'] }),
+      false,
+    ],
+    [
+      'no path in the pattern: any path on that host',
+      { custom_hosts: ['https://api.openai.com'] },
+      withParts({ hosts: ['https://API.OpenAI.com/v9/x'] }),
+      true,
+    ],
+    [
+      'a suffix is not a subdomain',
+      { custom_hosts: ['https://*.example.com/*'] },
+      withParts({ hosts: ['https://evilexample.com/'] }),
+      false,
+    ],
     // A deny rule on a host is about the host: another port on it is still that machine (a proxy on 8443 too).
-    ['deny without a port: another port on that host', { effect: 'deny', custom_hosts: ['https://llm-proxy.example.com'] },
-      withParts({ hosts: ['https://llm-proxy.example.com:8443/v1'] }), true],
-    ['deny with an explicit port: only that port', { effect: 'deny', custom_hosts: ['https://llm-proxy.example.com:8443'] },
-      withParts({ hosts: ['https://llm-proxy.example.com/v1'] }), false],
+    [
+      'deny without a port: another port on that host',
+      { effect: 'deny', custom_hosts: ['https://llm-proxy.example.com'] },
+      withParts({ hosts: ['https://llm-proxy.example.com:8443/v1'] }),
+      true,
+    ],
+    [
+      'deny with an explicit port: only that port',
+      { effect: 'deny', custom_hosts: ['https://llm-proxy.example.com:8443'] },
+      withParts({ hosts: ['https://llm-proxy.example.com/v1'] }),
+      false,
+    ],
     // An allow rule's path is compared as the server will read it: an encoded slash or dot can climb out of it.
-    ['allow with a path: an encoded slash that climbs out of it', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
-      withParts({ hosts: ['https://proxy.example.com/team-a/..%2fteam-b'] }), false],
-    ['allow with a path: an encoded backslash', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
-      withParts({ hosts: ['https://proxy.example.com/team-a/..%5Cteam-b'] }), false],
-    ['allow with a path: encoded dots', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
-      withParts({ hosts: ['https://proxy.example.com/team-a/.%2E/team-b'] }), false],
-    ['allow with a path: a plain sub-path is still covered', { custom_hosts: ['https://proxy.example.com/team-a/*'] },
-      withParts({ hosts: ['https://proxy.example.com/team-a/v1'] }), true],
+    [
+      'allow with a path: an encoded slash that climbs out of it',
+      { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/..%2fteam-b'] }),
+      false,
+    ],
+    [
+      'allow with a path: an encoded backslash',
+      { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/..%5Cteam-b'] }),
+      false,
+    ],
+    [
+      'allow with a path: encoded dots',
+      { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/.%2E/team-b'] }),
+      false,
+    ],
+    [
+      'allow with a path: a plain sub-path is still covered',
+      { custom_hosts: ['https://proxy.example.com/team-a/*'] },
+      withParts({ hosts: ['https://proxy.example.com/team-a/v1'] }),
+      true,
+    ],
     // The key reaches the host whatever the path: a restrictive rule's path can't be dodged by another spelling of it
     // (the gateway appends /chat/completions to "https://api.openai.com/v1"; a server may decode %76 to v).
-    ['deny with a path: the path itself, without what follows', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] },
-      withParts({ hosts: ['https://api.openai.com/v1'] }), true],
-    ['deny with a path: a doubled slash', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] }, withParts({ hosts: ['https://api.openai.com//v1'] }), true],
-    ['deny with a path: a percent-encoded letter', { effect: 'deny', custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/%761'] }), true],
-    ['require_approval with a path: another path on that host', { ...approval, custom_hosts: ['https://api.openai.com/v1'] }, withParts({ hosts: ['https://api.openai.com/'] }), true],
+    [
+      'deny with a path: the path itself, without what follows',
+      { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] },
+      withParts({ hosts: ['https://api.openai.com/v1'] }),
+      true,
+    ],
+    [
+      'deny with a path: a doubled slash',
+      { effect: 'deny', custom_hosts: ['https://api.openai.com/v1/*'] },
+      withParts({ hosts: ['https://api.openai.com//v1'] }),
+      true,
+    ],
+    [
+      'deny with a path: a percent-encoded letter',
+      { effect: 'deny', custom_hosts: ['https://api.openai.com/v1'] },
+      withParts({ hosts: ['https://api.openai.com/%761'] }),
+      true,
+    ],
+    [
+      'require_approval with a path: another path on that host',
+      { ...approval, custom_hosts: ['https://api.openai.com/v1'] },
+      withParts({ hosts: ['https://api.openai.com/'] }),
+      true,
+    ],
     // secret references
     ['allow: the reference by id', { secret_references: ['sr-team-0002'] }, withParts({ secretRef: TEAM_REF }), true],
-    ['allow: the reference by a name pattern, case-insensitive', { secret_references: ['team-*'] }, withParts({ secretRef: TEAM_REF }), true],
+    [
+      'allow: the reference by a name pattern, case-insensitive',
+      { secret_references: ['team-*'] },
+      withParts({ secretRef: TEAM_REF }),
+      true,
+    ],
     ['allow: another reference', { secret_references: ['team-*'] }, withParts({ secretRef: ORG_REF }), false],
     ['allow: a rule about references is not about a typed key', { secret_references: ['*'] }, withParts({}), false],
     ['deny: the org reference by name', { effect: 'deny', secret_references: ['Org *'] }, withParts({ secretRef: ORG_REF }), true],
     ['an id is compared exactly, not as a prefix', { secret_references: ['sr-team'] }, withParts({ secretRef: TEAM_REF }), false],
     // workspaces
-    ['allow: every workspace listed (by id and by slug)', { workspaces: ['ws-prod-0001', 'mallory-sandbox'] }, withParts({ workspaces: [PROD, SANDBOX] }), true],
+    [
+      'allow: every workspace listed (by id and by slug)',
+      { workspaces: ['ws-prod-0001', 'mallory-sandbox'] },
+      withParts({ workspaces: [PROD, SANDBOX] }),
+      true,
+    ],
     ['allow: one workspace not listed', { workspaces: ['mallory-sandbox'] }, withParts({ workspaces: [SANDBOX, PROD] }), false],
     ['allow: no workspace at all', { workspaces: ['mallory-sandbox'] }, withParts({ workspaces: [] }), false],
-    ['require_approval: any workspace listed', { ...approval, workspaces: ['ws-prod-0001'] }, withParts({ workspaces: [SANDBOX, PROD] }), true],
+    [
+      'require_approval: any workspace listed',
+      { ...approval, workspaces: ['ws-prod-0001'] },
+      withParts({ workspaces: [SANDBOX, PROD] }),
+      true,
+    ],
     ['require_approval: none listed', { ...approval, workspaces: ['ws-prod-0001'] }, withParts({ workspaces: [SANDBOX] }), false],
     // the default-workspace flag
-    ['default_workspace true: a default workspace', { default_workspace: true }, { action: 'workspace.create', defaultWorkspace: true }, true],
-    ['default_workspace true: an ordinary one', { default_workspace: true }, { action: 'workspace.create', defaultWorkspace: false }, false],
+    [
+      'default_workspace true: a default workspace',
+      { default_workspace: true },
+      { action: 'workspace.create', defaultWorkspace: true },
+      true,
+    ],
+    [
+      'default_workspace true: an ordinary one',
+      { default_workspace: true },
+      { action: 'workspace.create', defaultWorkspace: false },
+      false,
+    ],
     ['default_workspace false: an ordinary one (flag absent)', { default_workspace: false }, { action: 'workspace.create' }, true],
     ['default_workspace never matches an integration', { action: '*', default_workspace: false }, withParts({}), false],
   ];
@@ -587,7 +827,11 @@ describe('channels: a deny or approval rule holds for the same person everywhere
 
   it('a channel-scoped deny decides a DM submission: still denied, by that rule', () => {
     const p = parsedPolicy(`rules:\n  - {name: no-ws, action: workspace.create, channels: [C0PROD], effect: deny, reason: Not you.}\n`);
-    expect(decide(p, WS, actor('U0ANY', [], 'D0DIRECT'))).toEqual({ effect: 'deny', rule: { name: 'no-ws', index: 0 }, reason: 'Not you.' });
+    expect(decide(p, WS, actor('U0ANY', [], 'D0DIRECT'))).toEqual({
+      effect: 'deny',
+      rule: { name: 'no-ws', index: 0 },
+      reason: 'Not you.',
+    });
   });
 });
 
@@ -624,7 +868,8 @@ rules:
     const d = decide(parsedPolicy('rules: []\n'), withParts({ hosts: ['https://api.openai.com/v1'] }), actor('U0ANY'));
     expect(d.effect).toBe('deny');
     expect(d.rule).toEqual(guard('custom-host-needs-approval'));
-    if (d.effect === 'deny') expect(d.reason).toContain('an admin can add admins (users or groups) to the policy file, or a rule that allows it');
+    if (d.effect === 'deny')
+      expect(d.reason).toContain('an admin can add admins (users or groups) to the policy file, or a rule that allows it');
   });
 
   it('an allow rule covering every host lifts the guard; one host left out does not', () => {
@@ -632,19 +877,29 @@ rules:
 rules:
   - {name: proxies, action: integration.create, custom_hosts: ["https://*.internal.example.com/*"], effect: allow}
 `);
-    expect(decide(p, withParts({ hosts: ['https://llm.internal.example.com/v1'] }), actor('U0ANY'))).toEqual({ effect: 'allow', rule: { name: 'proxies', index: 0 } });
+    expect(decide(p, withParts({ hosts: ['https://llm.internal.example.com/v1'] }), actor('U0ANY'))).toEqual({
+      effect: 'allow',
+      rule: { name: 'proxies', index: 0 },
+    });
     const two = decide(p, withParts({ hosts: ['https://llm.internal.example.com/v1', 'https://api.openai.com/v1'] }), actor('U0ANY'));
     expect(two.rule).toEqual(guard('custom-host-needs-approval'));
   });
 
   it('guards never loosen: default deny stays deny with a custom host', () => {
     const p = parsedPolicy('default: deny\nadmins: {users: [U0ADMIN]}\n');
-    expect(decide(p, withParts({ hosts: ['https://api.openai.com/v1'] }), actor('U0ANY'))).toMatchObject({ effect: 'deny', rule: undefined });
+    expect(decide(p, withParts({ hosts: ['https://api.openai.com/v1'] }), actor('U0ANY'))).toMatchObject({
+      effect: 'deny',
+      rule: undefined,
+    });
   });
 
   it('a tie keeps the file rule and its approvers (openai with a custom host: the platform approves)', () => {
     const d = decide(GUARDED, withParts({ providerId: 'openai', hosts: ['https://proxy.example.com/'] }), actor('U0ANY'));
-    expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'openai-needs-approval', index: 0 }, approvers: { users: [], groups: ['S0PLATFORM'] } });
+    expect(d).toMatchObject({
+      effect: 'require_approval',
+      rule: { name: 'openai-needs-approval', index: 0 },
+      approvers: { users: [], groups: ['S0PLATFORM'] },
+    });
   });
 
   // A guard's approval is someone else's: a file rule that lets the requester approve themselves must not turn
@@ -662,7 +917,12 @@ rules:
     allow_self_approval: true
 `);
     const d = decide(p, withParts({ hosts: ['https://collector.mallory.example/'], secretRef: TEAM_REF }), actor('U0MALLORY'));
-    expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'self-serve', index: 0 }, approvers: { users: ['U0MALLORY', 'U0BOSS'], groups: [] }, allowSelfApproval: false });
+    expect(d).toMatchObject({
+      effect: 'require_approval',
+      rule: { name: 'self-serve', index: 0 },
+      approvers: { users: ['U0MALLORY', 'U0BOSS'], groups: [] },
+      allowSelfApproval: false,
+    });
   });
 
   it('a secret reference no rule names: denied (secret-reference-not-allowed), with and without a policy file', () => {
@@ -679,10 +939,19 @@ rules:
   - {name: org-ref-approval, action: integration.create, secret_references: [sr-org-0001], effect: require_approval, approvers: {users: [U0BOSS]}}
   - {name: no-legacy, action: integration.create, secret_references: ["legacy *"], effect: deny}
 `);
-    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0ANY', ['S0TEAM']))).toEqual({ effect: 'allow', rule: { name: 'team-refs', index: 0 } });
+    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0ANY', ['S0TEAM']))).toEqual({
+      effect: 'allow',
+      rule: { name: 'team-refs', index: 0 },
+    });
     expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0OUTSIDER')).rule).toEqual(guard('secret-reference-not-allowed'));
-    expect(decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY', ['S0TEAM']))).toMatchObject({ effect: 'require_approval', rule: { name: 'org-ref-approval' } });
-    expect(decide(p, withParts({ secretRef: { id: 'sr-9', name: 'Legacy key' } }), actor('U0ANY'))).toMatchObject({ effect: 'deny', rule: { name: 'no-legacy' } });
+    expect(decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY', ['S0TEAM']))).toMatchObject({
+      effect: 'require_approval',
+      rule: { name: 'org-ref-approval' },
+    });
+    expect(decide(p, withParts({ secretRef: { id: 'sr-9', name: 'Legacy key' } }), actor('U0ANY'))).toMatchObject({
+      effect: 'deny',
+      rule: { name: 'no-legacy' },
+    });
   });
 
   it('the guards decide on the name Portkey holds: a crafted label is never part of the subject', () => {
@@ -697,8 +966,14 @@ rules:
   - {name: any-host, action: integration.create, custom_hosts: ["*"], effect: allow}
   - {name: team-refs, action: integration.create, secret_references: ["team-*"], effect: allow}
 `);
-    expect(decide(p, withParts({ hosts: ['https://mallory.example/'] }), actor('U0ANY'))).toEqual({ effect: 'allow', rule: { name: 'any-host', index: 0 } });
-    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0ANY'))).toEqual({ effect: 'allow', rule: { name: 'team-refs', index: 1 } });
+    expect(decide(p, withParts({ hosts: ['https://mallory.example/'] }), actor('U0ANY'))).toEqual({
+      effect: 'allow',
+      rule: { name: 'any-host', index: 0 },
+    });
+    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0ANY'))).toEqual({
+      effect: 'allow',
+      rule: { name: 'team-refs', index: 1 },
+    });
     // Each allow rule is about one part only, so the combination also needs both (and then the guard).
     const both = parsedPolicy(`admins: {users: [U0ADMIN]}
 rules:
@@ -713,6 +988,9 @@ rules:
 
   it('workspaces decide on ids: a rule naming Production holds whatever the option label said', () => {
     const p = parsedPolicy(`rules:\n  - {name: prod-denied, action: integration.create, workspaces: [ws-prod-0001], effect: deny}\n`);
-    expect(decide(p, withParts({ workspaces: [{ id: 'ws-prod-0001' }] }), actor('U0MALLORY'))).toMatchObject({ effect: 'deny', rule: { name: 'prod-denied' } });
+    expect(decide(p, withParts({ workspaces: [{ id: 'ws-prod-0001' }] }), actor('U0MALLORY'))).toMatchObject({
+      effect: 'deny',
+      rule: { name: 'prod-denied' },
+    });
   });
 });

@@ -140,7 +140,11 @@ describe('PortkeyClient: requests', () => {
     const server = await serve((_req, res) => json(res, 200, { total: 1, object: 'list', data: [WS] }));
     const { client } = clientFor(server);
 
-    expect(await client.listWorkspaces({ exactName: 'Data Science & Co', page: 2, pageSize: 10 })).toEqual({ total: 1, object: 'list', data: [WS] });
+    expect(await client.listWorkspaces({ exactName: 'Data Science & Co', page: 2, pageSize: 10 })).toEqual({
+      total: 1,
+      object: 'list',
+      data: [WS],
+    });
     await client.listWorkspaces();
     await client.listWorkspaces({ name: 'dat' });
 
@@ -164,7 +168,9 @@ describe('PortkeyClient: requests', () => {
   });
 
   it('turns an error envelope into a PortkeyError with status, code and message', async () => {
-    const server = await serve((_req, res) => json(res, 403, envelope('AB03', 'You do not have enough permissions to execute this request')));
+    const server = await serve((_req, res) =>
+      json(res, 403, envelope('AB03', 'You do not have enough permissions to execute this request')),
+    );
     const { client } = clientFor(server);
     const err = await failure(client.createWorkspace({ name: 'x' }));
     expect({ kind: err.kind, status: err.status, code: err.code, portkeyMessage: err.portkeyMessage }).toEqual({
@@ -211,7 +217,9 @@ describe('PortkeyClient: retries', () => {
   });
 
   it('honours Retry-After on 429', async () => {
-    const server = await serve((_req, res, _s, n) => (n === 1 ? json(res, 429, envelope('AB06', 'slow down'), { 'retry-after': '1' }) : json(res, 200, WS)));
+    const server = await serve((_req, res, _s, n) =>
+      n === 1 ? json(res, 429, envelope('AB06', 'slow down'), { 'retry-after': '1' }) : json(res, 200, WS),
+    );
     const { client, sleeps } = clientFor(server);
     expect(await client.getWorkspace(WS.slug)).toEqual(WS);
     expect(sleeps).toEqual([1000]);
@@ -372,7 +380,13 @@ describe('createWorkspaceOnce', () => {
         // The connection drops before Portkey created anything.
         if (p.onCreate === 'lost') return req.socket.destroy();
         const body = JSON.parse(s.body) as { name: string; slug?: string };
-        const ws: Workspace = { ...WS, id: `id-${store.length + 1}`, slug: body.slug ?? 'ws-data-123abc', name: body.name, created_at: new Date().toISOString() };
+        const ws: Workspace = {
+          ...WS,
+          id: `id-${store.length + 1}`,
+          slug: body.slug ?? 'ws-data-123abc',
+          name: body.name,
+          created_at: new Date().toISOString(),
+        };
         store.push(ws);
         if (p.onCreate === 'drop') return req.socket.destroy();
         if (p.onCreate === 500) return json(res, 500, envelope('AB04', 'Internal server error'));
@@ -425,7 +439,7 @@ describe('createWorkspaceOnce', () => {
     expect(other.server.seen.map((s) => s.method)).toEqual(['POST', 'GET']);
   });
 
-  it('a same-named workspace made a minute before we asked is someone else\'s: only ours is credited', async () => {
+  it("a same-named workspace made a minute before we asked is someone else's: only ours is credited", async () => {
     const earlier: Workspace = { ...WS, id: 'earlier', slug: 'ws-data-aaaaaa', created_at: new Date(Date.now() - 60_000).toISOString() };
     const { client, store } = await portkey({ onCreate: 'drop', onList: 'answer', existing: [earlier] });
     const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
@@ -456,7 +470,11 @@ describe('createWorkspaceOnce', () => {
   });
 
   it('one that fits but was made 5 s before we asked (someone else’s, or ours through a slow clock): could not tell', async () => {
-    const justBefore: Workspace = { ...WS, id: 'just-before', created_at: new Date(Date.now() - 5000 + 7).toISOString().replace(/\.\d+Z$/, '.123Z') };
+    const justBefore: Workspace = {
+      ...WS,
+      id: 'just-before',
+      created_at: new Date(Date.now() - 5000 + 7).toISOString().replace(/\.\d+Z$/, '.123Z'),
+    };
     const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [justBefore] });
     expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toMatchObject({ ok: false, unknown: true, ambiguous: true });
   });

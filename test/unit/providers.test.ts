@@ -1,41 +1,126 @@
 import { describe, expect, it } from 'vitest';
 import {
-  PROVIDERS, authModeOf, customHostField, fieldsFor, findProvider, getProvider, isSecretField, keyNeed,
-  normalizeName, providerOptionGroups, suggestProviders,
+  PROVIDERS,
+  authModeOf,
+  customHostField,
+  fieldsFor,
+  findProvider,
+  getProvider,
+  isSecretField,
+  keyNeed,
+  normalizeName,
+  providerOptionGroups,
+  suggestProviders,
 } from '../../src/portkey/providers.js';
 import type { Provider, ProviderField } from '../../src/portkey/providers.js';
 
 // reference/portkey-admin-api.md §6: gateway VALID_PROVIDERS (minus `portkey`) + the newer ids from the docs.
 const EXPECTED_IDS = [
-  'openai', 'anthropic', 'azure-openai', 'azure-ai', 'bedrock', 'vertex-ai', 'google', 'cohere', 'mistral-ai',
-  'anyscale', 'palm', 'together-ai', 'perplexity-ai', 'reka-ai', 'deepinfra', 'ncompass', 'stability-ai', 'nomic',
-  'ollama', 'ai21', 'groq', 'segmind', 'jina', 'fireworks-ai', 'workers-ai', 'moonshot', 'openrouter', 'lingyi',
-  'zhipu', 'novita-ai', 'monsterapi', 'deepseek', 'predibase', 'triton', 'voyage', 'github', 'deepbricks',
-  'siliconflow', 'huggingface', 'cerebras', 'inference-net', 'sambanova', 'lemonfox-ai', 'upstage', 'lambda',
-  'dashscope', 'x-ai', 'cortex', 'sagemaker', 'nebius', 'recraft-ai', 'milvus', 'replicate', 'lepton',
-  'kluster-ai', 'nscale', 'hyperbolic', 'bytez', 'featherless-ai', 'krutrim', 'qdrant', '302ai', 'cometapi',
-  'matterai', 'meshy', 'tripo3d', 'nextbit', 'modal', 'z-ai', 'oracle', 'iointelligence', 'aibadgr', 'ovhcloud',
+  'openai',
+  'anthropic',
+  'azure-openai',
+  'azure-ai',
+  'bedrock',
+  'vertex-ai',
+  'google',
+  'cohere',
+  'mistral-ai',
+  'anyscale',
+  'palm',
+  'together-ai',
+  'perplexity-ai',
+  'reka-ai',
+  'deepinfra',
+  'ncompass',
+  'stability-ai',
+  'nomic',
+  'ollama',
+  'ai21',
+  'groq',
+  'segmind',
+  'jina',
+  'fireworks-ai',
+  'workers-ai',
+  'moonshot',
+  'openrouter',
+  'lingyi',
+  'zhipu',
+  'novita-ai',
+  'monsterapi',
+  'deepseek',
+  'predibase',
+  'triton',
+  'voyage',
+  'github',
+  'deepbricks',
+  'siliconflow',
+  'huggingface',
+  'cerebras',
+  'inference-net',
+  'sambanova',
+  'lemonfox-ai',
+  'upstage',
+  'lambda',
+  'dashscope',
+  'x-ai',
+  'cortex',
+  'sagemaker',
+  'nebius',
+  'recraft-ai',
+  'milvus',
+  'replicate',
+  'lepton',
+  'kluster-ai',
+  'nscale',
+  'hyperbolic',
+  'bytez',
+  'featherless-ai',
+  'krutrim',
+  'qdrant',
+  '302ai',
+  'cometapi',
+  'matterai',
+  'meshy',
+  'tripo3d',
+  'nextbit',
+  'modal',
+  'z-ai',
+  'oracle',
+  'iointelligence',
+  'aibadgr',
+  'ovhcloud',
   // newer (docs)
-  'bedrock-mantle', 'claude-platform-aws', 'byteplus', 'fal-ai', 'databricks',
+  'bedrock-mantle',
+  'claude-platform-aws',
+  'byteplus',
+  'fal-ai',
+  'databricks',
 ];
 
 /** Every (provider, mode) combination with the fields a modal would show. */
 function combos(): Array<{ p: Provider; mode: string | undefined; fields: ProviderField[] }> {
   return PROVIDERS.flatMap((p) =>
     (p.authModes?.map((m) => m.id) ?? [undefined]).map((mode) => ({
-      p, mode, fields: [...fieldsFor(p, mode), customHostField(p), ...(p.deployments?.fields ?? [])],
-    })));
+      p,
+      mode,
+      fields: [...fieldsFor(p, mode), customHostField(p), ...(p.deployments?.fields ?? [])],
+    })),
+  );
 }
 
 describe('catalog contents', () => {
   it('has every id of reference §6 exactly once, and nothing else', () => {
     const ids = PROVIDERS.map((p) => p.id);
-    for (const id of EXPECTED_IDS) expect(ids.filter((x) => x === id), id).toHaveLength(1);
+    for (const id of EXPECTED_IDS)
+      expect(
+        ids.filter((x) => x === id),
+        id,
+      ).toHaveLength(1);
     expect([...ids].sort()).toEqual([...EXPECTED_IDS].sort());
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('never offers portkey or the MCP server\'s wrong ids', () => {
+  it("never offers portkey or the MCP server's wrong ids", () => {
     expect(getProvider('portkey')).toBeUndefined();
     expect(getProvider('aws-bedrock')).toBeUndefined();
     expect(findProvider('portkey')).toBeUndefined();
@@ -97,10 +182,28 @@ describe('catalog contents', () => {
     for (const bad of ['resource_name', 'deployment_name', 'api_version', 'aws_session_token']) {
       expect(allKeys.has(bad), bad).toBe(false);
     }
-    for (const good of ['azure_resource_name', 'azure_deployment_name', 'azure_api_version', 'azure_model_slug', 'aws_region',
-      'aws_role_arn', 'aws_external_id', 'vertex_region', 'vertex_project_id', 'vertex_service_account_json', 'azure_foundry_url',
-      'workers_ai_account_id', 'snowflake_account', 'huggingface_base_url', 'anthropic_aws_workspace_id', 'byteplus_region',
-      'openai_organization', 'openai_project', 'amzn_sagemaker_target_model', 'custom_host']) {
+    for (const good of [
+      'azure_resource_name',
+      'azure_deployment_name',
+      'azure_api_version',
+      'azure_model_slug',
+      'aws_region',
+      'aws_role_arn',
+      'aws_external_id',
+      'vertex_region',
+      'vertex_project_id',
+      'vertex_service_account_json',
+      'azure_foundry_url',
+      'workers_ai_account_id',
+      'snowflake_account',
+      'huggingface_base_url',
+      'anthropic_aws_workspace_id',
+      'byteplus_region',
+      'openai_organization',
+      'openai_project',
+      'amzn_sagemaker_target_model',
+      'custom_host',
+    ]) {
       expect(allKeys.has(good), good).toBe(true);
     }
   });
@@ -123,12 +226,17 @@ describe('catalog contents', () => {
     expect(aws.filter(isSecretField).map((f) => f.key)).toEqual(['aws_access_key_id', 'aws_secret_access_key']);
     expect(getProvider('azure-openai')?.deployments).toMatchObject({ min: 1, max: 5 });
     expect(getProvider('azure-openai')?.deployments?.fields.map((f) => [f.key, f.required])).toEqual([
-      ['azure_deployment_name', true], ['azure_api_version', true], ['azure_model_slug', true], ['alias', false],
+      ['azure_deployment_name', true],
+      ['azure_api_version', true],
+      ['azure_model_slug', true],
+      ['alias', false],
     ]);
   });
 
   it('custom host is required exactly for the self-hosted providers', () => {
-    const required = PROVIDERS.filter((p) => p.customHost === 'required').map((p) => p.id).sort();
+    const required = PROVIDERS.filter((p) => p.customHost === 'required')
+      .map((p) => p.id)
+      .sort();
     expect(required).toEqual(['milvus', 'ollama', 'qdrant', 'triton']);
     expect(customHostField(getProvider('ollama') as Provider)).toMatchObject({ key: 'custom_host', required: true, kind: 'url' });
     expect(customHostField(getProvider('openai') as Provider).required).toBe(false);
@@ -186,8 +294,14 @@ describe('providerOptionGroups', () => {
   const groups = providerOptionGroups();
   it('puts Popular first, with openai first', () => {
     expect(groups[0]?.label).toBe('Popular');
-    expect(groups[0]?.options.slice(0, 6).map((o) => o.value)).toEqual(
-      ['openai', 'anthropic', 'azure-openai', 'bedrock', 'vertex-ai', 'google']);
+    expect(groups[0]?.options.slice(0, 6).map((o) => o.value)).toEqual([
+      'openai',
+      'anthropic',
+      'azure-openai',
+      'bedrock',
+      'vertex-ai',
+      'google',
+    ]);
   });
   it('fits Slack limits and lists every provider once', () => {
     expect(groups.length).toBeLessThanOrEqual(100);

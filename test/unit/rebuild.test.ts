@@ -29,7 +29,10 @@ async function open(): Promise<{ id: string; hash: string }> {
 }
 
 const titleOf = (id: string) => (fake.views.get(id)?.view.title as { text?: string } | undefined)?.text;
-const updates = () => fake.callsTo('views.update').map((c) => ({ title: (c.args.view as { title: { text: string } }).title.text, hash: c.args.hash, error: c.error ?? 'ok' }));
+const updates = () =>
+  fake
+    .callsTo('views.update')
+    .map((c) => ({ title: (c.args.view as { title: { text: string } }).title.text, hash: c.args.hash, error: c.error ?? 'ok' }));
 
 describe('FormRebuilds', () => {
   it('the older change lands first: the newer one conflicts and is rebuilt once with the hash Slack gave', async () => {
@@ -80,7 +83,14 @@ describe('FormRebuilds', () => {
   it('a rebuild that throws does not stop the next one for the same view', async () => {
     const v = await open();
     const r = new FormRebuilds(log);
-    const broken = r.rebuild(client, { viewId: v.id, hash: v.hash, actionTs: '1700000004.000001', build: () => { throw new Error('bad view'); } });
+    const broken = r.rebuild(client, {
+      viewId: v.id,
+      hash: v.hash,
+      actionTs: '1700000004.000001',
+      build: () => {
+        throw new Error('bad view');
+      },
+    });
     const next = r.rebuild(client, { viewId: v.id, hash: v.hash, actionTs: '1700000004.000002', build: () => form('Next') });
     await expect(broken).rejects.toThrow('bad view');
     await next;

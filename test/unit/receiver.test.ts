@@ -33,7 +33,8 @@ afterAll(async () => {
   await app.stop();
 });
 
-const command = (text: string) => new URLSearchParams({ command: '/portkey', text, team_id: 'T1', user_id: 'U2', channel_id: 'C1', trigger_id: 't' }).toString();
+const command = (text: string) =>
+  new URLSearchParams({ command: '/portkey', text, team_id: 'T1', user_id: 'U2', channel_id: 'C1', trigger_id: 't' }).toString();
 
 describe('strictHttpReceiver', () => {
   it('passes a correctly signed request on to Bolt', async () => {
@@ -54,7 +55,7 @@ describe('strictHttpReceiver', () => {
     expect((await driver.raw('null', { contentType: 'application/json' })).status).toBe(400);
   });
 
-  it("leaves the rest to Bolt: bad signatures, unparsable bodies, oversized bodies, other routes", async () => {
+  it('leaves the rest to Bolt: bad signatures, unparsable bodies, oversized bodies, other routes', async () => {
     expect((await driver.raw('payload=null', { signature: 'v0=00' })).status).toBe(401);
     expect((await driver.raw('payload=%7Bnot')).status).toBe(400);
     expect((await driver.raw(`payload=${'x'.repeat(BODY_LIMIT)}`)).status).toBe(413);
@@ -79,11 +80,19 @@ function slowUpload(url: string, headers: Record<string, string>, first = 'paylo
   return new Promise((resolve) => {
     const started = performance.now();
     const done = (status: number | undefined) => resolve({ status, ms: performance.now() - started });
-    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(1024 * 1024), ...headers } }, (res) => {
-      res.resume();
-      done(res.statusCode);
-      req.destroy();
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(1024 * 1024), ...headers },
+      },
+      (res) => {
+        res.resume();
+        done(res.statusCode);
+        req.destroy();
+      },
+    );
     req.on('error', () => done(undefined));
     req.on('close', () => done(undefined));
     req.write(first);
@@ -97,7 +106,13 @@ describe('strictHttpReceiver: slow and oversized uploads', () => {
   const seen: string[] = [];
 
   beforeAll(async () => {
-    const receiver = strictHttpReceiver({ signingSecret: SECRET, processBeforeResponse: false, requestTimeoutMs: 1000, headersTimeoutMs: 1000, totalBuffered: 4096 });
+    const receiver = strictHttpReceiver({
+      signingSecret: SECRET,
+      processBeforeResponse: false,
+      requestTimeoutMs: 1000,
+      headersTimeoutMs: 1000,
+      totalBuffered: 4096,
+    });
     slowApp = new App({ receiver, token: 'xoxb-test', tokenVerificationEnabled: false, botId: 'B1', botUserId: 'U1' });
     slowApp.command('/portkey', async ({ ack, command: c }) => {
       seen.push(c.text);
@@ -124,7 +139,13 @@ describe('strictHttpReceiver: slow and oversized uploads', () => {
   });
 
   it("still answers Slack's unsigned ssl_check (a tiny body, read to tell), and runs nothing smuggled beside it", async () => {
-    const post = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(5000) });
+    const post = (body: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        signal: AbortSignal.timeout(5000),
+      });
     expect((await post('ssl_check=1&token=abc')).status).toBe(200);
     expect((await post(`ssl_check=1&${command('smuggled')}`)).status).toBe(200);
     expect((await post(command('unsigned'))).status).toBe(401);
@@ -141,7 +162,11 @@ describe('strictHttpReceiver: slow and oversized uploads', () => {
   });
 
   it('refuses a declared body larger than Slack sends (413) before reading it', async () => {
-    const res = await slowUpload(url, { 'x-slack-request-timestamp': fresh(), 'x-slack-signature': 'v0=abc', 'content-length': String(BODY_LIMIT + 1) });
+    const res = await slowUpload(url, {
+      'x-slack-request-timestamp': fresh(),
+      'x-slack-signature': 'v0=abc',
+      'content-length': String(BODY_LIMIT + 1),
+    });
     expect(res.status).toBe(413);
     expect(res.ms).toBeLessThan(500);
   });

@@ -19,9 +19,17 @@ describe('keyHosts: every URL the key is sent to', () => {
   });
 
   it('a base-URL field counts too (Azure AI Foundry URL, Hugging Face base URL)', () => {
-    const foundry = request({ providerId: 'azure-ai', authMode: 'default', fields: { azure_foundry_url: 'https://mine.services.ai.azure.com/models' } });
+    const foundry = request({
+      providerId: 'azure-ai',
+      authMode: 'default',
+      fields: { azure_foundry_url: 'https://mine.services.ai.azure.com/models' },
+    });
     expect(keyHosts(foundry.req, foundry.draft)).toEqual(['https://mine.services.ai.azure.com/models']);
-    const hf = request({ providerId: 'huggingface', customHost: 'https://proxy.example.com/', fields: { huggingface_base_url: 'https://x.endpoints.huggingface.cloud' } });
+    const hf = request({
+      providerId: 'huggingface',
+      customHost: 'https://proxy.example.com/',
+      fields: { huggingface_base_url: 'https://x.endpoints.huggingface.cloud' },
+    });
     expect(keyHosts(hf.req, hf.draft)).toEqual(['https://proxy.example.com/', 'https://x.endpoints.huggingface.cloud']);
   });
 

@@ -39,7 +39,9 @@ describe('the resource-kind registry', () => {
     const wrong = [...graph.edges]
       .filter(([from]) => kindOfFile(from) !== undefined)
       .flatMap(([from, tos]) =>
-        tos.filter((to) => to === 'resources/index.ts' || (kindOfFile(to) !== undefined && kindOfFile(to) !== kindOfFile(from))).map((to) => `${from} → ${to}`),
+        tos
+          .filter((to) => to === 'resources/index.ts' || (kindOfFile(to) !== undefined && kindOfFile(to) !== kindOfFile(from)))
+          .map((to) => `${from} → ${to}`),
       );
     expect(wrong).toEqual([]);
   });

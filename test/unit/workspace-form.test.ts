@@ -14,7 +14,13 @@ import { WS_FIELDS, WS_LIMITS } from '../../src/resources/workspace/ids.js';
 const CHECKBOX_TEXT = { type: 'plain_text', text: 'Make this the default workspace', emoji: true };
 
 /** `view.state.values` as Slack sends it for the workspace modal. */
-function slackState(p: { name?: string | null; slug?: string | null; description?: string | null; metadata?: string | null; isDefault?: boolean }) {
+function slackState(p: {
+  name?: string | null;
+  slug?: string | null;
+  description?: string | null;
+  metadata?: string | null;
+  isDefault?: boolean;
+}) {
   return {
     [WS_FIELDS.name.block]: { [WS_FIELDS.name.action]: { type: 'plain_text_input', value: p.name ?? null } },
     [WS_FIELDS.slug.block]: { [WS_FIELDS.slug.action]: { type: 'plain_text_input', value: p.slug ?? null } },
@@ -122,7 +128,11 @@ describe('validateWorkspaceDraft', () => {
   );
 
   it('accepts a slug with surrounding spaces, trimmed', () => {
-    expect(requestOf(draft({ name: 'Data', slug: '  data-science-2  ' }))).toEqual({ name: 'Data', slug: 'data-science-2', isDefault: false });
+    expect(requestOf(draft({ name: 'Data', slug: '  data-science-2  ' }))).toEqual({
+      name: 'Data',
+      slug: 'data-science-2',
+      isDefault: false,
+    });
   });
 
   it('rejects a description over the limit', () => {
@@ -215,14 +225,19 @@ describe('workspaceCreateBody', () => {
   });
 
   it('puts metadata and the default flag under defaults', () => {
-    expect(
-      workspaceCreateBody({ name: 'Data', description: 'ML', metadata: { team: 'data', cc: '42' }, isDefault: true }),
-    ).toEqual({ name: 'Data', description: 'ML', defaults: { metadata: { team: 'data', cc: '42' }, is_default: 1 } });
+    expect(workspaceCreateBody({ name: 'Data', description: 'ML', metadata: { team: 'data', cc: '42' }, isDefault: true })).toEqual({
+      name: 'Data',
+      description: 'ML',
+      defaults: { metadata: { team: 'data', cc: '42' }, is_default: 1 },
+    });
   });
 
   it('sends defaults with only what is set', () => {
     expect(workspaceCreateBody({ name: 'D', isDefault: true })).toEqual({ name: 'D', defaults: { is_default: 1 } });
-    expect(workspaceCreateBody({ name: 'D', metadata: { a: 'b' }, isDefault: false })).toEqual({ name: 'D', defaults: { metadata: { a: 'b' } } });
+    expect(workspaceCreateBody({ name: 'D', metadata: { a: 'b' }, isDefault: false })).toEqual({
+      name: 'D',
+      defaults: { metadata: { a: 'b' } },
+    });
   });
 
   it('sends a slug only when one was typed', () => {

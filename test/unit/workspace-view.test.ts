@@ -115,7 +115,11 @@ describe('checkView / checkMessage (the limits checker)', () => {
           },
           { block_id: 'sel' },
         ),
-        { type: 'actions', block_id: 'acts', elements: Array.from({ length: 25 }, (_, i) => ({ type: 'button', action_id: `b${i}`, text: txt('b') })) },
+        {
+          type: 'actions',
+          block_id: 'acts',
+          elements: Array.from({ length: 25 }, (_, i) => ({ type: 'button', action_id: `b${i}`, text: txt('b') })),
+        },
         { type: 'section', block_id: 'f', fields: Array.from({ length: 10 }, () => md('f'.repeat(2000))) },
       ],
       { ...submit, title: txt('t'.repeat(24)), callback_id: 'c'.repeat(255), private_metadata: 'm'.repeat(3000) },
@@ -137,7 +141,11 @@ describe('checkView / checkMessage (the limits checker)', () => {
       modal([sectionBlock('a', { block_id: 'same' }), sectionBlock('b', { block_id: 'same' })]),
       ['/blocks/1/block_id: block_id "same" is already used at /blocks/0'],
     ],
-    ['block_id length', modal([sectionBlock('a', { block_id: 'b'.repeat(256) })]), ['/blocks/0/block_id: block_id is 256 characters (max 255)']],
+    [
+      'block_id length',
+      modal([sectionBlock('a', { block_id: 'b'.repeat(256) })]),
+      ['/blocks/0/block_id: block_id is 256 characters (max 255)'],
+    ],
     [
       'action_id length',
       modal([{ type: 'actions', elements: [{ type: 'button', action_id: 'a'.repeat(256), text: txt('b') }] }]),
@@ -145,11 +153,27 @@ describe('checkView / checkMessage (the limits checker)', () => {
     ],
     [
       'duplicate action_id in a block',
-      modal([{ type: 'actions', elements: [{ type: 'button', action_id: 'x', text: txt('1') }, { type: 'button', action_id: 'x', text: txt('2') }] }]),
+      modal([
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', action_id: 'x', text: txt('1') },
+            { type: 'button', action_id: 'x', text: txt('2') },
+          ],
+        },
+      ]),
       ['/blocks/0: action_id "x" is used twice in this block'],
     ],
-    ['label', modal([inputBlock(textInput(), { label: txt('l'.repeat(2001)) })], submit), ['/blocks/0/label: label is 2001 characters (max 2000)']],
-    ['hint', modal([inputBlock(textInput(), { hint: txt('h'.repeat(2001)) })], submit), ['/blocks/0/hint: hint is 2001 characters (max 2000)']],
+    [
+      'label',
+      modal([inputBlock(textInput(), { label: txt('l'.repeat(2001)) })], submit),
+      ['/blocks/0/label: label is 2001 characters (max 2000)'],
+    ],
+    [
+      'hint',
+      modal([inputBlock(textInput(), { hint: txt('h'.repeat(2001)) })], submit),
+      ['/blocks/0/hint: hint is 2001 characters (max 2000)'],
+    ],
     [
       'placeholder',
       modal([inputBlock(textInput({ placeholder: txt('p'.repeat(151)) }))], submit),
@@ -165,33 +189,61 @@ describe('checkView / checkMessage (the limits checker)', () => {
     ],
     [
       'options per select',
-      modal([inputBlock({ type: 'static_select', action_id: 's', options: Array.from({ length: 101 }, (_, i) => option('o', `${i}`)) })], submit),
+      modal(
+        [inputBlock({ type: 'static_select', action_id: 's', options: Array.from({ length: 101 }, (_, i) => option('o', `${i}`)) })],
+        submit,
+      ),
       ['/blocks/0/element/options: options has 101 items (max 100)'],
     ],
     [
       'option groups',
       modal(
-        [inputBlock({ type: 'static_select', action_id: 's', option_groups: Array.from({ length: 101 }, (_, i) => ({ label: txt('g'), options: [option('o', `${i}`)] })) })],
+        [
+          inputBlock({
+            type: 'static_select',
+            action_id: 's',
+            option_groups: Array.from({ length: 101 }, (_, i) => ({ label: txt('g'), options: [option('o', `${i}`)] })),
+          }),
+        ],
         submit,
       ),
       ['/blocks/0/element/option_groups: option_groups has 101 items (max 100)'],
     ],
     [
       'option inside a group',
-      modal([inputBlock({ type: 'static_select', action_id: 's', option_groups: [{ label: txt('g'), options: [option('o'.repeat(76), 'v')] }] })], submit),
+      modal(
+        [
+          inputBlock({
+            type: 'static_select',
+            action_id: 's',
+            option_groups: [{ label: txt('g'), options: [option('o'.repeat(76), 'v')] }],
+          }),
+        ],
+        submit,
+      ),
       ['/blocks/0/element/option_groups/0/options/0/text: option text is 76 characters (max 75)'],
     ],
     [
       'checkbox options',
-      modal([inputBlock({ type: 'checkboxes', action_id: 'c', options: Array.from({ length: 11 }, (_, i) => option('o', `${i}`)) })], submit),
+      modal(
+        [inputBlock({ type: 'checkboxes', action_id: 'c', options: Array.from({ length: 11 }, (_, i) => option('o', `${i}`)) })],
+        submit,
+      ),
       ['/blocks/0/element/options: options has 11 items (max 10)'],
     ],
     [
       'initial option not offered',
-      modal([inputBlock({ type: 'checkboxes', action_id: 'c', options: [option('A', 'a')], initial_options: [option('A!', 'a')] })], submit),
+      modal(
+        [inputBlock({ type: 'checkboxes', action_id: 'c', options: [option('A', 'a')], initial_options: [option('A!', 'a')] })],
+        submit,
+      ),
       ['/blocks/0/element/initial_options/0: initial option is not one of the options'],
     ],
-    ['private_metadata', modal([], { private_metadata: 'm'.repeat(3001) }), ['/private_metadata: private_metadata is 3001 characters (max 3000)']],
+    [
+      'private_metadata',
+      modal([], { private_metadata: 'm'.repeat(3001) }),
+      ['/private_metadata: private_metadata is 3001 characters (max 3000)'],
+    ],
     ['callback_id', modal([], { callback_id: 'c'.repeat(256) }), ['/callback_id: callback_id is 256 characters (max 255)']],
     [
       'max_length',
@@ -221,7 +273,9 @@ describe('checkView / checkMessage (the limits checker)', () => {
     ],
     [
       'actions elements',
-      modal([{ type: 'actions', elements: Array.from({ length: 26 }, (_, i) => ({ type: 'button', action_id: `b${i}`, text: txt('b') })) }]),
+      modal([
+        { type: 'actions', elements: Array.from({ length: 26 }, (_, i) => ({ type: 'button', action_id: `b${i}`, text: txt('b') })) },
+      ]),
       ['/blocks/0/elements: actions elements has 26 items (max 25)'],
     ],
     [
@@ -296,7 +350,9 @@ describe('workspaceModal', () => {
     expect(elementOf(view, WS_FIELDS.description.block).initial_value).toBe('Models & analytics\nsecond line');
     expect(elementOf(view, WS_FIELDS.metadata.block).initial_value).toBe('team=data\ncost_center=cc-42');
     const checkbox = elementOf(view, WS_FIELDS.isDefault.block);
-    expect(checkbox.initial_options).toEqual([{ text: { type: 'plain_text', text: 'Make this the default workspace', emoji: true }, value: 'default' }]);
+    expect(checkbox.initial_options).toEqual([
+      { text: { type: 'plain_text', text: 'Make this the default workspace', emoji: true }, value: 'default' },
+    ]);
     expect(checkbox.options).toEqual(checkbox.initial_options);
   });
 
@@ -417,7 +473,10 @@ describe('workspaceErrorView', () => {
   const opId = 'op_0123456789abcdef';
 
   it('is within limits and carries the operation id on the Back button and in private_metadata', () => {
-    const message = describePortkeyError(new PortkeyError({ kind: 'api', status: 409, code: 'AB07', portkeyMessage: 'exists' }), 'workspace');
+    const message = describePortkeyError(
+      new PortkeyError({ kind: 'api', status: 409, code: 'AB07', portkeyMessage: 'exists' }),
+      'workspace',
+    );
     const view = workspaceErrorView({ name: 'Data Science', message, operationId: opId, context: CONTEXT });
     expect(checkView(view)).toEqual([]);
     expect(view.callback_id).toBe(WORKSPACE_RESULT_CALLBACK);
@@ -425,7 +484,13 @@ describe('workspaceErrorView', () => {
       type: 'actions',
       block_id: 'ws_error_actions',
       elements: [
-        { type: 'button', text: { type: 'plain_text', text: 'Back to the form', emoji: true }, action_id: WS_ACTIONS.back, value: opId, style: 'primary' },
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Back to the form', emoji: true },
+          action_id: WS_ACTIONS.back,
+          value: opId,
+          style: 'primary',
+        },
       ],
     });
     expect(decodeContext(view.private_metadata)).toEqual({ ...CONTEXT, operationId: opId });
@@ -443,7 +508,12 @@ describe('workspaceErrorView', () => {
   });
 
   it('stays within limits with the longest name and a very long message', () => {
-    const view = workspaceErrorView({ name: '<'.repeat(WS_LIMITS.name), message: '&'.repeat(5000), operationId: 'o'.repeat(64), context: CONTEXT });
+    const view = workspaceErrorView({
+      name: '<'.repeat(WS_LIMITS.name),
+      message: '&'.repeat(5000),
+      operationId: 'o'.repeat(64),
+      context: CONTEXT,
+    });
     expect(checkView(view)).toEqual([]);
   });
 });
@@ -455,7 +525,10 @@ describe('workspaceCreatedMessage', () => {
     expect(msg).toEqual({
       text: 'Workspace Data Science created — id 6e5a9f93-ae3a-46b4-a87d-2464d373ef7e, slug ws-data-e2a85b',
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: ':white_check_mark: <@U0CREATOR> created the Portkey workspace *Data Science*.' } },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: ':white_check_mark: <@U0CREATOR> created the Portkey workspace *Data Science*.' },
+        },
         {
           type: 'section',
           fields: [

@@ -4,6 +4,7 @@ import type { ModalView } from '@slack/types';
 import { z } from 'zod';
 import type { Deps } from '../../deps.js';
 import type { DecideResult } from '../../operations/service.js';
+import type { Eligibility } from '../../policy/decide.js';
 import { DirectoryError } from '../../slack/directory.js';
 import { errorText } from '../../slack/errors.js';
 import { mention } from '../../slack/escape.js';
@@ -66,7 +67,10 @@ export function registerApproval(app: Router, deps: Deps, stateView: (op: Operat
       result = await run();
     } catch (err) {
       if (!(err instanceof DirectoryError)) log.error({ error: errorText(err) }, 'approval decision failed');
-      await whisper(respond, err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong on our side; nothing changed. Please try again.');
+      await whisper(
+        respond,
+        err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong on our side; nothing changed. Please try again.',
+      );
       return undefined;
     }
     if (result.kind === 'not_allowed') await whisper(respond, result.why);
@@ -87,11 +91,11 @@ export function registerApproval(app: Router, deps: Deps, stateView: (op: Operat
     await ack();
     const id = buttonValue(body);
     const op = id ? await store.operations.get(id) : undefined;
-    if (!op || op.status !== 'awaiting_approval') {
+    if (op?.status !== 'awaiting_approval') {
       await whisper(respond, closedText(op));
       return;
     }
-    let allowed;
+    let allowed: Eligibility;
     try {
       allowed = await deps.governance.mayDecide(op, body.user.id);
     } catch (err) {
@@ -127,7 +131,13 @@ export function registerApproval(app: Router, deps: Deps, stateView: (op: Operat
       result = await service.decide(meta.operationId, body.user.id, 'deny', reason.slice(0, 500));
     } catch (err) {
       if (!(err instanceof DirectoryError)) log.error({ error: errorText(err) }, 'deny failed');
-      await ack({ response_action: 'errors', errors: { [DENY_REASON.block]: err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong; nothing changed. Please try again.' } });
+      await ack({
+        response_action: 'errors',
+        errors: {
+          [DENY_REASON.block]:
+            err instanceof DirectoryError ? checkFailed(err) : 'Something went wrong; nothing changed. Please try again.',
+        },
+      });
       return;
     }
     if (result.kind === 'not_allowed') {

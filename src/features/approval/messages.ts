@@ -61,7 +61,7 @@ export function approvalMessage(op: OperationRecord, summary: Summary): Message 
       ['Expires', op.expiresAt ? slackDate(op.expiresAt) : 'never'],
       ...(g?.reason ? [['Why approval is needed', escapeMrkdwn(g.reason)] as [string, string]] : []),
     ]),
-    context(`Approvers: ${approversText(g)}${g?.allowSelfApproval ? '' : ' · the requester can\'t approve their own request'}`),
+    context(`Approvers: ${approversText(g)}${g?.allowSelfApproval ? '' : " · the requester can't approve their own request"}`),
   ];
   const outcome = outcomeLine(op);
   if (outcome) blocks.push(section(outcome));
@@ -152,10 +152,16 @@ export function pendingList(ops: Array<{ op: OperationRecord; summary: Summary }
   if (ops.length === 0) {
     return {
       text: 'Nothing is waiting for approval.',
-      blocks: [section(viewer.isAdmin ? 'Nothing is waiting for approval.' : 'Nothing of yours, and nothing you may decide on, is waiting for approval.')],
+      blocks: [
+        section(
+          viewer.isAdmin ? 'Nothing is waiting for approval.' : 'Nothing of yours, and nothing you may decide on, is waiting for approval.',
+        ),
+      ],
     };
   }
-  const blocks: KnownBlock[] = [section(`*Waiting for approval* — ${ops.length === 1 ? 'one request' : `${ops.length} requests`}, newest first`)];
+  const blocks: KnownBlock[] = [
+    section(`*Waiting for approval* — ${ops.length === 1 ? 'one request' : `${ops.length} requests`}, newest first`),
+  ];
   let shown = 0;
   for (const { op, summary } of ops.slice(0, 15)) {
     // Approve is offered here too, so each request shows what decides where its key goes, whole.
@@ -163,7 +169,11 @@ export function pendingList(ops: Array<{ op: OperationRecord; summary: Summary }
     if (blocks.length + 2 + critical.length > MESSAGE_BLOCKS_MAX - 1) break;
     shown += 1;
     const g = governanceOf(op);
-    blocks.push(section(`${mention(op.requesterId)} — ${escapeMrkdwn(clip(summary.title, 150))}\nRule ${ruleText(g)} · approvers ${approversText(g)} · expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`));
+    blocks.push(
+      section(
+        `${mention(op.requesterId)} — ${escapeMrkdwn(clip(summary.title, 150))}\nRule ${ruleText(g)} · approvers ${approversText(g)} · expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`,
+      ),
+    );
     blocks.push(...critical.map((text) => section(text)));
     const own = op.requesterId === viewer.userId;
     const buttons = own

@@ -92,10 +92,15 @@ export function approvalFits(summary: Summary): Fit {
 export function summaryBlocks(summary: Summary, freeSections = FREE_SECTIONS_MAX): KnownBlock[] {
   const blocks: KnownBlock[] = criticalSections(summary).map((text) => section(text));
   // One line per row: a description's own lines must not read as rows ("*Enable in:* no workspace").
-  const free = pack(summary.rows.filter((r) => !r.critical).map((r) => rowLine(r.label, escapeMrkdwn(clip(oneLine(r.value), FREE_ROW_MAX)))));
+  const free = pack(
+    summary.rows.filter((r) => !r.critical).map((r) => rowLine(r.label, escapeMrkdwn(clip(oneLine(r.value), FREE_ROW_MAX)))),
+  );
   const shown = free.slice(0, Math.max(0, freeSections));
   blocks.push(...shown.map((p) => section(p.text)));
   const left = free.slice(shown.length).reduce((n, p) => n + p.lines, 0);
-  if (left > 0) blocks.push(context(`…and ${left === 1 ? 'one more detail' : `${left} more details`} not shown here (none of them decides where the key goes).`));
+  if (left > 0)
+    blocks.push(
+      context(`…and ${left === 1 ? 'one more detail' : `${left} more details`} not shown here (none of them decides where the key goes).`),
+    );
   return blocks;
 }

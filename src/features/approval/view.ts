@@ -28,20 +28,35 @@ export function governedBlocks(op: OperationRecord, backActionId: string, what: 
   switch (op.status) {
     case 'awaiting_approval':
       return [
-        section(`:hourglass_flowing_sand: ${what} was *sent for approval* to ${approversText(g)}${g?.channel ? ` in <#${g.channel}>` : ''}.`),
-        section(`Rule ${ruleText(g)}${g?.reason ? `: ${escapeMrkdwn(g.reason)}` : ''}\nExpires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}.`),
+        section(
+          `:hourglass_flowing_sand: ${what} was *sent for approval* to ${approversText(g)}${g?.channel ? ` in <#${g.channel}>` : ''}.`,
+        ),
+        section(
+          `Rule ${ruleText(g)}${g?.reason ? `: ${escapeMrkdwn(g.reason)}` : ''}\nExpires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}.`,
+        ),
         context('You can close this window. You will be told here in Slack when it is approved or denied.'),
-        actions(APPROVAL_BLOCKS.cancel, [button({ text: 'Cancel request', actionId: APPROVAL_ACTIONS.cancel, value: op.id, style: 'danger' })]),
+        actions(APPROVAL_BLOCKS.cancel, [
+          button({ text: 'Cancel request', actionId: APPROVAL_ACTIONS.cancel, value: op.id, style: 'danger' }),
+        ]),
       ];
     case 'denied':
       if (op.decidedBy) {
-        return [section(`:no_entry: ${what} was denied by ${mention(op.decidedBy)}${op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 500))}` : '.'}`), back];
+        return [
+          section(
+            `:no_entry: ${what} was denied by ${mention(op.decidedBy)}${op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 500))}` : '.'}`,
+          ),
+          back,
+        ];
       }
       if (g?.effect === 'rate_limited') {
         const wait = g.retryAt ? Math.max(1000, g.retryAt - now) : undefined;
         return [
           section(`:no_entry: *Too many requests.* ${escapeMrkdwn(g.reason ?? '')}`),
-          section(g.retryAt ? `Try again in ${formatDuration(wait ?? 0)} (${slackDate(g.retryAt)}). Nothing was created.` : 'Try again later. Nothing was created.'),
+          section(
+            g.retryAt
+              ? `Try again in ${formatDuration(wait ?? 0)} (${slackDate(g.retryAt)}). Nothing was created.`
+              : 'Try again later. Nothing was created.',
+          ),
           back,
         ];
       }

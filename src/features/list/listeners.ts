@@ -2,7 +2,7 @@ import type { Router } from '../../slack/dispatch.js';
 import type { Deps } from '../../deps.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import { escapeMrkdwn } from '../../slack/escape.js';
-import { postToResponseUrl } from '../../slack/notify.js';
+import { postToResponseUrl, type Message } from '../../slack/notify.js';
 import { listPage } from './listing.js';
 import { LIST_MORE_ACTION, parsePageRef } from './view.js';
 
@@ -11,7 +11,7 @@ export function registerList(app: Router, deps: Deps): void {
     await ack();
     const ref = parsePageRef(action.type === 'button' ? action.value : undefined);
     if (!ref || !body.response_url) return;
-    let message;
+    let message: Message;
     try {
       message = await listPage(deps.portkey, ref);
     } catch (err) {

@@ -51,7 +51,13 @@ export function workspaceListMessage(p: { items: Workspace[]; total: number | un
   return { text: `Workspaces${p.filter ? ` matching ${escapeMrkdwn(p.filter)}` : ''}`, blocks };
 }
 
-export function integrationListMessage(p: { items: Integration[]; filter: string; page: number; hasMore: boolean; total: number | undefined }) {
+export function integrationListMessage(p: {
+  items: Integration[];
+  filter: string;
+  page: number;
+  hasMore: boolean;
+  total: number | undefined;
+}) {
   const lines = p.items.map((i) => {
     const provider = getProvider(i.ai_provider_id)?.label ?? i.ai_provider_id;
     const scope = i.type === 'workspace' || i.workspace_id ? `workspace \`${escapeCode(i.workspace_id ?? '?')}\`` : 'organisation';

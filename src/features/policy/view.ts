@@ -19,7 +19,9 @@ const code = (items: readonly string[]) => items.map((i) => `\`${escapeCode(i)}\
 
 /** Rules about this person here that can concern integrations. */
 function integrationRules(policy: Policy, actor: Actor): Rule[] {
-  return policy.rules.filter((r) => actionMatches(typeof r.action === 'string' ? [r.action] : r.action, 'integration.create') && ruleAppliesTo(r, actor));
+  return policy.rules.filter(
+    (r) => actionMatches(typeof r.action === 'string' ? [r.action] : r.action, 'integration.create') && ruleAppliesTo(r, actor),
+  );
 }
 
 /**
@@ -48,10 +50,18 @@ function alsoDecided(policy: Policy, actor: Actor): string[] {
   lines.push('• A secret reference sent to a custom host always needs approval (built-in rule `secret-reference-to-custom-host`).');
 
   for (const r of mine.filter((x) => x.workspaces)) {
-    const how = r.effect === 'allow' ? 'allowed when every workspace it is enabled in is' : `${r.effect === 'deny' ? 'not allowed' : 'needs approval'} when enabled in any of`;
+    const how =
+      r.effect === 'allow'
+        ? 'allowed when every workspace it is enabled in is'
+        : `${r.effect === 'deny' ? 'not allowed' : 'needs approval'} when enabled in any of`;
     lines.push(`• *Workspaces:* ${how} ${code(r.workspaces ?? [])} (rule \`${escapeCode(r.name)}\`)`);
   }
-  const wsRules = policy.rules.filter((r) => r.default_workspace !== undefined && actionMatches(typeof r.action === 'string' ? [r.action] : r.action, 'workspace.create') && ruleAppliesTo(r, actor));
+  const wsRules = policy.rules.filter(
+    (r) =>
+      r.default_workspace !== undefined &&
+      actionMatches(typeof r.action === 'string' ? [r.action] : r.action, 'workspace.create') &&
+      ruleAppliesTo(r, actor),
+  );
   for (const r of wsRules) {
     const d = decide(policy, { action: 'workspace.create', defaultWorkspace: r.default_workspace }, actor);
     lines.push(`• *${r.default_workspace ? 'Making a workspace the default' : 'A workspace that is not the default'}:* ${decisionText(d)}`);
@@ -87,7 +97,9 @@ export function policyMessage(
   kinds: readonly PolicyText[],
 ): { text: string; blocks: KnownBlock[] } {
   const { policy } = loaded;
-  const source = loaded.source ? `the policy file \`${escapeCode(loaded.source.split('/').pop() ?? loaded.source)}\`` : 'the default policy (no policy file is set)';
+  const source = loaded.source
+    ? `the policy file \`${escapeCode(loaded.source.split('/').pop() ?? loaded.source)}\``
+    : 'the default policy (no policy file is set)';
   const blocks: KnownBlock[] = [section(`*What you may create here* — from ${source}`)];
 
   // One section per resource kind, in the registry's order, each worded by its kind.
@@ -108,7 +120,9 @@ export function policyMessage(
   blocks.push(
     context(
       [
-        ruleNames.length > 0 ? `Rules that match you: ${ruleNames.map((n) => `\`${escapeCode(n)}\``).join(', ')}.` : 'No rule names you: the policy default applies.',
+        ruleNames.length > 0
+          ? `Rules that match you: ${ruleNames.map((n) => `\`${escapeCode(n)}\``).join(', ')}.`
+          : 'No rule names you: the policy default applies.',
         'When several rules match, the strictest wins (deny, then approval, then allow); built-in rules only make it stricter.',
         'A deny or approval rule with channels holds in every channel and DM unless it says only_in_channels.',
         actor.isAdmin ? 'You are an admin: `/portkey audit` and `/portkey pending` show everything.' : '',
@@ -136,7 +150,10 @@ export function integrationsText(policy: Policy, actor: Actor): string {
       ? [`*Integrations:* ${decisionText(entries[0].decision)}`]
       : [
           '*Integrations:*',
-          ...entries.map((g, i) => `• ${i === entries.length - 1 ? `every other provider (${g.labels.length})` : names(g.labels)}: ${decisionText(g.decision)}`),
+          ...entries.map(
+            (g, i) =>
+              `• ${i === entries.length - 1 ? `every other provider (${g.labels.length})` : names(g.labels)}: ${decisionText(g.decision)}`,
+          ),
         ]
   ).join('\n');
 }

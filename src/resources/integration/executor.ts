@@ -10,7 +10,14 @@ import { getProvider } from '../../portkey/providers.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
 import type { Subject } from '../../policy/decide.js';
 import type { OperationRecord } from '../../store/index.js';
-import { EMPTY_INTEGRATION_DRAFT, slugFromName, validateIntegration, type IntegrationDraft, type IntegrationRequest, type IntegrationSecrets } from './form.js';
+import {
+  EMPTY_INTEGRATION_DRAFT,
+  slugFromName,
+  validateIntegration,
+  type IntegrationDraft,
+  type IntegrationRequest,
+  type IntegrationSecrets,
+} from './form.js';
 import { integrationSummary, resolvedOf } from './summary.js';
 import { integrationSubject } from './resolve.js';
 import type { PortkeyRef } from '../../operations/refs.js';
@@ -114,8 +121,20 @@ export async function grantAccess(portkey: PortkeyClient, slug: string, workspac
   }
 }
 
-async function succeed(portkey: PortkeyClient, request: IntegrationRequest, id: string, slug: string, recovered: boolean, log: Log): Promise<Success> {
-  const accessError = await grantAccess(portkey, slug, request.access.map((w) => w.value), log);
+async function succeed(
+  portkey: PortkeyClient,
+  request: IntegrationRequest,
+  id: string,
+  slug: string,
+  recovered: boolean,
+  log: Log,
+): Promise<Success> {
+  const accessError = await grantAccess(
+    portkey,
+    slug,
+    request.access.map((w) => w.value),
+    log,
+  );
   // Portkey's create answers only {id, slug}; the detail has the masked key to show. Optional.
   const detail = await getIfExists(portkey, slug).catch(() => undefined);
   const result: StoredResult = {
@@ -183,8 +202,14 @@ function accessFollowUp(portkey: PortkeyClient): FollowUp {
       const draft = storedIntegrationDraft(op);
       const slug = op.portkeySlug;
       const parsed = resultSchema.safeParse(op.result);
-      if (!draft || !slug || !parsed.success) return { ok: false, result: (op.result ?? {}) as Record<string, unknown>, error: 'The request is no longer readable.' };
-      const accessError = await grantAccess(portkey, slug, draft.access.map((w) => w.value), log);
+      if (!draft || !slug || !parsed.success)
+        return { ok: false, result: (op.result ?? {}) as Record<string, unknown>, error: 'The request is no longer readable.' };
+      const accessError = await grantAccess(
+        portkey,
+        slug,
+        draft.access.map((w) => w.value),
+        log,
+      );
       const { accessError: _old, ...rest } = parsed.data;
       const result: StoredResult = { ...rest, enabled: accessError ? [] : draft.access, ...(accessError ? { accessError } : {}) };
       return { ok: !accessError, result, ...(accessError ? { error: accessError } : {}) };
@@ -205,7 +230,12 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       const request = requestOf(op, secrets);
       if (!request) {
         // Portkey is never asked: the quota goes back.
-        return { ok: false, error: 'The stored request could not be read (its secrets may have been wiped). Nothing was created; please submit it again.', unknown: false, refund: true };
+        return {
+          ok: false,
+          error: 'The stored request could not be read (its secrets may have been wiped). Nothing was created; please submit it again.',
+          unknown: false,
+          refund: true,
+        };
       }
       const outcome = await createIntegrationOnce(portkey, request.body, log);
       if (outcome.ok) return succeed(portkey, request, outcome.value.id, outcome.value.slug, outcome.recovered, log);
@@ -236,7 +266,11 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
         return { ok: false, error: slugTakenText(body.slug, undefined), unknown: false };
       }
       if (verdict === 'doubtful') {
-        return { ok: false, unknown: true, error: `The app restarted while this was being created, and we can't tell whether the integration under the slug ${body.slug} is yours. Look for it in Portkey before trying again.` };
+        return {
+          ok: false,
+          unknown: true,
+          error: `The app restarted while this was being created, and we can't tell whether the integration under the slug ${body.slug} is yours. Look for it in Portkey before trying again.`,
+        };
       }
       if (request) return succeed(portkey, request, existing.id, existing.slug, true, log);
       const result: StoredResult = {

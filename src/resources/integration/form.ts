@@ -12,15 +12,7 @@ import {
 } from '../../portkey/providers.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
 import { characterError } from '../../slack/characters.js';
-import {
-  readState,
-  selectedChoice,
-  selectedChoices,
-  selectedValue,
-  textValue,
-  type Choice,
-  type StateValues,
-} from '../../slack/state.js';
+import { readState, selectedChoice, selectedChoices, selectedValue, textValue, type Choice, type StateValues } from '../../slack/state.js';
 import type { FormResult } from '../../features/kind.js';
 import {
   AUTH_MODE_ACTION,
@@ -124,7 +116,9 @@ export function readIntegrationForm(values: unknown, rows: number): { draft: Int
   for (const f of mode?.fields ?? []) read(f, mode?.id);
   if (provider.deployments) {
     for (let i = 0; i < rows; i++) {
-      draft.deployments.push(Object.fromEntries(provider.deployments.fields.map((f) => [f.key, textValue(s, deploymentBlock(i, f.key), VALUE_ACTION)])));
+      draft.deployments.push(
+        Object.fromEntries(provider.deployments.fields.map((f) => [f.key, textValue(s, deploymentBlock(i, f.key), VALUE_ACTION)])),
+      );
     }
     const chosen = Number(selectedValue(s, INT_FIELDS.defaultDeployment.block, INT_FIELDS.defaultDeployment.action) ?? 0);
     draft.defaultDeployment = Number.isInteger(chosen) && chosen >= 0 && chosen < rows ? chosen : 0;
@@ -158,7 +152,9 @@ const commonSchema = z.object({
     .string()
     .trim()
     .max(INT_LIMITS.slug, { error: `Keep the slug under ${INT_LIMITS.slug} characters.` })
-    .refine((v) => v === '' || INTEGRATION_SLUG.test(v), { error: 'Use only letters, digits, hyphens and underscores (e.g. openai-prod), or leave it blank.' }),
+    .refine((v) => v === '' || INTEGRATION_SLUG.test(v), {
+      error: 'Use only letters, digits, hyphens and underscores (e.g. openai-prod), or leave it blank.',
+    }),
   description: z
     .string()
     .trim()
@@ -176,9 +172,12 @@ const commonSchema = z.object({
  */
 function beyondSlackLimits(provider: Provider, draft: IntegrationDraft, secrets: IntegrationSecrets): FieldErrors {
   const errors: FieldErrors = {};
-  if (secrets.key.length > INT_LIMITS.key) errors[keyBlock(provider.id)] = `That is longer than any key (${INT_LIMITS.key} characters at most): paste the key alone.`;
-  if (draft.secretRef && draft.secretRef.value.length > OPTION_VALUE_MAX) errors[secretRefBlock(provider.id)] = 'Choose the secret reference from the list.';
-  if (draft.workspace && draft.workspace.value.length > OPTION_VALUE_MAX) errors[INT_FIELDS.workspace.block] = 'Choose the workspace from the list.';
+  if (secrets.key.length > INT_LIMITS.key)
+    errors[keyBlock(provider.id)] = `That is longer than any key (${INT_LIMITS.key} characters at most): paste the key alone.`;
+  if (draft.secretRef && draft.secretRef.value.length > OPTION_VALUE_MAX)
+    errors[secretRefBlock(provider.id)] = 'Choose the secret reference from the list.';
+  if (draft.workspace && draft.workspace.value.length > OPTION_VALUE_MAX)
+    errors[INT_FIELDS.workspace.block] = 'Choose the workspace from the list.';
   if (draft.access.length > MAX_ACCESS_WORKSPACES || draft.access.some((w) => w.value.length > OPTION_VALUE_MAX)) {
     errors[INT_FIELDS.access.block] = `Choose at most ${MAX_ACCESS_WORKSPACES} workspaces from the list.`;
   }
@@ -186,7 +185,9 @@ function beyondSlackLimits(provider: Provider, draft: IntegrationDraft, secrets:
   if (host) errors[INT_FIELDS.customHost.block] = host;
   const mode = authModeOf(provider, draft.authMode);
   const check = (f: ProviderField, block: string, value: string | undefined) => {
-    const error = isSecretField(f) ? undefined : characterError(value ?? '', f.kind === 'json' || f.kind === 'multiline' ? 'multiline' : 'line', 'this field');
+    const error = isSecretField(f)
+      ? undefined
+      : characterError(value ?? '', f.kind === 'json' || f.kind === 'multiline' ? 'multiline' : 'line', 'this field');
     if (error) errors[block] = error;
   };
   for (const f of provider.fields) check(f, fieldBlock(provider.id, undefined, f.key), draft.fields[f.key]);
@@ -232,7 +233,8 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
   });
   if (!config.ok) Object.assign(errors, configErrorsToBlocks(provider, draft.authMode, draft.deployments, config.errors));
 
-  if (draft.scope === 'workspace' && !draft.workspace) errors[INT_FIELDS.workspace.block] = 'Choose the workspace, or make it organisation-wide.';
+  if (draft.scope === 'workspace' && !draft.workspace)
+    errors[INT_FIELDS.workspace.block] = 'Choose the workspace, or make it organisation-wide.';
   Object.assign(errors, beyondSlackLimits(provider, draft, secrets));
 
   if (Object.keys(errors).length > 0 || !common.success || !config.ok) return { ok: false, errors };
@@ -246,7 +248,9 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
     ...(common.data.description ? { description: common.data.description } : {}),
     ...(draft.scope === 'workspace' && draft.workspace ? { workspace_id: draft.workspace.value } : {}),
     ...(config.configurations ? { configurations: config.configurations } : {}),
-    ...(draft.secretRef && need !== 'none' ? { secret_mappings: [{ target_field: 'key', secret_reference_id: draft.secretRef.value }] } : {}),
+    ...(draft.secretRef && need !== 'none'
+      ? { secret_mappings: [{ target_field: 'key', secret_reference_id: draft.secretRef.value }] }
+      : {}),
   };
   return {
     ok: true,
@@ -277,9 +281,9 @@ function configErrorsToBlocks(
     if (dep) block = deploymentBlock(Number(dep[1]), dep[2] ?? '');
     else if (key === 'deployments') {
       // None filled in → on the first row; otherwise it is about which row is default → on that picker.
-      block = filledRows > 0 && rows > 1 ? INT_FIELDS.defaultDeployment.block : deploymentBlock(0, provider.deployments?.fields[0]?.key ?? '');
-    }
-    else if (key === customHostField(provider).key) block = INT_FIELDS.customHost.block;
+      block =
+        filledRows > 0 && rows > 1 ? INT_FIELDS.defaultDeployment.block : deploymentBlock(0, provider.deployments?.fields[0]?.key ?? '');
+    } else if (key === customHostField(provider).key) block = INT_FIELDS.customHost.block;
     else if (key === provider.authField) block = authModeBlock(provider.id);
     else if (provider.fields.some((f) => f.key === key)) block = fieldBlock(provider.id, undefined, key);
     else if (mode?.fields.some((f) => f.key === key)) block = fieldBlock(provider.id, mode.id, key);

@@ -45,14 +45,16 @@ export const integrationKind: ResourceKind = {
       // Ids are looked up in Portkey first: the policy decides on what Portkey holds, and a lookup that fails refuses.
       // A submission refused anyway costs Portkey no lookup (one per workspace otherwise): someone at a rate limit, or
       // one a rule denies whatever its workspaces and secret reference are. It is stored "name not looked up".
-      const lookups = checked.value.workspace !== undefined || checked.value.access.length > 0 || Boolean(checked.value.body.secret_mappings?.length);
+      const lookups =
+        checked.value.workspace !== undefined || checked.value.access.length > 0 || Boolean(checked.value.body.secret_mappings?.length);
       const who = { userId: body.user.id, teamId: body.team?.id ?? body.user.team_id ?? 'unknown', channelId: context.channelId };
       const unlooked = { access: [] };
       const limited = lookups && (await deps.governance.atLimit('integration.create', who));
       // The deny check waits for the person's groups only if they are at hand (cached, or none named): a slow Slack
       // must not put it in front of the lookups (see above), so then the lookups simply go ahead.
       const subjectUnlooked = integrationSubject(checked.value, draft, unlooked);
-      const denied = !limited && lookups && (await soon(deps.governance.deniedWhateverParts('integration.create', subjectUnlooked, who), false));
+      const denied =
+        !limited && lookups && (await soon(deps.governance.deniedWhateverParts('integration.create', subjectUnlooked, who), false));
       const skip = limited || denied;
       const looked: Resolution = skip ? { ok: true, resolved: unlooked } : await resolveRefs(deps.portkey, checked.value, deps.log);
       if (!looked.ok) return { ok: false, ack: { response_action: 'errors', errors: looked.errors } };
@@ -71,7 +73,11 @@ export const integrationKind: ResourceKind = {
     restore(op, context) {
       const draft = op ? storedIntegrationDraft(op) : undefined;
       const restored = draft ?? EMPTY_INTEGRATION_DRAFT;
-      return integrationModal({ draft: restored, context: { ...context, rows: Math.max(1, restored.deployments.length) }, notice: draft ? BACK : GONE });
+      return integrationModal({
+        draft: restored,
+        context: { ...context, rows: Math.max(1, restored.deployments.length) },
+        notice: draft ? BACK : GONE,
+      });
     },
   },
   views: { state: integrationStateView },

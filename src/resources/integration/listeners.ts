@@ -27,8 +27,7 @@ export function registerIntegration(app: Router, deps: Deps): void {
       const context = decodeContext(view.private_metadata);
       const rows = context.rows ?? 1;
       const { draft } = readIntegrationForm(view.state.values, rows);
-      const nextRows =
-        actionId === INT_ACTIONS.addDeployment ? rows + 1 : actionId === INT_ACTIONS.removeDeployment ? rows - 1 : rows;
+      const nextRows = actionId === INT_ACTIONS.addDeployment ? rows + 1 : actionId === INT_ACTIONS.removeDeployment ? rows - 1 : rows;
       if (nextRows < rows) draft.deployments = draft.deployments.slice(0, nextRows);
       await rebuilds.rebuild(client, {
         viewId: view.id,
@@ -52,7 +51,8 @@ export function registerIntegration(app: Router, deps: Deps): void {
       const refs = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
       const q = body.value.toLowerCase();
       // Only the references the policy lets this person use here (the block id names the provider).
-      const providerId = 'block_id' in body && typeof body.block_id === 'string' ? body.block_id.replace(/^int_secretref__/, '') : undefined;
+      const providerId =
+        'block_id' in body && typeof body.block_id === 'string' ? body.block_id.replace(/^int_secretref__/, '') : undefined;
       const channelId = 'view' in body && body.view ? decodeContext(body.view.private_metadata).channelId : undefined;
       const usable = await deps.governance.usableSecretRefs(refs, { userId: body.user.id, channelId }, providerId);
       await ack({
@@ -75,18 +75,20 @@ export function registerIntegration(app: Router, deps: Deps): void {
     try {
       const res = opId
         ? await service.retryFollowUp(opId, body.user.id, { viewId: body.view?.id, responseUrl: body.response_url })
-        : { kind: 'refused' as const, why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings." };
+        : {
+            kind: 'refused' as const,
+            why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings.",
+          };
       if (res.kind === 'refused') await tellUser(client, to, { text: res.why }, log);
       else await service.send(res.queued);
     } catch (err) {
       log.warn({ error: errorText(err) }, 'retry enabling failed');
-      const text =
-        !(err instanceof DirectoryError)
-          ? 'Something went wrong on our side. Nothing was changed; try again in a moment.'
-          : err.failure === 'unavailable'
-            ? "Slack couldn't say which user groups you are in, so the policy couldn't be checked. Nothing was changed; try again in a moment."
-            : // A Free plan is not a moment's matter, and a rate limit says how long: the directory's own words.
-              `Nothing was changed. ${err.forPeople}`;
+      const text = !(err instanceof DirectoryError)
+        ? 'Something went wrong on our side. Nothing was changed; try again in a moment.'
+        : err.failure === 'unavailable'
+          ? "Slack couldn't say which user groups you are in, so the policy couldn't be checked. Nothing was changed; try again in a moment."
+          : // A Free plan is not a moment's matter, and a rate limit says how long: the directory's own words.
+            `Nothing was changed. ${err.forPeople}`;
       await tellUser(client, to, { text }, log);
     }
   });

@@ -32,7 +32,12 @@ async function look<T>(call: () => Promise<T>): Promise<Looked<T>> {
 }
 
 /** Looks up the request's workspaces and secret reference by id. Form errors on the block the person sees. */
-export async function resolveRefs(portkey: PortkeyClient, req: IntegrationRequest, log: Log, deadlineMs = RESOLVE_DEADLINE_MS): Promise<Resolution> {
+export async function resolveRefs(
+  portkey: PortkeyClient,
+  req: IntegrationRequest,
+  log: Log,
+  deadlineMs = RESOLVE_DEADLINE_MS,
+): Promise<Resolution> {
   const call = { timeoutMs: deadlineMs, retries: 0 };
   const secretId = req.body.secret_mappings?.[0]?.secret_reference_id;
   const work = Promise.all([
@@ -57,18 +62,28 @@ export async function resolveRefs(portkey: PortkeyClient, req: IntegrationReques
   const errors: Record<string, string> = {};
   const retry = (what: string) => `Couldn't check ${what} with Portkey just now; submit again.`;
   if (workspace && !workspace.ok) {
-    errors[INT_FIELDS.workspace.block] = workspace.missing ? 'Portkey has no such workspace that this app can see. Choose it from the list.' : retry('the workspace');
+    errors[INT_FIELDS.workspace.block] = workspace.missing
+      ? 'Portkey has no such workspace that this app can see. Choose it from the list.'
+      : retry('the workspace');
   }
   const badAccess = access.find((a) => !a.ok);
   if (badAccess && !badAccess.ok) {
-    errors[INT_FIELDS.access.block] = badAccess.missing ? 'Portkey has no such workspace that this app can see. Choose them from the list.' : retry('these workspaces');
+    errors[INT_FIELDS.access.block] = badAccess.missing
+      ? 'Portkey has no such workspace that this app can see. Choose them from the list.'
+      : retry('these workspaces');
   }
   if (secretRef && !secretRef.ok) {
-    errors[secretRefBlock(req.provider.id)] = secretRef.missing ? 'Portkey has no such secret reference that this app can see. Choose it from the list.' : retry('the secret reference');
+    errors[secretRefBlock(req.provider.id)] = secretRef.missing
+      ? 'Portkey has no such secret reference that this app can see. Choose it from the list.'
+      : retry('the secret reference');
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
-  const ref = (w: { id: string; name: string; slug?: string | null | undefined }) => ({ id: w.id, name: w.name, ...(w.slug ? { slug: w.slug } : {}) });
+  const ref = (w: { id: string; name: string; slug?: string | null | undefined }) => ({
+    id: w.id,
+    name: w.name,
+    ...(w.slug ? { slug: w.slug } : {}),
+  });
   return {
     ok: true,
     resolved: {
@@ -80,19 +95,31 @@ export async function resolveRefs(portkey: PortkeyClient, req: IntegrationReques
 }
 
 function unavailable(req: IntegrationRequest): Record<string, string> {
-  const block = req.workspace ? INT_FIELDS.workspace.block : req.access.length > 0 ? INT_FIELDS.access.block : secretRefBlock(req.provider.id);
+  const block = req.workspace
+    ? INT_FIELDS.workspace.block
+    : req.access.length > 0
+      ? INT_FIELDS.access.block
+      : secretRefBlock(req.provider.id);
   return { [block]: "Couldn't check the workspaces and secret reference with Portkey just now; submit again." };
 }
 
 /** The URLs the key is sent to, as typed: the custom host and any base-URL field of the provider. */
 export function keyHosts(req: { provider: { id: string } }, draft: IntegrationDraft): string[] {
   const provider = getProvider(req.provider.id);
-  const urls = provider ? fieldsFor(provider, draft.authMode).filter((f) => f.kind === 'url').map((f) => draft.fields[f.key] ?? '') : [];
+  const urls = provider
+    ? fieldsFor(provider, draft.authMode)
+        .filter((f) => f.kind === 'url')
+        .map((f) => draft.fields[f.key] ?? '')
+    : [];
   return [draft.customHost, ...urls].map((u) => u.trim()).filter((u) => u !== '');
 }
 
 /** What the policy decides an integration on: ids and names as Portkey knows them, never the client's labels. */
-export function integrationSubject(req: { provider: { id: string } }, draft: IntegrationDraft, resolved: ResolvedRefs): Omit<Subject, 'action'> {
+export function integrationSubject(
+  req: { provider: { id: string } },
+  draft: IntegrationDraft,
+  resolved: ResolvedRefs,
+): Omit<Subject, 'action'> {
   const workspaces = [...(resolved.workspace ? [resolved.workspace] : []), ...resolved.access];
   return {
     providerId: req.provider.id,

@@ -44,7 +44,7 @@ export function refText(id: string, found: PortkeyRef | undefined): string {
  * Cyrillic о) reads as OpenAI's host but is api.xn--penai-iye.com, someone else's.
  */
 function urlText(typed: string): string {
-  if (/^[\x00-\x7f]*$/.test(typed)) return typed;
+  if (/^\p{ASCII}*$/u.test(typed)) return typed;
   let reached: string;
   try {
     reached = new URL(typed.trim()).href.replace(/\/$/, '');
@@ -75,10 +75,18 @@ export function integrationSummary(d: IntegrationDraft | undefined, resolved: Re
   else if (keyNeed(provider, d.authMode) !== 'none') critical.push({ label: 'Key', value: 'provided (never shown)' });
   else critical.push({ label: 'Key', value: 'none (this authentication needs no key)' });
   if (d.scope === 'workspace') {
-    critical.push({ label: 'Scope', value: `workspace ${d.workspace ? refText(d.workspace.value, resolved?.workspace) : '(none chosen)'}` });
+    critical.push({
+      label: 'Scope',
+      value: `workspace ${d.workspace ? refText(d.workspace.value, resolved?.workspace) : '(none chosen)'}`,
+    });
   } else {
     critical.push({ label: 'Scope', value: 'whole organisation' });
-    const enabled = d.access.map((w) => refText(w.value, resolved?.access.find((r) => r.id === w.value || r.slug === w.value)));
+    const enabled = d.access.map((w) =>
+      refText(
+        w.value,
+        resolved?.access.find((r) => r.id === w.value || r.slug === w.value),
+      ),
+    );
     critical.push({ label: 'Enable in', value: enabled.length > 0 ? enabled.join(', ') : 'no workspace' });
   }
   d.deployments.forEach((row, i) => {

@@ -57,7 +57,11 @@ function input(p: {
   };
 }
 
-function textElement(actionId: string, initial: string, p: { max: number; multiline?: boolean; placeholder?: string | undefined }): InputBlock['element'] {
+function textElement(
+  actionId: string,
+  initial: string,
+  p: { max: number; multiline?: boolean; placeholder?: string | undefined },
+): InputBlock['element'] {
   return {
     type: 'plain_text_input',
     action_id: actionId,
@@ -95,7 +99,11 @@ function fieldInput(blockId: string, f: ProviderField, initial: string): InputBl
     label: f.label,
     optional: !f.required,
     ...(hint ? { hint } : {}),
-    element: textElement(VALUE_ACTION, value, { max: Math.min(f.maxLength ?? (multiline ? 3000 : 1000), 3000), multiline, placeholder: f.placeholder }),
+    element: textElement(VALUE_ACTION, value, {
+      max: Math.min(f.maxLength ?? (multiline ? 3000 : 1000), 3000),
+      multiline,
+      placeholder: f.placeholder,
+    }),
   });
 }
 
@@ -180,7 +188,7 @@ function providerBlocks(provider: Provider, draft: IntegrationDraft, rows: numbe
             type: 'static_select',
             action_id: INT_FIELDS.defaultDeployment.action,
             options: choices,
-            initial_option: choices[Math.min(draft.defaultDeployment, rows - 1)] ?? choices[0]!,
+            initial_option: choices[Math.min(draft.defaultDeployment, rows - 1)] ?? choices[0],
           },
         }),
       );
@@ -212,7 +220,12 @@ function scopeBlocks(draft: IntegrationDraft): KnownBlock[] {
       blockId: INT_FIELDS.scope.block,
       label: 'Who can use it',
       dispatch: true,
-      element: { type: 'radio_buttons', action_id: INT_FIELDS.scope.action, options: [org, ws], initial_option: draft.scope === 'workspace' ? ws : org },
+      element: {
+        type: 'radio_buttons',
+        action_id: INT_FIELDS.scope.action,
+        options: [org, ws],
+        initial_option: draft.scope === 'workspace' ? ws : org,
+      },
     }),
   ];
   if (draft.scope === 'workspace') {
@@ -253,7 +266,10 @@ function scopeBlocks(draft: IntegrationDraft): KnownBlock[] {
 export function integrationModal(p: { draft: IntegrationDraft; context: ModalContext; notice?: string }): ModalView {
   const { draft } = p;
   const provider = draft.providerId ? getProvider(draft.providerId) : undefined;
-  const rows = Math.max(provider?.deployments?.min ?? 1, Math.min(p.context.rows ?? (draft.deployments.length || 1), provider?.deployments?.max ?? 1));
+  const rows = Math.max(
+    provider?.deployments?.min ?? 1,
+    Math.min(p.context.rows ?? (draft.deployments.length || 1), provider?.deployments?.max ?? 1),
+  );
   const suggested = draft.name ? slugFromName(draft.name) : '';
   const blocks: KnownBlock[] = [];
   if (p.notice) blocks.push(section(p.notice));
@@ -345,9 +361,17 @@ function summaryBlocks(s: CreatedIntegrationSummary): KnownBlock[] {
   return blocks;
 }
 
-export function integrationSuccessView(p: { summary: CreatedIntegrationSummary; deliveredTo: string; operationId: string; context: ModalContext }): ModalView {
+export function integrationSuccessView(p: {
+  summary: CreatedIntegrationSummary;
+  deliveredTo: string;
+  operationId: string;
+  context: ModalContext;
+}): ModalView {
   const s = p.summary;
-  const blocks: KnownBlock[] = [section(`:white_check_mark: The ${escapeMrkdwn(s.provider.label)} integration *${escapeMrkdwn(s.name)}* is ready.`), ...summaryBlocks(s)];
+  const blocks: KnownBlock[] = [
+    section(`:white_check_mark: The ${escapeMrkdwn(s.provider.label)} integration *${escapeMrkdwn(s.name)}* is ready.`),
+    ...summaryBlocks(s),
+  ];
   if (s.accessError) blocks.push(...accessErrorBlocks(s, p.operationId));
   blocks.push(context(p.deliveredTo));
   return resultModal({ ...p.context, operationId: p.operationId }, blocks);
@@ -356,16 +380,26 @@ export function integrationSuccessView(p: { summary: CreatedIntegrationSummary; 
 function accessErrorBlocks(s: CreatedIntegrationSummary, operationId: string): KnownBlock[] {
   return [
     section(`:warning: The integration was created, but enabling it in the workspaces failed: ${escapeMrkdwn(s.accessError ?? '')}`),
-    actions('int_access_actions', [button({ text: 'Retry enabling', actionId: INT_ACTIONS.retryAccess, value: operationId, style: 'primary' })]),
+    actions('int_access_actions', [
+      button({ text: 'Retry enabling', actionId: INT_ACTIONS.retryAccess, value: operationId, style: 'primary' }),
+    ]),
   ];
 }
 
-export function integrationErrorView(p: { name: string; message: string; operationId: string; context: ModalContext; keyDropped: boolean }): ModalView {
+export function integrationErrorView(p: {
+  name: string;
+  message: string;
+  operationId: string;
+  context: ModalContext;
+  keyDropped: boolean;
+}): ModalView {
   return resultModal({ ...p.context, operationId: p.operationId }, [
     section(`:warning: Integration *${escapeMrkdwn(p.name)}* was not created.`),
     section(escapeMrkdwn(p.message)),
     ...(p.keyDropped ? [context('For safety the key and other secrets are not kept: you will paste them again.')] : []),
-    actions('int_error_actions', [button({ text: 'Back to the form', actionId: INT_ACTIONS.back, value: p.operationId, style: 'primary' })]),
+    actions('int_error_actions', [
+      button({ text: 'Back to the form', actionId: INT_ACTIONS.back, value: p.operationId, style: 'primary' }),
+    ]),
   ]);
 }
 

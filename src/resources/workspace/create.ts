@@ -18,13 +18,16 @@ export async function createWorkspaceOnce(portkey: PortkeyClient, body: CreateWo
     send: () => portkey.createWorkspace(body),
     async lookup(window) {
       const found = await findCreatedWorkspace(portkey, body, window);
-      if (found.kind === 'ambiguous') log.warn({ candidates: found.count }, 'workspace create: several workspaces could be ours; not crediting any');
+      if (found.kind === 'ambiguous')
+        log.warn({ candidates: found.count }, 'workspace create: several workspaces could be ours; not crediting any');
       return found.kind === 'found' ? { kind: 'found', value: found.workspace } : { kind: found.kind };
     },
   });
 }
 
-const defaultsSchema = z.object({ metadata: z.record(z.string(), z.unknown()).nullish(), is_default: z.union([z.number(), z.boolean()]).nullish() }).loose();
+const defaultsSchema = z
+  .object({ metadata: z.record(z.string(), z.unknown()).nullish(), is_default: z.union([z.number(), z.boolean()]).nullish() })
+  .loose();
 
 /**
  * Workspace names aren't unique, so a workspace is credited only when it is the one workspace of that exact name
@@ -32,7 +35,11 @@ const defaultsSchema = z.object({ metadata: z.record(z.string(), z.unknown()).nu
  * candidates (someone made the same one at the same time), or one made just before we asked (see CLOCK_SKEW_MS): we
  * can't tell, so none is credited. A candidate with no created_at is never credited.
  */
-export async function findCreatedWorkspace(portkey: PortkeyClient, body: CreateWorkspaceBody, window: AttemptWindow): Promise<WorkspaceLookup> {
+export async function findCreatedWorkspace(
+  portkey: PortkeyClient,
+  body: CreateWorkspaceBody,
+  window: AttemptWindow,
+): Promise<WorkspaceLookup> {
   const list = await portkey.listWorkspaces({ exactName: body.name, pageSize: 100 });
   const matching = list.data.filter((w) => w.name === body.name && matchesBody(w, body));
   const inside = matching.filter((w) => whenCreated(w.created_at, window) === 'inside');

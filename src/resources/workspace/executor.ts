@@ -41,7 +41,8 @@ export function createdWorkspace(op: OperationRecord) {
   };
 }
 
-const COULD_NOT_TELL = "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
+const COULD_NOT_TELL =
+  "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
 
 /** Another workspace that could be this request's appeared: crediting any could hand the person someone else's. */
 function ambiguousText(name: string): string {
@@ -53,11 +54,23 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
     async execute(op: OperationRecord, _secrets, log: Log): Promise<Outcome> {
       const request = requestOf(op);
       // Portkey is never asked: the quota goes back.
-      if (!request) return { ok: false, error: 'The stored request could not be read. Nothing was created; please submit it again.', unknown: false, refund: true };
+      if (!request)
+        return {
+          ok: false,
+          error: 'The stored request could not be read. Nothing was created; please submit it again.',
+          unknown: false,
+          refund: true,
+        };
       const outcome = await createWorkspaceOnce(portkey, workspaceCreateBody(request), log);
       if (outcome.ok) {
         const w = outcome.value;
-        return { ok: true, id: w.id, slug: w.slug, recovered: outcome.recovered, result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } };
+        return {
+          ok: true,
+          id: w.id,
+          slug: w.slug,
+          recovered: outcome.recovered,
+          result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
+        };
       }
       return {
         ok: false,
@@ -81,7 +94,13 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
         return { ok: false, unknown: true, error: ambiguousText(request.name) };
       }
       const w = found.workspace;
-      return { ok: true, id: w.id, slug: w.slug, recovered: true, result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) } };
+      return {
+        ok: true,
+        id: w.id,
+        slug: w.slug,
+        recovered: true,
+        result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
+      };
     },
 
     // Workspace rules look at the action, the person and the channel only.

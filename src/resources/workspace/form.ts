@@ -24,7 +24,6 @@ export interface WorkspaceRequest {
   isDefault: boolean;
 }
 
-
 export const EMPTY_DRAFT: WorkspaceDraft = { name: '', slug: '', description: '', metadata: '', isDefault: false };
 
 export function readWorkspaceDraft(values: unknown): WorkspaceDraft {
@@ -53,7 +52,10 @@ const cleanText = (kind: TextKind, what: string) => (s: z.ZodString) =>
   });
 
 const requestSchema = z.object({
-  name: cleanText('line', 'the name')(
+  name: cleanText(
+    'line',
+    'the name',
+  )(
     z
       .string()
       .trim()
@@ -67,8 +69,14 @@ const requestSchema = z.object({
     .refine((s) => s === '' || WORKSPACE_SLUG.test(s), {
       error: 'Use only lowercase letters, digits and hyphens (e.g. data-science), or leave it blank.',
     }),
-  description: cleanText('multiline', 'the description')(
-    z.string().trim().max(WS_LIMITS.description, { error: `Keep the description under ${WS_LIMITS.description} characters.` }),
+  description: cleanText(
+    'multiline',
+    'the description',
+  )(
+    z
+      .string()
+      .trim()
+      .max(WS_LIMITS.description, { error: `Keep the description under ${WS_LIMITS.description} characters.` }),
   ),
 });
 

@@ -12,10 +12,20 @@ import { WORKSPACE_TITLE, workspaceErrorView, workspaceProgressView, workspaceSu
 /** The modal for an operation's current state: progress, success or error. */
 export function workspaceStateView(op: OperationRecord, context: ModalContext, extra: StateExtra = {}): ModalView {
   const name = storedWorkspaceDraft(op)?.name ?? 'workspace';
-  const governed = governedView(op, { callbackId: WORKSPACE_RESULT_CALLBACK, title: WORKSPACE_TITLE, context, backActionId: WS_ACTIONS.back, what: `Workspace *${escapeMrkdwn(name)}*` });
+  const governed = governedView(op, {
+    callbackId: WORKSPACE_RESULT_CALLBACK,
+    title: WORKSPACE_TITLE,
+    context,
+    backActionId: WS_ACTIONS.back,
+    what: `Workspace *${escapeMrkdwn(name)}*`,
+  });
   if (governed) return governed;
   if (op.status === 'succeeded') {
-    return workspaceSuccessView({ ...createdWorkspace(op), deliveredTo: (extra.deliveredTo ?? deliveryNote('channel', op.channelId || undefined)) + allowedNote(op), context });
+    return workspaceSuccessView({
+      ...createdWorkspace(op),
+      deliveredTo: (extra.deliveredTo ?? deliveryNote('channel', op.channelId || undefined)) + allowedNote(op),
+      context,
+    });
   }
   if (op.status === 'failed') {
     return workspaceErrorView({ name, message: op.error ?? 'It failed.', operationId: op.id, context });

@@ -83,9 +83,7 @@ export function workspaceModal(p: { draft: WorkspaceDraft; context: ModalContext
         type: 'checkboxes',
         action_id: WS_FIELDS.isDefault.action,
         options: [{ text: plain('Make this the default workspace', 75), value: 'default' }],
-        ...(draft.isDefault
-          ? { initial_options: [{ text: plain('Make this the default workspace', 75), value: 'default' }] }
-          : {}),
+        ...(draft.isDefault ? { initial_options: [{ text: plain('Make this the default workspace', 75), value: 'default' }] } : {}),
       },
     },
   );
@@ -171,7 +169,9 @@ export function workspaceCreatedMessage(p: { workspace: Workspace; requestedSlug
     ]),
   ];
   if (p.requestedSlug && p.requestedSlug !== workspace.slug) {
-    blocks.push(context(`Portkey assigned the slug \`${escapeCode(workspace.slug)}\`, not the requested \`${escapeCode(p.requestedSlug)}\`.`));
+    blocks.push(
+      context(`Portkey assigned the slug \`${escapeCode(workspace.slug)}\`, not the requested \`${escapeCode(p.requestedSlug)}\`.`),
+    );
   }
   return {
     text: `Workspace ${name} created — id ${escapeMrkdwn(workspace.id)}, slug ${escapeMrkdwn(workspace.slug)}`,
