@@ -6,6 +6,7 @@ import { createLog } from '../../src/log.js';
 import { PortkeyClient } from '../../src/portkey/client.js';
 import type { OperationRecord } from '../../src/store/index.js';
 import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
+import { operationRecord } from '../support/records.js';
 
 // Crash recovery (`find` of an operation a stopped process left 'executing') follows the same rule as a lost answer:
 // Portkey's resource is credited only when it provably came from this operation. Against the fake Portkey.
@@ -25,35 +26,15 @@ afterAll(async () => {
 beforeEach(() => fake.reset());
 
 function op(fields: Partial<OperationRecord>): OperationRecord {
-  const now = Date.now();
-  return {
-    id: 'op-1',
-    idempotencyKey: 'T1:V1:0',
-    teamId: 'T1',
+  return operationRecord({
     action: 'integration.create',
     requesterId: 'U_MALLORY',
-    channelId: 'C1',
-    responseUrl: null,
-    viewId: 'V1',
     request: null,
     status: 'executing',
-    portkeyId: null,
-    portkeySlug: null,
-    error: null,
-    result: null,
-    governance: null,
-    expiresAt: null,
-    decidedBy: null,
-    decisionReason: null,
-    approvalChannel: null,
-    approvalTs: null,
     attempts: 1,
-    leaseOwner: null,
-    leaseUntil: null,
-    createdAt: now,
-    updatedAt: now,
+    createdAt: Date.now(),
     ...fields,
-  };
+  });
 }
 
 const draft = { ...EMPTY_INTEGRATION_DRAFT, providerId: 'openai', name: 'OpenAI prod', slug: 'openai-prod' };
