@@ -1,39 +1,15 @@
 // Slow and oversized uploads (refused from their headers, or cut off), and payloads signed by Slack but sent from
 // another workspace or Enterprise Grid org than the bot's own (dropped before any listener).
-import { request } from 'node:http';
 import { stringify } from 'node:querystring';
 import { describe, expect, it } from 'vitest';
 import { SIGNING_SECRET } from '../support/app.js';
 import { createDriver } from '../support/driver.js';
+import { slowUpload } from '../support/http.js';
 import type { TestEnv } from '../support/env.js';
 import { peekSqlite } from '../support/db.js';
 import { filled, newUser, openModal, settle, submitAccepted } from './flows.js';
 import { expectNothingSent } from './sent.js';
 import type { Tally } from './tally.js';
-
-/** Headers, then a few bytes of a body that never ends; resolves with the answer (or the server's close) and its time. */
-function slowUpload(url: string, headers: Record<string, string>): Promise<{ status: number | undefined; ms: number }> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const done = (status: number | undefined) => resolve({ status, ms: performance.now() - started });
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(4 * 1024 * 1024), ...headers },
-      },
-      (res) => {
-        res.resume();
-        done(res.statusCode);
-        req.destroy();
-      },
-    );
-    req.on('error', () => done(undefined));
-    req.on('close', () => done(undefined));
-    req.write('payload=%7B');
-  });
-}
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -65,7 +41,7 @@ export function originCases(h: TestEnv, tally: Tally): void {
   describe('slow uploads: refused from the headers, at once', () => {
     it.each(SLOW)('$name → $status before the body arrives', (c) =>
       tally.run('slow uploads', 'refused', async () => {
-        const res = await slowUpload(h.app.eventsUrl, c.headers());
+        const res = await slowUpload(h.app.eventsUrl, c.headers(), { declared: 4 * 1024 * 1024 });
         expect(res.status).toBe(c.status);
         expect(res.ms).toBeLessThan(1000);
         expectNothingSent(h);

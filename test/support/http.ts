@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 
 const MAX_BODY = 5 * 1024 * 1024;
 
@@ -18,5 +18,48 @@ export function readBody(req: IncomingMessage): Promise<string> {
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
+  });
+}
+
+export interface Upload {
+  /** The status answered, or undefined when the server closed the connection without one. */
+  status: number | undefined;
+  /** Milliseconds from sending the headers to the answer (or the close). */
+  ms: number;
+}
+
+/**
+ * Sends the headers and the first bytes of a body it never finishes (a slow upload), on a connection of its own.
+ * Resolves with the answer, or with the close of the connection by the server — whichever comes first.
+ */
+export function slowUpload(
+  url: string,
+  headers: Record<string, string>,
+  opts: { first?: string; declared?: number } = {},
+): Promise<Upload> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const done = (status: number | undefined) => resolve({ status, ms: performance.now() - started });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: false,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': String(opts.declared ?? 1024 * 1024),
+          ...headers,
+        },
+      },
+      (res) => {
+        res.resume();
+        done(res.statusCode);
+        req.destroy();
+      },
+    );
+    req.on('error', () => done(undefined));
+    req.on('close', () => done(undefined));
+    req.write(opts.first ?? 'payload=%7B');
+    // Never ended: the rest of the body never comes.
   });
 }

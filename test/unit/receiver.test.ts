@@ -1,8 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { App } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDriver, type Driver } from '../support/driver.js';
+import { slowUpload } from '../support/http.js';
 import { BODY_LIMIT, strictHttpReceiver } from '../../src/slack/receiver.js';
 
 // The receiver in front of Bolt: future timestamps and `null` bodies are refused; everything else is Bolt's.
@@ -64,41 +65,6 @@ describe('strictHttpReceiver', () => {
     expect(await health.text()).toBe('ok');
   });
 });
-
-interface Upload {
-  /** The status answered, or undefined when the server closed the connection without one. */
-  status: number | undefined;
-  /** Milliseconds from sending the headers to the answer (or the close). */
-  ms: number;
-}
-
-/**
- * Sends the headers and the first bytes of a body it never finishes (a slow upload), on a connection of its own.
- * Resolves with the answer, or with the close of the connection by the server — whichever comes first.
- */
-function slowUpload(url: string, headers: Record<string, string>, first = 'payload=%7B'): Promise<Upload> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const done = (status: number | undefined) => resolve({ status, ms: performance.now() - started });
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent: false,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(1024 * 1024), ...headers },
-      },
-      (res) => {
-        res.resume();
-        done(res.statusCode);
-        req.destroy();
-      },
-    );
-    req.on('error', () => done(undefined));
-    req.on('close', () => done(undefined));
-    req.write(first);
-    // Never ended: the rest of the megabyte never comes.
-  });
-}
 
 describe('strictHttpReceiver: slow and oversized uploads', () => {
   let slowApp: App;
@@ -181,9 +147,9 @@ describe('strictHttpReceiver: slow and oversized uploads', () => {
 
   it('holds at most the total buffer across slow uploads: past it, 503 at once, and the memory is given back', async () => {
     const headers = () => ({ 'x-slack-request-timestamp': fresh(), 'x-slack-signature': 'v0=abc' });
-    const first = slowUpload(url, headers(), `payload=${'a'.repeat(3000)}`);
+    const first = slowUpload(url, headers(), { first: `payload=${'a'.repeat(3000)}` });
     await new Promise((r) => setTimeout(r, 100));
-    const second = await slowUpload(url, headers(), `payload=${'b'.repeat(3000)}`);
+    const second = await slowUpload(url, headers(), { first: `payload=${'b'.repeat(3000)}` });
     expect(second.status).toBe(503);
     expect(second.ms).toBeLessThan(500);
     await first;
