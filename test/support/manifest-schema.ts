@@ -19,7 +19,6 @@ export const LEAST_PRIVILEGE_BOT_SCOPES = [
   'chat:write',
   'chat:write.public',
   'im:write',
-  'users:read',
   'usergroups:read',
 ] as const;
 
