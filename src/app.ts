@@ -24,7 +24,7 @@ import { registerApproval } from './features/approval/listeners.js';
 import { Governance } from './operations/governance.js';
 import { attemptOf } from './operations/keys.js';
 import { allGroups, describeLimit } from './policy/decide.js';
-import { loadPolicy, type LoadedPolicy } from './policy/load.js';
+import { approvalsChannelProblem, loadPolicy, type LoadedPolicy } from './policy/load.js';
 import type { ModalContext } from './slack/metadata.js';
 import type { OperationRecord } from './store/index.js';
 
@@ -246,16 +246,8 @@ function readPolicy(config: Config, log: Log): LoadedPolicy {
     );
   }
   const { policy } = result.loaded;
-  const missing = policy.rules
-    .filter(
-      (r) => r.effect === 'require_approval' && !r.approvals_channel && !policy.approvals_channel && !config.governance.approvalsChannel,
-    )
-    .map((r) => r.name);
-  if (missing.length > 0) {
-    throw new StartupError(
-      `policy rule${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} require approval, but there is no approvals channel: set APPROVALS_CHANNEL, or approvals_channel in the policy`,
-    );
-  }
+  const noChannel = approvalsChannelProblem(policy, config.governance.approvalsChannel);
+  if (noChannel) throw new StartupError(noChannel);
   if (file === undefined) {
     log.info(
       { policy: 'default', limits: policy.rate_limits.map(describeLimit) },

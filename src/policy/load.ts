@@ -155,3 +155,15 @@ export function loadPolicy(file: string | undefined): PolicyLoad {
   const parsed = parsePolicyFile(text);
   return parsed.ok ? { ok: true, loaded: { policy: parsed.policy, source: file }, warnings: parsed.warnings } : parsed;
 }
+
+/**
+ * Rules that need approval must have somewhere to post it: their own approvals_channel, the policy's, or
+ * APPROVALS_CHANNEL (`envChannel`). The app refuses to start without one, and so does the policy check.
+ */
+export function approvalsChannelProblem(policy: Policy, envChannel: string | undefined): string | undefined {
+  const missing = policy.rules
+    .filter((r) => r.effect === 'require_approval' && !r.approvals_channel && !policy.approvals_channel && !envChannel)
+    .map((r) => r.name);
+  if (missing.length === 0) return undefined;
+  return `policy rule${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} require approval, but there is no approvals channel: set APPROVALS_CHANNEL, or approvals_channel in the policy`;
+}
