@@ -14,13 +14,7 @@ export function readManifestSource(): string {
 }
 
 /** Every bot scope the app may ask for, and no more. */
-export const LEAST_PRIVILEGE_BOT_SCOPES = [
-  'commands',
-  'chat:write',
-  'chat:write.public',
-  'im:write',
-  'usergroups:read',
-] as const;
+export const LEAST_PRIVILEGE_BOT_SCOPES = ['commands', 'chat:write', 'chat:write.public', 'im:write', 'usergroups:read'] as const;
 
 export const SLASH_COMMAND = '/portkey';
 
