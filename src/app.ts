@@ -21,7 +21,10 @@ import { Directory } from './slack/directory.js';
 import { Dispatch } from './slack/dispatch.js';
 import { approvalRenderers } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
-import { Governance } from './operations/governance.js';
+import { Governance, governanceOf } from './operations/governance.js';
+import { registerHome } from './features/home/listeners.js';
+import { HomeTab } from './features/home/publish.js';
+import type { HomeData } from './features/home/view.js';
 import { attemptOf } from './operations/keys.js';
 import { allGroups, describeLimit } from './policy/decide.js';
 import { approvalsChannelProblem, loadPolicy, type LoadedPolicy } from './policy/load.js';
@@ -54,6 +57,8 @@ export function createApp(
   identity: { botId?: string; botUserId?: string } = {},
   /** The bot's own workspace (auth.test); payloads from any other are refused. Undefined: not known yet. */
   ownTeam?: () => Promise<OwnTeam | undefined>,
+  /** The Home tab; without it the app draws none. */
+  home?: HomeTab,
 ): App {
   const startedAt = Date.now();
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -87,7 +92,8 @@ export function createApp(
     tokenVerificationEnabled: false,
     // Bolt's conversation store is unused here, and costs an Error object on every command.
     convoStore: false as const,
-    // ignoreSelf filters the bot's own events; this app listens to no events, so it would only cost a hop per request.
+    // ignoreSelf filters the bot's own events; the one event this app takes (app_home_opened) is never the bot's own,
+    // so it would only cost a hop per request.
     ignoreSelf: false,
     ...identity,
   };
@@ -128,6 +134,7 @@ export function createApp(
   }
   registerList(dispatch, deps);
   registerApproval(dispatch, deps, stateView);
+  if (home) registerHome(dispatch, deps, home);
   dispatch.mount(app);
 
   app.error(async (error) => {
@@ -169,13 +176,24 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   const groups = allGroups(policy.policy);
   if (groups.length > 0) await directory.checkAtStart(groups, config.governance.policyFile ?? 'default policy');
   const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel);
+  // Bound below: the service tells the Home tab about changes, and the Home tab reads through the service.
+  let home: HomeTab | undefined;
   const service = new OperationService(store, executorsOf(portkey), slack, log, governance, {
+    onChange: (op) => home?.refresh(peopleOf(op)),
     auditChannel: config.governance.auditChannel,
     renderers: { ...approvalRenderers, view: requesterView },
     prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
   });
+  home = new HomeTab({ store, service, governance, log }, slack, homeForms());
   const health = new Health(store, portkey);
-  const app = createApp(config, { portkey, store, service, governance, log }, health, identity.bot, ownTeamOf(config, log, identity.team));
+  const app = createApp(
+    config,
+    { portkey, store, service, governance, log },
+    health,
+    identity.bot,
+    ownTeamOf(config, log, identity.team),
+    home,
+  );
 
   const server = (await app.start(config.port)) as Server | undefined;
   const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
@@ -199,6 +217,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     stop: () => {
       stopping ??= (async () => {
         health.stopping = true;
+        home?.stop();
         await app.stop().catch((err: unknown) => log.warn({ error: String(err) }, 'error while stopping the receiver'));
         const left = await service.stop(10_000);
         if (left > 0) log.warn({ left }, 'stopped with operations still running; they are recovered at the next start');
@@ -211,6 +230,16 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
 }
 
 const DAY_MS = 24 * 60 * 60_000;
+
+/** Whose Home tab an operation's change touches: who asked, who decided, and the approvers named as people. */
+function peopleOf(op: OperationRecord): string[] {
+  return [op.requesterId, ...(op.decidedBy ? [op.decidedBy] : []), ...(governanceOf(op)?.approvers?.users ?? [])];
+}
+
+/** The Home tab's buttons: one per resource kind, as the help shows them. */
+function homeForms(): HomeData['forms'] {
+  return KINDS.map((k) => ({ text: k.help.button, actionId: k.ids.open, ...(k.help.primary ? { primary: true } : {}) }));
+}
 
 /** RETENTION_DAYS and AUDIT_RETENTION_DAYS as the store's pruning takes them. */
 function retentionOf(config: Config): RetentionOptions {

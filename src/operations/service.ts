@@ -63,6 +63,8 @@ export class OperationService {
       renderers: Renderers;
       /** Retention: pruning run on the dispatcher tick (see store/retention.ts). */
       prune?: () => Promise<void>;
+      /** Told after an operation's state changed and was committed (the Home tab republishes). Must not throw. */
+      onChange?: (op: OperationRecord) => void;
     },
   ) {
     this.render = opts.renderers;
@@ -125,7 +127,16 @@ export class OperationService {
       throw err;
     }
     if (stored.duplicate) await this.governance.release(reservations);
+    else this.changed(stored.operation);
     return stored;
+  }
+
+  private changed(op: OperationRecord): void {
+    try {
+      this.opts.onChange?.(op);
+    } catch (err) {
+      this.log.warn({ error: errorText(err) }, 'a change listener failed');
+    }
   }
 
   /** The submission's writes, one transaction: the operation (and its sealed secrets), its audit rows, its outbox rows. */
@@ -212,6 +223,7 @@ export class OperationService {
       }
       return { kind: 'decided', operation: decided, queued };
     });
+    if (result.kind === 'decided') this.changed(result.operation);
     if (result.kind === 'decided' && to === 'approved') void this.run(op.id);
     return result;
   }
@@ -221,7 +233,7 @@ export class OperationService {
     const op = await this.store.operations.get(id);
     if (!op) return { kind: 'closed', operation: undefined };
     if (op.requesterId !== userId) return { kind: 'not_allowed', why: 'Only the person who asked can cancel this request.' };
-    return this.store.transaction(async (tx): Promise<DecideResult> => {
+    const result = await this.store.transaction(async (tx): Promise<DecideResult> => {
       const moved = await tx.operations.transition(id, 'awaiting_approval', 'cancelled', { decidedBy: userId });
       if (!moved.won) return { kind: 'closed', operation: moved.current };
       await this.closeUnrun(tx, moved.operation);
@@ -229,14 +241,17 @@ export class OperationService {
       const queued = [...(await this.refreshed(tx, op.id)), ...(await this.auditToChannel(tx, moved.operation))];
       return { kind: 'decided', operation: moved.operation, queued };
     });
+    if (result.kind === 'decided') this.changed(result.operation);
+    return result;
   }
 
   /** A pending approval whose time ran out: closed once, its secrets wiped, the requester told (its quota stays used). */
   private async expire(op: OperationRecord): Promise<void> {
+    let expired: OperationRecord | undefined;
     const queued = await this.store.transaction(async (tx) => {
       const moved = await tx.operations.transition(op.id, 'awaiting_approval', 'expired');
       if (!moved.won) return [];
-      const expired = moved.operation;
+      expired = moved.operation;
       await this.closeUnrun(tx, expired);
       await this.auditIn(tx, 'app', `${op.action}.approval`, op.id, 'expired');
       return [
@@ -249,6 +264,7 @@ export class OperationService {
         ...(await this.auditToChannel(tx, expired)),
       ];
     });
+    if (expired) this.changed(expired);
     await this.send(queued);
   }
 
@@ -358,6 +374,7 @@ export class OperationService {
     if (!step.won) return { operation: step.lost };
     const { final, also, note } = step;
     log.info({ status: final.status }, 'operation finished');
+    this.changed(final);
     if (typeof note === 'string') {
       await this.send(also);
       return { operation: final, heldNotice: note };

@@ -47,6 +47,8 @@ export interface NotificationsRepo {
   claim(id: string, leaseMs: number, now?: number): Promise<boolean>;
   /** Makes every pending notification due now (at start of a store no other process uses). */
   makeAllDue(now?: number): Promise<number>;
+  /** Notifications given up since `since` (epoch ms), newest first: what nobody was told. */
+  givenUp(since: number, limit: number): Promise<NotificationRecord[]>;
 }
 
 export function toNotification(row: Selectable<NotificationsTable>): NotificationRecord {
@@ -146,6 +148,19 @@ export function notificationsRepo(ctx: RepoContext): NotificationsRepo {
         .where('next_attempt_at', '>', now)
         .executeTakeFirst();
       return Number(res.numUpdatedRows);
+    },
+
+    async givenUp(since, limit) {
+      const rows = await db
+        .selectFrom('notifications')
+        .selectAll()
+        .where('status', '=', 'failed')
+        .where('updated_at', '>=', since)
+        .orderBy('updated_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.max(0, Math.floor(limit)))
+        .execute();
+      return rows.map(toNotification);
     },
 
     async get(id) {

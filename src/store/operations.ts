@@ -127,7 +127,8 @@ export interface OperationsRepo {
   /** Operations in one state, newest first, optionally of one team and/or one requester. */
   listByStatus(status: OperationState, opts?: { teamId?: string; requesterId?: string; limit?: number }): Promise<OperationRecord[]>;
   /** The newest operations first, optionally of one team. */
-  recent(n: number, teamId?: string): Promise<OperationRecord[]>;
+  /** The newest `n`, newest first; only one team's, and only one requester's, when given. */
+  recent(n: number, teamId?: string, requesterId?: string): Promise<OperationRecord[]>;
   /**
    * Frees every 'executing' lease. Only for a store no other process uses (embedded SQLite at start):
    * whoever held those leases is gone.
@@ -390,9 +391,10 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
       return rows.map(toOperation);
     },
 
-    async recent(n, teamId) {
+    async recent(n, teamId, requesterId) {
       let q = db.selectFrom('operations').selectAll();
       if (teamId !== undefined) q = q.where('team_id', '=', teamId);
+      if (requesterId !== undefined) q = q.where('requester_id', '=', requesterId);
       const rows = await q
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')

@@ -250,6 +250,9 @@ describeEngines('operations', (h) => {
     expect((await store.operations.recent(10)).map((o) => o.id)).toEqual([c, b, a].map((r) => r.operation.id));
     expect((await store.operations.recent(2)).map((o) => o.id)).toEqual([c, b].map((r) => r.operation.id));
     expect((await store.operations.recent(10, 'T1')).map((o) => o.id)).toEqual([c, a].map((r) => r.operation.id));
+    const d = await store.operations.create(newOp({ requesterId: 'U9', idempotencyKey: 'T1:V9' }));
+    expect((await store.operations.recent(10, 'T1', 'U9')).map((o) => o.id)).toEqual([d.operation.id]);
+    expect(await store.operations.recent(10, 'T2', 'U9')).toEqual([]);
   });
 
   it('refuses a request that still contains one of its secrets', async () => {

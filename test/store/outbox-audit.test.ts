@@ -43,6 +43,21 @@ describeEngines('notification outbox', (h) => {
     expect(await h.store.notifications.due(t + 10_000)).toEqual([]);
     expect(await h.store.notifications.markFailed(first.id, 'again', t)).toBe(false);
   });
+
+  it("lists what was given up since a time, newest first (the admins' Home tab)", async () => {
+    let t = 2_000_000;
+    const store = await h.testDb.open({ now: () => (t += 10) });
+    const a = await store.notifications.enqueue({ kind: 'result', payload: {} });
+    const b = await store.notifications.enqueue({ kind: 'approval', payload: {} });
+    const c = await store.notifications.enqueue({ kind: 'dm', payload: {} });
+    await store.notifications.markFailed(a.id, 'channel_not_found', null);
+    const since = t + 1; // after a was given up
+    await store.notifications.markFailed(b.id, 'not_in_channel', null);
+    await store.notifications.markSent(c.id);
+    expect((await store.notifications.givenUp(0, 10)).map((n) => n.id)).toEqual([b.id, a.id]);
+    expect((await store.notifications.givenUp(since, 10)).map((n) => [n.kind, n.lastError])).toEqual([['approval', 'not_in_channel']]);
+    expect(await store.notifications.givenUp(0, 1)).toHaveLength(1);
+  });
 });
 
 describeEngines('notification claims', (h) => {

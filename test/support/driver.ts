@@ -110,6 +110,8 @@ export interface Driver {
   blockAction(p: BlockActionParams): Promise<DriverResponse>;
   viewSubmission(p: ViewSubmissionParams): Promise<DriverResponse>;
   options(p: OptionsParams): Promise<DriverResponse>;
+  /** The `app_home_opened` event (Events API, JSON), as Slack sends it when someone opens a tab of the app. */
+  homeOpened(p: { userId?: string; tab?: 'home' | 'messages' | 'about'; teamId?: string }): Promise<DriverResponse>;
   raw(body: string, opts?: RawOptions): Promise<DriverResponse>;
   /** `v0=<hex>` for a body and a timestamp, as Slack computes it. */
   sign(body: string, timestamp: number): string;
@@ -317,6 +319,29 @@ export function createDriver(opts: DriverOptions): Driver {
         payload.channel = { id: p.channelId ?? 'C_GENERAL' };
       }
       return interactive(payload);
+    },
+
+    homeOpened(p) {
+      const userId = p.userId ?? 'U_ALICE';
+      const team = p.teamId ?? teamId;
+      const payload: Record<string, unknown> = {
+        token: 'verification-token',
+        team_id: team,
+        api_app_id: apiAppId,
+        event: {
+          type: 'app_home_opened',
+          user: userId,
+          channel: `D${userId.replace(/^[UW]_?/, '')}`,
+          tab: p.tab ?? 'home',
+          event_ts: actionTs(),
+        },
+        type: 'event_callback',
+        event_id: `Ev${randomBytes(5).toString('hex').toUpperCase()}`,
+        event_time: Math.floor(Date.now() / 1000),
+        authorizations: [{ enterprise_id: null, team_id: team, user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+        is_ext_shared_channel: false,
+      };
+      return post(JSON.stringify(payload), payload, { contentType: 'application/json' });
     },
 
     raw(body, o = {}) {

@@ -88,6 +88,13 @@ export interface FakeSlack {
   readonly calls: SlackCall[];
   readonly responses: ResponseUrlPost[];
   readonly views: Map<string, StoredView>;
+  /** Each person's Home tab, as last published (`views.publish`), by user id. */
+  readonly homes: Map<string, StoredView>;
+  /**
+   * Whether the app's Home tab is turned on (App Home settings / manifest `features.app_home`). Off, `views.publish`
+   * of a home view answers `not_enabled`, as Slack does. Default on; `reset()` restores it.
+   */
+  setHomeTab(enabled: boolean): void;
   callsTo(method: string): SlackCall[];
   waitFor(method: string, predicate?: (c: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   waitForResponse(predicate?: (r: ResponseUrlPost) => boolean, timeoutMs?: number): Promise<ResponseUrlPost>;
@@ -326,6 +333,8 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
   const usergroups = new Map<string, string[]>();
   const userOverrides = new Map<string, Record<string, unknown>>();
   let plan: 'free' | 'paid' = 'paid';
+  const homes = new Map<string, StoredView>();
+  let homeTab = true;
   let failRules: FailRule[] = [];
   let delayRules: DelayRule[] = [];
   const held: HeldCall[] = [];
@@ -406,6 +415,38 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       state: initialState(args.view),
     };
     views.set(id, stored);
+    return ok({ view: viewResponse(stored) });
+  }
+
+  /** views.publish: a person's Home tab, replaced whole; `hash` guards against a newer publish, as for updates. */
+  function publishHome(args: Record<string, unknown>): Answer {
+    const userId = str(args.user_id);
+    if (userId === undefined || !/^[UW][A-Z0-9_]+$/.test(userId)) {
+      return err('invalid_arguments', { response_metadata: { messages: ['invalid `user_id`'] } });
+    }
+    if (!isRecord(args.view)) return err('invalid_arguments');
+    if (args.view.type !== 'home') {
+      return err('invalid_arguments', { response_metadata: { messages: ['[ERROR] must be home [json-pointer:/view/type]'] } });
+    }
+    if (!homeTab) return err('not_enabled');
+    const problems = validateView(args.view);
+    if (problems.length > 0) return err('invalid_arguments', { response_metadata: { messages: problems } });
+    if (JSON.stringify(args.view).length > 250_000) return err('view_too_large');
+    const existing = homes.get(userId);
+    const hash = str(args.hash);
+    if (hash !== undefined && existing && hash !== existing.hash) return err('hash_conflict');
+    const id = existing?.id ?? `V${String(++viewCounter).padStart(4, '0')}`;
+    const stored: StoredView = {
+      id,
+      hash: newHash(),
+      externalId: str(args.view.external_id),
+      view: args.view,
+      rootViewId: id,
+      previousViewId: null,
+      updates: (existing?.updates ?? -1) + 1,
+      state: initialState(args.view),
+    };
+    homes.set(userId, stored);
     return ok({ view: viewResponse(stored) });
   }
 
@@ -526,6 +567,8 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
         return openView(method, args);
       case 'views.update':
         return updateView(args);
+      case 'views.publish':
+        return publishHome(args);
       default:
         return ok();
     }
@@ -775,6 +818,10 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     setPlan(p) {
       plan = p;
     },
+    homes,
+    setHomeTab(enabled) {
+      homeTab = enabled;
+    },
     rateLimit(method, retryAfterSeconds, times = 1) {
       fake.fail(method, 'ratelimited', { retryAfter: retryAfterSeconds, times });
     },
@@ -806,6 +853,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       held.length = 0;
       isDown = false;
       plan = 'paid';
+      homeTab = true;
       responseUrlStatus = null;
     },
     close() {

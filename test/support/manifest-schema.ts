@@ -105,6 +105,15 @@ export const manifestSchema = z
       });
     }
 
+    // The Home tab is drawn when someone opens it: without the event it would stay empty.
+    if (manifest.features.app_home?.home_tab_enabled && !manifest.settings.event_subscriptions?.bot_events?.includes('app_home_opened')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['settings', 'event_subscriptions', 'bot_events'],
+        message: 'home_tab_enabled needs the app_home_opened bot event',
+      });
+    }
+
     const urls = findUrlFields(manifest);
     if (manifest.settings.socket_mode_enabled) {
       for (const path of urls) {
@@ -122,6 +131,11 @@ export const manifestSchema = z
         [portkey.every((c) => c.url !== undefined), ['features', 'slash_commands']],
         [interactivity.request_url !== undefined, ['settings', 'interactivity', 'request_url']],
         [interactivity.message_menu_options_url !== undefined, ['settings', 'interactivity', 'message_menu_options_url']],
+        [
+          (manifest.settings.event_subscriptions?.bot_events ?? []).length === 0 ||
+            manifest.settings.event_subscriptions?.request_url !== undefined,
+          ['settings', 'event_subscriptions', 'request_url'],
+        ],
       ];
       for (const [present, path] of required) {
         if (!present) ctx.addIssue({ code: 'custom', path, message: 'required in HTTP mode (socket_mode_enabled: false)' });

@@ -2,14 +2,20 @@ import type { App } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import { Dispatch } from '../../src/slack/dispatch.js';
 
-type Mountable = Pick<App, 'action' | 'view' | 'options' | 'command'>;
+type Mountable = Pick<App, 'action' | 'view' | 'options' | 'command' | 'event'>;
 type Listener = (args: unknown) => Promise<void>;
 
 /** Records what Dispatch hands Bolt: the constraint and the listener of each registration. */
 function recorder() {
   const calls: { kind: string; on: unknown; listener: Listener }[] = [];
   const record = (kind: string) => (on: unknown, listener: Listener) => void calls.push({ kind, on, listener });
-  const app = { action: record('action'), view: record('view'), options: record('options'), command: record('command') };
+  const app = {
+    action: record('action'),
+    view: record('view'),
+    options: record('options'),
+    command: record('command'),
+    event: record('event'),
+  };
   return { app: app as unknown as Mountable, calls };
 }
 
@@ -21,6 +27,7 @@ describe('Dispatch', () => {
     d.view('v2', async () => undefined);
     d.options('o1', async () => undefined);
     d.command('/portkey', async () => undefined);
+    d.homeOpened(async () => undefined);
     const { app, calls } = recorder();
     d.mount(app);
     expect(calls.map((c) => [c.kind, c.on])).toEqual([
@@ -28,7 +35,9 @@ describe('Dispatch', () => {
       ['view', { type: 'view_submission' }],
       ['options', { type: 'block_suggestion' }],
       ['command', '/portkey'],
+      ['event', 'app_home_opened'],
     ]);
+    expect(() => d.homeOpened(async () => undefined)).toThrow(/two listeners/);
   });
 
   it('runs the handler registered for the id, and nothing for an unknown id', async () => {

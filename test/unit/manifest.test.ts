@@ -126,7 +126,7 @@ describe('manifest.yml (project rules, always on)', () => {
 
   it('HTTP mode, following the comments, fills in every needed URL', () => {
     const http = toHttpModeSource(source, EXAMPLE_URL);
-    expect(http.uncommented).toBe(3);
+    expect(http.uncommented).toBe(4);
     expect(http.source).not.toMatch(/^[ \t]*#[ \t]*(url|request_url|message_menu_options_url):/m);
     expect(source).toContain(URL_PLACEHOLDER);
     const m = checkManifest(parse(http.source));
@@ -134,6 +134,20 @@ describe('manifest.yml (project rules, always on)', () => {
     expect(portkeyCommand(m).url).toBe(EXAMPLE_URL);
     expect(m.settings.interactivity.request_url).toBe(EXAMPLE_URL);
     expect(m.settings.interactivity.message_menu_options_url).toBe(EXAMPLE_URL);
+    expect(m.settings.event_subscriptions?.request_url).toBe(EXAMPLE_URL);
+  });
+
+  it('takes the app_home_opened event the Home tab is drawn on, and needs its URL in HTTP mode', () => {
+    const m = checkManifest(parse(source));
+    expect(m.features.app_home?.home_tab_enabled).toBe(true);
+    expect(m.settings.event_subscriptions?.bot_events).toEqual(['app_home_opened']);
+    const noEvent = variant((d) => d.setIn(['settings', 'event_subscriptions', 'bot_events'], []));
+    expect(issuesOf(noEvent)).toMatch(/home_tab_enabled needs the app_home_opened bot event/);
+    const http = parseDocument(toHttpModeSource(source, EXAMPLE_URL).source);
+    http.deleteIn(['settings', 'event_subscriptions', 'request_url']);
+    expect(issuesOf(http.toJS())).toMatch(
+      /required in HTTP mode[\s\S]*event_subscriptions\.request_url|event_subscriptions[\s\S]*required in HTTP mode/,
+    );
   });
 
   it('HTTP mode without the URLs is rejected', () => {

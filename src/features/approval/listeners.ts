@@ -7,10 +7,10 @@ import type { DecideResult } from '../../operations/service.js';
 import type { Eligibility } from '../../policy/decide.js';
 import { DirectoryError } from '../../slack/directory.js';
 import { errorText } from '../../slack/errors.js';
-import { mention } from '../../slack/escape.js';
 import { updateView } from '../../slack/views.js';
 import type { OperationRecord } from '../../store/index.js';
 import { APPROVAL_ACTIONS, DENY_CALLBACK, DENY_REASON } from './ids.js';
+import { closedText } from './messages.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
 import { denyReasonModal } from './view.js';
 
@@ -22,27 +22,6 @@ const denyMetadata = z.object({ operationId: z.string().max(64) });
 const CHECK_FAILED = "Couldn't check with Slack whether you may decide on this. Please try again in a moment.";
 /** A plan without user groups or a rate limit says so; anything else is the usual "try again". */
 const checkFailed = (err: DirectoryError): string => (err.failure === 'unavailable' ? CHECK_FAILED : err.forPeople);
-
-/** Why a click changed nothing, for the person who clicked. */
-export function closedText(op: OperationRecord | undefined): string {
-  if (!op) return 'That request is no longer known to the app.';
-  const by = op.decidedBy ? ` by ${mention(op.decidedBy)}` : '';
-  switch (op.status) {
-    case 'approved':
-    case 'executing':
-    case 'succeeded':
-    case 'failed':
-      return `That request was already approved${by}.`;
-    case 'denied':
-      return `That request was already denied${by}.`;
-    case 'expired':
-      return 'That request has expired; nothing was created.';
-    case 'cancelled':
-      return 'That request was cancelled by the person who asked.';
-    default:
-      return 'That request is not waiting for a decision.';
-  }
-}
 
 async function whisper(respond: RespondFn, text: string): Promise<void> {
   await respond({ response_type: 'ephemeral', replace_original: false, text }).catch(() => undefined);

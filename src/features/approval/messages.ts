@@ -196,3 +196,24 @@ export const approvalRenderers: Omit<Renderers, 'view'> = {
   decided: decidedNote,
   auditLine,
 };
+
+/** Why a click changed nothing, for the person who clicked. */
+export function closedText(op: OperationRecord | undefined): string {
+  if (!op) return 'That request is no longer known to the app.';
+  const by = op.decidedBy ? ` by ${mention(op.decidedBy)}` : '';
+  switch (op.status) {
+    case 'approved':
+    case 'executing':
+    case 'succeeded':
+    case 'failed':
+      return `That request was already approved${by}.`;
+    case 'denied':
+      return `That request was already denied${by}.`;
+    case 'expired':
+      return 'That request has expired; nothing was created.';
+    case 'cancelled':
+      return 'That request was cancelled by the person who asked.';
+    default:
+      return 'That request is not waiting for a decision.';
+  }
+}
