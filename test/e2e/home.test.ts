@@ -98,6 +98,17 @@ describe('the Home tab', () => {
     expect(() => theButton(view.blocks, 'integration_open')).not.toThrow();
   });
 
+  it("answers Slack's url_verification, so the Events request URL can be saved (HTTP mode)", async () => {
+    const body = JSON.stringify({
+      token: 'verification-token',
+      challenge: 'c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P',
+      type: 'url_verification',
+    });
+    const res = await h.app.driver.raw(body, { contentType: 'application/json' });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P');
+  });
+
   it('draws nothing for the Messages or About tab', async () => {
     const res = await h.app.driver.homeOpened({ userId: 'UALICE', tab: 'messages' });
     expect(res.status).toBe(200);
