@@ -61,7 +61,8 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
           unknown: false,
           refund: true,
         };
-      const outcome = await createWorkspaceOnce(portkey, workspaceCreateBody(request), log);
+      // The create and the lookup after a lost answer share one deadline (portkey/budget.ts).
+      const outcome = await createWorkspaceOnce(portkey.budgeted('create'), workspaceCreateBody(request), log);
       if (outcome.ok) {
         const w = outcome.value;
         return {
@@ -87,7 +88,10 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       const request = requestOf(op);
       if (!request) return undefined;
       // The create was sent after the operation was stored, and before now.
-      const found = await findCreatedWorkspace(portkey, workspaceCreateBody(request), { from: op.createdAt, to: Date.now() });
+      const found = await findCreatedWorkspace(portkey.budgeted('create'), workspaceCreateBody(request), {
+        from: op.createdAt,
+        to: Date.now(),
+      });
       if (found.kind === 'none') return undefined;
       if (found.kind === 'ambiguous') {
         log.warn({ candidates: found.count }, 'recovery: several workspaces could be this one; not crediting any');
