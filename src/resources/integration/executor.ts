@@ -21,7 +21,8 @@ import {
 import { integrationSummary, resolvedOf } from './summary.js';
 import { integrationSubject } from './resolve.js';
 import type { PortkeyRef } from '../../operations/refs.js';
-import { integrationCreatedMessage, type CreatedIntegrationSummary } from './view.js';
+import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { integrationCreatedMessage, integrationFailedMessage, type CreatedIntegrationSummary } from './view.js';
 
 // What an integration operation stores: the draft without secrets. The secrets (key, secret fields) are
 // sealed separately and only while the operation needs them; the body is rebuilt from both at execution.
@@ -298,6 +299,18 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       return summary
         ? integrationCreatedMessage({ summary, userId: op.requesterId, operationId: op.id })
         : { text: `Integration created: id ${op.portkeyId ?? '?'}, slug ${op.portkeySlug ?? '?'}` };
+    },
+
+    failureMessage(op) {
+      const draft = storedIntegrationDraft(op);
+      const name = draft?.name.trim() || 'integration';
+      return integrationFailedMessage({
+        providerLabel: (draft?.providerId ? getProvider(draft.providerId)?.label : undefined) ?? 'AI provider',
+        name,
+        slug: draft?.slug.trim() || slugFromName(name),
+        error: op.error ?? 'It failed.',
+        mayExist: mayHaveBeenCreated(op),
+      });
     },
   };
 }

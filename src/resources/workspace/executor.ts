@@ -7,7 +7,8 @@ import type { PortkeyClient } from '../../portkey/client.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
-import { workspaceCreatedMessage } from './view.js';
+import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { workspaceCreatedMessage, workspaceFailedMessage } from './view.js';
 
 // What a workspace operation stores: the draft as typed (it holds no secrets). The body is derived
 // from it again at execution, by the same pure function that checked it at submission.
@@ -112,6 +113,16 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
 
     successMessage(op: OperationRecord) {
       return workspaceCreatedMessage({ ...createdWorkspace(op), userId: op.requesterId });
+    },
+
+    failureMessage(op: OperationRecord) {
+      const draft = storedWorkspaceDraft(op);
+      return workspaceFailedMessage({
+        name: draft?.name ?? 'workspace',
+        slug: draft?.slug ?? '',
+        error: op.error ?? 'It failed.',
+        mayExist: mayHaveBeenCreated(op),
+      });
     },
 
     describe: describeWorkspace,
