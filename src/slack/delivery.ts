@@ -32,6 +32,6 @@ export function privateNote(delivery: Delivery): string {
     case 'dm':
       return 'This was also sent to you in a direct message.';
     case 'none':
-      return "The app couldn't send this anywhere else; keep this window's details.";
+      return "The app couldn't send this to you anywhere else yet; it keeps trying. Keep this window's details.";
   }
 }
