@@ -2,7 +2,7 @@ import type { BlockAction, SlackViewAction } from '@slack/bolt';
 import type { Router } from '../slack/dispatch.js';
 import type { Deps } from '../deps.js';
 import type { Submission, Submitted } from '../operations/service.js';
-import { deliveryNote } from '../slack/delivery.js';
+import { deliveryNote, privateNote } from '../slack/delivery.js';
 import { DirectoryError } from '../slack/directory.js';
 import { errorText } from '../slack/errors.js';
 import { decodeContext, type ModalContext } from '../slack/metadata.js';
@@ -42,12 +42,13 @@ export function registerCreateFlow(app: Router, deps: Deps, kind: ResourceKind):
     await service.send(queued);
     if (duplicate || operation.status !== 'requested') return;
 
-    const { operation: final, delivery, heldNotice } = await service.run(operation.id);
+    // The outcome was sent outside the modal already (a success to the channel, a failure privately): the modal,
+    // if still open, shows it too, and says where else it went.
+    const { operation: final, delivery } = await service.run(operation.id);
     if (!final || final.status === 'executing') return;
-    const extra = { ...prepared.extra, ...(delivery ? { deliveredTo: deliveryNote(delivery, context.channelId) } : {}) };
-    const shown = await updateView(client, view.id, kind.views.state(final, context, extra), log);
-    // A failure the modal couldn't show (closed meanwhile) is sent privately instead.
-    if (heldNotice) await service.settleNotice(heldNotice, shown);
+    const note = delivery ? (final.status === 'failed' ? privateNote(delivery) : deliveryNote(delivery, context.channelId)) : undefined;
+    const extra = { ...prepared.extra, ...(note ? { deliveredTo: note } : {}) };
+    await updateView(client, view.id, kind.views.state(final, context, extra), log);
   });
 
   app.action(kind.ids.back, async ({ ack, body, client }) => {

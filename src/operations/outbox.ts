@@ -194,17 +194,6 @@ export class Outbox {
     await this.deliver(note);
   }
 
-  /** A held failure notice: done when the modal showed the error, else sent privately now. */
-  async settle(id: string, shownInModal: boolean): Promise<void> {
-    const note = await this.store.notifications.get(id);
-    if (note?.status !== 'pending') return;
-    if (shownInModal) {
-      if (await this.store.notifications.claim(id, SEND_LEASE_MS, note.nextAttemptAt)) await this.store.notifications.markSent(id);
-      return;
-    }
-    await this.deliver(id, note.nextAttemptAt);
-  }
-
   /** Sends what is due (after a restart, or after a failed attempt). */
   async dispatch(): Promise<void> {
     if (this.dispatching) return;

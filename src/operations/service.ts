@@ -5,10 +5,11 @@ import type { Log } from '../log.js';
 import type { Destination } from '../slack/notify.js';
 import type { OperationRecord, Repositories, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
-import { escapeMrkdwn, mention } from '../slack/escape.js';
+import { mention } from '../slack/escape.js';
 import { slackDate } from '../slack/format.js';
 import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { submissionKey } from './keys.js';
+import { failureResult } from './failure.js';
 import { faultPoint } from './faults.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import type { Summary } from './summary.js';
@@ -35,8 +36,6 @@ const FOLLOW_UP_MAX = 3;
 const FOLLOW_UP_WINDOW_MS = 3_600_000;
 /** A 'requested' or 'approved' operation this old was left by a process that died before running it. */
 const ORPHAN_AFTER_MS = 30_000;
-/** How long a failure shown in a modal waits before it is also sent privately (if not settled). */
-const HOLD_MS = 30_000;
 
 /**
  * Every submission becomes a stored operation that runs once and always ends with the person told.
@@ -325,17 +324,16 @@ export class OperationService {
     } finally {
       clearInterval(heartbeat);
     }
-    return this.finish(op, outcome, log, true);
+    return this.finish(op, outcome, log);
   }
 
   /**
-   * Records the outcome (only while holding the lease), wipes the secrets and queues the notification.
-   * A success is posted at once. A failure shown in the person's modal (`modal`) is held for a while:
-   * the listener settles it when the modal showed the error, or sends it privately when it couldn't —
-   * and if the process dies in between, the dispatcher sends it when the hold ends.
+   * Records the outcome (only while holding the lease), wipes the secrets and queues the notification: a success
+   * posted where the person asked, a failure sent to them privately — whether or not their modal shows it too (it
+   * may be closed), so every outcome reaches them outside the modal once. Queued in the outcome's transaction and
+   * sent right after it; if the process dies in between, the dispatcher sends it when the claim ends.
    */
-  private async finish(op: OperationRecord, outcome: Outcome, log: Log, modal: boolean): Promise<Finished> {
-    const hold = !outcome.ok && modal;
+  private async finish(op: OperationRecord, outcome: Outcome, log: Log): Promise<Finished> {
     // The outcome, the secret wipe, a refund, the audit row and every notification it owes: one transaction, so a
     // crash leaves the operation 'executing' (recovery looks it up) or finished with its notices queued — never between.
     const step = await this.store.transaction(async (tx) => {
@@ -343,7 +341,9 @@ export class OperationService {
         op.id,
         'executing',
         outcome.ok ? 'succeeded' : 'failed',
-        outcome.ok ? { portkeyId: outcome.id, portkeySlug: outcome.slug, result: outcome.result, error: null } : { error: outcome.error },
+        outcome.ok
+          ? { portkeyId: outcome.id, portkeySlug: outcome.slug, result: outcome.result, error: null }
+          : { error: outcome.error, result: failureResult(outcome.unknown) },
         { leaseOwner: this.owner },
       );
       faultPoint('finish.moved');
@@ -359,26 +359,21 @@ export class OperationService {
         ...(outcome.ok ? { id: outcome.id, slug: outcome.slug, recovered: outcome.recovered } : { error: outcome.error }),
       });
       const to = destinationOf(final);
+      const executor = this.executors[final.action];
       const payload: OutboxPayload = outcome.ok
-        ? { to, message: this.executors[final.action].successMessage(final, outcome), private: false }
-        : { to, message: { text: `Your request was not completed: ${escapeMrkdwn(outcome.error)}` }, private: true };
+        ? { to, message: executor.successMessage(final, outcome), private: false }
+        : { to, message: executor.failureMessage(final), private: true };
       // Approved requests: the approval message shows the result too.
       const also = governance?.effect === 'require_approval' ? await this.refreshed(tx, final.id) : [];
       also.push(...(await this.auditToChannel(tx, final)));
-      // Held: due when the hold ends. Else claimed already, so it is sent right after the commit with no more reads.
-      const note = hold
-        ? await this.outbox.queue(tx, final.id, 'result', payload, Date.now() + HOLD_MS)
-        : await this.outbox.queueClaimed(tx, final.id, 'result', payload);
+      // Claimed already, so it is sent right after the commit with no more reads.
+      const note = await this.outbox.queueClaimed(tx, final.id, 'result', payload);
       return { won: true as const, final, also, note };
     });
     if (!step.won) return { operation: step.lost };
     const { final, also, note } = step;
     log.info({ status: final.status }, 'operation finished');
     this.changed(final);
-    if (typeof note === 'string') {
-      await this.send(also);
-      return { operation: final, heldNotice: note };
-    }
     const delivered = await this.outbox.sendClaimed(note);
     await this.send(also);
     const delivery = delivered === 'modal' ? undefined : delivered;
@@ -477,11 +472,6 @@ export class OperationService {
     });
   }
 
-  /** A held failure notice: done when the modal showed the error, else sent privately now. */
-  settleNotice(id: string, shownInModal: boolean): Promise<void> {
-    return this.outbox.settle(id, shownInModal);
-  }
-
   /** Renews this process's lease on an operation while it works on it. */
   private keepLease(id: string): NodeJS.Timeout {
     const timer = setInterval(() => {
@@ -543,7 +533,7 @@ export class OperationService {
       } finally {
         clearInterval(heartbeat);
       }
-      await this.track(this.finish(claimed, outcome, log, false));
+      await this.track(this.finish(claimed, outcome, log));
     }
     await this.outbox.dispatch();
     return unfinished.length;

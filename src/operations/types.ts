@@ -39,6 +39,8 @@ export interface Executor {
   subject(op: OperationRecord): Omit<Subject, 'action'>;
   followUp?: FollowUp;
   successMessage(op: OperationRecord, outcome: Success): Message;
+  /** To the requester, privately, for a failed operation: which request (kind and name), what is known, what to do. */
+  failureMessage(op: OperationRecord): Message;
   /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. Reads
    *  only the request, so it can run at submission, before the operation is stored. */
   describe(op: Pick<OperationRecord, 'request'>): Summary;
@@ -104,9 +106,8 @@ export type DecideResult =
 
 export interface Finished {
   operation: OperationRecord | undefined;
+  /** Where the outcome was sent outside the modal (the channel for a success; privately for a failure). */
   delivery?: Delivery;
-  /** A failure notice held back while the modal shows the error; see `OperationService.settleNotice`. */
-  heldNotice?: string;
 }
 
 /** How a follow-up click ("Retry enabling") ended. `queued`: notifications to send once Slack has its answer. */

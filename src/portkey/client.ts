@@ -1,6 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { PortkeyError, parseErrorBody } from './errors.js';
+import { budgetMs, MIN_ATTEMPT_MS, type Budget } from './budget.js';
+import { isTimeoutCause, networkFailureOf, PortkeyError, parseErrorBody } from './errors.js';
 import {
   createdIntegrationSchema,
   emptySchema,
@@ -37,6 +38,8 @@ export interface PortkeyClientOptions {
   retries?: number;
   dispatcher?: Dispatcher;
   sleep?: (ms: number) => Promise<void>;
+  /** Epoch ms by which every call, its retries and waits included, must end (see `budgeted`). */
+  deadline?: number;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -60,6 +63,14 @@ export class PortkeyClient {
 
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  /**
+   * This client for one whole create or list: every call made through it, retries and their waits included, ends
+   * by one deadline (budget.ts), so per-call timeouts can't add up. Shares the connections; closing it is a no-op.
+   */
+  budgeted(budget: Budget): PortkeyClient {
+    return new PortkeyClient({ ...this.opts, dispatcher: this.dispatcher, deadline: Date.now() + budgetMs(budget, this.opts.timeoutMs) });
   }
 
   // Workspaces ------------------------------------------------------------------------------
@@ -137,9 +148,12 @@ export class PortkeyClient {
   ): Promise<z.infer<S>> {
     // GET and PUT are idempotent and retried; a POST create re-sent blindly could create twice.
     const attempts = method === 'POST' ? 1 : (options.retries ?? this.retries) + 1;
+    const perAttempt = options.timeoutMs ?? this.opts.timeoutMs;
     for (let attempt = 1; ; attempt++) {
+      const left = this.timeLeft();
+      if (left < MIN_ATTEMPT_MS) throw new PortkeyError({ kind: 'timeout', unsent: true, cause: new Error('no time left for this call') });
       try {
-        const json = await this.once(method, path, options, options.timeoutMs ?? this.opts.timeoutMs);
+        const json = await this.once(method, path, options, Math.min(perAttempt, left));
         const parsed = schema.safeParse(json);
         if (!parsed.success) {
           throw new PortkeyError({ kind: 'invalid_response', portkeyMessage: `unexpected response to ${method} ${path}` });
@@ -147,10 +161,15 @@ export class PortkeyClient {
         return parsed.data;
       } catch (err) {
         const wait = err instanceof PortkeyError ? this.retryDelay(err, attempt) : undefined;
-        if (attempt >= attempts || wait === undefined) throw err;
+        // A retry must fit, whole enough to be worth it, before the deadline.
+        if (attempt >= attempts || wait === undefined || this.timeLeft() - wait < MIN_ATTEMPT_MS) throw err;
         await this.sleep(wait);
       }
     }
+  }
+
+  private timeLeft(): number {
+    return this.opts.deadline === undefined ? Number.POSITIVE_INFINITY : this.opts.deadline - Date.now();
   }
 
   private retryDelay(err: PortkeyError, attempt: number): number | undefined {
@@ -184,14 +203,15 @@ export class PortkeyClient {
         signal,
       });
     } catch (cause) {
-      throw new PortkeyError({ kind: signal.aborted ? 'timeout' : 'network', cause: redactCause(cause) });
+      throw failure(cause, signal);
     }
 
     let text: string;
     try {
       text = await res.body.text();
     } catch (cause) {
-      throw new PortkeyError({ kind: signal.aborted ? 'timeout' : 'network', cause: redactCause(cause) });
+      // Portkey answered already: whatever happens to the body, the request reached it.
+      throw failure(cause, signal, true);
     }
     const json = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -227,6 +247,17 @@ function retryAfter(header: string | string[] | undefined): { retryAfterSeconds?
   const date = Date.parse(value);
   if (Number.isFinite(date)) return { retryAfterSeconds: Math.max(0, Math.ceil((date - Date.now()) / 1000)) };
   return {};
+}
+
+/** A request that got no usable answer: a timeout (ours, or undici's) or a network failure, classified. */
+function failure(cause: unknown, signal: AbortSignal, reached = false): PortkeyError {
+  if (signal.aborted || isTimeoutCause(cause)) {
+    const code = cause && typeof cause === 'object' ? (cause as { code?: unknown }).code : undefined;
+    // A connection that never opened carried no request.
+    return new PortkeyError({ kind: 'timeout', unsent: !reached && code === 'UND_ERR_CONNECT_TIMEOUT', cause: redactCause(cause) });
+  }
+  const network = reached ? 'reset' : networkFailureOf(cause);
+  return new PortkeyError({ kind: 'network', network, cause: redactCause(cause) });
 }
 
 // Errors from undici can carry the request options (with our headers); keep only the message and code.

@@ -9,6 +9,12 @@ const SECRET_RUN = 8;
 
 export type PortkeyErrorKind = 'api' | 'timeout' | 'network' | 'invalid_response';
 
+/**
+ * What went wrong on the way to Portkey, as far as Node says (kind 'network'). DNS, refused and TLS fail before
+ * the request is written, so Portkey can't have acted on it; a reset may come after.
+ */
+export type NetworkFailure = 'dns' | 'refused' | 'tls' | 'reset' | 'other';
+
 /** The one error type of the Portkey client: what happened, in terms a caller can branch on. */
 export class PortkeyError extends Error {
   readonly kind: PortkeyErrorKind;
@@ -16,6 +22,10 @@ export class PortkeyError extends Error {
   readonly code: string | undefined;
   readonly portkeyMessage: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  /** For kind 'network': which failure (see NetworkFailure). */
+  readonly network: NetworkFailure | undefined;
+  /** The request never left this app (a DNS, refused or TLS failure, or no time left): Portkey did nothing. */
+  readonly unsent: boolean;
 
   constructor(p: {
     kind: PortkeyErrorKind;
@@ -23,6 +33,8 @@ export class PortkeyError extends Error {
     code?: string;
     portkeyMessage?: string;
     retryAfterSeconds?: number;
+    network?: NetworkFailure;
+    unsent?: boolean;
     cause?: unknown;
   }) {
     super(
@@ -35,10 +47,13 @@ export class PortkeyError extends Error {
     this.code = p.code;
     this.portkeyMessage = p.portkeyMessage;
     this.retryAfterSeconds = p.retryAfterSeconds;
+    this.network = p.kind === 'network' ? (p.network ?? 'other') : undefined;
+    this.unsent = p.unsent ?? (p.network === 'dns' || p.network === 'refused' || p.network === 'tls');
   }
 
   /** True when Portkey may have done the work although we did not see the answer. */
   get outcomeUnknown(): boolean {
+    if (this.unsent) return false;
     return this.kind === 'timeout' || this.kind === 'network' || (this.kind === 'api' && (this.status ?? 0) >= 500);
   }
 
@@ -72,6 +87,38 @@ export function parseErrorBody(body: unknown): { code?: string; message?: string
   return { ...(code ? { code } : {}), ...(message ? { message } : {}) };
 }
 
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_OSSL_)|_CERT(_|$)/;
+
+/**
+ * Which network failure a thrown error (from undici or Node's sockets) is, read from its `code` — or the codes of
+ * the attempts inside it (an AggregateError when every address of the host failed).
+ */
+export function networkFailureOf(cause: unknown): NetworkFailure {
+  const codes: string[] = [];
+  const collect = (e: unknown, depth: number): void => {
+    if (!e || typeof e !== 'object' || depth > 3) return;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner)) for (const x of inner) collect(x, depth + 1);
+    collect((e as { cause?: unknown }).cause, depth + 1);
+  };
+  collect(cause, 0);
+  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN' || c === 'EAI_FAIL' || c === 'EAI_NONAME')) return 'dns';
+  if (codes.some((c) => c === 'ECONNREFUSED')) return 'refused';
+  if (codes.some((c) => TLS_CODE.test(c))) return 'tls';
+  if (codes.some((c) => c === 'ECONNRESET' || c === 'EPIPE' || c === 'UND_ERR_SOCKET' || c === 'UND_ERR_CLOSED')) return 'reset';
+  return 'other';
+}
+
+/** Whether a thrown error is one of undici's own timeouts (connect, headers, body), not our deadline. */
+export function isTimeoutCause(cause: unknown): boolean {
+  const code = cause && typeof cause === 'object' ? (cause as { code?: unknown }).code : undefined;
+  return (
+    code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT'
+  );
+}
+
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'AB01',
   401: 'AB05',
@@ -89,9 +136,7 @@ const CODE_BY_STATUS: Record<number, string> = {
 export function describePortkeyError(err: unknown, what = 'request', opts: { nothingCreated?: boolean } = {}): string {
   const nothing = opts.nothingCreated === false ? '' : ' Nothing was created.';
   if (!(err instanceof PortkeyError)) return `Something went wrong on our side while handling your ${what}.${nothing} Please try again.`;
-  if (err.kind === 'timeout' || err.kind === 'network') {
-    return `Portkey didn't answer in time.${nothing} Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.`;
-  }
+  if (err.kind === 'timeout' || err.kind === 'network') return unreachedText(err, nothing);
   if (err.kind === 'invalid_response') {
     return `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${what} exists before trying again.`;
   }
@@ -119,6 +164,32 @@ export function describePortkeyError(err: unknown, what = 'request', opts: { not
       return `Your Portkey subscription is exhausted, so Portkey won't create this ${what}. Check the plan in Portkey's billing settings.`;
     default:
       return `Portkey had a problem (HTTP ${err.status ?? '?'}).${nothing} Try again in a minute.`;
+  }
+}
+
+const CHECK_REACHABLE = 'Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.';
+
+/** A timeout or a network failure, each in its own true sentence: what is known of whether Portkey got it. */
+function unreachedText(err: PortkeyError, nothing: string): string {
+  // Nothing left this app: whatever it was, Portkey didn't do it (true of a later step too).
+  const unsent = ' Nothing was sent to Portkey.';
+  const admin = "if it keeps happening, ask this app's admin to check PORTKEY_BASE_URL";
+  if (err.kind === 'timeout') {
+    return err.unsent
+      ? `Portkey couldn't be reached in time.${unsent} ${CHECK_REACHABLE}`
+      : `Portkey didn't answer in time.${nothing} ${CHECK_REACHABLE}`;
+  }
+  switch (err.network) {
+    case 'dns':
+      return `This app couldn't look up Portkey's address (a DNS failure).${unsent} Try again in a minute; ${admin} and the DNS.`;
+    case 'refused':
+      return `Portkey's address refused the connection.${unsent} Try again in a minute; ${admin}.`;
+    case 'tls':
+      return `The secure (TLS) connection to Portkey failed, for example over a certificate.${unsent} Ask this app's admin to check PORTKEY_BASE_URL and any proxy in between.`;
+    case 'reset':
+      return `The connection to Portkey broke before it answered.${nothing} ${CHECK_REACHABLE}`;
+    default:
+      return `This app couldn't reach Portkey.${nothing} ${CHECK_REACHABLE}`;
   }
 }
 
@@ -177,5 +248,7 @@ export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown 
     ...(code !== undefined ? { code } : {}),
     ...(message !== undefined ? { portkeyMessage: message } : {}),
     ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+    ...(err.network !== undefined ? { network: err.network } : {}),
+    unsent: err.unsent,
   });
 }

@@ -14,3 +14,24 @@ export function deliveryNote(delivery: Delivery, channelId: string | undefined):
       return `The app couldn't post the result anywhere; keep this window's details.`;
   }
 }
+
+/** The progress view's promise, kept by the operation service: a success is posted, a failure sent privately. */
+export const RESULT_ALSO_SENT = 'You can close this window: the result is also posted in the channel, or sent only to you if it fails.';
+
+/** "X was not created." only when that is known; else that it may exist. */
+export function failedHeadline(what: string, mayExist: boolean): string {
+  return mayExist ? `${what} may or may not have been created.` : `${what} was not created.`;
+}
+
+/** One line for a failure's modal saying where else it was sent. */
+export function privateNote(delivery: Delivery): string {
+  switch (delivery) {
+    case 'channel':
+    case 'response_url':
+      return 'This was also sent only to you in the channel.';
+    case 'dm':
+      return 'This was also sent to you in a direct message.';
+    case 'none':
+      return "The app couldn't send this to you anywhere else yet; it keeps trying. Keep this window's details.";
+  }
+}

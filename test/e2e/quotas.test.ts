@@ -143,7 +143,11 @@ describe('quotas that hold', () => {
       return record(res.json, 'ack');
     };
     for (const name of ['Wide One', 'Wide Two']) expect((await submitWide(name)).response_action).toBe('update');
-    await eventually('both creates', async () => (h.portkey.requestsTo('POST', '/integrations').length >= 2 ? true : undefined));
+    // Both finished (each create's grant and detail read come after its POST), so what follows is only the later submits'.
+    await eventually('both creates to finish', async () => {
+      const ops = (await peekSqlite(h.app.dataDir).rows('operations')).filter((o) => o.requester_id === 'UWIDE');
+      return ops.length === 2 && ops.every((o) => o.status === 'succeeded') ? true : undefined;
+    });
     const before = h.portkey.requests.length;
     for (const name of ['Wide Three', 'Wide Four', 'Wide Five']) {
       const ack = await submitWide(name);

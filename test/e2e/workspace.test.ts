@@ -366,10 +366,17 @@ describe('when Portkey refuses or does not answer', () => {
     expect(JSON.parse(String(viewOf(restored).private_metadata))).toEqual(expect.objectContaining({ channelId: 'C_PLATFORM' }));
     expect(JSON.parse(String(viewOf(restored).private_metadata))).not.toHaveProperty('operationId');
 
-    // A failure is only shown in the modal: nothing in the channel, the response_url or a DM.
+    // A failure is shown in the modal and sent once, privately, through the command's reply link, naming the
+    // request: nothing in the channel or a DM.
     expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
     expect(h.slack.callsTo('conversations.open')).toEqual([]);
-    expect(h.slack.responses).toEqual([]);
+    expect(h.slack.responses.map((r) => r.body)).toEqual([
+      {
+        response_type: 'ephemeral',
+        text: expect.stringMatching(new RegExp(`^:warning: Your workspace \\*Platform\\* \\(slug \`${p.slug}\`\\) was not created\\. `)),
+      },
+    ]);
+    expect(String(h.slack.responses[0]?.body.text)).toContain(p.says);
   }
 
   it('a timeout after Portkey created it: finds the workspace by exact name and reports success once', async () => {

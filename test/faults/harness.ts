@@ -83,8 +83,22 @@ export function isSuccessView(view: Record<string, unknown>): boolean {
   return allText(view.blocks).includes(':white_check_mark:');
 }
 
+/** A failed create's modal: "was not created", or "may or may not have been created" when we couldn't tell. */
 export function isErrorView(view: Record<string, unknown>): boolean {
-  return allText(view.blocks).includes('was not created');
+  const text = allText(view.blocks);
+  return text.includes('was not created') || text.includes('may or may not have been created');
+}
+
+/**
+ * A failure reached the person outside the modal exactly once: one private reply through the command's reply link,
+ * with `text` (which names the request), and nothing in the channel or a DM.
+ */
+export async function expectOnePrivateNotice(h: TestEnv, opened: Opened, text: string): Promise<void> {
+  await h.slack.waitForResponse((r) => r.url === opened.responseUrl);
+  expect(h.slack.responses.filter((r) => r.url === opened.responseUrl).map((r) => r.body)).toEqual([{ response_type: 'ephemeral', text }]);
+  expect(h.slack.responses.filter((r) => r.url !== opened.responseUrl)).toEqual([]);
+  expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
+  expect(h.slack.callsTo('chat.postEphemeral')).toEqual([]);
 }
 
 /** The first views.update of `viewId` whose view matches. */

@@ -5,6 +5,7 @@ import { allText, record } from '../support/payload.js';
 import {
   auditTrailOf,
   CREATE_PATH,
+  expectOnePrivateNotice,
   isErrorView,
   isSuccessView,
   KINDS,
@@ -26,6 +27,8 @@ import {
 const h = useFaultEnv();
 
 const WHAT: Record<Kind, string> = { workspace: 'Workspace', integration: 'Integration' };
+/** How the private notice names each kind (the test integration is an OpenAI one). */
+const WHO: Record<Kind, string> = { workspace: 'workspace', integration: 'OpenAI integration' };
 
 function resources(kind: Kind): Array<{ id: string; slug: string; name: string }> {
   return kind === 'workspace' ? h.portkey.workspaces : h.portkey.integrations;
@@ -40,12 +43,14 @@ interface Refused {
 
 const noAnswer =
   "Portkey didn't answer in time. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.";
+const broke =
+  'The connection to Portkey broke before it answered. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.';
 const serverError = (status: number) => `Portkey had a problem (HTTP ${status}). Nothing was created. Try again in a minute.`;
 
-// Portkey did not create anything: the person is told why, and nothing is posted anywhere else.
+// Portkey did not create anything: the person is told why, in the modal and once privately (never in the channel).
 const refused: Refused[] = [
   { label: 'a timeout', fault: { delayMs: 2500 }, says: () => noAnswer },
-  { label: 'a connection reset', fault: { drop: true }, says: () => noAnswer },
+  { label: 'a connection reset', fault: { drop: true }, says: () => broke },
   { label: 'a 500', fault: { status: 500 }, says: () => serverError(500) },
   { label: 'a 502', fault: { status: 502 }, says: () => serverError(502) },
   { label: 'a 503', fault: { status: 503 }, says: () => serverError(503) },
@@ -105,13 +110,16 @@ describe.each(KINDS)('%s create, Portkey refuses or never answers', (kind) => {
     expect(resources(kind)).toEqual([]);
 
     const opId = await operationOf(h.app, userId);
-    expect(await auditTrailOf(h.app, userId, 2)).toEqual([
+    expect(await auditTrailOf(h.app, userId, 3)).toEqual([
       { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
       { actor: userId, action: `${kind}.create.portkey`, target: opId, outcome: 'failed', detail: { error: says(kind) } },
+      { actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null },
     ]);
-    // The modal showed it: nothing in the channel, the reply link or a DM.
-    expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
-    expect(h.slack.responses).toEqual([]);
+    // Also told privately, once, naming the request; nothing in the channel.
+    const slug =
+      kind === 'integration' ? ` (slug \`${String(record(h.portkey.requestsTo('POST', CREATE_PATH[kind])[0]?.body, 'body').slug)}\`)` : '';
+    await expectOnePrivateNotice(h, opened, `:warning: Your ${WHO[kind]} *${name}*${slug} was not created. ${says(kind)}`);
+    expect(shown).toContain('This was also sent only to you in the channel.');
 
     await h.expectStillServing(mark);
   });
@@ -137,16 +145,25 @@ describe.each(KINDS)('%s create, Portkey unreachable for the create and for the 
     const says = slug
       ? `Portkey didn't answer, and we couldn't check whether the integration was created. Look for the slug ${slug} in Portkey before trying again.`
       : "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
+    // Not "was not created": that isn't known.
+    expect(viewText(failed)).toContain(`${WHAT[kind]} *${name}* may or may not have been created.`);
+    expect(viewText(failed)).not.toContain('was not created');
     expect(viewText(failed)).toContain(says);
     const lookups = h.portkey.requestsTo('GET', slug ? `/integrations/${slug}` : '/admin/workspaces');
     expect(lookups.map((r) => r.status)).toEqual([503, 503, 503, 503]);
     expect(resources(kind)).toEqual([]);
 
     const opId = await operationOf(h.app, userId);
-    expect(await auditTrailOf(h.app, userId, 2)).toEqual([
+    expect(await auditTrailOf(h.app, userId, 3)).toEqual([
       { actor: userId, action: `${kind}.create`, target: opId, outcome: 'submitted', detail: null },
       { actor: userId, action: `${kind}.create.portkey`, target: opId, outcome: 'failed', detail: { error: says } },
+      { actor: 'app', action: 'notification', target: opId, outcome: 'sent:response_url', detail: null },
     ]);
+    await expectOnePrivateNotice(
+      h,
+      opened,
+      `:warning: Your ${WHO[kind]} *${name}*${slug ? ` (slug \`${slug}\`)` : ''} may or may not have been created. ${says}`,
+    );
     await h.expectStillServing(mark);
   });
 });

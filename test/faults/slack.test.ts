@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { allText } from '../support/payload.js';
+import { allText, record } from '../support/payload.js';
 import {
   auditTrailOf,
   COMMAND,
@@ -128,7 +128,13 @@ describe('the result cannot be shown in the modal (hash_conflict on views.update
     const error =
       "Portkey refused: the admin key lacks permission for this, or your Portkey plan doesn't allow it. " +
       'Portkey said: "You do not have enough permissions to execute this request" Ask a Portkey org admin to check the key\'s scopes.';
-    expect(reply.body).toEqual({ response_type: 'ephemeral', text: `Your request was not completed: ${error}` });
+    expect(reply.body).toEqual({
+      response_type: 'ephemeral',
+      text: `:warning: Your workspace *Refused ${userId}* was not created. ${error}`,
+    });
+    expect(h.slack.responses).toHaveLength(1);
+    // The modal is tried too (after the notice), and refused.
+    await h.slack.waitFor('views.update', (c) => c.args.view_id === opened.form.id);
     expect(h.slack.callsTo('views.update').map((c) => c.error)).toEqual(['hash_conflict']);
     expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
     expect(h.portkey.workspaces).toEqual([]);
@@ -272,8 +278,13 @@ describe('the Web API goes down after the form opened (the reply link still work
     const reply = await h.slack.waitForResponse((r) => r.url === opened.responseUrl, 8000);
     const error =
       'Portkey rejected the integration as invalid. Portkey said: "Invalid request. Please check and try again." Fix the form and try again.';
-    expect(reply.body).toEqual({ response_type: 'ephemeral', text: `Your request was not completed: ${error}` });
-    expect(h.slack.callsTo('views.update').length).toBeGreaterThan(0);
+    const slug = String(record(h.portkey.requestsTo('POST', CREATE_PATH.integration)[0]?.body, 'create body').slug);
+    expect(reply.body).toEqual({
+      response_type: 'ephemeral',
+      text: `:warning: Your OpenAI integration *Outage ${userId}* (slug \`${slug}\`) was not created. ${error}`,
+    });
+    expect(h.slack.responses).toHaveLength(1);
+    await h.slack.waitFor('views.update', (c) => c.args.view_id === opened.form.id);
     expect(h.slack.callsTo('views.update').every((c) => c.error === 'service_unavailable')).toBe(true);
     expect(h.portkey.integrations).toEqual([]);
 

@@ -434,6 +434,28 @@ describe('fake Portkey: faults', () => {
     expect(pk.requestsTo('POST', '/admin/workspaces')).toHaveLength(1);
   });
 
+  it('hang: never answers, only the client giving up ends the request; with afterHandling the work is done', async () => {
+    pk.fault({ method: 'POST', path: '/admin/workspaces' }, { hang: true, afterHandling: true });
+    pk.fault({ method: 'GET', path: '/admin/workspaces' }, { hang: true });
+    for (const method of ['POST', 'GET']) {
+      const err: unknown = await fetch(`${pk.baseUrl}/admin/workspaces`, {
+        method,
+        headers: { 'x-portkey-api-key': pk.adminKey, 'content-type': 'application/json' },
+        ...(method === 'POST' ? { body: JSON.stringify({ name: 'Hung' }) } : {}),
+        signal: AbortSignal.timeout(200),
+      }).catch((e: unknown) => e);
+      expect((err as Error).name, method).toBe('TimeoutError');
+    }
+    // Both were received, neither answered; the create still happened.
+    expect(pk.requestsTo('*', '/admin/workspaces').map((r) => [r.method, r.status])).toEqual([
+      ['POST', undefined],
+      ['GET', undefined],
+    ]);
+    expect(pk.workspaces.map((w) => w.name)).toEqual(['Hung']);
+    // The faults were used up: the next call is answered.
+    expect((await call('GET', '/admin/workspaces')).status).toBe(200);
+  });
+
   it('afterHandling with a status: Portkey did the work but answered 500', async () => {
     pk.fault({ method: 'POST', path: '/admin/workspaces' }, { afterHandling: true, status: 500 });
     expect(await call('POST', '/admin/workspaces', { name: 'Half done' })).toMatchObject(errorOf('AB04', 500));

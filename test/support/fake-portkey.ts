@@ -139,6 +139,11 @@ export interface Fault {
   delayMs?: number;
   /** Destroy the socket instead of answering. */
   drop?: boolean;
+  /**
+   * Never answer: the request is held open (as a Portkey that accepted the connection and then hangs) until the
+   * client gives up, or the fake is reset or closed. With `afterHandling`, the real handler ran first.
+   */
+  hang?: boolean;
   /** Run the real handler first (state changes), then delay / drop / override the answer. */
   afterHandling?: boolean;
   /** With `afterHandling`: answer the real body without these top-level fields (e.g. a 200 missing `id`). */
@@ -564,6 +569,8 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
   let faults: FaultRule[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  /** Answers held by a `hang` fault. */
+  const hung = new Set<ServerResponse>();
 
   // ----- state helpers -----
 
@@ -1222,6 +1229,11 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
       return;
     }
     const real = fault.afterHandling === true ? realAnswer() : undefined;
+    if (fault.hang === true) {
+      hung.add(res);
+      res.on('close', () => hung.delete(res));
+      return;
+    }
     later(fake.latencyMs + (fault.delayMs ?? 0), () => {
       if (fault.drop === true) {
         res.socket?.destroy();
@@ -1349,6 +1361,8 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
       providers.length = 0;
       faults = [];
       fake.latencyMs = 0;
+      for (const res of hung) res.destroy();
+      hung.clear();
     },
     close() {
       for (const t of timers) clearTimeout(t);

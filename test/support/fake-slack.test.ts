@@ -110,6 +110,14 @@ describe('fake Slack Web API', () => {
     expect(await errorOf(client.views.update({ view_id: 'V9999', view: modal() as never }))).toBe('not_found');
   });
 
+  it('a view the person closed is gone: views.update answers not_found', async () => {
+    const opened = await client.views.open({ trigger_id: 'close-1', view: modal() as never });
+    const id = opened.view?.id ?? '';
+    slack.closeView(id);
+    expect(await errorOf(client.views.update({ view_id: id, view: modal('Too late') as never }))).toBe('not_found');
+    expect(slack.views.get(id)?.view).toMatchObject({ title: { text: 'Create workspace' } });
+  });
+
   it('views.update by external_id; views.open needs a fresh trigger_id', async () => {
     await client.views.open({ trigger_id: 't1', view: { ...modal(), external_id: 'ext-1' } as never });
     const res = await client.views.update({ external_id: 'ext-1', view: modal('By external') as never });

@@ -47,6 +47,8 @@ export interface StoredView {
    * `initial_value`/`initial_option` — and starts the others from the new view's initial values.
    */
   state: Record<string, Record<string, unknown>>;
+  /** The person closed it (`closeView`): Slack no longer knows it, so `views.update` answers `not_found`. */
+  closed: boolean;
 }
 
 export interface SlackFailOptions {
@@ -139,6 +141,11 @@ export interface FakeSlack {
     blocks: unknown[];
     state: { values: Record<string, Record<string, unknown>> };
   };
+  /**
+   * The person closes the modal (Close, Esc or ×). Slack forgets the view: from then on `views.update` of it answers
+   * `not_found`, as the real API does for a view that is no longer open.
+   */
+  closeView(viewId: string): void;
   /** Merge fields into what `users.info` answers for this user. */
   setUser(id: string, fields: Record<string, unknown>): void;
   /**
@@ -413,6 +420,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       previousViewId: method === 'views.push' && last ? last.id : null,
       updates: 0,
       state: initialState(args.view),
+      closed: false,
     };
     views.set(id, stored);
     return ok({ view: viewResponse(stored) });
@@ -445,6 +453,8 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       previousViewId: null,
       updates: (existing?.updates ?? -1) + 1,
       state: initialState(args.view),
+      // A Home tab is never closed: it is there whenever the person opens the app.
+      closed: false,
     };
     homes.set(userId, stored);
     return ok({ view: viewResponse(stored) });
@@ -456,7 +466,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     if (viewId === undefined && externalId === undefined) return err('invalid_arguments');
     if (!isRecord(args.view)) return err('invalid_arguments');
     const stored = viewId !== undefined ? views.get(viewId) : [...views.values()].find((v) => v.externalId === externalId);
-    if (!stored) return err('not_found');
+    if (!stored || stored.closed) return err('not_found');
     const hash = str(args.hash);
     if (hash !== undefined && hash !== stored.hash) return err('hash_conflict');
     const problems = validateView(args.view);
@@ -831,6 +841,11 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       for (const [blockId, byAction] of Object.entries(values)) {
         stored.state[blockId] = { ...stored.state[blockId], ...structuredClone(byAction) };
       }
+    },
+    closeView(viewId) {
+      const stored = views.get(viewId);
+      if (!stored) throw new Error(`fakeSlack.closeView: no view ${viewId}`);
+      stored.closed = true;
     },
     viewState(viewId) {
       const stored = views.get(viewId);

@@ -13,6 +13,7 @@ import {
 import {
   integrationCreatedMessage,
   integrationErrorView,
+  integrationFailedMessage,
   integrationModal,
   integrationProgressView,
   integrationSuccessView,
@@ -21,6 +22,7 @@ import {
 } from '../../src/resources/integration/view.js';
 import { summarize } from '../../src/portkey/configurations.js';
 import { getProvider, isSecretField, PROVIDERS, type Provider, type ProviderField } from '../../src/portkey/providers.js';
+import { privateNote } from '../../src/slack/delivery.js';
 import { decodeContext, type ModalContext } from '../../src/slack/metadata.js';
 import { checkMessage, checkView } from '../support/view-limits.js';
 
@@ -446,18 +448,39 @@ describe('result views and the channel message', () => {
         operationId: 'op-3',
         context: CONTEXT,
         keyDropped,
+        mayExist: keyDropped,
       });
       expect(checkView(view)).toEqual([]);
       expectNoLiveMarkup(textsOfType(view, 'mrkdwn'));
       const back = allObjects(view).find((o) => o.action_id === INT_ACTIONS.back);
       expect(back?.value).toBe('op-3');
       expect(JSON.stringify(view).includes('paste them again')).toBe(keyDropped);
+      expect(textsOfType(view, 'mrkdwn')[0]).toBe(
+        `:warning: Integration *${EVIL_ESCAPED}* ${keyDropped ? 'may or may not have been created' : 'was not created'}.`,
+      );
     }
+  });
+
+  it('the private failure message names provider, integration and slug, escaped, and says what is known', () => {
+    expect(integrationFailedMessage({ providerLabel: 'OpenAI', name: EVIL, slug: 'prod', error: `No: ${EVIL}`, mayExist: true })).toEqual({
+      text: `:warning: Your OpenAI integration *${EVIL_ESCAPED}* (slug \`prod\`) may or may not have been created. No: ${EVIL_ESCAPED}`,
+    });
+    expect(integrationFailedMessage({ providerLabel: 'OpenAI', name: 'P', slug: 'p', error: 'Fix it.', mayExist: false }).text).toBe(
+      ':warning: Your OpenAI integration *P* (slug `p`) was not created. Fix it.',
+    );
   });
 
   it('a very long name and message are clipped, not rejected', () => {
     const long = `${'&<'.repeat(2000)}`;
-    const view = integrationErrorView({ name: long, message: long, operationId: 'op', context: CONTEXT, keyDropped: false });
+    const view = integrationErrorView({
+      name: long,
+      message: long,
+      operationId: 'op',
+      context: CONTEXT,
+      keyDropped: false,
+      mayExist: true,
+      deliveredTo: privateNote('none'),
+    });
     expect(checkView(view)).toEqual([]);
     const s = summary({
       name: long,

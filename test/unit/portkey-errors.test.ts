@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PortkeyError, describePortkeyError, parseErrorBody, redactSecrets, scrubSecrets } from '../../src/portkey/errors.js';
+import {
+  PortkeyError,
+  describePortkeyError,
+  networkFailureOf,
+  parseErrorBody,
+  redactSecrets,
+  scrubSecrets,
+} from '../../src/portkey/errors.js';
 
 describe('parseErrorBody', () => {
   it('reads the Admin API envelope {success:false, data:{message, errorCode}}', () => {
@@ -162,13 +169,68 @@ describe('describePortkeyError', () => {
     expect(describePortkeyError(api({ status: 403 }), 'workspace')).toMatch(/^Portkey refused: the admin key lacks permission/);
   });
 
-  it.each<[string, PortkeyError]>([
-    ['timeout', new PortkeyError({ kind: 'timeout' })],
-    ['network', new PortkeyError({ kind: 'network', cause: new Error('other side closed') })],
-  ])("%s: Portkey didn't answer", (_label, err) => {
-    expect(describePortkeyError(err, 'workspace')).toBe(
-      "Portkey didn't answer in time. Nothing was created. Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.",
-    );
+  // Each says what is known; a DNS, refused or TLS failure never reached Portkey (test/unit/portkey-deadline.test.ts
+  // has them from real sockets).
+  it.each<[string, PortkeyError, string]>([
+    ['timeout', new PortkeyError({ kind: 'timeout' }), "Portkey didn't answer in time. Nothing was created."],
+    [
+      'no time left',
+      new PortkeyError({ kind: 'timeout', unsent: true }),
+      "Portkey couldn't be reached in time. Nothing was sent to Portkey.",
+    ],
+    [
+      'reset',
+      new PortkeyError({ kind: 'network', network: 'reset' }),
+      'The connection to Portkey broke before it answered. Nothing was created.',
+    ],
+    ['unclassified', new PortkeyError({ kind: 'network', cause: new Error('x') }), "This app couldn't reach Portkey. Nothing was created."],
+    [
+      'dns',
+      new PortkeyError({ kind: 'network', network: 'dns' }),
+      "This app couldn't look up Portkey's address (a DNS failure). Nothing was sent to Portkey.",
+    ],
+    [
+      'refused',
+      new PortkeyError({ kind: 'network', network: 'refused' }),
+      "Portkey's address refused the connection. Nothing was sent to Portkey.",
+    ],
+    [
+      'tls',
+      new PortkeyError({ kind: 'network', network: 'tls' }),
+      'The secure (TLS) connection to Portkey failed, for example over a certificate. Nothing was sent to Portkey.',
+    ],
+  ])('%s: its own sentence', (_label, err, starts) => {
+    expect(describePortkeyError(err, 'workspace').startsWith(`${starts} `)).toBe(true);
+    // Only a failure that never left this app says so about a later step too.
+    expect(describePortkeyError(err, 'workspace access', { nothingCreated: false }).includes('Nothing was sent')).toBe(err.unsent);
+  });
+
+  it.each([
+    ['ENOTFOUND', 'dns'],
+    ['EAI_AGAIN', 'dns'],
+    ['ECONNREFUSED', 'refused'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'tls'],
+    ['CERT_HAS_EXPIRED', 'tls'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'tls'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'tls'],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'tls'],
+    ['ECONNRESET', 'reset'],
+    ['UND_ERR_SOCKET', 'reset'],
+    ['EHOSTUNREACH', 'other'],
+  ])('%s is a %s failure', (code, kind) => {
+    expect(networkFailureOf(Object.assign(new Error(code), { code }))).toBe(kind);
+  });
+
+  it('every address refused (an AggregateError of attempts) is a refused connection', () => {
+    const attempts = ['::1', '127.0.0.1'].map((a) => Object.assign(new Error(`connect ECONNREFUSED ${a}`), { code: 'ECONNREFUSED' }));
+    expect(networkFailureOf(new AggregateError(attempts))).toBe('refused');
+  });
+
+  it('a failure that never left this app is not an unknown outcome; a reset or timeout is', () => {
+    expect(new PortkeyError({ kind: 'network', network: 'dns' }).outcomeUnknown).toBe(false);
+    expect(new PortkeyError({ kind: 'network', network: 'tls' }).outcomeUnknown).toBe(false);
+    expect(new PortkeyError({ kind: 'network', network: 'reset' }).outcomeUnknown).toBe(true);
+    expect(new PortkeyError({ kind: 'timeout' }).outcomeUnknown).toBe(true);
   });
 
   it('invalid_response: asks to check Portkey before trying again', () => {

@@ -6,12 +6,14 @@ import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, W
 import {
   workspaceCreatedMessage,
   workspaceErrorView,
+  workspaceFailedMessage,
   workspaceModal,
   workspaceProgressView,
   workspaceSuccessView,
 } from '../../src/resources/workspace/view.js';
 import { PortkeyError, describePortkeyError } from '../../src/portkey/errors.js';
 import type { Workspace } from '../../src/portkey/schemas.js';
+import { privateNote } from '../../src/slack/delivery.js';
 import { escapeMrkdwn } from '../../src/slack/escape.js';
 import { decodeContext, encodeContext, type ModalContext } from '../../src/slack/metadata.js';
 import { checkMessage, checkView } from '../support/view-limits.js';
@@ -477,7 +479,7 @@ describe('workspaceErrorView', () => {
       new PortkeyError({ kind: 'api', status: 409, code: 'AB07', portkeyMessage: 'exists' }),
       'workspace',
     );
-    const view = workspaceErrorView({ name: 'Data Science', message, operationId: opId, context: CONTEXT });
+    const view = workspaceErrorView({ name: 'Data Science', message, operationId: opId, context: CONTEXT, mayExist: false });
     expect(checkView(view)).toEqual([]);
     expect(view.callback_id).toBe(WORKSPACE_RESULT_CALLBACK);
     expect(view.blocks[2]).toEqual({
@@ -499,7 +501,7 @@ describe('workspaceErrorView', () => {
 
   it('escapes a hostile name and a hostile Portkey message', () => {
     const message = describePortkeyError(new PortkeyError({ kind: 'api', status: 400, code: 'AB01', portkeyMessage: EVIL }), 'workspace');
-    const view = workspaceErrorView({ name: EVIL, message, operationId: opId, context: CONTEXT });
+    const view = workspaceErrorView({ name: EVIL, message, operationId: opId, context: CONTEXT, mayExist: false });
     expect(checkView(view)).toEqual([]);
     const texts = textsOfType(view, 'mrkdwn');
     expectNoLiveMarkup(texts);
@@ -513,8 +515,41 @@ describe('workspaceErrorView', () => {
       message: '&'.repeat(5000),
       operationId: 'o'.repeat(64),
       context: CONTEXT,
+      mayExist: true,
+      deliveredTo: privateNote('response_url'),
     });
     expect(checkView(view)).toEqual([]);
+  });
+
+  it('says "was not created" only when that is known; when we could not tell, that it may exist', () => {
+    const unknown = workspaceErrorView({ name: 'Data', message: 'Look in Portkey.', operationId: opId, context: CONTEXT, mayExist: true });
+    expect(textsOfType(unknown, 'mrkdwn')[0]).toBe(':warning: Workspace *Data* may or may not have been created.');
+    expect(JSON.stringify(unknown)).not.toContain('was not created');
+    const known = workspaceErrorView({ name: 'Data', message: 'x', operationId: opId, context: CONTEXT, mayExist: false });
+    expect(textsOfType(known, 'mrkdwn')[0]).toBe(':warning: Workspace *Data* was not created.');
+  });
+
+  it('shows where else the failure was sent', () => {
+    const view = workspaceErrorView({
+      name: 'Data',
+      message: 'x',
+      operationId: opId,
+      context: CONTEXT,
+      mayExist: false,
+      deliveredTo: privateNote('dm'),
+    });
+    expect(JSON.stringify(view.blocks)).toContain('This was also sent to you in a direct message.');
+  });
+});
+
+describe('workspaceFailedMessage (sent privately)', () => {
+  it('names the workspace and its slug, escaped, says what is known and what to do', () => {
+    expect(workspaceFailedMessage({ name: EVIL, slug: 'a`b', error: `Portkey said: ${EVIL}`, mayExist: false })).toEqual({
+      text: `:warning: Your workspace *${EVIL_ESCAPED}* (slug \`aˋb\`) was not created. Portkey said: ${EVIL_ESCAPED}`,
+    });
+    expect(workspaceFailedMessage({ name: 'Data', slug: '', error: 'Look for it in Portkey.', mayExist: true })).toEqual({
+      text: ':warning: Your workspace *Data* may or may not have been created. Look for it in Portkey.',
+    });
   });
 });
 

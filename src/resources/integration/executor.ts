@@ -21,7 +21,8 @@ import {
 import { integrationSummary, resolvedOf } from './summary.js';
 import { integrationSubject } from './resolve.js';
 import type { PortkeyRef } from '../../operations/refs.js';
-import { integrationCreatedMessage, type CreatedIntegrationSummary } from './view.js';
+import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { integrationCreatedMessage, integrationFailedMessage, type CreatedIntegrationSummary } from './view.js';
 
 // What an integration operation stores: the draft without secrets. The secrets (key, secret fields) are
 // sealed separately and only while the operation needs them; the body is rebuilt from both at execution.
@@ -205,7 +206,7 @@ function accessFollowUp(portkey: PortkeyClient): FollowUp {
       if (!draft || !slug || !parsed.success)
         return { ok: false, result: (op.result ?? {}) as Record<string, unknown>, error: 'The request is no longer readable.' };
       const accessError = await grantAccess(
-        portkey,
+        portkey.budgeted('create'),
         slug,
         draft.access.map((w) => w.value),
         log,
@@ -237,8 +238,10 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
           refund: true,
         };
       }
-      const outcome = await createIntegrationOnce(portkey, request.body, log);
-      if (outcome.ok) return succeed(portkey, request, outcome.value.id, outcome.value.slug, outcome.recovered, log);
+      // The create, its lookup or slug probes, and the workspace grant after it share one deadline (portkey/budget.ts).
+      const budgeted = portkey.budgeted('create');
+      const outcome = await createIntegrationOnce(budgeted, request.body, log);
+      if (outcome.ok) return succeed(budgeted, request, outcome.value.id, outcome.value.slug, outcome.recovered, log);
       let error: string;
       if ('slugTaken' in outcome) {
         error = slugTakenText(outcome.slugTaken.slug, outcome.slugTaken.suggestion);
@@ -257,7 +260,8 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       if (!draft?.providerId) return undefined;
       const request = requestOf(op, secrets);
       const body = request?.body ?? evidenceBody(draft, draft.providerId);
-      const existing = await getIfExists(portkey, body.slug);
+      const budgeted = portkey.budgeted('create');
+      const existing = await getIfExists(budgeted, body.slug);
       if (!existing) return undefined;
       // The create was sent after the operation was stored, and before now.
       const verdict = whose(existing, body, { from: op.createdAt, to: Date.now() });
@@ -272,7 +276,7 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
           error: `The app restarted while this was being created, and we can't tell whether the integration under the slug ${body.slug} is yours. Look for it in Portkey before trying again.`,
         };
       }
-      if (request) return succeed(portkey, request, existing.id, existing.slug, true, log);
+      if (request) return succeed(budgeted, request, existing.id, existing.slug, true, log);
       const result: StoredResult = {
         providerId: draft.providerId,
         name: existing.name,
@@ -295,6 +299,18 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       return summary
         ? integrationCreatedMessage({ summary, userId: op.requesterId, operationId: op.id })
         : { text: `Integration created: id ${op.portkeyId ?? '?'}, slug ${op.portkeySlug ?? '?'}` };
+    },
+
+    failureMessage(op) {
+      const draft = storedIntegrationDraft(op);
+      const name = draft?.name.trim() || 'integration';
+      return integrationFailedMessage({
+        providerLabel: (draft?.providerId ? getProvider(draft.providerId)?.label : undefined) ?? 'AI provider',
+        name,
+        slug: draft?.slug.trim() || slugFromName(name),
+        error: op.error ?? 'It failed.',
+        mayExist: mayHaveBeenCreated(op),
+      });
     },
   };
 }

@@ -4,6 +4,7 @@ import { getProvider } from '../../portkey/providers.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { escapeMrkdwn } from '../../slack/escape.js';
 import type { ModalContext } from '../../slack/metadata.js';
+import { mayHaveBeenCreated } from '../../operations/failure.js';
 import type { OperationRecord } from '../../store/index.js';
 import type { StateExtra } from '../../features/kind.js';
 import { createdIntegration, storedIntegrationDraft } from './executor.js';
@@ -38,6 +39,8 @@ export function integrationStateView(op: OperationRecord, context: ModalContext,
       operationId: op.id,
       context,
       keyDropped: extra.keyDropped ?? true,
+      mayExist: mayHaveBeenCreated(op),
+      deliveredTo: extra.deliveredTo,
     });
   }
   const provider = draft?.providerId ? getProvider(draft.providerId) : undefined;

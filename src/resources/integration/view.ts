@@ -11,7 +11,9 @@ import {
 } from '../../portkey/providers.js';
 import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
 import { clip, escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
+import { RESULT_ALSO_SENT, failedHeadline } from '../../slack/delivery.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
+import type { Message } from '../../slack/notify.js';
 import type { Choice } from '../../slack/state.js';
 import type { IntegrationDraft } from './form.js';
 import { slugFromName } from './form.js';
@@ -314,7 +316,7 @@ export function integrationModal(p: { draft: IntegrationDraft; context: ModalCon
 export function integrationProgressView(p: { name: string; providerLabel: string; context: ModalContext }): ModalView {
   return resultModal(p.context, [
     section(`:hourglass_flowing_sand: Creating the ${escapeMrkdwn(p.providerLabel)} integration *${escapeMrkdwn(p.name)}* in Portkey…`),
-    context('You can close this window; the result is posted in the channel too.'),
+    context(RESULT_ALSO_SENT),
   ]);
 }
 
@@ -392,10 +394,15 @@ export function integrationErrorView(p: {
   operationId: string;
   context: ModalContext;
   keyDropped: boolean;
+  /** Portkey may have created it: the answer was lost and we couldn't tell. */
+  mayExist: boolean;
+  /** Where else the person was told (see privateNote). */
+  deliveredTo?: string | undefined;
 }): ModalView {
   return resultModal({ ...p.context, operationId: p.operationId }, [
-    section(`:warning: Integration *${escapeMrkdwn(p.name)}* was not created.`),
+    section(`:warning: ${failedHeadline(`Integration *${escapeMrkdwn(p.name)}*`, p.mayExist)}`),
     section(escapeMrkdwn(p.message)),
+    ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
     ...(p.keyDropped ? [context('For safety the key and other secrets are not kept: you will paste them again.')] : []),
     actions('int_error_actions', [
       button({ text: 'Back to the form', actionId: INT_ACTIONS.back, value: p.operationId, style: 'primary' }),
@@ -426,6 +433,18 @@ export function integrationCreatedMessage(p: { summary: CreatedIntegrationSummar
     text: `Integration ${escapeMrkdwn(s.name)} (${escapeMrkdwn(s.provider.label)}) created — id ${escapeMrkdwn(s.id)}, slug ${escapeMrkdwn(s.slug)}`,
     blocks,
   };
+}
+
+/** To the requester, privately, when the create failed: which integration, what is known, what to do. */
+export function integrationFailedMessage(p: {
+  providerLabel: string;
+  name: string;
+  slug: string;
+  error: string;
+  mayExist: boolean;
+}): Message {
+  const what = `Your ${escapeMrkdwn(p.providerLabel)} integration *${escapeMrkdwn(p.name)}* (slug \`${escapeCode(p.slug)}\`)`;
+  return { text: `:warning: ${failedHeadline(what, p.mayExist)} ${escapeMrkdwn(p.error)}` };
 }
 
 /** Workspace picker options. Portkey accepts the id or the slug; whichever fits Slack's 75-character value. */

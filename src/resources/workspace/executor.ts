@@ -7,7 +7,8 @@ import type { PortkeyClient } from '../../portkey/client.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
-import { workspaceCreatedMessage } from './view.js';
+import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { workspaceCreatedMessage, workspaceFailedMessage } from './view.js';
 
 // What a workspace operation stores: the draft as typed (it holds no secrets). The body is derived
 // from it again at execution, by the same pure function that checked it at submission.
@@ -61,7 +62,8 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
           unknown: false,
           refund: true,
         };
-      const outcome = await createWorkspaceOnce(portkey, workspaceCreateBody(request), log);
+      // The create and the lookup after a lost answer share one deadline (portkey/budget.ts).
+      const outcome = await createWorkspaceOnce(portkey.budgeted('create'), workspaceCreateBody(request), log);
       if (outcome.ok) {
         const w = outcome.value;
         return {
@@ -87,7 +89,10 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       const request = requestOf(op);
       if (!request) return undefined;
       // The create was sent after the operation was stored, and before now.
-      const found = await findCreatedWorkspace(portkey, workspaceCreateBody(request), { from: op.createdAt, to: Date.now() });
+      const found = await findCreatedWorkspace(portkey.budgeted('create'), workspaceCreateBody(request), {
+        from: op.createdAt,
+        to: Date.now(),
+      });
       if (found.kind === 'none') return undefined;
       if (found.kind === 'ambiguous') {
         log.warn({ candidates: found.count }, 'recovery: several workspaces could be this one; not crediting any');
@@ -108,6 +113,16 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
 
     successMessage(op: OperationRecord) {
       return workspaceCreatedMessage({ ...createdWorkspace(op), userId: op.requesterId });
+    },
+
+    failureMessage(op: OperationRecord) {
+      const draft = storedWorkspaceDraft(op);
+      return workspaceFailedMessage({
+        name: draft?.name ?? 'workspace',
+        slug: draft?.slug ?? '',
+        error: op.error ?? 'It failed.',
+        mayExist: mayHaveBeenCreated(op),
+      });
     },
 
     describe: describeWorkspace,

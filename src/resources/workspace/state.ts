@@ -3,6 +3,7 @@ import { allowedNote, governedView } from '../../features/approval/view.js';
 import { deliveryNote } from '../../slack/delivery.js';
 import { escapeMrkdwn } from '../../slack/escape.js';
 import type { ModalContext } from '../../slack/metadata.js';
+import { mayHaveBeenCreated } from '../../operations/failure.js';
 import type { OperationRecord } from '../../store/index.js';
 import type { StateExtra } from '../../features/kind.js';
 import { createdWorkspace, storedWorkspaceDraft } from './executor.js';
@@ -28,7 +29,14 @@ export function workspaceStateView(op: OperationRecord, context: ModalContext, e
     });
   }
   if (op.status === 'failed') {
-    return workspaceErrorView({ name, message: op.error ?? 'It failed.', operationId: op.id, context });
+    return workspaceErrorView({
+      name,
+      message: op.error ?? 'It failed.',
+      operationId: op.id,
+      context,
+      mayExist: mayHaveBeenCreated(op),
+      deliveredTo: extra.deliveredTo,
+    });
   }
   return workspaceProgressView({ name, context });
 }

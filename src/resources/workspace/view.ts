@@ -4,6 +4,8 @@ import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import type { Workspace } from '../../portkey/schemas.js';
 import { suggestSlug, type WorkspaceDraft } from './form.js';
+import { RESULT_ALSO_SENT, failedHeadline } from '../../slack/delivery.js';
+import type { Message } from '../../slack/notify.js';
 import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from './ids.js';
 
 // Pure builders: data in, Block Kit out. The listener decides when each is shown.
@@ -105,10 +107,7 @@ export function workspaceProgressView(p: { name: string; context: ModalContext }
     title: plain(TITLE, 24),
     close: plain('Close', 24),
     private_metadata: encodeContext(p.context),
-    blocks: [
-      section(`:hourglass_flowing_sand: Creating workspace *${escapeMrkdwn(p.name)}* in Portkey…`),
-      context('You can close this window; the result is posted in the channel too.'),
-    ],
+    blocks: [section(`:hourglass_flowing_sand: Creating workspace *${escapeMrkdwn(p.name)}* in Portkey…`), context(RESULT_ALSO_SENT)],
   };
 }
 
@@ -140,7 +139,16 @@ export function workspaceSuccessView(p: {
   };
 }
 
-export function workspaceErrorView(p: { name: string; message: string; operationId: string; context: ModalContext }): ModalView {
+export function workspaceErrorView(p: {
+  name: string;
+  message: string;
+  operationId: string;
+  context: ModalContext;
+  /** Portkey may have created it: the answer was lost and we couldn't tell. */
+  mayExist: boolean;
+  /** Where else the person was told (see privateNote). */
+  deliveredTo?: string | undefined;
+}): ModalView {
   return {
     type: 'modal',
     callback_id: WORKSPACE_RESULT_CALLBACK,
@@ -148,8 +156,9 @@ export function workspaceErrorView(p: { name: string; message: string; operation
     close: plain('Close', 24),
     private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
     blocks: [
-      section(`:warning: Workspace *${escapeMrkdwn(p.name)}* was not created.`),
+      section(`:warning: ${failedHeadline(`Workspace *${escapeMrkdwn(p.name)}*`, p.mayExist)}`),
       section(escapeMrkdwn(p.message)),
+      ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
       actions('ws_error_actions', [
         button({ text: 'Back to the form', actionId: WS_ACTIONS.back, value: p.operationId, style: 'primary' }),
       ]),
@@ -177,4 +186,10 @@ export function workspaceCreatedMessage(p: { workspace: Workspace; requestedSlug
     text: `Workspace ${name} created — id ${escapeMrkdwn(workspace.id)}, slug ${escapeMrkdwn(workspace.slug)}`,
     blocks,
   };
+}
+
+/** To the requester, privately, when the create failed: which workspace, what is known, what to do. */
+export function workspaceFailedMessage(p: { name: string; slug: string; error: string; mayExist: boolean }): Message {
+  const slug = p.slug ? ` (slug \`${escapeCode(p.slug)}\`)` : '';
+  return { text: `:warning: ${failedHeadline(`Your workspace *${escapeMrkdwn(p.name)}*${slug}`, p.mayExist)} ${escapeMrkdwn(p.error)}` };
 }
