@@ -51,9 +51,9 @@ function status(res: ServerResponse, code: number, headers: Record<string, strin
   return true;
 }
 
-function clientOf(baseUrl: string, timeoutMs = 1000): PortkeyClient {
-  // The real sleep: a retry's wait counts against the deadline.
-  const client = new PortkeyClient({ baseUrl, apiKey: 'pk-test', timeoutMs });
+/** The real sleep unless `instant` (then a retry's wait costs no time, so a loaded machine can't eat the budget). */
+function clientOf(baseUrl: string, timeoutMs = 1000, instant = false): PortkeyClient {
+  const client = new PortkeyClient({ baseUrl, apiKey: 'pk-test', timeoutMs, ...(instant ? { sleep: async () => undefined } : {}) });
   cleanups.push(() => client.close());
   return client;
 }
@@ -85,7 +85,7 @@ describe('a list under its deadline', () => {
 
   it('fast failures are still retried inside it: two 503s, then a hang, is three attempts', async () => {
     const server = await serve((_req, res, n) => (n <= 2 ? status(res, 503) : false));
-    const err = await failure(clientOf(server.baseUrl).budgeted('list').listWorkspaces());
+    const err = await failure(clientOf(server.baseUrl, 2000, true).budgeted('list').listWorkspaces());
     expect(err.kind).toBe('timeout');
     expect(server.seen).toHaveLength(3);
   });
@@ -128,12 +128,12 @@ describe('a create under its deadline', () => {
   it('integration: the create hangs, the lookup gets 503s then hangs — it all ends inside the one budget', async () => {
     const server = await serve((req, res, n) => (req.method === 'GET' && n <= 3 ? status(res, 503) : false));
     const outcome = await createIntegrationOnce(
-      clientOf(server.baseUrl).budgeted('create'),
+      clientOf(server.baseUrl, 2000, true).budgeted('create'),
       { name: 'Hung', slug: 'hung', ai_provider_id: 'openai', key: 'sk-hung-0123456789' },
       log,
     );
     expect(outcome).toMatchObject({ ok: false, unknown: true });
-    // POST (1 s), two quick 503s, then one lookup that hangs until the 2 s budget is spent: no fifth attempt.
+    // POST (2 s), two quick 503s, then one lookup that hangs until the 4 s budget is spent: no fifth attempt.
     expect(server.seen.map((s) => s.method)).toEqual(['POST', 'GET', 'GET', 'GET']);
   });
 });
