@@ -47,6 +47,17 @@ export interface NotificationsRepo {
   claim(id: string, leaseMs: number, now?: number): Promise<boolean>;
   /** Makes every pending notification due now (at start of a store no other process uses). */
   makeAllDue(now?: number): Promise<number>;
+  /** What is waiting to be sent and what was given up, store-wide (metrics read it at each scrape). */
+  backlog(): Promise<Backlog>;
+}
+
+export interface Backlog {
+  /** Pending notifications: due, held back (a failure notice waiting on its modal) or being sent. */
+  pending: number;
+  /** When the oldest pending one was queued (epoch ms), or null when none is pending. */
+  oldestPendingAt: number | null;
+  /** Given up after their last attempt, still kept (until retention deletes them). */
+  failed: number;
 }
 
 export function toNotification(row: Selectable<NotificationsTable>): NotificationRecord {
@@ -146,6 +157,23 @@ export function notificationsRepo(ctx: RepoContext): NotificationsRepo {
         .where('next_attempt_at', '>', now)
         .executeTakeFirst();
       return Number(res.numUpdatedRows);
+    },
+
+    async backlog() {
+      // One query over the (status, next_attempt_at) index; 'sent' rows, the bulk of the table, are not read.
+      const rows = await db
+        .selectFrom('notifications')
+        .select((eb) => ['status', eb.fn.countAll().as('n'), eb.fn.min('created_at').as('oldest')])
+        .where('status', 'in', ['pending', 'failed'])
+        .groupBy('status')
+        .execute();
+      const pending = rows.find((r) => r.status === 'pending');
+      const failed = rows.find((r) => r.status === 'failed');
+      return {
+        pending: Number(pending?.n ?? 0),
+        oldestPendingAt: pending?.oldest == null ? null : Number(pending.oldest),
+        failed: Number(failed?.n ?? 0),
+      };
     },
 
     async get(id) {
