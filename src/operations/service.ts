@@ -10,9 +10,20 @@ import { slackDate } from '../slack/format.js';
 import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { submissionKey } from './keys.js';
 import { faultPoint } from './faults.js';
+import { watchEndings } from './endings.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import type { Summary } from './summary.js';
-import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Renderers, Submission, Submitted } from './types.js';
+import type {
+  DecideResult,
+  Executor,
+  Finished,
+  FollowUpResult,
+  OperationCounts,
+  Outcome,
+  Renderers,
+  Submission,
+  Submitted,
+} from './types.js';
 
 export type {
   DecideResult,
@@ -20,6 +31,7 @@ export type {
   Finished,
   FollowUp,
   FollowUpResult,
+  OperationCounts,
   Outcome,
   Renderers,
   Submission,
@@ -63,6 +75,8 @@ export class OperationService {
       renderers: Renderers;
       /** Retention: pruning run on the dispatcher tick (see store/retention.ts). */
       prune?: () => Promise<void>;
+      /** Metrics: operations by action and outcome (see `step`). */
+      counts?: OperationCounts;
     },
   ) {
     this.render = opts.renderers;
@@ -118,7 +132,7 @@ export class OperationService {
     const reservations = verdict.governance.reservations;
     let stored: Submitted;
     try {
-      stored = await this.store.transaction((tx) => this.recordSubmission(tx, s, idempotencyKey, verdict));
+      stored = await this.step((tx) => this.recordSubmission(tx, s, idempotencyKey, verdict));
     } catch (err) {
       // Nothing was kept: the quota taken for it goes back.
       await this.governance.release(reservations).catch(() => undefined);
@@ -196,7 +210,7 @@ export class OperationService {
     }
     const to = verdict === 'approve' ? 'approved' : 'denied';
     // The decision, its audit row, the secret wipe of a denial and what it owes people: one transaction.
-    const result = await this.store.transaction(async (tx): Promise<DecideResult> => {
+    const result = await this.step(async (tx): Promise<DecideResult> => {
       const decisionReason = reason?.trim() ? reason.trim() : null;
       const moved = await tx.operations.transition(id, 'awaiting_approval', to, { decidedBy: userId, decisionReason });
       if (!moved.won) return { kind: 'closed', operation: moved.current };
@@ -221,7 +235,7 @@ export class OperationService {
     const op = await this.store.operations.get(id);
     if (!op) return { kind: 'closed', operation: undefined };
     if (op.requesterId !== userId) return { kind: 'not_allowed', why: 'Only the person who asked can cancel this request.' };
-    return this.store.transaction(async (tx): Promise<DecideResult> => {
+    return this.step(async (tx): Promise<DecideResult> => {
       const moved = await tx.operations.transition(id, 'awaiting_approval', 'cancelled', { decidedBy: userId });
       if (!moved.won) return { kind: 'closed', operation: moved.current };
       await this.closeUnrun(tx, moved.operation);
@@ -233,7 +247,7 @@ export class OperationService {
 
   /** A pending approval whose time ran out: closed once, its secrets wiped, the requester told (its quota stays used). */
   private async expire(op: OperationRecord): Promise<void> {
-    const queued = await this.store.transaction(async (tx) => {
+    const queued = await this.step(async (tx) => {
       const moved = await tx.operations.transition(op.id, 'awaiting_approval', 'expired');
       if (!moved.won) return [];
       const expired = moved.operation;
@@ -322,7 +336,7 @@ export class OperationService {
     const hold = !outcome.ok && modal;
     // The outcome, the secret wipe, a refund, the audit row and every notification it owes: one transaction, so a
     // crash leaves the operation 'executing' (recovery looks it up) or finished with its notices queued — never between.
-    const step = await this.store.transaction(async (tx) => {
+    const step = await this.step(async (tx) => {
       const done = await tx.operations.transition(
         op.id,
         'executing',
@@ -440,7 +454,7 @@ export class OperationService {
       clearInterval(heartbeat);
     }
     // The step's result, its audit row and the notice: one transaction.
-    return this.store.transaction(async (tx): Promise<FollowUpResult> => {
+    return this.step(async (tx): Promise<FollowUpResult> => {
       const saved = await tx.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: runner });
       const final = saved.won ? saved.operation : claimed;
       const detail = { step: left, ...(ran.error ? { error: ran.error } : {}) };
@@ -559,6 +573,21 @@ export class OperationService {
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (t = setTimeout(r, timeoutMs)))]);
     clearTimeout(t);
     return this.inFlight.size;
+  }
+
+  /**
+   * One step's transaction (every write the service makes to an operation goes through one). Each operation it moved
+   * into an end state is counted once the step committed: a rolled-back step counts nothing, and as a transition is
+   * won only once, two deliveries or two replicas never count the same ending twice.
+   */
+  private async step<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    let ended: OperationRecord[] = [];
+    const result = await this.store.transaction((tx) => {
+      ended = [];
+      return fn(watchEndings(tx, ended));
+    });
+    for (const op of ended) this.opts.counts?.ended(op.action, op.status);
+    return result;
   }
 
   /** An audit row that is part of a step's transaction: if it can't be written, the step isn't either. */

@@ -1,6 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
-import { PortkeyError, parseErrorBody } from './errors.js';
+import { PortkeyError, parseErrorBody, type PortkeyErrorKind } from './errors.js';
+import { routeOf } from './routes.js';
 import {
   createdIntegrationSchema,
   emptySchema,
@@ -37,6 +38,15 @@ export interface PortkeyClientOptions {
   retries?: number;
   dispatcher?: Dispatcher;
   sleep?: (ms: number) => Promise<void>;
+  /** Told of every HTTP attempt, for metrics (see src/metrics.ts). */
+  onCall?: (call: PortkeyCall) => void;
+}
+
+/** One HTTP attempt: its route template (`POST /integrations`), how long it took and how it failed, if it did. */
+export interface PortkeyCall {
+  endpoint: string;
+  seconds: number;
+  error?: { kind: PortkeyErrorKind | 'unexpected'; status?: number };
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -138,19 +148,34 @@ export class PortkeyClient {
     // GET and PUT are idempotent and retried; a POST create re-sent blindly could create twice.
     const attempts = method === 'POST' ? 1 : (options.retries ?? this.retries) + 1;
     for (let attempt = 1; ; attempt++) {
+      const started = performance.now();
       try {
         const json = await this.once(method, path, options, options.timeoutMs ?? this.opts.timeoutMs);
         const parsed = schema.safeParse(json);
         if (!parsed.success) {
           throw new PortkeyError({ kind: 'invalid_response', portkeyMessage: `unexpected response to ${method} ${path}` });
         }
+        this.observe(method, path, started);
         return parsed.data;
       } catch (err) {
+        this.observe(method, path, started, err);
         const wait = err instanceof PortkeyError ? this.retryDelay(err, attempt) : undefined;
         if (attempt >= attempts || wait === undefined) throw err;
         await this.sleep(wait);
       }
     }
+  }
+
+  private observe(method: Method, path: string, started: number, err?: unknown): void {
+    if (!this.opts.onCall) return;
+    const seconds = (performance.now() - started) / 1000;
+    const error =
+      err === undefined
+        ? undefined
+        : err instanceof PortkeyError
+          ? { kind: err.kind, ...(err.status !== undefined ? { status: err.status } : {}) }
+          : { kind: 'unexpected' as const };
+    this.opts.onCall({ endpoint: routeOf(method, path), seconds, ...(error ? { error } : {}) });
   }
 
   private retryDelay(err: PortkeyError, attempt: number): number | undefined {
