@@ -1,4 +1,5 @@
-import { FINISHED_STATES, type OperationRecord, type OperationState, type Repositories } from '../store/index.js';
+import { FINISHED_STATES, type OperationRecord, type OperationState, type Repositories, type Store } from '../store/index.js';
+import type { OperationCounts } from './types.js';
 
 const ENDS: ReadonlySet<OperationState> = new Set(FINISHED_STATES);
 
@@ -26,4 +27,23 @@ export function watchEndings(tx: Repositories, ended: OperationRecord[]): Reposi
       },
     },
   };
+}
+
+/**
+ * `store.transaction(fn)`, then each operation it moved into an end state told to `counts` — only once it committed:
+ * a rolled-back transaction counts nothing, and as a transition is won only once, two deliveries or two replicas
+ * never count the same ending twice.
+ */
+export async function countedTransaction<T>(
+  store: Pick<Store, 'transaction'>,
+  counts: OperationCounts | undefined,
+  fn: (tx: Repositories) => Promise<T>,
+): Promise<T> {
+  let ended: OperationRecord[] = [];
+  const result = await store.transaction((tx) => {
+    ended = [];
+    return fn(watchEndings(tx, ended));
+  });
+  for (const op of ended) counts?.ended(op.action, op.status);
+  return result;
 }

@@ -10,7 +10,7 @@ import { slackDate } from '../slack/format.js';
 import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { submissionKey } from './keys.js';
 import { faultPoint } from './faults.js';
-import { watchEndings } from './endings.js';
+import { countedTransaction } from './endings.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import type { Summary } from './summary.js';
 import type {
@@ -575,19 +575,9 @@ export class OperationService {
     return this.inFlight.size;
   }
 
-  /**
-   * One step's transaction (every write the service makes to an operation goes through one). Each operation it moved
-   * into an end state is counted once the step committed: a rolled-back step counts nothing, and as a transition is
-   * won only once, two deliveries or two replicas never count the same ending twice.
-   */
-  private async step<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
-    let ended: OperationRecord[] = [];
-    const result = await this.store.transaction((tx) => {
-      ended = [];
-      return fn(watchEndings(tx, ended));
-    });
-    for (const op of ended) this.opts.counts?.ended(op.action, op.status);
-    return result;
+  /** One step's transaction; every move of an operation into an end state happens in one, and is counted there. */
+  private step<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return countedTransaction(this.store, this.opts.counts, fn);
   }
 
   /** An audit row that is part of a step's transaction: if it can't be written, the step isn't either. */

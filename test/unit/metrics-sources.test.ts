@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { watchEndings } from '../../src/operations/endings.js';
+import { countedTransaction, watchEndings } from '../../src/operations/endings.js';
 import { PortkeyClient, type PortkeyCall } from '../../src/portkey/client.js';
 import { routeOf } from '../../src/portkey/routes.js';
 import { countingFetch, methodOf } from '../../src/slack/counted-fetch.js';
@@ -177,5 +177,28 @@ describe('watchEndings: the operations a step moved into an end state', () => {
       await watchEndings(raw, ended).operations.transition(pending.id, 'awaiting_approval', 'expired');
     });
     expect(ended.map((o) => `${o.idempotencyKey} ${o.status}`)).toEqual(['K1 denied', 'K3 succeeded', 'K2 expired']);
+  });
+
+  it('counts the endings of a committed step once, and nothing of a step that rolled back', async () => {
+    const s = await store();
+    const counted: string[] = [];
+    const counts = { ended: (action: string, outcome: string) => counted.push(`${action} ${outcome}`) };
+    const { operation } = await s.operations.create(request('K1', 'awaiting_approval'));
+    await expect(
+      countedTransaction(s, counts, async (tx) => {
+        await tx.operations.transition(operation.id, 'awaiting_approval', 'cancelled');
+        throw new Error('the audit row could not be written');
+      }),
+    ).rejects.toThrow('audit row');
+    expect(counted).toEqual([]);
+    expect((await s.operations.get(operation.id))?.status).toBe('awaiting_approval');
+    const moved = await countedTransaction(s, counts, (tx) => tx.operations.transition(operation.id, 'awaiting_approval', 'expired'));
+    expect(moved.won).toBe(true);
+    expect(
+      await countedTransaction(s, counts, (tx) => tx.operations.transition(operation.id, 'awaiting_approval', 'expired')),
+    ).toMatchObject({
+      won: false,
+    });
+    expect(counted).toEqual(['workspace.create expired']);
   });
 });
