@@ -144,6 +144,12 @@ describe('quotas that hold', () => {
     };
     for (const name of ['Wide One', 'Wide Two']) expect((await submitWide(name)).response_action).toBe('update');
     await eventually('both creates', async () => (h.portkey.requestsTo('POST', '/integrations').length >= 2 ? true : undefined));
+    // Each create then enables the integration in the workspaces and reads it back: wait for both to finish, so only
+    // what the refused submissions cost is counted below.
+    await eventually('both creates finished', async () => {
+      const ops = await peekSqlite(h.app.dataDir).rows('operations');
+      return ops.filter((o) => o.requester_id === 'UWIDE' && o.status === 'succeeded').length === 2;
+    });
     const before = h.portkey.requests.length;
     for (const name of ['Wide Three', 'Wide Four', 'Wide Five']) {
       const ack = await submitWide(name);
