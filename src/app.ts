@@ -11,9 +11,11 @@ import { executorsOf, KINDS, kindOf } from './resources/index.js';
 import { registerCreateFlow } from './features/create-flow.js';
 import { boltLogger, withRequestId, type Log } from './log.js';
 import { Health } from './health.js';
+import { Metrics } from './metrics.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
 import { openStore, pruneOnTick, StoreError, type RetentionOptions, type Store } from './store/index.js';
+import { countingFetch } from './slack/counted-fetch.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
@@ -42,8 +44,10 @@ export interface RunningApp {
 export class StartupError extends Error {}
 
 // Slack must see an answer within 3 s, so a Web API call may not wait long or retry for minutes.
-const slackClientOptions = (config: Config, log: Log): WebClientOptions => ({
+// Every client (Bolt's too) counts its failed calls for /metrics through its fetch.
+const slackClientOptions = (config: Config, log: Log, metrics?: Metrics): WebClientOptions => ({
   ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+  ...(metrics ? { fetch: countingFetch(metrics.slackError) } : {}),
   logger: boltLogger(log),
   timeout: 10_000,
   retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
@@ -59,6 +63,8 @@ export function createApp(
   ownTeam?: () => Promise<OwnTeam | undefined>,
   /** The Home tab; without it the app draws none. */
   home?: HomeTab,
+  /** Served on /metrics (unless METRICS_ENABLED=false), and counting Bolt's Slack calls. */
+  metrics?: Metrics,
 ): App {
   const startedAt = Date.now();
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -84,10 +90,11 @@ export function createApp(
       },
     },
   ];
+  if (metrics && config.metrics.enabled) routes.push(metricsRoute(metrics, deps.log));
   const common = {
     token: config.slack.botToken,
     logger: boltLogger(deps.log),
-    clientOptions: slackClientOptions(config, deps.log),
+    clientOptions: slackClientOptions(config, deps.log, metrics),
     customRoutes: routes,
     tokenVerificationEnabled: false,
     // Bolt's conversation store is unused here, and costs an Error object on every command.
@@ -154,19 +161,20 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     if (err instanceof StoreError) throw new StartupError(err.message);
     throw err;
   }
-  const identity = await checkBotToken(config, log).catch(async (err: unknown) => {
+  const metrics = new Metrics({ store, log });
+  const identity = await checkBotToken(config, log, metrics).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
-  const portkey = new PortkeyClient({ ...config.portkey });
+  const portkey = new PortkeyClient({ ...config.portkey, onCall: metrics.portkeyCall });
   // Results and notices: a rate limit comes back to postWithFallbacks at once (a short Retry-After is waited out
   // there, a long one goes to the reply link) instead of holding this result and the client's whole queue.
-  const slack = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), rejectRateLimitedCalls: true });
+  const slack = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log, metrics), rejectRateLimitedCalls: true });
   // Group lookups happen before Slack's 3 s ack: one quick try, a 429 comes back at once (never waited out), and
   // the decision fails closed if Slack is slow.
   const directory = new Directory(
     new WebClient(config.slack.botToken, {
-      ...slackClientOptions(config, log),
+      ...slackClientOptions(config, log, metrics),
       timeout: 2000,
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
@@ -175,7 +183,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   );
   const groups = allGroups(policy.policy);
   if (groups.length > 0) await directory.checkAtStart(groups, config.governance.policyFile ?? 'default policy');
-  const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel);
+  const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel, Date.now, metrics);
   // Bound below: the service tells the Home tab about changes, and the Home tab reads through the service.
   let home: HomeTab | undefined;
   const service = new OperationService(store, executorsOf(portkey), slack, log, governance, {
@@ -183,6 +191,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     auditChannel: config.governance.auditChannel,
     renderers: { ...approvalRenderers, view: requesterView },
     prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
+    counts: metrics,
   });
   home = new HomeTab({ store, service, governance, log }, slack, homeForms());
   const health = new Health(store, portkey);
@@ -191,8 +200,9 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     { portkey, store, service, governance, log },
     health,
     identity.bot,
-    ownTeamOf(config, log, identity.team),
+    ownTeamOf(config, log, identity.team, metrics),
     home,
+    metrics,
   );
 
   const server = (await app.start(config.port)) as Server | undefined;
@@ -225,6 +235,27 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
         await store.close();
       })();
       return stopping;
+    },
+  };
+}
+
+/** GET /metrics: Prometheus text. No auth, like /healthz: keep it off the public side of a proxy (docs/metrics.md). */
+function metricsRoute(metrics: Metrics, log: Log): CustomRoute {
+  return {
+    path: '/metrics',
+    method: ['GET'],
+    handler: (_req, res) => {
+      void metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+          res.end(text);
+        },
+        (err: unknown) => {
+          log.error({ error: err instanceof Error ? err.message : String(err) }, 'metrics: could not render');
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('metrics unavailable\n');
+        },
+      );
     },
   };
 }
@@ -309,11 +340,11 @@ const teamOf = (auth: { team_id?: string; enterprise_id?: string; is_enterprise_
  * The bot's own workspace, as auth.test said at start; when it couldn't be asked then, asked again (at most every
  * 10 s, briefly: this runs before an ack) until it answers.
  */
-function ownTeamOf(config: Config, log: Log, known: OwnTeam | undefined): () => Promise<OwnTeam | undefined> {
+function ownTeamOf(config: Config, log: Log, known: OwnTeam | undefined, metrics: Metrics): () => Promise<OwnTeam | undefined> {
   let team = known;
   let askedAt = 0;
   const client = new WebClient(config.slack.botToken, {
-    ...slackClientOptions(config, log),
+    ...slackClientOptions(config, log, metrics),
     timeout: 1500,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
@@ -329,8 +360,8 @@ function ownTeamOf(config: Config, log: Log, known: OwnTeam | undefined): () => 
   };
 }
 
-async function checkBotToken(config: Config, log: Log): Promise<Identity> {
-  const client = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log), retryConfig: { retries: 1 } });
+async function checkBotToken(config: Config, log: Log, metrics: Metrics): Promise<Identity> {
+  const client = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log, metrics), retryConfig: { retries: 1 } });
   try {
     const auth = await client.auth.test();
     return {

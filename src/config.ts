@@ -157,6 +157,13 @@ const schema = z.object({
     (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
     z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ),
+  METRICS_ENABLED: z.preprocess(
+    (v) => (typeof v === 'string' ? blankToUndefined(v.trim().toLowerCase()) : v),
+    z
+      .enum(['true', 'false'], { error: 'METRICS_ENABLED must be true or false (false: no /metrics endpoint)' })
+      .default('true')
+      .transform((v) => v === 'true'),
+  ),
 });
 
 type Env = z.infer<typeof schema>;
@@ -183,6 +190,8 @@ export interface Config {
   retention: { days: number; auditDays: number | undefined };
   governance: { policyFile: string | undefined; approvalsChannel: string | undefined; auditChannel: string | undefined };
   logLevel: LogLevelName;
+  /** METRICS_ENABLED: whether /metrics is served (beside /healthz). */
+  metrics: { enabled: boolean };
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -236,5 +245,6 @@ function toConfig(env: Env, raw: Record<string, string | undefined>): Config {
     retention: { days: env.RETENTION_DAYS, auditDays: env.AUDIT_RETENTION_DAYS },
     governance: { policyFile: env.POLICY_FILE, approvalsChannel: env.APPROVALS_CHANNEL, auditChannel: env.AUDIT_CHANNEL },
     logLevel: env.LOG_LEVEL,
+    metrics: { enabled: env.METRICS_ENABLED },
   };
 }

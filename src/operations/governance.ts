@@ -60,6 +60,11 @@ export interface Requester {
   channelId: string | undefined;
 }
 
+/** What the policy step reports for metrics (see src/metrics.ts): each submission's decision. */
+export interface PolicyCounts {
+  decided(action: StoredAction, effect: StoredGovernance['effect']): void;
+}
+
 export class Governance {
   constructor(
     readonly loaded: LoadedPolicy,
@@ -68,6 +73,7 @@ export class Governance {
     /** APPROVALS_CHANNEL: where approval requests go unless the policy names its own channel. */
     private readonly approvalsChannel: string | undefined,
     private readonly now: () => number = Date.now,
+    private readonly counts?: PolicyCounts,
   ) {}
 
   get policy(): Policy {
@@ -81,6 +87,12 @@ export class Governance {
 
   /** Decides a submission and reserves its quota. Throws DirectoryError when group membership can't be read. */
   async check(action: StoredAction, subject: Omit<Subject, 'action'>, who: Requester): Promise<Verdict> {
+    const verdict = await this.verdict(action, subject, who);
+    this.counts?.decided(action, verdict.governance.effect);
+    return verdict;
+  }
+
+  private async verdict(action: StoredAction, subject: Omit<Subject, 'action'>, who: Requester): Promise<Verdict> {
     const groups = await this.groupsOf(who.userId);
     const decision = decide(this.policy, { action, ...subject }, { userId: who.userId, groups, channelId: who.channelId });
     const rule = decision.rule?.name ?? null;

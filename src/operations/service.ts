@@ -11,9 +11,20 @@ import { governanceOf, type Governance, type Verdict } from './governance.js';
 import { submissionKey } from './keys.js';
 import { failureResult } from './failure.js';
 import { faultPoint } from './faults.js';
+import { countedTransaction } from './endings.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import type { Summary } from './summary.js';
-import type { DecideResult, Executor, Finished, FollowUpResult, Outcome, Renderers, Submission, Submitted } from './types.js';
+import type {
+  DecideResult,
+  Executor,
+  Finished,
+  FollowUpResult,
+  OperationCounts,
+  Outcome,
+  Renderers,
+  Submission,
+  Submitted,
+} from './types.js';
 
 export type {
   DecideResult,
@@ -21,6 +32,7 @@ export type {
   Finished,
   FollowUp,
   FollowUpResult,
+  OperationCounts,
   Outcome,
   Renderers,
   Submission,
@@ -64,6 +76,8 @@ export class OperationService {
       prune?: () => Promise<void>;
       /** Told after an operation's state changed and was committed (the Home tab republishes). Must not throw. */
       onChange?: (op: OperationRecord) => void;
+      /** Metrics: operations by action and outcome (see `step`). */
+      counts?: OperationCounts;
     },
   ) {
     this.render = opts.renderers;
@@ -119,7 +133,7 @@ export class OperationService {
     const reservations = verdict.governance.reservations;
     let stored: Submitted;
     try {
-      stored = await this.store.transaction((tx) => this.recordSubmission(tx, s, idempotencyKey, verdict));
+      stored = await this.step((tx) => this.recordSubmission(tx, s, idempotencyKey, verdict));
     } catch (err) {
       // Nothing was kept: the quota taken for it goes back.
       await this.governance.release(reservations).catch(() => undefined);
@@ -206,7 +220,7 @@ export class OperationService {
     }
     const to = verdict === 'approve' ? 'approved' : 'denied';
     // The decision, its audit row, the secret wipe of a denial and what it owes people: one transaction.
-    const result = await this.store.transaction(async (tx): Promise<DecideResult> => {
+    const result = await this.step(async (tx): Promise<DecideResult> => {
       const decisionReason = reason?.trim() ? reason.trim() : null;
       const moved = await tx.operations.transition(id, 'awaiting_approval', to, { decidedBy: userId, decisionReason });
       if (!moved.won) return { kind: 'closed', operation: moved.current };
@@ -232,7 +246,7 @@ export class OperationService {
     const op = await this.store.operations.get(id);
     if (!op) return { kind: 'closed', operation: undefined };
     if (op.requesterId !== userId) return { kind: 'not_allowed', why: 'Only the person who asked can cancel this request.' };
-    const result = await this.store.transaction(async (tx): Promise<DecideResult> => {
+    const result = await this.step(async (tx): Promise<DecideResult> => {
       const moved = await tx.operations.transition(id, 'awaiting_approval', 'cancelled', { decidedBy: userId });
       if (!moved.won) return { kind: 'closed', operation: moved.current };
       await this.closeUnrun(tx, moved.operation);
@@ -247,7 +261,7 @@ export class OperationService {
   /** A pending approval whose time ran out: closed once, its secrets wiped, the requester told (its quota stays used). */
   private async expire(op: OperationRecord): Promise<void> {
     let expired: OperationRecord | undefined;
-    const queued = await this.store.transaction(async (tx) => {
+    const queued = await this.step(async (tx) => {
       const moved = await tx.operations.transition(op.id, 'awaiting_approval', 'expired');
       if (!moved.won) return [];
       expired = moved.operation;
@@ -336,7 +350,7 @@ export class OperationService {
   private async finish(op: OperationRecord, outcome: Outcome, log: Log): Promise<Finished> {
     // The outcome, the secret wipe, a refund, the audit row and every notification it owes: one transaction, so a
     // crash leaves the operation 'executing' (recovery looks it up) or finished with its notices queued — never between.
-    const step = await this.store.transaction(async (tx) => {
+    const step = await this.step(async (tx) => {
       const done = await tx.operations.transition(
         op.id,
         'executing',
@@ -452,7 +466,7 @@ export class OperationService {
       clearInterval(heartbeat);
     }
     // The step's result, its audit row and the notice: one transaction.
-    return this.store.transaction(async (tx): Promise<FollowUpResult> => {
+    return this.step(async (tx): Promise<FollowUpResult> => {
       const saved = await tx.operations.transition(id, 'succeeded', 'succeeded', { result: ran.result }, { leaseOwner: runner });
       const final = saved.won ? saved.operation : claimed;
       const detail = { step: left, ...(ran.error ? { error: ran.error } : {}) };
@@ -566,6 +580,11 @@ export class OperationService {
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (t = setTimeout(r, timeoutMs)))]);
     clearTimeout(t);
     return this.inFlight.size;
+  }
+
+  /** One step's transaction; every move of an operation into an end state happens in one, and is counted there. */
+  private step<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    return countedTransaction(this.store, this.opts.counts, fn);
   }
 
   /** An audit row that is part of a step's transaction: if it can't be written, the step isn't either. */

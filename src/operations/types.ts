@@ -2,7 +2,7 @@ import type { ModalView } from '@slack/types';
 import type { Log } from '../log.js';
 import type { Subject } from '../policy/decide.js';
 import type { Delivery, Message } from '../slack/notify.js';
-import type { OperationRecord, StoredAction } from '../store/index.js';
+import type { OperationRecord, OperationState, StoredAction } from '../store/index.js';
 import type { Fit, Summary } from './summary.js';
 
 // The values that move between the listeners, the operation service and the executors.
@@ -112,3 +112,8 @@ export interface Finished {
 
 /** How a follow-up click ("Retry enabling") ended. `queued`: notifications to send once Slack has its answer. */
 export type FollowUpResult = { kind: 'done'; ok: boolean; operation: OperationRecord; queued: string[] } | { kind: 'refused'; why: string };
+
+/** What the service reports for metrics (see src/metrics.ts): each operation that reached an end state, once it committed. */
+export interface OperationCounts {
+  ended(action: StoredAction, outcome: OperationState): void;
+}

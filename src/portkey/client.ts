@@ -1,7 +1,8 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { budgetMs, MIN_ATTEMPT_MS, type Budget } from './budget.js';
-import { isTimeoutCause, networkFailureOf, PortkeyError, parseErrorBody } from './errors.js';
+import { isTimeoutCause, networkFailureOf, PortkeyError, parseErrorBody, type PortkeyErrorKind } from './errors.js';
+import { routeOf } from './routes.js';
 import {
   createdIntegrationSchema,
   emptySchema,
@@ -40,6 +41,15 @@ export interface PortkeyClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Epoch ms by which every call, its retries and waits included, must end (see `budgeted`). */
   deadline?: number;
+  /** Told of every HTTP attempt, for metrics (see src/metrics.ts). */
+  onCall?: (call: PortkeyCall) => void;
+}
+
+/** One HTTP attempt: its route template (`POST /integrations`), how long it took and how it failed, if it did. */
+export interface PortkeyCall {
+  endpoint: string;
+  seconds: number;
+  error?: { kind: PortkeyErrorKind | 'unexpected'; status?: number };
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -152,14 +162,17 @@ export class PortkeyClient {
     for (let attempt = 1; ; attempt++) {
       const left = this.timeLeft();
       if (left < MIN_ATTEMPT_MS) throw new PortkeyError({ kind: 'timeout', unsent: true, cause: new Error('no time left for this call') });
+      const started = performance.now();
       try {
         const json = await this.once(method, path, options, Math.min(perAttempt, left));
         const parsed = schema.safeParse(json);
         if (!parsed.success) {
           throw new PortkeyError({ kind: 'invalid_response', portkeyMessage: `unexpected response to ${method} ${path}` });
         }
+        this.observe(method, path, started);
         return parsed.data;
       } catch (err) {
+        this.observe(method, path, started, err);
         const wait = err instanceof PortkeyError ? this.retryDelay(err, attempt) : undefined;
         // A retry must fit, whole enough to be worth it, before the deadline.
         if (attempt >= attempts || wait === undefined || this.timeLeft() - wait < MIN_ATTEMPT_MS) throw err;
@@ -170,6 +183,18 @@ export class PortkeyClient {
 
   private timeLeft(): number {
     return this.opts.deadline === undefined ? Number.POSITIVE_INFINITY : this.opts.deadline - Date.now();
+  }
+
+  private observe(method: Method, path: string, started: number, err?: unknown): void {
+    if (!this.opts.onCall) return;
+    const seconds = (performance.now() - started) / 1000;
+    const error =
+      err === undefined
+        ? undefined
+        : err instanceof PortkeyError
+          ? { kind: err.kind, ...(err.status !== undefined ? { status: err.status } : {}) }
+          : { kind: 'unexpected' as const };
+    this.opts.onCall({ endpoint: routeOf(method, path), seconds, ...(error ? { error } : {}) });
   }
 
   private retryDelay(err: PortkeyError, attempt: number): number | undefined {

@@ -32,7 +32,7 @@ export {
   type Sealed,
   type SecretsRepo,
 } from './secrets.js';
-export type { NotificationRecord, NewNotification, NotificationsRepo } from './notifications.js';
+export type { Backlog, NotificationRecord, NewNotification, NotificationsRepo } from './notifications.js';
 export type { AuditEntry, NewAuditEntry, AuditRepo } from './audit.js';
 export type { Reservation, RateCounters } from './rates.js';
 export { FINISHED_STATES, pruneOnTick, type Pruned, type RetentionOptions } from './retention.js';

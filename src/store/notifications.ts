@@ -49,6 +49,17 @@ export interface NotificationsRepo {
   makeAllDue(now?: number): Promise<number>;
   /** Notifications given up since `since` (epoch ms), newest first: what nobody was told. */
   givenUp(since: number, limit: number): Promise<NotificationRecord[]>;
+  /** What is waiting to be sent and what was given up, store-wide (metrics read it at each scrape). */
+  backlog(): Promise<Backlog>;
+}
+
+export interface Backlog {
+  /** Pending notifications: due, held back (a failure notice waiting on its modal) or being sent. */
+  pending: number;
+  /** When the oldest pending one was queued (epoch ms), or null when none is pending. */
+  oldestPendingAt: number | null;
+  /** Given up after their last attempt, still kept (until retention deletes them). */
+  failed: number;
 }
 
 export function toNotification(row: Selectable<NotificationsTable>): NotificationRecord {
@@ -161,6 +172,23 @@ export function notificationsRepo(ctx: RepoContext): NotificationsRepo {
         .limit(Math.max(0, Math.floor(limit)))
         .execute();
       return rows.map(toNotification);
+    },
+
+    async backlog() {
+      // One query over the (status, next_attempt_at) index; 'sent' rows, the bulk of the table, are not read.
+      const rows = await db
+        .selectFrom('notifications')
+        .select((eb) => ['status', eb.fn.countAll().as('n'), eb.fn.min('created_at').as('oldest')])
+        .where('status', 'in', ['pending', 'failed'])
+        .groupBy('status')
+        .execute();
+      const pending = rows.find((r) => r.status === 'pending');
+      const failed = rows.find((r) => r.status === 'failed');
+      return {
+        pending: Number(pending?.n ?? 0),
+        oldestPendingAt: pending?.oldest == null ? null : Number(pending.oldest),
+        failed: Number(failed?.n ?? 0),
+      };
     },
 
     async get(id) {

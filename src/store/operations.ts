@@ -129,6 +129,8 @@ export interface OperationsRepo {
   /** The newest operations first, optionally of one team. */
   /** The newest `n`, newest first; only one team's, and only one requester's, when given. */
   recent(n: number, teamId?: string, requesterId?: string): Promise<OperationRecord[]>;
+  /** How many operations are in `status` now, by action (metrics read it at each scrape: one count on the status index). */
+  countByAction(status: OperationState): Promise<Partial<Record<StoredAction, number>>>;
   /**
    * Frees every 'executing' lease. Only for a store no other process uses (embedded SQLite at start):
    * whoever held those leases is gone.
@@ -389,6 +391,19 @@ export function operationsRepo(ctx: RepoContext, box: SecretBox): OperationsRepo
         .limit(opts.limit ?? 50)
         .execute();
       return rows.map(toOperation);
+    },
+
+    async countByAction(status) {
+      const rows = await db
+        .selectFrom('operations')
+        .select((eb) => ['action', eb.fn.countAll().as('n')])
+        .where('status', '=', status)
+        .groupBy('action')
+        .execute();
+      const counts: Partial<Record<StoredAction, number>> = {};
+      // An action no longer known (rows of a newer version) is left out rather than failing the scrape.
+      for (const r of rows) if ((STORED_ACTIONS as readonly string[]).includes(r.action)) counts[r.action as StoredAction] = Number(r.n);
+      return counts;
     },
 
     async recent(n, teamId, requesterId) {

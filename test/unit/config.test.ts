@@ -52,6 +52,7 @@ describe('loadConfig: missing values', () => {
     expect(c.logLevel).toBe('info');
     expect(c.portkey.timeoutMs).toBe(10_000);
     expect(c.slack.apiUrl).toBeUndefined();
+    expect(config(loadConfig({ ...HTTP_ENV, METRICS_ENABLED: ' ' })).metrics.enabled).toBe(true);
   });
 });
 
@@ -71,6 +72,7 @@ describe('loadConfig: malformed values', () => {
     ['PORTKEY_TIMEOUT_MS', { PORTKEY_TIMEOUT_MS: '500' }],
     ['PORTKEY_TIMEOUT_MS', { PORTKEY_TIMEOUT_MS: 'soon' }],
     ['PORTKEY_TIMEOUT_MS', { PORTKEY_TIMEOUT_MS: '200000' }],
+    ['METRICS_ENABLED', { METRICS_ENABLED: 'CANARY-on' }],
   ])('%s %j gives exactly one line, naming the variable and not its value', (name, bad) => {
     const env = { ...HTTP_ENV, ...bad };
     const p = problems(loadConfig(env));
@@ -142,6 +144,7 @@ describe('loadConfig: a valid environment', () => {
       retention: { days: 90, auditDays: undefined },
       governance: { policyFile: undefined, approvalsChannel: undefined, auditChannel: undefined },
       logLevel: 'info',
+      metrics: { enabled: true },
     } satisfies Config);
   });
 
@@ -165,6 +168,7 @@ describe('loadConfig: a valid environment', () => {
           POLICY_FILE: './policy.yml',
           APPROVALS_CHANNEL: 'C0APPROVE',
           AUDIT_CHANNEL: 'G0AUDIT',
+          METRICS_ENABLED: ' False ',
         }),
       ),
     ).toEqual({
@@ -181,6 +185,7 @@ describe('loadConfig: a valid environment', () => {
       retention: { days: 30, auditDays: 400 },
       governance: { policyFile: './policy.yml', approvalsChannel: 'C0APPROVE', auditChannel: 'G0AUDIT' },
       logLevel: 'debug',
+      metrics: { enabled: false },
     } satisfies Config);
   });
 
