@@ -19,6 +19,9 @@ export type WorkspaceList = z.infer<typeof workspaceListSchema>;
 export interface CreateWorkspaceBody {
   name: string;
   description?: string;
+  // `slug` and `defaults.is_default` are not in the spec's request schema (which doesn't forbid extra fields). They are
+  // sent on purpose: they are the seed tools' own parameters (a chosen slug, the default workspace), and Portkey answers
+  // with the slug it really used, which is what the app shows.
   slug?: string;
   defaults?: { metadata?: Record<string, string>; is_default?: 1 };
 }

@@ -492,9 +492,9 @@ function validateConfigurations(ctx: ConfigContext): boolean {
       break;
     }
     case 'vertex-ai': {
-      const mode = requireEnum(ctx, 'vertex_auth_type', ['basic', 'serviceAccount', 'workload']);
+      const mode = requireEnum(ctx, 'vertex_auth_type', ['basic', 'serviceAccount']);
       requireString(ctx, 'vertex_region');
-      if (mode === 'basic' || mode === 'workload') {
+      if (mode === 'basic') {
         requireString(ctx, 'vertex_project_id', `for vertex_auth_type ${mode}`);
       }
       const sa = config.vertex_service_account_json;
