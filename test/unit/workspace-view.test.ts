@@ -11,7 +11,9 @@ import {
   workspaceSuccessView,
 } from '../../src/resources/workspace/view.js';
 import { PortkeyError, describePortkeyError } from '../../src/portkey/errors.js';
-import type { Workspace } from '../../src/portkey/schemas.js';
+import type { Workspace as PortkeyWorkspace } from '../../src/portkey/schemas.js';
+
+type Workspace = PortkeyWorkspace & { slug: string; name: string };
 import { escapeMrkdwn } from '../../src/slack/escape.js';
 import { decodeContext, encodeContext, type ModalContext } from '../../src/slack/metadata.js';
 import { checkMessage, checkView } from '../support/view-limits.js';

@@ -13,7 +13,7 @@ export function registerList(app: Router, deps: Deps): void {
     if (!ref || !body.response_url) return;
     let message: Message;
     try {
-      message = await listPage(deps.portkey, ref);
+      message = await listPage(deps.portkey, ref, deps.log);
     } catch (err) {
       message = { text: `Couldn't read the list from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list'))}` };
     }

@@ -8,6 +8,7 @@ import { FormRebuilds } from '../../slack/rebuild.js';
 import { readIntegrationForm } from './form.js';
 import { INT_ACTIONS, INT_FIELDS, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import { integrationModal, workspaceOptions } from './view.js';
+import { secretReferenceLabel } from '../../portkey/schemas.js';
 
 // Options loads must answer within Slack's 3 s: one quick try, no retries.
 const QUICK = { timeoutMs: 2500, retries: 0 } as const;
@@ -48,7 +49,9 @@ export function registerIntegration(app: Router, deps: Deps): void {
     try {
       // As on submit: the person's groups are asked of Slack while Portkey lists, not after (Slack's 3 s).
       void deps.governance.groupsOf(body.user.id).catch(() => undefined);
-      const refs = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
+      const listed = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
+      // A reference without a name (the spec doesn't promise one) is called, and judged by the policy, by its slug or id.
+      const refs = listed.map((r) => ({ ...r, name: secretReferenceLabel(r) }));
       const q = body.value.toLowerCase();
       // Only the references the policy lets this person use here (the block id names the provider).
       const providerId =

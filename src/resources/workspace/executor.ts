@@ -67,9 +67,10 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
         return {
           ok: true,
           id: w.id,
-          slug: w.slug,
+          // The spec promises no slug in the answer; the id addresses a workspace wherever a slug does.
+          slug: w.slug ?? w.id,
           recovered: outcome.recovered,
-          result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
+          result: { name: w.name ?? request.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
         };
       }
       return {
@@ -97,9 +98,9 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       return {
         ok: true,
         id: w.id,
-        slug: w.slug,
+        slug: w.slug ?? w.id,
         recovered: true,
-        result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
+        result: { name: w.name ?? request.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
       };
     },
 

@@ -112,8 +112,15 @@ export function workspaceProgressView(p: { name: string; context: ModalContext }
   };
 }
 
+/** A created workspace as stored with its operation (createdWorkspace): every field known, or '?'. */
+export interface ShownWorkspace {
+  id: string;
+  slug: string;
+  name: string;
+}
+
 export function workspaceSuccessView(p: {
-  workspace: Workspace;
+  workspace: ShownWorkspace;
   requestedSlug: string | undefined;
   deliveredTo: string;
   context: ModalContext;
@@ -158,7 +165,7 @@ export function workspaceErrorView(p: { name: string; message: string; operation
 }
 
 /** The channel message: who created what, with Portkey's id and slug. */
-export function workspaceCreatedMessage(p: { workspace: Workspace; requestedSlug: string | undefined; userId: string }) {
+export function workspaceCreatedMessage(p: { workspace: ShownWorkspace; requestedSlug: string | undefined; userId: string }) {
   const { workspace } = p;
   const name = escapeMrkdwn(workspace.name);
   const blocks: KnownBlock[] = [
