@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { PortkeyError, parseErrorBody } from './errors.js';
 import {
   createdIntegrationSchema,
+  createdWorkspaceSchema,
   emptySchema,
   integrationListSchema,
   integrationSchema,
@@ -65,7 +66,7 @@ export class PortkeyClient {
   // Workspaces ------------------------------------------------------------------------------
 
   createWorkspace(body: CreateWorkspaceBody): Promise<Workspace> {
-    return this.send('POST', '/admin/workspaces', workspaceSchema, { body });
+    return this.send('POST', '/admin/workspaces', createdWorkspaceSchema, { body });
   }
 
   /** `page` is 0-based, as Portkey counts. */

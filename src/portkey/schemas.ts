@@ -47,6 +47,12 @@ export const workspaceSchema = z
   .loose();
 export type Workspace = z.infer<typeof workspaceSchema>;
 
+/**
+ * The answer to a create: what the app must report (id and slug). An answer without them is unreadable, so the
+ * workspace is looked up (attempt.ts) and reported with what Portkey holds, as for a lost answer.
+ */
+export const createdWorkspaceSchema = workspaceSchema.extend({ slug: z.string().min(1) });
+
 export const workspaceListSchema = listOf(workspaceSchema);
 export type WorkspaceList = Listed<Workspace>;
 

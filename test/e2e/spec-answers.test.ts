@@ -4,7 +4,8 @@ import { fillView } from '../support/driver.js';
 import { useTestEnv, type TestEnv } from '../support/env.js';
 import { allText, isRecord, record } from '../support/payload.js';
 import { responseExample } from '../support/portkey-schema.js';
-import { chooseScope, openForm } from './integration-helpers.js';
+import { chooseScope, leaksOf, openForm, storedView, submitForResult } from './integration-helpers.js';
+import { eventually } from '../support/wait.js';
 
 // Portkey may answer anything its OpenAPI spec allows: the spec requires no field of a list item, and its own
 // example of GET /admin/workspaces has no `slug`. Lists, pickers and /healthz are fed the spec's own example and
@@ -130,5 +131,24 @@ describe('items missing optional fields, and answers missing parts', () => {
       { value: 'sr-2', text: 'sr-2' },
       { value: 'sr-3', text: 'Named key' },
     ]);
+  });
+});
+
+describe('a 422 (request rejected as invalid)', () => {
+  it("says what Portkey rejected — its words, the key scrubbed, escaped — not 'try again in a minute'", async () => {
+    const KEY = 'sk-REJECTED-4f3e2d1c0b9a';
+    const message = `key ${KEY} is not valid for <!channel> *this* provider`;
+    h.portkey.fault({ method: 'POST', path: '/integrations' }, { status: 422, body: { success: false, data: { message } } });
+    const view = await openForm(h, 'integration create openai');
+    const { result } = await submitForResult(h, view, { int_name: 'Rejected', int_key__openai: KEY });
+
+    const text = await eventually('the failure view', () => {
+      const shown = allText(storedView(h.slack, result.id).blocks);
+      return shown.includes('rejected') ? shown : undefined;
+    });
+    expect(text).toContain('Portkey rejected the integration as invalid. Portkey said: "key [redacted] is not valid for &lt;!channel&gt;');
+    expect(text).toContain('provider" Fix the form and try again.');
+    expect(text).not.toContain('Try again in a minute');
+    expect(leaksOf(h, KEY)).toEqual([]);
   });
 });

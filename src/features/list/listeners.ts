@@ -15,7 +15,7 @@ export function registerList(app: Router, deps: Deps): void {
     try {
       message = await listPage(deps.portkey, ref, deps.log);
     } catch (err) {
-      message = { text: `Couldn't read the list from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list'))}` };
+      message = { text: `Couldn't read the list from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list', { read: true }))}` };
     }
     await postToResponseUrl(body.response_url, { ...message, response_type: 'ephemeral', replace_original: true }, deps.log);
   });

@@ -4,7 +4,7 @@ import type { Executor, Outcome } from '../../operations/service.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import { createWorkspaceOnce, findCreatedWorkspace } from './create.js';
 import type { PortkeyClient } from '../../portkey/client.js';
-import { describePortkeyError } from '../../portkey/errors.js';
+import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { workspaceCreatedMessage } from './view.js';
@@ -41,8 +41,8 @@ export function createdWorkspace(op: OperationRecord) {
   };
 }
 
-const COULD_NOT_TELL =
-  "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
+const couldNotTell = (err: unknown): string =>
+  `${lostAnswerStart(err)}, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.`;
 
 /** Another workspace that could be this request's appeared: crediting any could hand the person someone else's. */
 function ambiguousText(name: string): string {
@@ -79,7 +79,7 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
         error: outcome.ambiguous
           ? ambiguousText(request.name)
           : outcome.unknown
-            ? COULD_NOT_TELL
+            ? couldNotTell(outcome.error)
             : describePortkeyError(outcome.error, 'workspace'),
       };
     },

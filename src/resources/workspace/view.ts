@@ -2,7 +2,6 @@ import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
 import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
-import type { Workspace } from '../../portkey/schemas.js';
 import { suggestSlug, type WorkspaceDraft } from './form.js';
 import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from './ids.js';
 
