@@ -47,7 +47,7 @@ const slugPart = (slug: string | undefined): string => (slug ? `  slug \`${escap
  * The spec's list item documents no scope field, so the scope is said only when Portkey's answer shows it
  * (`workspace_id`, or `type`); otherwise "scope unknown", never a guess.
  */
-export function scopeOf(i: IntegrationListItem): string {
+export function scopeOf(i: { type?: string | undefined; workspace_id?: string | undefined }): string {
   if (i.workspace_id) return `workspace \`${escapeCode(clip(i.workspace_id, 120))}\``;
   if (i.type === 'workspace') return 'workspace';
   if (i.type === 'organisation') return 'organisation';
