@@ -55,9 +55,9 @@ describe('list answers', () => {
 
 describe('the integration list scope column', () => {
   it('is said only when the answer shows it; the spec documents neither type nor workspace_id', () => {
-    expect(scopeOf({ id: 'i' })).toBe('scope unknown');
-    expect(scopeOf({ id: 'i', type: 'organisation' })).toBe('organisation');
-    expect(scopeOf({ id: 'i', type: 'workspace' })).toBe('workspace');
-    expect(scopeOf({ id: 'i', workspace_id: 'ws-<1>' })).toBe('workspace `ws-&lt;1&gt;`');
+    expect(scopeOf({})).toBe('scope unknown');
+    expect(scopeOf({ type: 'organisation' })).toBe('organisation');
+    expect(scopeOf({ type: 'workspace' })).toBe('workspace');
+    expect(scopeOf({ workspace_id: 'ws-<1>' })).toBe('workspace `ws-&lt;1&gt;`');
   });
 });
