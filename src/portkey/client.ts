@@ -18,6 +18,7 @@ import {
   type Integration,
   type IntegrationList,
   type IntegrationWorkspaces,
+  type Listed,
   type SecretReference,
   type Workspace,
   type WorkspaceAccessBody,
@@ -115,12 +116,11 @@ export class PortkeyClient {
     await this.send('PUT', `/integrations/${encodeURIComponent(slug)}/workspaces`, emptySchema, { body });
   }
 
-  async listSecretReferences(q: { search?: string; pageSize?: number } = {}, call: CallOptions = {}): Promise<SecretReference[]> {
-    const list = await this.send('GET', '/secret-references', secretReferenceListSchema, {
+  listSecretReferences(q: { search?: string; pageSize?: number } = {}, call: CallOptions = {}): Promise<Listed<SecretReference>> {
+    return this.send('GET', '/secret-references', secretReferenceListSchema, {
       query: { search: q.search, current_page: 0, page_size: q.pageSize ?? 50 },
       ...call,
     });
-    return list.data;
   }
 
   /** GET /secret-references/{secretReferenceId} (id or slug): the reference as Portkey knows it. */

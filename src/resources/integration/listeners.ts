@@ -51,7 +51,8 @@ export function registerIntegration(app: Router, deps: Deps): void {
       void deps.governance.groupsOf(body.user.id).catch(() => undefined);
       const listed = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
       // A reference without a name (the spec doesn't promise one) is called, and judged by the policy, by its slug or id.
-      const refs = listed.map((r) => ({ ...r, name: secretReferenceLabel(r) }));
+      if (listed.skipped > 0) log.warn({ skipped: listed.skipped }, "secret reference search: left out items this app can't read");
+      const refs = listed.data.map((r) => ({ ...r, name: secretReferenceLabel(r) }));
       const q = body.value.toLowerCase();
       // Only the references the policy lets this person use here (the block id names the provider).
       const providerId =
@@ -100,6 +101,7 @@ export function registerIntegration(app: Router, deps: Deps): void {
 async function searchWorkspaces(deps: Deps, query: string) {
   try {
     const list = await deps.portkey.listWorkspaces({ ...(query ? { name: query } : {}), pageSize: 100 }, QUICK);
+    if (list.skipped > 0) deps.log.warn({ skipped: list.skipped }, "workspace search: left out items this app can't read");
     return workspaceOptions(list.data);
   } catch (err) {
     deps.log.warn({ error: errorText(err) }, 'workspace search failed');
