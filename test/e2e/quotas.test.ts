@@ -143,7 +143,10 @@ describe('quotas that hold', () => {
       return record(res.json, 'ack');
     };
     for (const name of ['Wide One', 'Wide Two']) expect((await submitWide(name)).response_action).toBe('update');
-    await eventually('both creates', async () => (h.portkey.requestsTo('POST', '/integrations').length >= 2 ? true : undefined));
+    // Both creates done, their workspace grants and read-backs included: what follows must cost Portkey nothing.
+    await eventually('both creates', async () =>
+      h.portkey.requestsTo('GET', /^\/integrations\/wide-(one|two)$/).length >= 2 ? true : undefined,
+    );
     const before = h.portkey.requests.length;
     for (const name of ['Wide Three', 'Wide Four', 'Wide Five']) {
       const ack = await submitWide(name);

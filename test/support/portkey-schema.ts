@@ -171,3 +171,11 @@ export function queryErrors(key: string, query: Record<string, string>): string[
 export function responseExample(key: string): unknown {
   return endpoint(key).response?.example;
 }
+
+// Compiled once, when the fake starts, not on a request: a first compile takes tens of milliseconds, enough to
+// reorder what a test sees of the app's requests.
+for (const key of ['POST /admin/workspaces', 'PUT /integrations/{slug}/workspaces']) bodyErrors(key, {});
+for (const provider of [...Object.keys(BRANCH), 'anthropic']) bodyErrors('POST /integrations', { ai_provider_id: provider });
+for (const key of ['GET /admin/workspaces', 'GET /integrations', 'GET /secret-references']) {
+  queryErrors(key, Object.fromEntries(Object.keys(endpoint(key).query ?? {}).map((name) => [name, '0'])));
+}
