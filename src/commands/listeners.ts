@@ -117,13 +117,10 @@ export function registerCommands(app: Router, deps: Deps): void {
         await ack();
         const kind = parsed.kind === 'workspaces.list' ? 'workspaces' : 'integrations';
         try {
-          const message = await listPage(deps.portkey.budgeted('list'), { kind, filter: parsed.filter.slice(0, 100), page: 0 });
+          const message = await listPage(deps.portkey.budgeted('list'), { kind, filter: parsed.filter.slice(0, 100), page: 0 }, deps.log);
           await respond({ response_type: 'ephemeral', ...message });
         } catch (err) {
-          await tell(
-            respond,
-            `Couldn't read the ${kind} from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list', { nothingCreated: false }))}`,
-          );
+          await tell(respond, `Couldn't read the ${kind} from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list', { read: true }))}`);
         }
         return;
       }

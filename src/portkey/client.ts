@@ -5,6 +5,7 @@ import { isTimeoutCause, networkFailureOf, PortkeyError, parseErrorBody, type Po
 import { routeOf } from './routes.js';
 import {
   createdIntegrationSchema,
+  createdWorkspaceSchema,
   emptySchema,
   integrationListSchema,
   integrationSchema,
@@ -19,6 +20,7 @@ import {
   type Integration,
   type IntegrationList,
   type IntegrationWorkspaces,
+  type Listed,
   type SecretReference,
   type Workspace,
   type WorkspaceAccessBody,
@@ -86,7 +88,7 @@ export class PortkeyClient {
   // Workspaces ------------------------------------------------------------------------------
 
   createWorkspace(body: CreateWorkspaceBody): Promise<Workspace> {
-    return this.send('POST', '/admin/workspaces', workspaceSchema, { body });
+    return this.send('POST', '/admin/workspaces', createdWorkspaceSchema, { body });
   }
 
   /** `page` is 0-based, as Portkey counts. */
@@ -135,12 +137,11 @@ export class PortkeyClient {
     await this.send('PUT', `/integrations/${encodeURIComponent(slug)}/workspaces`, emptySchema, { body });
   }
 
-  async listSecretReferences(q: { search?: string; pageSize?: number } = {}, call: CallOptions = {}): Promise<SecretReference[]> {
-    const list = await this.send('GET', '/secret-references', secretReferenceListSchema, {
+  listSecretReferences(q: { search?: string; pageSize?: number } = {}, call: CallOptions = {}): Promise<Listed<SecretReference>> {
+    return this.send('GET', '/secret-references', secretReferenceListSchema, {
       query: { search: q.search, current_page: 0, page_size: q.pageSize ?? 50 },
       ...call,
     });
-    return list.data;
   }
 
   /** GET /secret-references/{secretReferenceId} (id or slug): the reference as Portkey knows it. */

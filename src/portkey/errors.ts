@@ -121,6 +121,8 @@ export function isTimeoutCause(cause: unknown): boolean {
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'AB01',
+  // 422 (Unprocessable): the request was read and rejected as invalid — fixing it helps, waiting doesn't.
+  422: 'AB01',
   401: 'AB05',
   402: 'AB09',
   403: 'AB03',
@@ -131,14 +133,18 @@ const CODE_BY_STATUS: Record<number, string> = {
 
 /**
  * A plain sentence for the person in Slack. `what` names the thing asked for, e.g. "workspace".
- * `nothingCreated: false` for a step after a create succeeded (then "Nothing was created" would be false).
+ * `nothingCreated: false` for a step after a create succeeded (then "Nothing was created" would be false);
+ * `read: true` for a read (a list), where nothing could have been created and there is nothing to check.
  */
-export function describePortkeyError(err: unknown, what = 'request', opts: { nothingCreated?: boolean } = {}): string {
-  const nothing = opts.nothingCreated === false ? '' : ' Nothing was created.';
+export function describePortkeyError(err: unknown, what = 'request', opts: { nothingCreated?: boolean; read?: boolean } = {}): string {
+  const nothing = opts.nothingCreated === false || opts.read ? '' : ' Nothing was created.';
   if (!(err instanceof PortkeyError)) return `Something went wrong on our side while handling your ${what}.${nothing} Please try again.`;
   if (err.kind === 'timeout' || err.kind === 'network') return unreachedText(err, nothing);
   if (err.kind === 'invalid_response') {
-    return `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${what} exists before trying again.`;
+    // Portkey did answer (2xx): never "didn't answer". A create may have been done, so check; a read just failed.
+    return opts.read
+      ? `Portkey answered, but with something this app can't read. Try again; if it keeps happening, Portkey's API may have changed — tell whoever runs this app.`
+      : `Portkey answered, but with something this app can't read. Check in Portkey whether the ${what} exists before trying again.`;
   }
   // Only Portkey's own AB codes are trusted; other shapes ({error:{code:'invalid_api_key'}}) fall back to the status.
   const own = err.code && /^AB\d\d$/.test(err.code) ? err.code : undefined;
@@ -191,6 +197,13 @@ function unreachedText(err: PortkeyError, nothing: string): string {
     default:
       return `This app couldn't reach Portkey.${nothing} ${CHECK_REACHABLE}`;
   }
+}
+
+/** How a "we couldn't check whether it was created" message starts: what Portkey did with the create, as far as known. */
+export function lostAnswerStart(err: unknown): string {
+  return err instanceof PortkeyError && err.unreadableSuccess
+    ? "Portkey answered, but with something this app can't read"
+    : "Portkey didn't answer";
 }
 
 /**

@@ -170,7 +170,10 @@ const awsRegion = (required = true): ProviderField =>
     hint: 'The region where your models are enabled.',
   });
 
-// Azure auth modes, shared by azure-openai and azure-ai (azure_auth_mode).
+// Azure auth modes, shared by azure-openai and azure-ai (azure_auth_mode). The OpenAPI spec's enum is
+// default | entra | managed; `entraFederated` and `workload` are outside it but documented by Portkey:
+// https://portkey.ai/docs/integrations/llms/azure-openai/authentication ("workload … (and entraFederated for Azure AI
+// Foundry) requires Backend v1.16.0+"; self-hosted Enterprise gateways only). The fake's extract adds them (scripts/spec).
 const ENTRA_TENANT = text('azure_entra_tenant_id', 'Entra tenant ID', true, { placeholder: GUID, maxLength: 100 });
 const ENTRA_CLIENT = text('azure_entra_client_id', 'Entra application (client) ID', true, { placeholder: GUID, maxLength: 100 });
 const AZURE_MODES: readonly AuthMode[] = [
@@ -358,7 +361,8 @@ const SPECIAL: readonly Def[] = [
     label: 'Claude Platform on AWS',
     key: 'none',
     authField: 'aws_auth_type',
-    // Region is required for keys/role, optional for the service role (docs).
+    // Not in the OpenAPI spec at all. Modes and fields from https://portkey.ai/docs/integrations/llms/claude-platform-aws
+    // (aws_auth_type accessKey | assumedRole | serviceRole; region optional for the service role).
     authModes: [
       { ...AWS_ACCESS_KEY, fields: [awsRegion(), ...AWS_ACCESS_KEY.fields] },
       { ...AWS_ASSUMED_ROLE, fields: [awsRegion(), ...AWS_ASSUMED_ROLE.fields] },
@@ -379,10 +383,10 @@ const SPECIAL: readonly Def[] = [
     key: 'none',
     authField: 'vertex_auth_type',
     authModes: [
-      // spec enum order; basic = default
+      // The spec's enum, in its order; basic = default. `workload` was offered once, but no Portkey documentation shows
+      // vertex_auth_type workload (only a Terraform test did), so it is not sent.
       { id: 'basic', label: 'Project ID (basic)', key: 'none', fields: [VERTEX_PROJECT] },
       { id: 'serviceAccount', label: 'Service account key', key: 'none', fields: [GCP_SERVICE_ACCOUNT] },
-      { id: 'workload', label: 'Workload identity', key: 'none', fields: [VERTEX_PROJECT] },
     ],
     fields: [select('vertex_region', 'Vertex AI region', true, { choices: GCP_REGIONS, initial: 'us-central1' })],
     docsHint: 'Paste a service-account key, or use a project ID.',

@@ -2,23 +2,71 @@ import { z } from 'zod';
 
 // Portkey's responses, as far as this app relies on them. `.loose()` keeps us tolerant of extra fields.
 
+/** An optional text field as the spec allows it: absent, null or '' all read as absent. */
+const optionalText = z
+  .string()
+  .nullish()
+  .transform((v) => (v ? v : undefined));
+
+/**
+ * A list answer, read item by item. The spec requires no field of a list item and `data` may be missing (an empty
+ * result), so an item that can't be used (no `id`, or a field of the wrong type) is skipped and counted — the caller
+ * logs it — never the whole list refused. A `total` that isn't a non-negative integer is ignored.
+ */
+export interface Listed<T> {
+  total: number | undefined;
+  data: T[];
+  skipped: number;
+}
+
+function listOf<S extends z.ZodType>(item: S, key: 'data' | 'workspaces' = 'data') {
+  return z
+    .object({ total: z.unknown().optional(), [key]: z.array(z.unknown()).nullish() })
+    .loose()
+    .transform((raw): Listed<z.infer<S>> => {
+      const items = (raw[key] as unknown[] | null | undefined) ?? [];
+      const data: z.infer<S>[] = [];
+      for (const it of items) {
+        const parsed = item.safeParse(it);
+        if (parsed.success) data.push(parsed.data);
+      }
+      const total = typeof raw.total === 'number' && Number.isInteger(raw.total) && raw.total >= 0 ? raw.total : undefined;
+      return { total, data, skipped: items.length - data.length };
+    });
+}
+
+// The spec's Workspace has no required field; its own list example has no `slug`. Only `id` is needed to use one.
 export const workspaceSchema = z
   .object({
     id: z.string().min(1),
-    slug: z.string().min(1),
-    name: z.string(),
+    slug: optionalText,
+    name: optionalText,
     description: z.string().nullish(),
     created_at: z.string().nullish(),
   })
   .loose();
 export type Workspace = z.infer<typeof workspaceSchema>;
 
-export const workspaceListSchema = z.object({ total: z.number().int().nonnegative().optional(), data: z.array(workspaceSchema) }).loose();
-export type WorkspaceList = z.infer<typeof workspaceListSchema>;
+/**
+ * The answer to a create: what the app must report (id and slug). An answer without them is unreadable, so the
+ * workspace is looked up (attempt.ts) and reported with what Portkey holds, as for a lost answer.
+ */
+export const createdWorkspaceSchema = workspaceSchema.extend({ slug: z.string().min(1) });
+
+export const workspaceListSchema = listOf(workspaceSchema);
+export type WorkspaceList = Listed<Workspace>;
+
+/** What to call a workspace: its name, else its slug, else its id (the spec promises none of them but the id we need). */
+export function workspaceLabel(w: { id: string; slug?: string | undefined; name?: string | undefined }): string {
+  return w.name ?? w.slug ?? w.id;
+}
 
 export interface CreateWorkspaceBody {
   name: string;
   description?: string;
+  // `slug` and `defaults.is_default` are not in the spec's request schema (which doesn't forbid extra fields). They are
+  // sent on purpose: they are the seed tools' own parameters (a chosen slug, the default workspace), and Portkey answers
+  // with the slug it really used, which is what the app shows.
   slug?: string;
   defaults?: { metadata?: Record<string, string>; is_default?: 1 };
 }
@@ -42,24 +90,42 @@ export const integrationSchema = z
   .loose();
 export type Integration = z.infer<typeof integrationSchema>;
 
-export const integrationListSchema = z
-  .object({ total: z.number().int().nonnegative().optional(), data: z.array(integrationSchema) })
-  .loose();
-export type IntegrationList = z.infer<typeof integrationListSchema>;
-
-export const integrationWorkspacesSchema = z
+/**
+ * An item of GET /integrations. The spec documents id, slug, name, ai_provider_id, status, description (none
+ * required) — not `type` or `workspace_id`, which are read when present and never assumed.
+ */
+export const integrationListItemSchema = z
   .object({
-    total: z.number().optional(),
-    workspaces: z.array(z.object({ id: z.string(), enabled: z.boolean() }).loose()),
+    id: z.string().min(1),
+    slug: optionalText,
+    name: optionalText,
+    ai_provider_id: optionalText,
+    description: z.string().nullish(),
+    status: z.string().nullish(),
+    created_at: z.string().nullish(),
+    type: optionalText,
+    workspace_id: optionalText,
   })
   .loose();
+export type IntegrationListItem = z.infer<typeof integrationListItemSchema>;
+
+export const integrationListSchema = listOf(integrationListItemSchema);
+export type IntegrationList = Listed<IntegrationListItem>;
+
+export const integrationWorkspacesSchema = listOf(z.object({ id: z.string().min(1), enabled: z.boolean() }).loose(), 'workspaces');
 export type IntegrationWorkspaces = z.infer<typeof integrationWorkspacesSchema>;
 
+// The spec's SecretReferenceListItem requires nothing; a reference without a name is shown by its slug or id.
 export const secretReferenceSchema = z
-  .object({ id: z.string().min(1), slug: z.string().nullish(), name: z.string(), description: z.string().nullish() })
+  .object({ id: z.string().min(1), slug: optionalText, name: optionalText, description: z.string().nullish() })
   .loose();
 export type SecretReference = z.infer<typeof secretReferenceSchema>;
-export const secretReferenceListSchema = z.object({ total: z.number().optional(), data: z.array(secretReferenceSchema) }).loose();
+export const secretReferenceListSchema = listOf(secretReferenceSchema);
+
+/** What to call a secret reference: its name, else its slug, else its id. */
+export function secretReferenceLabel(r: SecretReference): string {
+  return r.name ?? r.slug ?? r.id;
+}
 
 export const emptySchema = z.unknown();
 

@@ -68,7 +68,7 @@ const refused: Refused[] = [
     label: 'a 200 that is not JSON (a proxy page), nothing created',
     fault: { status: 200, rawBody: '<html><body>Upstream error</body></html>' },
     says: (kind) =>
-      `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${kind} exists before trying again.`,
+      `Portkey answered, but with something this app can't read. Check in Portkey whether the ${kind} exists before trying again.`,
   },
 ];
 
@@ -165,6 +165,28 @@ describe.each(KINDS)('%s create, Portkey unreachable for the create and for the 
       `:warning: Your ${WHO[kind]} *${name}*${slug ? ` (slug \`${slug}\`)` : ''} may or may not have been created. ${says}`,
     );
     await h.expectStillServing(mark);
+  });
+});
+
+// Portkey answered 200 but unreadably, and the lookup failed: it did answer, so the message must not say it didn't.
+describe.each(KINDS)('%s create, an unreadable 200 and a lookup that fails', (kind) => {
+  it('says Portkey answered with something unreadable, and where to look', async () => {
+    h.portkey.fault({ method: 'POST', path: CREATE_PATH[kind] }, { status: 200, rawBody: '<html><body>Upstream error</body></html>' });
+    h.portkey.fault({ method: 'GET', path: kind === 'workspace' ? '/admin/workspaces' : /^\/integrations\/[^/]+$/ }, { status: 503 }, 10);
+    const userId = newUser();
+    const opened = await openCreateForm(h, kind, { userId });
+
+    await submitCreate(h, opened, typed(kind, `Garbled ${userId}`));
+
+    const failed = await viewUpdate(h, opened.form.id, isErrorView);
+    const posts = h.portkey.requestsTo('POST', CREATE_PATH[kind]);
+    expect(posts).toHaveLength(1);
+    const slug = kind === 'integration' ? String(record(posts[0]?.body, 'create body').slug) : undefined;
+    const says = slug
+      ? `Portkey answered, but with something this app can't read, and we couldn't check whether the integration was created. Look for the slug ${slug} in Portkey before trying again.`
+      : "Portkey answered, but with something this app can't read, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
+    expect(viewText(failed)).toContain(says);
+    expect(viewText(failed)).not.toContain("didn't answer");
   });
 });
 

@@ -478,3 +478,39 @@ describe('fake Portkey: faults', () => {
     expect(await pending).toBeInstanceOf(Error);
   });
 });
+
+describe('fake Portkey: the official OpenAPI schemas (portkey-spec.json)', () => {
+  it('answers 400 AB01 naming what failed, and stores nothing, when a body breaks the schema', async () => {
+    // The hand-written checks pass this body; only the spec's SageMakerConfiguration rejects it.
+    const sagemaker = {
+      aws_auth_type: 'assumedRole',
+      aws_region: 'us-east-1',
+      aws_role_arn: 'arn:aws:iam::123456789012:role/R',
+      amzn_sagemaker_target_model: 5,
+    };
+    const res = await call('POST', '/integrations', { name: 'S', ai_provider_id: 'sagemaker', configurations: sagemaker });
+    expect(res).toMatchObject({
+      status: 400,
+      body: {
+        success: false,
+        data: { errorCode: 'AB01', message: 'Invalid request: configurations.amzn_sagemaker_target_model must be string' },
+      },
+    });
+    expect(pk.integrations).toEqual([]);
+    const ws = await call('POST', '/admin/workspaces', { name: 'Team', users: 'alice' });
+    expect(ws).toMatchObject(errorOf('AB01', 400));
+    expect(pk.workspaces).toEqual([]);
+  });
+
+  it('answers 400 AB01 to an undocumented or ill-typed list query parameter', async () => {
+    expect(await call('GET', '/admin/workspaces?limit=5')).toMatchObject({
+      status: 400,
+      body: { data: { errorCode: 'AB01', message: 'Invalid request: query parameter limit is not documented for GET /admin/workspaces' } },
+    });
+    expect(await call('GET', '/secret-references?page_size=101')).toMatchObject({
+      status: 400,
+      body: { data: { errorCode: 'AB01', message: 'Invalid request: query page_size must be <= 100' } },
+    });
+    expect((await call('GET', '/integrations?current_page=0&page_size=10&type=all')).status).toBe(200);
+  });
+});

@@ -25,6 +25,8 @@
  *   An explicit `default_provider_slug` already used in that workspace → 400 AB01.
  * - `custom_host` must be an http(s) URL without fragment and not pointing at localhost/private/link-local IPs
  *   (Portkey SSRF-validates custom hosts) → otherwise 400 AB01.
+ * - Bodies and list query strings are also checked against Portkey's official OpenAPI schemas (portkey-schema.ts, the
+ *   `configurations` branch chosen by provider) after the checks above: 400 AB01 "Invalid request: <what failed>".
  * - Validation messages name the offending field, e.g. `configurations.azure_resource_name is required`
  *   (the real API answers a generic "Invalid request. Please check and try again.").
  */
@@ -33,6 +35,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readBody } from './http.js';
+import { bodyErrors, queryErrors } from './portkey-schema.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public types
@@ -268,6 +271,17 @@ class ApiError extends Error {
 
 const invalid = (message: string): ApiError => new ApiError('AB01', message);
 
+/** 400 AB01 (Portkey's answer to a request that doesn't validate) when the body breaks the official schema. */
+function checkBody(endpoint: string, body: unknown): void {
+  const errors = bodyErrors(endpoint, body);
+  if (errors.length > 0) throw invalid(`Invalid request: ${errors.join('; ')}`);
+}
+
+function checkQuery(endpoint: string, query: Record<string, string>): void {
+  const errors = queryErrors(endpoint, query);
+  if (errors.length > 0) throw invalid(`Invalid request: ${errors.join('; ')}`);
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -497,9 +511,9 @@ function validateConfigurations(ctx: ConfigContext): boolean {
       break;
     }
     case 'vertex-ai': {
-      const mode = requireEnum(ctx, 'vertex_auth_type', ['basic', 'serviceAccount', 'workload']);
+      const mode = requireEnum(ctx, 'vertex_auth_type', ['basic', 'serviceAccount']);
       requireString(ctx, 'vertex_region');
-      if (mode === 'basic' || mode === 'workload') {
+      if (mode === 'basic') {
         requireString(ctx, 'vertex_project_id', `for vertex_auth_type ${mode}`);
       }
       const sa = config.vertex_service_account_json;
@@ -801,6 +815,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
     optionalString(body, 'icon', 'icon', { nullable: true });
     const usage_limits = validateLimitsArray(body.usage_limits, 'usage_limits');
     const rate_limits = validateLimitsArray(body.rate_limits, 'rate_limits');
+    checkBody('POST /admin/workspaces', body);
     // Choice (undocumented upstream): a caller-chosen slug is honoured when valid and unused.
     let slug: string;
     if (body.slug !== undefined && body.slug !== null) {
@@ -825,6 +840,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
   }
 
   function listWorkspaces(query: Record<string, string>): Answer {
+    checkQuery('GET /admin/workspaces', query);
     let items = workspaces.slice();
     if (query.name !== undefined && query.name !== '') items = items.filter((w) => w.name.includes(query.name ?? ''));
     if (query.exact_name !== undefined && query.exact_name !== '') items = items.filter((w) => w.name === query.exact_name);
@@ -917,6 +933,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
       ws = workspaceOr403(body.workspace_id);
     }
     const { key, configurations, secret_mappings } = validateIntegrationPayload(provider, body);
+    checkBody('POST /integrations', body);
     if (typeof body.slug === 'string' && findIntegration(body.slug)) throw new ApiError('AB07', 'Resource already exists');
     const slug = typeof body.slug === 'string' ? body.slug : generateIntegrationSlug(name);
     // Provider creation is validated before the integration is stored, so a failure leaves no trace.
@@ -950,6 +967,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
   }
 
   function listIntegrations(query: Record<string, string>): Answer {
+    checkQuery('GET /integrations', query);
     let items = integrations.slice();
     const type = query.type ?? 'all';
     if (!['all', 'workspace', 'organisation'].includes(type)) throw invalid('type must be workspace, organisation or all');
@@ -1040,6 +1058,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
       const rate = validateLimitsArray(item.rate_limits, `${label}.rate_limits`, 1);
       return { item, ws: workspaceOr403(item.id), usage, rate };
     });
+    checkBody('PUT /integrations/{slug}/workspaces', body);
     if (override === true) i.workspaceAccess.clear();
     for (const { item, ws, usage, rate } of parsed) {
       const prev = i.workspaceAccess.get(ws.slug);
@@ -1061,6 +1080,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
   }
 
   function listSecretReferences(query: Record<string, string>): Answer {
+    checkQuery('GET /secret-references', query);
     let items = secretReferences.slice();
     const search = query.search?.toLowerCase();
     if (search) items = items.filter((s) => s.name.toLowerCase().includes(search) || s.slug.toLowerCase().includes(search));

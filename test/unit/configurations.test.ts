@@ -205,13 +205,16 @@ describe('buildConfigurations: bodies', () => {
     expect(typeof cfg?.vertex_service_account_json).toBe('object');
   });
 
-  it('vertex basic and workload', () => {
+  it('vertex basic; workload (undocumented by Portkey) is refused, not sent', () => {
     expect(
       configOf({ providerId: 'vertex-ai', authMode: 'basic', values: { vertex_region: 'global', vertex_project_id: 'acme-ml' } }),
     ).toEqual({ vertex_auth_type: 'basic', vertex_region: 'global', vertex_project_id: 'acme-ml' });
-    expect(
-      configOf({ providerId: 'vertex-ai', authMode: 'workload', values: { vertex_region: 'europe-west4', vertex_project_id: 'acme-ml' } }),
-    ).toEqual({ vertex_auth_type: 'workload', vertex_region: 'europe-west4', vertex_project_id: 'acme-ml' });
+    const workload = buildConfigurations({
+      providerId: 'vertex-ai',
+      authMode: 'workload',
+      values: { vertex_region: 'europe-west4', vertex_project_id: 'acme-ml' },
+    });
+    expect(workload).toEqual({ ok: false, errors: { vertex_auth_type: 'Choose how Portkey should sign in to the provider.' } });
   });
 
   it('workers-ai, cortex, huggingface', () => {

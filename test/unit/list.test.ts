@@ -11,7 +11,7 @@ import {
   type PageRef,
 } from '../../src/features/list/view.js';
 import { PortkeyClient } from '../../src/portkey/client.js';
-import type { Integration, Workspace } from '../../src/portkey/schemas.js';
+import type { IntegrationListItem, Workspace } from '../../src/portkey/schemas.js';
 import { checkMessage } from '../support/view-limits.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -57,13 +57,13 @@ const ws = (i: number, name = `Workspace ${i}`): Workspace => ({
   slug: `ws-${i}-abc123`,
   name,
 });
-const integ = (i: number, p: Partial<Integration> = {}): Integration => ({
+const integ = (i: number, p: Partial<IntegrationListItem> = {}): IntegrationListItem => ({
   id: `10000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
   slug: `int-${i}`,
   name: `Integration ${i}`,
   ai_provider_id: 'openai',
   type: 'organisation',
-  workspace_id: null,
+  workspace_id: undefined,
   ...p,
 });
 
@@ -187,7 +187,7 @@ let server: Server;
 let baseUrl = '';
 let seen: Seen[] = [];
 let workspaces: Workspace[] = [];
-let integrations: Integration[] = [];
+let integrations: IntegrationListItem[] = [];
 let reportTotal = true;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -203,7 +203,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   const slice = <T>(all: T[]) => all.slice(page * size, (page + 1) * size);
   if (url.pathname === '/admin/workspaces') {
     const name = url.searchParams.get('name')?.toLowerCase();
-    const all = workspaces.filter((w) => !name || w.name.toLowerCase().includes(name));
+    const all = workspaces.filter((w) => !name || (w.name ?? '').toLowerCase().includes(name));
     send(res, 200, { ...(reportTotal ? { total: all.length } : {}), data: slice(all) });
     return;
   }

@@ -105,7 +105,7 @@ function expectNoKey(err: PortkeyError): void {
   expect(inspect(err, { depth: 10, showHidden: true })).not.toContain(KEY);
 }
 
-const WS: Workspace & Record<string, unknown> = {
+const WS: Workspace & Record<string, unknown> & { slug: string } = {
   id: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e',
   slug: 'ws-data-e2a85b',
   name: 'Data Science',
@@ -142,8 +142,8 @@ describe('PortkeyClient: requests', () => {
 
     expect(await client.listWorkspaces({ exactName: 'Data Science & Co', page: 2, pageSize: 10 })).toEqual({
       total: 1,
-      object: 'list',
       data: [WS],
+      skipped: 0,
     });
     await client.listWorkspaces();
     await client.listWorkspaces({ name: 'dat' });
@@ -198,7 +198,7 @@ describe('PortkeyClient: retries', () => {
     const server = await serve((_req, res, _s, n) => (n <= 2 ? json(res, 503, envelope('AB04', 'busy')) : json(res, 200, { data: [WS] })));
     const { client, sleeps } = clientFor(server);
 
-    expect(await client.listWorkspaces({ exactName: 'Data Science' })).toEqual({ data: [WS] });
+    expect(await client.listWorkspaces({ exactName: 'Data Science' })).toEqual({ total: undefined, data: [WS], skipped: 0 });
     expect(server.seen).toHaveLength(3);
     expect(server.seen.every((s) => s.query.exact_name === 'Data Science')).toBe(true);
     expect(sleeps).toHaveLength(2);

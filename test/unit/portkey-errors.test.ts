@@ -6,6 +6,7 @@ import {
   parseErrorBody,
   redactSecrets,
   scrubSecrets,
+  lostAnswerStart,
 } from '../../src/portkey/errors.js';
 
 describe('parseErrorBody', () => {
@@ -233,9 +234,25 @@ describe('describePortkeyError', () => {
     expect(new PortkeyError({ kind: 'timeout' }).outcomeUnknown).toBe(true);
   });
 
-  it('invalid_response: asks to check Portkey before trying again', () => {
-    expect(describePortkeyError(new PortkeyError({ kind: 'invalid_response', status: 200 }), 'workspace')).toBe(
-      "Portkey answered with something this app doesn't understand. Check in Portkey whether the workspace exists before trying again.",
+  it('invalid_response: Portkey did answer; a create asks to check Portkey, a read just failed', () => {
+    const err = new PortkeyError({ kind: 'invalid_response', status: 200 });
+    expect(describePortkeyError(err, 'workspace')).toBe(
+      "Portkey answered, but with something this app can't read. Check in Portkey whether the workspace exists before trying again.",
+    );
+    expect(describePortkeyError(err, 'list', { read: true })).toBe(
+      "Portkey answered, but with something this app can't read. Try again; if it keeps happening, Portkey's API may have changed — tell whoever runs this app.",
+    );
+    expect(lostAnswerStart(err)).toBe("Portkey answered, but with something this app can't read");
+    expect(lostAnswerStart(new PortkeyError({ kind: 'timeout' }))).toBe("Portkey didn't answer");
+  });
+
+  it('422: says what Portkey rejected, not "try again in a minute"', () => {
+    const err = api({ status: 422, portkeyMessage: 'configurations.vertex_region: must be a known region' });
+    expect(describePortkeyError(err, 'integration')).toBe(
+      'Portkey rejected the integration as invalid. Portkey said: "configurations.vertex_region: must be a known region" Fix the form and try again.',
+    );
+    expect(describePortkeyError(api({ status: 422 }), 'workspace')).toBe(
+      'Portkey rejected the workspace as invalid. Fix the form and try again.',
     );
   });
 

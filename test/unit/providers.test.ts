@@ -218,7 +218,8 @@ describe('catalog contents', () => {
     expect(modeIds('sagemaker')).toEqual(['accessKey', 'assumedRole']);
     expect(modeIds('claude-platform-aws')).toEqual(['accessKey', 'assumedRole', 'serviceRole']);
     expect(getProvider('vertex-ai')?.authField).toBe('vertex_auth_type');
-    expect(modeIds('vertex-ai')).toEqual(['basic', 'serviceAccount', 'workload']);
+    // Only the spec's enum: no Portkey documentation shows vertex_auth_type workload (issue 12 §5).
+    expect(modeIds('vertex-ai')).toEqual(['basic', 'serviceAccount']);
     const sa = fieldsFor(getProvider('vertex-ai') as Provider, 'serviceAccount').find((f) => f.key === 'vertex_service_account_json');
     expect(sa?.kind).toBe('json');
     expect(sa && isSecretField(sa)).toBe(true);

@@ -12,7 +12,9 @@ import {
   workspaceSuccessView,
 } from '../../src/resources/workspace/view.js';
 import { PortkeyError, describePortkeyError } from '../../src/portkey/errors.js';
-import type { Workspace } from '../../src/portkey/schemas.js';
+import type { Workspace as PortkeyWorkspace } from '../../src/portkey/schemas.js';
+
+type Workspace = PortkeyWorkspace & { slug: string; name: string };
 import { privateNote } from '../../src/slack/delivery.js';
 import { escapeMrkdwn } from '../../src/slack/escape.js';
 import { decodeContext, encodeContext, type ModalContext } from '../../src/slack/metadata.js';

@@ -13,11 +13,9 @@ export function registerList(app: Router, deps: Deps): void {
     if (!ref || !body.response_url) return;
     let message: Message;
     try {
-      message = await listPage(deps.portkey.budgeted('list'), ref);
+      message = await listPage(deps.portkey.budgeted('list'), ref, deps.log);
     } catch (err) {
-      message = {
-        text: `Couldn't read the list from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list', { nothingCreated: false }))}`,
-      };
+      message = { text: `Couldn't read the list from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list', { read: true }))}` };
     }
     await postToResponseUrl(body.response_url, { ...message, response_type: 'ephemeral', replace_original: true }, deps.log);
   });

@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { z } from 'zod';
 import { getProvider } from '../../portkey/providers.js';
-import type { Integration, Workspace } from '../../portkey/schemas.js';
+import { type IntegrationListItem, type Workspace, workspaceLabel } from '../../portkey/schemas.js';
 import { actions, button, context, section } from '../../slack/blocks.js';
 import { clip, escapeCode, escapeMrkdwn } from '../../slack/escape.js';
 
@@ -41,10 +41,22 @@ function moreButton(ref: PageRef, hasMore: boolean): KnownBlock[] {
   return hasMore ? [actions('list_actions', [button({ text: 'More', actionId: LIST_MORE_ACTION, value: JSON.stringify(ref) })])] : [];
 }
 
+const slugPart = (slug: string | undefined): string => (slug ? `  slug \`${escapeCode(clip(slug, 120))}\`` : '');
+
+/**
+ * The spec's list item documents no scope field, so the scope is said only when Portkey's answer shows it
+ * (`workspace_id`, or `type`); otherwise "scope unknown", never a guess.
+ */
+export function scopeOf(i: { type?: string | undefined; workspace_id?: string | undefined }): string {
+  if (i.workspace_id) return `workspace \`${escapeCode(clip(i.workspace_id, 120))}\``;
+  if (i.type === 'workspace') return 'workspace';
+  if (i.type === 'organisation') return 'organisation';
+  return 'scope unknown';
+}
+
 export function workspaceListMessage(p: { items: Workspace[]; total: number | undefined; filter: string; page: number; hasMore: boolean }) {
-  const lines = p.items.map(
-    (w) => `• *${escapeMrkdwn(clip(w.name, 80))}*  slug \`${escapeCode(clip(w.slug, 120))}\`  id \`${escapeCode(w.id)}\``,
-  );
+  // An item is shown with what Portkey sent: the spec promises no name or slug.
+  const lines = p.items.map((w) => `• *${escapeMrkdwn(clip(workspaceLabel(w), 80))}*${slugPart(w.slug)}  id \`${escapeCode(w.id)}\``);
   const blocks: KnownBlock[] = [section(header('Workspaces', p.filter, p.total, p.page, p.items.length))];
   blocks.push(...itemBlocks(lines, p.filter ? 'No workspace matches that filter.' : 'No workspaces yet.'));
   blocks.push(...moreButton({ kind: 'workspaces', filter: p.filter, page: p.page + 1 }, p.hasMore));
@@ -52,16 +64,16 @@ export function workspaceListMessage(p: { items: Workspace[]; total: number | un
 }
 
 export function integrationListMessage(p: {
-  items: Integration[];
+  items: IntegrationListItem[];
   filter: string;
   page: number;
   hasMore: boolean;
   total: number | undefined;
 }) {
   const lines = p.items.map((i) => {
-    const provider = getProvider(i.ai_provider_id)?.label ?? i.ai_provider_id;
-    const scope = i.type === 'workspace' || i.workspace_id ? `workspace \`${escapeCode(i.workspace_id ?? '?')}\`` : 'organisation';
-    return `• *${escapeMrkdwn(clip(i.name, 80))}* (${escapeMrkdwn(provider)}, ${scope})  slug \`${escapeCode(clip(i.slug, 120))}\`  id \`${escapeCode(i.id)}\``;
+    const provider = i.ai_provider_id ? (getProvider(i.ai_provider_id)?.label ?? i.ai_provider_id) : 'provider unknown';
+    const name = i.name ?? i.slug ?? i.id;
+    return `• *${escapeMrkdwn(clip(name, 80))}* (${escapeMrkdwn(provider)}, ${scopeOf(i)})${slugPart(i.slug)}  id \`${escapeCode(i.id)}\``;
   });
   const blocks: KnownBlock[] = [section(header('Integrations', p.filter, p.total, p.page, p.items.length))];
   blocks.push(...itemBlocks(lines, p.filter ? 'No integration matches that filter.' : 'No integrations yet.'));

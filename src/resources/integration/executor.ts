@@ -5,7 +5,7 @@ import type { Executor, FollowUp, Outcome, Success } from '../../operations/serv
 import type { Summary } from '../../operations/summary.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { summarize } from '../../portkey/configurations.js';
-import { describePortkeyError } from '../../portkey/errors.js';
+import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
 import { getProvider } from '../../portkey/providers.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
 import type { Subject } from '../../policy/decide.js';
@@ -246,7 +246,7 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       if ('slugTaken' in outcome) {
         error = slugTakenText(outcome.slugTaken.slug, outcome.slugTaken.suggestion);
       } else if (outcome.unknown) {
-        error = `Portkey didn't answer, and we couldn't check whether the integration was created. Look for the slug ${request.body.slug} in Portkey before trying again.`;
+        error = `${lostAnswerStart(outcome.error)}, and we couldn't check whether the integration was created. Look for the slug ${request.body.slug} in Portkey before trying again.`;
       } else {
         error = describePortkeyError(outcome.error, 'integration');
       }

@@ -8,6 +8,7 @@ import { FormRebuilds } from '../../slack/rebuild.js';
 import { readIntegrationForm } from './form.js';
 import { INT_ACTIONS, INT_FIELDS, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import { integrationModal, workspaceOptions } from './view.js';
+import { secretReferenceLabel } from '../../portkey/schemas.js';
 
 // Options loads must answer within Slack's 3 s: one quick try, no retries.
 const QUICK = { timeoutMs: 2500, retries: 0 } as const;
@@ -48,7 +49,10 @@ export function registerIntegration(app: Router, deps: Deps): void {
     try {
       // As on submit: the person's groups are asked of Slack while Portkey lists, not after (Slack's 3 s).
       void deps.governance.groupsOf(body.user.id).catch(() => undefined);
-      const refs = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
+      const listed = await deps.portkey.listSecretReferences({ ...(body.value ? { search: body.value } : {}) }, QUICK);
+      // A reference without a name (the spec doesn't promise one) is called, and judged by the policy, by its slug or id.
+      if (listed.skipped > 0) log.warn({ skipped: listed.skipped }, "secret reference search: left out items this app can't read");
+      const refs = listed.data.map((r) => ({ ...r, name: secretReferenceLabel(r) }));
       const q = body.value.toLowerCase();
       // Only the references the policy lets this person use here (the block id names the provider).
       const providerId =
@@ -97,6 +101,7 @@ export function registerIntegration(app: Router, deps: Deps): void {
 async function searchWorkspaces(deps: Deps, query: string) {
   try {
     const list = await deps.portkey.listWorkspaces({ ...(query ? { name: query } : {}), pageSize: 100 }, QUICK);
+    if (list.skipped > 0) deps.log.warn({ skipped: list.skipped }, "workspace search: left out items this app can't read");
     return workspaceOptions(list.data);
   } catch (err) {
     deps.log.warn({ error: errorText(err) }, 'workspace search failed');

@@ -79,9 +79,10 @@ export async function resolveRefs(
   }
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
-  const ref = (w: { id: string; name: string; slug?: string | null | undefined }) => ({
+  // The spec promises neither a name nor a slug: a thing is called by its name, else its slug, else its id.
+  const ref = (w: { id: string; name?: string | undefined; slug?: string | null | undefined }) => ({
     id: w.id,
-    name: w.name,
+    name: w.name ?? w.slug ?? w.id,
     ...(w.slug ? { slug: w.slug } : {}),
   });
   return {

@@ -447,11 +447,17 @@ export function integrationFailedMessage(p: {
   return { text: `:warning: ${failedHeadline(what, p.mayExist)} ${escapeMrkdwn(p.error)}` };
 }
 
-/** Workspace picker options. Portkey accepts the id or the slug; whichever fits Slack's 75-character value. */
-export function workspaceOptions(items: Array<{ id: string; slug: string; name: string }>): Option[] {
+/**
+ * Workspace picker options. Portkey accepts the id or the slug; whichever fits Slack's 75-character value. The spec
+ * promises neither name nor slug, so a workspace is labelled with what it has.
+ */
+export function workspaceOptions(items: ReadonlyArray<{ id: string; slug?: string | undefined; name?: string | undefined }>): Option[] {
   return items
-    .map((w) => ({ w, value: [w.id, w.slug].find((v) => v.length <= 75) }))
+    .map((w) => ({ w, value: [w.id, w.slug].find((v): v is string => v !== undefined && v.length <= 75) }))
     .filter((x): x is { w: (typeof items)[number]; value: string } => x.value !== undefined)
     .slice(0, 100)
-    .map(({ w, value }) => option(value, clip(`${w.name} (${w.slug})`, 75)));
+    .map(({ w, value }) => {
+      const label = w.name && w.slug ? `${w.name} (${w.slug})` : (w.name ?? w.slug ?? w.id);
+      return option(value, clip(label, 75));
+    });
 }

@@ -4,7 +4,7 @@ import type { Executor, Outcome } from '../../operations/service.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import { createWorkspaceOnce, findCreatedWorkspace } from './create.js';
 import type { PortkeyClient } from '../../portkey/client.js';
-import { describePortkeyError } from '../../portkey/errors.js';
+import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
@@ -42,8 +42,8 @@ export function createdWorkspace(op: OperationRecord) {
   };
 }
 
-const COULD_NOT_TELL =
-  "Portkey didn't answer, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.";
+const couldNotTell = (err: unknown): string =>
+  `${lostAnswerStart(err)}, and we couldn't check whether the workspace was created. Look for it in Portkey before trying again.`;
 
 /** Another workspace that could be this request's appeared: crediting any could hand the person someone else's. */
 function ambiguousText(name: string): string {
@@ -69,9 +69,10 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
         return {
           ok: true,
           id: w.id,
-          slug: w.slug,
+          // The spec promises no slug in the answer; the id addresses a workspace wherever a slug does.
+          slug: w.slug ?? w.id,
           recovered: outcome.recovered,
-          result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
+          result: { name: w.name ?? request.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
         };
       }
       return {
@@ -80,7 +81,7 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
         error: outcome.ambiguous
           ? ambiguousText(request.name)
           : outcome.unknown
-            ? COULD_NOT_TELL
+            ? couldNotTell(outcome.error)
             : describePortkeyError(outcome.error, 'workspace'),
       };
     },
@@ -102,9 +103,9 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       return {
         ok: true,
         id: w.id,
-        slug: w.slug,
+        slug: w.slug ?? w.id,
         recovered: true,
-        result: { name: w.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
+        result: { name: w.name ?? request.name, ...(request.slug ? { requestedSlug: request.slug } : {}) },
       };
     },
 

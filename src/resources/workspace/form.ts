@@ -139,7 +139,10 @@ export function parseMetadata(text: string): { ok: true; value: Record<string, s
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: Object.fromEntries(value) };
 }
 
-/** The body of POST /admin/workspaces (reference §2.1): each optional part only when given. */
+/**
+ * The body of POST /admin/workspaces (reference §2.1): each optional part only when given. `slug` and
+ * `defaults.is_default` are outside the spec's request schema on purpose (see CreateWorkspaceBody).
+ */
 export function workspaceCreateBody(req: WorkspaceRequest): CreateWorkspaceBody {
   const defaults: NonNullable<CreateWorkspaceBody['defaults']> = {
     ...(req.metadata ? { metadata: req.metadata } : {}),

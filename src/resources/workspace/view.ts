@@ -2,7 +2,6 @@ import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
 import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
-import type { Workspace } from '../../portkey/schemas.js';
 import { suggestSlug, type WorkspaceDraft } from './form.js';
 import { RESULT_ALSO_SENT, failedHeadline } from '../../slack/delivery.js';
 import type { Message } from '../../slack/notify.js';
@@ -111,8 +110,15 @@ export function workspaceProgressView(p: { name: string; context: ModalContext }
   };
 }
 
+/** A created workspace as stored with its operation (createdWorkspace): every field known, or '?'. */
+export interface ShownWorkspace {
+  id: string;
+  slug: string;
+  name: string;
+}
+
 export function workspaceSuccessView(p: {
-  workspace: Workspace;
+  workspace: ShownWorkspace;
   requestedSlug: string | undefined;
   deliveredTo: string;
   context: ModalContext;
@@ -167,7 +173,7 @@ export function workspaceErrorView(p: {
 }
 
 /** The channel message: who created what, with Portkey's id and slug. */
-export function workspaceCreatedMessage(p: { workspace: Workspace; requestedSlug: string | undefined; userId: string }) {
+export function workspaceCreatedMessage(p: { workspace: ShownWorkspace; requestedSlug: string | undefined; userId: string }) {
   const { workspace } = p;
   const name = escapeMrkdwn(workspace.name);
   const blocks: KnownBlock[] = [
