@@ -12,6 +12,22 @@ function text(missing: string, invalid: string) {
   return z.string({ error: (iss) => (iss.input === undefined ? missing : invalid) });
 }
 
+/**
+ * A value copied from .env.example or the README without being replaced: `xoxb-your-bot-token`, `xapp-…`, `<key>`,
+ * `your-portkey-key`, `changeme`. Real tokens never look like this, so refusing them can't refuse a real one.
+ */
+export function isPlaceholder(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  const rest = v.replace(/^(xoxb|xapp|xoxp)-/, '');
+  return (
+    /^(your|my)[-_ ]/.test(rest) ||
+    /^(\.\.\.|…|x+|<.*>|\$\{.*\}|changeme|change-me|replace[-_ ]?me|todo|placeholder)$/.test(rest) ||
+    /^(xoxb|xapp)-(\.\.\.|…)/.test(v)
+  );
+}
+
+const replaceIt = (name: string, what: string) => `${name} is still the placeholder from .env.example — replace it with ${what}`;
+
 function httpUrl(name: string, invalid: string) {
   return z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: `${name} ${invalid}` });
 }
@@ -22,9 +38,13 @@ const schema = z.object({
     text(
       "SLACK_BOT_TOKEN is missing — copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
       'SLACK_BOT_TOKEN is malformed',
-    ).startsWith('xoxb-', {
-      error: 'SLACK_BOT_TOKEN must start with xoxb- — use the Bot User OAuth Token, not a user or app token',
-    }),
+    )
+      .startsWith('xoxb-', {
+        error: 'SLACK_BOT_TOKEN must start with xoxb- — use the Bot User OAuth Token, not a user or app token',
+      })
+      .refine((v) => !isPlaceholder(v), {
+        error: replaceIt('SLACK_BOT_TOKEN', "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page"),
+      }),
   ),
   SLACK_APP_TOKEN: z.preprocess(
     blankToUndefined,
@@ -34,9 +54,23 @@ const schema = z.object({
         error:
           'SLACK_APP_TOKEN must start with xapp- — create an app-level token with connections:write under Basic Information, or unset it to use HTTP mode',
       })
+      .refine((v) => !isPlaceholder(v), {
+        error: replaceIt(
+          'SLACK_APP_TOKEN',
+          'an app-level token (xapp-…) with connections:write from Basic Information, or leave it empty for HTTP mode',
+        ),
+      })
       .optional(),
   ),
-  SLACK_SIGNING_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
+  SLACK_SIGNING_SECRET: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => !isPlaceholder(v), {
+        error: replaceIt('SLACK_SIGNING_SECRET', "the Signing Secret from your Slack app's Basic Information page"),
+      })
+      .optional(),
+  ),
   PORT: z.preprocess(
     blankToUndefined,
     z.coerce
@@ -55,7 +89,9 @@ const schema = z.object({
     text(
       'PORTKEY_API_KEY is missing — create an Admin API key in Portkey (Admin Settings → API Keys, organisation scope)',
       'PORTKEY_API_KEY is malformed',
-    ),
+    ).refine((v) => !isPlaceholder(v), {
+      error: replaceIt('PORTKEY_API_KEY', 'an organisation Admin API key from Portkey (Admin Settings → API Keys)'),
+    }),
   ),
   PORTKEY_BASE_URL: z.preprocess(
     blankToUndefined,
