@@ -13,6 +13,7 @@ import { boltLogger, withRequestId, type Log } from './log.js';
 import { Health } from './health.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
+import { checkPortkeyKey } from './portkey-check.js';
 import { openStore, pruneOnTick, StoreError, type RetentionOptions, type Store } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
@@ -175,6 +176,8 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
   });
   const health = new Health(store, portkey);
+  // In the background: start-up doesn't wait on Portkey, but a wrong key is an error line at once.
+  void checkPortkeyKey(portkey, config.portkey.baseUrl, Math.min(config.portkey.timeoutMs, 5000), log);
   const app = createApp(config, { portkey, store, service, governance, log }, health, identity.bot, ownTeamOf(config, log, identity.team));
 
   const server = (await app.start(config.port)) as Server | undefined;

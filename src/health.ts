@@ -28,9 +28,18 @@ async function timed(work: () => Promise<unknown>): Promise<Check> {
     await work();
     return { ok: true, latency_ms: Math.round(performance.now() - started) };
   } catch (err) {
-    const error = err instanceof PortkeyError ? (err.status ? `HTTP ${err.status}` : err.kind) : 'unreachable';
+    const error = err instanceof PortkeyError ? portkeyProblem(err) : 'unreachable';
     return { ok: false, latency_ms: Math.round(performance.now() - started), error };
   }
+}
+
+/** What /healthz says about Portkey: the admin key's problem in a word, or how the connection failed. */
+function portkeyProblem(err: PortkeyError): string {
+  if (err.status === 401) return 'unauthorized';
+  if (err.status === 403) return 'forbidden';
+  if (err.status) return `HTTP ${err.status}`;
+  if (err.network) return `${err.kind}: ${err.network.kind} (${err.network.code})`;
+  return err.kind;
 }
 
 export class Health {

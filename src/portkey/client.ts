@@ -1,5 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { networkCause } from '../log.js';
 import { PortkeyError, parseErrorBody } from './errors.js';
 import {
   createdIntegrationSchema,
@@ -167,6 +168,17 @@ export class PortkeyClient {
     return base / 2 + Math.random() * (base / 2);
   }
 
+  /** A failed connection as a PortkeyError naming the host and the cause (DNS, refused, TLS, timeout, reset). */
+  private networkError(signal: AbortSignal, cause: unknown, url: URL, timeoutMs: number): PortkeyError {
+    const network = signal.aborted ? { kind: 'timeout' as const, code: `no answer within ${timeoutMs} ms` } : networkCause(cause);
+    return new PortkeyError({
+      kind: signal.aborted ? 'timeout' : 'network',
+      cause: redactCause(cause),
+      host: url.host,
+      ...(network ? { network } : {}),
+    });
+  }
+
   private async once(method: Method, path: string, options: { query?: Query; body?: unknown }, timeoutMs: number): Promise<unknown> {
     const url = new URL(this.opts.baseUrl + path);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
@@ -184,14 +196,14 @@ export class PortkeyClient {
         signal,
       });
     } catch (cause) {
-      throw new PortkeyError({ kind: signal.aborted ? 'timeout' : 'network', cause: redactCause(cause) });
+      throw this.networkError(signal, cause, url, timeoutMs);
     }
 
     let text: string;
     try {
       text = await res.body.text();
     } catch (cause) {
-      throw new PortkeyError({ kind: signal.aborted ? 'timeout' : 'network', cause: redactCause(cause) });
+      throw this.networkError(signal, cause, url, timeoutMs);
     }
     const json = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNetworkCause, type NetworkCause } from '../log.js';
 
 /** How much of Portkey's text is kept until secrets are scrubbed from it (a bound on memory, not on what is shown). */
 const MESSAGE_KEPT = 4000;
@@ -16,6 +17,10 @@ export class PortkeyError extends Error {
   readonly code: string | undefined;
   readonly portkeyMessage: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  /** The host asked (host:port), for a network failure or a timeout. */
+  readonly host: string | undefined;
+  /** Why the connection failed (DNS, refused, TLS, timeout, reset), when the error said. */
+  readonly network: NetworkCause | undefined;
 
   constructor(p: {
     kind: PortkeyErrorKind;
@@ -24,11 +29,18 @@ export class PortkeyError extends Error {
     portkeyMessage?: string;
     retryAfterSeconds?: number;
     cause?: unknown;
+    host?: string;
+    network?: NetworkCause;
   }) {
+    // A network failure says what failed and where (the log line is all an operator has), never the key or the path.
+    const where =
+      (p.kind === 'network' || p.kind === 'timeout') && p.host ? `: ${describeNetworkCause(p.network, p.host, 'PORTKEY_BASE_URL')}` : '';
     super(
-      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : ''}`,
+      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : ''}${where}`,
       { cause: p.cause },
     );
+    this.host = p.host;
+    this.network = p.network;
     this.name = 'PortkeyError';
     this.kind = p.kind;
     this.status = p.status;
@@ -177,5 +189,7 @@ export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown 
     ...(code !== undefined ? { code } : {}),
     ...(message !== undefined ? { portkeyMessage: message } : {}),
     ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+    ...(err.host !== undefined ? { host: err.host } : {}),
+    ...(err.network !== undefined ? { network: err.network } : {}),
   });
 }
