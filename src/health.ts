@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { PortkeyClient } from './portkey/client.js';
 import { PortkeyError } from './portkey/errors.js';
+import type { SlackState } from './slack-connection.js';
 import type { Store } from './store/index.js';
 
 // What /healthz and /readyz report: the database and Portkey, each on its own, never a secret.
@@ -18,6 +19,8 @@ export interface HealthReport {
   database: Check & { engine: string };
   /** Portkey's reachability, checked at most every PORTKEY_CHECK_MS (creates are queued, not lost, while it is down). */
   portkey: Check & { checked_at: string };
+  /** Whether Slack answered (auth.test in HTTP mode, the Socket Mode connection); the app keeps serving either way. */
+  slack: { connected: boolean; error?: string };
 }
 
 const PORTKEY_CHECK_MS = 15_000;
@@ -50,18 +53,26 @@ export class Health {
   constructor(
     private readonly store: Store,
     private readonly portkey: PortkeyClient,
+    private readonly slack?: SlackState,
   ) {}
 
   async report(): Promise<HealthReport> {
     const [database, portkey] = await Promise.all([this.database(), this.portkeyReachable()]);
-    return { status: database.ok ? 'ok' : 'degraded', database, portkey };
+    return { status: database.ok ? 'ok' : 'degraded', database, portkey, slack: this.slackReport() };
   }
 
   /** Ready for traffic: the database answers and the app is not shutting down. Portkey being down doesn't count. */
-  async ready(): Promise<{ ready: boolean; reason?: string }> {
-    if (this.stopping) return { ready: false, reason: 'shutting down' };
+  /** Slack being unreachable doesn't make the app unready (it serves what needs no Slack), but the answer says so. */
+  async ready(): Promise<{ ready: boolean; reason?: string; slack?: HealthReport['slack'] }> {
+    const slack = this.slackReport();
+    const extra = slack.connected ? {} : { slack };
+    if (this.stopping) return { ready: false, reason: 'shutting down', ...extra };
     const db = await this.database();
-    return db.ok ? { ready: true } : { ready: false, reason: 'database unreachable' };
+    return db.ok ? { ready: true, ...extra } : { ready: false, reason: 'database unreachable', ...extra };
+  }
+
+  private slackReport(): HealthReport['slack'] {
+    return this.slack?.report() ?? { connected: false };
   }
 
   private async database(): Promise<HealthReport['database']> {
