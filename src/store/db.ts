@@ -11,7 +11,8 @@ import { operationsRepo, type OperationsRepo } from './operations.js';
 import { rateCounters, type RateCounters } from './rates.js';
 import type { Database, Engine } from './schema.js';
 import { pruneStore, type Pruned, type RetentionOptions } from './retention.js';
-import { SecretBox, loadSecretsKey, parseSecretsKey, secretsRepo, type SecretsRepo } from './secrets.js';
+import { SecretBox, defaultSecretsKeyFile, loadSecretsKey, parseSecretsKey, secretsRepo, type SecretsRepo } from './secrets.js';
+import { verifyKeyCheck } from './key-check.js';
 import { wipeFinisher } from './wipes.js';
 
 export const SQLITE_FILE = 'portkey-slack.db';
@@ -138,6 +139,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     if (err instanceof StoreError) throw err;
     throw new StoreError('migration', `Could not bring the database schema up to date at ${location}: ${messageOf(err)}`, { cause: err });
   }
+  try {
+    await verifyKeyCheck(db, secretBox, keySourceOf(opts, databaseUrl), opts.log, opts.now);
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    if (err instanceof StoreError) throw err;
+    throw new StoreError('unreachable', `Could not check the secrets key against ${location}: ${messageOf(err)}`, { cause: err });
+  }
   opts.log?.info({ engine, location, secretsKeyId: secretBox.currentKeyId }, 'store: opened');
 
   const wipes = wipeFinisher(db, engine, opts.log);
@@ -182,6 +190,14 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       return closed;
     },
   };
+}
+
+/** Where the sealing key came from, for a message: SECRETS_KEY, or the generated key file. */
+function keySourceOf(opts: StoreOptions, databaseUrl: string | undefined): string {
+  if (opts.secretBox) return 'The configured secrets key';
+  if (opts.secretsKey?.trim() || databaseUrl) return 'SECRETS_KEY';
+  const file = path.resolve(opts.secretsKeyFile?.trim() ? opts.secretsKeyFile : defaultSecretsKeyFile());
+  return `The secrets key file ${file} (SECRETS_KEY_FILE)`;
 }
 
 interface Opened {
