@@ -261,7 +261,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     renderers: { ...approvalRenderers, view: requesterView },
     prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
   });
-  const health = new Health(store, portkey, slackState);
+  const health = new Health(store, portkey, slackState, log);
   // In the background: start-up doesn't wait on Portkey, but a wrong key is an error line at once.
   void checkPortkeyKey(portkey, config.portkey.baseUrl, Math.min(config.portkey.timeoutMs, 5000), log);
   const { app, routes, socket } = createApp(

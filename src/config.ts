@@ -7,6 +7,8 @@ const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === 
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 function text(missing: string, invalid: string) {
   return z.string({ error: (iss) => (iss.input === undefined ? missing : invalid) });
@@ -119,6 +121,15 @@ const schema = z.object({
       })
       .optional(),
   ),
+  DATABASE_CONNECT_TIMEOUT_S: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'DATABASE_CONNECT_TIMEOUT_S must be a whole number of seconds between 0 and 3600' })
+      .int({ error: 'DATABASE_CONNECT_TIMEOUT_S must be a whole number of seconds between 0 and 3600' })
+      .min(0, { error: 'DATABASE_CONNECT_TIMEOUT_S must be a whole number of seconds between 0 and 3600' })
+      .max(3600, { error: 'DATABASE_CONNECT_TIMEOUT_S must be a whole number of seconds between 0 and 3600' })
+      .default(60),
+  ),
   SECRETS_KEY: z.preprocess(
     blankToUndefined,
     z
@@ -193,6 +204,12 @@ const schema = z.object({
     (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
     z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ),
+  LOG_FORMAT: z.preprocess(
+    (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
+    z
+      .enum(LOG_FORMATS, { error: 'LOG_FORMAT must be json (one JSON object a line, the default) or pretty (readable, for local runs)' })
+      .default('json'),
+  ),
 });
 
 type Env = z.infer<typeof schema>;
@@ -214,11 +231,15 @@ export interface Config {
     previousSecretsKeys: string[];
     /** Where the generated key lives when SECRETS_KEY is unset (SQLite only); outside DATA_DIR by default. */
     secretsKeyFile: string;
+    /** How long to keep trying to reach PostgreSQL at start (it may still be starting, e.g. in compose), in ms. */
+    connectTimeoutMs: number;
   };
   /** How long finished operations, sent notifications and (when set) audit rows are kept. */
   retention: { days: number; auditDays: number | undefined };
   governance: { policyFile: string | undefined; approvalsChannel: string | undefined; auditChannel: string | undefined };
   logLevel: LogLevelName;
+  /** json (for log collectors) or pretty (for a person at a terminal). */
+  logFormat: LogFormat;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -268,9 +289,11 @@ function toConfig(env: Env, raw: Record<string, string | undefined>): Config {
       secretsKey: env.SECRETS_KEY,
       previousSecretsKeys: env.SECRETS_KEY_PREVIOUS,
       secretsKeyFile: env.SECRETS_KEY_FILE ?? defaultSecretsKeyFile({ XDG_CONFIG_HOME: raw.XDG_CONFIG_HOME, HOME: raw.HOME }),
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_S * 1000,
     },
     retention: { days: env.RETENTION_DAYS, auditDays: env.AUDIT_RETENTION_DAYS },
     governance: { policyFile: env.POLICY_FILE, approvalsChannel: env.APPROVALS_CHANNEL, auditChannel: env.AUDIT_CHANNEL },
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
   };
 }

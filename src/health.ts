@@ -3,6 +3,7 @@ import type { PortkeyClient } from './portkey/client.js';
 import { PortkeyError } from './portkey/errors.js';
 import type { SlackState } from './slack-connection.js';
 import type { Store } from './store/index.js';
+import type { Log } from './log.js';
 
 // What /healthz and /readyz report: the database and Portkey, each on its own, never a secret.
 
@@ -54,7 +55,11 @@ export class Health {
     private readonly store: Store,
     private readonly portkey: PortkeyClient,
     private readonly slack?: SlackState,
+    private readonly log?: Log,
   ) {}
+
+  /** Whether the database answered the last probe: a change is logged once each way, not on every probe. */
+  private databaseUp = true;
 
   async report(): Promise<HealthReport> {
     const [database, portkey] = await Promise.all([this.database(), this.portkeyReachable()]);
@@ -77,6 +82,11 @@ export class Health {
 
   private async database(): Promise<HealthReport['database']> {
     const check = await timed(() => sql`select 1`.execute(this.store.db));
+    if (check.ok !== this.databaseUp) {
+      this.databaseUp = check.ok;
+      if (check.ok) this.log?.info({ store: this.store.location }, 'the database answers again; /readyz is 200 again');
+      else this.log?.error({ store: this.store.location, error: check.error }, 'the database does not answer; /readyz is 503 until it does');
+    }
     return { ...check, engine: this.store.engine };
   }
 

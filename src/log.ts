@@ -59,6 +59,15 @@ export function createLog(level: LogLevelName, destination?: DestinationStream):
 }
 
 /**
+ * LOG_FORMAT=pretty: one readable line per entry (time, level, message, then the fields), for a person at a terminal.
+ * Loaded only when asked for; redaction happens before it, so it shows no more than the JSON does.
+ */
+export async function prettyDestination(): Promise<DestinationStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'app', singleLine: true, sync: true });
+}
+
+/**
  * Bolt's logger interface on top of pino. Bolt and the Web API client log raw payloads at debug level,
  * and a view submission's payload holds the provider key the person typed — so their debug output is
  * passed on only at LOG_LEVEL=trace, where the operator has asked for everything.

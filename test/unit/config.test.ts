@@ -140,10 +140,12 @@ describe('loadConfig: a valid environment', () => {
         previousSecretsKeys: [],
         // Outside DATA_DIR: a copy of DATA_DIR must not hold what opens its sealed secrets.
         secretsKeyFile: path.join(homedir(), '.config', 'portkey-slack', 'secrets.key'),
+        connectTimeoutMs: 60_000,
       },
       retention: { days: 90, auditDays: undefined },
       governance: { policyFile: undefined, approvalsChannel: undefined, auditChannel: undefined },
       logLevel: 'info',
+      logFormat: 'json',
     } satisfies Config);
   });
 
@@ -162,6 +164,8 @@ describe('loadConfig: a valid environment', () => {
           DATABASE_URL: 'postgres://app@db:5432/portkey',
           SECRETS_KEY: KEY32,
           SECRETS_KEY_FILE: '/etc/portkey-slack/secrets.key',
+          DATABASE_CONNECT_TIMEOUT_S: '5',
+          LOG_FORMAT: 'Pretty',
           RETENTION_DAYS: '30',
           AUDIT_RETENTION_DAYS: '400',
           POLICY_FILE: './policy.yml',
@@ -179,10 +183,12 @@ describe('loadConfig: a valid environment', () => {
         secretsKey: KEY32,
         previousSecretsKeys: [],
         secretsKeyFile: '/etc/portkey-slack/secrets.key',
+        connectTimeoutMs: 5000,
       },
       retention: { days: 30, auditDays: 400 },
       governance: { policyFile: './policy.yml', approvalsChannel: 'C0APPROVE', auditChannel: 'G0AUDIT' },
       logLevel: 'debug',
+      logFormat: 'pretty',
     } satisfies Config);
   });
 
