@@ -85,7 +85,8 @@ export class Health {
     if (check.ok !== this.databaseUp) {
       this.databaseUp = check.ok;
       if (check.ok) this.log?.info({ store: this.store.location }, 'the database answers again; /readyz is 200 again');
-      else this.log?.error({ store: this.store.location, error: check.error }, 'the database does not answer; /readyz is 503 until it does');
+      else
+        this.log?.error({ store: this.store.location, error: check.error }, 'the database does not answer; /readyz is 503 until it does');
     }
     return { ...check, engine: this.store.engine };
   }

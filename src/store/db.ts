@@ -341,7 +341,12 @@ function notUpYet(err: unknown): string | undefined {
  * at most `connectTimeoutMs` — a database started beside the app (compose, Kubernetes) is often a few seconds late.
  * A refused login or a missing database is not waited for.
  */
-async function connectWithRetry(pool: import('pg').Pool, where: string, password: string, opts: StoreOptions): Promise<import('pg').PoolClient> {
+async function connectWithRetry(
+  pool: import('pg').Pool,
+  where: string,
+  password: string,
+  opts: StoreOptions,
+): Promise<import('pg').PoolClient> {
   const budget = opts.connectTimeoutMs ?? 0;
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
