@@ -10,12 +10,12 @@ import { registerList } from './features/list/listeners.js';
 import { executorsOf, KINDS, kindOf } from './resources/index.js';
 import { registerCreateFlow } from './features/create-flow.js';
 import { boltLogger, withRequestId, type Log } from './log.js';
-import { Health } from './health.js';
+import { Health, PORTKEY_PROBE_MS } from './health.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
 import { parseCommand } from './commands/parse.js';
 import { describeSlackFailure, portOf, serveRoutes, SlackState, slackHost, SocketConnection } from './slack-connection.js';
-import { checkPortkeyKey } from './portkey-check.js';
+import { checkPortkeyKey, probePortkey } from './portkey-check.js';
 import { openStore, pruneOnTick, StoreError, type RetentionOptions, type Store } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
@@ -35,6 +35,8 @@ export interface RunningApp {
   mode: 'http' | 'socket';
   /** The port /healthz (and in HTTP mode /slack/events) listens on. */
   port: number;
+  /** Settles once the start-up check of the Portkey admin key has answered (and logged). Never rejects. */
+  portkeyChecked: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -262,8 +264,10 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     prune: pruneOnTick((o) => store.prune(o), retentionOf(config), log.child({ component: 'store' })),
   });
   const health = new Health(store, portkey, slackState, log);
-  // In the background: start-up doesn't wait on Portkey, but a wrong key is an error line at once.
-  void checkPortkeyKey(portkey, config.portkey.baseUrl, Math.min(config.portkey.timeoutMs, 5000), log);
+  // In the background: start-up doesn't wait on Portkey, but a wrong key is an error line (and /healthz says so) at once.
+  const probe = probePortkey(portkey, PORTKEY_PROBE_MS);
+  health.seedPortkey(probe);
+  const portkeyChecked = checkPortkeyKey(probe, config.portkey.baseUrl, log).then(() => undefined);
   const { app, routes, socket } = createApp(
     config,
     { portkey, store, service, governance, log },
@@ -313,6 +317,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   return {
     mode: config.slack.mode,
     port,
+    portkeyChecked,
     stop: () => {
       stopping ??= (async () => {
         health.stopping = true;

@@ -23,40 +23,50 @@ const SCOPES = `${PORTKEY_SCOPES.join(', ')} (docs/operator-checks.md says which
 
 export type PortkeyCheck = 'ok' | 'unauthorized' | 'forbidden' | 'unreachable' | 'error';
 
-/** Asks Portkey for one workspace and logs what that says about PORTKEY_API_KEY. Never throws: the app starts anyway. */
-export async function checkPortkeyKey(portkey: PortkeyClient, baseUrl: string, timeoutMs: number, log: Log): Promise<PortkeyCheck> {
+/** One cheap read: a page of one workspace. */
+export const probePortkey = (portkey: PortkeyClient, timeoutMs: number): Promise<unknown> =>
+  portkey.listWorkspaces({ pageSize: 1 }, { timeoutMs, retries: 0 });
+
+/** Logs what Portkey's answer to {@link probePortkey} says about PORTKEY_API_KEY. Never throws: the app starts anyway. */
+export async function checkPortkeyKey(answer: Promise<unknown>, baseUrl: string, log: Log): Promise<PortkeyCheck> {
   const host = hostOf(baseUrl);
   try {
-    await portkey.listWorkspaces({ pageSize: 1 }, { timeoutMs, retries: 0 });
-    log.info({ portkey: host }, 'Portkey accepted PORTKEY_API_KEY');
+    await answer;
+    log.info({ portkey: host, check: 'portkey' }, 'Portkey accepted PORTKEY_API_KEY');
     return 'ok';
   } catch (err) {
     if (!(err instanceof PortkeyError)) {
-      log.error({ portkey: host, error: err instanceof Error ? err.message : String(err) }, 'could not check PORTKEY_API_KEY');
+      log.error(
+        { portkey: host, check: 'portkey', error: err instanceof Error ? err.message : String(err) },
+        'could not check PORTKEY_API_KEY',
+      );
       return 'error';
     }
     if (err.status === 401) {
       log.error(
-        { portkey: host, status: 401 },
+        { portkey: host, check: 'portkey', status: 401 },
         `Portkey rejected PORTKEY_API_KEY (401 unauthorized): set it to an organisation Admin API key (Portkey → Admin Settings → API Keys) with the scopes ${SCOPES}. Every create and list fails until then.`,
       );
       return 'unauthorized';
     }
     if (err.status === 403) {
       log.error(
-        { portkey: host, status: 403 },
+        { portkey: host, check: 'portkey', status: 403 },
         `Portkey refused PORTKEY_API_KEY listing workspaces (403): the key lacks the workspaces.list scope, or is not an organisation Admin API key. Give it the scopes ${SCOPES}.`,
       );
       return 'forbidden';
     }
     if (err.kind === 'network' || err.kind === 'timeout') {
       log.warn(
-        { portkey: host, cause: err.network?.code },
+        { portkey: host, check: 'portkey', cause: err.network?.code },
         `could not reach Portkey to check PORTKEY_API_KEY — ${err.message.replace(/^Portkey (network|timeout): /, '')}; starting anyway (creates and lists fail until Portkey answers)`,
       );
       return 'unreachable';
     }
-    log.warn({ portkey: host, error: err.message }, 'Portkey answered the PORTKEY_API_KEY check with an error; starting anyway');
+    log.warn(
+      { portkey: host, check: 'portkey', error: err.message },
+      'Portkey answered the PORTKEY_API_KEY check with an error; starting anyway',
+    );
     return 'error';
   }
 }
