@@ -77,8 +77,19 @@ export class SocketConnection {
     private readonly log: Log,
   ) {}
 
+  /** A connection lost later is re-made by the Socket Mode client itself; /healthz follows what it says. */
+  private follow(): void {
+    this.receiver.client.on('reconnecting', () => {
+      this.state.connected = false;
+      this.state.error = 'reconnecting';
+      this.log.warn('Socket Mode: the connection to Slack dropped; reconnecting');
+    });
+    this.receiver.client.on('connected', () => this.state.ok());
+  }
+
   /** Resolves after the first attempt: true when connected. Throws only when the app token is refused. */
   async start(): Promise<boolean> {
+    this.follow();
     const first = await this.attempt(1);
     if (first === 'connected') return true;
     void this.keepTrying();
