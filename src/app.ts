@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
-import { App, type CustomRoute } from '@slack/bolt';
+import { App, SocketModeReceiver, type Authorize, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
 import type { ModalView } from '@slack/types';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { registerCommands } from './commands/listeners.js';
@@ -10,10 +10,13 @@ import { registerList } from './features/list/listeners.js';
 import { executorsOf, KINDS, kindOf } from './resources/index.js';
 import { registerCreateFlow } from './features/create-flow.js';
 import { boltLogger, withRequestId, type Log } from './log.js';
-import { Health } from './health.js';
+import { Health, PORTKEY_PROBE_MS } from './health.js';
 import { Metrics } from './metrics.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
+import { parseCommand } from './commands/parse.js';
+import { describeSlackFailure, portOf, serveRoutes, SlackState, slackHost, SocketConnection } from './slack-connection.js';
+import { checkPortkeyKey, probePortkey } from './portkey-check.js';
 import { openStore, pruneOnTick, StoreError, type RetentionOptions, type Store } from './store/index.js';
 import { countingFetch } from './slack/counted-fetch.js';
 import { slackErrorCode } from './slack/errors.js';
@@ -37,6 +40,8 @@ export interface RunningApp {
   mode: 'http' | 'socket';
   /** The port /healthz (and in HTTP mode /slack/events) listens on. */
   port: number;
+  /** Settles once the start-up check of the Portkey admin key has answered (and logged). Never rejects. */
+  portkeyChecked: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,19 +58,32 @@ const slackClientOptions = (config: Config, log: Log, metrics?: Metrics): WebCli
   retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
 });
 
+/** The bot's identity as far as auth.test told it; filled in later when Slack couldn't be asked at start. */
+interface BotIdentity {
+  botId?: string;
+  botUserId?: string;
+}
+
+interface BuiltApp {
+  app: App;
+  routes: CustomRoute[];
+  /** Socket Mode only: the receiver whose client connects to Slack. */
+  socket?: SocketModeReceiver;
+}
+
 /** Builds the Bolt app with every feature registered. No network, no listening: that's `startApp`. */
 export function createApp(
   config: Config,
   deps: Deps,
   health: Health,
-  identity: { botId?: string; botUserId?: string } = {},
+  identity: BotIdentity = {},
   /** The bot's own workspace (auth.test); payloads from any other are refused. Undefined: not known yet. */
   ownTeam?: () => Promise<OwnTeam | undefined>,
   /** The Home tab; without it the app draws none. */
   home?: HomeTab,
   /** Served on /metrics (unless METRICS_ENABLED=false), and counting Bolt's Slack calls. */
   metrics?: Metrics,
-): App {
+): BuiltApp {
   const startedAt = Date.now();
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -91,8 +109,11 @@ export function createApp(
     },
   ];
   if (metrics && config.metrics.enabled) routes.push(metricsRoute(metrics, deps.log));
+  // The token, with what auth.test told of the bot, without asking Slack: Bolt's single-token mode calls auth.test on
+  // every request until it knows the bot id, so with Slack's Web API down every request (even /portkey help) failed.
+  const authorize: Authorize<boolean> = async () => ({ botToken: config.slack.botToken, ...identity });
   const common = {
-    token: config.slack.botToken,
+    authorize,
     logger: boltLogger(deps.log),
     clientOptions: slackClientOptions(config, deps.log, metrics),
     customRoutes: routes,
@@ -102,33 +123,72 @@ export function createApp(
     // ignoreSelf filters the bot's own events; the one event this app takes (app_home_opened) is never the bot's own,
     // so it would only cost a hop per request.
     ignoreSelf: false,
-    ...identity,
   };
-  const app =
+  // Socket Mode: the receiver's client is started by SocketConnection (which retries), and /healthz has its own server.
+  const socket =
     config.slack.mode === 'socket'
-      ? new App({ ...common, socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } })
-      : new App({
-          ...common,
-          // Bolt's receiver, plus: timestamps more than 5 minutes ahead and signed `null` bodies are refused.
-          receiver: strictHttpReceiver({
-            signingSecret: config.slack.signingSecret ?? '',
-            processBeforeResponse: false,
-            customRoutes: routes,
-            logger: common.logger,
-          }),
-        });
+      ? new SocketModeReceiver({
+          appToken: config.slack.appToken ?? '',
+          logger: withoutConnectNoise(common.logger),
+          installerOptions: {
+            clientOptions: {
+              ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+              // One quick try per connection attempt; SocketConnection spaces the attempts out.
+              retryConfig: { retries: 0 },
+              timeout: 10_000,
+            },
+          },
+        })
+      : undefined;
+  const app = socket
+    ? new App({ ...common, receiver: socket })
+    : new App({
+        ...common,
+        // Bolt's receiver, plus: timestamps more than 5 minutes ahead and signed `null` bodies are refused.
+        receiver: strictHttpReceiver({
+          signingSecret: config.slack.signingSecret ?? '',
+          processBeforeResponse: false,
+          customRoutes: routes,
+          logger: common.logger,
+        }),
+      });
 
   // One global middleware, not two: the request id on every log line (see log.ts), and only the bot's own workspace
   // (and grid org) is governed here — a payload from another is answered and dropped, in HTTP and Socket Mode alike.
   // Fail closed: while the bot's own team is unknown, nothing runs.
+  // A listener's failure is logged here, inside the request's context, so the line carries its request id.
+  const next = async (work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (err) {
+      deps.log.error(
+        { error: err instanceof Error ? err.message : String(err), code: (err as { code?: string }).code },
+        'unhandled error in a listener',
+      );
+      loggedErrors.add(err as object);
+      throw err;
+    }
+  };
   app.use((args) =>
     withRequestId(async () => {
-      if (!ownTeam) return args.next();
+      if (!ownTeam) return next(args.next);
       const own = await ownTeam();
+      // Help reveals nothing and governs nothing: it is answered even while Slack can't tell us our own workspace.
+      if (!own && isHelpCommand(args.body)) return next(args.next);
       const foreign = own ? foreignOrigin(args.body, own) : 'own team unknown (auth.test failed)';
-      if (foreign === undefined) return args.next();
+      if (foreign === undefined) return next(args.next);
+      const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (m?: { text: string }) => Promise<void>) : undefined;
+      if (!own) {
+        deps.log.warn(
+          { type: (args.body as { type?: unknown }).type },
+          "refused a request: Slack can't be reached to confirm this workspace",
+        );
+        const isCommand = typeof (args.body as { command?: unknown }).command === 'string';
+        if (ack) await ack(isCommand ? { text: UNCONFIRMED } : undefined);
+        return;
+      }
       deps.log.warn({ from: foreign, type: (args.body as { type?: unknown }).type }, 'refused a payload from outside this workspace');
-      if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
+      if (ack) await ack();
     }),
   );
   // Features register by id; Bolt gets one listener per payload type (see slack/dispatch.ts).
@@ -145,9 +205,37 @@ export function createApp(
   dispatch.mount(app);
 
   app.error(async (error) => {
+    const original = (error as { original?: unknown }).original ?? error;
+    if (loggedErrors.has(original as object) || loggedErrors.has(error)) return;
     deps.log.error({ error: error.message, code: (error as { code?: string }).code }, 'unhandled error in a listener');
   });
-  return app;
+  return { app, routes, ...(socket ? { socket } : {}) };
+}
+
+/**
+ * The Socket Mode client logs each failed connection as an error ("A request error occurred: fetch failed"); the app
+ * logs each attempt itself, with the host and the cause, so those lines go to debug.
+ */
+function withoutConnectNoise(logger: BoltLogger): BoltLogger {
+  const noise = (msg: unknown[]) => msg.some((m) => /Failed to retrieve a new WSS URL|http request failed/.test(String(m)));
+  return {
+    ...logger,
+    warn: (...msg: unknown[]) => (noise(msg) ? logger.debug(...msg) : logger.warn(...msg)),
+    error: (...msg: unknown[]) => (noise(msg) ? logger.debug(...msg) : logger.error(...msg)),
+  };
+}
+
+/** Errors already logged with their request id (by the middleware), so Bolt's error handler doesn't log them again. */
+const loggedErrors = new WeakSet<object>();
+
+const UNCONFIRMED =
+  "This app can't reach Slack right now to confirm your workspace, so it can't run that yet. Try again in a minute; `/portkey help` works meanwhile.";
+
+function isHelpCommand(body: unknown): boolean {
+  const b = body as { command?: unknown; text?: unknown };
+  if (typeof b.command !== 'string') return false;
+  const kind = parseCommand(typeof b.text === 'string' ? b.text : '').kind;
+  return kind === 'help' || kind === 'unknown';
 }
 
 /** Checks the bot token, then starts listening. Resolves once the app is ready to take requests. */
@@ -161,8 +249,9 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     if (err instanceof StoreError) throw new StartupError(err.message);
     throw err;
   }
+  const slackState = new SlackState();
   const metrics = new Metrics({ store, log });
-  const identity = await checkBotToken(config, log, metrics).catch(async (err: unknown) => {
+  const identity = await checkBotToken(config, log, slackState, metrics).catch(async (err: unknown) => {
     await store.close();
     throw err;
   });
@@ -194,24 +283,50 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     counts: metrics,
   });
   home = new HomeTab({ store, service, governance, log }, slack, homeForms());
-  const health = new Health(store, portkey);
-  const app = createApp(
+  const health = new Health(store, portkey, slackState, log);
+  // In the background: start-up doesn't wait on Portkey, but a wrong key is an error line (and /healthz says so) at once.
+  const probe = probePortkey(portkey, PORTKEY_PROBE_MS);
+  health.seedPortkey(probe);
+  const portkeyChecked = checkPortkeyKey(probe, config.portkey.baseUrl, log).then(() => undefined);
+  const { app, routes, socket } = createApp(
     config,
     { portkey, store, service, governance, log },
     health,
     identity.bot,
-    ownTeamOf(config, log, identity.team, metrics),
+    ownTeamOf(config, log, identity, slackState, metrics),
     home,
     metrics,
   );
 
-  const server = (await app.start(config.port)) as Server | undefined;
-  const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
-  const port = address?.port ?? config.port;
-  log.info(
-    { mode: config.slack.mode, port, store: store.engine },
-    config.slack.mode === 'http' ? 'listening for Slack on /slack/events' : 'connected to Slack in Socket Mode',
-  );
+  let port: number;
+  let stopReceiver: () => Promise<void>;
+  if (socket) {
+    // /healthz first, so a supervisor sees the app alive while Slack is still being reached.
+    const server = await serveRoutes(routes, config.port);
+    port = portOf(server, config.port);
+    log.info({ mode: config.slack.mode, port, store: store.engine }, 'serving /healthz and /readyz; connecting to Slack in Socket Mode');
+    const connection = new SocketConnection(socket, slackState, config.slack.apiUrl, log);
+    try {
+      await connection.start();
+    } catch (err) {
+      server.close();
+      await store.close();
+      throw new StartupError(
+        `Slack refused SLACK_APP_TOKEN (${slackErrorCode(err) ?? 'error'}) — create an app-level token with connections:write under Basic Information, or unset it to use HTTP mode`,
+      );
+    }
+    stopReceiver = async () => {
+      connection.stop();
+      await socket.stop();
+      await new Promise<void>((done) => server.close(() => done()));
+    };
+  } else {
+    const server = (await app.start(config.port)) as Server | undefined;
+    const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
+    port = address?.port ?? config.port;
+    log.info({ mode: config.slack.mode, port, store: store.engine }, 'listening for Slack on /slack/events');
+    stopReceiver = () => app.stop() as Promise<void>;
+  }
 
   // Finish what a crash left behind, then keep sending queued notifications.
   void service
@@ -224,11 +339,12 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   return {
     mode: config.slack.mode,
     port,
+    portkeyChecked,
     stop: () => {
       stopping ??= (async () => {
         health.stopping = true;
         home?.stop();
-        await app.stop().catch((err: unknown) => log.warn({ error: String(err) }, 'error while stopping the receiver'));
+        await stopReceiver().catch((err: unknown) => log.warn({ error: String(err) }, 'error while stopping the receiver'));
         const left = await service.stop(10_000);
         if (left > 0) log.warn({ left }, 'stopped with operations still running; they are recovered at the next start');
         await portkey.close();
@@ -326,7 +442,7 @@ function readPolicy(config: Config, log: Log): LoadedPolicy {
 const FATAL_AUTH = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
 
 interface Identity {
-  bot: { botId?: string; botUserId?: string };
+  bot: BotIdentity;
   team: OwnTeam | undefined;
 }
 
@@ -340,8 +456,8 @@ const teamOf = (auth: { team_id?: string; enterprise_id?: string; is_enterprise_
  * The bot's own workspace, as auth.test said at start; when it couldn't be asked then, asked again (at most every
  * 10 s, briefly: this runs before an ack) until it answers.
  */
-function ownTeamOf(config: Config, log: Log, known: OwnTeam | undefined, metrics: Metrics): () => Promise<OwnTeam | undefined> {
-  let team = known;
+function ownTeamOf(config: Config, log: Log, identity: Identity, state: SlackState, metrics: Metrics): () => Promise<OwnTeam | undefined> {
+  let team = identity.team;
   let askedAt = 0;
   const client = new WebClient(config.slack.botToken, {
     ...slackClientOptions(config, log, metrics),
@@ -354,23 +470,34 @@ function ownTeamOf(config: Config, log: Log, known: OwnTeam | undefined, metrics
     askedAt = Date.now();
     team = await client.auth
       .test()
-      .then(teamOf)
-      .catch(() => undefined);
+      .then((auth) => {
+        // The bot's ids fill in the object Bolt's authorize reads, so later requests carry them.
+        Object.assign(identity.bot, botOf(auth));
+        state.ok();
+        log.info({ slack: slackHostOf(config) }, 'Slack answers again: the bot token checks out');
+        return teamOf(auth);
+      })
+      .catch((err: unknown) => {
+        state.failed(err);
+        return undefined;
+      });
     return team;
   };
 }
 
-async function checkBotToken(config: Config, log: Log, metrics: Metrics): Promise<Identity> {
+const botOf = (auth: { bot_id?: string; user_id?: string }): BotIdentity => ({
+  ...(auth.bot_id ? { botId: auth.bot_id } : {}),
+  ...(auth.user_id ? { botUserId: auth.user_id } : {}),
+});
+
+const slackHostOf = (config: Config) => slackHost(config.slack.apiUrl);
+
+async function checkBotToken(config: Config, log: Log, state: SlackState, metrics: Metrics): Promise<Identity> {
   const client = new WebClient(config.slack.botToken, { ...slackClientOptions(config, log, metrics), retryConfig: { retries: 1 } });
   try {
     const auth = await client.auth.test();
-    return {
-      bot: {
-        ...(auth.bot_id ? { botId: auth.bot_id } : {}),
-        ...(auth.user_id ? { botUserId: auth.user_id } : {}),
-      },
-      team: teamOf(auth),
-    };
+    state.ok();
+    return { bot: botOf(auth), team: teamOf(auth) };
   } catch (err) {
     const code = slackErrorCode(err);
     if (code && FATAL_AUTH.has(code)) {
@@ -378,8 +505,12 @@ async function checkBotToken(config: Config, log: Log, metrics: Metrics): Promis
         `Slack rejected SLACK_BOT_TOKEN (${code}) — reinstall the app to your workspace and copy the new Bot User OAuth Token`,
       );
     }
-    // Slack unreachable for now: start anyway; Bolt checks the token again on the first request.
-    log.warn({ error: code ?? String(err) }, 'could not reach Slack to check the bot token; continuing (requests wait until it answers)');
+    // Slack unreachable for now: start anyway, serve what needs no Slack, and ask again on a later request.
+    state.failed(err);
+    log.warn(
+      { slack: slackHostOf(config), error: state.error },
+      `could not reach Slack to check SLACK_BOT_TOKEN — ${describeSlackFailure(err, config.slack.apiUrl)}; starting anyway (/portkey help works, the rest waits until Slack answers)`,
+    );
     return { bot: {}, team: undefined };
   }
 }

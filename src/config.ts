@@ -7,10 +7,28 @@ const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === 
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 function text(missing: string, invalid: string) {
   return z.string({ error: (iss) => (iss.input === undefined ? missing : invalid) });
 }
+
+/**
+ * A value copied from .env.example or the README without being replaced: `xoxb-your-bot-token`, `xapp-…`, `<key>`,
+ * `your-portkey-key`, `changeme`. Real tokens never look like this, so refusing them can't refuse a real one.
+ */
+export function isPlaceholder(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  const rest = v.replace(/^(xoxb|xapp|xoxp)-/, '');
+  return (
+    /^(your|my)[-_ ]/.test(rest) ||
+    /^(\.\.\.|…|x+|<.*>|\$\{.*\}|changeme|change-me|replace[-_ ]?me|todo|placeholder)$/.test(rest) ||
+    /^(xoxb|xapp)-(\.\.\.|…)/.test(v)
+  );
+}
+
+const replaceIt = (name: string, what: string) => `${name} is still the placeholder from .env.example — replace it with ${what}`;
 
 function httpUrl(name: string, invalid: string) {
   return z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: `${name} ${invalid}` });
@@ -22,9 +40,13 @@ const schema = z.object({
     text(
       "SLACK_BOT_TOKEN is missing — copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page",
       'SLACK_BOT_TOKEN is malformed',
-    ).startsWith('xoxb-', {
-      error: 'SLACK_BOT_TOKEN must start with xoxb- — use the Bot User OAuth Token, not a user or app token',
-    }),
+    )
+      .startsWith('xoxb-', {
+        error: 'SLACK_BOT_TOKEN must start with xoxb- — use the Bot User OAuth Token, not a user or app token',
+      })
+      .refine((v) => !isPlaceholder(v), {
+        error: replaceIt('SLACK_BOT_TOKEN', "the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page"),
+      }),
   ),
   SLACK_APP_TOKEN: z.preprocess(
     blankToUndefined,
@@ -34,9 +56,23 @@ const schema = z.object({
         error:
           'SLACK_APP_TOKEN must start with xapp- — create an app-level token with connections:write under Basic Information, or unset it to use HTTP mode',
       })
+      .refine((v) => !isPlaceholder(v), {
+        error: replaceIt(
+          'SLACK_APP_TOKEN',
+          'an app-level token (xapp-…) with connections:write from Basic Information, or leave it empty for HTTP mode',
+        ),
+      })
       .optional(),
   ),
-  SLACK_SIGNING_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
+  SLACK_SIGNING_SECRET: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => !isPlaceholder(v), {
+        error: replaceIt('SLACK_SIGNING_SECRET', "the Signing Secret from your Slack app's Basic Information page"),
+      })
+      .optional(),
+  ),
   PORT: z.preprocess(
     blankToUndefined,
     z.coerce
@@ -55,7 +91,9 @@ const schema = z.object({
     text(
       'PORTKEY_API_KEY is missing — create an Admin API key in Portkey (Admin Settings → API Keys, organisation scope)',
       'PORTKEY_API_KEY is malformed',
-    ),
+    ).refine((v) => !isPlaceholder(v), {
+      error: replaceIt('PORTKEY_API_KEY', 'an organisation Admin API key from Portkey (Admin Settings → API Keys)'),
+    }),
   ),
   PORTKEY_BASE_URL: z.preprocess(
     blankToUndefined,
@@ -82,6 +120,15 @@ const schema = z.object({
           'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/db — or leave it unset to use the embedded SQLite store in DATA_DIR',
       })
       .optional(),
+  ),
+  DATABASE_CONNECT_TIMEOUT_S: z.preprocess(
+    blankToUndefined,
+    z.coerce
+      .number({ error: 'DATABASE_CONNECT_TIMEOUT_S must be a whole number of seconds between 0 and 3600' })
+      .int({ error: 'DATABASE_CONNECT_TIMEOUT_S must be a whole number of seconds between 0 and 3600' })
+      .min(0, { error: 'DATABASE_CONNECT_TIMEOUT_S must be a whole number of seconds between 0 and 3600' })
+      .max(3600, { error: 'DATABASE_CONNECT_TIMEOUT_S must be a whole number of seconds between 0 and 3600' })
+      .default(60),
   ),
   SECRETS_KEY: z.preprocess(
     blankToUndefined,
@@ -164,6 +211,12 @@ const schema = z.object({
       .default('true')
       .transform((v) => v === 'true'),
   ),
+  LOG_FORMAT: z.preprocess(
+    (v) => (typeof v === 'string' ? blankToUndefined(v.toLowerCase()) : v),
+    z
+      .enum(LOG_FORMATS, { error: 'LOG_FORMAT must be json (one JSON object a line, the default) or pretty (readable, for local runs)' })
+      .default('json'),
+  ),
 });
 
 type Env = z.infer<typeof schema>;
@@ -185,6 +238,8 @@ export interface Config {
     previousSecretsKeys: string[];
     /** Where the generated key lives when SECRETS_KEY is unset (SQLite only); outside DATA_DIR by default. */
     secretsKeyFile: string;
+    /** How long to keep trying to reach PostgreSQL at start (it may still be starting, e.g. in compose), in ms. */
+    connectTimeoutMs: number;
   };
   /** How long finished operations, sent notifications and (when set) audit rows are kept. */
   retention: { days: number; auditDays: number | undefined };
@@ -192,6 +247,8 @@ export interface Config {
   logLevel: LogLevelName;
   /** METRICS_ENABLED: whether /metrics is served (beside /healthz). */
   metrics: { enabled: boolean };
+  /** json (for log collectors) or pretty (for a person at a terminal). */
+  logFormat: LogFormat;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -241,10 +298,12 @@ function toConfig(env: Env, raw: Record<string, string | undefined>): Config {
       secretsKey: env.SECRETS_KEY,
       previousSecretsKeys: env.SECRETS_KEY_PREVIOUS,
       secretsKeyFile: env.SECRETS_KEY_FILE ?? defaultSecretsKeyFile({ XDG_CONFIG_HOME: raw.XDG_CONFIG_HOME, HOME: raw.HOME }),
+      connectTimeoutMs: env.DATABASE_CONNECT_TIMEOUT_S * 1000,
     },
     retention: { days: env.RETENTION_DAYS, auditDays: env.AUDIT_RETENTION_DAYS },
     governance: { policyFile: env.POLICY_FILE, approvalsChannel: env.APPROVALS_CHANNEL, auditChannel: env.AUDIT_CHANNEL },
     logLevel: env.LOG_LEVEL,
     metrics: { enabled: env.METRICS_ENABLED },
+    logFormat: env.LOG_FORMAT,
   };
 }

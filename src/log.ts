@@ -59,6 +59,15 @@ export function createLog(level: LogLevelName, destination?: DestinationStream):
 }
 
 /**
+ * LOG_FORMAT=pretty: one readable line per entry (time, level, message, then the fields), for a person at a terminal.
+ * Loaded only when asked for; redaction happens before it, so it shows no more than the JSON does.
+ */
+export async function prettyDestination(): Promise<DestinationStream> {
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'app', singleLine: true, sync: true });
+}
+
+/**
  * Bolt's logger interface on top of pino. Bolt and the Web API client log raw payloads at debug level,
  * and a view submission's payload holds the provider key the person typed — so their debug output is
  * passed on only at LOG_LEVEL=trace, where the operator has asked for everything.
@@ -88,4 +97,86 @@ function toBoltLevel(level: string): LogLevel {
   if (level === 'info') return LogLevel.INFO;
   if (level === 'warn') return LogLevel.WARN;
   return LogLevel.ERROR;
+}
+
+/** Why a connection to a service failed, from the error codes Node, undici and axios put on the error (or its causes). */
+export interface NetworkCause {
+  kind: 'dns' | 'refused' | 'tls' | 'timeout' | 'reset' | 'unreachable';
+  /** The code it was read from (ENOTFOUND, ECONNREFUSED, CERT_HAS_EXPIRED, UND_ERR_CONNECT_TIMEOUT, …). */
+  code: string;
+}
+
+const CAUSE_BY_CODE: Record<string, NetworkCause['kind']> = {
+  ENOTFOUND: 'dns',
+  EAI_AGAIN: 'dns',
+  EAI_FAIL: 'dns',
+  EAI_NONAME: 'dns',
+  ECONNREFUSED: 'refused',
+  ECONNRESET: 'reset',
+  EPIPE: 'reset',
+  UND_ERR_SOCKET: 'reset',
+  UND_ERR_CLOSED: 'reset',
+  ECONNABORTED: 'timeout',
+  ETIMEDOUT: 'timeout',
+  ETIMEOUT: 'timeout',
+  UND_ERR_CONNECT_TIMEOUT: 'timeout',
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  UND_ERR_BODY_TIMEOUT: 'timeout',
+  ABORT_ERR: 'timeout',
+  EHOSTUNREACH: 'unreachable',
+  ENETUNREACH: 'unreachable',
+  EHOSTDOWN: 'unreachable',
+  ENETDOWN: 'unreachable',
+};
+
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|EPROTO$|HOSTNAME_MISMATCH)/;
+
+/** The network cause of `err`, looked for in it and in what it wraps (cause, original, errors); undefined when none. */
+export function networkCause(err: unknown): NetworkCause | undefined {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): NetworkCause | undefined => {
+    if (e === null || typeof e !== 'object' || seen.has(e) || seen.size > 20) return undefined;
+    seen.add(e);
+    const o = e as { code?: unknown; name?: unknown; cause?: unknown; original?: unknown; errors?: unknown };
+    if (typeof o.code === 'string') {
+      const kind = CAUSE_BY_CODE[o.code] ?? (TLS_CODE.test(o.code) ? 'tls' : undefined);
+      if (kind) return { kind, code: o.code };
+    }
+    for (const inner of [o.cause, o.original, ...(Array.isArray(o.errors) ? o.errors : [])]) {
+      const found = visit(inner);
+      if (found) return found;
+    }
+    if (o.name === 'TimeoutError' || o.name === 'AbortError') return { kind: 'timeout', code: o.name };
+    return undefined;
+  };
+  return visit(err);
+}
+
+/** One line for an operator: what failed reaching `host`, and the likely fix. */
+export function describeNetworkCause(cause: NetworkCause | undefined, host: string, variable: string): string {
+  switch (cause?.kind) {
+    case 'dns':
+      return `DNS lookup of ${host} failed (${cause.code}) — check the host in ${variable} and this machine's DNS (or HTTPS_PROXY)`;
+    case 'refused':
+      return `${host} refused the connection (${cause.code}) — check the host and port in ${variable}, and that the service is running there`;
+    case 'tls':
+      return `TLS with ${host} failed (${cause.code}) — check http vs https in ${variable}, and the CA certificates (NODE_EXTRA_CA_CERTS behind a TLS-inspecting proxy)`;
+    case 'timeout':
+      return `${host} did not answer in time (${cause.code}) — check the firewall or proxy (HTTPS_PROXY) between here and ${host}`;
+    case 'reset':
+      return `${host} closed the connection (${cause.code}) — often a proxy or firewall in between; check ${variable} and the proxy`;
+    case 'unreachable':
+      return `${host} is unreachable from here (${cause.code}) — check this machine's network route to it`;
+    default:
+      return `could not reach ${host} — check ${variable} and the network between here and ${host}`;
+  }
+}
+
+/** The host (and port, when given) of a URL, for log lines; the URL itself when it doesn't parse. */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }

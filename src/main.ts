@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { loadConfig } from './config.js';
-import { createLog } from './log.js';
+import { createLog, prettyDestination } from './log.js';
 import { startApp, StartupError, type RunningApp } from './app.js';
 
 // Entry point: configuration → app → start, and a graceful stop on SIGTERM/SIGINT.
@@ -17,7 +17,7 @@ if (!loaded.ok) {
 }
 
 const config = loaded.config;
-const log = createLog(config.logLevel);
+const log = createLog(config.logLevel, config.logFormat === 'pretty' ? await prettyDestination() : undefined);
 
 process.on('unhandledRejection', (reason) => {
   log.error({ error: reason instanceof Error ? reason.message : String(reason) }, 'unhandled rejection');

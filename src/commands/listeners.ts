@@ -120,6 +120,7 @@ export function registerCommands(app: Router, deps: Deps): void {
           const message = await listPage(deps.portkey.budgeted('list'), { kind, filter: parsed.filter.slice(0, 100), page: 0 }, deps.log);
           await respond({ response_type: 'ephemeral', ...message });
         } catch (err) {
+          deps.log.warn({ error: errorText(err), list: kind }, `could not list the ${kind}`);
           await tell(respond, `Couldn't read the ${kind} from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list', { read: true }))}`);
         }
         return;

@@ -1,5 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { networkCause } from '../log.js';
 import { budgetMs, MIN_ATTEMPT_MS, type Budget } from './budget.js';
 import { isTimeoutCause, networkFailureOf, PortkeyError, parseErrorBody, type PortkeyErrorKind } from './errors.js';
 import { routeOf } from './routes.js';
@@ -229,7 +230,7 @@ export class PortkeyClient {
         signal,
       });
     } catch (cause) {
-      throw failure(cause, signal);
+      throw failure(cause, signal, url, timeoutMs);
     }
 
     let text: string;
@@ -237,7 +238,7 @@ export class PortkeyClient {
       text = await res.body.text();
     } catch (cause) {
       // Portkey answered already: whatever happens to the body, the request reached it.
-      throw failure(cause, signal, true);
+      throw failure(cause, signal, url, timeoutMs, true);
     }
     const json = parseJson(text);
     if (res.statusCode >= 200 && res.statusCode < 300) {
@@ -276,14 +277,23 @@ function retryAfter(header: string | string[] | undefined): { retryAfterSeconds?
 }
 
 /** A request that got no usable answer: a timeout (ours, or undici's) or a network failure, classified. */
-function failure(cause: unknown, signal: AbortSignal, reached = false): PortkeyError {
+function failure(cause: unknown, signal: AbortSignal, url: URL, timeoutMs: number, reached = false): PortkeyError {
+  // The host and the code it failed with go into the error's message: the log line is all an operator has.
+  const found = signal.aborted ? undefined : networkCause(cause);
+  const where = { host: url.host, ...(found ? { netCause: found } : {}) };
   if (signal.aborted || isTimeoutCause(cause)) {
     const code = cause && typeof cause === 'object' ? (cause as { code?: unknown }).code : undefined;
     // A connection that never opened carried no request.
-    return new PortkeyError({ kind: 'timeout', unsent: !reached && code === 'UND_ERR_CONNECT_TIMEOUT', cause: redactCause(cause) });
+    return new PortkeyError({
+      kind: 'timeout',
+      unsent: !reached && code === 'UND_ERR_CONNECT_TIMEOUT',
+      cause: redactCause(cause),
+      ...where,
+      ...(signal.aborted ? { netCause: { kind: 'timeout' as const, code: `no answer within ${timeoutMs} ms` } } : {}),
+    });
   }
   const network = reached ? 'reset' : networkFailureOf(cause);
-  return new PortkeyError({ kind: 'network', network, cause: redactCause(cause) });
+  return new PortkeyError({ kind: 'network', network, cause: redactCause(cause), ...where });
 }
 
 // Errors from undici can carry the request options (with our headers); keep only the message and code.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNetworkCause, type NetworkCause } from '../log.js';
 
 /** How much of Portkey's text is kept until secrets are scrubbed from it (a bound on memory, not on what is shown). */
 const MESSAGE_KEPT = 4000;
@@ -26,6 +27,10 @@ export class PortkeyError extends Error {
   readonly network: NetworkFailure | undefined;
   /** The request never left this app (a DNS, refused or TLS failure, or no time left): Portkey did nothing. */
   readonly unsent: boolean;
+  /** The host asked (host:port), for a network failure or a timeout. */
+  readonly host: string | undefined;
+  /** The code the failure was read from (ENOTFOUND, ECONNREFUSED, CERT_HAS_EXPIRED, …), for operators' logs. */
+  readonly netCause: NetworkCause | undefined;
 
   constructor(p: {
     kind: PortkeyErrorKind;
@@ -36,11 +41,18 @@ export class PortkeyError extends Error {
     network?: NetworkFailure;
     unsent?: boolean;
     cause?: unknown;
+    host?: string;
+    netCause?: NetworkCause;
   }) {
+    // A network failure says what failed and where (the log line is all an operator has), never the key or the path.
+    const where =
+      (p.kind === 'network' || p.kind === 'timeout') && p.host ? `: ${describeNetworkCause(p.netCause, p.host, 'PORTKEY_BASE_URL')}` : '';
     super(
-      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : ''}`,
+      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : ''}${where}`,
       { cause: p.cause },
     );
+    this.host = p.host;
+    this.netCause = p.netCause;
     this.name = 'PortkeyError';
     this.kind = p.kind;
     this.status = p.status;
@@ -263,5 +275,7 @@ export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown 
     ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
     ...(err.network !== undefined ? { network: err.network } : {}),
     unsent: err.unsent,
+    ...(err.host !== undefined ? { host: err.host } : {}),
+    ...(err.netCause !== undefined ? { netCause: err.netCause } : {}),
   });
 }

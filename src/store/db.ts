@@ -11,7 +11,8 @@ import { operationsRepo, type OperationsRepo } from './operations.js';
 import { rateCounters, type RateCounters } from './rates.js';
 import type { Database, Engine } from './schema.js';
 import { pruneStore, type Pruned, type RetentionOptions } from './retention.js';
-import { SecretBox, loadSecretsKey, parseSecretsKey, secretsRepo, type SecretsRepo } from './secrets.js';
+import { SecretBox, defaultSecretsKeyFile, loadSecretsKey, parseSecretsKey, secretsRepo, type SecretsRepo } from './secrets.js';
+import { verifyKeyCheck } from './key-check.js';
 import { wipeFinisher } from './wipes.js';
 
 export const SQLITE_FILE = 'portkey-slack.db';
@@ -68,6 +69,8 @@ export interface StoreOptions {
   secretBox?: SecretBox | undefined;
   /** PostgreSQL schema to keep the tables in (created if missing). Default 'public'. */
   pgSchema?: string | undefined;
+  /** PostgreSQL not reachable yet: keep trying this long (ms) before giving up. Default 0 (one try). */
+  connectTimeoutMs?: number | undefined;
   /** PostgreSQL pool size. Default 10. */
   pgPoolSize?: number | undefined;
   /** The clock, epoch ms. Default Date.now. */
@@ -138,6 +141,13 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     if (err instanceof StoreError) throw err;
     throw new StoreError('migration', `Could not bring the database schema up to date at ${location}: ${messageOf(err)}`, { cause: err });
   }
+  try {
+    await verifyKeyCheck(db, secretBox, keySourceOf(opts, databaseUrl), opts.log, opts.now);
+  } catch (err) {
+    await db.destroy().catch(() => {});
+    if (err instanceof StoreError) throw err;
+    throw new StoreError('unreachable', `Could not check the secrets key against ${location}: ${messageOf(err)}`, { cause: err });
+  }
   opts.log?.info({ engine, location, secretsKeyId: secretBox.currentKeyId }, 'store: opened');
 
   const wipes = wipeFinisher(db, engine, opts.log);
@@ -182,6 +192,14 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
       return closed;
     },
   };
+}
+
+/** Where the sealing key came from, for a message: SECRETS_KEY, or the generated key file. */
+function keySourceOf(opts: StoreOptions, databaseUrl: string | undefined): string {
+  if (opts.secretBox) return 'The configured secrets key';
+  if (opts.secretsKey?.trim() || databaseUrl) return 'SECRETS_KEY';
+  const file = path.resolve(opts.secretsKeyFile?.trim() ? opts.secretsKeyFile : defaultSecretsKeyFile());
+  return `The secrets key file ${file} (SECRETS_KEY_FILE)`;
 }
 
 interface Opened {
@@ -288,7 +306,7 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Opened> {
   );
 
   try {
-    const client = await pool.connect();
+    const client = await connectWithRetry(pool, where, password, opts);
     try {
       if (schema !== 'public') {
         await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`).catch((err: unknown) => {
@@ -305,6 +323,49 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Opened> {
     throw postgresError(err, where, password);
   }
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), engine: 'postgres', location: where, schema };
+}
+
+/** Connection failures that waiting can fix: the server not up yet (refused, no such host yet, starting up, timeout). */
+const NOT_UP_YET = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '57P03', 'ENETUNREACH']);
+
+function notUpYet(err: unknown): string | undefined {
+  const e = err as { code?: unknown; errors?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && NOT_UP_YET.has(e.code)) return e.code;
+  if (Array.isArray(e.errors)) return e.errors.map(notUpYet).find((c) => c !== undefined);
+  if (typeof e.message === 'string' && /timeout expired|Connection terminated/i.test(e.message)) return 'timeout';
+  return undefined;
+}
+
+/**
+ * The first connection, retried with backoff (0.5 s doubling, at most 5 s apart) while PostgreSQL isn't up yet, for
+ * at most `connectTimeoutMs` — a database started beside the app (compose, Kubernetes) is often a few seconds late.
+ * A refused login or a missing database is not waited for.
+ */
+async function connectWithRetry(
+  pool: import('pg').Pool,
+  where: string,
+  password: string,
+  opts: StoreOptions,
+): Promise<import('pg').PoolClient> {
+  const budget = opts.connectTimeoutMs ?? 0;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const client = await pool.connect();
+      if (attempt > 1) opts.log?.info({ location: where, attempts: attempt }, 'store: PostgreSQL is up');
+      return client;
+    } catch (err) {
+      const code = notUpYet(err);
+      const left = budget - (Date.now() - started);
+      if (code === undefined || left <= 0) throw err;
+      const wait = Math.min(500 * 2 ** (attempt - 1), 5000, left);
+      opts.log?.warn(
+        { location: where, cause: code, attempt, retry_in_ms: wait },
+        `store: PostgreSQL at ${where} is not reachable yet (${scrub(code, password)}); trying again in ${(wait / 1000).toFixed(1)} s, for up to ${Math.round(budget / 1000)} s in all (DATABASE_CONNECT_TIMEOUT_S)`,
+      );
+      await new Promise((done) => setTimeout(done, wait));
+    }
+  }
 }
 
 function postgresError(err: unknown, where: string, password: string): StoreError {

@@ -131,6 +131,18 @@ export function migrations(engine: Engine): Record<string, Migration> {
         }
       },
     },
+    // A check of the secrets key (see key-check.ts), so a replica started with another SECRETS_KEY refuses to start
+    // instead of sealing what the others can't open. Written at the first start after this migration.
+    '0006_store_meta': {
+      async up(db) {
+        await db.schema
+          .createTable('store_meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

@@ -93,7 +93,15 @@ export interface RateCountersTable {
   expires_at: number | null;
 }
 
+/** Facts about the store itself, one row each (e.g. the secrets key check). */
+export interface StoreMetaTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
 export interface Database {
+  store_meta: StoreMetaTable;
   operations: OperationsTable;
   operation_secrets: OperationSecretsTable;
   notifications: NotificationsTable;

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -62,6 +62,24 @@ export class SecretBox {
     return [...this.#keys.keys()];
   }
 
+  /**
+   * A check value for the sealing key: HMAC-SHA256 under the key of a fixed text. It tells whether two processes hold
+   * the same key; being one-way, it gives nothing towards the key itself.
+   */
+  keyCheck(): string {
+    return checkUnder(this.#current.key);
+  }
+
+  /** Which configured key `check` (a {@link keyCheck} value) was made with: the sealing one, an older one, or none. */
+  matchCheck(check: string): 'current' | 'previous' | 'none' {
+    for (const [id, key] of this.#keys) {
+      const mine = Buffer.from(checkUnder(key), 'utf8');
+      const theirs = Buffer.from(check, 'utf8');
+      if (mine.length === theirs.length && timingSafeEqual(mine, theirs)) return id === this.#current.id ? 'current' : 'previous';
+    }
+    return 'none';
+  }
+
   seal(value: unknown, aad?: string): Sealed {
     const json = JSON.stringify(value);
     if (json === undefined) throw new StoreError('secrets', 'Cannot seal a value that has no JSON form');
@@ -104,6 +122,9 @@ export class SecretBox {
     return JSON.parse(json) as unknown;
   }
 }
+
+const KEY_CHECK_TEXT = 'portkey-slack secrets key check v1';
+const checkUnder = (key: Buffer): string => `hmac-sha256:${createHmac('sha256', key).update(KEY_CHECK_TEXT).digest('base64')}`;
 
 /**
  * Reads a base64 key of exactly 32 bytes. `name` says where it came from (SECRETS_KEY, a file…) so

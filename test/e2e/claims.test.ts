@@ -126,6 +126,8 @@ describe('no claiming someone else’s integration', () => {
 describe('no claiming someone else’s workspace', () => {
   it('a lost answer and Bob’s same-named workspace made just before: Mallory is told we can’t tell, never given Bob’s', async () => {
     const h = await start();
+    // What the app asked Portkey from here on (its start-up check of the admin key came before).
+    const asked = h.portkey.requests.length;
     const bob = h.portkey.seedWorkspace({ name: 'Data Lake', slug: 'bob-data-lake' });
     // Mallory's create never reaches Portkey's handler: the connection drops first.
     h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { drop: true });
@@ -138,7 +140,10 @@ describe('no claiming someone else’s workspace', () => {
     expect(res.status).toBe(200);
     const update = await h.slack.waitFor('views.update', (c) => !seen.has(c) && c.args.view_id === form.id, 10_000);
 
-    expect(h.portkey.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /admin/workspaces', 'GET /admin/workspaces']);
+    expect(h.portkey.requests.slice(asked).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /admin/workspaces',
+      'GET /admin/workspaces',
+    ]);
     expect(h.portkey.workspaces.map((w) => w.slug)).toEqual(['bob-data-lake']);
     const text = allText(record(update.args.view, 'v').blocks);
     expect(text).toContain(

@@ -99,6 +99,27 @@ describe('/portkey workspaces', () => {
 
     expect(String(post.body.text)).toContain("Couldn't read the workspaces from Portkey");
   });
+
+  it('logs a failed list with the cause and the host, for the operator', async () => {
+    // Every attempt (the first and its retries) has its connection dropped: a reset, at Portkey's host.
+    h.portkey.fault({ method: 'GET', path: '/admin/workspaces' }, { drop: true }, 10);
+    const before = h.app.logs.length;
+
+    const { post } = await list(h, 'workspaces');
+
+    expect(String(post.body.text)).toContain("Couldn't read the workspaces from Portkey");
+    const lines = h.app.logs.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const host = new URL(h.portkey.baseUrl).host;
+    expect(lines.filter((l) => l.msg === 'could not list the workspaces')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        list: 'workspaces',
+        error: expect.stringMatching(
+          new RegExp(`^Portkey network: ${host.replace(/\./g, '\\.')} closed the connection \\((ECONNRESET|UND_ERR_SOCKET)\\)`),
+        ),
+      }),
+    ]);
+  });
 });
 
 describe('/portkey integrations', () => {

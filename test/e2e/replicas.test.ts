@@ -187,7 +187,13 @@ describe('an unreachable DATABASE_URL', () => {
     'stops the app with a message naming DATABASE_URL, without the password',
     async () => {
       const app = launchApp(
-        appEnv(h.slack, h.portkey, { DATABASE_URL: 'postgres://u:SECRETPW@127.0.0.1:1/x', SECRETS_KEY, DATA_DIR: dataDir() }),
+        appEnv(h.slack, h.portkey, {
+          DATABASE_URL: 'postgres://u:SECRETPW@127.0.0.1:1/x',
+          SECRETS_KEY,
+          DATA_DIR: dataDir(),
+          // No wait for a database that may still be starting: this one never will.
+          DATABASE_CONNECT_TIMEOUT_S: '0',
+        }),
       );
 
       const { code, signal } = await app.exit();

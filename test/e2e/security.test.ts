@@ -82,6 +82,8 @@ describe('GET /healthz', () => {
       uptime_s: expect.any(Number),
       database: { ok: true, engine: 'sqlite', latency_ms: expect.any(Number) },
       portkey: { ok: true, latency_ms: expect.any(Number), checked_at: expect.any(String) },
+      // What auth.test said at start: a probe asks Slack nothing.
+      slack: { connected: true },
     });
     expect(h.slack.calls).toEqual([]);
   });

@@ -107,6 +107,7 @@ describe('starting the app from src/main.ts', () => {
       const r = launchApp(env);
 
       await r.waitForLog('listening for Slack on /slack/events');
+      await r.waitForLog('Portkey accepted PORTKEY_API_KEY');
       const baseUrl = `http://127.0.0.1:${port}`;
       expect(h.slack.callsTo('auth.test').map((c) => [c.token, c.error])).toEqual([[h.slack.botToken, undefined]]);
 
@@ -133,6 +134,57 @@ describe('starting the app from src/main.ts', () => {
       expect(stdout + stderr).not.toContain(h.portkey.adminKey);
       expect(stdout + stderr).not.toContain(h.slack.botToken);
       expect(stdout + stderr).not.toContain(signingSecret);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'checks the Portkey admin key at start: a rejected key is an error naming PORTKEY_API_KEY and its scopes; /healthz says unauthorized',
+    async () => {
+      const port = await freePort();
+      const wrongKey = 'pk-WRONG-CANARY-4242';
+      const r = launchApp({ ...validEnv(port), PORTKEY_API_KEY: wrongKey });
+
+      const line = await r.waitForLog('Portkey rejected PORTKEY_API_KEY');
+      expect(line).toMatchObject({ level: 'error', status: 401, portkey: new URL(h.portkey.baseUrl).host });
+      expect(String(line.msg)).toContain('organisation Admin API key');
+      expect(String(line.msg)).toContain('workspaces.list');
+      expect(String(line.msg)).toContain('organisation_integrations.create');
+      // One cheap read: a page of one workspace, with the key the app was given.
+      const checks = h.portkey.requestsTo('GET', '/admin/workspaces');
+      expect(checks[0]).toMatchObject({ query: expect.objectContaining({ page_size: '1' }) });
+      expect(checks[0]?.headers['x-portkey-api-key']).toBe(wrongKey);
+
+      await r.waitForLog('listening for Slack on /slack/events');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) });
+      const body = (await health.json()) as { status: string; portkey: { ok: boolean; error?: string } };
+      expect(body.status).toBe('ok');
+      expect(body.portkey).toMatchObject({ ok: false, error: 'unauthorized' });
+
+      const { stdout, stderr } = r.output();
+      expect(stdout + stderr).not.toContain('WRONG-CANARY');
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'Portkey unreachable at start: a warning naming the host and the cause, and the app starts',
+    async () => {
+      const port = await freePort();
+      const closed = await freePort();
+      const r = launchApp({ ...validEnv(port), PORTKEY_BASE_URL: `http://127.0.0.1:${closed}/v1` });
+
+      const line = await r.waitForLog('could not reach Portkey to check PORTKEY_API_KEY');
+      expect(line).toMatchObject({ level: 'warn', portkey: `127.0.0.1:${closed}`, cause: 'ECONNREFUSED' });
+      expect(String(line.msg)).toContain(
+        `127.0.0.1:${closed} refused the connection (ECONNREFUSED) — check the host and port in PORTKEY_BASE_URL`,
+      );
+      await r.waitForLog('listening for Slack on /slack/events');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) });
+      expect(((await health.json()) as { portkey: unknown }).portkey).toMatchObject({
+        ok: false,
+        error: 'network: refused (ECONNREFUSED)',
+      });
     },
     TEST_TIMEOUT,
   );

@@ -82,6 +82,7 @@ describeEngines('migrations', (h) => {
       '0003_governance',
       '0004_rate_counter_expiry',
       '0005_scrub_wiped_secrets',
+      '0006_store_meta',
     ]);
   });
 

@@ -57,6 +57,8 @@ export async function startTestApp(p: { slack: FakeSlack; portkey: FakePortkey; 
     },
   });
   const running = await startApp(loaded.config, createLog(loaded.config.logLevel, sink));
+  // The start-up check of the admin key is one request to Portkey: done before a test counts Portkey's requests.
+  await running.portkeyChecked;
   const baseUrl = `http://127.0.0.1:${running.port}`;
   const eventsUrl = `${baseUrl}/slack/events`;
   return {

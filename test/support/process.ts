@@ -197,6 +197,8 @@ export function launchApp(env: Record<string, string>): LaunchedApp {
 export async function spawnApp(env: Record<string, string>, opts: { slack?: FakeSlack; timeoutMs?: number } = {}): Promise<SpawnedApp> {
   const launched = launchApp(env);
   const line = await launched.waitForLog((l) => l.msg === LISTENING, opts.timeoutMs ?? 20_000);
+  // The start-up check of the admin key is one request to Portkey: done before a test counts Portkey's requests.
+  await launched.waitForLog((l) => l.check === 'portkey', opts.timeoutMs ?? 20_000);
   const port = typeof line.port === 'number' ? line.port : Number.NaN;
   if (!Number.isInteger(port) || port <= 0) throw new Error(`pid ${launched.pid}: the listening line has no port: ${JSON.stringify(line)}`);
   const baseUrl = `http://127.0.0.1:${port}`;

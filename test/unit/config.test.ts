@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type Config, type ConfigResult } from '../../src/config.js';
 
@@ -140,11 +142,13 @@ describe('loadConfig: a valid environment', () => {
         previousSecretsKeys: [],
         // Outside DATA_DIR: a copy of DATA_DIR must not hold what opens its sealed secrets.
         secretsKeyFile: path.join(homedir(), '.config', 'portkey-slack', 'secrets.key'),
+        connectTimeoutMs: 60_000,
       },
       retention: { days: 90, auditDays: undefined },
       governance: { policyFile: undefined, approvalsChannel: undefined, auditChannel: undefined },
       logLevel: 'info',
       metrics: { enabled: true },
+      logFormat: 'json',
     } satisfies Config);
   });
 
@@ -163,6 +167,8 @@ describe('loadConfig: a valid environment', () => {
           DATABASE_URL: 'postgres://app@db:5432/portkey',
           SECRETS_KEY: KEY32,
           SECRETS_KEY_FILE: '/etc/portkey-slack/secrets.key',
+          DATABASE_CONNECT_TIMEOUT_S: '5',
+          LOG_FORMAT: 'Pretty',
           RETENTION_DAYS: '30',
           AUDIT_RETENTION_DAYS: '400',
           POLICY_FILE: './policy.yml',
@@ -181,11 +187,13 @@ describe('loadConfig: a valid environment', () => {
         secretsKey: KEY32,
         previousSecretsKeys: [],
         secretsKeyFile: '/etc/portkey-slack/secrets.key',
+        connectTimeoutMs: 5000,
       },
       retention: { days: 30, auditDays: 400 },
       governance: { policyFile: './policy.yml', approvalsChannel: 'C0APPROVE', auditChannel: 'G0AUDIT' },
       logLevel: 'debug',
       metrics: { enabled: false },
+      logFormat: 'pretty',
     } satisfies Config);
   });
 
@@ -246,5 +254,53 @@ describe('loadConfig: a valid environment', () => {
 
   it('ignores variables it does not know', () => {
     expect(config(loadConfig({ ...HTTP_ENV, HOME: '/root', SLACK_CLIENT_SECRET: 'x' })).port).toBe(3000);
+  });
+});
+
+describe('loadConfig: placeholders copied without being replaced', () => {
+  const example = readFileSync(fileURLToPath(new URL('../../.env.example', import.meta.url)), 'utf8');
+  /** The values .env.example gives the variables that hold a credential (empty ones are "missing", tested above). */
+  const filled = Object.fromEntries(
+    example
+      .split('\n')
+      .map((line) => /^(SLACK_BOT_TOKEN|SLACK_APP_TOKEN|SLACK_SIGNING_SECRET|PORTKEY_API_KEY)=(.+)$/.exec(line.trim()))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => [m[1], m[2]]),
+  );
+
+  it('refuses every credential placeholder .env.example holds, saying to replace it', () => {
+    expect(filled.SLACK_BOT_TOKEN).toBe('xoxb-your-bot-token');
+    const p = problems(loadConfig({ ...HTTP_ENV, ...filled }));
+    for (const name of Object.keys(filled)) {
+      expect(p).toContainEqual(
+        expect.stringMatching(new RegExp(`^${name} is still the placeholder from \\.env\\.example — replace it with`)),
+      );
+    }
+  });
+
+  it.each([
+    ['SLACK_BOT_TOKEN', 'xoxb-your-bot-token'],
+    ['SLACK_BOT_TOKEN', 'xoxb-…'],
+    ['SLACK_BOT_TOKEN', 'xoxb-...'],
+    ['SLACK_APP_TOKEN', 'xapp-your-app-token'],
+    ['SLACK_APP_TOKEN', 'xapp-…'],
+    ['PORTKEY_API_KEY', 'your-portkey-admin-key'],
+    ['PORTKEY_API_KEY', '<your Portkey admin key>'],
+    ['PORTKEY_API_KEY', 'changeme'],
+    ['SLACK_SIGNING_SECRET', 'your-signing-secret'],
+  ])('refuses %s=%s', (name, value) => {
+    const p = problems(loadConfig({ ...HTTP_ENV, [name]: value }));
+    expect(p).toEqual([expect.stringMatching(new RegExp(`^${name} is still the placeholder`))]);
+  });
+
+  it('accepts real-looking values, including ones that contain "your" later on', () => {
+    const c = config(
+      loadConfig({
+        SLACK_BOT_TOKEN: 'xoxb-1234-5678-yourTeamAbc',
+        SLACK_APP_TOKEN: 'xapp-1-A0123-4567-abcdef',
+        PORTKEY_API_KEY: 'pk-yours-0123456789',
+      }),
+    );
+    expect(c.slack.mode).toBe('socket');
   });
 });

@@ -11,12 +11,13 @@ import { Health } from '../../src/health.js';
 import { createLog } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { PortkeyClient } from '../../src/portkey/client.js';
+import { serveRoutes } from '../../src/slack-connection.js';
 import { openStore } from '../../src/store/index.js';
 import { parseExposition, sampleValue } from '../support/prometheus.js';
 
-// In Socket Mode there is no /slack/events: Bolt's Socket Mode receiver serves the custom routes (/healthz, /readyz,
-// /metrics) on its own HTTP server, on PORT. That server is started here on its own, without connecting to Slack
-// (which the app does next, in app.start()): /metrics must be among its routes.
+// In Socket Mode there is no /slack/events: the app serves its routes (/healthz, /readyz, /metrics) from a server of
+// its own on PORT (serveRoutes), before and while it connects to Slack. That server is started here on its own,
+// without connecting to Slack: /metrics must be among the routes.
 
 it('serves /metrics beside /healthz on the Socket Mode HTTP server', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'portkey-socket-metrics-'));
@@ -37,10 +38,8 @@ it('serves /metrics beside /healthz on the Socket Mode HTTP server', async () =>
   metrics.ended('integration.create', 'expired');
   // The listeners' dependencies are only used when a request comes, and none comes over Slack here.
   const deps = { log, store, portkey } as unknown as Deps;
-  const app = createApp(loaded.config, deps, new Health(store, portkey), {}, undefined, undefined, metrics);
-  const server = (app as unknown as { receiver: { httpServer?: Server } }).receiver.httpServer;
-  if (!server) throw new Error('the Socket Mode receiver has no HTTP server for the custom routes');
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { routes } = createApp(loaded.config, deps, new Health(store, portkey), {}, undefined, undefined, metrics);
+  const server: Server = await serveRoutes(routes, 0);
   try {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });

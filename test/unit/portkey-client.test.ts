@@ -319,6 +319,7 @@ describe('PortkeyClient: failures', () => {
     const { client } = clientFor(server, { timeoutMs: 1000, retries: 0 });
     const err = await failure(client.listWorkspaces());
     expect(err.kind).toBe('timeout');
+    expect(err.message).toMatch(/^Portkey timeout: 127\.0\.0\.1:\d+ did not answer in time \(no answer within 1000 ms\)/);
     expectNoKey(err);
   });
 
@@ -331,6 +332,8 @@ describe('PortkeyClient: failures', () => {
     expect(err.cause).toBeInstanceOf(Error);
     expect(server.seen).toHaveLength(1);
     expect(sleeps).toEqual([]);
+    expect(err.netCause?.kind).toBe('reset');
+    expect(err.message).toMatch(/^Portkey network: 127\.0\.0\.1:\d+ closed the connection \((ECONNRESET|UND_ERR_SOCKET)\)/);
     expectNoKey(err);
   });
 
@@ -353,6 +356,21 @@ describe('PortkeyClient: failures', () => {
     const err = await failure(client.listWorkspaces());
     expect(err.kind).toBe('network');
     expect(sleeps).toHaveLength(2);
+    // The log line says what failed and where: refused, at this host and port.
+    expect([err.network, err.netCause, err.host]).toEqual(['refused', { kind: 'refused', code: 'ECONNREFUSED' }, new URL(server.baseUrl).host]);
+    expect(err.message).toContain(
+      `${new URL(server.baseUrl).host} refused the connection (ECONNREFUSED) — check the host and port in PORTKEY_BASE_URL`,
+    );
+    expectNoKey(err);
+  });
+
+  it('a host that does not resolve is a DNS failure, named with its host', async () => {
+    const client = new PortkeyClient({ baseUrl: 'http://portkey.invalid/v1', apiKey: KEY, timeoutMs: 5000, retries: 0 });
+    const err = await failure(client.listWorkspaces());
+    await client.close();
+    expect(err.kind).toBe('network');
+    expect(err.netCause?.kind).toBe('dns');
+    expect(err.message).toMatch(/^Portkey network: DNS lookup of portkey\.invalid failed \((ENOTFOUND|EAI_AGAIN)\)/);
     expectNoKey(err);
   });
 

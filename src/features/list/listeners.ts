@@ -15,6 +15,10 @@ export function registerList(app: Router, deps: Deps): void {
     try {
       message = await listPage(deps.portkey.budgeted('list'), ref, deps.log);
     } catch (err) {
+      deps.log.warn(
+        { error: err instanceof Error ? err.message : String(err), list: ref.kind, page: ref.page },
+        `could not list the ${ref.kind}`,
+      );
       message = { text: `Couldn't read the list from Portkey. ${escapeMrkdwn(describePortkeyError(err, 'list', { read: true }))}` };
     }
     await postToResponseUrl(body.response_url, { ...message, response_type: 'ephemeral', replace_original: true }, deps.log);
