@@ -16,6 +16,7 @@ import { PortkeyClient } from './portkey/client.js';
 import { openStore, pruneOnTick, StoreError, type RetentionOptions, type Store } from './store/index.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
+import { serveRoutes } from './slack/routes-server.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
 import { Directory } from './slack/directory.js';
 import { Dispatch } from './slack/dispatch.js';
@@ -46,22 +47,14 @@ const slackClientOptions = (config: Config, log: Log): WebClientOptions => ({
   retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
 });
 
-/** Builds the Bolt app with every feature registered. No network, no listening: that's `startApp`. */
-export function createApp(
-  config: Config,
-  deps: Deps,
-  health: Health,
-  identity: { botId?: string; botUserId?: string } = {},
-  /** The bot's own workspace (auth.test); payloads from any other are refused. Undefined: not known yet. */
-  ownTeam?: () => Promise<OwnTeam | undefined>,
-): App {
+/** /healthz: alive, with the database and Portkey reported separately. /readyz: 503 when traffic should go elsewhere. */
+export function healthRoutes(config: Config, health: Health): CustomRoute[] {
   const startedAt = Date.now();
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(JSON.stringify(body));
   };
-  // /healthz: alive, with the database and Portkey reported separately. /readyz: 503 when traffic should go elsewhere.
-  const routes: CustomRoute[] = [
+  return [
     {
       path: '/healthz',
       method: ['GET'],
@@ -79,11 +72,22 @@ export function createApp(
       },
     },
   ];
+}
+
+/** Builds the Bolt app with every feature registered. No network, no listening: that's `startApp`. */
+export function createApp(
+  config: Config,
+  deps: Deps,
+  health: Health,
+  identity: { botId?: string; botUserId?: string } = {},
+  /** The bot's own workspace (auth.test); payloads from any other are refused. Undefined: not known yet. */
+  ownTeam?: () => Promise<OwnTeam | undefined>,
+): App {
+  const routes = healthRoutes(config, health);
   const common = {
     token: config.slack.botToken,
     logger: boltLogger(deps.log),
     clientOptions: slackClientOptions(config, deps.log),
-    customRoutes: routes,
     tokenVerificationEnabled: false,
     // Bolt's conversation store is unused here, and costs an Error object on every command.
     convoStore: false as const,
@@ -93,7 +97,8 @@ export function createApp(
   };
   const app =
     config.slack.mode === 'socket'
-      ? new App({ ...common, socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } })
+      ? // No routes for Bolt here: startApp serves them on HOST:PORT (slack/routes-server.ts).
+        new App({ ...common, socketMode: true, appToken: config.slack.appToken })
       : new App({
           ...common,
           // Bolt's receiver, plus: timestamps more than 5 minutes ahead and signed `null` bodies are refused.
@@ -177,11 +182,20 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   const health = new Health(store, portkey);
   const app = createApp(config, { portkey, store, service, governance, log }, health, identity.bot, ownTeamOf(config, log, identity.team));
 
-  const server = (await app.start(config.port)) as Server | undefined;
+  // HTTP mode: Bolt's receiver serves Slack and the health routes. Socket Mode: they get a server of their own.
+  const listen = { host: config.host, port: config.port };
+  const routesServer =
+    config.slack.mode === 'socket' ? await serveRoutes(healthRoutes(config, health), listen.host, listen.port) : undefined;
+  const started = await (routesServer ? app.start() : app.start(listen)).catch(async (err: unknown) => {
+    await new Promise((done) => (routesServer ? routesServer.close(done) : done(undefined)));
+    await store.close();
+    throw err;
+  });
+  const server = routesServer ?? (started as Server | undefined);
   const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
   const port = address?.port ?? config.port;
   log.info(
-    { mode: config.slack.mode, port, store: store.engine },
+    { mode: config.slack.mode, host: address?.address ?? config.host, port, store: store.engine },
     config.slack.mode === 'http' ? 'listening for Slack on /slack/events' : 'connected to Slack in Socket Mode',
   );
 
@@ -200,6 +214,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
       stopping ??= (async () => {
         health.stopping = true;
         await app.stop().catch((err: unknown) => log.warn({ error: String(err) }, 'error while stopping the receiver'));
+        await new Promise<void>((done) => (routesServer ? routesServer.close(() => done()) : done()));
         const left = await service.stop(10_000);
         if (left > 0) log.warn({ left }, 'stopped with operations still running; they are recovered at the next start');
         await portkey.close();
