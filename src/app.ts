@@ -28,6 +28,10 @@ import { allGroups, describeLimit } from './policy/decide.js';
 import { loadPolicy, type LoadedPolicy } from './policy/load.js';
 import type { ModalContext } from './slack/metadata.js';
 import type { OperationRecord } from './store/index.js';
+import packageJson from '../package.json' with { type: 'json' };
+
+/** package.json's version (inlined by the build). */
+const APP_VERSION: string = packageJson.version;
 
 export interface RunningApp {
   mode: 'http' | 'socket';
@@ -146,7 +150,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   const policy = readPolicy(config, log);
   let store: Store;
   try {
-    store = await openStore({ ...config.store, log: log.child({ component: 'store' }) });
+    store = await openStore({ ...config.store, appVersion: APP_VERSION, log: log.child({ component: 'store' }) });
   } catch (err) {
     // The app never starts half-working: without its store it can't keep a create exactly-once.
     if (err instanceof StoreError) throw new StartupError(err.message);
