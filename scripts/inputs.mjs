@@ -5,11 +5,27 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-/** The files besides src/ that the bundle depends on. */
-const FILES = ['package.json', 'package-lock.json', join('scripts', 'build.mjs'), join('scripts', 'inputs.mjs')];
+/** The scripts besides src/ that the bundle depends on. */
+const FILES = [join('scripts', 'build.mjs'), join('scripts', 'inputs.mjs')];
 export const STAMP = 'inputs.sha256';
 
-/** sha256 over the paths and contents of src/** and {@link FILES} under `root`, in a fixed order. */
+/**
+ * What of the package files goes into the bundle: package.json's version (the app names it) and dependencies, and
+ * the lock's production packages. npm rewrites the rest as it likes (`npm prune --omit=dev` adds fields to the lock's
+ * root entry, drops dev entries): counting them would make a pruned install refuse its own up-to-date build.
+ */
+function packageFacts(root) {
+  const read = (file) => (existsSync(join(root, file)) ? JSON.parse(readFileSync(join(root, file), 'utf8')) : {});
+  const pkg = read('package.json');
+  const lock = read('package-lock.json');
+  const packages = Object.entries(lock.packages ?? {})
+    .filter(([path, p]) => path !== '' && p.dev !== true)
+    .map(([path, p]) => [path, p.version ?? null, p.integrity ?? null])
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  return JSON.stringify({ version: pkg.version ?? null, dependencies: pkg.dependencies ?? {}, packages });
+}
+
+/** sha256 over the paths and contents of src/** and the build scripts under `root`, and the package facts above. */
 export function inputsDigest(root) {
   const files = [];
   const visit = (path) => {
@@ -27,5 +43,5 @@ export function inputsDigest(root) {
       .update(`${file}\0`)
       .update(readFileSync(join(root, file)))
       .update('\0');
-  return hash.digest('hex');
+  return hash.update(packageFacts(root)).digest('hex');
 }

@@ -70,6 +70,23 @@ describe('npm start (scripts/start.mjs)', () => {
     });
   });
 
+  it("counts what npm rewrites in the package files as no change, and a production package's version as one", () => {
+    const dir = checkout();
+    const lock = (packages: Record<string, unknown>) =>
+      writeFileSync(join(dir, 'package-lock.json'), `${JSON.stringify({ lockfileVersion: 3, packages }, null, 2)}\n`);
+    const zod = { version: '4.0.0', integrity: 'sha512-a' };
+    lock({ '': { name: 'x' }, 'node_modules/zod': zod, 'node_modules/vitest': { version: '1.0.0', dev: true } });
+    freshDist(dir);
+    // What `npm prune --omit=dev` does to a lock: fields added to the root entry, dev entries gone, other formatting.
+    writeFileSync(
+      join(dir, 'package-lock.json'),
+      JSON.stringify({ lockfileVersion: 3, packages: { '': { name: 'x', license: 'MIT' }, 'node_modules/zod': zod } }),
+    );
+    expect(start(dir)).toEqual({ code: 0, stdout: 'ran dist\n', stderr: '' });
+    lock({ '': { name: 'x' }, 'node_modules/zod': { version: '4.0.1', integrity: 'sha512-b' } });
+    expect(start(dir).stderr).toContain('dist/ was built from other sources than those in src/');
+  });
+
   it('runs dist/ as it is where there are no sources beside it', () => {
     const dir = checkout();
     freshDist(dir, 'only dist');
