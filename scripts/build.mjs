@@ -54,6 +54,8 @@ export async function build({ outDir = join(ROOT, 'dist'), quiet = false } = {})
     logLevel: quiet ? 'error' : 'warning',
     metafile: true,
   });
+  // esbuild keeps a helper process for further builds; `npm start` goes on to run the app in this process, without it.
+  await esbuild.stop();
   // dist/ is an ES module folder whatever package.json says, so main.js runs with `node dist/main.js` anywhere.
   writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
   // What it was built from (taken before building: a source edited meanwhile makes the next start rebuild).
