@@ -15,12 +15,13 @@ import { Metrics } from './metrics.js';
 import { OperationService } from './operations/service.js';
 import { PortkeyClient } from './portkey/client.js';
 import { parseCommand } from './commands/parse.js';
-import { describeSlackFailure, portOf, serveRoutes, SlackState, slackHost, SocketConnection } from './slack-connection.js';
+import { describeSlackFailure, portOf, SlackState, slackHost, SocketConnection } from './slack-connection.js';
 import { checkPortkeyKey, probePortkey } from './portkey-check.js';
 import { openStore, pruneOnTick, StoreError, type RetentionOptions, type Store } from './store/index.js';
 import { countingFetch } from './slack/counted-fetch.js';
 import { slackErrorCode } from './slack/errors.js';
 import { strictHttpReceiver } from './slack/receiver.js';
+import { serveRoutes } from './slack/routes-server.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
 import { Directory } from './slack/directory.js';
 import { Dispatch } from './slack/dispatch.js';
@@ -35,6 +36,10 @@ import { allGroups, describeLimit } from './policy/decide.js';
 import { approvalsChannelProblem, loadPolicy, type LoadedPolicy } from './policy/load.js';
 import type { ModalContext } from './slack/metadata.js';
 import type { OperationRecord } from './store/index.js';
+import packageJson from '../package.json' with { type: 'json' };
+
+/** package.json's version (inlined by the build). */
+const APP_VERSION: string = packageJson.version;
 
 export interface RunningApp {
   mode: 'http' | 'socket';
@@ -71,26 +76,14 @@ interface BuiltApp {
   socket?: SocketModeReceiver;
 }
 
-/** Builds the Bolt app with every feature registered. No network, no listening: that's `startApp`. */
-export function createApp(
-  config: Config,
-  deps: Deps,
-  health: Health,
-  identity: BotIdentity = {},
-  /** The bot's own workspace (auth.test); payloads from any other are refused. Undefined: not known yet. */
-  ownTeam?: () => Promise<OwnTeam | undefined>,
-  /** The Home tab; without it the app draws none. */
-  home?: HomeTab,
-  /** Served on /metrics (unless METRICS_ENABLED=false), and counting Bolt's Slack calls. */
-  metrics?: Metrics,
-): BuiltApp {
+/** /healthz: alive, with the database and Portkey reported separately. /readyz: 503 when traffic should go elsewhere. */
+export function healthRoutes(config: Config, health: Health): CustomRoute[] {
   const startedAt = Date.now();
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(JSON.stringify(body));
   };
-  // /healthz: alive, with the database and Portkey reported separately. /readyz: 503 when traffic should go elsewhere.
-  const routes: CustomRoute[] = [
+  return [
     {
       path: '/healthz',
       method: ['GET'],
@@ -108,6 +101,22 @@ export function createApp(
       },
     },
   ];
+}
+
+/** Builds the Bolt app with every feature registered. No network, no listening: that's `startApp`. */
+export function createApp(
+  config: Config,
+  deps: Deps,
+  health: Health,
+  identity: BotIdentity = {},
+  /** The bot's own workspace (auth.test); payloads from any other are refused. Undefined: not known yet. */
+  ownTeam?: () => Promise<OwnTeam | undefined>,
+  /** The Home tab; without it the app draws none. */
+  home?: HomeTab,
+  /** Served on /metrics (unless METRICS_ENABLED=false), and counting Bolt's Slack calls. */
+  metrics?: Metrics,
+): BuiltApp {
+  const routes = healthRoutes(config, health);
   if (metrics && config.metrics.enabled) routes.push(metricsRoute(metrics, deps.log));
   // The token, with what auth.test told of the bot, without asking Slack: Bolt's single-token mode calls auth.test on
   // every request until it knows the bot id, so with Slack's Web API down every request (even /portkey help) failed.
@@ -243,7 +252,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   const policy = readPolicy(config, log);
   let store: Store;
   try {
-    store = await openStore({ ...config.store, log: log.child({ component: 'store' }) });
+    store = await openStore({ ...config.store, appVersion: APP_VERSION, log: log.child({ component: 'store' }) });
   } catch (err) {
     // The app never starts half-working: without its store it can't keep a create exactly-once.
     if (err instanceof StoreError) throw new StartupError(err.message);
@@ -302,9 +311,12 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   let stopReceiver: () => Promise<void>;
   if (socket) {
     // /healthz first, so a supervisor sees the app alive while Slack is still being reached.
-    const server = await serveRoutes(routes, config.port);
+    const server = await serveRoutes(routes, config.host, config.port);
     port = portOf(server, config.port);
-    log.info({ mode: config.slack.mode, port, store: store.engine }, 'serving /healthz and /readyz; connecting to Slack in Socket Mode');
+    log.info(
+      { mode: config.slack.mode, host: config.host, port, store: store.engine },
+      'serving /healthz and /readyz; connecting to Slack in Socket Mode',
+    );
     const connection = new SocketConnection(socket, slackState, config.slack.apiUrl, log);
     try {
       await connection.start();
@@ -321,10 +333,13 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
       await new Promise<void>((done) => server.close(() => done()));
     };
   } else {
-    const server = (await app.start(config.port)) as Server | undefined;
+    const server = (await app.start({ host: config.host, port: config.port })) as Server | undefined;
     const address = server && typeof server.address === 'function' ? (server.address() as AddressInfo | null) : null;
     port = address?.port ?? config.port;
-    log.info({ mode: config.slack.mode, port, store: store.engine }, 'listening for Slack on /slack/events');
+    log.info(
+      { mode: config.slack.mode, host: address?.address ?? config.host, port, store: store.engine },
+      'listening for Slack on /slack/events',
+    );
     stopReceiver = () => app.stop() as Promise<void>;
   }
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { defaultSecretsKeyFile } from './store/secrets.js';
 
@@ -81,6 +82,17 @@ const schema = z.object({
       .min(0, { error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
       .max(65535, { error: 'PORT must be a whole number between 0 and 65535 (0 picks any free port)' })
       .default(3000),
+  ),
+  // Where the server listens. Loopback by default: a local run is not reachable from the network unless asked to be
+  // (the container image sets 0.0.0.0). An IP address or a host name; `::` listens on every IPv6 and IPv4 address.
+  HOST: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .refine((v) => isIP(v) !== 0 || /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(v), {
+        error: 'HOST must be an address to listen on, such as 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or ::',
+      })
+      .default('127.0.0.1'),
   ),
   SLACK_API_URL: z.preprocess(
     blankToUndefined,
@@ -229,6 +241,8 @@ export interface Config {
     apiUrl: string | undefined;
     mode: 'socket' | 'http';
   };
+  /** The address the server binds (HOST). */
+  host: string;
   port: number;
   portkey: { apiKey: string; baseUrl: string; timeoutMs: number };
   store: {
@@ -286,6 +300,7 @@ function toConfig(env: Env, raw: Record<string, string | undefined>): Config {
       apiUrl,
       mode: env.SLACK_APP_TOKEN ? 'socket' : 'http',
     },
+    host: env.HOST,
     port: env.PORT,
     portkey: {
       apiKey: env.PORTKEY_API_KEY,

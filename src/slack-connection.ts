@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SocketModeReceiver, CustomRoute } from '@slack/bolt';
+import type { SocketModeReceiver } from '@slack/bolt';
 import { describeNetworkCause, hostOf, networkCause, type Log } from './log.js';
 import { slackErrorCode } from './slack/errors.js';
 
@@ -140,26 +140,6 @@ export class SocketConnection {
       return 'failed';
     }
   }
-}
-
-/** Socket Mode's own HTTP server for /healthz and /readyz: it serves whether or not Slack is connected. */
-export async function serveRoutes(routes: CustomRoute[], port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const route = routes.find((r) => r.path === path);
-    const methods = route ? (Array.isArray(route.method) ? route.method : [route.method]) : [];
-    if (!route || !methods.includes(req.method ?? '')) {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found');
-      return;
-    }
-    void route.handler(Object.assign(req, { params: {} }), res);
-  });
-  await new Promise<void>((done, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => done());
-  });
-  return server;
 }
 
 export const portOf = (server: Server, fallback: number): number => (server.address() as AddressInfo | null)?.port ?? fallback;

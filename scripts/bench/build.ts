@@ -1,21 +1,48 @@
-// The app is measured as it runs in production (`npm start`: compiled JavaScript), not through tsx, whose
-// on-the-fly transpiling would add seconds to start-up and megabytes to RSS.
+// The app is measured as it runs in production: built once (`npm run build`), dev dependencies pruned
+// (`npm prune --omit=dev`), started by `npm start`'s script (scripts/start.mjs) with no build tools installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Compiles src/ into `outDir` (incremental: a re-run takes seconds) and returns the path of main.js. */
-export function buildApp(root: string, outDir: string): { main: string; ms: number; warnings: string } {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const started = performance.now();
-  const run = spawnSync(
-    process.execPath,
-    [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', outDir, '--incremental', '--tsBuildInfoFile', join(outDir, '.tsbuildinfo')],
-    { cwd: root, encoding: 'utf8', timeout: 120_000 },
-  );
-  const main = join(outDir, 'main.js');
-  // tsc still emits when types fail (someone's work in progress); measure what was emitted, and say so.
-  if (!existsSync(main)) throw new Error(`the build produced no ${main}:\n${run.stdout}${run.stderr}`);
-  return { main, ms: performance.now() - started, warnings: run.status === 0 ? '' : `${run.stdout}${run.stderr}`.trim() };
+export interface ProductionCopy {
+  /** scripts/start.mjs in the copy: what `npm start` runs. */
+  start: string;
+  dir: string;
+  buildMs: number;
+  pruneMs: number;
+}
+
+function run(cmd: string, args: string[], cwd: string): void {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 180_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+}
+
+/**
+ * A production copy of the checkout in `dir`: package files, src/ and scripts, dist/ from `npm run build`, and
+ * node_modules pruned of dev dependencies. node_modules starts as hard links to this checkout's (seconds, not the
+ * minutes a fresh `npm ci` takes to compile better-sqlite3); pruning only unlinks, so the checkout keeps its own.
+ */
+export function productionCopy(root: string, dir: string): ProductionCopy {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'scripts'), { recursive: true });
+  for (const f of ['package.json', 'package-lock.json', ...['start.mjs', 'build.mjs', 'inputs.mjs'].map((s) => join('scripts', s))]) {
+    copyFileSync(join(root, f), join(dir, f));
+  }
+  cpSync(join(root, 'src'), join(dir, 'src'), { recursive: true });
+  const linked = spawnSync('cp', ['-al', join(root, 'node_modules'), join(dir, 'node_modules')]);
+  if (linked.status !== 0) cpSync(join(root, 'node_modules'), join(dir, 'node_modules'), { recursive: true });
+  // npm rewrites this one file in place: the copy gets its own.
+  rmSync(join(dir, 'node_modules', '.package-lock.json'), { force: true });
+  copyFileSync(join(root, 'node_modules', '.package-lock.json'), join(dir, 'node_modules', '.package-lock.json'));
+
+  const built = performance.now();
+  run(process.execPath, [join(root, 'scripts', 'build.mjs'), '--outdir', join(dir, 'dist')], root);
+  const buildMs = performance.now() - built;
+  const pruned = performance.now();
+  run('npm', ['prune', '--omit=dev', '--offline', '--no-audit', '--no-fund'], dir);
+  const pruneMs = performance.now() - pruned;
+  if (existsSync(join(dir, 'node_modules', 'esbuild')) || existsSync(join(dir, 'node_modules', 'typescript'))) {
+    throw new Error(`npm prune --omit=dev left build tools in ${dir}/node_modules: the start measured would not be a production one`);
+  }
+  return { start: join(dir, 'scripts', 'start.mjs'), dir, buildMs, pruneMs };
 }

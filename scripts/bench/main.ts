@@ -10,7 +10,7 @@ import { createDriver } from '../../test/support/driver.js';
 import { startFakePortkey, type FakePortkey } from '../../test/support/fake-portkey.js';
 import { startFakeSlack, type FakeSlack } from '../../test/support/fake-slack.js';
 import { appEnv } from '../../test/support/process.js';
-import { buildApp } from './build.js';
+import { productionCopy } from './build.js';
 import { createFlows, portkeyCallCost } from './flows.js';
 import { closedLoop, commandSender, openLoop, type CommandSender } from './load.js';
 import { cpuMs, rssMb, spawnNode, waitForOk, type Child } from './processes.js';
@@ -54,8 +54,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Starts the app `READY_STARTS` times, each on a fresh DATA_DIR (migrations run); the last one stays up. */
-async function startApp(p: { main: string; slack: FakeSlack; portkey: FakePortkey; work: string; cpuProf: boolean }) {
+/**
+ * Starts the production copy (`npm start`'s script, no build tools) `READY_STARTS` times, each on a fresh DATA_DIR
+ * (migrations run); the last one stays up.
+ */
+async function startApp(p: { main: string; cwd: string; slack: FakeSlack; portkey: FakePortkey; work: string; cpuProf: boolean }) {
   const readyMs: number[] = [];
   let app: Child | undefined;
   let port = 0;
@@ -72,7 +75,7 @@ async function startApp(p: { main: string; slack: FakeSlack; portkey: FakePortke
     const last = i === READY_STARTS - 1;
     const started = performance.now();
     app = spawnNode(p.main, env, {
-      cwd: p.work,
+      cwd: p.cwd,
       nodeArgs: last && p.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(REPORTS, 'profiles')] : [],
     });
     children.push(app);
@@ -163,12 +166,11 @@ async function main(): Promise<void> {
   const portkey = await startFakePortkey();
   const senders: CommandSender[] = [];
   try {
-    log('compiling the app, as npm start runs it…');
-    const build = buildApp(ROOT, join(REPORTS, 'bench-build'));
-    log(`compiled in ${(build.ms / 1000).toFixed(1)} s`);
-    if (build.warnings !== '') log(`tsc reported problems (measuring what it emitted):\n${build.warnings.slice(0, 2000)}`);
+    log('npm run build, then npm prune --omit=dev, in a copy of this checkout…');
+    const build = productionCopy(ROOT, join(work, 'production'));
+    log(`built in ${(build.buildMs / 1000).toFixed(1)} s, pruned in ${(build.pruneMs / 1000).toFixed(1)} s`);
 
-    const { app, readyMs, eventsUrl } = await startApp({ main: build.main, slack, portkey, work, cpuProf });
+    const { app, readyMs, eventsUrl } = await startApp({ main: build.start, cwd: build.dir, slack, portkey, work, cpuProf });
     log(`ready in ${readyMs.map((x) => Math.round(x)).join(', ')} ms`);
     const floor = spawnNode(join(ROOT, 'scripts', 'bench', 'floor-process.ts'), { SLACK_SIGNING_SECRET: SECRET }, { cwd: work, tsx: true });
     children.push(floor);
@@ -216,7 +218,7 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       node: process.version,
       targets: TARGETS,
-      buildMs: Math.round(build.ms),
+      buildMs: Math.round(build.buildMs),
       readyRunsMs: readyMs.map((x) => round(x)),
       ...results,
       table: printed,

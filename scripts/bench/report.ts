@@ -98,7 +98,7 @@ export function rowsOf(r: Results): Row[] {
       met: rssMb.atRestAfterLoad <= TARGETS.rssMb,
     },
     {
-      measure: `start → ready, /healthz 200 (n=${r.readyMs.n})`,
+      measure: `production start (pruned, npm start's script) → /healthz 200 (n=${r.readyMs.n})`,
       p50: r.readyMs.p50,
       value: `worst ${r.readyMs.max.toFixed(0)} ms`,
       target: `worst ≤ ${TARGETS.readyMs} ms`,

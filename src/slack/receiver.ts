@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import type { ListenOptions } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HTTPReceiver, type HTTPReceiverOptions } from '@slack/bolt';
@@ -172,8 +173,8 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
       .catch(() => refuse(res, 400));
   };
   // The HTTP server's own deadlines: headers, then the whole request, checked every second (Node's default is 30 s).
-  const start = receiver.start.bind(receiver) as (port: number, serverOptions?: ServerOptions) => Promise<unknown>;
-  receiver.start = ((port: number, serverOptions: ServerOptions = {}) =>
+  const start = receiver.start.bind(receiver) as (listen: number | ListenOptions, serverOptions?: ServerOptions) => Promise<unknown>;
+  receiver.start = ((port: number | ListenOptions, serverOptions: ServerOptions = {}) =>
     start(port, {
       headersTimeout: headersTimeout,
       requestTimeout,

@@ -75,6 +75,8 @@ export interface StoreOptions {
   pgPoolSize?: number | undefined;
   /** The clock, epoch ms. Default Date.now. */
   now?: (() => number) | undefined;
+  /** This app's version, named when the database turns out to be migrated by a newer one. */
+  appVersion?: string | undefined;
 }
 
 /** postgres://user@host:port/db — the URL without its password (or anything after the path). */
@@ -135,7 +137,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   const opened = databaseUrl ? await openPostgres(databaseUrl, opts) : await openSqlite(opts.dataDir);
   const { db, engine, location } = opened;
   try {
-    await migrateToLatest(db, engine, { ...(opened.schema ? { schema: opened.schema } : {}), log: opts.log });
+    await migrateToLatest(db, engine, {
+      ...(opened.schema ? { schema: opened.schema } : {}),
+      ...(opts.appVersion ? { appVersion: opts.appVersion } : {}),
+      log: opts.log,
+    });
   } catch (err) {
     await db.destroy().catch(() => {});
     if (err instanceof StoreError) throw err;

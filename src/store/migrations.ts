@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { DEFAULT_MIGRATION_TABLE as MIGRATION_TABLE, Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { StoreError, messageOf } from './errors.js';
 import type { Database, Engine } from './schema.js';
 import type { StoreLog } from './log.js';
@@ -157,13 +157,14 @@ export function migrationProvider(engine: Engine): MigrationProvider {
 export async function migrateToLatest(
   db: Kysely<Database>,
   engine: Engine,
-  opts: { schema?: string; log?: StoreLog } = {},
+  opts: { schema?: string; log?: StoreLog; appVersion?: string } = {},
 ): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider: migrationProvider(engine),
     ...(opts.schema ? { migrationTableSchema: opts.schema } : {}),
   });
+  await refuseNewerSchema(db, engine, opts.schema, opts.appVersion);
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error !== undefined || failed) {
@@ -178,4 +179,29 @@ export async function migrateToLatest(
   const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
   if (applied.length > 0) opts.log?.info({ engine, migrations: applied }, 'store: applied database migrations');
   return applied;
+}
+
+/**
+ * A database migrated by a newer version has migrations this one doesn't know: its schema may have changed under
+ * this code (a column renamed, a meaning moved). Refused before anything runs, naming what the database has and which
+ * version this is. (Kysely would refuse too, as "corrupted migrations", which sends people looking for corruption.)
+ */
+async function refuseNewerSchema(db: Kysely<Database>, engine: Engine, schema: string | undefined, appVersion: string | undefined) {
+  const table = sql.table(schema ? `${schema}.${MIGRATION_TABLE}` : MIGRATION_TABLE);
+  // No table yet: a new database, nothing applied.
+  const executed = await sql<{ name: string }>`select name from ${table}`
+    .execute(db)
+    .then((r) => r.rows.map((row) => row.name))
+    .catch(() => []);
+  const known = new Set(Object.keys(migrations(engine)));
+  const newer = executed.filter((n) => !known.has(n)).sort();
+  if (newer.length === 0) return;
+  const ours = [...known].sort().at(-1);
+  throw new StoreError(
+    'migration',
+    `This ${engine === 'postgres' ? 'PostgreSQL' : 'SQLite'} database was migrated by a newer version of the app: it has ` +
+      `migration${newer.length > 1 ? 's' : ''} ${newer.join(', ')}, which this version${appVersion ? ` (${appVersion})` : ''} ` +
+      `does not know (its newest is ${ours}). An older version can't run on a newer schema: start the newer version again, ` +
+      'or restore the backup taken before the upgrade (docs/operations.md, Upgrades and downgrades).',
+  );
 }

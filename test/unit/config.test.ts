@@ -133,6 +133,8 @@ describe('loadConfig: a valid environment', () => {
   it('gives the whole config with defaults in HTTP mode', () => {
     expect(config(loadConfig(HTTP_ENV))).toEqual({
       slack: { botToken: BOT, appToken: undefined, signingSecret: SECRET, apiUrl: undefined, mode: 'http' },
+      // Loopback unless asked: a local run is not on the network by accident.
+      host: '127.0.0.1',
       port: 3000,
       portkey: { apiKey: KEY, baseUrl: 'https://api.portkey.ai/v1', timeoutMs: 10_000 },
       store: {
@@ -159,6 +161,7 @@ describe('loadConfig: a valid environment', () => {
           ...HTTP_ENV,
           SLACK_APP_TOKEN: 'xapp-1-A',
           PORT: '8080',
+          HOST: '0.0.0.0',
           LOG_LEVEL: 'DEBUG',
           PORTKEY_TIMEOUT_MS: '2500',
           PORTKEY_BASE_URL: 'http://127.0.0.1:8787/v1///',
@@ -179,6 +182,7 @@ describe('loadConfig: a valid environment', () => {
       ),
     ).toEqual({
       slack: { botToken: BOT, appToken: 'xapp-1-A', signingSecret: SECRET, apiUrl: 'http://127.0.0.1:9999/api/', mode: 'socket' },
+      host: '0.0.0.0',
       port: 8080,
       portkey: { apiKey: KEY, baseUrl: 'http://127.0.0.1:8787/v1', timeoutMs: 2500 },
       store: {
@@ -202,6 +206,17 @@ describe('loadConfig: a valid environment', () => {
       '/home/app/.cfg/portkey-slack/secrets.key',
     );
     expect(config(loadConfig({ ...HTTP_ENV, HOME: '/home/app' })).store.secretsKeyFile).toBe('/home/app/.config/portkey-slack/secrets.key');
+  });
+
+  it('takes HOST as an address or a name, and refuses anything else', () => {
+    for (const host of ['::', '::1', '0.0.0.0', '10.1.2.3', 'localhost', 'app.internal']) {
+      expect(config(loadConfig({ ...HTTP_ENV, HOST: host })).host).toBe(host);
+    }
+    for (const host of ['http://0.0.0.0', '0.0.0.0:3000', 'a b']) {
+      expect(problems(loadConfig({ ...HTTP_ENV, HOST: host }))).toEqual([
+        'HOST must be an address to listen on, such as 127.0.0.1 (this machine only), 0.0.0.0 (every interface) or ::',
+      ]);
+    }
   });
 
   it('checks the retention settings', () => {

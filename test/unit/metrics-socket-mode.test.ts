@@ -11,7 +11,7 @@ import { Health } from '../../src/health.js';
 import { createLog } from '../../src/log.js';
 import { Metrics } from '../../src/metrics.js';
 import { PortkeyClient } from '../../src/portkey/client.js';
-import { serveRoutes } from '../../src/slack-connection.js';
+import { serveRoutes } from '../../src/slack/routes-server.js';
 import { openStore } from '../../src/store/index.js';
 import { parseExposition, sampleValue } from '../support/prometheus.js';
 
@@ -39,7 +39,7 @@ it('serves /metrics beside /healthz on the Socket Mode HTTP server', async () =>
   // The listeners' dependencies are only used when a request comes, and none comes over Slack here.
   const deps = { log, store, portkey } as unknown as Deps;
   const { routes } = createApp(loaded.config, deps, new Health(store, portkey), {}, undefined, undefined, metrics);
-  const server: Server = await serveRoutes(routes, 0);
+  const server: Server = await serveRoutes(routes, '127.0.0.1', 0);
   try {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) });

@@ -357,7 +357,11 @@ describe('PortkeyClient: failures', () => {
     expect(err.kind).toBe('network');
     expect(sleeps).toHaveLength(2);
     // The log line says what failed and where: refused, at this host and port.
-    expect([err.network, err.netCause, err.host]).toEqual(['refused', { kind: 'refused', code: 'ECONNREFUSED' }, new URL(server.baseUrl).host]);
+    expect([err.network, err.netCause, err.host]).toEqual([
+      'refused',
+      { kind: 'refused', code: 'ECONNREFUSED' },
+      new URL(server.baseUrl).host,
+    ]);
     expect(err.message).toContain(
       `${new URL(server.baseUrl).host} refused the connection (ECONNREFUSED) — check the host and port in PORTKEY_BASE_URL`,
     );
