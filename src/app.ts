@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
-import { App, type CustomRoute } from '@slack/bolt';
+import { App, asCodedError, type CodedError, type CustomRoute } from '@slack/bolt';
 import type { ModalView } from '@slack/types';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { registerCommands } from './commands/listeners.js';
@@ -19,6 +19,7 @@ import { strictHttpReceiver } from './slack/receiver.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
 import { Directory } from './slack/directory.js';
 import { Dispatch } from './slack/dispatch.js';
+import { directHandler, type Guard } from './slack/direct.js';
 import { approvalRenderers } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
 import { Governance } from './operations/governance.js';
@@ -79,9 +80,41 @@ export function createApp(
       },
     },
   ];
+  const logger = boltLogger(deps.log);
+  // One guard, given to Bolt as its one global middleware and used by the direct path: the request id on every log
+  // line (see log.ts), and only the bot's own workspace (and grid org) is governed here — a payload from another is
+  // answered and dropped, in HTTP and Socket Mode alike. Fail closed: while the bot's own team is unknown, nothing runs.
+  const guard: Guard = (body, ack, next) =>
+    withRequestId(async () => {
+      if (!ownTeam) return next();
+      const own = await ownTeam();
+      const foreign = own ? foreignOrigin(body, own) : 'own team unknown (auth.test failed)';
+      if (foreign === undefined) return next();
+      deps.log.warn({ from: foreign, type: body.type }, 'refused a payload from outside this workspace');
+      await ack();
+    });
+  const onError = async (error: CodedError) => {
+    deps.log.error({ error: error.message, code: error.code }, 'unhandled error in a listener');
+  };
+  // Features register by id; Bolt gets one listener per payload type (see slack/dispatch.ts).
+  const dispatch = new Dispatch();
+  let app: App | undefined;
+  // The direct path (slack/direct.ts) needs the bot's identity: without it, Bolt asks auth.test before every listener
+  // (and refuses the payload when that fails), so until then everything goes through Bolt.
+  const direct =
+    identity.botId !== undefined && identity.botUserId !== undefined
+      ? directHandler({
+          dispatch,
+          token: config.slack.botToken,
+          clientOptions: () => app?.webClientOptions ?? {},
+          guard,
+          onError: (error) => onError(asCodedError(error)),
+          logger,
+        })
+      : undefined;
   const common = {
     token: config.slack.botToken,
-    logger: boltLogger(deps.log),
+    logger,
     clientOptions: slackClientOptions(config, deps.log),
     customRoutes: routes,
     tokenVerificationEnabled: false,
@@ -91,35 +124,26 @@ export function createApp(
     ignoreSelf: false,
     ...identity,
   };
-  const app =
+  app =
     config.slack.mode === 'socket'
       ? new App({ ...common, socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } })
       : new App({
           ...common,
-          // Bolt's receiver, plus: timestamps more than 5 minutes ahead and signed `null` bodies are refused.
+          // Bolt's receiver, plus: timestamps more than 5 minutes ahead and signed `null` bodies are refused, and
+          // what the dispatch table handles skips Bolt's processEvent.
           receiver: strictHttpReceiver({
             signingSecret: config.slack.signingSecret ?? '',
             processBeforeResponse: false,
             customRoutes: routes,
-            logger: common.logger,
+            logger,
+            direct,
           }),
         });
 
-  // One global middleware, not two: the request id on every log line (see log.ts), and only the bot's own workspace
-  // (and grid org) is governed here — a payload from another is answered and dropped, in HTTP and Socket Mode alike.
-  // Fail closed: while the bot's own team is unknown, nothing runs.
-  app.use((args) =>
-    withRequestId(async () => {
-      if (!ownTeam) return args.next();
-      const own = await ownTeam();
-      const foreign = own ? foreignOrigin(args.body, own) : 'own team unknown (auth.test failed)';
-      if (foreign === undefined) return args.next();
-      deps.log.warn({ from: foreign, type: (args.body as { type?: unknown }).type }, 'refused a payload from outside this workspace');
-      if ('ack' in args && typeof args.ack === 'function') await (args.ack as () => Promise<void>)();
-    }),
-  );
-  // Features register by id; Bolt gets one listener per payload type (see slack/dispatch.ts).
-  const dispatch = new Dispatch();
+  app.use((args) => {
+    const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as () => Promise<void>) : async () => undefined;
+    return guard(args.body as Record<string, unknown>, () => ack(), args.next);
+  });
   registerCommands(dispatch, deps);
   // Each resource kind: the one create flow, plus the listeners only it has.
   for (const kind of KINDS) {
@@ -129,10 +153,7 @@ export function createApp(
   registerList(dispatch, deps);
   registerApproval(dispatch, deps, stateView);
   dispatch.mount(app);
-
-  app.error(async (error) => {
-    deps.log.error({ error: error.message, code: (error as { code?: string }).code }, 'unhandled error in a listener');
-  });
+  app.error(onError);
   return app;
 }
 
