@@ -265,8 +265,13 @@ function readPolicy(config: Config, log: Log): LoadedPolicy {
   const file = config.governance.policyFile;
   const result = loadPolicy(file);
   if (!result.ok) {
+    const count = result.problems.length === 1 ? 'a problem' : `${result.problems.length} problems`;
     throw new StartupError(
-      `the policy file ${file ?? ''} has ${result.problems.length === 1 ? 'a problem' : `${result.problems.length} problems`}:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\nFix it (policy.example.yml shows every field) or unset POLICY_FILE to run the default policy.`,
+      [
+        `the policy file ${file ?? ''} has ${count}:`,
+        ...result.problems.map((p) => `  - ${p}`),
+        'Fix it (policy.example.yml shows every field) or unset POLICY_FILE to run the default policy.',
+      ].join('\n'),
     );
   }
   const { policy } = result.loaded;
@@ -277,7 +282,8 @@ function readPolicy(config: Config, log: Log): LoadedPolicy {
     .map((r) => r.name);
   if (missing.length > 0) {
     throw new StartupError(
-      `policy rule${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} require approval, but there is no approvals channel: set APPROVALS_CHANNEL, or approvals_channel in the policy`,
+      `policy rule${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} require approval, but there is no ` +
+        `approvals channel: set APPROVALS_CHANNEL, or approvals_channel in the policy`,
     );
   }
   if (file === undefined) {

@@ -26,7 +26,8 @@ export class PortkeyError extends Error {
     cause?: unknown;
   }) {
     super(
-      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : ''}`,
+      ['Portkey', p.kind, p.status, p.code].filter((part) => Boolean(part)).join(' ') +
+        (p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : ''),
       { cause: p.cause },
     );
     this.name = 'PortkeyError';
@@ -90,7 +91,10 @@ export function describePortkeyError(err: unknown, what = 'request', opts: { not
   const nothing = opts.nothingCreated === false ? '' : ' Nothing was created.';
   if (!(err instanceof PortkeyError)) return `Something went wrong on our side while handling your ${what}.${nothing} Please try again.`;
   if (err.kind === 'timeout' || err.kind === 'network') {
-    return `Portkey didn't answer in time.${nothing} Try again in a minute; if it keeps happening, check that Portkey is reachable from this app.`;
+    return (
+      `Portkey didn't answer in time.${nothing} Try again in a minute; if it keeps happening, check that Portkey is reachable ` +
+      `from this app.`
+    );
   }
   if (err.kind === 'invalid_response') {
     return `Portkey answered with something this app doesn't understand. Check in Portkey whether the ${what} exists before trying again.`;
@@ -104,9 +108,14 @@ export function describePortkeyError(err: unknown, what = 'request', opts: { not
     case 'AB02':
       return `Portkey rejected the ${what} as invalid.${detail} Fix the form and try again.`;
     case 'AB03':
-      return `Portkey refused: the admin key lacks permission for this, or your Portkey plan doesn't allow it.${detail} Ask a Portkey org admin to check the key's scopes.`;
+      return (
+        `Portkey refused: the admin key lacks permission for this, or your Portkey plan doesn't allow it.${detail} Ask a ` +
+        `Portkey org admin to check the key's scopes.`
+      );
     case 'AB05':
-      return `Portkey rejected the admin key. Check PORTKEY_API_KEY in this app's configuration (it must be an organisation Admin API key).`;
+      return (
+        `Portkey rejected the admin key. Check PORTKEY_API_KEY in this app's configuration (it must be an organisation Admin ` + `API key).`
+      );
     case 'AB06': {
       const wait = err.retryAfterSeconds ? `${err.retryAfterSeconds} seconds` : 'a minute';
       return `Portkey is rate-limiting requests right now. Try again in ${wait}.`;

@@ -61,7 +61,10 @@ export function integrationListMessage(p: {
   const lines = p.items.map((i) => {
     const provider = getProvider(i.ai_provider_id)?.label ?? i.ai_provider_id;
     const scope = i.type === 'workspace' || i.workspace_id ? `workspace \`${escapeCode(i.workspace_id ?? '?')}\`` : 'organisation';
-    return `• *${escapeMrkdwn(clip(i.name, 80))}* (${escapeMrkdwn(provider)}, ${scope})  slug \`${escapeCode(clip(i.slug, 120))}\`  id \`${escapeCode(i.id)}\``;
+    return (
+      `• *${escapeMrkdwn(clip(i.name, 80))}* (${escapeMrkdwn(provider)}, ${scope})  slug \`${escapeCode(clip(i.slug, 120))}\`  ` +
+      `id \`${escapeCode(i.id)}\``
+    );
   });
   const blocks: KnownBlock[] = [section(header('Integrations', p.filter, p.total, p.page, p.items.length))];
   blocks.push(...itemBlocks(lines, p.filter ? 'No integration matches that filter.' : 'No integrations yet.'));
