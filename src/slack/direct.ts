@@ -11,8 +11,9 @@ import type { Dispatch, ListenerArgs, PayloadType } from './dispatch.js';
 // request itself costs, and at 100 requests in flight the ack's tail is that CPU queued up.
 // What a listener gets is what Bolt gives it, built the same way: Bolt's own HTTPResponseAck (ack once, the response
 // written at once, 404 and a logged error when nothing acks within 3 s), the per-team Web API client (calls carry
-// the payload's team_id), respond() to the payload's response_url (through the clients' fetch, as Bolt's), and errors to the app's error handler. The
-// request id and the origin check are the `guard` the app also gives Bolt as its global middleware.
+// the payload's team_id), respond() to the payload's response_url (through the clients' fetch, as Bolt's), and
+// errors to the app's error handler. The request id and the origin check are the `guard` the app also gives Bolt
+// as its global middleware.
 // Anything else — ssl_check, url_verification, events, shortcuts, view_closed, an id nobody registered, a body
 // Bolt would refuse to parse — goes to Bolt, which answers it as before. Socket Mode never comes here.
 
