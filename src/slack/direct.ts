@@ -7,8 +7,8 @@ import type { Dispatch, ListenerArgs, PayloadType } from './dispatch.js';
 // The direct path (HTTP mode): a signed command, block action, view submission or options request whose id is in
 // the dispatch table runs its handler here, without Bolt's processEvent. Bolt builds a context, an authorize result,
 // a client-options copy, say() and respond(), then runs the global middleware chain and every listener's chain
-// (spreading the whole argument object at each step): about half an ack's CPU (the bench's CPU per ack went from
-// 0.72-0.89 to 0.37-0.43 ms without it, on a loaded machine), and at 100 requests in flight the tail is CPU queued up.
+// (spreading the whole argument object at each step). Without it the bench's CPU per ack went from 0.31 to 0.25 ms
+// on a quieter machine (0.72-0.89 to 0.37-0.43 ms under load); at 100 requests in flight the tail is CPU queued up.
 // What a listener gets is what Bolt gives it, built the same way: Bolt's own HTTPResponseAck (ack once, the response
 // written at once, 404 and a logged error when nothing acks within 3 s), the per-team Web API client (calls carry
 // the payload's team_id), respond() to the payload's response_url (through the clients' fetch, as Bolt's), and
