@@ -1,6 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Server, ServerResponse } from 'node:http';
-import { App, SocketModeReceiver, type Authorize, type CustomRoute, type Logger as BoltLogger } from '@slack/bolt';
+import {
+  App,
+  asCodedError,
+  type Authorize,
+  type CodedError,
+  type CustomRoute,
+  type Logger as BoltLogger,
+  SocketModeReceiver,
+} from '@slack/bolt';
 import type { ModalView } from '@slack/types';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { registerCommands } from './commands/listeners.js';
@@ -25,6 +33,8 @@ import { serveRoutes } from './slack/routes-server.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
 import { Directory } from './slack/directory.js';
 import { Dispatch } from './slack/dispatch.js';
+import { directHandler, type Guard } from './slack/direct.js';
+import { slackFetch } from './slack/fetch.js';
 import { approvalRenderers } from './features/approval/messages.js';
 import { registerApproval } from './features/approval/listeners.js';
 import { Governance, governanceOf } from './operations/governance.js';
@@ -57,7 +67,8 @@ export class StartupError extends Error {}
 // Every client (Bolt's too) counts its failed calls for /metrics through its fetch.
 const slackClientOptions = (config: Config, log: Log, metrics?: Metrics): WebClientOptions => ({
   ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-  ...(metrics ? { fetch: countingFetch(metrics.slackError) } : {}),
+  // undici's request() for the Web API's string bodies: half fetch's CPU per call (see slack/fetch.ts).
+  fetch: metrics ? countingFetch(metrics.slackError, slackFetch) : slackFetch,
   logger: boltLogger(log),
   timeout: 10_000,
   retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },
@@ -121,9 +132,64 @@ export function createApp(
   // The token, with what auth.test told of the bot, without asking Slack: Bolt's single-token mode calls auth.test on
   // every request until it knows the bot id, so with Slack's Web API down every request (even /portkey help) failed.
   const authorize: Authorize<boolean> = async () => ({ botToken: config.slack.botToken, ...identity });
+  const logger = boltLogger(deps.log);
+  // A listener's failure is logged inside the request's context, so the line carries its request id.
+  const logged = async (work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (err) {
+      deps.log.error(
+        { error: err instanceof Error ? err.message : String(err), code: (err as { code?: string }).code },
+        'unhandled error in a listener',
+      );
+      loggedErrors.add(err as object);
+      throw err;
+    }
+  };
+  // One guard, given to Bolt as its one global middleware and used by the direct path: the request id on every log
+  // line (see log.ts), and only the bot's own workspace (and grid org) is governed here — a payload from another is
+  // answered and dropped, in HTTP and Socket Mode alike. Fail closed: while the bot's own team is unknown, nothing runs
+  // but the help.
+  const guard: Guard = (body, ack, next) =>
+    withRequestId(async () => {
+      if (!ownTeam) return logged(next);
+      const own = await ownTeam();
+      // Help reveals nothing and governs nothing: it is answered even while Slack can't tell us our own workspace.
+      if (!own && isHelpCommand(body)) return logged(next);
+      const foreign = own ? foreignOrigin(body, own) : 'own team unknown (auth.test failed)';
+      if (foreign === undefined) return logged(next);
+      if (!own) {
+        deps.log.warn({ type: body.type }, "refused a request: Slack can't be reached to confirm this workspace");
+        await ack(typeof body.command === 'string' ? { text: UNCONFIRMED } : undefined);
+        return;
+      }
+      deps.log.warn({ from: foreign, type: body.type }, 'refused a payload from outside this workspace');
+      await ack();
+    });
+  const onError = async (error: CodedError) => {
+    const original = (error as { original?: unknown }).original ?? error;
+    if (loggedErrors.has(original as object) || loggedErrors.has(error)) return;
+    deps.log.error({ error: error.message, code: error.code }, 'unhandled error in a listener');
+  };
+  // Features register by id; Bolt gets one listener per payload type (see slack/dispatch.ts).
+  const dispatch = new Dispatch();
+  let app: App | undefined;
+  // The direct path (slack/direct.ts) runs a handler without Bolt's processEvent; it starts once the bot's identity
+  // is known (until then everything goes through Bolt, whose listeners are given that identity later).
+  const direct =
+    config.slack.mode === 'http' && identity.botId !== undefined && identity.botUserId !== undefined
+      ? directHandler({
+          dispatch,
+          token: config.slack.botToken,
+          clientOptions: () => app?.webClientOptions ?? {},
+          guard,
+          onError: (error) => onError(asCodedError(error)),
+          logger,
+        })
+      : undefined;
   const common = {
     authorize,
-    logger: boltLogger(deps.log),
+    logger,
     clientOptions: slackClientOptions(config, deps.log, metrics),
     customRoutes: routes,
     tokenVerificationEnabled: false,
@@ -149,7 +215,7 @@ export function createApp(
           },
         })
       : undefined;
-  const app = socket
+  app = socket
     ? new App({ ...common, receiver: socket })
     : new App({
         ...common,
@@ -159,49 +225,14 @@ export function createApp(
           processBeforeResponse: false,
           customRoutes: routes,
           logger: common.logger,
+          direct,
         }),
       });
 
-  // One global middleware, not two: the request id on every log line (see log.ts), and only the bot's own workspace
-  // (and grid org) is governed here — a payload from another is answered and dropped, in HTTP and Socket Mode alike.
-  // Fail closed: while the bot's own team is unknown, nothing runs.
-  // A listener's failure is logged here, inside the request's context, so the line carries its request id.
-  const next = async (work: () => Promise<void>) => {
-    try {
-      await work();
-    } catch (err) {
-      deps.log.error(
-        { error: err instanceof Error ? err.message : String(err), code: (err as { code?: string }).code },
-        'unhandled error in a listener',
-      );
-      loggedErrors.add(err as object);
-      throw err;
-    }
-  };
-  app.use((args) =>
-    withRequestId(async () => {
-      if (!ownTeam) return next(args.next);
-      const own = await ownTeam();
-      // Help reveals nothing and governs nothing: it is answered even while Slack can't tell us our own workspace.
-      if (!own && isHelpCommand(args.body)) return next(args.next);
-      const foreign = own ? foreignOrigin(args.body, own) : 'own team unknown (auth.test failed)';
-      if (foreign === undefined) return next(args.next);
-      const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (m?: { text: string }) => Promise<void>) : undefined;
-      if (!own) {
-        deps.log.warn(
-          { type: (args.body as { type?: unknown }).type },
-          "refused a request: Slack can't be reached to confirm this workspace",
-        );
-        const isCommand = typeof (args.body as { command?: unknown }).command === 'string';
-        if (ack) await ack(isCommand ? { text: UNCONFIRMED } : undefined);
-        return;
-      }
-      deps.log.warn({ from: foreign, type: (args.body as { type?: unknown }).type }, 'refused a payload from outside this workspace');
-      if (ack) await ack();
-    }),
-  );
-  // Features register by id; Bolt gets one listener per payload type (see slack/dispatch.ts).
-  const dispatch = new Dispatch();
+  app.use((args) => {
+    const ack = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (m?: { text: string }) => Promise<void>) : undefined;
+    return guard(args.body as Record<string, unknown>, async (m) => ack?.(m), args.next);
+  });
   registerCommands(dispatch, deps);
   // Each resource kind: the one create flow, plus the listeners only it has.
   for (const kind of KINDS) {
@@ -213,11 +244,7 @@ export function createApp(
   if (home) registerHome(dispatch, deps, home);
   dispatch.mount(app);
 
-  app.error(async (error) => {
-    const original = (error as { original?: unknown }).original ?? error;
-    if (loggedErrors.has(original as object) || loggedErrors.has(error)) return;
-    deps.log.error({ error: error.message, code: (error as { code?: string }).code }, 'unhandled error in a listener');
-  });
+  app.error(onError);
   return { app, routes, ...(socket ? { socket } : {}) };
 }
 
@@ -238,7 +265,8 @@ function withoutConnectNoise(logger: BoltLogger): BoltLogger {
 const loggedErrors = new WeakSet<object>();
 
 const UNCONFIRMED =
-  "This app can't reach Slack right now to confirm your workspace, so it can't run that yet. Try again in a minute; `/portkey help` works meanwhile.";
+  "This app can't reach Slack right now to confirm your workspace, so it can't run that yet. " +
+  'Try again in a minute; `/portkey help` works meanwhile.';
 
 function isHelpCommand(body: unknown): boolean {
   const b = body as { command?: unknown; text?: unknown };
@@ -432,8 +460,13 @@ function readPolicy(config: Config, log: Log): LoadedPolicy {
   const file = config.governance.policyFile;
   const result = loadPolicy(file);
   if (!result.ok) {
+    const count = result.problems.length === 1 ? 'a problem' : `${result.problems.length} problems`;
     throw new StartupError(
-      `the policy file ${file ?? ''} has ${result.problems.length === 1 ? 'a problem' : `${result.problems.length} problems`}:\n${result.problems.map((p) => `  - ${p}`).join('\n')}\nFix it (policy.example.yml shows every field) or unset POLICY_FILE to run the default policy.`,
+      [
+        `the policy file ${file ?? ''} has ${count}:`,
+        ...result.problems.map((p) => `  - ${p}`),
+        'Fix it (policy.example.yml shows every field) or unset POLICY_FILE to run the default policy.',
+      ].join('\n'),
     );
   }
   const { policy } = result.loaded;

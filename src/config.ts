@@ -55,7 +55,8 @@ const schema = z.object({
       .string()
       .startsWith('xapp-', {
         error:
-          'SLACK_APP_TOKEN must start with xapp- — create an app-level token with connections:write under Basic Information, or unset it to use HTTP mode',
+          'SLACK_APP_TOKEN must start with xapp- — create an app-level token with connections:write under Basic Information, or ' +
+          'unset it to use HTTP mode',
       })
       .refine((v) => !isPlaceholder(v), {
         error: replaceIt(
@@ -129,7 +130,8 @@ const schema = z.object({
       .string()
       .refine((v) => /^postgres(ql)?:\/\//.test(v) && URL.canParse(v), {
         error:
-          'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/db — or leave it unset to use the embedded SQLite store in DATA_DIR',
+          'DATABASE_URL must be a PostgreSQL URL such as postgres://user:password@host:5432/db — or leave it unset to use the ' +
+          'embedded SQLite store in DATA_DIR',
       })
       .optional(),
   ),
@@ -279,7 +281,8 @@ export function loadConfig(env: Record<string, string | undefined>): ConfigResul
   // HTTP mode needs the signing secret; Socket Mode does not. Checked here so it is reported with the rest.
   if (blankToUndefined(env.SLACK_APP_TOKEN) === undefined && blankToUndefined(env.SLACK_SIGNING_SECRET) === undefined) {
     problems.push(
-      "SLACK_SIGNING_SECRET is missing — copy the Signing Secret from your Slack app's Basic Information page (HTTP mode), or set SLACK_APP_TOKEN to use Socket Mode",
+      "SLACK_SIGNING_SECRET is missing — copy the Signing Secret from your Slack app's Basic Information page (HTTP mode), or set " +
+        'SLACK_APP_TOKEN to use Socket Mode',
     );
   }
   // Replicas share one PostgreSQL database, so they must share the key that seals secrets in it.

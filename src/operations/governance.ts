@@ -100,7 +100,9 @@ export class Governance {
       return { status: 'denied', governance: { effect: 'deny', rule, reason: decision.reason, reservations: [] } };
     // File rules are checked for a channel at start; a built-in guard's approval may have nowhere to go.
     if (decision.effect === 'require_approval' && decision.rule.builtin && !(decision.channel ?? this.approvalsChannel)) {
-      const reason = `${decision.reason ?? 'This needs approval.'} There is no approvals channel to ask in: an admin can set APPROVALS_CHANNEL, or approvals_channel in the policy.`;
+      const reason =
+        `${decision.reason ?? 'This needs approval.'} There is no approvals channel to ask in: an admin can set ` +
+        `APPROVALS_CHANNEL, or approvals_channel in the policy.`;
       return { status: 'denied', governance: { effect: 'deny', rule, reason, reservations: [] } };
     }
 

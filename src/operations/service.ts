@@ -441,7 +441,8 @@ export class OperationService {
     if (!slot.allowed) {
       await this.store.operations.transition(id, 'succeeded', 'succeeded', {}, { leaseOwner: runner });
       return refuse(
-        `This was retried ${FOLLOW_UP_MAX} times already this hour. Try again after ${slackDate(slot.resetAt)}, or ask a Portkey admin to finish it in Portkey.`,
+        `This was retried ${FOLLOW_UP_MAX} times already this hour. Try again after ${slackDate(slot.resetAt)}, or ask a Portkey ` +
+          `admin to finish it in Portkey.`,
       );
     }
     const log = this.log.child({ op: id, action: op.action, followUp: true });

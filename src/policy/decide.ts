@@ -173,7 +173,9 @@ function guardApproval(policy: Policy, name: string, reason: string): Decision {
     return {
       effect: 'deny',
       rule: guardRef(name),
-      reason: `${reason} The policy names no admins to approve it: an admin can add admins (users or groups) to the policy file, or a rule that allows it.`,
+      reason:
+        `${reason} The policy names no admins to approve it: an admin can add admins (users or groups) to the policy file, or ` +
+        `a rule that allows it.`,
     };
   }
   return {

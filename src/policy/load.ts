@@ -101,7 +101,8 @@ export function policyWarnings(raw: unknown): string[] {
     .filter((s) => PLACEHOLDER_IDS.has(s.value.trim()))
     .map(
       (s) =>
-        `${pathText(s.path)}: "${s.value.trim()}" is a placeholder from policy.example.yml — replace it with a real id from your Slack workspace`,
+        `${pathText(s.path)}: "${s.value.trim()}" is a placeholder from policy.example.yml — replace it with a real id from your ` +
+        `Slack workspace`,
     );
 }
 
@@ -117,11 +118,13 @@ export function parsePolicyFile(text: string): { ok: true; policy: Policy; warni
   const fileProblems: string[] = [];
   if (isMap && Object.keys(raw).length === 0) {
     fileProblems.push(
-      'the file is empty — an empty policy would allow everything with no rate limits; start from policy.example.yml (it begins with version: 1)',
+      'the file is empty — an empty policy would allow everything with no rate limits; start from policy.example.yml (it begins with ' +
+        'version: 1)',
     );
   } else if (isMap && !('version' in raw)) {
     fileProblems.push(
-      "version: missing — a policy file starts with version: 1 (a file without it is refused, so a truncated or wrong file can't loosen governance)",
+      "version: missing — a policy file starts with version: 1 (a file without it is refused, so a truncated or wrong file can't " +
+        'loosen governance)',
     );
   }
   if (!r.ok || fileProblems.length > 0) return { ok: false, problems: [...fileProblems, ...(r.ok ? [] : r.problems)] };
@@ -129,7 +132,8 @@ export function parsePolicyFile(text: string): { ok: true; policy: Policy; warni
   const noLimits =
     isMap && !('rate_limits' in raw)
       ? [
-          'rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits',
+          'rate_limits: missing — creates and approval requests are unlimited (without a policy file: 10 of each per minute per ' +
+            'person); add rate_limits (see policy.example.yml), or write rate_limits: [] to mean no limits',
         ]
       : [];
   // Limits that leave an action out leave its approval requests unbounded (an explicit [] says so on purpose).

@@ -44,7 +44,10 @@ function parseHostPattern(pattern: string): HostPattern | string {
   if (labels.every((l) => l === '*')) return 'must name a domain: "*" alone covers every host, write just "*" for that';
   // "api.openai.*" would cover api.openai.com.evil.example; "*.com" every .com host.
   if (labels.includes('*') && (labels.length < 3 || labels.slice(-2).includes('*'))) {
-    return 'has a "*" in its domain: the last two labels must be written out (e.g. https://*.openai.com/*), or it would cover hosts such as api.openai.com.evil.example';
+    return (
+      'has a "*" in its domain: the last two labels must be written out (e.g. https://*.openai.com/*), or it would cover hosts ' +
+      'such as api.openai.com.evil.example'
+    );
   }
   const path = m[3] && trimSlashes(m[3]) !== '' ? globToRegExp(trimSlashes(m[3])) : undefined;
   return { scheme, labels, port: port ?? defaultPort(scheme), portImplied: port === undefined, path };

@@ -215,7 +215,8 @@ export function crossRuleProblems(raw: unknown): string[] {
       if (rule.channels === undefined) problems.push(`rules[${i}].only_in_channels: only applies to a rule with channels`);
       else if (rule.effect === 'allow')
         problems.push(
-          `rules[${i}].only_in_channels: only applies to deny and require_approval rules (an allow rule with channels already applies only there)`,
+          `rules[${i}].only_in_channels: only applies to deny and require_approval rules (an allow rule with channels already ` +
+            `applies only there)`,
         );
     }
     if (typeof rule.name === 'string' && (GUARD_NAMES as readonly string[]).includes(rule.name.trim())) {

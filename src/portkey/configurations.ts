@@ -112,7 +112,8 @@ function fieldSchema(f: ProviderField): z.ZodType {
       break;
     }
     case 'url':
-      out = s.refine(isPublicHttpsUrl, httpsMessage(f.placeholder)).transform((v) => v.replace(/\/+$/, '')); // the gateway appends paths; avoid '//'
+      // The gateway appends paths: no trailing slash, so no '//'.
+      out = s.refine(isPublicHttpsUrl, httpsMessage(f.placeholder)).transform((v) => v.replace(/\/+$/, ''));
       break;
     case 'json':
       // Never put the pasted text (a secret) or JSON.parse's message (which quotes it) in an error.

@@ -48,7 +48,9 @@ export class PortkeyError extends Error {
     const where =
       (p.kind === 'network' || p.kind === 'timeout') && p.host ? `: ${describeNetworkCause(p.netCause, p.host, 'PORTKEY_BASE_URL')}` : '';
     super(
-      `Portkey ${p.kind}${p.status ? ` ${p.status}` : ''}${p.code ? ` ${p.code}` : ''}${p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : ''}${where}`,
+      ['Portkey', p.kind, p.status, p.code].filter((part) => Boolean(part)).join(' ') +
+        (p.portkeyMessage ? `: ${p.portkeyMessage.slice(0, MESSAGE_SHOWN)}` : '') +
+        where,
       { cause: p.cause },
     );
     this.host = p.host;
@@ -167,9 +169,14 @@ export function describePortkeyError(err: unknown, what = 'request', opts: { not
     case 'AB02':
       return `Portkey rejected the ${what} as invalid.${detail} Fix the form and try again.`;
     case 'AB03':
-      return `Portkey refused: the admin key lacks permission for this, or your Portkey plan doesn't allow it.${detail} Ask a Portkey org admin to check the key's scopes.`;
+      return (
+        `Portkey refused: the admin key lacks permission for this, or your Portkey plan doesn't allow it.${detail} Ask a ` +
+        `Portkey org admin to check the key's scopes.`
+      );
     case 'AB05':
-      return `Portkey rejected the admin key. Check PORTKEY_API_KEY in this app's configuration (it must be an organisation Admin API key).`;
+      return (
+        `Portkey rejected the admin key. Check PORTKEY_API_KEY in this app's configuration (it must be an organisation Admin ` + `API key).`
+      );
     case 'AB06': {
       const wait = err.retryAfterSeconds ? `${err.retryAfterSeconds} seconds` : 'a minute';
       return `Portkey is rate-limiting requests right now. Try again in ${wait}.`;

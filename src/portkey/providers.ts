@@ -53,7 +53,10 @@ export interface Provider {
   /** Extra names findProvider() accepts ('claude', 'gemini', 'aws'…). */
   aliases?: readonly string[];
 }
-/** Rows of azure_deployment_config[]. `is_default` is not a field: the row at ProviderInput.defaultDeployment (default 0) gets true, the others false. */
+/**
+ * Rows of azure_deployment_config[]. `is_default` is not a field: the row at ProviderInput.defaultDeployment
+ * (default 0) gets true, the others false.
+ */
 export interface DeploymentSpec {
   min: number;
   max: number;

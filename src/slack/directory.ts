@@ -30,7 +30,10 @@ export class DirectoryError extends Error {
           'a Slack admin can move the workspace to a paid plan, or the policy can name people instead of groups.'
         );
       case 'rate_limited':
-        return `Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Please try again in ${Math.max(1, this.retryAfterS ?? 30)} seconds.`;
+        return (
+          `Slack is limiting how often the app may check user groups, so your permissions couldn't be checked. Please try again ` +
+          `in ${Math.max(1, this.retryAfterS ?? 30)} seconds.`
+        );
       default:
         return "Couldn't check your permissions with Slack just now. Please try again in a moment.";
     }
@@ -123,7 +126,8 @@ export class Directory {
         this.planBlockedUntil = this.now() + PLAN_RECHECK_MS;
         this.log.error(
           { groups, policy: where, slack: code },
-          "the policy names Slack user groups, but this Slack workspace's plan has no user groups (usergroups.users.list answered plan_upgrade_required). " +
+          "the policy names Slack user groups, but this Slack workspace's plan has no user groups (usergroups.users.list answered " +
+            'plan_upgrade_required). ' +
             'Every decision that depends on a group is refused until this is fixed: move the workspace to a paid Slack plan, ' +
             "or replace `groups:` with `users:` (member ids) in the policy's rules, approvers and admins.",
         );
@@ -132,7 +136,8 @@ export class Directory {
       if (code === 'missing_scope') {
         this.log.error(
           { groups, policy: where, slack: code },
-          'the policy names Slack user groups, but the bot token lacks the usergroups:read scope: add it to the app and reinstall it. Decisions that depend on a group are refused until then.',
+          'the policy names Slack user groups, but the bot token lacks the usergroups:read scope: add it to the app and reinstall ' +
+            'it. Decisions that depend on a group are refused until then.',
         );
         return 'missing_scope';
       }
@@ -178,7 +183,8 @@ export class Directory {
         this.planBlockedUntil = this.now() + PLAN_RECHECK_MS;
         this.log.error(
           { group, slack: code },
-          "this Slack workspace's plan has no user groups: decisions that depend on the policy's groups are refused (move to a paid plan, or name users instead of groups)",
+          "this Slack workspace's plan has no user groups: decisions that depend on the policy's groups are refused (move to a paid " +
+            'plan, or name users instead of groups)',
         );
         throw planError();
       } else if (retryAfterOf(err) !== undefined) {

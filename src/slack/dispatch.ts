@@ -1,22 +1,48 @@
 import type {
+  AckFn,
   AllMiddlewareArgs,
   App,
   BlockAction,
+  BlockElementAction,
+  BlockSuggestion,
+  RespondFn,
   SlackActionMiddlewareArgs,
   SlackCommandMiddlewareArgs,
   SlackEventMiddlewareArgs,
   SlackOptionsMiddlewareArgs,
   SlackViewAction,
   SlackViewMiddlewareArgs,
+  SlashCommand,
+  ViewOutput,
 } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 
 // Bolt runs every registered listener's matchers on every request, so 15 listeners cost 15 middleware chains per
 // ack. Features register here by id instead, and Bolt gets one listener per payload type that looks the id up.
+// In HTTP mode, slack/direct.ts calls the same handlers without Bolt; so a handler takes only the arguments both
+// give it (Bolt's full argument object is one of them).
 
-export type ActionHandler = (args: SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs) => Promise<void>;
-export type ViewHandler = (args: SlackViewMiddlewareArgs<SlackViewAction> & AllMiddlewareArgs) => Promise<void>;
-export type OptionsHandler = (args: SlackOptionsMiddlewareArgs<'block_suggestion'> & AllMiddlewareArgs) => Promise<void>;
-export type CommandHandler = (args: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => Promise<void>;
+type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+type ViewArgs = SlackViewMiddlewareArgs<SlackViewAction> & AllMiddlewareArgs;
+type OptionsArgs = SlackOptionsMiddlewareArgs<'block_suggestion'> & AllMiddlewareArgs;
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export type ActionHandler = (args: Pick<ActionArgs, 'ack' | 'body' | 'action' | 'client' | 'respond'>) => Promise<void>;
+export type ViewHandler = (args: Pick<ViewArgs, 'ack' | 'body' | 'view' | 'client' | 'respond'>) => Promise<void>;
+export type OptionsHandler = (args: Pick<OptionsArgs, 'ack' | 'body' | 'options'>) => Promise<void>;
+export type CommandHandler = (args: Pick<CommandArgs, 'ack' | 'body' | 'command' | 'client' | 'respond'>) => Promise<void>;
+
+/** What the direct path calls a handler with: the parsed body, the part of it Bolt names (`payload`), and the tools. */
+export interface ListenerArgs {
+  ack: AckFn<unknown>;
+  client: WebClient;
+  respond: RespondFn;
+}
+export interface DirectArgs extends ListenerArgs {
+  body: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+export type PayloadType = 'command' | 'action' | 'view' | 'options';
 export type HomeOpenedHandler = (args: SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs) => Promise<void>;
 
 /** The listeners a feature registers: by action id, view callback id, options action id, or command name. */
@@ -52,6 +78,39 @@ export class Dispatch implements Router {
   homeOpened(handler: HomeOpenedHandler): void {
     if (this.homeOpenedHandler) throw new Error('two listeners registered for app_home_opened');
     this.homeOpenedHandler = handler;
+  }
+
+  /**
+   * The handler for a payload of this type and id, for the direct path; undefined when nobody registered it. The
+   * body is Slack's JSON as parsed, given the type Bolt gives it by the same unchecked cast Bolt makes.
+   */
+  handlerOf(type: PayloadType, id: string | undefined): ((args: DirectArgs) => Promise<void>) | undefined {
+    if (id === undefined) return undefined;
+    if (type === 'command') {
+      const h = this.commands.get(id);
+      return (
+        h &&
+        (({ body, payload, ...tools }) =>
+          h({ ...tools, body: body as unknown as SlashCommand, command: payload as unknown as SlashCommand }))
+      );
+    }
+    if (type === 'action') {
+      const h = this.actions.get(id);
+      return (
+        h &&
+        (({ body, payload, ...tools }) =>
+          h({ ...tools, body: body as unknown as BlockAction, action: payload as unknown as BlockElementAction }))
+      );
+    }
+    if (type === 'view') {
+      const h = this.views.get(id);
+      return (
+        h &&
+        (({ body, payload, ...tools }) => h({ ...tools, body: body as unknown as SlackViewAction, view: payload as unknown as ViewOutput }))
+      );
+    }
+    const h = this.suggestions.get(id);
+    return h && (({ body, ack }) => h({ ack, body: body as unknown as BlockSuggestion, options: body as unknown as BlockSuggestion }));
   }
 
   /** An id nobody registered is left unanswered, as Bolt leaves it (its receiver times the request out). */

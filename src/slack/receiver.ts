@@ -3,6 +3,7 @@ import type { ListenOptions } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { HTTPReceiver, type HTTPReceiverOptions } from '@slack/bolt';
+import type { DirectHandler } from './direct.js';
 
 // Bolt's HTTPReceiver checks a request's signature and that its timestamp is not more than 5 minutes old — but
 // only after it has read the whole body (up to 4 MB, from anyone). Closed here, before Bolt sees the request:
@@ -109,6 +110,8 @@ export interface StrictReceiverOptions {
   /** Node's headersTimeout and requestTimeout (defaults {@link SERVER_TIMEOUTS}). */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Handles a verified request without Bolt when it can (slack/direct.ts); what it declines goes to Bolt. */
+  direct?: DirectHandler | undefined;
 }
 
 /** Bolt's HTTPReceiver, with the checks above in front of `endpoints` (default `/slack/events`). */
@@ -164,8 +167,11 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
           warn('Failed to parse and verify the request data: signature mismatch');
           return refuse(res, 401);
         }
+        const contentType = header(req, 'content-type');
+        // First, so that a body it handles is parsed once (it declines a `null` body).
+        if (options.direct?.(raw, contentType, req, res)) return;
         // A signed `null` body would make Bolt read `null.ssl_check`.
-        if (isNullBody(raw, header(req, 'content-type'))) return refuse(res, 400);
+        if (isNullBody(raw, contentType)) return refuse(res, 400);
         // Bolt reads the body from here instead of the (consumed) stream.
         Object.assign(req, { rawBody: body });
         bolt(req, res);

@@ -112,7 +112,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     throw new StoreError(
       'config',
-      'DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database) — or leave it unset to keep data in a SQLite file in DATA_DIR',
+      'DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database) — or leave it unset to keep data in a ' +
+        'SQLite file in DATA_DIR',
     );
   }
   if (!opts.dataDir?.trim()) {
@@ -235,7 +236,8 @@ async function openSqlite(dataDir: string): Promise<Opened> {
   } catch (err) {
     throw new StoreError(
       'unreachable',
-      `Cannot load better-sqlite3 (the SQLite driver): ${messageOf(err)}. Reinstall dependencies with npm ci (it builds the driver), or set DATABASE_URL to use PostgreSQL.`,
+      `Cannot load better-sqlite3 (the SQLite driver): ${messageOf(err)}. Reinstall dependencies with npm ci (it builds the driver), ` +
+        `or set DATABASE_URL to use PostgreSQL.`,
       { cause: err },
     );
   }
@@ -252,7 +254,8 @@ async function openSqlite(dataDir: string): Promise<Opened> {
     database?.close();
     throw new StoreError(
       'io',
-      `Cannot open the SQLite database ${file}: ${messageOf(err)}. Check that the file and DATA_DIR are writable by the app's user and the disk is not full.`,
+      `Cannot open the SQLite database ${file}: ${messageOf(err)}. Check that the file and DATA_DIR are writable by the app's user ` +
+        `and the disk is not full.`,
       { cause: err },
     );
   }
@@ -398,7 +401,8 @@ function postgresError(err: unknown, where: string, password: string): StoreErro
   return new StoreError(
     'unreachable',
     `Cannot reach PostgreSQL at ${where} (DATABASE_URL): ${detail || code || 'connection failed'}. ` +
-      'Check that the server is running and reachable from here, and that the host and port in DATABASE_URL are right — or unset DATABASE_URL to use SQLite.',
+      'Check that the server is running and reachable from here, and that the host and port in DATABASE_URL are right — or unset ' +
+      'DATABASE_URL to use SQLite.',
     { cause: err },
   );
 }

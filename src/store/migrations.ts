@@ -122,9 +122,10 @@ export function migrations(engine: Engine): Record<string, Migration> {
     // secure_delete on) and its WAL emptied, so no copy of DATA_DIR made from now on holds them.
     '0005_scrub_wiped_secrets': {
       async up(db) {
-        await sql`delete from operation_secrets where operation_id in (select id from operations where status in ('succeeded', 'failed', 'denied', 'expired', 'cancelled'))`.execute(
-          db,
-        );
+        await sql`
+          delete from operation_secrets where operation_id in
+            (select id from operations where status in ('succeeded', 'failed', 'denied', 'expired', 'cancelled'))
+        `.execute(db);
         if (engine === 'sqlite') {
           await sql`VACUUM`.execute(db);
           await sql`PRAGMA wal_checkpoint(TRUNCATE)`.execute(db);

@@ -189,7 +189,8 @@ export async function loadSecretsKey(opts: {
     if (readKeyFile(legacy) !== undefined) {
       opts.log?.warn(
         { file: legacy },
-        'store: a secrets key an older version generated is still in DATA_DIR (SECRETS_KEY is set, so it is unused); copies of DATA_DIR hold it — unless SECRETS_KEY_PREVIOUS needs it, delete it',
+        'store: a secrets key an older version generated is still in DATA_DIR (SECRETS_KEY is set, so it is unused); copies of ' +
+          'DATA_DIR hold it — unless SECRETS_KEY_PREVIOUS needs it, delete it',
       );
     }
     return key;
@@ -208,7 +209,8 @@ export async function loadSecretsKey(opts: {
   if (isInside(dataDir, file)) {
     opts.log?.warn(
       { file },
-      'store: the secrets key file is inside DATA_DIR — a copy of DATA_DIR can open every sealed secret in it; point SECRETS_KEY_FILE elsewhere',
+      'store: the secrets key file is inside DATA_DIR — a copy of DATA_DIR can open every sealed secret in it; point ' +
+        'SECRETS_KEY_FILE elsewhere',
     );
   }
   const existing = readKeyFile(file);
@@ -221,7 +223,8 @@ export async function loadSecretsKey(opts: {
   if (created) {
     opts.log?.info(
       { file },
-      'store: generated a new secrets key (SECRETS_KEY is unset); back this file up apart from DATA_DIR — without it, stored secrets cannot be opened',
+      'store: generated a new secrets key (SECRETS_KEY is unset); back this file up apart from DATA_DIR — without it, stored secrets ' +
+        'cannot be opened',
     );
   }
   const text = readKeyFile(file);
@@ -239,7 +242,8 @@ function moveLegacyKey(legacy: string, file: string, log: StoreLog | undefined):
     throw new StoreError(
       'config',
       `There are two different secrets keys: ${legacy} (in DATA_DIR, from an older version) and ${file} (SECRETS_KEY_FILE). ` +
-        'The database was sealed with one of them: keep that one at SECRETS_KEY_FILE and delete the other (or give the other in SECRETS_KEY_PREVIOUS).',
+        'The database was sealed with one of them: keep that one at SECRETS_KEY_FILE and delete the other (or give the other in ' +
+        'SECRETS_KEY_PREVIOUS).',
     );
   }
   if (current === undefined) {
@@ -257,7 +261,8 @@ function moveLegacyKey(legacy: string, file: string, log: StoreLog | undefined):
   log?.warn(
     { from: legacy, to: file },
     'store: moved the secrets key out of DATA_DIR, so a copy of DATA_DIR no longer holds it; back the new file up apart from DATA_DIR. ' +
-      'Backups of DATA_DIR made before now still hold the old key: to make them useless, rotate it (new SECRETS_KEY, old one in SECRETS_KEY_PREVIOUS until old rows are gone)',
+      'Backups of DATA_DIR made before now still hold the old key: to make them useless, rotate it (new SECRETS_KEY, old one in ' +
+      'SECRETS_KEY_PREVIOUS until old rows are gone)',
   );
 }
 
@@ -295,7 +300,8 @@ function createKeyFile(file: string, content: string): boolean {
   } catch (err) {
     throw new StoreError(
       'io',
-      `Cannot create the secrets key file ${file}: ${messageOf(err)} — make its directory writable by the app's user, point SECRETS_KEY_FILE elsewhere, or set SECRETS_KEY (${MAKE_ONE})`,
+      `Cannot create the secrets key file ${file}: ${messageOf(err)} — make its directory writable by the app's user, point ` +
+        `SECRETS_KEY_FILE elsewhere, or set SECRETS_KEY (${MAKE_ONE})`,
       { cause: err },
     );
   } finally {

@@ -27,7 +27,10 @@ function outcomeLine(op: OperationRecord): string | undefined {
     case 'executing':
       return `:white_check_mark: Approved by ${by} — creating it now…`;
     case 'succeeded':
-      return `:white_check_mark: Approved by ${by}. Created: id \`${escapeCode(op.portkeyId ?? '?')}\`, slug \`${escapeCode(op.portkeySlug ?? '?')}\`.`;
+      return (
+        `:white_check_mark: Approved by ${by}. Created: id \`${escapeCode(op.portkeyId ?? '?')}\`, slug ` +
+        `\`${escapeCode(op.portkeySlug ?? '?')}\`.`
+      );
     case 'failed':
       return `:warning: Approved by ${by}, but the create failed: ${escapeMrkdwn(clip(op.error ?? 'unknown error', 500))}`;
     case 'denied':
@@ -82,7 +85,9 @@ export function pendingNote(op: OperationRecord, summary?: Summary): Message {
   const g = governanceOf(op);
   const what = summary ? escapeMrkdwn(summary.title) : 'this';
   const where = g?.channel ? ` in <#${g.channel}>` : '';
-  const text = `:hourglass_flowing_sand: ${mention(op.requesterId)}'s request to create ${what} was sent for approval${where} (rule ${ruleText(g)}).${op.expiresAt ? ` It expires ${slackDate(op.expiresAt)}.` : ''}`;
+  const text =
+    `:hourglass_flowing_sand: ${mention(op.requesterId)}'s request to create ${what} was sent for approval${where} (rule ` +
+    `${ruleText(g)}).${op.expiresAt ? ` It expires ${slackDate(op.expiresAt)}.` : ''}`;
   return {
     text,
     blocks: [
@@ -97,7 +102,8 @@ export function decidedNote(op: OperationRecord, summary?: Summary): Message {
   const what = summary ? escapeMrkdwn(summary.title) : 'your request';
   const text =
     op.status === 'expired'
-      ? `:hourglass: Your request to create ${what} expired without a decision, so nothing was created. Submit it again if it is still needed.`
+      ? `:hourglass: Your request to create ${what} expired without a decision, so nothing was created. Submit it again if it is ` +
+        `still needed.`
       : `:no_entry: Your request to create ${what} was denied by ${op.decidedBy ? mention(op.decidedBy) : 'an approver'}${
           op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 500))}` : '.'
         } Nothing was created.`;
@@ -121,7 +127,8 @@ export function auditLine(op: OperationRecord, summary: Summary): Message {
         g?.effect === 'rate_limited'
           ? `:no_entry: ${who} was refused ${what} — rate limit (${escapeMrkdwn(g.reason ?? '')})`
           : op.decidedBy
-            ? `:no_entry: ${by} denied ${who}'s ${what} (${rule})${op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 200))}` : ''}`
+            ? `:no_entry: ${by} denied ${who}'s ${what} ` +
+              `(${rule})${op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 200))}` : ''}`
             : `:no_entry: ${who} was refused ${what} (${rule})${g?.reason ? `: ${escapeMrkdwn(clip(g.reason, 200))}` : ''}`;
       break;
     case 'approved':
@@ -135,7 +142,9 @@ export function auditLine(op: OperationRecord, summary: Summary): Message {
       line = `:leftwards_arrow_with_hook: ${who} cancelled ${what} (${rule})`;
       break;
     case 'succeeded':
-      line = `:white_check_mark: ${who} created ${what} — id \`${escapeCode(op.portkeyId ?? '?')}\`, slug \`${escapeCode(op.portkeySlug ?? '?')}\` (${rule}${op.decidedBy ? `, approved by ${by}` : ''})`;
+      line =
+        `:white_check_mark: ${who} created ${what} — id \`${escapeCode(op.portkeyId ?? '?')}\`, slug ` +
+        `\`${escapeCode(op.portkeySlug ?? '?')}\` (${rule}${op.decidedBy ? `, approved by ${by}` : ''})`;
       break;
     case 'failed':
       line = `:x: ${who}'s ${what} failed: ${escapeMrkdwn(clip(op.error ?? 'unknown error', 200))}`;
@@ -171,7 +180,8 @@ export function pendingList(ops: Array<{ op: OperationRecord; summary: Summary }
     const g = governanceOf(op);
     blocks.push(
       section(
-        `${mention(op.requesterId)} — ${escapeMrkdwn(clip(summary.title, 150))}\nRule ${ruleText(g)} · approvers ${approversText(g)} · expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`,
+        `${mention(op.requesterId)} — ${escapeMrkdwn(clip(summary.title, 150))}\nRule ${ruleText(g)} · approvers ${approversText(g)} ` +
+          `· expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`,
       ),
     );
     blocks.push(...critical.map((text) => section(text)));

@@ -81,7 +81,10 @@ export function approvalFits(summary: Summary): Fit {
     .reduce<SummaryRow | undefined>((a, r) => (!a || r.value.length > a.value.length ? r : a), undefined);
   return {
     ok: false,
-    why: `An approver could not be shown this request whole: ${longest ? `"${clip(longest.label, LABEL_MAX)}" (${longest.value.length} characters)` : 'what it asks for'} is more than one approval message can hold. Ask for less at once — fewer workspaces, a shorter address — and add the rest afterwards.`,
+    why:
+      `An approver could not be shown this request whole: ` +
+      `${longest ? `"${clip(longest.label, LABEL_MAX)}" (${longest.value.length} characters)` : 'what it asks for'} is more than one ` +
+      `approval message can hold. Ask for less at once — fewer workspaces, a shorter address — and add the rest afterwards.`,
   };
 }
 

@@ -32,7 +32,8 @@ export function governedBlocks(op: OperationRecord, backActionId: string, what: 
           `:hourglass_flowing_sand: ${what} was *sent for approval* to ${approversText(g)}${g?.channel ? ` in <#${g.channel}>` : ''}.`,
         ),
         section(
-          `Rule ${ruleText(g)}${g?.reason ? `: ${escapeMrkdwn(g.reason)}` : ''}\nExpires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}.`,
+          `Rule ${ruleText(g)}${g?.reason ? `: ${escapeMrkdwn(g.reason)}` : ''}\nExpires ` +
+            `${op.expiresAt ? slackDate(op.expiresAt) : 'never'}.`,
         ),
         context('You can close this window. You will be told here in Slack when it is approved or denied.'),
         actions(APPROVAL_BLOCKS.cancel, [
@@ -43,7 +44,8 @@ export function governedBlocks(op: OperationRecord, backActionId: string, what: 
       if (op.decidedBy) {
         return [
           section(
-            `:no_entry: ${what} was denied by ${mention(op.decidedBy)}${op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 500))}` : '.'}`,
+            `:no_entry: ${what} was denied by ` +
+              `${mention(op.decidedBy)}${op.decisionReason ? `: ${escapeMrkdwn(clip(op.decisionReason, 500))}` : '.'}`,
           ),
           back,
         ];

@@ -16,7 +16,10 @@ export function auditMessage(entries: AuditEntry[]): { text: string; blocks: Kno
   const lines = entries.map((e) => {
     const when = new Date(e.at).toISOString().replace('T', ' ').slice(0, 19);
     const who = e.actorId === 'app' ? 'app' : mention(e.actorId);
-    return `\`${when}\` ${who} ${escapeCode(e.action)} \`${escapeCode(clip(e.target ?? '', 60))}\` → *${escapeCode(e.outcome)}*${ruleOf(e.detail)}`;
+    return (
+      `\`${when}\` ${who} ${escapeCode(e.action)} \`${escapeCode(clip(e.target ?? '', 60))}\` → ` +
+      `*${escapeCode(e.outcome)}*${ruleOf(e.detail)}`
+    );
   });
   const blocks: KnownBlock[] = [section(`*Audit log* — the last ${entries.length} entries, newest first`)];
   // Sections hold 3000 characters: a few lines each, so no entry is cut off.

@@ -37,14 +37,17 @@ function alsoDecided(policy: Policy, actor: Actor): string[] {
   const unlisted = decisionText(decide(policy, { action: 'integration.create', hosts: ['https://unlisted.invalid/'] }, actor));
   lines.push(
     hostAllows.length > 0
-      ? `• *Custom hosts* (any URL the key is sent to): allowed for ${code(hostAllows.flatMap((r) => r.custom_hosts ?? []))} (${code(hostAllows.map((r) => r.name))}); any other: ${unlisted}`
+      ? `• *Custom hosts* (any URL the key is sent to): allowed for ${code(hostAllows.flatMap((r) => r.custom_hosts ?? []))} ` +
+          `(${code(hostAllows.map((r) => r.name))}); any other: ${unlisted}`
       : `• *Custom hosts* (any URL the key is sent to): ${unlisted}`,
   );
 
   const refRules = mine.filter((r) => r.effect !== 'deny' && r.secret_references);
   lines.push(
     refRules.length > 0
-      ? `• *Secret references:* you may use those matching ${code(refRules.flatMap((r) => r.secret_references ?? []))} (id, or a pattern on the name in Portkey; ${code(refRules.map((r) => r.name))}); no others (built-in rule \`secret-reference-not-allowed\`)`
+      ? `• *Secret references:* you may use those matching ${code(refRules.flatMap((r) => r.secret_references ?? []))} (id, or a ` +
+          `pattern on the name in Portkey; ${code(refRules.map((r) => r.name))}); no others (built-in rule ` +
+          `\`secret-reference-not-allowed\`)`
       : '• *Secret references:* none — no rule lets you use one (built-in rule `secret-reference-not-allowed`)',
   );
   lines.push('• A secret reference sent to a custom host always needs approval (built-in rule `secret-reference-to-custom-host`).');

@@ -11,7 +11,8 @@ import { integrationModal } from './view.js';
 // would key errors to blocks the person can't see: the form is shown again, rebuilt, instead.
 
 export const REFRESHED_NOTICE =
-  ':arrows_counterclockwise: The form was refreshed to match your choices: a change you made had not reached it yet. Check the fields below, then press Create again.';
+  ':arrows_counterclockwise: The form was refreshed to match your choices: a change you made had not reached it yet. Check the ' +
+  'fields below, then press Create again.';
 
 /** The input block ids of a view's blocks (anything else is ignored). */
 export function inputBlockIds(blocks: unknown): Set<string> {

@@ -246,7 +246,9 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       if ('slugTaken' in outcome) {
         error = slugTakenText(outcome.slugTaken.slug, outcome.slugTaken.suggestion);
       } else if (outcome.unknown) {
-        error = `${lostAnswerStart(outcome.error)}, and we couldn't check whether the integration was created. Look for the slug ${request.body.slug} in Portkey before trying again.`;
+        error =
+          `${lostAnswerStart(outcome.error)}, and we couldn't check whether the integration was created. Look for the slug ` +
+          `${request.body.slug} in Portkey before trying again.`;
       } else {
         error = describePortkeyError(outcome.error, 'integration');
       }
@@ -273,7 +275,9 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
         return {
           ok: false,
           unknown: true,
-          error: `The app restarted while this was being created, and we can't tell whether the integration under the slug ${body.slug} is yours. Look for it in Portkey before trying again.`,
+          error:
+            `The app restarted while this was being created, and we can't tell whether the integration under the slug ` +
+            `${body.slug} is yours. Look for it in Portkey before trying again.`,
         };
       }
       if (request) return succeed(budgeted, request, existing.id, existing.slug, true, log);

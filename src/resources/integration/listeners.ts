@@ -90,7 +90,8 @@ export function registerIntegration(app: Router, deps: Deps): void {
       const text = !(err instanceof DirectoryError)
         ? 'Something went wrong on our side. Nothing was changed; try again in a moment.'
         : err.failure === 'unavailable'
-          ? "Slack couldn't say which user groups you are in, so the policy couldn't be checked. Nothing was changed; try again in a moment."
+          ? "Slack couldn't say which user groups you are in, so the policy couldn't be checked. Nothing was changed; try again in a " +
+            'moment.'
           : // A Free plan is not a moment's matter, and a rate limit says how long: the directory's own words.
             `Nothing was changed. ${err.forPeople}`;
       await tellUser(client, to, { text }, log);

@@ -430,7 +430,9 @@ export function integrationCreatedMessage(p: { summary: CreatedIntegrationSummar
   ];
   if (s.accessError) blocks.push(...accessErrorBlocks(s, p.operationId));
   return {
-    text: `Integration ${escapeMrkdwn(s.name)} (${escapeMrkdwn(s.provider.label)}) created — id ${escapeMrkdwn(s.id)}, slug ${escapeMrkdwn(s.slug)}`,
+    text:
+      `Integration ${escapeMrkdwn(s.name)} (${escapeMrkdwn(s.provider.label)}) created — id ${escapeMrkdwn(s.id)}, slug ` +
+      `${escapeMrkdwn(s.slug)}`,
     blocks,
   };
 }

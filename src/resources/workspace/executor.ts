@@ -47,7 +47,10 @@ const couldNotTell = (err: unknown): string =>
 
 /** Another workspace that could be this request's appeared: crediting any could hand the person someone else's. */
 function ambiguousText(name: string): string {
-  return `Portkey's answer was lost, and someone else's workspace named ${name} was made at about the same time, so we can't tell whether yours was created. Look in Portkey before trying again.`;
+  return (
+    `Portkey's answer was lost, and someone else's workspace named ${name} was made at about the same time, so we can't tell ` +
+    `whether yours was created. Look in Portkey before trying again.`
+  );
 }
 
 export function workspaceExecutor(portkey: PortkeyClient): Executor {
