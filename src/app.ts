@@ -352,7 +352,8 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
       server.close();
       await store.close();
       throw new StartupError(
-        `Slack refused SLACK_APP_TOKEN (${slackErrorCode(err) ?? 'error'}) — create an app-level token with connections:write under Basic Information, or unset it to use HTTP mode`,
+        `Slack refused SLACK_APP_TOKEN (${slackErrorCode(err) ?? 'error'}) — create an app-level ` +
+          `token with connections:write under Basic Information, or unset it to use HTTP mode`,
       );
     }
     stopReceiver = async () => {
@@ -557,7 +558,8 @@ async function checkBotToken(config: Config, log: Log, state: SlackState, metric
     state.failed(err);
     log.warn(
       { slack: slackHostOf(config), error: state.error },
-      `could not reach Slack to check SLACK_BOT_TOKEN — ${describeSlackFailure(err, config.slack.apiUrl)}; starting anyway (/portkey help works, the rest waits until Slack answers)`,
+      `could not reach Slack to check SLACK_BOT_TOKEN — ${describeSlackFailure(err, config.slack.apiUrl)}; ` +
+        `starting anyway (/portkey help works, the rest waits until Slack answers)`,
     );
     return { bot: {}, team: undefined };
   }

@@ -158,9 +158,15 @@ export function describeNetworkCause(cause: NetworkCause | undefined, host: stri
     case 'dns':
       return `DNS lookup of ${host} failed (${cause.code}) — check the host in ${variable} and this machine's DNS (or HTTPS_PROXY)`;
     case 'refused':
-      return `${host} refused the connection (${cause.code}) — check the host and port in ${variable}, and that the service is running there`;
+      return (
+        `${host} refused the connection (${cause.code}) — check the ` +
+        `host and port in ${variable}, and that the service is running there`
+      );
     case 'tls':
-      return `TLS with ${host} failed (${cause.code}) — check http vs https in ${variable}, and the CA certificates (NODE_EXTRA_CA_CERTS behind a TLS-inspecting proxy)`;
+      return (
+        `TLS with ${host} failed (${cause.code}) — check http vs https in ${variable}, ` +
+        `and the CA certificates (NODE_EXTRA_CA_CERTS behind a TLS-inspecting proxy)`
+      );
     case 'timeout':
       return `${host} did not answer in time (${cause.code}) — check the firewall or proxy (HTTPS_PROXY) between here and ${host}`;
     case 'reset':

@@ -45,21 +45,24 @@ export async function checkPortkeyKey(answer: Promise<unknown>, baseUrl: string,
     if (err.status === 401) {
       log.error(
         { portkey: host, check: 'portkey', status: 401 },
-        `Portkey rejected PORTKEY_API_KEY (401 unauthorized): set it to an organisation Admin API key (Portkey → Admin Settings → API Keys) with the scopes ${SCOPES}. Every create and list fails until then.`,
+        `Portkey rejected PORTKEY_API_KEY (401 unauthorized): set it to an organisation Admin API key (Portkey ` +
+          `→ Admin Settings → API Keys) with the scopes ${SCOPES}. Every create and list fails until then.`,
       );
       return 'unauthorized';
     }
     if (err.status === 403) {
       log.error(
         { portkey: host, check: 'portkey', status: 403 },
-        `Portkey refused PORTKEY_API_KEY listing workspaces (403): the key lacks the workspaces.list scope, or is not an organisation Admin API key. Give it the scopes ${SCOPES}.`,
+        `Portkey refused PORTKEY_API_KEY listing workspaces (403): the key lacks the workspaces.list ` +
+          `scope, or is not an organisation Admin API key. Give it the scopes ${SCOPES}.`,
       );
       return 'forbidden';
     }
     if (err.kind === 'network' || err.kind === 'timeout') {
       log.warn(
         { portkey: host, check: 'portkey', cause: err.netCause?.code },
-        `could not reach Portkey to check PORTKEY_API_KEY — ${err.message.replace(/^Portkey (network|timeout): /, '')}; starting anyway (creates and lists fail until Portkey answers)`,
+        `could not reach Portkey to check PORTKEY_API_KEY — ${err.message.replace(/^Portkey (network|timeout): /, '')}; ` +
+          `starting anyway (creates and lists fail until Portkey answers)`,
       );
       return 'unreachable';
     }

@@ -169,5 +169,9 @@ export function approvalsChannelProblem(policy: Policy, envChannel: string | und
     .filter((r) => r.effect === 'require_approval' && !r.approvals_channel && !policy.approvals_channel && !envChannel)
     .map((r) => r.name);
   if (missing.length === 0) return undefined;
-  return `policy rule${missing.length > 1 ? 's' : ''} ${missing.map((n) => `"${n}"`).join(', ')} require approval, but there is no approvals channel: set APPROVALS_CHANNEL, or approvals_channel in the policy`;
+  const names = missing.map((n) => `"${n}"`).join(', ');
+  return (
+    `policy rule${missing.length > 1 ? 's' : ''} ${names} require approval, but there is no approvals channel: ` +
+    'set APPROVALS_CHANNEL, or approvals_channel in the policy'
+  );
 }

@@ -157,7 +157,8 @@ export function describePortkeyError(err: unknown, what = 'request', opts: { not
   if (err.kind === 'invalid_response') {
     // Portkey did answer (2xx): never "didn't answer". A create may have been done, so check; a read just failed.
     return opts.read
-      ? `Portkey answered, but with something this app can't read. Try again; if it keeps happening, Portkey's API may have changed — tell whoever runs this app.`
+      ? `Portkey answered, but with something this app can't read. Try again; if it ` +
+          `keeps happening, Portkey's API may have changed — tell whoever runs this app.`
       : `Portkey answered, but with something this app can't read. Check in Portkey whether the ${what} exists before trying again.`;
   }
   // Only Portkey's own AB codes are trusted; other shapes ({error:{code:'invalid_api_key'}}) fall back to the status.
@@ -210,7 +211,10 @@ function unreachedText(err: PortkeyError, nothing: string): string {
     case 'refused':
       return `Portkey's address refused the connection.${unsent} Try again in a minute; ${admin}.`;
     case 'tls':
-      return `The secure (TLS) connection to Portkey failed, for example over a certificate.${unsent} Ask this app's admin to check PORTKEY_BASE_URL and any proxy in between.`;
+      return (
+        `The secure (TLS) connection to Portkey failed, for example over a ` +
+        `certificate.${unsent} Ask this app's admin to check PORTKEY_BASE_URL and any proxy in between.`
+      );
     case 'reset':
       return `The connection to Portkey broke before it answered.${nothing} ${CHECK_REACHABLE}`;
     default:

@@ -370,7 +370,8 @@ async function connectWithRetry(
       const wait = Math.min(500 * 2 ** (attempt - 1), 5000, left);
       opts.log?.warn(
         { location: where, cause: code, attempt, retry_in_ms: wait },
-        `store: PostgreSQL at ${where} is not reachable yet (${scrub(code, password)}); trying again in ${(wait / 1000).toFixed(1)} s, for up to ${Math.round(budget / 1000)} s in all (DATABASE_CONNECT_TIMEOUT_S)`,
+        `store: PostgreSQL at ${where} is not reachable yet (${scrub(code, password)}); trying again in ` +
+          `${(wait / 1000).toFixed(1)} s, for up to ${Math.round(budget / 1000)} s in all (DATABASE_CONNECT_TIMEOUT_S)`,
       );
       await new Promise((done) => setTimeout(done, wait));
     }

@@ -45,7 +45,8 @@ export async function verifyKeyCheck(db: Kysely<Database>, box: SecretBox, sourc
   }
   throw new StoreError(
     'config',
-    `${source} is not the key this database's secrets are sealed with (the database expects key ${stored.keyId}; this app has ${mine.keyId}). ` +
+    `${source} is not the key this database's secrets are sealed with (the ` +
+      `database expects key ${stored.keyId}; this app has ${mine.keyId}). ` +
       'Every replica on one database needs the same SECRETS_KEY: copy it from a replica that runs. ' +
       'If you are rotating it, set the new key as SECRETS_KEY and the old one in SECRETS_KEY_PREVIOUS.',
   );

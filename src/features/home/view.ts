@@ -99,7 +99,9 @@ export function homeView(d: HomeData): HomeView {
     const g = governanceOf(op);
     blocks.push(
       section(
-        `${mention(op.requesterId)} asks to create ${title(summary)}\nRule ${g?.rule ? `\`${escapeCode(g.rule)}\`` : 'the policy default'} · expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`,
+        `${mention(op.requesterId)} asks to create ${title(summary)}\n` +
+          `Rule ${g?.rule ? `\`${escapeCode(g.rule)}\`` : 'the policy default'} · ` +
+          `expires ${op.expiresAt ? slackDate(op.expiresAt) : 'never'}`,
       ),
       ...critical.map((text) => section(text)),
       actions(`home_decide_${op.id}`.slice(0, 255), [
@@ -133,11 +135,13 @@ export function homeView(d: HomeData): HomeView {
     const stuck = [
       ...failed.map(
         ({ op, summary }) =>
-          `:x: ${mention(op.requesterId)}'s ${title(summary)} failed ${slackDate(op.updatedAt)}: ${escapeMrkdwn(clip(op.error ?? 'unknown error', 200))}`,
+          `:x: ${mention(op.requesterId)}'s ${title(summary)} failed ${slackDate(op.updatedAt)}: ` +
+          escapeMrkdwn(clip(op.error ?? 'unknown error', 200)),
       ),
       ...gaveUp.map(
         (n) =>
-          `:mailbox_with_no_mail: a ${escapeCode(n.kind)} message was given up ${slackDate(n.updatedAt)} after ${n.attempts} tries${n.lastError ? `: \`${escapeCode(clip(n.lastError, 100))}\`` : ''}`,
+          `:mailbox_with_no_mail: a ${escapeCode(n.kind)} message was given up ${slackDate(n.updatedAt)} ` +
+          `after ${n.attempts} tries${n.lastError ? `: \`${escapeCode(clip(n.lastError, 100))}\`` : ''}`,
       ),
     ];
     if (stuck.length === 0) blocks.push(context('Nothing failed or undelivered in the last 7 days.'));
