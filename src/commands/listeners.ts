@@ -111,11 +111,10 @@ export function registerCommands(app: Router, deps: Deps): void {
         }
         return;
       }
-      case 'workspaces.list':
-      case 'integrations.list': {
+      case 'list': {
         // Portkey may be slow: answer Slack now, send the list when it arrives.
         await ack();
-        const kind = parsed.kind === 'workspaces.list' ? 'workspaces' : 'integrations';
+        const kind = parsed.listing;
         try {
           const message = await listPage(deps.portkey.budgeted('list'), { kind, filter: parsed.filter.slice(0, 100), page: 0 }, deps.log);
           await respond({ response_type: 'ephemeral', ...message });

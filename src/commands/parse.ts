@@ -1,5 +1,6 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { Action } from '../actions.js';
+import type { PageRef } from '../features/list/view.js';
 import { KINDS } from '../resources/index.js';
 
 // `/portkey <text>` → what the person asked for. Pure, so every phrasing can be tested alone.
@@ -8,8 +9,8 @@ export type Command =
   | { kind: 'help' }
   /** A resource kind's form; `argument` is what followed (a workspace name, a provider). */
   | { kind: 'create'; action: Action; argument: string }
-  | { kind: 'workspaces.list'; filter: string }
-  | { kind: 'integrations.list'; filter: string }
+  /** A kind's list in Portkey; `filter` is what followed. */
+  | { kind: 'list'; listing: PageRef['kind']; filter: string }
   | { kind: 'audit'; count: number }
   | { kind: 'policy' }
   | { kind: 'pending' }
@@ -18,8 +19,7 @@ export type Command =
 /** The phrases people can type, in the order help lists them. */
 export const COMMANDS: ReadonlyArray<{ usage: string; about: string }> = [
   ...KINDS.map((k) => ({ usage: k.command.usage, about: k.command.about })),
-  { usage: 'workspaces [filter]', about: 'List workspaces' },
-  { usage: 'integrations [filter]', about: 'List provider integrations' },
+  ...KINDS.flatMap((k) => (k.list ? [{ usage: k.list.usage, about: k.list.about }] : [])),
   { usage: 'policy', about: 'What you may create, and which rules decide it' },
   { usage: 'pending', about: 'Requests waiting for approval (yours; admins see all)' },
   { usage: 'audit [n]', about: 'Show the last n audit entries (default 20)' },
@@ -28,7 +28,8 @@ export const COMMANDS: ReadonlyArray<{ usage: string; about: string }> = [
 
 /** A kind's phrase: "workspace create". */
 const createPhrase = (k: (typeof KINDS)[number]) => `${k.command.words[0] ?? k.noun.one} create`;
-const PHRASES = ['help', ...KINDS.map(createPhrase), 'workspaces', 'integrations', 'audit', 'policy', 'pending'];
+const listPhrases = KINDS.flatMap((k) => (k.list?.words[0] ? [k.list.words[0]] : []));
+const PHRASES = ['help', ...KINDS.map(createPhrase), ...listPhrases, 'audit', 'policy', 'pending'];
 const CREATE = ['create', 'new', 'add'];
 
 export function parseCommand(text: string): Command {
@@ -44,8 +45,8 @@ export function parseCommand(text: string): Command {
     (k) => (k.command.words.includes(head) && CREATE.includes(sub)) || (CREATE.includes(head) && k.command.words.includes(sub)),
   );
   if (kind) return { kind: 'create', action: kind.action, argument: tail };
-  if (head === 'workspaces') return { kind: 'workspaces.list', filter: words.slice(1).join(' ') };
-  if (head === 'integrations' || head === 'providers') return { kind: 'integrations.list', filter: words.slice(1).join(' ') };
+  const list = KINDS.find((k) => k.list?.words.includes(head))?.list;
+  if (list) return { kind: 'list', listing: list.listing, filter: words.slice(1).join(' ') };
   if (head === 'policy' || head === 'rules') return { kind: 'policy' };
   if (head === 'pending' || head === 'approvals') return { kind: 'pending' };
   if (head === 'audit') {

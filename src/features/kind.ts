@@ -9,6 +9,7 @@ import type { Policy } from '../policy/schema.js';
 import type { PortkeyClient } from '../portkey/client.js';
 import type { ModalContext } from '../slack/metadata.js';
 import type { OperationRecord } from '../store/index.js';
+import type { PageRef } from './list/view.js';
 
 // What one resource kind (workspace, integration, …) gives the app. Everything that differs per kind is here, so
 // the generic create flow (create-flow.ts), the commands, help, `/portkey policy` and the service's executors are
@@ -52,6 +53,8 @@ export interface ResourceKind {
   noun: { one: string; many: string };
   /** `/portkey <word> create [argument]` (or `create <word>`); `typos`: how far a mistyped word may be to be suggested. */
   command: { words: readonly string[]; usage: string; about: string; typos: number };
+  /** `/portkey <word> [filter]`: the list of this kind in Portkey (features/list), when it has one. */
+  list?: { words: readonly string[]; usage: string; about: string; listing: PageRef['kind'] };
   /** The help message's button that opens this kind's form. */
   help: { button: string; primary?: boolean };
   /** Slack ids the generic flow listens on: the form's callback, "Back to the form", "open the form". */

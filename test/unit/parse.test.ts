@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, parseCommand, type Command } from '../../src/commands/parse.js';
+import { KINDS } from '../../src/resources/index.js';
 
 describe('parseCommand', () => {
   it.each<[string, Command]>([
@@ -50,6 +51,25 @@ describe('parseCommand', () => {
       const c = parseCommand(text);
       expect(c.kind).toBe('unknown');
       if (c.kind === 'unknown' && c.suggestion !== undefined) expect(usages).toContain(c.suggestion);
+    }
+  });
+});
+
+describe('parseCommand: lists, from the registry', () => {
+  it.each<[string, Command]>([
+    ['workspaces', { kind: 'list', listing: 'workspaces', filter: '' }],
+    ['Workspaces  prod  eu', { kind: 'list', listing: 'workspaces', filter: 'prod eu' }],
+    ['integrations openai', { kind: 'list', listing: 'integrations', filter: 'openai' }],
+    ['providers', { kind: 'list', listing: 'integrations', filter: '' }],
+  ])('%j', (text, expected) => {
+    expect(parseCommand(text)).toEqual(expected);
+  });
+
+  it("help lists each kind's list phrase, as the kind words it", () => {
+    for (const k of KINDS) {
+      if (!k.list) continue;
+      expect(COMMANDS).toContainEqual({ usage: k.list.usage, about: k.list.about });
+      for (const word of k.list.words) expect(parseCommand(word)).toEqual({ kind: 'list', listing: k.list.listing, filter: '' });
     }
   });
 });

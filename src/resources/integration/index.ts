@@ -24,6 +24,12 @@ export const integrationKind: ResourceKind = {
     about: 'Connect an AI provider (OpenAI, Azure OpenAI, Bedrock, Vertex AI, …)',
     typos: 3,
   },
+  list: {
+    words: ['integrations', 'providers'],
+    usage: 'integrations [filter]',
+    about: 'List provider integrations',
+    listing: 'integrations',
+  },
   help: { button: 'Connect an AI provider' },
   ids: { callback: INTEGRATION_CALLBACK, back: INT_ACTIONS.back, open: INT_ACTIONS.open },
   form: {

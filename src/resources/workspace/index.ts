@@ -15,6 +15,7 @@ export const workspaceKind: ResourceKind = {
   action: 'workspace.create',
   noun: { one: 'workspace', many: 'workspaces' },
   command: { words: ['workspace', 'ws'], usage: 'workspace create [name]', about: 'Create a Portkey workspace', typos: 2 },
+  list: { words: ['workspaces'], usage: 'workspaces [filter]', about: 'List workspaces', listing: 'workspaces' },
   help: { button: 'Create a workspace', primary: true },
   ids: { callback: WORKSPACE_CALLBACK, back: WS_ACTIONS.back, open: WS_ACTIONS.open },
   form: {
