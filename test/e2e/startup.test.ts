@@ -1,8 +1,8 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createDriver } from '../support/driver.js';
 import { useFakes } from '../support/env.js';
 import { launchApp } from '../support/process.js';
+import { freePort } from '../support/tcp-proxy.js';
 
 // The real entry point (`src/main.ts`) as a separate process: configuration errors, a rejected token, and a full
 // start → request → SIGTERM cycle against the fakes. launchApp runs it with exactly the given env (plus PATH),
@@ -12,18 +12,6 @@ const TEST_TIMEOUT = 20_000;
 
 // A test that failed half-way must not leave its process running: useFakes kills them all after each test.
 const h = useFakes();
-
-/** A port nobody listens on right now: bind port 0 on 127.0.0.1, read it, release it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => done());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 function validEnv(port: number): Record<string, string> {
   return {
