@@ -196,7 +196,7 @@ describe("manifest.yml against Slack's official manifest schema (SLACK_MANIFEST_
 
   it.skipIf(noSchema)('the HTTP-mode variant from the comments is valid', () => {
     const http = parse(toHttpModeSource(source, EXAMPLE_URL).source);
-    expect(findUrlFields(http)).toHaveLength(3);
+    expect(findUrlFields(http)).toHaveLength(4);
     expect(schemaErrors(http)).toEqual([]);
   });
 
