@@ -28,6 +28,17 @@ export const ENDPOINTS: ReadonlyArray<readonly [Method, string]> = [
   ['put', '/integrations/{slug}/workspaces'],
   ['get', '/secret-references'],
   ['get', '/secret-references/{secretReferenceId}'],
+  // Workspace API keys (issue 13 §2): create a service key, read and rotate it.
+  ['post', '/api-keys/{type}/{sub-type}'],
+  ['get', '/api-keys'],
+  ['get', '/api-keys/{id}'],
+  ['post', '/api-keys/{id}/rotate'],
+  // Workspace members (issue 13 §3): find the Portkey user, invite, add to a workspace.
+  ['get', '/admin/users'],
+  ['get', '/admin/users/invites'],
+  ['post', '/admin/users/invites'],
+  ['get', '/admin/workspaces/{workspaceId}/users'],
+  ['post', '/admin/workspaces/{workspaceId}/users'],
 ];
 
 export interface EndpointExtract {
