@@ -28,6 +28,10 @@ export interface Subject {
   workspaces?: ReadonlyArray<{ id: string; slug?: string | undefined }> | undefined;
   /** workspace.create: "make this the default workspace". */
   defaultWorkspace?: boolean | undefined;
+  /** member.add: the workspace role given (the workspace itself is in `workspaces`). */
+  role?: 'member' | 'manager' | 'admin' | undefined;
+  /** member.add: how many people are added, and whether the requester is one of them (ids Slack returned). */
+  people?: { count: number; includesRequester: boolean } | undefined;
 }
 
 /** A rule as named in the file and its place there (-1 and `builtin` for a guard). `undefined` in a decision means the policy's default. */
@@ -100,6 +104,7 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
   ) {
     return false;
   }
+  if (!memberCriteriaMatch(rule, subject)) return false;
   if (
     rule.default_workspace !== undefined &&
     (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)
@@ -107,6 +112,16 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
     return false;
   }
   return ruleAppliesTo(rule, actor);
+}
+
+/** member.add's criteria: the role, how many people, the requester among them. Each given must hold. */
+function memberCriteriaMatch(rule: Rule, subject: Subject): boolean {
+  if (rule.roles === undefined && rule.min_people === undefined && rule.adds_self === undefined) return true;
+  if (subject.action !== 'member.add') return false;
+  if (rule.roles && (!subject.role || !rule.roles.includes(subject.role))) return false;
+  if (rule.min_people !== undefined && (subject.people?.count ?? 0) < rule.min_people) return false;
+  if (rule.adds_self !== undefined && (subject.people?.includesRequester ?? false) !== rule.adds_self) return false;
+  return true;
 }
 
 /** Every rule that matches, in file order. */

@@ -1,0 +1,118 @@
+import type { Log } from '../../log.js';
+import type { Executor, Outcome } from '../../operations/types.js';
+import type { Summary, SummaryRow } from '../../operations/summary.js';
+import type { PortkeyClient } from '../../portkey/client.js';
+import { describePortkeyError } from '../../portkey/errors.js';
+import type { OperationRecord } from '../../store/index.js';
+import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { addPeople, type Report, type Target } from './add.js';
+import { storedMembers, storedReport, type StoredMembers } from './stored.js';
+import { membersAddedMessage, membersFailedMessage } from './view.js';
+
+/** The people to look up in Portkey: those Slack gave an email for at submission (frozen: the list the approver saw). */
+export function targetsOf(req: StoredMembers): Target[] {
+  return req.people.flatMap((p) => (p.email && !p.problem ? [{ userId: p.userId, email: p.email }] : []));
+}
+
+function done(report: Report): number {
+  return report.added.length + report.invited.length;
+}
+
+/** What a failure midway says: how far it got, and that submitting again finishes without doing anything twice. */
+function partlyText(report: Report, step: string, error: unknown): string {
+  const so = done(report) > 0 ? `${report.added.length} added and ${report.invited.length} invited, then ` : '';
+  return (
+    `Portkey failed while ${step} (${so}it stopped). ${describePortkeyError(error, 'request', { nothingCreated: false })} ` +
+    'Go back to the form and submit again: people already added or invited are recognised and not added twice.'
+  );
+}
+
+async function run(portkey: PortkeyClient, op: OperationRecord, log: Log): Promise<Outcome> {
+  const req = storedMembers(op);
+  if (!req) {
+    return {
+      ok: false,
+      error: 'The stored request could not be read. Nothing was changed; please submit it again.',
+      unknown: false,
+      refund: true,
+    };
+  }
+  const result = await addPeople(
+    portkey.budgeted('create'),
+    { workspaceId: req.workspace.id, role: req.role, targets: targetsOf(req) },
+    log,
+  );
+  if (!result.ok) {
+    // Once something was sent, part may be done (a lost answer, or people added before the failure): a retry checks first.
+    return { ok: false, error: partlyText(result.report, result.step, result.error), unknown: result.wrote };
+  }
+  return {
+    ok: true,
+    id: req.workspace.id,
+    slug: req.workspace.slug ?? req.workspace.id,
+    recovered: false,
+    result: { report: result.report },
+  };
+}
+
+export function memberExecutor(portkey: PortkeyClient): Executor {
+  return {
+    execute: (op, _secrets, log) => run(portkey, op, log),
+
+    // After a crash the same idempotent run finishes it: what Portkey holds is read before anything is sent, so what
+    // was done before the crash is recognised and only the rest is done — the request approved, not a new one.
+    async find(op, _secrets, log) {
+      const outcome = await run(portkey, op, log);
+      return outcome.ok ? { ...outcome, recovered: true } : outcome;
+    },
+
+    subject(op) {
+      const req = storedMembers(op);
+      if (!req) return {};
+      return subjectOf(req, op.requesterId);
+    },
+
+    successMessage(op) {
+      const req = storedMembers(op);
+      if (!req) return { text: 'People were added to a Portkey workspace.' };
+      return membersAddedMessage({ req, report: storedReport(op), userId: op.requesterId });
+    },
+
+    failureMessage(op) {
+      return membersFailedMessage({
+        workspace: storedMembers(op)?.workspace.name ?? 'workspace',
+        error: op.error ?? 'It failed.',
+        mayExist: mayHaveBeenCreated(op),
+      });
+    },
+
+    describe: describeMembers,
+  };
+}
+
+/** What the policy sees: the workspace as Portkey holds it, the role, how many people and whether the requester is one. */
+export function subjectOf(req: StoredMembers, requesterId: string) {
+  const targets = targetsOf(req);
+  return {
+    workspaces: [{ id: req.workspace.id, ...(req.workspace.slug ? { slug: req.workspace.slug } : {}) }],
+    role: req.role,
+    people: { count: targets.length, includesRequester: targets.some((t) => t.userId === requesterId) },
+  };
+}
+
+/** For approvers and the audit channel: the workspace as Portkey holds it, the role, and the people as Slack mentions
+ *  (no emails: the approvals channel may be public). */
+export function describeMembers(op: Pick<OperationRecord, 'request'>): Summary {
+  const req = storedMembers(op);
+  if (!req) return { title: 'workspace members', rows: [] };
+  const targets = targetsOf(req).map((t) => t.userId);
+  const rows: SummaryRow[] = [
+    { label: 'Workspace', value: `${req.workspace.name} (${req.workspace.id})`, critical: true },
+    { label: 'Role', value: req.role, critical: true },
+    { label: `People (${targets.length})`, value: targets.join(', '), critical: true, mentions: targets },
+  ];
+  if (req.group) rows.push({ label: 'From user group', value: `${req.group.id} (${req.group.size} people at submission; frozen)` });
+  const left = req.people.length - targets.length;
+  if (left > 0) rows.push({ label: 'Left out', value: `${left} (no usable email, a bot, a guest or deactivated)` });
+  return { title: `members of workspace ${req.workspace.name}`, rows };
+}
