@@ -206,7 +206,9 @@ export function memberErrorView(p: {
 export function membersAddedMessage(p: { req: StoredMembers; report: Report; userId: string }): Message {
   const lines = reportLines(p.req, p.report, { emails: false });
   return {
-    text: `People added to Portkey workspace ${escapeMrkdwn(p.req.workspace.name)}: ${p.report.added.length} added, ${p.report.invited.length} invited`,
+    text:
+      `People added to Portkey workspace ${escapeMrkdwn(p.req.workspace.name)}: ` +
+      `${p.report.added.length} added, ${p.report.invited.length} invited`,
     blocks: [section(`:busts_in_silhouette: ${mention(p.userId)} added people to the Portkey ${headline(p.req)}.`), ...packSections(lines)],
   };
 }
