@@ -39,6 +39,10 @@ const requestSchema = z
       z.union([z.string().min(1), z.object({ id: z.string().min(1), slug: z.string().min(1).optional() }).strict()]),
     ).optional(),
     default_workspace: z.boolean().optional(),
+    /** member.add: the workspace role, how many people, and whether the requester is one of them. */
+    role: z.enum(['member', 'manager', 'admin'], { error: 'a role is member, manager or admin' }).optional(),
+    people: z.number().int().min(1).max(1000).optional(),
+    adds_self: z.boolean().optional(),
   })
   .strict();
 
@@ -83,6 +87,8 @@ export function subjectOf(request: z.output<typeof requestSchema>): Subject {
     ...(ref ? { secretRef: typeof ref === 'string' ? { id: ref, name: ref } : ref } : {}),
     ...(request.workspaces ? { workspaces: request.workspaces.map((w) => (typeof w === 'string' ? { id: w } : w)) } : {}),
     ...(request.default_workspace !== undefined ? { defaultWorkspace: request.default_workspace } : {}),
+    ...(request.role ? { role: request.role } : {}),
+    ...(request.action === 'member.add' ? { people: { count: request.people ?? 1, includesRequester: request.adds_self ?? false } } : {}),
   };
 }
 
