@@ -251,6 +251,21 @@ describe('adding people to a workspace', () => {
     expect(h.portkey.members.invites).toHaveLength(1);
   });
 
+  it('keeps emails out of every log line and every Slack call but the requester’s own modal; escapes Portkey’s names', async () => {
+    ws = h.portkey.seedWorkspace({ name: 'Ops <!channel> <@U123> & co' });
+    h.portkey.members.seedUser({ email: 'alice@acme.test' });
+    const { view } = await submit({ users: ['UALICE', 'UBOB'] });
+    const post = await channelPost();
+    expect(allText(post.args.blocks)).toContain('workspace *Ops &lt;!channel&gt; &lt;@U123&gt; &amp; co* as *member*');
+    await resultView(view.id, 'white_check_mark');
+    const modalUpdates = new Set(h.slack.callsTo('views.update').filter((c) => c.args.view_id === view.id));
+    for (const c of h.slack.calls) {
+      if (modalUpdates.has(c)) continue;
+      expect(JSON.stringify(c.args), `${c.method} carries an email`).not.toMatch(/(alice|bob)@acme\.test/i);
+    }
+    expect(h.app.logs.filter((l) => /@acme\.test/i.test(l))).toEqual([]);
+  });
+
   it("opens the form from a created workspace's result with that workspace chosen", async () => {
     const res = await h.app.driver.blockAction({ actionId: 'member_open_for_workspace', blockId: 'ws_next', value: ws.id });
     expect(res.status).toBe(200);
