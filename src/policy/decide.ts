@@ -156,6 +156,8 @@ const guardRef = (name: string): RuleRef => ({ name, index: -1, builtin: true })
  *   otherwise the policy's admins approve.
  * - secret-reference-to-custom-host: a secret reference sent to a requester-supplied URL always needs approval
  *   (Portkey would hand the org's secret to that host), even when an allow rule matches.
+ * - self-promotion-needs-approval: adding yourself to a workspace as manager or admin needs the admins' approval,
+ *   unless a matching allow rule says `adds_self: true`.
  * A guard needing approval with no admins to give it is a deny that says what the admin should add.
  */
 export function guards(policy: Policy, subject: Subject, matches: Array<{ rule: Rule }>): Decision[] {
@@ -170,6 +172,17 @@ export function guards(policy: Policy, subject: Subject, matches: Array<{ rule: 
   }
   if (hosts.length > 0 && subject.secretRef) {
     out.push(guardApproval(policy, 'secret-reference-to-custom-host', 'A secret reference sent to a custom host always needs approval.'));
+  }
+  // Someone giving themselves a workspace's keys and members is never their own decision alone.
+  const selfPromotion = subject.action === 'member.add' && subject.people?.includesRequester && subject.role !== 'member';
+  if (selfPromotion && !matches.some((m) => m.rule.effect === 'allow' && m.rule.adds_self === true)) {
+    out.push(
+      guardApproval(
+        policy,
+        'self-promotion-needs-approval',
+        'Adding yourself to a workspace as a manager or admin needs approval unless a policy rule allows it (adds_self: true).',
+      ),
+    );
   }
   if (hosts.length > 0 && !matches.some((m) => m.rule.effect === 'allow' && m.rule.custom_hosts)) {
     out.push(

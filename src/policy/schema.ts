@@ -97,7 +97,12 @@ const workspaceEntry = z
   .regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'a workspace is its Portkey id (or slug), e.g. "ws-research-1a2b"' });
 
 /** The built-in guards' names: decisions name them like rules, so a file rule may not take them. */
-export const GUARD_NAMES = ['custom-host-needs-approval', 'secret-reference-not-allowed', 'secret-reference-to-custom-host'] as const;
+export const GUARD_NAMES = [
+  'custom-host-needs-approval',
+  'secret-reference-not-allowed',
+  'secret-reference-to-custom-host',
+  'self-promotion-needs-approval',
+] as const;
 
 const rule = z
   .object({

@@ -184,6 +184,33 @@ describe('what approvers and the policy see', () => {
     expect(d.rule?.name).toBe(rule);
   });
 
+  it('built in: adding yourself as manager or admin needs the admins, whatever the file says; an allow rule with adds_self lifts it', () => {
+    const self = (p: Record<string, unknown>, role: 'member' | 'manager' | 'admin') =>
+      decide(
+        policySchema.parse({ version: 1, ...p }),
+        { action: 'member.add', role, people: { count: 2, includesRequester: true } },
+        actor,
+      );
+    expect(self({}, 'admin')).toMatchObject({ effect: 'deny', rule: { name: 'self-promotion-needs-approval', builtin: true } });
+    expect(self({}, 'member').effect).toBe('allow');
+    const admins = { admins: { users: ['UADMIN'] } };
+    expect(self(admins, 'manager')).toMatchObject({
+      effect: 'require_approval',
+      approvers: { users: ['UADMIN'] },
+      allowSelfApproval: false,
+    });
+    const lifted = { ...admins, rules: [{ name: 'leads', action: 'member.add', adds_self: true, effect: 'allow', users: ['UREQ'] }] };
+    expect(self(lifted, 'admin')).toMatchObject({ effect: 'allow', rule: { name: 'leads' } });
+    // Someone else as admin is the file's decision.
+    expect(
+      decide(
+        policySchema.parse({ version: 1 }),
+        { action: 'member.add', role: 'admin', people: { count: 1, includesRequester: false } },
+        actor,
+      ).effect,
+    ).toBe('allow');
+  });
+
   it('the new criteria never match another action, and a file using them elsewhere is refused', () => {
     const d = decide(policy, { action: 'workspace.create' }, actor);
     expect(d.effect).toBe('allow');
