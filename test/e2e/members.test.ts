@@ -266,6 +266,32 @@ describe('adding people to a workspace', () => {
     expect(h.app.logs.filter((l) => /@acme\.test/i.test(l))).toEqual([]);
   });
 
+  it('a created workspace offers Add people, which pushes the members form with that workspace', async () => {
+    const res = await h.app.driver.command({
+      text: 'workspace create Growth',
+      triggerId: 'ws-then-members',
+      userId: 'UREQ',
+      channelId: 'C0TEAM',
+    });
+    expect(res.status).toBe(200);
+    const form = viewFrom(await h.slack.waitFor('views.open', (c) => c.args.trigger_id === 'ws-then-members'), h.slack.views);
+    await h.app.driver.viewSubmission({ view: fillView(form, {}), userId: 'UREQ' });
+    const success = await resultView(form.id, 'is ready');
+    const created = h.portkey.workspaces.find((w) => w.name === 'Growth');
+    const button = theButton((success.args.view as { blocks: unknown }).blocks, 'member_open_for_workspace');
+    expect(button.value).toBe(created?.id);
+    await h.app.driver.blockAction({
+      actionId: 'member_open_for_workspace',
+      blockId: button.blockId,
+      value: button.value ?? '',
+      view: viewFrom(success, h.slack.views),
+      userId: 'UREQ',
+    });
+    const pushed = await h.slack.waitFor('views.push', (c) => isRecord(c.args.view) && c.args.view.callback_id === 'member_add');
+    const initial = record(element(record(pushed.args.view, 'view'), 'mb_workspace').initial_option, 'initial option');
+    expect([record(initial.text, 'text').text, initial.value]).toEqual(['Growth', created?.id]);
+  });
+
   it("opens the form from a created workspace's result with that workspace chosen", async () => {
     const res = await h.app.driver.blockAction({ actionId: 'member_open_for_workspace', blockId: 'ws_next', value: ws.id });
     expect(res.status).toBe(200);
