@@ -306,7 +306,10 @@ export function limitsFor(policy: Policy, action: Action, who: { userId: string;
 
 export function describeLimit(l: RateLimit): string {
   const noun = l.action === '*' ? 'create' : nounOf(l.action);
-  const what = l.max === 1 ? noun : `${noun}s`;
+  // An action that doesn't create counts requests: "10 member add requests", not "10 members".
+  const verb = l.action === '*' ? 'create' : l.action.slice(l.action.indexOf('.') + 1);
+  const counted = verb === 'create' ? noun : `${noun} ${verb} request`;
+  const what = l.max === 1 ? counted : `${counted}s`;
   const per = l.per === 'user' ? 'per person' : l.per === 'team' ? 'for the whole team' : 'in total';
   return `${l.max} ${what} ${per} every ${formatWindow(l.window)}`;
 }

@@ -150,7 +150,7 @@ describe('adding people to a workspace', () => {
     person('UNOMAIL');
     const { ack } = await submit({ users: ['UNOMAIL'] });
     expect(ack.response_action).toBe('errors');
-    expect(JSON.stringify(ack.errors)).toContain('None of these people can be added: 1 is no email visible to the app');
+    expect(JSON.stringify(ack.errors)).toContain('None of these people can be added (no email visible to the app: 1). Nothing was sent.');
     expect(h.portkey.requestsTo('*', /users/)).toHaveLength(0);
   });
 
@@ -290,6 +290,23 @@ describe('adding people to a workspace', () => {
     const pushed = await h.slack.waitFor('views.push', (c) => isRecord(c.args.view) && c.args.view.callback_id === 'member_add');
     const initial = record(element(record(pushed.args.view, 'view'), 'mb_workspace').initial_option, 'initial option');
     expect([record(initial.text, 'text').text, initial.value]).toEqual(['Growth', created?.id]);
+  });
+
+  it('the pickers load Portkey workspaces and Slack user groups', async () => {
+    h.portkey.seedWorkspace({ name: 'Marketing' });
+    h.slack.setUsergroup('S0DESIGN', ['UBOB']);
+    const ws1 = await h.app.driver.options({ actionId: 'mb_workspace_pick', blockId: 'mb_workspace', value: 'Mark' });
+    expect(record(ws1.json, 'options').options).toEqual([
+      { text: { type: 'plain_text', text: 'Marketing' }, value: h.portkey.workspaces.find((w) => w.name === 'Marketing')?.id },
+    ]);
+    const groups = await h.app.driver.options({ actionId: 'mb_group_pick', blockId: 'mb_group', value: 'design' });
+    expect(record(groups.json, 'options').options).toEqual([
+      { text: { type: 'plain_text', text: '@s0design (S0DESIGN)' }, value: 'S0DESIGN' },
+    ]);
+    // A Free plan has no user groups: the picker is empty, nothing breaks.
+    h.slack.setPlan('free');
+    const none = await h.app.driver.options({ actionId: 'mb_group_pick', blockId: 'mb_group', value: '' });
+    expect(record(none.json, 'options').options).toEqual([]);
   });
 
   it("opens the form from a created workspace's result with that workspace chosen", async () => {

@@ -87,13 +87,13 @@ function nobodyText(s: StoredMembers): string {
   for (const p of s.people) if (p.problem) counts.set(p.problem, (counts.get(p.problem) ?? 0) + 1);
   const words: Record<string, string> = {
     no_email: 'no email visible to the app',
-    unconfirmed_email: 'an unconfirmed email',
-    bot: 'a bot',
+    unconfirmed_email: 'email not confirmed',
+    bot: 'a bot or app',
     deleted: 'deactivated',
     guest: 'a guest',
     unknown: 'unknown to Slack',
     other_team: 'from another Slack workspace',
   };
-  const parts = [...counts].map(([k, n]) => `${n} ${n === 1 ? 'is' : 'are'} ${words[k] ?? k}`);
-  return `None of these people can be added: ${parts.join(', ') || 'nobody was picked'}. Nothing was sent.`;
+  const parts = [...counts].map(([k, n]) => `${words[k] ?? k}: ${n}`);
+  return `None of these people can be added (${parts.join('; ') || 'nobody was picked'}). Nothing was sent.`;
 }
