@@ -309,6 +309,22 @@ describe('adding people to a workspace', () => {
     expect(record(none.json, 'options').options).toEqual([]);
   });
 
+  it('refuses a workspace Portkey does not know and a Slack that rate-limits users.info, on the form, sending nothing', async () => {
+    ws = { ...ws, id: 'ws-forged-by-the-client' };
+    const forged = await submit({ users: ['UALICE'] });
+    expect(record(forged.ack.errors, 'errors').mb_workspace).toBe(
+      'Portkey has no such workspace that this app can see. Pick it again from the list.',
+    );
+    ws = h.portkey.workspaces[0] ?? ws;
+    h.slack.rateLimit('users.info', 30);
+    const limited = await submit({ users: ['UALICE'] });
+    expect(record(limited.ack.errors, 'errors').mb_users).toBe(
+      'Slack is limiting how often the app may look people up. Try again in 30 seconds.',
+    );
+    expect(h.portkey.requestsTo('*', /users/)).toHaveLength(0);
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
   it("opens the form from a created workspace's result with that workspace chosen", async () => {
     const res = await h.app.driver.blockAction({ actionId: 'member_open_for_workspace', blockId: 'ws_next', value: ws.id });
     expect(res.status).toBe(200);
