@@ -127,6 +127,7 @@ describe('what approvers and the policy see', () => {
   it('shows the people as mentions of the ids Slack returned, no email, the workspace as Portkey holds it; 50 fit', () => {
     const s = describeMembers({ request: stored(MAX_PEOPLE, { role: 'admin' }) });
     expect(approvalFits(s)).toEqual({ ok: true });
+    expect(s.title).toBe(`workspace access for 50 people in ${EVIL} as admin`);
     const text = JSON.stringify(summaryBlocks(s));
     expect(text).toContain('*Role:* admin');
     expect(text).toContain('*Workspace:* Team &lt;!channel&gt; &lt;@U123&gt; &lt;http://evil|click&gt; &amp; co (ws-1)');

@@ -114,5 +114,7 @@ export function describeMembers(op: Pick<OperationRecord, 'request'>): Summary {
   if (req.group) rows.push({ label: 'From user group', value: `${req.group.id} (${req.group.size} people at submission; frozen)` });
   const left = req.people.length - targets.length;
   if (left > 0) rows.push({ label: 'Left out', value: `${left} (no usable email, a bot, a guest or deactivated)` });
-  return { title: `members of workspace ${req.workspace.name}`, rows };
+  // Read after "asks to create …": "workspace access for 3 people in Research as admin".
+  const people = targets.length === 1 ? '1 person' : `${targets.length} people`;
+  return { title: `workspace access for ${people} in ${req.workspace.name} as ${req.role}`, rows };
 }
