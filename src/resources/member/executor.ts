@@ -111,7 +111,11 @@ export function describeMembers(op: Pick<OperationRecord, 'request'>): Summary {
     { label: 'Role', value: req.role, critical: true },
     { label: `People (${targets.length})`, value: targets.join(', '), critical: true, mentions: targets },
   ];
-  if (req.group) rows.push({ label: 'From user group', value: `${req.group.id} (${req.group.size} people at submission; frozen)` });
+  if (req.group) {
+    const size = req.group.size === 1 ? '1 person' : `${req.group.size} people`;
+    // The id, not <!subteam^…>: a mention would notify the whole group from the approvals channel.
+    rows.push({ label: 'From user group', value: `${req.group.id} (${size} when submitted; later joiners are not added)` });
+  }
   const left = req.people.length - targets.length;
   if (left > 0) rows.push({ label: 'Left out', value: `${left} (no usable email, a bot, a guest or deactivated)` });
   // Read after "asks to create …": "workspace access for 3 people in Research as admin".
