@@ -47,7 +47,6 @@ const userSchema = z
     real_name: z.string().optional(),
     deleted: z.boolean().optional(),
     is_bot: z.boolean().optional(),
-    is_app_user: z.boolean().optional(),
     is_restricted: z.boolean().optional(),
     is_ultra_restricted: z.boolean().optional(),
     is_email_confirmed: z.boolean().optional(),
@@ -120,7 +119,8 @@ export class SlackPeople {
     const u = parsed.data;
     const name = u.profile?.real_name || u.real_name || u.name || id;
     if (u.deleted) return { id, name, problem: 'deleted' };
-    if (u.is_bot || u.is_app_user || id === 'USLACKBOT') return { id, name, problem: 'bot' };
+    // (`is_app_user` is not a bot: it means the person authorised this app.)
+    if (u.is_bot || id === 'USLACKBOT') return { id, name, problem: 'bot' };
     // Guests (single- and multi-channel) are outsiders to this Slack workspace; they aren't given Portkey access from here.
     if (u.is_restricted || u.is_ultra_restricted) return { id, name, problem: 'guest' };
     // Someone from another workspace (Slack Connect): their email is another organisation's to vouch for.

@@ -155,7 +155,8 @@ describe('SlackPeople', () => {
 
   it('another workspace’s person and a lowercased, trimmed email', async () => {
     slack.setUser('UOUT', { team_id: 'T0OTHER', profile: { email: 'x@other.test' } });
-    slack.setUser('UIN', { profile: { email: '  Mixed.Case@Acme.TEST ' } });
+    // is_app_user means the person authorised this app, not that it is an app.
+    slack.setUser('UIN', { is_app_user: true, profile: { email: '  Mixed.Case@Acme.TEST ' } });
     const found = await new SlackPeople(quick(), log).profiles(['UOUT', 'UIN'], 'T0001');
     expect(found).toEqual([
       { id: 'UOUT', name: 'Out', problem: 'other_team' },
