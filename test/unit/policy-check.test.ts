@@ -166,6 +166,15 @@ describe('npm run policy (the command line)', () => {
     );
   });
 
+  it('decides adding members from the command line: the role, how many, and the built-in rule for adding yourself', () => {
+    const p = file('m.yml', 'version: 1\nadmins: { users: [U0ADMIN] }\napprovals_channel: C0APPROVALS\n');
+    const someone = run('check', p, '--action', 'member.add', '--role', 'admin', '--people', '3');
+    expect(someone.out.split('\n')[0]).toBe('decision: allow');
+    const self = run('check', p, '--action', 'member.add', '--role', 'admin', '--adds-self');
+    expect(self.out.split('\n').slice(0, 2)).toEqual(['decision: require_approval', 'rule: self-promotion-needs-approval (built-in rule)']);
+    expect(run('check', p, '--action', 'member.add', '--role', 'owner').code).toBe(64);
+  });
+
   it('exits 1 and names the case when a decision differs', () => {
     const cases = file(
       'c.yml',
