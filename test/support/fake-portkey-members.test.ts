@@ -50,6 +50,9 @@ describe('fake Portkey: members', () => {
     const list = await call('GET', `/admin/workspaces/${ws.id}/users?current_page=0&page_size=50`);
     expect(list.body).toMatchObject({ total: 1, data: [{ object: 'workspace-user', id: a.id, email: 'a@x.test', role: 'member' }] });
     expect(code(await call('GET', '/admin/workspaces/nope/users'))).toBe('AB03');
+    // The spec types these page parameters as `number` (not `integer`): a number spelled in the query passes, text doesn't.
+    expect(code(await call('GET', `/admin/workspaces/${ws.id}/users?current_page=first`))).toBe('AB01');
+    expect(code(await call('GET', `/admin/workspaces/${ws.id}/users?currentPage=0`))).toBe('AB01');
     expect(code(await call('POST', `/admin/workspaces/${ws.id}/users`, { users: [{ id: 'not-a-user', role: 'member' }] }))).toBe('AB01');
   });
 
