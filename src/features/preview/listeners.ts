@@ -1,0 +1,90 @@
+import type { BlockAction, ViewSubmitAction } from '@slack/bolt';
+import type { KnownBlock, ModalView } from '@slack/types';
+import type { Deps } from '../../deps.js';
+import type { Router } from '../../slack/dispatch.js';
+import { DirectoryError } from '../../slack/directory.js';
+import { errorText } from '../../slack/errors.js';
+import { escapeMrkdwn } from '../../slack/escape.js';
+import { decodeContext } from '../../slack/metadata.js';
+import { updateView } from '../../slack/views.js';
+import { submissionOf } from '../create-flow.js';
+import type { ResourceKind } from '../kind.js';
+import { PREVIEW_ACTION } from './ids.js';
+import { previewErrorsView, previewLoadingView, previewProblemView, previewView } from './view.js';
+
+// "Preview" on a form: the request as the form stands is read and checked exactly as a submission would be (the
+// kind's own prepare, with its read-only look-ups), decided by the policy without taking quota, and planned by the
+// kind's executor — then shown in a view pushed over the form. Nothing is stored or sent to Portkey's write
+// endpoints; closing the preview shows the form as it was left.
+
+export function registerPreview(app: Router, deps: Deps, kinds: readonly ResourceKind[]): void {
+  const { log } = deps;
+  app.action(PREVIEW_ACTION, async ({ ack, body, client }) => {
+    await ack();
+    const form = body.view;
+    const kind = form ? kinds.find((k) => k.ids.callback === form.callback_id) : undefined;
+    if (!form || !kind) return;
+    // The trigger lasts 3 s and the look-ups may take most of that: push at once, then fill the pushed view in.
+    let pushedId: string | undefined;
+    try {
+      const pushed = await client.views.push({ trigger_id: body.trigger_id, view: previewLoadingView() });
+      pushedId = pushed.view?.id;
+    } catch (err) {
+      log.warn({ error: errorText(err) }, 'could not open the preview');
+    }
+    if (!pushedId) return;
+    const shown = await previewOf(deps, kind, body).catch((err: unknown) => {
+      log.warn({ error: errorText(err) }, 'the preview failed');
+      return previewProblemView('Something went wrong on our side while making the preview. Try again in a moment.');
+    });
+    await updateView(client, pushedId, shown, log);
+  });
+}
+
+/** The preview of the form in `body.view`, as the person who clicked would submit it. */
+export async function previewOf(deps: Deps, kind: ResourceKind, body: BlockAction): Promise<ModalView> {
+  const view = body.view;
+  if (!view) return previewProblemView('There is no form to preview.');
+  const context = decodeContext(view.private_metadata);
+  // What Slack would send on submit, from the same view: prepare reads it exactly as it reads a submission.
+  const submitted: ViewSubmitAction = {
+    type: 'view_submission',
+    team: body.team,
+    user: { id: body.user.id, name: body.user.name ?? body.user.username, ...(body.user.team_id ? { team_id: body.user.team_id } : {}) },
+    view,
+    api_app_id: body.api_app_id,
+    token: body.token,
+    trigger_id: body.trigger_id,
+  };
+  const prepared = await kind.form.prepare(deps, submitted, context);
+  if (!prepared.ok) {
+    if (prepared.ack.response_action === 'errors') return previewErrorsView(labelled(prepared.ack.errors, view.blocks));
+    return previewProblemView('The form shows the fields of an earlier choice. Close this, check the form, and preview it again.');
+  }
+  try {
+    const previewed = await deps.service.preview({
+      ...submissionOf(submitted, context, {
+        action: kind.action,
+        request: prepared.request,
+        ...(prepared.secrets ? { secrets: prepared.secrets } : {}),
+      }),
+      subject: prepared.subject,
+      ...(prepared.unresolved ? { unresolved: true as const } : {}),
+    });
+    const g = previewed.verdict.governance;
+    deps.log.info({ action: kind.action, effect: g.effect, rule: g.rule, user: body.user.id }, 'previewed a request');
+    return previewView({ noun: kind.noun.one, verdict: previewed.verdict, calls: previewed.calls });
+  } catch (err) {
+    if (!(err instanceof DirectoryError)) throw err;
+    return previewProblemView(escapeMrkdwn(err.forPeople));
+  }
+}
+
+/** Form errors keyed by block id, named by the label the person sees on that block. */
+function labelled(errors: Record<string, string>, blocks: ReadonlyArray<KnownBlock | { block_id?: string }>) {
+  return Object.entries(errors).map(([blockId, message]) => {
+    const block = blocks.find((b) => b.block_id === blockId);
+    const label = block && 'label' in block && block.label && typeof block.label.text === 'string' ? block.label.text : 'The form';
+    return { field: label, message };
+  });
+}
