@@ -74,7 +74,7 @@ export function decisionLines(verdict: Verdict): string[] {
 }
 
 function callBlocks(call: PlannedCall, n: number): KnownBlock[] {
-  const when = call.phase === 'submit' ? 'a look-up when you submit (this preview made it too)' : 'once allowed';
+  const when = call.phase === 'submit' ? 'a look-up when you submit (this preview made it too)' : 'once allowed or approved';
   const only = call.onlyIf ? ` — _only if ${escapeMrkdwn(call.onlyIf)}_` : '';
   const head = section(`*${n}. \`${call.method} ${escapeCode(call.path)}\`* — ${when}${only}\n${escapeMrkdwn(call.purpose)}`);
   if (call.body === undefined) return [head];
