@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { peekSqlite } from '../support/db.js';
 import { fillView, type FillableView } from '../support/driver.js';
 import { useTestEnv } from '../support/env.js';
@@ -18,7 +18,15 @@ const POLICY = `
 version: 1
 default: allow
 approvals_channel: C0APPROVALS
+admins:
+  users: [UADMIN]
 rules:
+  - name: contractors-ask-first
+    action: workspace.create
+    groups: [S0CONTRACTORS]
+    effect: require_approval
+    approvers:
+      users: [UAPPROVER]
   - name: anthropic-needs-approval
     action: integration.create
     providers: [anthropic]
@@ -43,10 +51,14 @@ writeFileSync(policyFile, POLICY);
 
 const h = useTestEnv({ env: { POLICY_FILE: policyFile } });
 
+beforeAll(() => {
+  h.slack.setUsergroup('S0CONTRACTORS', ['UCONTRACTOR']);
+});
+
 const CANARY = 'sk-preview-canary-7f3a9c1e5b2d4086';
 
 /** Clicks Preview on the form filled with `inputs`; resolves with the pushed preview once the app has filled it in. */
-async function preview(form: FillableView, inputs: Inputs, multi: MultiInputs = {}, userId = 'U_ALICE') {
+async function preview(form: FillableView, inputs: Inputs, multi: MultiInputs = {}, userId = 'U_ALICE', keepOpen = false) {
   const pushesBefore = h.slack.callsTo('views.push').length;
   const button = theButton(form.blocks, 'form_preview');
   const res = await h.app.driver.blockAction({
@@ -64,7 +76,7 @@ async function preview(form: FillableView, inputs: Inputs, multi: MultiInputs = 
   const view = record(update.args.view, 'preview view');
   expect(checkView(view)).toEqual([]);
   // "Back to the form": Slack pops the pushed view and shows the form again (a modal holds 3 views at most).
-  h.slack.closeView(pushedId);
+  if (!keepOpen) h.slack.closeView(pushedId);
   return { push, update, view, text: allText(view.blocks), pushedId };
 }
 
@@ -197,5 +209,62 @@ describe('Preview on the integration form', () => {
     expect(shown.text).toContain(`secret reference team-openai (id ${ref.id})`);
     expect(shown.text).not.toContain('not what Portkey says');
     expect(h.portkey.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /secret-references/${ref.id}`]);
+  });
+});
+
+describe('an admin previews as someone else', () => {
+  /** Picks `userId` in the preview's "Decide as someone else"; resolves with the preview as updated. */
+  async function decideAs(shown: { pushedId: string; view: Record<string, unknown> }, userId: string, clicker: string) {
+    const updates = h.slack.callsTo('views.update').length;
+    const res = await h.app.driver.blockAction({
+      actionId: 'preview_as',
+      blockId: 'preview_as',
+      selectedUser: userId,
+      userId: clicker,
+      view: { id: shown.pushedId, callback_id: 'request_preview', ...shown.view },
+    });
+    expect(res.status).toBe(200);
+    const update = await h.slack.waitFor(
+      'views.update',
+      (c) => h.slack.callsTo('views.update').indexOf(c) >= updates && c.args.view_id === shown.pushedId,
+    );
+    const view = record(update.args.view, 'preview view');
+    expect(checkView(view)).toEqual([]);
+    return allText(view.blocks);
+  }
+
+  it('shows the same request decided for them (their groups), keeps the calls, and audits it', async () => {
+    const form = await openWorkspaceForm('UADMIN');
+    const shown = await preview(form, { ws_name: 'Contractor space' }, {}, 'UADMIN', true);
+    expect(shown.text).toContain('Allowed');
+    expect(shown.text).toContain('POST /admin/workspaces');
+    expect(JSON.stringify(shown.view.blocks)).toContain('"action_id":"preview_as"');
+
+    const text = await decideAs(shown, 'UCONTRACTOR', 'UADMIN');
+    expect(text).toContain('As <@UCONTRACTOR>');
+    expect(text).toContain('Needs approval');
+    expect(text).toContain('`contractors-ask-first`');
+    expect(text).not.toContain('*Allowed*');
+    expect(text).toContain('POST /admin/workspaces');
+    const audit = await peekSqlite(h.app.dataDir).rows('audit');
+    expect(audit.filter((r) => r.action === 'workspace.create.preview_as')).toEqual([
+      expect.objectContaining({ actor_id: 'UADMIN', target: 'UCONTRACTOR', outcome: 'previewed' }),
+    ]);
+    expect(h.portkey.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(h.slack.callsTo('chat.postMessage')).toEqual([]);
+  });
+
+  it('someone who is not an admin gets no picker, and a forged pick is refused and audited', async () => {
+    const form = await openWorkspaceForm('U_ALICE');
+    const shown = await preview(form, { ws_name: 'Mine' }, {}, 'U_ALICE', true);
+    expect(JSON.stringify(shown.view.blocks)).not.toContain('"action_id":"preview_as"');
+    const forged = JSON.stringify({ action: 'workspace.create', teamId: 'T0001', request: { draft: {} }, subject: {} });
+    const text = await decideAs({ pushedId: shown.pushedId, view: { ...shown.view, private_metadata: forged } }, 'UCONTRACTOR', 'U_ALICE');
+    expect(text).toContain('Only the policy’s admins may preview a request as someone else.');
+    expect(text).not.toContain('As <@UCONTRACTOR>');
+    const audit = await peekSqlite(h.app.dataDir).rows('audit');
+    expect(audit.filter((r) => r.action === 'workspace.create.preview_as' && r.outcome === 'refused')).toEqual([
+      expect.objectContaining({ actor_id: 'U_ALICE', target: 'UCONTRACTOR' }),
+    ]);
   });
 });

@@ -6,11 +6,13 @@ import { DirectoryError } from '../../slack/directory.js';
 import { errorText } from '../../slack/errors.js';
 import { escapeMrkdwn } from '../../slack/escape.js';
 import { decodeContext } from '../../slack/metadata.js';
+import { section } from '../../slack/blocks.js';
 import { updateView } from '../../slack/views.js';
 import { submissionOf } from '../create-flow.js';
 import type { ResourceKind } from '../kind.js';
-import { PREVIEW_ACTION } from './ids.js';
-import { previewErrorsView, previewLoadingView, previewProblemView, previewView } from './view.js';
+import { DECISION_BLOCK_PREFIX, PREVIEW_ACTION, PREVIEW_AS_ACTION } from './ids.js';
+import { decodePreviewMeta, encodePreviewMeta, previewMetaSchema } from './metadata.js';
+import { decisionBlocks, previewErrorsView, previewLoadingView, previewProblemView, previewView, redecidedView } from './view.js';
 
 // "Preview" on a form: the request as the form stands is read and checked exactly as a submission would be (the
 // kind's own prepare, with its read-only look-ups), decided by the policy without taking quota, and planned by the
@@ -38,6 +40,50 @@ export function registerPreview(app: Router, deps: Deps, kinds: readonly Resourc
       return previewProblemView('Something went wrong on our side while making the preview. Try again in a moment.');
     });
     await updateView(client, pushedId, shown, log);
+  });
+  registerDecideAs(app, deps);
+}
+
+/**
+ * "Decide as someone else" in a preview: admins only (as the policy names them, checked on every click), audited.
+ * The request and subject come from the preview's metadata; the calls shown don't change with who asks.
+ */
+function registerDecideAs(app: Router, deps: Deps): void {
+  const { log, governance, service } = deps;
+  app.action(PREVIEW_AS_ACTION, async ({ ack, body, action, client }) => {
+    await ack();
+    const view = body.view;
+    const meta = decodePreviewMeta(view?.private_metadata);
+    const picked = action.type === 'users_select' ? action.selected_user : undefined;
+    if (!view || !meta || !picked) return;
+    let decision: KnownBlock[];
+    try {
+      if (!(await governance.isAdmin(body.user.id))) {
+        await service.audit(body.user.id, `${meta.action}.preview_as`, picked, 'refused', { why: 'not an admin' });
+        decision = [section(':no_entry: Only the policy’s admins may preview a request as someone else.')];
+      } else {
+        const { verdict } = await service.preview({
+          teamId: meta.teamId,
+          viewId: view.id,
+          attempt: 0,
+          action: meta.action,
+          requesterId: picked,
+          channelId: meta.channelId,
+          responseUrl: undefined,
+          request: meta.request,
+          subject: meta.subject,
+        });
+        const g = verdict.governance;
+        await service.audit(body.user.id, `${meta.action}.preview_as`, picked, 'previewed', { effect: g.effect, rule: g.rule });
+        decision = decisionBlocks(verdict, picked);
+      }
+    } catch (err) {
+      log.warn({ error: errorText(err) }, 'could not preview as someone else');
+      const text = err instanceof DirectoryError ? escapeMrkdwn(err.forPeople) : 'Something went wrong on our side; try again.';
+      decision = [section(`:warning: ${text}`)];
+    }
+    const blocks = decision.map((b, i) => ({ ...b, block_id: `${DECISION_BLOCK_PREFIX}${i}` }));
+    await updateView(client, view.id, redecidedView(view.blocks as KnownBlock[], blocks, view.private_metadata), log);
   });
 }
 
@@ -73,7 +119,19 @@ export async function previewOf(deps: Deps, kind: ResourceKind, body: BlockActio
     });
     const g = previewed.verdict.governance;
     deps.log.info({ action: kind.action, effect: g.effect, rule: g.rule, user: body.user.id }, 'previewed a request');
-    return previewView({ noun: kind.noun.one, verdict: previewed.verdict, calls: previewed.calls });
+    // An admin may see the decision for someone else; only a fully looked-up subject can be decided again.
+    const admin = !prepared.unresolved && (await deps.governance.isAdmin(body.user.id).catch(() => false));
+    const meta = admin
+      ? previewMetaSchema.safeParse({
+          action: kind.action,
+          teamId: submitted.team?.id ?? body.user.team_id ?? 'unknown',
+          ...(context.channelId ? { channelId: context.channelId } : {}),
+          request: prepared.request,
+          subject: prepared.subject,
+        })
+      : undefined;
+    const decideAs = meta?.success ? encodePreviewMeta(meta.data) : undefined;
+    return previewView({ noun: kind.noun.one, verdict: previewed.verdict, calls: previewed.calls, decideAs });
   } catch (err) {
     if (!(err instanceof DirectoryError)) throw err;
     return previewProblemView(escapeMrkdwn(err.forPeople));

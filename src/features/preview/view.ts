@@ -2,9 +2,9 @@ import type { ActionsBlock, KnownBlock, ModalView } from '@slack/types';
 import type { Verdict } from '../../operations/governance.js';
 import type { PlannedCall } from '../../operations/types.js';
 import { actions, button, context, plain, section } from '../../slack/blocks.js';
-import { escapeCode, escapeMrkdwn } from '../../slack/escape.js';
+import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { approversText, slackDate } from '../../slack/format.js';
-import { PREVIEW_ACTION, PREVIEW_BLOCK, PREVIEW_CALLBACK } from './ids.js';
+import { DECISION_BLOCK_PREFIX, PREVIEW_ACTION, PREVIEW_AS_ACTION, PREVIEW_AS_BLOCK, PREVIEW_BLOCK, PREVIEW_CALLBACK } from './ids.js';
 
 // The preview modal, pushed over a form: the policy's decision and the Portkey calls, in order. Pure.
 
@@ -20,10 +20,11 @@ export function previewButton(): ActionsBlock {
   return actions(PREVIEW_BLOCK, [button({ text: 'Preview', actionId: PREVIEW_ACTION })]);
 }
 
-function modal(blocks: KnownBlock[]): ModalView {
+function modal(blocks: KnownBlock[], metadata?: string): ModalView {
   return {
     type: 'modal',
     callback_id: PREVIEW_CALLBACK,
+    ...(metadata ? { private_metadata: metadata } : {}),
     title: plain(TITLE, 24),
     // Closing a pushed view shows the form again, as it was left.
     close: plain('Back to the form', 24),
@@ -85,14 +86,50 @@ function callBlocks(call: PlannedCall, n: number): KnownBlock[] {
   return [head, ...shown, ...(left > 0 ? [context(`…and ${left} more characters of this body.`)] : [])];
 }
 
-export function previewView(p: { noun: string; verdict: Verdict; calls: readonly PlannedCall[] | undefined }): ModalView {
+/** The decision's blocks, for the clicker or (`forUser`) the person an admin picked. */
+export function decisionBlocks(verdict: Verdict, forUser?: string): KnownBlock[] {
+  const lines = decisionLines(verdict);
+  if (forUser) lines.unshift(`*As ${mention(forUser)}* (their user groups and their share of the limits, in this channel):`);
+  return lines.map((t, i) => ({ ...section(t), block_id: `${DECISION_BLOCK_PREFIX}${i}` }));
+}
+
+/** A preview's blocks with its decision replaced (an admin picked someone else). */
+export function withDecision(blocks: readonly KnownBlock[], decision: KnownBlock[]): KnownBlock[] {
+  const isDecision = (b: KnownBlock) => typeof b.block_id === 'string' && b.block_id.startsWith(DECISION_BLOCK_PREFIX);
+  const at = blocks.findIndex(isDecision);
+  const rest = blocks.filter((b) => !isDecision(b));
+  return at < 0 ? [...decision, ...rest] : [...rest.slice(0, at), ...decision, ...rest.slice(at)];
+}
+
+/** The preview as shown again with another decision: the same calls, the same metadata. */
+export function redecidedView(blocks: readonly KnownBlock[], decision: KnownBlock[], metadata: string): ModalView {
+  return modal(withDecision(blocks, decision), metadata);
+}
+
+/** Admins only: a picker that decides the same request as someone else (the calls don't change with who asks). */
+function decideAsBlock(): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: PREVIEW_AS_BLOCK,
+    elements: [{ type: 'users_select', action_id: PREVIEW_AS_ACTION, placeholder: plain('Decide as someone else (admins)', 150) }],
+  };
+}
+
+export function previewView(p: {
+  noun: string;
+  verdict: Verdict;
+  calls: readonly PlannedCall[] | undefined;
+  /** For an admin: the metadata that lets them decide it as someone else. */
+  decideAs?: string | undefined;
+}): ModalView {
   const blocks: KnownBlock[] = [
     section(`*Preview of this ${escapeMrkdwn(p.noun)} request.* Nothing was sent to Portkey, stored, or counted against a limit.`),
-    ...decisionLines(p.verdict).map((t) => section(t)),
+    ...decisionBlocks(p.verdict),
+    ...(p.decideAs ? [decideAsBlock()] : []),
   ];
   if (!p.calls) {
     blocks.push(context('This kind of request does not list its Portkey calls.'));
-    return modal(blocks);
+    return modal(blocks, p.decideAs);
   }
   const writes = p.calls.some((c) => c.phase === 'run');
   const refused = p.verdict.status === 'denied';
@@ -110,7 +147,7 @@ export function previewView(p: { noun: string; verdict: Verdict; calls: readonly
   blocks.push(...callBlocksAll);
   if (shown < p.calls.length) blocks.push(context(`…and ${p.calls.length - shown} more calls, too many to show here.`));
   blocks.push(context('Close this to go back to your form: everything you typed is still there.'));
-  return modal(blocks);
+  return modal(blocks, p.decideAs);
 }
 
 /** Text cut into pieces of at most `size` characters, on line ends where it can. */
