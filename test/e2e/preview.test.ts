@@ -212,6 +212,22 @@ describe('Preview on the integration form', () => {
   });
 });
 
+describe('previews are bounded', () => {
+  it('the 13th preview in a minute looks nothing up and says to wait', async () => {
+    const ws = h.portkey.seedWorkspace({ name: 'Busy', slug: 'busy' });
+    const form = await openForm(h, 'integration create openai', { userId: 'U_CLICKER' });
+    const inputs = { int_name: 'Busy one', int_key__openai: CANARY };
+    const multi = { int_access: [{ value: ws.id, text: 'Busy' }] };
+    for (let i = 0; i < 12; i++) expect((await preview(form, inputs, multi, 'U_CLICKER')).text).toContain('POST /integrations');
+    const refused = await preview(form, inputs, multi, 'U_CLICKER');
+    expect(refused.text).toContain('That is 12 previews in a minute');
+    expect(h.portkey.requestsTo('GET', `/admin/workspaces/${ws.id}`)).toHaveLength(12);
+    // Someone else previews as usual.
+    expect((await preview(form, inputs, multi, 'U_OTHER')).text).toContain('POST /integrations');
+    expect(everythingSeen()).not.toContain(CANARY);
+  });
+});
+
 describe('an admin previews as someone else', () => {
   /** Picks `userId` in the preview's "Decide as someone else"; resolves with the preview as updated. */
   async function decideAs(shown: { pushedId: string; view: Record<string, unknown> }, userId: string, clicker: string) {

@@ -12,6 +12,7 @@ import { submissionOf } from '../create-flow.js';
 import type { ResourceKind } from '../kind.js';
 import { DECISION_BLOCK_PREFIX, PREVIEW_ACTION, PREVIEW_AS_ACTION } from './ids.js';
 import { decodePreviewMeta, encodePreviewMeta, previewMetaSchema } from './metadata.js';
+import { PREVIEWS_PER_MINUTE, PreviewThrottle } from './throttle.js';
 import { decisionBlocks, previewErrorsView, previewLoadingView, previewProblemView, previewView, redecidedView } from './view.js';
 
 // "Preview" on a form: the request as the form stands is read and checked exactly as a submission would be (the
@@ -19,7 +20,7 @@ import { decisionBlocks, previewErrorsView, previewLoadingView, previewProblemVi
 // kind's executor — then shown in a view pushed over the form. Nothing is stored or sent to Portkey's write
 // endpoints; closing the preview shows the form as it was left.
 
-export function registerPreview(app: Router, deps: Deps, kinds: readonly ResourceKind[]): void {
+export function registerPreview(app: Router, deps: Deps, kinds: readonly ResourceKind[], throttle = new PreviewThrottle()): void {
   const { log } = deps;
   app.action(PREVIEW_ACTION, async ({ ack, body, client }) => {
     await ack();
@@ -35,6 +36,11 @@ export function registerPreview(app: Router, deps: Deps, kinds: readonly Resourc
       log.warn({ error: errorText(err) }, 'could not open the preview');
     }
     if (!pushedId) return;
+    if (!throttle.take(body.user.id)) {
+      const wait = `That is ${PREVIEWS_PER_MINUTE} previews in a minute: wait a moment, then preview again. Nothing was looked up.`;
+      await updateView(client, pushedId, previewProblemView(wait), log);
+      return;
+    }
     const shown = await previewOf(deps, kind, body).catch((err: unknown) => {
       log.warn({ error: errorText(err) }, 'the preview failed');
       return previewProblemView('Something went wrong on our side while making the preview. Try again in a moment.');
