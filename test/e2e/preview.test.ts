@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { peekSqlite } from '../support/db.js';
+import { peekSqlite, sqliteBytes } from '../support/db.js';
 import { fillView, type FillableView } from '../support/driver.js';
 import { useTestEnv } from '../support/env.js';
 import type { SlackCall } from '../support/fake-slack.js';
@@ -178,6 +178,8 @@ describe('Preview on the integration form', () => {
     expect(h.portkey.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /admin/workspaces/${research.id}`]);
     expect(await operations()).toHaveLength(before);
     expect(everythingSeen()).not.toContain(CANARY);
+    // Nothing of the key reached the store either (the database and its write-ahead log, as bytes).
+    expect(sqliteBytes(h.app.dataDir).includes(CANARY)).toBe(false);
   });
 
   it('a rule that needs approval: the preview names it, its reason and approvers, and posts no approval request', async () => {
