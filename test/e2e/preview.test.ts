@@ -204,6 +204,27 @@ describe('Preview on the integration form', () => {
     expect(everythingSeen()).not.toContain(CANARY);
   });
 
+  it('an invalid integration form: what to fix, by field label, and not a look-up made', async () => {
+    const ws = h.portkey.seedWorkspace({ name: 'Unused', slug: 'unused' });
+    const form = await openForm(h, 'integration create openai');
+    const shown = await preview(form, { int_name: 'No key yet' }, { int_access: [{ value: ws.id, text: 'Unused' }] });
+    expect(shown.text).toContain('isn’t ready to submit yet');
+    expect(shown.text).toContain('• *OpenAI API key:* Paste the OpenAI API key, or choose a secret reference below.');
+    expect(shown.text).not.toContain('POST /integrations');
+    expect(h.portkey.requests).toEqual([]);
+  });
+
+  it('a form whose fields belong to an earlier choice is redrawn, as a submission would, and the preview says so', async () => {
+    const form = await openForm(h, 'integration create openai');
+    // The provider select says Anthropic, but the redraw never landed: OpenAI's fields are still shown.
+    const shown = await preview(form, { int_provider: 'anthropic', int_name: 'Switched', int_key__openai: CANARY });
+    expect(shown.text).toContain('so it was redrawn');
+    const redraw = await h.slack.waitFor('views.update', (c) => c.args.view_id === form.id);
+    expect(JSON.stringify(record(redraw.args.view, 'form').blocks)).toContain('int_key__anthropic');
+    expect(h.portkey.requests).toEqual([]);
+    expect(everythingSeen()).not.toContain(CANARY);
+  });
+
   it('a secret reference is shown by its id and the name Portkey holds', async () => {
     const ref = h.portkey.seedSecretReference({ name: 'team-openai', slug: 'team-openai' });
     const form = await openForm(h, 'integration create openai');

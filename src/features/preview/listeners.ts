@@ -41,11 +41,13 @@ export function registerPreview(app: Router, deps: Deps, kinds: readonly Resourc
       await updateView(client, pushedId, previewProblemView(wait), log);
       return;
     }
-    const shown = await previewOf(deps, kind, body).catch((err: unknown) => {
+    const shown = await previewOf(deps, kind, body).catch((err: unknown): Previewing => {
       log.warn({ error: errorText(err) }, 'the preview failed');
-      return previewProblemView('Something went wrong on our side while making the preview. Try again in a moment.');
+      return { view: previewProblemView('Something went wrong on our side while making the preview. Try again in a moment.') };
     });
-    await updateView(client, pushedId, shown, log);
+    // A form whose fields belong to an earlier choice is redrawn, as a submission would redraw it, what was typed kept.
+    if (shown.redraw) await updateView(client, form.id, shown.redraw, log);
+    await updateView(client, pushedId, shown.view, log);
   });
   registerDecideAs(app, deps);
 }
@@ -93,10 +95,16 @@ function registerDecideAs(app: Router, deps: Deps): void {
   });
 }
 
+/** What the pushed view shows, and the form redrawn when its fields belong to an earlier choice. */
+export interface Previewing {
+  view: ModalView;
+  redraw?: ModalView;
+}
+
 /** The preview of the form in `body.view`, as the person who clicked would submit it. */
-export async function previewOf(deps: Deps, kind: ResourceKind, body: BlockAction): Promise<ModalView> {
+export async function previewOf(deps: Deps, kind: ResourceKind, body: BlockAction): Promise<Previewing> {
   const view = body.view;
-  if (!view) return previewProblemView('There is no form to preview.');
+  if (!view) return { view: previewProblemView('There is no form to preview.') };
   const context = decodeContext(view.private_metadata);
   // What Slack would send on submit, from the same view: prepare reads it exactly as it reads a submission.
   const submitted: ViewSubmitAction = {
@@ -110,8 +118,13 @@ export async function previewOf(deps: Deps, kind: ResourceKind, body: BlockActio
   };
   const prepared = await kind.form.prepare(deps, submitted, context);
   if (!prepared.ok) {
-    if (prepared.ack.response_action === 'errors') return previewErrorsView(labelled(prepared.ack.errors, view.blocks));
-    return previewProblemView('The form shows the fields of an earlier choice. Close this, check the form, and preview it again.');
+    if (prepared.ack.response_action === 'errors') return { view: previewErrorsView(labelled(prepared.ack.errors, view.blocks)) };
+    return {
+      view: previewProblemView(
+        'Your form showed the fields of an earlier choice, so it was redrawn. Close this, check it, and preview again.',
+      ),
+      redraw: prepared.ack.view,
+    };
   }
   try {
     const previewed = await deps.service.preview({
@@ -137,10 +150,10 @@ export async function previewOf(deps: Deps, kind: ResourceKind, body: BlockActio
         })
       : undefined;
     const decideAs = meta?.success ? encodePreviewMeta(meta.data) : undefined;
-    return previewView({ noun: kind.noun.one, verdict: previewed.verdict, calls: previewed.calls, decideAs });
+    return { view: previewView({ noun: kind.noun.one, verdict: previewed.verdict, calls: previewed.calls, decideAs }) };
   } catch (err) {
     if (!(err instanceof DirectoryError)) throw err;
-    return previewProblemView(escapeMrkdwn(err.forPeople));
+    return { view: previewProblemView(escapeMrkdwn(err.forPeople)) };
   }
 }
 

@@ -63,7 +63,7 @@ export function decisionLines(verdict: Verdict): string[] {
       const where = g.channel && /^[CG][A-Z0-9]+$/.test(g.channel) ? ` in <#${g.channel}>` : '';
       return [
         `:raised_hand: *Needs approval* (${rule}).${reason}`,
-        `Approvers: ${approversText(g)}${where}${g.allowSelfApproval ? '' : ' (not you)'}; submitted now, they would have until ` +
+        `Approvers: ${approversText(g)}${where}${g.allowSelfApproval ? '' : ' (someone other than the requester)'}; submitted now, they would have until ` +
           `${slackDate(verdict.expiresAt)}. Nothing is created before one approves.`,
       ];
     }
