@@ -49,14 +49,14 @@ export function registerPreview(app: Router, deps: Deps, kinds: readonly Resourc
     if (shown.redraw) await updateView(client, form.id, shown.redraw, log);
     await updateView(client, pushedId, shown.view, log);
   });
-  registerDecideAs(app, deps);
+  registerDecideAs(app, deps, throttle);
 }
 
 /**
  * "Decide as someone else" in a preview: admins only (as the policy names them, checked on every click), audited.
  * The request and subject come from the preview's metadata; the calls shown don't change with who asks.
  */
-function registerDecideAs(app: Router, deps: Deps): void {
+function registerDecideAs(app: Router, deps: Deps, throttle: PreviewThrottle): void {
   const { log, governance, service } = deps;
   app.action(PREVIEW_AS_ACTION, async ({ ack, body, action, client }) => {
     await ack();
@@ -66,7 +66,10 @@ function registerDecideAs(app: Router, deps: Deps): void {
     if (!view || !meta || !picked) return;
     let decision: KnownBlock[];
     try {
-      if (!(await governance.isAdmin(body.user.id))) {
+      // The same bound as previews: a stream of (forged) picks can't grow the audit log or ask Slack without end.
+      if (!throttle.take(body.user.id)) {
+        decision = [section(`:hourglass: That is ${PREVIEWS_PER_MINUTE} previews in a minute: wait a moment, then pick again.`)];
+      } else if (!(await governance.isAdmin(body.user.id))) {
         await service.audit(body.user.id, `${meta.action}.preview_as`, picked, 'refused', { why: 'not an admin' });
         decision = [section(':no_entry: Only the policy’s admins may preview a request as someone else.')];
       } else {
