@@ -61,10 +61,11 @@ export function decisionLines(verdict: Verdict): string[] {
       return [`:white_check_mark: *Allowed* (${rule}): submitted now, it would be created at once.`];
     case 'awaiting_approval': {
       const where = g.channel && /^[CG][A-Z0-9]+$/.test(g.channel) ? ` in <#${g.channel}>` : '';
+      const self = g.allowSelfApproval ? '' : ' (someone other than the requester)';
       return [
         `:raised_hand: *Needs approval* (${rule}).${reason}`,
-        `Approvers: ${approversText(g)}${where}${g.allowSelfApproval ? '' : ' (someone other than the requester)'}; submitted now, they would have until ` +
-          `${slackDate(verdict.expiresAt)}. Nothing is created before one approves.`,
+        `Approvers: ${approversText(g)}${where}${self}; submitted now, they would have until ${slackDate(verdict.expiresAt)}. ` +
+          'Nothing is created before one approves.',
       ];
     }
     case 'denied':
