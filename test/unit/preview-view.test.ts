@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { previewButton, previewErrorsView, previewProblemView, previewView } from '../../src/features/preview/view.js';
+import type { KnownBlock } from '@slack/types';
+import { decodePreviewMeta, encodePreviewMeta } from '../../src/features/preview/metadata.js';
+import {
+  decisionBlocks,
+  previewButton,
+  previewErrorsView,
+  previewProblemView,
+  previewView,
+  redecidedView,
+} from '../../src/features/preview/view.js';
 import type { Verdict } from '../../src/operations/governance.js';
 import type { PlannedCall } from '../../src/operations/types.js';
 import { allText } from '../support/payload.js';
@@ -80,5 +89,33 @@ describe('the preview view', () => {
     expect(allText(view.blocks)).not.toContain('<!channel>');
     expect(checkView(previewProblemView('Slack could not say.'))).toEqual([]);
     expect(checkMessage({ text: 'x', blocks: [previewButton()] })).toEqual([]);
+  });
+});
+
+describe('deciding it as someone else', () => {
+  it('replaces only the decision, in place, and keeps the calls', () => {
+    const first = previewView({ noun: 'workspace', verdict: allowed, calls: [call(1)], decideAs: '{}' });
+    const denied: Verdict = { status: 'denied', governance: { effect: 'deny', rule: 'r', reason: 'No.', reservations: [] } };
+    const again = redecidedView(first.blocks as KnownBlock[], decisionBlocks(denied, 'U0BOB'), '{}');
+    const texts = again.blocks.map((b) => allText(b));
+    expect(texts[0]).toContain('Preview of this workspace request');
+    expect(texts[1]).toContain('As <@U0BOB>');
+    expect(texts[2]).toContain('*Not allowed* (rule `r`). No.');
+    expect(texts.join('\n')).not.toContain('*Allowed*');
+    expect(texts.join('\n')).toContain('POST /integrations/1');
+    expect(again.private_metadata).toBe('{}');
+    expect(checkView(again)).toEqual([]);
+  });
+
+  it('reads back only metadata this app could have written', () => {
+    const meta = { action: 'workspace.create' as const, teamId: 'T0001', request: { draft: { name: 'x' } }, subject: {} };
+    const text = encodePreviewMeta(meta);
+    expect(text && decodePreviewMeta(text)).toEqual(meta);
+    expect(decodePreviewMeta('not json')).toBeUndefined();
+    expect(decodePreviewMeta(JSON.stringify({ ...meta, action: 'org.delete' }))).toBeUndefined();
+    expect(decodePreviewMeta(JSON.stringify({ ...meta, subject: { admin: true } }))).toBeUndefined();
+    expect(decodePreviewMeta(JSON.stringify({ ...meta, channelId: 'U0NOTACHANNEL' }))).toBeUndefined();
+    // Too big for Slack's private_metadata: no picker rather than a cut-off request.
+    expect(encodePreviewMeta({ ...meta, request: { draft: { name: 'x'.repeat(3000) } } })).toBeUndefined();
   });
 });
