@@ -325,6 +325,36 @@ describe('adding people to a workspace', () => {
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
+  it('Preview shows the decision and the calls it would make, in order, and nothing is added or invited', async () => {
+    const view = await openMembersForm();
+    const button = theButton(view.blocks, 'form_preview');
+    const res = await h.app.driver.blockAction({
+      actionId: 'form_preview',
+      blockId: button.blockId,
+      view: fillView(view, { mb_workspace: { value: ws.id }, mb_users: ['UCAROL'], mb_role: { value: 'admin' } }),
+      userId: 'UREQ',
+    });
+    expect(res.status).toBe(200);
+    const push = await h.slack.waitFor('views.push', () => true);
+    const pushedId = String(record(push.response?.view, 'pushed view').id);
+    const update = await h.slack.waitFor('views.update', (c) => c.args.view_id === pushedId, 10_000);
+    const text = allText(record(update.args.view, 'preview').blocks);
+    expect(text).toContain('admins-need-approval');
+    const order = [
+      `GET /admin/workspaces/${ws.id}/users?current_page=0`,
+      'GET /admin/users?email=carol',
+      'GET /admin/users/invites?email=carol',
+      `POST /admin/workspaces/${ws.id}/users`,
+      'POST /admin/users/invites',
+    ];
+    const at = order.map((p) => text.indexOf(p));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(text).toContain('"email": "carol@acme.test"');
+    expect(h.portkey.requestsTo('POST', /.*/)).toHaveLength(0);
+    expect(h.portkey.requestsTo('GET', /users/)).toHaveLength(0);
+  });
+
   it("opens the form from a created workspace's result with that workspace chosen", async () => {
     const res = await h.app.driver.blockAction({ actionId: 'member_open_for_workspace', blockId: 'ws_next', value: ws.id });
     expect(res.status).toBe(200);

@@ -1,7 +1,7 @@
 import type { Log } from '../../log.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { PortkeyError } from '../../portkey/errors.js';
-import type { Invite, WorkspaceRole } from '../../portkey/schemas.js';
+import type { AddMembersBody, CreateInviteBody, Invite, WorkspaceRole } from '../../portkey/schemas.js';
 
 // Adding people to a Portkey workspace, idempotently: what Portkey already holds is read first (the workspace's
 // members, the organisation's users, pending invites), so a retry or a restart after a crash does only what is left
@@ -29,8 +29,18 @@ export const EMPTY_REPORT: Report = { added: [], invited: [], already: [], alrea
 
 export type AddResult = { ok: true; report: Report } | { ok: false; report: Report; error: unknown; step: string; wrote: boolean };
 
+/** The add's body: organisation users by their Portkey id, each with the role asked for. */
+export function addBody(userIds: readonly string[], role: WorkspaceRole): AddMembersBody {
+  return { users: userIds.map((id) => ({ id, role })) };
+}
+
+/** An invite into the organisation as a plain member, into this one workspace with the role asked for. */
+export function inviteBody(email: string, workspaceId: string, role: WorkspaceRole): CreateInviteBody {
+  return { email, role: 'member', workspaces: [{ id: workspaceId, role }] };
+}
+
 /** Workspace members are read in pages of this size, up to MAX_PAGES (a workspace of 5,000 people). */
-const PAGE = 100;
+export const PAGE = 100;
 const MAX_PAGES = 50;
 
 export async function addPeople(
@@ -67,7 +77,13 @@ export async function addPeople(
   if (toAdd.length > 0) {
     step = 'adding people to the workspace';
     try {
-      await portkey.addWorkspaceMembers(p.workspaceId, { users: toAdd.map((t) => ({ id: t.portkeyId, role: p.role })) });
+      await portkey.addWorkspaceMembers(
+        p.workspaceId,
+        addBody(
+          toAdd.map((t) => t.portkeyId),
+          p.role,
+        ),
+      );
       report.added.push(...toAdd.map((t) => t.userId));
     } catch (error) {
       // A lost answer, or 409 because someone was added meanwhile: what Portkey now holds says what is done.
@@ -81,7 +97,7 @@ export async function addPeople(
   for (const t of toInvite) {
     step = 'inviting people to Portkey';
     try {
-      await portkey.createInvite({ email: t.email, role: 'member', workspaces: [{ id: p.workspaceId, role: p.role }] });
+      await portkey.createInvite(inviteBody(t.email, p.workspaceId, p.role));
       report.invited.push(t.userId);
     } catch (error) {
       const pending = await settled(() => portkey.findPendingInvites(t.email));

@@ -1,11 +1,11 @@
 import type { Log } from '../../log.js';
-import type { Executor, Outcome } from '../../operations/types.js';
+import type { Executor, Outcome, Plan, PlannedCall } from '../../operations/types.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
-import { addPeople, type Report, type Target } from './add.js';
+import { addBody, addPeople, inviteBody, PAGE, type Report, type Target } from './add.js';
 import { storedMembers, storedReport, type StoredMembers } from './stored.js';
 import { membersAddedMessage, membersFailedMessage } from './view.js';
 
@@ -87,7 +87,68 @@ export function memberExecutor(portkey: PortkeyClient): Executor {
     },
 
     describe: describeMembers,
+    plan: planMembers,
   };
+}
+
+/**
+ * The preview: the calls `execute` makes, in order, from the same body builders. Who is already in, in the
+ * organisation or invited is only known once Portkey is read, so the writes say when each is made; an add names
+ * Portkey's user ids, which the look-ups find (shown as placeholders).
+ */
+export function planMembers(op: Pick<OperationRecord, 'request'>): Plan | undefined {
+  const req = storedMembers(op);
+  if (!req) return undefined;
+  const ws = encodeURIComponent(req.workspace.id);
+  const targets = targetsOf(req);
+  const q = (o: Record<string, string>) => new URLSearchParams(o).toString();
+  const calls: PlannedCall[] = [
+    { method: 'GET', path: `/admin/workspaces/${ws}`, phase: 'submit', purpose: 'Reads the workspace, as approvers are shown it.' },
+    {
+      method: 'GET',
+      path: `/admin/workspaces/${ws}/users?${q({ current_page: '0', page_size: String(PAGE) })}`,
+      phase: 'run',
+      purpose: `Reads who is in the workspace already (each page of ${PAGE}).`,
+    },
+  ];
+  for (const t of targets) {
+    calls.push(
+      {
+        method: 'GET',
+        path: `/admin/users?${q({ email: t.email, pageSize: '10', currentPage: '0' })}`,
+        phase: 'run',
+        purpose: 'Looks the person up in the organisation by their Slack email.',
+        onlyIf: 'they are not in the workspace yet',
+      },
+      {
+        method: 'GET',
+        path: `/admin/users/invites?${q({ email: t.email, status: 'pending', pageSize: '10', currentPage: '0' })}`,
+        phase: 'run',
+        purpose: 'Looks for an invite already pending for them.',
+        onlyIf: 'they are not in the organisation',
+      },
+    );
+  }
+  calls.push({
+    method: 'POST',
+    path: `/admin/workspaces/${ws}/users`,
+    body: addBody(['<Portkey user id of each person found>'], req.role),
+    phase: 'run',
+    purpose: 'Adds everyone found in the organisation, in one request.',
+    onlyIf: 'someone is in the organisation but not in the workspace',
+  });
+  for (const t of targets) {
+    calls.push({
+      method: 'POST',
+      path: '/admin/users/invites',
+      body: inviteBody(t.email, req.workspace.id, req.role),
+      phase: 'run',
+      purpose: 'Invites the person into the organisation and this workspace.',
+      onlyIf: 'they are not in the organisation and have no pending invite',
+    });
+  }
+  // Nothing of a members request is secret (emails are personal data, shown only in this private preview).
+  return { calls, secrets: [] };
 }
 
 /** What the policy sees: the workspace as Portkey holds it, the role, how many people and whether the requester is one. */

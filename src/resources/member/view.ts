@@ -1,4 +1,5 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
+import { previewButton } from '../../features/preview/view.js';
 import { actions, button, context, plain, section } from '../../slack/blocks.js';
 import { RESULT_ALSO_SENT } from '../../slack/delivery.js';
 import { escapeMrkdwn, mention } from '../../slack/escape.js';
@@ -91,6 +92,7 @@ export function memberModal(p: { draft: MemberDraft; context: ModalContext; noti
       'Each person is found in Portkey by the email on their Slack profile. Someone not yet in your Portkey organisation gets ' +
         'an invite to this workspace; people already in it keep their role.',
     ),
+    previewButton(),
   );
   return {
     type: 'modal',
