@@ -98,7 +98,12 @@ describe('adding people to a workspace', () => {
       { email: 'bob@acme.test', role: 'member', workspaces: [{ id: ws.id, role: 'manager' }] },
     ]);
     // Each person was looked up by the email Slack gave, lowercased.
-    expect(h.portkey.requestsTo('GET', '/admin/users').map((r) => r.query.email)).toEqual(['alice@acme.test', 'bob@acme.test']);
+    expect(
+      h.portkey
+        .requestsTo('GET', '/admin/users')
+        .map((r) => r.query.email)
+        .sort(),
+    ).toEqual(['alice@acme.test', 'bob@acme.test']);
     expect(roleOf(alice.id)).toBe('manager');
     expect(h.portkey.members.invites.map((i) => [i.email, i.status, i.workspaces])).toEqual([
       ['bob@acme.test', 'pending', [{ workspace_id: ws.id, role: 'manager' }]],

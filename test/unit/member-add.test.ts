@@ -61,6 +61,26 @@ describe('addPeople', () => {
     ]);
   });
 
+  it('gives each step its own deadline: twenty people on a slow Portkey take longer than one create may, and finish', async () => {
+    // 2× a 400 ms timeout is 800 ms for one create; this request's ~60 calls at 50 ms each take longer than that.
+    const slow = new PortkeyClient({ baseUrl: fake.baseUrl, apiKey: fake.adminKey, timeoutMs: 400, sleep: async () => {} });
+    fake.latencyMs = 50;
+    const targets = Array.from({ length: 20 }, (_, i) => target(i));
+    const started = Date.now();
+    const request: StoredMembers = {
+      draft: { users: [], role: 'member' },
+      workspace: { id: ws.id, name: ws.name, slug: ws.slug },
+      role: 'member',
+      people: targets,
+    };
+    const op = { request, requesterId: 'UREQ', createdAt: Date.now() } as unknown as OperationRecord;
+    const outcome = await memberExecutor(slow).execute(op, undefined, log);
+    await slow.close();
+    expect(Date.now() - started).toBeGreaterThan(800);
+    expect(outcome).toMatchObject({ ok: true, result: { report: { invited: targets.map((t) => t.userId) } } });
+    expect(fake.members.invites).toHaveLength(20);
+  });
+
   it('a 409 because someone added them meanwhile: what Portkey holds says it is done', async () => {
     const u = fake.members.seedUser({ email: 'p1@acme.test' });
     // They are in the workspace by the time Portkey answers ours with 409 AB07 (the handler ran, the answer is a 409).

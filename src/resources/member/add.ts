@@ -53,23 +53,20 @@ export async function addPeople(
   const toInvite: Target[] = [];
   let step = 'reading who is in the workspace';
   try {
-    const members = await memberEmails(portkey, p.workspaceId);
-    for (const t of p.targets) {
-      if (members.has(t.email)) {
-        report.already.push(t.userId);
-        continue;
-      }
-      step = 'looking people up in Portkey';
-      const user = (await portkey.findUsersByEmail(t.email)).data.find((u) => sameEmail(u.email, t.email));
-      if (user) {
-        toAdd.push({ ...t, portkeyId: user.id });
-        continue;
-      }
-      const pending = (await portkey.findPendingInvites(t.email)).data.filter((i) => sameEmail(i.email, t.email));
-      if (pending.some((i) => invitesTo(i, p.workspaceId))) report.alreadyInvited.push(t.userId);
-      else if (pending.length > 0) report.invitePending.push(t.userId);
+    // Each step has its own deadline (portkey/budget.ts): a request of 50 people makes ~100 reads, which one
+    // create's budget could not hold, while a Portkey that hangs still fails the first read in one timeout.
+    const members = await memberEmails(portkey.budgeted('list'), p.workspaceId);
+    step = 'looking people up in Portkey';
+    const newcomers = p.targets.filter((t) => !members.has(t.email));
+    const found = await inOrder(newcomers, LOOKUPS_AT_ONCE, (t) => lookUp(portkey.budgeted('list'), t, p.workspaceId));
+    for (const t of p.targets) if (members.has(t.email)) report.already.push(t.userId);
+    newcomers.forEach((t, i) => {
+      const f = found[i];
+      if (f?.kind === 'user') toAdd.push({ ...t, portkeyId: f.id });
+      else if (f?.kind === 'invited_here') report.alreadyInvited.push(t.userId);
+      else if (f?.kind === 'invited_elsewhere') report.invitePending.push(t.userId);
       else toInvite.push(t);
-    }
+    });
   } catch (error) {
     return { ok: false, report, error, step, wrote: false };
   }
@@ -77,7 +74,7 @@ export async function addPeople(
   if (toAdd.length > 0) {
     step = 'adding people to the workspace';
     try {
-      await portkey.addWorkspaceMembers(
+      await portkey.budgeted('create').addWorkspaceMembers(
         p.workspaceId,
         addBody(
           toAdd.map((t) => t.portkeyId),
@@ -87,7 +84,7 @@ export async function addPeople(
       report.added.push(...toAdd.map((t) => t.userId));
     } catch (error) {
       // A lost answer, or 409 because someone was added meanwhile: what Portkey now holds says what is done.
-      const landed = await settled(() => memberEmails(portkey, p.workspaceId));
+      const landed = await settled(() => memberEmails(portkey.budgeted('list'), p.workspaceId));
       if (!landed || !toAdd.every((t) => landed.has(t.email))) return { ok: false, report, error, step, wrote: true };
       log.warn({ error: error instanceof Error ? error.message : String(error) }, 'members add: answer lost, but everyone is in');
       report.added.push(...toAdd.map((t) => t.userId));
@@ -97,10 +94,10 @@ export async function addPeople(
   for (const t of toInvite) {
     step = 'inviting people to Portkey';
     try {
-      await portkey.createInvite(inviteBody(t.email, p.workspaceId, p.role));
+      await portkey.budgeted('create').createInvite(inviteBody(t.email, p.workspaceId, p.role));
       report.invited.push(t.userId);
     } catch (error) {
-      const pending = await settled(() => portkey.findPendingInvites(t.email));
+      const pending = await settled(() => portkey.budgeted('list').findPendingInvites(t.email));
       if (!pending?.data.some((i) => sameEmail(i.email, t.email) && invitesTo(i, p.workspaceId))) {
         return { ok: false, report, error, step, wrote: true };
       }
@@ -108,6 +105,31 @@ export async function addPeople(
     }
   }
   return { ok: true, report };
+}
+
+/** Lookups in flight at once: quick for 50 people, gentle on Portkey's rate limits. */
+const LOOKUPS_AT_ONCE = 5;
+
+type Found = { kind: 'user'; id: string } | { kind: 'invited_here' } | { kind: 'invited_elsewhere' } | { kind: 'nobody' };
+
+/** Who this email is to Portkey: an organisation user, someone with a pending invite (here or elsewhere), or nobody. */
+async function lookUp(portkey: PortkeyClient, t: Target, workspaceId: string): Promise<Found> {
+  const user = (await portkey.findUsersByEmail(t.email)).data.find((u) => sameEmail(u.email, t.email));
+  if (user) return { kind: 'user', id: user.id };
+  const pending = (await portkey.findPendingInvites(t.email)).data.filter((i) => sameEmail(i.email, t.email));
+  if (pending.some((i) => invitesTo(i, workspaceId))) return { kind: 'invited_here' };
+  return pending.length > 0 ? { kind: 'invited_elsewhere' } : { kind: 'nobody' };
+}
+
+/** `work` for each item, at most `limit` at a time; the results in the items' order. The first failure rejects. */
+async function inOrder<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await work(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** The emails of a workspace's members, lowercased. Throws when Portkey can't say (nothing is guessed). */

@@ -37,11 +37,8 @@ async function run(portkey: PortkeyClient, op: OperationRecord, log: Log): Promi
       refund: true,
     };
   }
-  const result = await addPeople(
-    portkey.budgeted('create'),
-    { workspaceId: req.workspace.id, role: req.role, targets: targetsOf(req) },
-    log,
-  );
+  // Not one budget for the whole run: addPeople gives each step its own deadline (see there).
+  const result = await addPeople(portkey, { workspaceId: req.workspace.id, role: req.role, targets: targetsOf(req) }, log);
   if (!result.ok) {
     // Once something was sent, part may be done (a lost answer, or people added before the failure): a retry checks first.
     return { ok: false, error: partlyText(result.report, result.step, result.error), unknown: result.wrote };
