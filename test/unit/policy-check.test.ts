@@ -65,7 +65,7 @@ describe('a written-down request', () => {
     expect(r.subject).toEqual({
       action: 'integration.create',
       hosts: ['https://x.example'],
-      secretRef: { id: 'sr-1', name: 'sr-1' },
+      secretRefs: [{ id: 'sr-1', name: 'sr-1' }],
       workspaces: [{ id: 'ws-1' }, { id: 'ws-2', slug: 'prod' }],
     });
   });
