@@ -132,7 +132,12 @@ export function matchingRules(policy: Policy, subject: Subject, actor: Actor): A
 export function decide(policy: Policy, subject: Subject, actor: Actor): Decision {
   const matches = matchingRules(policy, subject, actor);
   let decision = fileDecision(policy, matches);
-  for (const guard of guards(policy, subject, matches)) {
+  // Each reference is judged on its own: the rules that match this request with it as its only reference.
+  const refAllowed = (r: SecretRefPart) =>
+    matchingRules(policy, { ...subject, secretRefs: [r] }, actor).some(
+      (m) => m.rule.effect !== 'deny' && (m.rule.secret_references ?? []).some((e) => secretRefMatches(e, r)),
+    );
+  for (const guard of guards(policy, subject, matches, refAllowed)) {
     if (RANK[guard.effect] > RANK[decision.effect]) decision = guard;
     // A tie keeps the file rule's approvers, never its self-approval: a guard's approval is someone else's.
     else if (guard.effect === 'require_approval' && decision.effect === 'require_approval')
@@ -145,22 +150,27 @@ const guardRef = (name: string): RuleRef => ({ name, index: -1, builtin: true })
 
 /**
  * Safe by default, whatever the file says or omits:
- * - secret-reference-not-allowed: each secret reference must be named in `secret_references` by a matching allow or
- *   require_approval rule (none may be used without such a rule) — deny, naming those that aren't. Each one: a
- *   require_approval rule matches when ANY reference falls under it, so it must not vouch for the others.
+ * - secret-reference-not-allowed: each secret reference must be named in `secret_references` by an allow or
+ *   require_approval rule that matches the request with that reference (none may be used without such a rule) —
+ *   deny, naming those that aren't. Each on its own: a require_approval rule matches when ANY reference falls under
+ *   it, so it must not vouch for the others; an allow rule matches only when EVERY one does, so one reference it
+ *   doesn't cover must not make the others look refused.
  * - custom-host-needs-approval: a URL the key is sent to needs a matching allow rule whose `custom_hosts` cover it;
  *   otherwise the policy's admins approve.
  * - secret-reference-to-custom-host: a secret reference sent to a requester-supplied URL always needs approval
  *   (Portkey would hand the org's secret to that host), even when an allow rule matches.
  * A guard needing approval with no admins to give it is a deny that says what the admin should add.
  */
-export function guards(policy: Policy, subject: Subject, matches: Array<{ rule: Rule }>): Decision[] {
+export function guards(
+  policy: Policy,
+  subject: Subject,
+  matches: Array<{ rule: Rule }>,
+  refAllowed: (ref: SecretRefPart) => boolean,
+): Decision[] {
   const out: Decision[] = [];
   const hosts = subject.hosts ?? [];
   const refs = subject.secretRefs ?? [];
-  const named = (r: SecretRefPart) =>
-    matches.some((m) => m.rule.effect !== 'deny' && (m.rule.secret_references ?? []).some((e) => secretRefMatches(e, r)));
-  const refused = refs.filter((r) => !named(r));
+  const refused = refs.filter((r) => !refAllowed(r));
   if (refused.length > 0) out.push({ effect: 'deny', rule: guardRef('secret-reference-not-allowed'), reason: refusedText(refused) });
   if (hosts.length > 0 && refs.length > 0) {
     out.push(guardApproval(policy, 'secret-reference-to-custom-host', 'A secret reference sent to a custom host always needs approval.'));
