@@ -5,7 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { peekSqlite } from '../support/db.js';
 import { useTestEnv } from '../support/env.js';
 import { allText, record, theButton } from '../support/payload.js';
-import { chooseAuthMode, fill, leaksOf, openForm, storedView, submit, theCreateBody, theIntegration } from './integration-helpers.js';
+import {
+  chooseAuthMode,
+  fill,
+  leaksOf,
+  openForm,
+  storedView,
+  submit,
+  submitForResult,
+  theCreateBody,
+  theIntegration,
+} from './integration-helpers.js';
 
 // Issue 13 §6 end to end: a secret reference for every secret field of the catalog (AWS access key id and secret,
 // Entra client secret, Vertex service-account key), each one sent as its own `secret_mappings` target, each one
@@ -189,6 +199,25 @@ describe('secret references for the AWS access key pair', () => {
         { target_field: 'configurations.aws_secret_access_key', secret_reference_id: refs.secret.id },
       ],
     });
+  });
+});
+
+describe('the answer lost', () => {
+  it('Portkey created it but answered too late: found by its slug with both references, credited, never sent twice', async () => {
+    const refs = seedAwsRefs();
+    h.portkey.fault({ method: 'POST', path: '/integrations' }, { afterHandling: true, delayMs: 4000 });
+    const view = await openForm(h, 'integration create bedrock', { userId: 'UMEMBER', channelId: 'C0GEN' });
+    const { result } = await submitForResult(h, view, {
+      int_name: 'Slow Bedrock',
+      [ID_BLOCK('bedrock')]: { value: refs.id.id, text: refs.id.name },
+      [SECRET_BLOCK('bedrock')]: { value: refs.secret.id, text: refs.secret.name },
+    });
+    expect(h.portkey.requestsTo('POST', '/integrations')).toHaveLength(1);
+    expect(h.portkey.requestsTo('GET', '/integrations/slow-bedrock').length).toBeGreaterThanOrEqual(1);
+    const stored = theIntegration(h.portkey);
+    expect(stored.secret_mappings.map((m) => m.secret_reference_id)).toEqual([refs.id.id, refs.secret.id]);
+    expect(allText(result.blocks)).toContain('is ready');
+    expect(allText(result.blocks)).toContain(stored.id);
   });
 });
 

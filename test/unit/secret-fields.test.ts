@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { decide, type Actor, type Subject } from '../../src/policy/decide.js';
 import { getProvider, PROVIDERS, secretTargets } from '../../src/portkey/providers.js';
+import { whose } from '../../src/resources/integration/create.js';
 import { storedIntegrationDraft, storedSubject } from '../../src/resources/integration/executor.js';
 import {
   EMPTY_INTEGRATION_DRAFT,
@@ -376,5 +377,50 @@ rules:
       rule: { name: 'secret-reference-to-custom-host', builtin: true },
       allowSelfApproval: false,
     });
+  });
+});
+
+describe('after a lost answer: the integration found is ours only if it holds every reference we sent', () => {
+  const body = {
+    name: 'Vault',
+    slug: 'vault',
+    ai_provider_id: 'bedrock',
+    configurations: { aws_auth_type: 'accessKey', aws_region: 'us-east-1' },
+    secret_mappings: [
+      { target_field: 'configurations.aws_access_key_id', secret_reference_id: 'sr-id' },
+      { target_field: 'configurations.aws_secret_access_key', secret_reference_id: 'sr-secret' },
+    ],
+  };
+  const now = Date.now();
+  const found = (secret_mappings: unknown[]) =>
+    whose(
+      {
+        id: 'i-1',
+        slug: 'vault',
+        name: 'Vault',
+        ai_provider_id: 'bedrock',
+        created_at: new Date(now).toISOString(),
+        description: null,
+        configurations: { aws_auth_type: 'accessKey', aws_region: 'us-east-1' },
+        secret_mappings,
+      },
+      body,
+      { from: now - 1000, to: now + 1000 },
+    );
+  it.each([
+    [
+      'both, in another order, with value_format echoed',
+      [{ ...body.secret_mappings[1], value_format: null }, body.secret_mappings[0]],
+      'ours',
+    ],
+    ['only one of them', [body.secret_mappings[0]], 'not_ours'],
+    [
+      'another reference for one field',
+      [body.secret_mappings[0], { ...body.secret_mappings[1], secret_reference_id: 'sr-org' }],
+      'not_ours',
+    ],
+    ['none', [], 'not_ours'],
+  ])('%s → %s', (_, mappings, verdict) => {
+    expect(found(mappings)).toBe(verdict);
   });
 });
