@@ -99,22 +99,21 @@ export async function resolveRefs(
     name: w.name ?? w.slug ?? w.id,
     ...(w.slug ? { slug: w.slug } : {}),
   });
-  const named = (id: string): PortkeyRef[] => {
-    const found = secretOf(id);
-    return found?.ok ? [ref(found.value)] : [];
-  };
-  const keyRef = mappings.find((m) => m.target_field === KEY_TARGET);
-  const fieldRefs = Object.fromEntries(
-    mappings.flatMap((m) =>
-      m.target_field === KEY_TARGET ? [] : named(m.secret_reference_id).map((r) => [m.target_field.replace(/^configurations\./, ''), r]),
-    ),
-  );
+  // Every mapping's reference was found (else the errors above): the key's, and each field's by configurations key.
+  let secretRef: PortkeyRef | undefined;
+  const fieldRefs: Record<string, PortkeyRef> = {};
+  for (const m of mappings) {
+    const found = secretOf(m.secret_reference_id);
+    if (!found?.ok) continue;
+    if (m.target_field === KEY_TARGET) secretRef = ref(found.value);
+    else fieldRefs[m.target_field.replace(/^configurations\./, '')] = ref(found.value);
+  }
   return {
     ok: true,
     resolved: {
       ...(workspace?.ok ? { workspace: ref(workspace.value) } : {}),
       access: access.flatMap((a) => (a.ok ? [ref(a.value)] : [])),
-      ...(keyRef && named(keyRef.secret_reference_id)[0] ? { secretRef: named(keyRef.secret_reference_id)[0] } : {}),
+      ...(secretRef ? { secretRef } : {}),
       ...(Object.keys(fieldRefs).length > 0 ? { fieldRefs } : {}),
     },
   };
