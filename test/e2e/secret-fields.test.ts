@@ -160,6 +160,64 @@ describe('secret references for the AWS access key pair', () => {
     expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
   });
 
+  it('a reference Portkey does not know: refused on its own field, the other one kept; nothing decided or created', async () => {
+    const refs = seedAwsRefs();
+    const view = await openForm(h, 'integration create bedrock', { userId: 'UMEMBER', channelId: 'C0GEN' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, {
+        int_name: 'Forged secret',
+        [ID_BLOCK('bedrock')]: { value: refs.id.id, text: refs.id.name },
+        [SECRET_BLOCK('bedrock')]: { value: 'sr-forged-0001', text: 'team-aws-secret' },
+      }),
+      userId: 'UMEMBER',
+    });
+    expect(record(res.json, 'ack')).toEqual({
+      response_action: 'errors',
+      errors: { [SECRET_BLOCK('bedrock')]: 'Portkey has no such secret reference that this app can see. Choose it from the list.' },
+    });
+    expect(h.portkey.requestsTo('GET', '/secret-references/sr-forged-0001')).toHaveLength(1);
+    expect(h.portkey.requestsTo('POST', '/integrations')).toEqual([]);
+  });
+
+  it('refused, then "Back to the form": each field\'s reference comes back, named as Portkey holds it', async () => {
+    const refs = seedAwsRefs();
+    const view = await openForm(h, 'integration create bedrock', { userId: 'UMEMBER', channelId: 'C0GEN' });
+    const res = await h.app.driver.viewSubmission({
+      view: fill(view, {
+        int_name: 'Back again',
+        [ID_BLOCK('bedrock')]: { value: refs.id.id, text: 'crafted label' },
+        [SECRET_BLOCK('bedrock')]: { value: refs.org.id, text: 'crafted label' },
+      }),
+      userId: 'UMEMBER',
+    });
+    const shown = ackedView(res.json);
+    const back = theButton(shown.blocks, 'integration_back');
+    const click = await h.app.driver.blockAction({
+      actionId: 'integration_back',
+      blockId: back.blockId,
+      value: back.value ?? '',
+      userId: 'UMEMBER',
+      view: { ...fill(view, {}), private_metadata: String(shown.private_metadata) },
+    });
+    expect(click.status).toBe(200);
+    const restored = await h.slack.waitFor('views.update', (c) => c.args.view_id === view.id);
+    const blocks = (record(restored.args.view, 'view').blocks as unknown[]).map((b) => record(b, 'block'));
+    const initial = (id: string) =>
+      record(
+        record(
+          blocks.find((b) => b.block_id === id),
+          id,
+        ).element,
+        'element',
+      ).initial_option;
+    expect(initial(ID_BLOCK('bedrock'))).toMatchObject({ value: refs.id.id, text: { text: 'team-aws-access-key-id (team-aws-id)' } });
+    expect(initial(SECRET_BLOCK('bedrock'))).toMatchObject({
+      value: refs.org.id,
+      text: { text: 'Org AWS production secret (org-aws-secret)' },
+    });
+    expect(JSON.stringify(restored.args.view)).not.toContain('crafted label');
+  });
+
   it('the approval card names each reference as Portkey holds it, per field; approved, the body carries both', async () => {
     const refs = seedAwsRefs();
     const view = await openForm(h, 'integration create sagemaker', { userId: 'UMEMBER', channelId: 'C0GEN' });
