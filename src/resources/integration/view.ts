@@ -130,7 +130,9 @@ function fieldInput(blockId: string, f: ProviderField, initial: string): InputBl
     });
   }
   const multiline = f.kind === 'json' || f.kind === 'multiline';
-  const secretHint = isSecretField(f) ? 'Kept secret: sent to Portkey only, never shown in Slack.' : undefined;
+  const secretHint = isSecretField(f)
+    ? 'Kept secret: sent to Portkey only, never shown in Slack. Or take it from a secret reference below.'
+    : undefined;
   const hint = [f.hint, secretHint].filter(Boolean).join(' ');
   return input({
     blockId,
