@@ -176,7 +176,8 @@ export class Governance {
     const actor = { userId: who.userId, groups, channelId: who.channelId };
     return refs.filter(
       (r) =>
-        decide(this.policy, { action: 'integration.create', providerId, secretRef: { id: r.id, name: r.name } }, actor).effect !== 'deny',
+        decide(this.policy, { action: 'integration.create', providerId, secretRefs: [{ id: r.id, name: r.name }] }, actor).effect !==
+        'deny',
     );
   }
 
@@ -216,7 +217,7 @@ export class Governance {
    */
   async deniedWhateverParts(
     action: StoredAction,
-    subject: Omit<Subject, 'action' | 'workspaces' | 'secretRef'>,
+    subject: Omit<Subject, 'action' | 'workspaces' | 'secretRefs'>,
     who: Requester,
   ): Promise<boolean> {
     const groups = await this.groupsOf(who.userId).catch(() => undefined);

@@ -49,6 +49,10 @@ rules:
     reason: "OpenAI keys are billed centrally."
     approvers:
       groups: [S0PLATFORM]
+  - name: vault-references
+    action: integration.create
+    secret_references: ["vault-*"]
+    effect: allow
 rate_limits: []
 `;
 const policyDir = mkdtempSync(path.join(tmpdir(), 'portkey-canary-policy-'));
@@ -360,6 +364,19 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
         int_f__bedrock__accessKey__aws_secret_access_key: secret,
       });
       await created('bedrock', view, 'Canary Bedrock', [id, secret]);
+    });
+
+    it('bedrock with the access key id typed beside a secret reference for the secret access key', async () => {
+      const id = canary('bedrockref', 'AWS access key id beside a secret reference', true, 'aws-id');
+      const ref = portkey.seedSecretReference({ name: `vault-aws-secret-${engine}` });
+      const view = await integrationFlow('bedrockref', 'integration create bedrock', 'Canary Bedrock Ref', {
+        int_f__bedrock__accessKey__aws_access_key_id: id,
+        int_secretref__bedrock__accessKey__aws_secret_access_key: { value: ref.id, text: ref.name },
+      });
+      await created('bedrockref', view, 'Canary Bedrock Ref', [id]);
+      expect(portkey.integrations.find((i) => i.name === 'Canary Bedrock Ref')?.secret_mappings).toEqual([
+        { target_field: 'configurations.aws_secret_access_key', secret_reference_id: ref.id },
+      ]);
     });
 
     it('vertex-ai with a service-account private key', async () => {

@@ -19,7 +19,7 @@ export const previewMetaSchema = z.object({
     .object({
       providerId: z.string().optional(),
       hosts: z.array(z.string()).optional(),
-      secretRef: z.object({ id: z.string(), name: z.string() }).optional(),
+      secretRefs: z.array(z.object({ id: z.string(), name: z.string(), field: z.string().optional() })).optional(),
       workspaces: z.array(z.object({ id: z.string(), slug: z.string().optional() })).optional(),
       defaultWorkspace: z.boolean().optional(),
     })

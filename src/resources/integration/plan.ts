@@ -32,16 +32,19 @@ export function integrationPlan(request: IntegrationRequest, stored: unknown): P
       purpose: found('workspace to enable it in', ref),
     });
   }
-  const secretId = request.body.secret_mappings?.[0]?.secret_reference_id;
-  const secretRef = secretId ? resolved?.secretRef : undefined;
-  if (secretId) {
+  // One look-up per distinct reference, as the submission makes them (the key's and each secret field's).
+  const known = [...(resolved?.secretRef ? [resolved.secretRef] : []), ...Object.values(resolved?.fieldRefs ?? {})];
+  const refIds = [...new Set((request.body.secret_mappings ?? []).map((m) => m.secret_reference_id))];
+  for (const id of refIds) {
     calls.push({
       method: 'GET',
-      path: `/secret-references/${at(secretId)}`,
+      path: `/secret-references/${at(id)}`,
       phase: 'submit',
-      purpose: found('secret reference', secretRef),
+      purpose: found('secret reference', known.find(sameAs(id))),
     });
   }
+  const secretId = request.body.secret_mappings?.find((m) => m.target_field === 'key')?.secret_reference_id;
+  const secretRef = secretId ? resolved?.secretRef : undefined;
 
   const { slug } = request.body;
   const where = request.workspace ? `in workspace ${resolved?.workspace?.name ?? request.workspace.value}` : 'for the whole organisation';
