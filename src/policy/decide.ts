@@ -34,8 +34,9 @@ export interface Subject {
   defaultWorkspace?: boolean | undefined;
   /** member.add: the workspace role given (the workspace itself is in `workspaces`). */
   role?: 'member' | 'manager' | 'admin' | undefined;
-  /** member.add: how many people are added, and whether the requester is one of them (ids Slack returned). */
-  people?: { count: number; includesRequester: boolean } | undefined;
+  /** member.add: the people added, by the ids Slack returned. Whether the person asking is among them is judged
+   *  against the actor, so the same subject decides rightly for anyone (an approval, a preview as someone else). */
+  people?: { count: number; userIds: readonly string[] } | undefined;
 }
 
 export interface SecretRefPart {
@@ -114,7 +115,7 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
   ) {
     return false;
   }
-  if (!memberCriteriaMatch(rule, subject)) return false;
+  if (!memberCriteriaMatch(rule, subject, actor)) return false;
   if (
     rule.default_workspace !== undefined &&
     (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)
@@ -125,13 +126,17 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
 }
 
 /** member.add's criteria: the role, how many people, the requester among them. Each given must hold. */
-function memberCriteriaMatch(rule: Rule, subject: Subject): boolean {
+function memberCriteriaMatch(rule: Rule, subject: Subject, actor: Actor): boolean {
   if (rule.roles === undefined && rule.min_people === undefined && rule.adds_self === undefined) return true;
   if (subject.action !== 'member.add') return false;
   if (rule.roles && (!subject.role || !rule.roles.includes(subject.role))) return false;
   if (rule.min_people !== undefined && (subject.people?.count ?? 0) < rule.min_people) return false;
-  if (rule.adds_self !== undefined && (subject.people?.includesRequester ?? false) !== rule.adds_self) return false;
+  if (rule.adds_self !== undefined && addsSelf(subject, actor) !== rule.adds_self) return false;
   return true;
+}
+
+function addsSelf(subject: Subject, actor: Actor): boolean {
+  return subject.people?.userIds.includes(actor.userId) ?? false;
 }
 
 /** Every rule that matches, in file order. */
@@ -152,7 +157,7 @@ export function decide(policy: Policy, subject: Subject, actor: Actor): Decision
     matchingRules(policy, { ...subject, secretRefs: [r] }, actor).some(
       (m) => m.rule.effect !== 'deny' && (m.rule.secret_references ?? []).some((e) => secretRefMatches(e, r)),
     );
-  for (const guard of guards(policy, subject, matches, refAllowed)) {
+  for (const guard of guards(policy, subject, matches, refAllowed, actor)) {
     if (RANK[guard.effect] > RANK[decision.effect]) decision = guard;
     // A tie keeps the file rule's approvers, never its self-approval: a guard's approval is someone else's.
     else if (guard.effect === 'require_approval' && decision.effect === 'require_approval')
@@ -183,6 +188,7 @@ export function guards(
   subject: Subject,
   matches: Array<{ rule: Rule }>,
   refAllowed: (ref: SecretRefPart) => boolean,
+  actor?: Actor,
 ): Decision[] {
   const out: Decision[] = [];
   const hosts = subject.hosts ?? [];
@@ -193,7 +199,7 @@ export function guards(
     out.push(guardApproval(policy, 'secret-reference-to-custom-host', 'A secret reference sent to a custom host always needs approval.'));
   }
   // Someone giving themselves a workspace's keys and members is never their own decision alone.
-  const selfPromotion = subject.action === 'member.add' && subject.people?.includesRequester && subject.role !== 'member';
+  const selfPromotion = subject.action === 'member.add' && actor !== undefined && addsSelf(subject, actor) && subject.role !== 'member';
   if (selfPromotion && !matches.some((m) => m.rule.effect === 'allow' && m.rule.adds_self === true)) {
     out.push(
       guardApproval(

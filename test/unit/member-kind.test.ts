@@ -135,18 +135,23 @@ describe('what approvers and the policy see', () => {
     expect(text).not.toMatch(/example-company/);
   });
 
-  it('gives the policy the workspace, the role, how many people and whether the requester is among them', () => {
+  it('gives the policy the workspace, the role and the people who would be added, by the ids Slack returned', () => {
     const req = stored(3);
-    expect(subjectOf(req, 'U00000001')).toEqual({
+    expect(subjectOf(req)).toEqual({
       workspaces: [{ id: 'ws-1', slug: 'ws-evil' }],
       role: 'member',
-      people: { count: 3, includesRequester: true },
+      people: { count: 3, userIds: ['U00000000', 'U00000001', 'U00000002'] },
     });
     // People without a usable email are not counted: they won't be added.
-    expect(subjectOf({ ...req, people: [...req.people, { userId: 'UBOT', problem: 'bot' }] }, 'UBOT').people).toEqual({
-      count: 3,
-      includesRequester: false,
-    });
+    expect(subjectOf({ ...req, people: [...req.people, { userId: 'UBOT', problem: 'bot' }] }).people?.count).toBe(3);
+  });
+
+  it('judges "adds yourself" against whoever is asked about: the same request differs for the requester and for another', () => {
+    const subject = { action: 'member.add' as const, ...subjectOf(stored(2)), role: 'admin' as const };
+    const p = policySchema.parse({ version: 1, admins: { users: ['UADMIN'] } });
+    const as = (userId: string) => decide(p, subject, { userId, groups: new Set(), channelId: 'C1' });
+    expect(as('U00000001')).toMatchObject({ effect: 'require_approval', rule: { name: 'self-promotion-needs-approval' } });
+    expect(as('UOTHER').effect).toBe('allow');
   });
 
   const policy = policySchema.parse({
@@ -165,7 +170,7 @@ describe('what approvers and the policy see', () => {
       {
         action: 'member.add',
         role: p.role ?? 'member',
-        people: { count: p.count ?? 1, includesRequester: p.self ?? false },
+        people: { count: p.count ?? 1, userIds: p.self ? ['UREQ'] : [] },
         workspaces: [{ id: p.ws ?? 'ws-1' }],
       },
       actor,
@@ -189,7 +194,7 @@ describe('what approvers and the policy see', () => {
     const self = (p: Record<string, unknown>, role: 'member' | 'manager' | 'admin') =>
       decide(
         policySchema.parse({ version: 1, ...p }),
-        { action: 'member.add', role, people: { count: 2, includesRequester: true } },
+        { action: 'member.add', role, people: { count: 2, userIds: ['UREQ', 'UBOB'] } },
         actor,
       );
     expect(self({}, 'admin')).toMatchObject({ effect: 'deny', rule: { name: 'self-promotion-needs-approval', builtin: true } });
@@ -204,11 +209,8 @@ describe('what approvers and the policy see', () => {
     expect(self(lifted, 'admin')).toMatchObject({ effect: 'allow', rule: { name: 'leads' } });
     // Someone else as admin is the file's decision.
     expect(
-      decide(
-        policySchema.parse({ version: 1 }),
-        { action: 'member.add', role: 'admin', people: { count: 1, includesRequester: false } },
-        actor,
-      ).effect,
+      decide(policySchema.parse({ version: 1 }), { action: 'member.add', role: 'admin', people: { count: 1, userIds: ['UBOB'] } }, actor)
+        .effect,
     ).toBe('allow');
   });
 

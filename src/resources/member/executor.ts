@@ -66,7 +66,7 @@ export function memberExecutor(portkey: PortkeyClient): Executor {
     subject(op) {
       const req = storedMembers(op);
       if (!req) return {};
-      return subjectOf(req, op.requesterId);
+      return subjectOf(req);
     },
 
     successMessage(op) {
@@ -148,13 +148,13 @@ export function planMembers(op: Pick<OperationRecord, 'request'>): Plan | undefi
   return { calls, secrets: [] };
 }
 
-/** What the policy sees: the workspace as Portkey holds it, the role, how many people and whether the requester is one. */
-export function subjectOf(req: StoredMembers, requesterId: string) {
+/** What the policy sees: the workspace as Portkey holds it, the role, and the people who would be added (Slack's ids). */
+export function subjectOf(req: StoredMembers) {
   const targets = targetsOf(req);
   return {
     workspaces: [{ id: req.workspace.id, ...(req.workspace.slug ? { slug: req.workspace.slug } : {}) }],
     role: req.role,
-    people: { count: targets.length, includesRequester: targets.some((t) => t.userId === requesterId) },
+    people: { count: targets.length, userIds: targets.map((t) => t.userId) },
   };
 }
 

@@ -34,8 +34,7 @@ export const memberKind: ResourceKind = {
   // One line per role: "adding admins requires approval" is the usual rule.
   policyText: (policy, actor) =>
     `*Adding workspace members:* ${WORKSPACE_ROLES.map(
-      (role) =>
-        `${role}: ${decisionText(decide(policy, { action: 'member.add', role, people: { count: 1, includesRequester: false } }, actor))}`,
+      (role) => `${role}: ${decisionText(decide(policy, { action: 'member.add', role, people: { count: 1, userIds: [] } }, actor))}`,
     ).join(' · ')}`,
   executor: memberExecutor,
   register: registerMembers,

@@ -63,7 +63,7 @@ export async function prepareMembers(deps: Deps, body: SlackViewAction): Promise
   if (!stored.people.some((p) => p.email)) {
     return errors(MB_FIELDS.users.block, nobodyText(stored));
   }
-  return { ok: true, request: stored, subject: subjectOf(stored, body.user.id) };
+  return { ok: true, request: stored, subject: subjectOf(stored) };
 }
 
 function storedOf(
