@@ -156,6 +156,7 @@ describe('adding people to a workspace', () => {
     const { ack } = await submit({ users: ['UNOMAIL'] });
     expect(ack.response_action).toBe('errors');
     expect(JSON.stringify(ack.errors)).toContain('None of these people can be added (no email visible to the app: 1). Nothing was sent.');
+    expect(JSON.stringify(ack.errors)).toContain("the app may lack Slack's users:read.email scope");
     expect(h.portkey.requestsTo('*', /users/)).toHaveLength(0);
   });
 

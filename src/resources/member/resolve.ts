@@ -95,5 +95,10 @@ function nobodyText(s: StoredMembers): string {
     other_team: 'from another Slack workspace',
   };
   const parts = [...counts].map(([k, n]) => `${words[k] ?? k}: ${n}`);
-  return `None of these people can be added (${parts.join('; ') || 'nobody was picked'}). Nothing was sent.`;
+  // Nobody with an email at all is most often the app's token, not the people: say so.
+  const scope =
+    s.people.length > 0 && s.people.every((p) => p.problem === 'no_email')
+      ? " If nobody's email shows, the app may lack Slack's users:read.email scope: ask whoever runs it."
+      : '';
+  return `None of these people can be added (${parts.join('; ') || 'nobody was picked'}). Nothing was sent.${scope}`;
 }
