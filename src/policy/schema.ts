@@ -97,7 +97,12 @@ const workspaceEntry = z
   .regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'a workspace is its Portkey id (or slug), e.g. "ws-research-1a2b"' });
 
 /** The built-in guards' names: decisions name them like rules, so a file rule may not take them. */
-export const GUARD_NAMES = ['custom-host-needs-approval', 'secret-reference-not-allowed', 'secret-reference-to-custom-host'] as const;
+export const GUARD_NAMES = [
+  'custom-host-needs-approval',
+  'secret-reference-not-allowed',
+  'secret-reference-to-custom-host',
+  'self-promotion-needs-approval',
+] as const;
 
 const rule = z
   .object({
@@ -126,8 +131,23 @@ const rule = z
     custom_hosts: z.array(hostPattern).min(1).optional(),
     /** Integrations: secret references by id or name pattern (the name as Portkey knows it). */
     secret_references: z.array(secretRefEntry).min(1).optional(),
-    /** Integrations: the workspaces the key becomes usable in (a workspace-scoped one's, "enable in"). */
+    /** Integrations: the workspaces the key becomes usable in (a workspace-scoped one's, "enable in"); member.add: the
+     *  workspace people are added to. */
     workspaces: z.array(workspaceEntry).min(1).optional(),
+    /** member.add: the workspace roles the rule is about (`[admin]`: adding admins). */
+    roles: z
+      .array(z.enum(['member', 'manager', 'admin'], { error: 'a role is member, manager or admin' }))
+      .min(1)
+      .optional(),
+    /** member.add: the rule is about requests that add at least this many people. */
+    min_people: z
+      .number({ error: 'min_people must be a whole number from 1 to 1000' })
+      .int({ error: 'min_people must be a whole number from 1 to 1000' })
+      .min(1, { error: 'min_people must be a whole number from 1 to 1000' })
+      .max(1000, { error: 'min_people must be a whole number from 1 to 1000' })
+      .optional(),
+    /** member.add: whether the requester is among the people added (true: someone adding themselves). */
+    adds_self: z.boolean({ error: 'adds_self must be true or false' }).optional(),
     /** Workspaces: whether the request makes it the default workspace. */
     default_workspace: z.boolean({ error: 'default_workspace must be true or false' }).optional(),
     effect: z.enum(EFFECTS, { error: `must be one of ${EFFECTS.join(', ')}` }),
@@ -203,9 +223,17 @@ export function crossRuleProblems(raw: unknown): string[] {
     }
     const action = rule.action ?? '*';
     const actions = Array.isArray(action) ? action : [action];
-    for (const key of ['providers', 'custom_hosts', 'secret_references', 'workspaces'] as const) {
+    for (const key of ['providers', 'custom_hosts', 'secret_references'] as const) {
       if (rule[key] !== undefined && !actions.some((a) => a === 'integration.create' || a === '*')) {
         problems.push(`rules[${i}].${key}: ${key} only apply to integration.create`);
+      }
+    }
+    if (rule.workspaces !== undefined && !actions.some((a) => a === 'integration.create' || a === 'member.add' || a === '*')) {
+      problems.push(`rules[${i}].workspaces: workspaces only apply to integration.create and member.add`);
+    }
+    for (const key of ['roles', 'min_people', 'adds_self'] as const) {
+      if (rule[key] !== undefined && !actions.some((a) => a === 'member.add' || a === '*')) {
+        problems.push(`rules[${i}].${key}: ${key} only applies to member.add`);
       }
     }
     if (rule.default_workspace !== undefined && !actions.some((a) => a === 'workspace.create' || a === '*')) {
