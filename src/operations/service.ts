@@ -331,7 +331,7 @@ export class OperationService {
     const heartbeat = this.keepLease(op.id);
     try {
       const secrets = await this.store.secrets.readSecrets(op.id);
-      outcome = await executor.execute(op, secrets, log);
+      outcome = await executor.execute(op, secrets, log, this.store.steps.journal(op.id, this.owner));
     } catch (err) {
       log.error({ error: errorText(err) }, 'operation failed unexpectedly');
       outcome = { ok: false, error: 'Something went wrong on our side. Nothing was created; please try again.', unknown: false };
@@ -455,7 +455,7 @@ export class OperationService {
     heartbeat.unref();
     let ran: Awaited<ReturnType<typeof followUp.run>>;
     try {
-      ran = await followUp.run(claimed, log);
+      ran = await followUp.run(claimed, log, this.store.steps.journal(id, runner));
     } catch (err) {
       log.error({ error: errorText(err) }, 'follow-up failed unexpectedly');
       ran = {
@@ -535,7 +535,7 @@ export class OperationService {
       const heartbeat = this.keepLease(op.id);
       try {
         const secrets = await this.store.secrets.readSecrets(op.id);
-        const found = await this.executors[op.action].find(claimed, secrets, log);
+        const found = await this.executors[op.action].find(claimed, secrets, log, this.store.steps.journal(op.id, this.owner));
         outcome = found ?? {
           ok: false,
           error:

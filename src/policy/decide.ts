@@ -28,6 +28,13 @@ export interface Subject {
   workspaces?: ReadonlyArray<{ id: string; slug?: string | undefined }> | undefined;
   /** workspace.create: "make this the default workspace". */
   defaultWorkspace?: boolean | undefined;
+  /**
+   * A bundle (team.onboard): what it will do, each part as its own kind's request would be decided (the workspace's
+   * create, each integration's access). The bundle gets the strictest of its own decision and its parts'.
+   */
+  parts?: ReadonlyArray<Omit<Subject, 'parts'>> | undefined;
+  /** A part that creates a resource of its action (the workspace): it counts against that action's rate limits too. */
+  creates?: true | undefined;
 }
 
 /** A rule as named in the file and its place there (-1 and `builtin` for a guard). `undefined` in a decision means the policy's default. */
@@ -120,6 +127,28 @@ export function matchingRules(policy: Policy, subject: Subject, actor: Actor): A
  * not self-approval).
  */
 export function decide(policy: Policy, subject: Subject, actor: Actor): Decision {
+  let decision = decideOne(policy, subject, actor);
+  for (const part of subject.parts ?? []) decision = stricter(decision, decideOne(policy, part, actor));
+  return decision;
+}
+
+/**
+ * The stricter of two decisions; of two equal ones the first, with the tighter terms of both: no self-approval
+ * unless both allow it, the shorter expiry. (The first approval rule's approvers decide the whole bundle.)
+ */
+function stricter(a: Decision, b: Decision): Decision {
+  if (RANK[b.effect] > RANK[a.effect]) return b;
+  if (a.effect === 'require_approval' && b.effect === 'require_approval') {
+    return {
+      ...a,
+      allowSelfApproval: a.allowSelfApproval && b.allowSelfApproval,
+      expiresAfterMs: Math.min(a.expiresAfterMs, b.expiresAfterMs),
+    };
+  }
+  return a;
+}
+
+function decideOne(policy: Policy, subject: Subject, actor: Actor): Decision {
   const matches = matchingRules(policy, subject, actor);
   let decision = fileDecision(policy, matches);
   for (const guard of guards(policy, subject, matches)) {

@@ -4,6 +4,9 @@ import type { PortkeyClient } from '../portkey/client.js';
 import { integrationKind } from './integration/index.js';
 import type { ResourceKind } from '../features/kind.js';
 import { workspaceKind } from './workspace/index.js';
+import { onboardKind } from './onboard/index.js';
+import { workspacePart } from './workspace/step.js';
+import { integrationAccessPart } from './integration/step.js';
 
 // The registry: one line per resource kind. Keyed by the core's action list (src/actions.ts), so the compiler
 // refuses an action with no kind, or a kind for an action the store and the policy don't know.
@@ -11,6 +14,8 @@ import { workspaceKind } from './workspace/index.js';
 const BY_ACTION = {
   'workspace.create': workspaceKind,
   'integration.create': integrationKind,
+  // The bundle's steps are lent by the kinds that own them (see features/onboard.ts).
+  'team.onboard': onboardKind({ workspace: workspacePart, integrationAccess: integrationAccessPart }),
 } as const satisfies Record<Action, ResourceKind>;
 
 /** Every kind, in the order help and `/portkey policy` list them. */
