@@ -92,6 +92,7 @@ async function chain(
   op: OperationRecord,
   log: Log,
   journal: StepJournal | undefined,
+  recovered = false,
 ): Promise<Outcome> {
   const request = storedOnboard(op);
   const steps = request ? onboardSteps(parts, portkey, request) : undefined;
@@ -112,7 +113,7 @@ async function chain(
     const first = report.steps[0];
     return { ok: false, error: reportText(lines), unknown: first?.status === 'failed' ? first.unknown : false };
   }
-  return { ok: true, id: ws.id, slug: ws.slug, recovered: false, result: { steps: lines } };
+  return { ok: true, id: ws.id, slug: ws.slug, recovered, result: { steps: lines } };
 }
 
 /** "Retry the remaining steps": the chain again, under the follow-up's lease; done steps are skipped by their records. */
@@ -156,7 +157,7 @@ export function onboardExecutor(parts: OnboardParts): (portkey: PortkeyClient) =
     describe: describeOnboard,
     execute: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal),
     // After a crash the chain carries on from its records: done steps are skipped, a started one is looked for first.
-    find: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal),
+    find: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, true),
     subject(op) {
       const s = storedOnboard(op);
       return s ? onboardSubject(s.integrations) : {};

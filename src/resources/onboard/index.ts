@@ -42,7 +42,12 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
       },
       errorBlock: OB_FIELDS.name.block,
       restore(op, context) {
-        const draft = op ? storedOnboard(op)?.draft : undefined;
+        const stored = op ? storedOnboard(op) : undefined;
+        // The picks as Portkey named them at submission, not as the client labelled them.
+        const draft = stored && {
+          ...stored.draft,
+          integrations: stored.integrations.map((i) => ({ value: i.slug, label: `${i.name} (${i.slug})` })),
+        };
         return onboardModal({ draft: draft ?? EMPTY_ONBOARD_DRAFT, context, ...(draft ? {} : { notice: GONE }) });
       },
     },
