@@ -157,6 +157,20 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
     );
   }
 
+  // Two replicas on one database: the one running the chain dies between two steps; the other, already running,
+  // takes the operation once its lease runs out and finishes it.
+  it.skipIf(skip || engine !== 'postgres')(
+    'two replicas: the one running it dies between steps, the other finishes it — no step twice',
+    async () => {
+      const dying = await start({ PORTKEY_SLACK_FAULT_POINT: 'step.finished:integration:openai-prod' });
+      await start();
+      const form = await submitOnboarding(dying);
+      expect(await dying.exit(20_000)).toEqual({ code: null, signal: 'SIGKILL' });
+      await expectFinishedOnce(form);
+    },
+    TEST_TIMEOUT,
+  );
+
   it.skipIf(skip)(
     'killed while Portkey holds the answer of a step it did: the restart finds it done there, and does not send it again',
     async () => {
