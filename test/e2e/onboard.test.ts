@@ -188,6 +188,21 @@ describe('onboarding a team', () => {
     });
   }
 
+  it('a lost answer creating the workspace: it is found by exact name, not re-sent, and the chain carries on', async () => {
+    seed();
+    h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { delayMs: 3000, afterHandling: true });
+    const view = await openOnboard();
+    const result = await submitOnboard(view);
+    expect(allText(result.blocks)).toContain('is ready');
+    expect(writes().map((w) => w.call)).toEqual([
+      'POST /admin/workspaces',
+      'PUT /integrations/openai-prod/workspaces',
+      'PUT /integrations/anthropic-prod/workspaces',
+    ]);
+    expect(h.portkey.requestsTo('GET', '/admin/workspaces')[0]?.query.exact_name).toBe('Research');
+    expect(h.portkey.workspaces).toHaveLength(1);
+  });
+
   it('"Retry the remaining steps" is refused to anyone but the requester, and sends nothing', async () => {
     seed();
     h.portkey.fault({ method: 'PUT', path: '/integrations/openai-prod/workspaces' }, { status: 403 });
