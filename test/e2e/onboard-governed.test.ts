@@ -77,7 +77,7 @@ describe('onboarding under a policy', () => {
 
     const post: SlackCall = await h.slack.waitFor('chat.postMessage', (c) => c.args.channel === APPROVALS);
     const card = allText(post.args.blocks);
-    expect(card).toContain('Research');
+    expect(card).toContain('asks to create team workspace Research with 2 integrations enabled in it');
     expect(card).toContain('OpenAI prod (openai-prod), provider openai');
     expect(card).toContain('Claude (anthropic-prod), provider anthropic');
     expect(card).toContain('Anthropic needs approval');

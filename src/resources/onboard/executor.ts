@@ -149,7 +149,10 @@ export function describeOnboard(op: Pick<OperationRecord, 'request'>): Summary {
   for (const [n, i] of s.integrations.entries()) {
     rows.push({ label: `Step ${n + 2} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
   }
-  return { title: `team onboarding ${s.draft.name.trim()}`, rows };
+  const n = s.integrations.length;
+  // Read as "… asks to create team workspace Research with 2 integrations enabled in it".
+  const enabled = n === 0 ? '' : ` with ${n} integration${n === 1 ? '' : 's'} enabled in it`;
+  return { title: `team workspace ${s.draft.name.trim()}${enabled}`, rows };
 }
 
 export function onboardExecutor(parts: OnboardParts): (portkey: PortkeyClient) => Executor {
