@@ -138,6 +138,13 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
       ['workspace', 'done'],
     ]);
     expect(h.slack.callsTo('chat.postMessage').filter(isSummary)).toHaveLength(1);
+    // Each step ended once, on record.
+    const ended = (await rows('audit')).filter((a) => a.action === 'team.onboard.step' && a.target === op.id);
+    expect(ended.map((a) => `${a.outcome} ${JSON.parse(String(a.detail_json)).step}`).sort()).toEqual([
+      'done integration:anthropic-prod',
+      'done integration:openai-prod',
+      'done workspace',
+    ]);
   };
 
   // PostgreSQL waits out a lease per case: its cases are the ones on either side of each step boundary.

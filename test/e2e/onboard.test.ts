@@ -5,6 +5,7 @@ import { useTestEnv } from '../support/env.js';
 import type { PortkeyRequest } from '../support/fake-portkey.js';
 import type { SlackCall } from '../support/fake-slack.js';
 import { allText, elementsWithAction, record, theButton } from '../support/payload.js';
+import { peekSqlite } from '../support/db.js';
 import { clickInView, fill, storedView } from './integration-helpers.js';
 
 // `/portkey onboard` end to end: one form → one decision → one operation of ordered steps at the fake Portkey (which
@@ -118,6 +119,13 @@ describe('onboarding a team', () => {
     expect(summary).toContain('`openai-prod`');
     expect(summary).toContain('`anthropic-prod`');
     expect(summary).not.toContain('sk-');
+    // Each step audited once, as it ended, with its ids.
+    const audit = (await peekSqlite(h.app.dataDir).rows('audit')).filter((a) => a.action === 'team.onboard.step');
+    expect(audit.map((a) => [a.outcome, JSON.parse(String(a.detail_json))])).toEqual([
+      ['done', { step: 'workspace', id: ws.id, slug: 'research' }],
+      ['done', { step: 'integration:openai-prod', slug: 'openai-prod' }],
+      ['done', { step: 'integration:anthropic-prod', slug: 'anthropic-prod' }],
+    ]);
   });
 
   it('refuses an integration Portkey does not hold, on the picker, before anything is sent', async () => {
