@@ -459,6 +459,25 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       expect(sentToPortkey()).not.toContain(key);
     });
 
+    it('Preview of a filled form (a pasted key): the calls shown with the key masked, nothing sent or stored', async () => {
+      flows.push('preview');
+      const key = canary('preview', 'openai key typed, then previewed (never submitted)', false);
+      const view = await openForm(h, 'integration create openai', { channelId: channelOf('preview') });
+      const button = theButton(view.blocks, 'form_preview');
+      const push = nextCall('views.push', () => true);
+      const res = await app.driver.blockAction({
+        actionId: 'form_preview',
+        blockId: button.blockId,
+        view: fillView(view, { int_name: `Canary preview ${engine}`, int_key__openai: key }),
+      });
+      expect(res.status).toBe(200);
+      const pushedId = String(record((await push).response?.view, 'pushed view').id);
+      const update = await slack.waitFor('views.update', (c) => c.args.view_id === pushedId, 10_000);
+      expect(allText(record(update.args.view, 'preview').blocks)).toContain('"key": "••••"');
+      expect(sentToPortkey()).not.toContain(key);
+      expect(await operationOf(view.id)).toBeUndefined();
+    });
+
     it('the scan: no canary in any Slack call, response_url post, view, ack, log line, stdout/stderr, table row or data file', async () => {
       // Everything has settled: every operation in a final state, no notification still due, Slack quiet.
       await eventually(

@@ -1,3 +1,4 @@
+import { PREVIEW_BLOCK } from '../../src/features/preview/ids.js';
 import type { ModalView } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_INTEGRATION_DRAFT, type IntegrationDraft } from '../../src/resources/integration/form.js';
@@ -278,7 +279,8 @@ describe('integrationModal: Slack limits for every provider and auth mode', () =
   });
 
   it('block ids are namespaced per provider: bedrock and sagemaker share no field block id', () => {
-    const common = new Set<string>([...Object.values(INT_FIELDS).map((f) => f.block)]);
+    // The preview button is on every form, whatever the provider.
+    const common = new Set<string>([...Object.values(INT_FIELDS).map((f) => f.block), PREVIEW_BLOCK]);
     const specific = (id: string): Set<string> =>
       new Set(
         modesOf(provider(id)).flatMap((mode) =>

@@ -4,7 +4,7 @@ import type { Log } from '../../log.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { PortkeyError, scrubSecrets } from '../../portkey/errors.js';
 import { getProvider, isSecretField, fieldsFor } from '../../portkey/providers.js';
-import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../../portkey/schemas.js';
+import type { CreatedIntegration, CreateIntegrationBody, Integration, WorkspaceAccessBody } from '../../portkey/schemas.js';
 import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
 
 /** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
@@ -149,7 +149,10 @@ async function freeSlug(portkey: PortkeyClient, slug: string): Promise<string | 
 
 /** Enables an organisation-wide integration in workspaces, each with a default provider. Idempotent. */
 export async function grantWorkspaceAccess(portkey: PortkeyClient, slug: string, workspaceIds: string[]): Promise<void> {
-  await portkey.updateIntegrationWorkspaces(slug, {
-    workspaces: workspaceIds.map((id) => ({ id, enabled: true, create_default_provider: true })),
-  });
+  await portkey.updateIntegrationWorkspaces(slug, workspaceAccessBody(workspaceIds));
+}
+
+/** The body of PUT /integrations/{slug}/workspaces: each workspace enabled, with a default provider. */
+export function workspaceAccessBody(workspaceIds: readonly string[]): WorkspaceAccessBody {
+  return { workspaces: workspaceIds.map((id) => ({ id, enabled: true, create_default_provider: true })) };
 }

@@ -20,6 +20,7 @@ import {
 } from './form.js';
 import { integrationSummary, resolvedOf } from './summary.js';
 import { integrationSubject } from './resolve.js';
+import { integrationPlan } from './plan.js';
 import type { PortkeyRef } from '../../operations/refs.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
 import { integrationCreatedMessage, integrationFailedMessage, type CreatedIntegrationSummary } from './view.js';
@@ -102,7 +103,7 @@ export function createdIntegration(op: OperationRecord): CreatedIntegrationSumma
   };
 }
 
-function requestOf(op: OperationRecord, secrets: unknown): IntegrationRequest | undefined {
+function requestOf(op: Pick<OperationRecord, 'request'>, secrets: unknown): IntegrationRequest | undefined {
   const draft = storedIntegrationDraft(op);
   const parsedSecrets = secretsSchema.safeParse(secrets ?? { key: '', fields: {} });
   if (!draft || !parsedSecrets.success) return undefined;
@@ -226,6 +227,10 @@ export function describeIntegration(op: Pick<OperationRecord, 'request'>): Summa
 export function integrationExecutor(portkey: PortkeyClient): Executor {
   return {
     describe: describeIntegration,
+    plan(op, secrets) {
+      const request = requestOf(op, secrets);
+      return request ? integrationPlan(request, op.request) : undefined;
+    },
 
     async execute(op, secrets, log): Promise<Outcome> {
       const request = requestOf(op, secrets);

@@ -1,3 +1,4 @@
+import { previewButton } from '../../features/preview/view.js';
 import type { InputBlock, KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import {
   authModeOf,
@@ -301,7 +302,7 @@ export function integrationModal(p: { draft: IntegrationDraft; context: ModalCon
   );
   if (provider) blocks.push(...providerBlocks(provider, draft, rows));
   else blocks.push(context('Choose a provider to see the fields it needs.'));
-  blocks.push(...scopeBlocks(draft));
+  blocks.push(...scopeBlocks(draft), previewButton());
   return {
     type: 'modal',
     callback_id: INTEGRATION_CALLBACK,
