@@ -1,4 +1,5 @@
 import type { Step } from '../operations/steps.js';
+import type { PlannedCall } from '../operations/types.js';
 import type { PortkeyClient } from '../portkey/client.js';
 import type { CreateWorkspaceBody } from '../portkey/schemas.js';
 import type { FormResult } from './kind.js';
@@ -13,11 +14,15 @@ export interface WorkspacePart {
   /** The form's workspace fields checked, as the workspace form checks them; errors keyed by field. */
   validate(draft: { name: string; slug: string; description: string }): FormResult<CreateWorkspaceBody>;
   step(portkey: PortkeyClient, body: CreateWorkspaceBody): Step;
+  /** The preview: the calls `step` makes, from the same body builder. */
+  plan(body: CreateWorkspaceBody): PlannedCall[];
 }
 
 /** An existing organisation integration enabled in the workspace an earlier step (`workspaceStep`) created. */
 export interface IntegrationAccessPart {
   step(portkey: PortkeyClient, integration: { slug: string; name: string }, workspaceStep: string): Step;
+  /** The preview: the calls `step` makes (the workspace's id is known only once it exists: `workspaceId` stands in). */
+  plan(integration: { slug: string; name: string }, workspaceId: string): PlannedCall[];
 }
 
 export interface OnboardParts {

@@ -211,6 +211,34 @@ describe('onboarding a team', () => {
     expect(h.portkey.workspaces).toHaveLength(1);
   });
 
+  it("Preview: every step's call in order with its body, the look-ups first — nothing written, nothing stored", async () => {
+    seed();
+    const view = await openOnboard();
+    const button = theButton(view.blocks, 'form_preview');
+    const res = await h.app.driver.blockAction({
+      actionId: 'form_preview',
+      blockId: button.blockId,
+      view: fill(view, { ob_slug: 'research' }, { ob_integrations: PICKED }),
+    });
+    expect(res.status).toBe(200);
+    const push = await h.slack.waitFor('views.push');
+    const pushedId = String(record(push.response?.view, 'pushed view').id);
+    const update = await h.slack.waitFor('views.update', (c) => c.args.view_id === pushedId, 10_000);
+    const text = allText(record(update.args.view, 'preview').blocks);
+    const order = [
+      'GET /integrations/openai-prod',
+      'POST /admin/workspaces',
+      'PUT /integrations/openai-prod/workspaces',
+      'PUT /integrations/anthropic-prod/workspaces',
+    ];
+    const at = order.map((c) => text.indexOf(c));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(text).toContain('"slug": "research"');
+    expect(writes()).toEqual([]);
+    expect(await peekSqlite(h.app.dataDir).rows('operations')).toEqual([]);
+  });
+
   it('"Retry the remaining steps" is refused to anyone but the requester, and sends nothing', async () => {
     seed();
     h.portkey.fault({ method: 'PUT', path: '/integrations/openai-prod/workspaces' }, { status: 403 });

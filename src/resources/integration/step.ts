@@ -1,13 +1,33 @@
 import type { Step } from '../../operations/steps.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import { type IntegrationAccessPart, workspaceRefOf } from '../../features/onboard.js';
-import { grantWorkspaceAccess } from './create.js';
+import { grantWorkspaceAccess, workspaceAccessBody } from './create.js';
 
 // An existing integration enabled in the bundle's new workspace: the same PUT /integrations/{slug}/workspaces as
 // "enable in" of `/portkey integration create`. The PUT is idempotent; after a lost answer Portkey's list of the
 // integration's workspaces says whether it landed.
 
 export const integrationAccessPart: IntegrationAccessPart = {
+  plan(integration, workspaceId) {
+    const path = `/integrations/${encodeURIComponent(integration.slug)}/workspaces`;
+    return [
+      {
+        method: 'PUT',
+        path,
+        body: workspaceAccessBody([workspaceId]),
+        phase: 'run',
+        purpose: `Enables ${integration.name} in the new workspace, with a default provider there.`,
+      },
+      {
+        method: 'GET',
+        path,
+        phase: 'run',
+        purpose: 'Reads where it is enabled.',
+        onlyIf: 'the app restarted, or lost the answer, mid-step',
+      },
+    ];
+  },
+
   step(portkey, integration, workspaceStep): Step {
     const label = `Enable ${integration.name} (${integration.slug})`;
     return {

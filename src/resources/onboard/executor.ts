@@ -3,6 +3,7 @@ import type { OnboardParts } from '../../features/onboard.js';
 import { workspaceRefOf } from '../../features/onboard.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
 import type { Executor, FollowUp, Outcome } from '../../operations/service.js';
+import type { Plan, PlannedCall } from '../../operations/types.js';
 import { runSteps, type ChainReport, type Step, type StepJournal } from '../../operations/steps.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import type { Log } from '../../log.js';
@@ -155,9 +156,30 @@ export function describeOnboard(op: Pick<OperationRecord, 'request'>): Summary {
   return { title: `team workspace ${s.draft.name.trim()}${enabled}`, rows };
 }
 
+/** The preview: the look-ups made at submission, then every step's calls in order, from the parts' own builders. */
+export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'request'>): Plan | undefined {
+  const s = storedOnboard(op);
+  const checked = s ? validateOnboard(s.draft, parts.workspace) : undefined;
+  if (!s || !checked?.ok) return undefined;
+  const lookups: PlannedCall[] = s.integrations.map((i) => ({
+    method: 'GET',
+    path: `/integrations/${encodeURIComponent(i.slug)}`,
+    phase: 'submit',
+    purpose: `Looks the integration up, so the policy and approvers see what Portkey holds: ${i.name}, provider ${i.providerId}.`,
+  }));
+  const calls = [
+    ...lookups,
+    ...parts.workspace.plan(checked.value.workspace),
+    ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>')),
+  ];
+  // An onboarding holds no secrets.
+  return { calls, secrets: [] };
+}
+
 export function onboardExecutor(parts: OnboardParts): (portkey: PortkeyClient) => Executor {
   return (portkey) => ({
     describe: describeOnboard,
+    plan: (op) => planOnboard(parts, op),
     execute: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal),
     // After a crash the chain carries on from its records: done steps are skipped, a started one is looked for first.
     find: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, true),

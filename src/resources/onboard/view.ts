@@ -1,4 +1,5 @@
 import type { KnownBlock, ModalView } from '@slack/types';
+import { previewButton } from '../../features/preview/view.js';
 import { actions, button, context, plain, section } from '../../slack/blocks.js';
 import { RESULT_ALSO_SENT } from '../../slack/delivery.js';
 import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
@@ -94,6 +95,7 @@ export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; no
       },
     },
   );
+  blocks.push(previewButton());
   return {
     type: 'modal',
     callback_id: ONBOARD_CALLBACK,

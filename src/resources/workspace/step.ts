@@ -3,6 +3,7 @@ import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
 import type { CreateWorkspaceBody } from '../../portkey/schemas.js';
 import type { WorkspacePart } from '../../features/onboard.js';
 import { createWorkspaceOnce, findCreatedWorkspace } from './create.js';
+import { planWorkspace } from './executor.js';
 import { validateWorkspaceDraft, workspaceCreateBody } from './form.js';
 import { WS_FIELDS } from './ids.js';
 
@@ -29,6 +30,12 @@ export const workspacePart: WorkspacePart = {
     }
     return { ok: false, errors };
   },
+
+  // The same calls as `/portkey workspace create`'s preview, from the same body.
+  plan: (body) =>
+    planWorkspace({
+      request: { draft: { name: body.name, slug: body.slug ?? '', description: body.description ?? '', metadata: '', isDefault: false } },
+    })?.calls ?? [],
 
   step(portkey, body: CreateWorkspaceBody): Step {
     return {
