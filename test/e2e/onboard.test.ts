@@ -120,7 +120,9 @@ describe('onboarding a team', () => {
     expect(summary).toContain('`anthropic-prod`');
     expect(summary).not.toContain('sk-');
     // Each step audited once, as it ended, with its ids.
-    const audit = (await peekSqlite(h.app.dataDir).rows('audit')).filter((a) => a.action === 'team.onboard.step');
+    const db = peekSqlite(h.app.dataDir);
+    const op = (await db.rows('operations')).find((o) => o.view_id === view.id);
+    const audit = (await db.rows('audit')).filter((a) => a.action === 'team.onboard.step' && a.target === op?.id);
     expect(audit.map((a) => [a.outcome, JSON.parse(String(a.detail_json))])).toEqual([
       ['done', { step: 'workspace', id: ws.id, slug: 'research' }],
       ['done', { step: 'integration:openai-prod', slug: 'openai-prod' }],
