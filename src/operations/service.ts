@@ -312,6 +312,11 @@ export class OperationService {
     await tx.secrets.wipeSecrets(op.id);
   }
 
+  /** What a succeeded operation still has to do (a failed follow-up step, the remaining steps of a chain), if anything. */
+  stepsLeft(op: OperationRecord): string | undefined {
+    return op.status === 'succeeded' ? this.executors[op.action].followUp?.pending(op) : undefined;
+  }
+
   /** What a request asks for, for approvers, notes and the audit channel. */
   summary(op: OperationRecord): Summary {
     return this.executors[op.action].describe(op);
