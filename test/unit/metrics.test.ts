@@ -55,6 +55,11 @@ describe('Metrics: counters', () => {
       'member.add denied': 0,
       'member.add expired': 0,
       'member.add cancelled': 0,
+      'team.onboard succeeded': 0,
+      'team.onboard failed': 0,
+      'team.onboard denied': 0,
+      'team.onboard expired': 0,
+      'team.onboard cancelled': 0,
     });
     expect(seriesOf(e, 'portkey_slack_policy_decisions_total', ['action', 'effect'])).toEqual({
       'workspace.create allow': 1,
@@ -69,6 +74,10 @@ describe('Metrics: counters', () => {
       'member.add deny': 0,
       'member.add require_approval': 0,
       'member.add rate_limited': 0,
+      'team.onboard allow': 0,
+      'team.onboard deny': 0,
+      'team.onboard require_approval': 0,
+      'team.onboard rate_limited': 0,
     });
   });
 
@@ -134,6 +143,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
       'workspace.create': 0,
       'integration.create': 0,
       'member.add': 0,
+      'team.onboard': 0,
     });
     expect(sampleValue(empty, 'portkey_slack_outbox_pending')).toBe(0);
     expect(sampleValue(empty, 'portkey_slack_outbox_oldest_age_seconds')).toBe(0);
@@ -161,6 +171,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
       'workspace.create': 0,
       'integration.create': 2,
       'member.add': 0,
+      'team.onboard': 0,
     });
     expect(e.types.get('portkey_slack_approvals_pending')).toBe('gauge');
     expect(sampleValue(e, 'portkey_slack_outbox_pending')).toBe(2);

@@ -376,12 +376,12 @@ describe('mistakes, each reported with its path in the file', () => {
     [
       'a rate limit without action',
       'rate_limits:\n  - {max: 5, window: 1h}\n',
-      ['rate_limits[0].action: must be one of workspace.create, integration.create, member.add, *'],
+      ['rate_limits[0].action: must be one of workspace.create, integration.create, member.add, team.onboard, *'],
     ],
     [
       'a rate limit with a list of actions',
       'rate_limits:\n  - {action: [workspace.create], max: 5, window: 1h}\n',
-      ['rate_limits[0].action: must be one of workspace.create, integration.create, member.add, *'],
+      ['rate_limits[0].action: must be one of workspace.create, integration.create, member.add, team.onboard, *'],
     ],
     [
       'per channel',
@@ -434,7 +434,7 @@ describe('mistakes, each reported with its path in the file', () => {
   it('a wrong rule action says what the actions are', () => {
     for (const action of ['workspace.creat', '[workspace.create, integrations]', '5']) {
       expect(problems(oneRule('name: a', `action: ${action}`, 'effect: deny')), action).toEqual([
-        expect.stringMatching(/^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, member\.add, \*/),
+        expect.stringMatching(/^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, member\.add, team\.onboard, \*/),
       ]);
     }
   });
@@ -547,6 +547,7 @@ describe('loadPolicy', () => {
       { action: 'workspace.create', max: 10, window: 60_000, per: 'user' },
       { action: 'integration.create', max: 10, window: 60_000, per: 'user' },
       { action: 'member.add', max: 10, window: 60_000, per: 'user' },
+      { action: 'team.onboard', max: 10, window: 60_000, per: 'user' },
     ]);
   });
 
@@ -559,6 +560,7 @@ describe('loadPolicy', () => {
       warnings: [
         'rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits member.add — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
+        'rate_limits: nothing limits team.onboard — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         `approvals_channel: "C0APPROVALS" ${PLACEHOLDER}`,
         `admins.groups[0]: "S0PLATFORM" ${PLACEHOLDER}`,
         `rules[0].groups[0]: "S0INTERNS" ${PLACEHOLDER}`,
@@ -698,6 +700,7 @@ describe('a policy file must say what it is', () => {
       warnings: [
         'rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits member.add — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
+        'rate_limits: nothing limits team.onboard — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
       ],
     });
     expect(parsePolicyFile('version: 1\nrate_limits:\n  - {action: "*", max: 5, window: 1h}\n')).toMatchObject({ ok: true, warnings: [] });
@@ -727,7 +730,7 @@ describe('a wrong choice says what was typed', () => {
     [
       'a rule action',
       oneRule('name: a', 'action: workspace.creat', 'effect: deny'),
-      'rules[0].action: must be one of workspace.create, integration.create, member.add, * (or a list of them), not "workspace.creat"',
+      'rules[0].action: must be one of workspace.create, integration.create, member.add, team.onboard, * (or a list of them), not "workspace.creat"',
     ],
     [
       'a limit per',
@@ -737,7 +740,7 @@ describe('a wrong choice says what was typed', () => {
     [
       'a limit action',
       'rate_limits:\n  - {action: workspaces, max: 5, window: 1h}\n',
-      'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, *, not "workspaces"',
+      'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, team.onboard, *, not "workspaces"',
     ],
   ])('%s', (_what, text, expected) => {
     expect(problems(`version: 1\n${text}`)).toEqual([expected]);
