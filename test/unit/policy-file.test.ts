@@ -434,7 +434,9 @@ describe('mistakes, each reported with its path in the file', () => {
   it('a wrong rule action says what the actions are', () => {
     for (const action of ['workspace.creat', '[workspace.create, integrations]', '5']) {
       expect(problems(oneRule('name: a', `action: ${action}`, 'effect: deny')), action).toEqual([
-        expect.stringMatching(/^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, member\.add, team\.onboard, \*/),
+        expect.stringMatching(
+          /^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, member\.add, team\.onboard, \*/,
+        ),
       ]);
     }
   });
