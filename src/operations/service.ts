@@ -380,6 +380,11 @@ export class OperationService {
       // Approved requests: the approval message shows the result too.
       const also = governance?.effect === 'require_approval' ? await this.refreshed(tx, final.id) : [];
       also.push(...(await this.auditToChannel(tx, final)));
+      const aside = outcome.ok ? executor.privateNote?.(final, outcome) : undefined;
+      if (aside) {
+        const privately = { userId: final.requesterId, ...(final.responseUrl ? { responseUrl: final.responseUrl } : {}) };
+        also.push(await this.outbox.queue(tx, final.id, 'private_note', { to: privately, message: aside, private: true }));
+      }
       // Claimed already, so it is sent right after the commit with no more reads.
       const note = await this.outbox.queueClaimed(tx, final.id, 'result', payload);
       return { won: true as const, final, also, note };

@@ -39,6 +39,11 @@ export interface Executor {
   subject(op: OperationRecord): Omit<Subject, 'action'>;
   followUp?: FollowUp;
   successMessage(op: OperationRecord, outcome: Success): Message;
+  /**
+   * To the requester, privately, beside the success message, when they must hear something no channel may (an API
+   * key's value that was never shown to them). Queued with the outcome. Undefined: nothing to say.
+   */
+  privateNote?(op: OperationRecord, outcome: Success): Message | undefined;
   /** To the requester, privately, for a failed operation: which request (kind and name), what is known, what to do. */
   failureMessage(op: OperationRecord): Message;
   /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. Reads

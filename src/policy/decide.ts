@@ -26,6 +26,8 @@ export interface Subject {
   secretRef?: { id: string; name: string } | undefined;
   /** The workspaces the key becomes usable in, as Portkey knows them: a workspace-scoped one's, "enable in". */
   workspaces?: ReadonlyArray<{ id: string; slug?: string | undefined }> | undefined;
+  /** key.create: the scopes the key is given. */
+  scopes?: readonly string[] | undefined;
   /** workspace.create: "make this the default workspace". */
   defaultWorkspace?: boolean | undefined;
 }
@@ -100,6 +102,8 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
   ) {
     return false;
   }
+  const scopes = rule.scopes;
+  if (scopes && !covers(rule, subject.scopes ?? [], (s) => scopes.some((p) => scopeMatches(p, s)))) return false;
   if (
     rule.default_workspace !== undefined &&
     (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)
@@ -107,6 +111,17 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
     return false;
   }
   return ruleAppliesTo(rule, actor);
+}
+
+/** A scope pattern: Portkey's scope string, `*` standing for any text (case as Portkey writes them: lowercase). */
+export function scopeMatches(pattern: string, scope: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.]/g, '\\.'))
+      .join('.*')}$`,
+  );
+  return re.test(scope);
 }
 
 /** Every rule that matches, in file order. */

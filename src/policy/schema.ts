@@ -96,6 +96,13 @@ const workspaceEntry = z
   .trim()
   .regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'a workspace is its Portkey id (or slug), e.g. "ws-research-1a2b"' });
 
+const scopePattern = z
+  .string({ error: 'a scope is Portkey\'s scope string or a pattern, e.g. "completions.write" or "workspace_users.*"' })
+  .trim()
+  .regex(/^[a-z_*]+(\.[a-z_*]+)?$|^\*$/, {
+    error: 'a scope is Portkey\'s scope string or a pattern, e.g. "completions.write" or "workspace_users.*"',
+  });
+
 /** The built-in guards' names: decisions name them like rules, so a file rule may not take them. */
 export const GUARD_NAMES = ['custom-host-needs-approval', 'secret-reference-not-allowed', 'secret-reference-to-custom-host'] as const;
 
@@ -128,6 +135,11 @@ const rule = z
     secret_references: z.array(secretRefEntry).min(1).optional(),
     /** Integrations: the workspaces the key becomes usable in (a workspace-scoped one's, "enable in"). */
     workspaces: z.array(workspaceEntry).min(1).optional(),
+    /**
+     * API keys: the scopes the key is given (Portkey's scope strings, e.g. "completions.write"); a `*` stands for any
+     * text, so "workspace_service_api_keys.*" or "*.delete". A restrictive rule matches when ANY requested scope does.
+     */
+    scopes: z.array(scopePattern).min(1).optional(),
     /** Workspaces: whether the request makes it the default workspace. */
     default_workspace: z.boolean({ error: 'default_workspace must be true or false' }).optional(),
     effect: z.enum(EFFECTS, { error: `must be one of ${EFFECTS.join(', ')}` }),
@@ -203,10 +215,16 @@ export function crossRuleProblems(raw: unknown): string[] {
     }
     const action = rule.action ?? '*';
     const actions = Array.isArray(action) ? action : [action];
-    for (const key of ['providers', 'custom_hosts', 'secret_references', 'workspaces'] as const) {
+    for (const key of ['providers', 'custom_hosts', 'secret_references'] as const) {
       if (rule[key] !== undefined && !actions.some((a) => a === 'integration.create' || a === '*')) {
         problems.push(`rules[${i}].${key}: ${key} only apply to integration.create`);
       }
+    }
+    if (rule.workspaces !== undefined && !actions.some((a) => a === 'integration.create' || a === 'key.create' || a === '*')) {
+      problems.push(`rules[${i}].workspaces: workspaces only apply to integration.create and key.create`);
+    }
+    if (rule.scopes !== undefined && !actions.some((a) => a === 'key.create' || a === '*')) {
+      problems.push(`rules[${i}].scopes: scopes only apply to key.create`);
     }
     if (rule.default_workspace !== undefined && !actions.some((a) => a === 'workspace.create' || a === '*')) {
       problems.push(`rules[${i}].default_workspace: default_workspace only applies to workspace.create`);

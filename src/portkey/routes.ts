@@ -9,6 +9,9 @@ const TEMPLATES = [
   '/integrations/{slug}/workspaces',
   '/secret-references',
   '/secret-references/{id}',
+  '/api-keys',
+  '/api-keys/{id}/rotate',
+  '/api-keys/workspace/service',
 ] as const;
 
 const MATCHERS = TEMPLATES.map((t) => ({ template: t, re: new RegExp(`^${t.replace(/\{[a-z]+\}/g, '[^/]+')}$`) }));
