@@ -376,12 +376,12 @@ describe('mistakes, each reported with its path in the file', () => {
     [
       'a rate limit without action',
       'rate_limits:\n  - {max: 5, window: 1h}\n',
-      ['rate_limits[0].action: must be one of workspace.create, integration.create, *'],
+      ['rate_limits[0].action: must be one of workspace.create, integration.create, key.create, *'],
     ],
     [
       'a rate limit with a list of actions',
       'rate_limits:\n  - {action: [workspace.create], max: 5, window: 1h}\n',
-      ['rate_limits[0].action: must be one of workspace.create, integration.create, *'],
+      ['rate_limits[0].action: must be one of workspace.create, integration.create, key.create, *'],
     ],
     [
       'per channel',
@@ -434,7 +434,7 @@ describe('mistakes, each reported with its path in the file', () => {
   it('a wrong rule action says what the actions are', () => {
     for (const action of ['workspace.creat', '[workspace.create, integrations]', '5']) {
       expect(problems(oneRule('name: a', `action: ${action}`, 'effect: deny')), action).toEqual([
-        expect.stringMatching(/^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, \*/),
+        expect.stringMatching(/^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, key\.create, \*/),
       ]);
     }
   });
@@ -546,6 +546,7 @@ describe('loadPolicy', () => {
     expect(DEFAULT_POLICY.rate_limits).toEqual([
       { action: 'workspace.create', max: 10, window: 60_000, per: 'user' },
       { action: 'integration.create', max: 10, window: 60_000, per: 'user' },
+      { action: 'key.create', max: 10, window: 60_000, per: 'user' },
     ]);
   });
 
@@ -557,6 +558,7 @@ describe('loadPolicy', () => {
       loaded: { policy: README_POLICY, source: file },
       warnings: [
         'rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
+        'rate_limits: nothing limits key.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         `approvals_channel: "C0APPROVALS" ${PLACEHOLDER}`,
         `admins.groups[0]: "S0PLATFORM" ${PLACEHOLDER}`,
         `rules[0].groups[0]: "S0INTERNS" ${PLACEHOLDER}`,
@@ -695,6 +697,7 @@ describe('a policy file must say what it is', () => {
       ok: true,
       warnings: [
         'rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
+        'rate_limits: nothing limits key.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
       ],
     });
     expect(parsePolicyFile('version: 1\nrate_limits:\n  - {action: "*", max: 5, window: 1h}\n')).toMatchObject({ ok: true, warnings: [] });
@@ -724,7 +727,7 @@ describe('a wrong choice says what was typed', () => {
     [
       'a rule action',
       oneRule('name: a', 'action: workspace.creat', 'effect: deny'),
-      'rules[0].action: must be one of workspace.create, integration.create, * (or a list of them), not "workspace.creat"',
+      'rules[0].action: must be one of workspace.create, integration.create, key.create, * (or a list of them), not "workspace.creat"',
     ],
     [
       'a limit per',
@@ -734,7 +737,7 @@ describe('a wrong choice says what was typed', () => {
     [
       'a limit action',
       'rate_limits:\n  - {action: workspaces, max: 5, window: 1h}\n',
-      'rate_limits[0].action: must be one of workspace.create, integration.create, *, not "workspaces"',
+      'rate_limits[0].action: must be one of workspace.create, integration.create, key.create, *, not "workspaces"',
     ],
   ])('%s', (_what, text, expected) => {
     expect(problems(`version: 1\n${text}`)).toEqual([expected]);
@@ -864,7 +867,7 @@ describe('the criteria about where a key goes: mistakes reported with their path
     [
       'workspaces on a workspace rule',
       oneRule('name: a', 'effect: deny', 'action: workspace.create', 'workspaces: [ws-prod]'),
-      ['rules[0].workspaces: workspaces only apply to integration.create'],
+      ['rules[0].workspaces: workspaces only apply to integration.create and key.create'],
     ],
     [
       'default_workspace on an integration rule',
