@@ -50,6 +50,11 @@ describe('Metrics: counters', () => {
       'integration.create denied': 1,
       'integration.create expired': 0,
       'integration.create cancelled': 0,
+      'key.create succeeded': 0,
+      'key.create failed': 0,
+      'key.create denied': 0,
+      'key.create expired': 0,
+      'key.create cancelled': 0,
     });
     expect(seriesOf(e, 'portkey_slack_policy_decisions_total', ['action', 'effect'])).toEqual({
       'workspace.create allow': 1,
@@ -60,6 +65,10 @@ describe('Metrics: counters', () => {
       'integration.create deny': 0,
       'integration.create require_approval': 0,
       'integration.create rate_limited': 1,
+      'key.create allow': 0,
+      'key.create deny': 0,
+      'key.create require_approval': 0,
+      'key.create rate_limited': 0,
     });
   });
 
@@ -121,7 +130,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
     const store = await tempStore(() => t);
     const m = new Metrics({ store, now: () => t });
     const empty = await scrape(m);
-    expect(seriesOf(empty, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 0, 'integration.create': 0 });
+    expect(seriesOf(empty, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 0, 'integration.create': 0, 'key.create': 0 });
     expect(sampleValue(empty, 'portkey_slack_outbox_pending')).toBe(0);
     expect(sampleValue(empty, 'portkey_slack_outbox_oldest_age_seconds')).toBe(0);
     expect(sampleValue(empty, 'portkey_slack_store_up')).toBe(1);
@@ -144,7 +153,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
     await store.notifications.enqueue({ kind: 'result', payload: {} });
     t += 500;
     const e = await scrape(m);
-    expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 0, 'integration.create': 2 });
+    expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 0, 'integration.create': 2, 'key.create': 0 });
     expect(e.types.get('portkey_slack_approvals_pending')).toBe('gauge');
     expect(sampleValue(e, 'portkey_slack_outbox_pending')).toBe(2);
     expect(sampleValue(e, 'portkey_slack_outbox_failed')).toBe(1);
