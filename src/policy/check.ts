@@ -39,6 +39,8 @@ const requestSchema = z
       z.union([z.string().min(1), z.object({ id: z.string().min(1), slug: z.string().min(1).optional() }).strict()]),
     ).optional(),
     default_workspace: z.boolean().optional(),
+    /** An API key's scopes, as Portkey spells them (`completions.write`). */
+    scopes: list(z.string().min(1)).optional(),
   })
   .strict();
 
@@ -83,6 +85,7 @@ export function subjectOf(request: z.output<typeof requestSchema>): Subject {
     ...(ref ? { secretRef: typeof ref === 'string' ? { id: ref, name: ref } : ref } : {}),
     ...(request.workspaces ? { workspaces: request.workspaces.map((w) => (typeof w === 'string' ? { id: w } : w)) } : {}),
     ...(request.default_workspace !== undefined ? { defaultWorkspace: request.default_workspace } : {}),
+    ...(request.scopes ? { scopes: request.scopes } : {}),
   };
 }
 
