@@ -236,3 +236,35 @@ describe('/portkey key create', () => {
     expect(h.portkey.requestsTo('POST', '/api-keys/workspace/service')).toEqual([]);
   });
 });
+
+describe('"Create an API key for it" on a workspace result', () => {
+  it('pushes the key form with that workspace chosen, named as Portkey holds it', async () => {
+    const ws = h.portkey.seedWorkspace({ name: 'Fresh Team', slug: 'ws-fresh' });
+    await h.app.driver.blockAction({
+      actionId: 'key_for_workspace',
+      blockId: 'ws_result_actions',
+      value: JSON.stringify({ id: ws.id }),
+      userId: 'U_ALICE',
+      view: { id: 'V_WS_RESULT', callback_id: 'workspace_result', private_metadata: JSON.stringify({ channelId: 'C_GENERAL' }) },
+    });
+    const push = await h.slack.waitFor('views.push', (c) => record(c.args.view, 'view').callback_id === 'key_create');
+    const form = record(push.args.view, 'view');
+    expect(JSON.stringify(form.blocks)).toContain(
+      JSON.stringify({ text: { type: 'plain_text', text: 'Fresh Team', emoji: true }, value: ws.id }),
+    );
+    expect(JSON.parse(String(form.private_metadata))).toEqual({ channelId: 'C_GENERAL' });
+  });
+
+  it('a value this app did not write opens an empty form', async () => {
+    await h.app.driver.blockAction({
+      actionId: 'key_for_workspace',
+      blockId: 'ws_result_actions',
+      value: '{"id":"../x"}',
+      userId: 'U_ALICE',
+    });
+    const open = await h.slack.waitFor('views.open', (c) => record(c.args.view, 'view').callback_id === 'key_create');
+    const blocks = record(open.args.view, 'view').blocks as Array<Record<string, unknown>>;
+    const picker = record(blocks.find((b) => b.block_id === 'key_workspace')?.element, 'the workspace picker');
+    expect(picker.initial_option).toBeUndefined();
+  });
+});

@@ -448,6 +448,18 @@ describe('workspaceSuccessView', () => {
         ],
       },
       { type: 'context', elements: [{ type: 'mrkdwn', text: delivered }] },
+      {
+        type: 'actions',
+        block_id: 'ws_result_actions',
+        elements: [
+          {
+            type: 'button',
+            text: { type: 'plain_text', text: 'Create an API key for it', emoji: true },
+            action_id: 'key_for_workspace',
+            value: '{"id":"6e5a9f93-ae3a-46b4-a87d-2464d373ef7e"}',
+          },
+        ],
+      },
     ]);
     expect(decodeContext(view.private_metadata)).toEqual(CONTEXT);
   });
@@ -458,7 +470,7 @@ describe('workspaceSuccessView', () => {
     expect(textsOfType(differs, 'mrkdwn')).toContain('Portkey assigned the slug `ws-data-e2a85b` instead of `data-science`.');
     const same = workspaceSuccessView({ workspace: WORKSPACE, requestedSlug: WORKSPACE.slug, deliveredTo: delivered, context: CONTEXT });
     expect(textsOfType(same, 'mrkdwn').some((t) => t.includes('assigned'))).toBe(false);
-    expect(same.blocks).toHaveLength(3);
+    expect(same.blocks).toHaveLength(4);
   });
 
   it('escapes a hostile name, id and slug in every mrkdwn text', () => {

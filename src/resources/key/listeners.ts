@@ -7,7 +7,10 @@ import { updateView } from '../../slack/views.js';
 import { KEY_ACTIONS, KEY_FIELDS } from './ids.js';
 import { rotateSlot, takeKey } from './reveal.js';
 
-import { keyProgressView, keyRotateRefusedView, keyShownView, workspaceChoices } from './view.js';
+import { keyModal, keyProgressView, keyRotateRefusedView, keyShownView, workspaceChoices } from './view.js';
+import { CREATE_KEY_FOR_WORKSPACE, decodeKeyLink } from '../../features/key-link.js';
+import { decodeContext } from '../../slack/metadata.js';
+import { EMPTY_KEY_DRAFT } from './form.js';
 import { createdKey, shownKeyOf } from './executor.js';
 
 // Options loads must answer within Slack's 3 s: one quick try, no retries.
@@ -26,6 +29,22 @@ export function registerKey(app: Router, deps: Deps): void {
       log.warn({ error: errorText(err) }, 'workspace search failed');
       await ack({ options: [] });
     }
+  });
+
+  // "Create an API key for it" on a workspace's result: the key form, on top of that modal, with the workspace chosen.
+  app.action(CREATE_KEY_FOR_WORKSPACE, async ({ ack, body, client, action }) => {
+    await ack();
+    const link = decodeKeyLink(action.type === 'button' ? action.value : undefined);
+    const { channelId, responseUrl } = decodeContext(body.view?.private_metadata);
+    const context = { ...(channelId ? { channelId } : {}), ...(responseUrl ? { responseUrl } : {}) };
+    // Named as Portkey holds it, within a second (the click's trigger_id lasts 3 s); the id alone otherwise.
+    const found = link ? await deps.portkey.getWorkspace(link.id, { timeoutMs: 1000, retries: 0 }).catch(() => undefined) : undefined;
+    const workspace = link ? { value: link.id, label: found?.name ?? found?.slug ?? link.id } : undefined;
+    const view = keyModal({ draft: { ...EMPTY_KEY_DRAFT, ...(workspace ? { workspace } : {}) }, context });
+    const open = body.view
+      ? client.views.push({ trigger_id: body.trigger_id, view })
+      : client.views.open({ trigger_id: body.trigger_id, view });
+    await open.catch((err: unknown) => log.warn({ error: errorText(err) }, 'could not open the API key modal'));
   });
 
   // "Rotate key": the window for the new value opens first (the click's trigger_id lasts 3 s, a rotation may take

@@ -5,6 +5,7 @@ import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import { suggestSlug, type WorkspaceDraft } from './form.js';
 import { RESULT_ALSO_SENT, failedHeadline } from '../../slack/delivery.js';
 import type { Message } from '../../slack/notify.js';
+import { CREATE_KEY_FOR_WORKSPACE, encodeKeyLink } from '../../features/key-link.js';
 import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from './ids.js';
 
 // Pure builders: data in, Block Kit out. The listener decides when each is shown.
@@ -135,6 +136,15 @@ export function workspaceSuccessView(p: {
     blocks.push(context(`Portkey assigned the slug \`${escapeCode(workspace.slug)}\` instead of \`${escapeCode(p.requestedSlug)}\`.`));
   }
   blocks.push(context(p.deliveredTo));
+  blocks.push(
+    actions('ws_result_actions', [
+      button({
+        text: 'Create an API key for it',
+        actionId: CREATE_KEY_FOR_WORKSPACE,
+        value: encodeKeyLink({ id: workspace.id }),
+      }),
+    ]),
+  );
   return {
     type: 'modal',
     callback_id: WORKSPACE_RESULT_CALLBACK,
