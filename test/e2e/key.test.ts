@@ -210,6 +210,28 @@ describe('/portkey key create', () => {
     expect(await placesWith(value)).toMatchObject({ calls: [], responses: 0, logs: 0, db: false });
   });
 
+  it('a lost answer: the key is found in Portkey, and the requester is told plainly its value was lost, with Rotate', async () => {
+    const ws = h.portkey.seedWorkspace({ name: 'Lost', slug: 'ws-lost' });
+    const value = canary('lost-answer');
+    h.portkey.issueKeyValues(value);
+    const responseUrl = h.slack.responseUrl();
+    const view = await openKeyForm({ userId: 'U_FAY', responseUrl });
+    // Portkey creates it, then the connection drops: the value was only in that answer.
+    h.portkey.fault({ method: 'POST', path: '/api-keys/workspace/service' }, { afterHandling: true, drop: true });
+    await submitKey(view, 'U_FAY', { key_name: 'svc-lost', key_workspace: { value: ws.id, text: 'Lost' } });
+    const update = await h.slack.waitFor('views.update', (c) => c.args.view_id === view.id && allText(c.args.view).includes('was lost'));
+    const stored = h.portkey.apiKeys.find((k) => k.name === 'svc-lost');
+    if (!stored) throw new Error('Portkey has no key');
+    expect(h.portkey.requestsTo('GET', '/api-keys').map((r) => r.query.workspace_id)).toEqual([ws.id]);
+    expect(allText(update.args.view)).toContain(stored.id);
+    expect(theButton(update.args.view, 'key_rotate').value).toBeTruthy();
+    const note = await h.slack.waitForResponse((r) => r.url === responseUrl && allText(r.body).includes('was lost'));
+    expect(theButton(note.body.blocks, 'key_rotate').value).toBeTruthy();
+    // Created once: the lookup credited it, nothing was sent again.
+    expect(h.portkey.requestsTo('POST', '/api-keys/workspace/service')).toHaveLength(1);
+    expect(await placesWith(value)).toMatchObject({ calls: [], responses: 0, logs: 0, db: false });
+  });
+
   it('a Portkey refusal: the error in the modal and privately, nothing held, no key anywhere', async () => {
     const ws = h.portkey.seedWorkspace({ name: 'Ops', slug: 'ws-ops' });
     h.portkey.fault({ method: 'POST', path: '/api-keys/workspace/service' }, { status: 403 });
