@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { policyMessage } from '../../src/features/policy/view.js';
+import { KINDS } from '../../src/resources/index.js';
 import { decide, scopeMatches } from '../../src/policy/decide.js';
 import { describeKey } from '../../src/resources/key/executor.js';
 import { EMPTY_KEY_DRAFT, keyCreateBody, readKeyDraft, validateKeyDraft, type KeyDraft } from '../../src/resources/key/form.js';
@@ -166,6 +168,16 @@ rate_limits: [{ action: "*", max: 5, window: 1m }]
     expect(scopeMatches('logs.view', 'logsXview')).toBe(false);
     expect(scopeMatches('*', 'completions.write')).toBe(true);
   });
+  it('/portkey policy says what a key with admin scopes needs, and the completions-only decision', () => {
+    const m = policyMessage({ policy, source: 'policy.yml' }, { ...actor, isAdmin: false }, undefined, KINDS);
+    const text = JSON.stringify(m.blocks);
+    expect(text).toContain('*API keys (completions only):* allowed');
+    expect(text).toContain(
+      '*API key scopes:* needs approval with any scope matching `workspace_users.*`, `*.delete` (rule `admin-scopes`)',
+    );
+    expect(checkMessage(m)).toEqual([]);
+  });
+
   it('scopes on another action is a mistake in the file', () => {
     expect(() => parsedPolicy('version: 1\nrules:\n  - {name: x, action: workspace.create, scopes: ["a.b"], effect: deny}\n')).toThrow(
       /scopes only apply to key.create/,

@@ -69,6 +69,17 @@ function alsoDecided(policy: Policy, actor: Actor): string[] {
     const d = decide(policy, { action: 'workspace.create', defaultWorkspace: r.default_workspace }, actor);
     lines.push(`• *${r.default_workspace ? 'Making a workspace the default' : 'A workspace that is not the default'}:* ${decisionText(d)}`);
   }
+  // API keys: what a key may do decides it too.
+  const scopeRules = policy.rules.filter(
+    (r) => r.scopes && actionMatches(typeof r.action === 'string' ? [r.action] : r.action, 'key.create') && ruleAppliesTo(r, actor),
+  );
+  for (const r of scopeRules) {
+    const how =
+      r.effect === 'allow'
+        ? 'allowed when every scope is one of'
+        : `${r.effect === 'deny' ? 'not allowed' : 'needs approval'} with any scope matching`;
+    lines.push(`• *API key scopes:* ${how} ${code(r.scopes ?? [])} (rule \`${escapeCode(r.name)}\`)`);
+  }
   return lines;
 }
 

@@ -121,7 +121,7 @@ export function keyExecutor(portkey: PortkeyClient): Executor {
         // Only for the modal the click opened; never part of the result, the audit or a message.
         holdKey(rotateSlot(op.id), rotated.key);
         const ends = typeof rotated.key_transition_expires_at === 'string' ? rotated.key_transition_expires_at : undefined;
-        log.info({ key: op.portkeyId }, 'API key rotated');
+        log.info({ keyId: op.portkeyId }, 'API key rotated');
         return { ok: true, result: { ...result, rotations: (before?.rotations ?? 0) + 1, ...(ends ? { transitionEndsAt: ends } : {}) } };
       } catch (err) {
         // A rotate that may have happened can't be told from Portkey (GET shows no value): say so, never retry blindly.
