@@ -49,6 +49,8 @@ const resultSchema = z.object({
   scopes: z.array(z.string()),
   /** Found after a lost answer: the value was in that answer, so no one has it. */
   valueLost: z.boolean().optional(),
+  /** Created when no one was waiting for it (after an approval, or picked up late after a restart): not held. */
+  notHeld: z.boolean().optional(),
   rotations: z.number().int().optional(),
   transitionEndsAt: z.string().optional(),
   /** The last rotation failed: why (the follow-up's result is also what its notice is built from). */
@@ -83,8 +85,10 @@ export function shownKeyOf(op: OperationRecord): ShownKey {
 
 /** Why the value of a succeeded operation's key is not at hand (the store never has it). */
 export function unseenReason(op: OperationRecord): Unseen {
-  if (createdKey(op).result?.valueLost) return 'lost';
-  return ranAfterApproval(op) ? 'approved' : 'gone';
+  const result = createdKey(op).result;
+  if (result?.valueLost) return 'lost';
+  if (ranAfterApproval(op)) return 'approved';
+  return result?.notHeld ? 'late' : 'gone';
 }
 
 /** Whether the create ran after an approval (its requester's modal is then most likely long closed). */
@@ -100,14 +104,23 @@ const ambiguousText = (name: string): string =>
   `Portkey's answer was lost, and someone else's key named ${name} was made in that workspace at about the same time, so we ` +
   "can't tell whether yours was created. Look in Portkey before trying again.";
 
+/** A submission older than this when it runs was picked up by recovery (the service's orphans wait 30 s). */
+const WAITING_MS = 25_000;
+
 export function keyExecutor(portkey: PortkeyClient): Executor {
-  const success = (w: KeyWorkspace, r: KeyRequest, id: string, recovered: boolean): Outcome => ({
+  const success = (w: KeyWorkspace, r: KeyRequest, id: string, recovered: boolean, notHeld = false): Outcome => ({
     ok: true,
     id,
     // A key has no slug: its id addresses it.
     slug: id,
     recovered,
-    result: { name: r.name, workspace: w, scopes: r.scopes, ...(recovered ? { valueLost: true } : {}) } satisfies KeyResult,
+    result: {
+      name: r.name,
+      workspace: w,
+      scopes: r.scopes,
+      ...(recovered ? { valueLost: true } : {}),
+      ...(notHeld ? { notHeld: true } : {}),
+    } satisfies KeyResult,
   });
 
   const followUp: FollowUp = {
@@ -145,9 +158,11 @@ export function keyExecutor(portkey: PortkeyClient): Executor {
       const outcome = await createKeyOnce(portkey.budgeted('create'), keyCreateBody(request, workspace.id), log);
       if (outcome.ok) {
         const { id, value } = outcome.value;
-        // Held for the requester's modal only when someone is there to see it: after an approval nobody takes it.
-        if (value && !ranAfterApproval(op)) holdKey(op.id, value);
-        return success(workspace, request, id, value === undefined);
+        // Held for the requester's modal only when someone is there to see it: not after an approval, nor for a
+        // submission picked up late by recovery (the process that took it died; no one will take the value).
+        const waiting = !ranAfterApproval(op) && Date.now() - op.createdAt < WAITING_MS;
+        if (value && waiting) holdKey(op.id, value);
+        return success(workspace, request, id, value === undefined, value !== undefined && !waiting);
       }
       return {
         ok: false,

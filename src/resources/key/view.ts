@@ -229,11 +229,12 @@ export function keyShownView(p: {
 }
 
 /** Why a created key's value is not in front of its owner. */
-export type Unseen = 'approved' | 'lost' | 'closed' | 'gone';
+export type Unseen = 'approved' | 'lost' | 'late' | 'closed' | 'gone';
 
 const UNSEEN_TEXT: Record<Unseen, string> = {
   approved: 'It was created after the approval, when your form may long be closed, so its value was never shown or sent anywhere.',
   lost: "Portkey's answer, the only place its value was, was lost on the way: no one has seen it.",
+  late: 'It was created late (the app restarted meanwhile), when your form may be closed, so its value was never shown or sent anywhere.',
   closed: 'Your form was closed before its value could be shown there, so it was never shown or sent anywhere.',
   gone: 'Its value was shown once already, or is no longer held: the app keeps no copy.',
 };
