@@ -416,7 +416,7 @@ export class OperationService {
     if (!op || !executor || !followUp || op.status !== 'succeeded') {
       return {
         kind: 'refused',
-        why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings.",
+        why: `That request is no longer known to the app. ${followUp?.otherwise ?? "Enable the workspaces in Portkey's integration settings."}`,
       };
     }
     const refuse = async (why: string, detail?: Record<string, unknown>): Promise<FollowUpResult> => {
@@ -427,10 +427,11 @@ export class OperationService {
       if (first.allowed) await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
       return { kind: 'refused', why };
     };
-    if (op.requesterId !== userId) return refuse(`Only ${mention(op.requesterId)}, who created ${followUp.what}, can retry this.`);
+    if (op.requesterId !== userId)
+      return refuse(`Only ${mention(op.requesterId)}, who created ${followUp.what}, can ${followUp.verb ?? 'retry'} this.`);
     const left = followUp.pending(op);
     if (!left) return refuse('There is nothing left to retry: this step already succeeded.');
-    const verdict = await this.governance.recheck(op, executor.subject(op));
+    const verdict = await this.governance.recheck(op, executor.subject(op), followUp.otherwise);
     if (!verdict.ok) return refuse(verdict.why, { rule: verdict.rule });
     // One owner per run: a second click in this same process must not share (and renew) the first one's lease.
     const runner = `${this.owner}:${randomUUID().slice(0, 8)}`;

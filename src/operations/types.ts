@@ -20,6 +20,10 @@ export type Success = Extract<Outcome, { ok: true }>;
 export interface FollowUp {
   /** What the operation created, for refusals ("the integration"). */
   readonly what: string;
+  /** What to do instead when it is refused, for its refusals (default: the integration's "enable it in the workspaces"). */
+  readonly otherwise?: string;
+  /** The click's verb in refusals ("retry", "rotate"); default "retry". */
+  readonly verb?: string;
   /** What is still left to do for this succeeded operation (e.g. "enable it in Research"), or undefined. */
   pending(op: OperationRecord): string | undefined;
   /** Does it once; the new result replaces the operation's (no secret in it). */

@@ -152,6 +152,7 @@ describe('/portkey key create', () => {
     await eventually('the refusal in the rotate window', () =>
       allText(viewUpdates(refusedId).at(-1)?.args.view).includes('was not rotated'),
     );
+    expect(allText(viewUpdates(refusedId).at(-1)?.args.view)).toContain('Only <@U_BOB>, who created the API key, can rotate this.');
     expect(h.portkey.requestsTo('POST', `/api-keys/${stored.id}/rotate`)).toEqual([]);
 
     // The owner's click: the window opens at once, the rotation is governed, the new value shown there once.

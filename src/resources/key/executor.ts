@@ -125,6 +125,8 @@ export function keyExecutor(portkey: PortkeyClient): Executor {
 
   const followUp: FollowUp = {
     what: 'the API key',
+    verb: 'rotate',
+    otherwise: 'Ask a Portkey admin to rotate it in Portkey (Workspace → API Keys).',
     pending: (op) => (op.status === 'succeeded' && op.portkeyId ? 'rotate the key' : undefined),
     async run(op, log) {
       const before = createdKey(op).result;
