@@ -247,6 +247,20 @@ describe('/portkey key create', () => {
     const told = await h.slack.waitForResponse((r) => r.url === responseUrl);
     expect(allText(told.body)).toContain('svc-ops');
     expect(h.portkey.apiKeys.filter((k) => k.name === 'svc-ops')).toEqual([]);
+    // Back to the form: what was typed comes back.
+    await h.app.driver.blockAction({
+      actionId: 'key_back',
+      blockId: 'key_error_actions',
+      userId: 'U_DAN',
+      view: viewFrom(update, h.slack.views),
+    });
+    const back = await h.slack.waitFor(
+      'views.update',
+      (c) => c.args.view_id === view.id && record(c.args.view, 'view').callback_id === 'key_create',
+    );
+    const text = JSON.stringify(record(back.args.view, 'view').blocks);
+    expect(text).toContain('"initial_value":"svc-ops"');
+    expect(text).toContain(`"value":"${ws.id}"`);
   });
 
   it('a workspace Portkey does not have is refused on the form, before the policy', async () => {
