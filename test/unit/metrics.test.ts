@@ -130,7 +130,11 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
     const store = await tempStore(() => t);
     const m = new Metrics({ store, now: () => t });
     const empty = await scrape(m);
-    expect(seriesOf(empty, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 0, 'integration.create': 0, 'key.create': 0 });
+    expect(seriesOf(empty, 'portkey_slack_approvals_pending', ['action'])).toEqual({
+      'workspace.create': 0,
+      'integration.create': 0,
+      'key.create': 0,
+    });
     expect(sampleValue(empty, 'portkey_slack_outbox_pending')).toBe(0);
     expect(sampleValue(empty, 'portkey_slack_outbox_oldest_age_seconds')).toBe(0);
     expect(sampleValue(empty, 'portkey_slack_store_up')).toBe(1);
@@ -153,7 +157,11 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
     await store.notifications.enqueue({ kind: 'result', payload: {} });
     t += 500;
     const e = await scrape(m);
-    expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 0, 'integration.create': 2, 'key.create': 0 });
+    expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({
+      'workspace.create': 0,
+      'integration.create': 2,
+      'key.create': 0,
+    });
     expect(e.types.get('portkey_slack_approvals_pending')).toBe('gauge');
     expect(sampleValue(e, 'portkey_slack_outbox_pending')).toBe(2);
     expect(sampleValue(e, 'portkey_slack_outbox_failed')).toBe(1);
