@@ -414,10 +414,8 @@ export class OperationService {
     const executor = op ? this.executors[op.action] : undefined;
     const followUp = executor?.followUp;
     if (!op || !executor || !followUp || op.status !== 'succeeded') {
-      return {
-        kind: 'refused',
-        why: `That request is no longer known to the app. ${followUp?.otherwise ?? "Enable the workspaces in Portkey's integration settings."}`,
-      };
+      const otherwise = followUp?.otherwise ?? "Enable the workspaces in Portkey's integration settings.";
+      return { kind: 'refused', why: `That request is no longer known to the app. ${otherwise}` };
     }
     const refuse = async (why: string, detail?: Record<string, unknown>): Promise<FollowUpResult> => {
       // As for approvals: told every time, audited once a minute per clicker and request (a click flood can't grow the log).
