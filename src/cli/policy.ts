@@ -12,7 +12,7 @@ import type { Policy } from '../policy/schema.js';
 const USAGE = `usage:
   npm run policy -- check <policy.yml> --action <action> [--user U…] [--group S…]… [--channel C…]
                    [--provider <id>] [--custom-host <url>]… [--secret-reference <id>[=<name>]]
-                   [--workspace <id>[=<slug>]]… [--default-workspace] [--approvals-channel C…]
+                   [--workspace <id>[=<slug>]]… [--default-workspace] [--scope <scope>]… [--approvals-channel C…]
   npm run policy -- test <policy.yml> <cases.yml> [--approvals-channel C…]
 
 check prints the decision and the rule for one request; test runs a file of expected decisions
@@ -53,6 +53,7 @@ function check(args: string[]): void {
       'secret-reference': { type: 'string' },
       workspace: { type: 'string', multiple: true },
       'default-workspace': { type: 'boolean' },
+      scope: { type: 'string', multiple: true },
       'approvals-channel': { type: 'string' },
     },
   });
@@ -69,6 +70,7 @@ function check(args: string[]): void {
       ...(ref ? { secret_reference: ref[1] ? { id: ref[0], name: ref[1] } : ref[0] } : {}),
       ...(values.workspace ? { workspaces: values.workspace.map(pair).map(([id, slug]) => (slug ? { id, slug } : { id })) } : {}),
       ...(values['default-workspace'] ? { default_workspace: true } : {}),
+      ...(values.scope ? { scopes: values.scope } : {}),
     },
   );
   if (!request.ok) fail(64, ['the request is not one the app could receive:', ...request.problems.map((p) => `  - ${p}`)]);

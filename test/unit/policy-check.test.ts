@@ -166,6 +166,28 @@ describe('npm run policy (the command line)', () => {
     );
   });
 
+  it('decides an API key on its scopes (--scope, each one)', () => {
+    const policy = file(
+      'keys.yml',
+      `version: 1
+approvals_channel: C0APPROVALS
+rules:
+  - name: admin-keys
+    action: key.create
+    scopes: ["workspace_users.*"]
+    effect: require_approval
+    approvers: { users: [U0ADMIN] }
+rate_limits:
+  - { action: '*', max: 5, window: 1h, per: user }
+`,
+    );
+    const plain = run('check', policy, '--action', 'key.create', '--scope', 'completions.write');
+    expect(plain.code, plain.err).toBe(0);
+    expect(plain.out).toMatch(/^decision: allow$/m);
+    const admin = run('check', policy, '--action', 'key.create', '--scope', 'completions.write', '--scope', 'workspace_users.create');
+    expect(admin.out).toMatch(/^decision: require_approval\nrule: admin-keys \(rules\[0\]\)$/m);
+  });
+
   it('exits 1 and names the case when a decision differs', () => {
     const cases = file(
       'c.yml',
