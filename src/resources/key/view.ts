@@ -334,8 +334,8 @@ export function keyRotatedMessage(p: ShownKey & { transitionEndsAt: string | und
   const old = Number.isFinite(until) ? ` The previous value works until ${slackDate(until)}.` : '';
   return {
     text:
-      `:arrows_counterclockwise: API key *${escapeMrkdwn(p.name)}* (\`${escapeCode(p.id)}\`) was rotated; its new value was shown to ` +
-      `you once, in the window your click opened, and is sent nowhere else.${old}`,
+      `:arrows_counterclockwise: API key *${escapeMrkdwn(p.name)}* (\`${escapeCode(p.id)}\`) was rotated; its new value is shown ` +
+      `only in the window your click opened (closed before it appeared? rotate again) and is sent nowhere else.${old}`,
   };
 }
 
