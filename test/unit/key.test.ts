@@ -175,6 +175,7 @@ rate_limits: [{ action: "*", max: 5, window: 1m }]
     expect(text).toContain(
       '*API key scopes:* needs approval with any scope matching `workspace_users.*`, `*.delete` (rule `admin-scopes`)',
     );
+    expect(text).toContain('*API keys:* not allowed in `ws-research` (rule `research-only`)');
     expect(checkMessage(m)).toEqual([]);
   });
 
