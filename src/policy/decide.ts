@@ -30,6 +30,8 @@ export interface Subject {
   secretRefs?: ReadonlyArray<SecretRefPart> | undefined;
   /** The workspaces the key becomes usable in, as Portkey knows them: a workspace-scoped one's, "enable in". */
   workspaces?: ReadonlyArray<{ id: string; slug?: string | undefined }> | undefined;
+  /** key.create: the scopes the key is given. */
+  scopes?: readonly string[] | undefined;
   /** workspace.create: "make this the default workspace". */
   defaultWorkspace?: boolean | undefined;
   /** member.add: the workspace role given (the workspace itself is in `workspaces`). */
@@ -123,6 +125,8 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
     return false;
   }
   if (!memberCriteriaMatch(rule, subject, actor)) return false;
+  const scopes = rule.scopes;
+  if (scopes && !covers(rule, subject.scopes ?? [], (s) => scopes.some((p) => scopeMatches(p, s)))) return false;
   if (
     rule.default_workspace !== undefined &&
     (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)
@@ -144,6 +148,17 @@ function memberCriteriaMatch(rule: Rule, subject: Subject, actor: Actor): boolea
 
 function addsSelf(subject: Subject, actor: Actor): boolean {
   return subject.people?.userIds.includes(actor.userId) ?? false;
+}
+
+/** A scope pattern: Portkey's scope string, `*` standing for any text (case as Portkey writes them: lowercase). */
+export function scopeMatches(pattern: string, scope: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.]/g, '\\.'))
+      .join('.*')}$`,
+  );
+  return re.test(scope);
 }
 
 /** Every rule that matches, in file order. */

@@ -55,6 +55,11 @@ describe('Metrics: counters', () => {
       'member.add denied': 0,
       'member.add expired': 0,
       'member.add cancelled': 0,
+      'key.create succeeded': 0,
+      'key.create failed': 0,
+      'key.create denied': 0,
+      'key.create expired': 0,
+      'key.create cancelled': 0,
       'team.onboard succeeded': 0,
       'team.onboard failed': 0,
       'team.onboard denied': 0,
@@ -74,6 +79,10 @@ describe('Metrics: counters', () => {
       'member.add deny': 0,
       'member.add require_approval': 0,
       'member.add rate_limited': 0,
+      'key.create allow': 0,
+      'key.create deny': 0,
+      'key.create require_approval': 0,
+      'key.create rate_limited': 0,
       'team.onboard allow': 0,
       'team.onboard deny': 0,
       'team.onboard require_approval': 0,
@@ -143,6 +152,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
       'workspace.create': 0,
       'integration.create': 0,
       'member.add': 0,
+      'key.create': 0,
       'team.onboard': 0,
     });
     expect(sampleValue(empty, 'portkey_slack_outbox_pending')).toBe(0);
@@ -171,6 +181,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
       'workspace.create': 0,
       'integration.create': 2,
       'member.add': 0,
+      'key.create': 0,
       'team.onboard': 0,
     });
     expect(e.types.get('portkey_slack_approvals_pending')).toBe('gauge');
