@@ -1,7 +1,11 @@
+import type { KnownBlock } from '@slack/types';
+import type { Deps } from '../deps.js';
 import type { Step } from '../operations/steps.js';
+import type { SummaryRow } from '../operations/summary.js';
 import type { PlannedCall } from '../operations/types.js';
+import type { Subject } from '../policy/decide.js';
 import type { PortkeyClient } from '../portkey/client.js';
-import type { CreateWorkspaceBody } from '../portkey/schemas.js';
+import type { CreateWorkspaceBody, WorkspaceRole } from '../portkey/schemas.js';
 import type { FormResult } from './kind.js';
 
 // The parts other kinds lend the onboarding bundle (src/resources/onboard): each kind keeps its own Portkey calls, its
@@ -25,8 +29,54 @@ export interface IntegrationAccessPart {
   plan(integration: { slug: string; name: string }, workspaceId: string): PlannedCall[];
 }
 
+/** The people fields of the bundle's form, as picked (ids; labels are the client's, shown only back to that person). */
+export interface PeopleDraft {
+  users: string[];
+  group?: { value: string; label: string } | undefined;
+  role: string;
+}
+
+/** The people checked by shape: who was picked, before Slack is asked. */
+export interface PeoplePick {
+  users: string[];
+  groupId: string | undefined;
+  role: WorkspaceRole;
+}
+
+/** The people frozen at submission: each with the email Slack gave, or why they can't be added. Stored with the bundle. */
+export interface PeopleRequest {
+  role: WorkspaceRole;
+  /** The user group picked, and how many people Slack listed in it at submission. */
+  group?: { id: string; size: number } | undefined;
+  people: Array<{ userId: string; email?: string | undefined; problem?: string | undefined }>;
+}
+
+/** People added to (or invited into) the workspace an earlier step created, with a role: the members kind's step. */
+export interface MembersPart {
+  /** The form's people fields (block ids the part owns), filled from the draft. */
+  fields(draft: PeopleDraft): KnownBlock[];
+  readDraft(values: unknown): PeopleDraft;
+  /** Checked by shape; `undefined` when nobody was picked (the bundle then has no members step). Errors by block id. */
+  validate(draft: PeopleDraft): FormResult<PeoplePick | undefined>;
+  /** The user group expanded and frozen, each person's email from users.info, within `deadlineMs`; errors by block id. */
+  resolve(
+    deps: Deps,
+    pick: PeoplePick,
+    teamId: string,
+    deadlineMs: number,
+  ): Promise<{ ok: true; request: PeopleRequest } | { ok: false; errors: Record<string, string> }>;
+  /** The part as a `member.add` of these people would be decided (the workspace is new: it has no id yet). */
+  subject(request: PeopleRequest): Omit<Subject, 'parts'>;
+  /** For approvers: the role and the people as mentions (no emails: the approvals channel may be public). */
+  describe(request: PeopleRequest): SummaryRow[];
+  step(portkey: PortkeyClient, request: PeopleRequest, workspaceStep: string): Step;
+  /** The preview: the calls `step` makes (`workspaceId` stands in for the new workspace's id). */
+  plan(request: PeopleRequest, workspaceId: string): PlannedCall[];
+}
+
 export interface OnboardParts {
   workspace: WorkspacePart;
+  members: MembersPart;
   integrationAccess: IntegrationAccessPart;
 }
 

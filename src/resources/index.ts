@@ -9,6 +9,7 @@ import { workspaceKind } from './workspace/index.js';
 import { onboardKind } from './onboard/index.js';
 import { workspacePart } from './workspace/step.js';
 import { integrationAccessPart } from './integration/step.js';
+import { membersPart } from './member/step.js';
 
 // The registry: one line per resource kind. Keyed by the core's action list (src/actions.ts), so the compiler
 // refuses an action with no kind, or a kind for an action the store and the policy don't know.
@@ -19,7 +20,7 @@ const BY_ACTION = {
   'member.add': memberKind,
   'key.create': keyKind,
   // The bundle's steps are lent by the kinds that own them (see features/onboard.ts).
-  'team.onboard': onboardKind({ workspace: workspacePart, integrationAccess: integrationAccessPart }),
+  'team.onboard': onboardKind({ workspace: workspacePart, members: membersPart, integrationAccess: integrationAccessPart }),
 } as const satisfies Record<Action, ResourceKind>;
 
 /** Every kind, in the order help and `/portkey policy` list them. */

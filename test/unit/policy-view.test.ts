@@ -114,7 +114,8 @@ describe('policyMessage', () => {
       '*Integrations:* allowed (the policy default)',
       '*Adding workspace members:* member: allowed (the policy default) · manager: allowed (the policy default) · admin: allowed (the policy default)',
       '*API keys (completions only):* allowed (the policy default)',
-      '*Team onboarding:* allowed (the policy default) (and each integration it enables, as its provider is decided)',
+      '*Team onboarding:* allowed (the policy default) (and the people it adds, as adding them with that role is decided, ' +
+        'and each integration it enables, as its provider is)',
       [
         '*Also decided by the policy:*',
         '• *Custom hosts* (any URL the key is sent to): not allowed — An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts). The policy names no admins to approve it: an admin can add admins (users or groups) to the policy file, or a rule that allows it. (built-in rule `custom-host-needs-approval`)',

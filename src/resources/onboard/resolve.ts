@@ -1,3 +1,4 @@
+import type { OnboardParts, PeopleRequest } from '../../features/onboard.js';
 import type { Log } from '../../log.js';
 import type { Subject } from '../../policy/decide.js';
 import type { PortkeyClient } from '../../portkey/client.js';
@@ -59,13 +60,18 @@ export async function resolveIntegrations(portkey: PortkeyClient, slugs: readonl
 
 /**
  * What the policy decides the bundle on: its own action, and each part as its own kind would be decided — the
- * workspace's create (it counts against workspace limits too) and each integration's access, as an integration
- * request for that provider.
+ * workspace's create (it counts against workspace limits too), the people as a `member.add` of them with that role
+ * (the self-promotion guard included), and each integration's access, as an integration request for that provider.
  */
-export function onboardSubject(integrations: readonly ResolvedIntegration[]): Omit<Subject, 'action'> {
+export function onboardSubject(
+  parts: Pick<OnboardParts, 'members'>,
+  s: { integrations: readonly ResolvedIntegration[]; members?: PeopleRequest | undefined },
+): Omit<Subject, 'action'> {
+  const { integrations } = s;
   return {
     parts: [
       { action: 'workspace.create', defaultWorkspace: false, creates: true },
+      ...(s.members ? [parts.members.subject(s.members)] : []),
       ...integrations.map((i) => ({ action: 'integration.create' as const, providerId: i.providerId })),
     ],
   };

@@ -46,14 +46,16 @@ function text(p: {
   };
 }
 
-/** The one form: the team's workspace and the integrations to enable in it. */
-export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; notice?: string }): ModalView {
+/** The one form: the team's workspace, the people to add to it (`people`: the members kind's fields) and the
+ *  integrations to enable in it. */
+export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; people: KnownBlock[]; notice?: string }): ModalView {
   const { draft } = p;
   const blocks: KnownBlock[] = [];
   if (p.notice) blocks.push(section(p.notice));
   blocks.push(
     section(
-      'One request: a new workspace for the team, with the organisation integrations it needs enabled in it. ' +
+      'One request: a new workspace for the team, its people with a role, and the organisation integrations it needs ' +
+        'enabled in it. ' +
         'One approval if the policy asks for one.',
     ),
     text({ field: OB_FIELDS.name, label: 'Team workspace name', initial: draft.name, max: OB_LIMITS.name }),
@@ -73,6 +75,7 @@ export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; no
       optional: true,
       multiline: true,
     }),
+    ...p.people,
     {
       type: 'input',
       block_id: OB_FIELDS.integrations.block,
@@ -171,7 +174,10 @@ function resultModal(blocks: KnownBlock[], ctx: ModalContext): ModalView {
 export function onboardProgressView(p: { name: string; context: ModalContext }): ModalView {
   return resultModal(
     [
-      section(`:hourglass_flowing_sand: Onboarding *${escapeMrkdwn(p.name)}*: creating the workspace, then enabling its integrations…`),
+      section(
+        `:hourglass_flowing_sand: Onboarding *${escapeMrkdwn(p.name)}*: ` +
+          'creating the workspace, then adding its people and enabling its integrations…',
+      ),
       context(RESULT_ALSO_SENT),
     ],
     p.context,
