@@ -74,10 +74,46 @@ export interface MembersPart {
   plan(request: PeopleRequest, workspaceId: string): PlannedCall[];
 }
 
+/** The service key fields of the bundle's form, as typed: a name (none: no key) and what it may do. */
+export interface ServiceKeyDraft {
+  name: string;
+  preset: string;
+}
+
+/** A workspace service key checked: its name and the scopes its preset gives. */
+export interface ServiceKeyPick {
+  name: string;
+  preset: string;
+  scopes: string[];
+}
+
+/**
+ * A service API key made in the workspace an earlier step created: the key kind's step. Portkey's answer holds the
+ * key's value: it is held in memory for the requester's modal only (never in the step's result, the store, the audit,
+ * a log line or a message), and taken once.
+ */
+export interface ServiceKeyPart {
+  fields(draft: ServiceKeyDraft): KnownBlock[];
+  readDraft(values: unknown): ServiceKeyDraft;
+  /** `undefined` when no name was given (the bundle then has no key step). Errors by block id. */
+  validate(draft: ServiceKeyDraft): FormResult<ServiceKeyPick | undefined>;
+  /** The part as a `key.create` of these scopes would be decided (the workspace is new: no id yet). It creates a key. */
+  subject(pick: ServiceKeyPick): Omit<Subject, 'parts'>;
+  describe(pick: ServiceKeyPick): SummaryRow[];
+  /** `holdFor`: the operation whose requester's modal may show the value, when someone waits for it; else not held. */
+  step(portkey: PortkeyClient, pick: ServiceKeyPick, workspaceStep: string, holdFor: string | undefined): Step;
+  plan(pick: ServiceKeyPick, workspaceId: string): PlannedCall[];
+  /** The value held for this operation, once (a second take gets nothing). */
+  take(operationId: string): string | undefined;
+  /** What shows it to its owner, in the one modal that may. */
+  shownBlocks(value: string): KnownBlock[];
+}
+
 export interface OnboardParts {
   workspace: WorkspacePart;
   members: MembersPart;
   integrationAccess: IntegrationAccessPart;
+  serviceKey: ServiceKeyPart;
 }
 
 /** What a step's result says about the workspace made by an earlier step. */

@@ -137,7 +137,9 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
     const summary = allText(post.args.blocks);
     expect(summary).toContain(`\`${ws.id}\``);
     expect(summary).toContain('`anthropic-prod`');
-    expect(summary).toMatch(/Add 2 people as manager — as \*manager\*: (added <@UALICE>; invited <@UBOB>|invited <@UBOB>; already members: <@UALICE>)$/m);
+    expect(summary).toMatch(
+      /Add 2 people as manager — as \*manager\*: (added <@UALICE>; invited <@UBOB>|invited <@UBOB>; already members: <@UALICE>)$/m,
+    );
     const op = await eventually('the onboarding to be closed and its summary marked sent', async () => {
       const [found, ...more] = (await rows('operations')).filter((r) => r.view_id === form.id);
       const notes = (await rows('notifications')).filter((n) => n.operation_id === found?.id && n.kind === 'result');

@@ -7,13 +7,14 @@ import { validateOnboard } from '../../src/resources/onboard/form.js';
 import { onboardSubject } from '../../src/resources/onboard/resolve.js';
 import { onboardModal, onboardSummaryMessage, stepLines } from '../../src/resources/onboard/view.js';
 import { integrationAccessPart } from '../../src/resources/integration/step.js';
+import { serviceKeyPart } from '../../src/resources/key/step.js';
 import { membersPart, peopleNote } from '../../src/resources/member/step.js';
 import { workspacePart } from '../../src/resources/workspace/step.js';
 import { checkMessage, checkView } from '../support/view-limits.js';
 
 const policy = (input: Record<string, unknown>): Policy => policySchema.parse({ version: 1, rate_limits: [], ...input });
 const actor = (userId: string): Actor => ({ userId, groups: new Set(), channelId: 'C0GENERAL' });
-const PARTS = { workspace: workspacePart, members: membersPart };
+const PARTS = { workspace: workspacePart, members: membersPart, serviceKey: serviceKeyPart };
 const PARTS_ALL = { ...PARTS, integrationAccess: integrationAccessPart };
 const people = (role: 'member' | 'manager' | 'admin', ids: string[]) => ({
   role,
@@ -24,6 +25,7 @@ const bundle = (providers: string[], members?: ReturnType<typeof people>): Subje
   ...onboardSubject(PARTS, { integrations: providers.map((p) => ({ slug: `${p}-prod`, name: p, providerId: p })), members }),
 });
 const NOBODY = { users: [], role: 'member' };
+const NO_KEY = { name: '', preset: 'completions' };
 const APPROVERS = { users: ['UAPPROVER'] };
 
 describe('the bundle decision: the strictest of its own and its parts', () => {
@@ -105,6 +107,24 @@ describe('the bundle decision: the strictest of its own and its parts', () => {
     });
   });
 
+  it('decides the service key as a key.create of its scopes, counted against key limits', () => {
+    const q = policy({
+      rules: [
+        { name: 'logs-keys-need-approval', action: 'key.create', scopes: ['logs.*'], effect: 'require_approval', approvers: APPROVERS },
+      ],
+    });
+    const key = (preset: string) => {
+      const checked = serviceKeyPart.validate({ name: 'backend', preset });
+      if (!checked.ok || !checked.value) throw new Error('not a key');
+      return { action: 'team.onboard' as const, ...onboardSubject(PARTS, { integrations: [], key: checked.value }) };
+    };
+    expect(decide(q, key('completions'), actor('UREQ')).effect).toBe('allow');
+    expect(decide(q, key('completions_logs'), actor('UREQ'))).toMatchObject({ rule: { name: 'logs-keys-need-approval' } });
+    expect(key('completions').parts?.at(-1)).toEqual({ action: 'key.create', scopes: ['completions.write'], creates: true });
+    expect(serviceKeyPart.validate({ name: '  ', preset: 'completions' })).toEqual({ ok: true, value: undefined });
+    expect(serviceKeyPart.validate({ name: 'x', preset: 'custom' }).ok).toBe(false);
+  });
+
   it('counts the workspace it creates (not the integrations it only enables) against their kinds’ limits', () => {
     const parts = bundle(['openai']).parts ?? [];
     expect(parts.filter((x) => x.creates).map((x) => x.action)).toEqual(['workspace.create']);
@@ -119,11 +139,11 @@ describe('the onboarding form and command', () => {
   });
 
   it('checks the workspace as the workspace form does, and the picks', () => {
-    const bad = validateOnboard({ name: '', slug: 'Not A Slug', description: '', integrations: [], people: NOBODY }, PARTS);
+    const bad = validateOnboard({ name: '', slug: 'Not A Slug', description: '', integrations: [], people: NOBODY, key: NO_KEY }, PARTS);
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(Object.keys(bad.errors).sort()).toEqual(['ob_name', 'ob_slug']);
     const many = Array.from({ length: 11 }, (_, i) => ({ value: `s${i}`, label: `s${i}` }));
-    const tooMany = validateOnboard({ name: 'R', slug: '', description: '', integrations: many, people: NOBODY }, PARTS);
+    const tooMany = validateOnboard({ name: 'R', slug: '', description: '', integrations: many, people: NOBODY, key: NO_KEY }, PARTS);
     expect(tooMany.ok ? {} : tooMany.errors).toEqual({ ob_integrations: 'Pick at most 10 integrations.' });
     const ok = validateOnboard(
       {
@@ -135,6 +155,7 @@ describe('the onboarding form and command', () => {
           { value: 'a', label: 'A' },
         ],
         people: { users: ['UALICE', 'UALICE', 'UBOB'], group: { value: 'S123', label: 'x' }, role: 'admin' },
+        key: NO_KEY,
       },
       PARTS,
     );
@@ -144,6 +165,7 @@ describe('the onboarding form and command', () => {
         workspace: { name: 'R', slug: 'r' },
         integrations: ['a'],
         people: { users: ['UALICE', 'UBOB'], groupId: 'S123', role: 'admin' },
+        key: undefined,
       },
     });
     const badPeople = validateOnboard(
@@ -153,18 +175,20 @@ describe('the onboarding form and command', () => {
         description: '',
         integrations: [],
         people: { users: ['not-a-user'], group: { value: 'x', label: 'x' }, role: 'owner' },
+        key: { name: 'k', preset: 'custom' },
       },
       PARTS,
     );
-    expect(Object.keys(badPeople.ok ? {} : badPeople.errors).sort()).toEqual(['ob_group', 'ob_role', 'ob_users']);
+    expect(Object.keys(badPeople.ok ? {} : badPeople.errors).sort()).toEqual(['ob_group', 'ob_key_preset', 'ob_role', 'ob_users']);
   });
 
   it("keeps the form, the summary and the report within Slack's limits, and escapes what people typed", () => {
     const evil = '<!channel> *bold* <http://evil|x>';
     const form = onboardModal({
-      draft: { name: evil, slug: '', description: evil, integrations: [{ value: 'a', label: evil }], people: NOBODY },
+      draft: { name: evil, slug: '', description: evil, integrations: [{ value: 'a', label: evil }], people: NOBODY, key: NO_KEY },
       context: { channelId: 'C1' },
       people: membersPart.fields({ users: ['U1'], group: { value: 'S1', label: evil }, role: 'admin' }),
+      key: serviceKeyPart.fields({ name: evil, preset: 'read_only' }),
     });
     expect(checkView(form)).toEqual([]);
     const message = onboardSummaryMessage({
@@ -192,6 +216,7 @@ describe('what the bundle says about itself', () => {
       description: '',
       integrations: [{ value: 'openai-prod', label: 'CLIENT LABEL' }],
       people: { users: ['UALICE'], group: { value: 'S1', label: 'CLIENT GROUP' }, role: 'admin' },
+      key: { name: 'research-backend', preset: 'completions_logs' },
     },
     integrations: [{ slug: 'openai-prod', name: 'OpenAI prod', providerId: 'openai' }],
     members: { ...people('admin', ['UALICE', 'UBOB']), group: { id: 'S1', size: 2 } },
@@ -199,7 +224,7 @@ describe('what the bundle says about itself', () => {
 
   it('shows approvers every step, with the names and providers Portkey holds (never a client label), people as mentions', () => {
     const s = describeOnboard(PARTS_ALL, { request });
-    expect(s.title).toBe('team workspace Research with 2 people and 1 integration enabled in it');
+    expect(s.title).toBe('team workspace Research with 2 people and 1 integration enabled in it and a service API key');
     expect(s.rows).toEqual([
       { label: 'Step 1 · Create workspace', value: 'Research (slug: research)', critical: true },
       { label: 'Step 2 · Members · role', value: 'admin', critical: true },
@@ -207,6 +232,8 @@ describe('what the bundle says about itself', () => {
       { label: 'Step 2 · Members · from user group', value: 'S1 (2 people when submitted; later joiners are not added)' },
       { label: 'Step 2 · Members · left out', value: '1 (no usable email, a bot, a guest or deactivated)' },
       { label: 'Step 3 · Enable integration', value: 'OpenAI prod (openai-prod), provider openai', critical: true },
+      { label: 'Step 4 · Service API key', value: 'research-backend', critical: true },
+      { label: 'Step 4 · Key scopes', value: 'completions.write, logs.view, logs.list', critical: true },
     ]);
     expect(JSON.stringify(s)).not.toContain('CLIENT');
     // No emails on the approval card: the approvals channel may be public.
@@ -215,7 +242,7 @@ describe('what the bundle says about itself', () => {
 
   it('a stored onboarding from before members had people reads as having none', () => {
     const { members: _, ...old } = request;
-    const { people: __, ...draft } = old.draft;
+    const { people: __, key: ___, ...draft } = old.draft;
     expect(describeOnboard(PARTS_ALL, { request: { ...old, draft } }).rows.map((r) => r.label)).toEqual([
       'Step 1 · Create workspace',
       'Step 2 · Enable integration',

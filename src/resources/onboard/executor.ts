@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { OnboardParts, PeopleRequest } from '../../features/onboard.js';
+import type { OnboardParts, PeopleRequest, ServiceKeyPick } from '../../features/onboard.js';
 import { workspaceRefOf } from '../../features/onboard.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { governanceOf } from '../../operations/governance.js';
 import type { Executor, FollowUp, Outcome } from '../../operations/service.js';
 import type { Plan, PlannedCall } from '../../operations/types.js';
 import { runSteps, type ChainReport, type Step, type StepJournal } from '../../operations/steps.js';
@@ -48,8 +49,16 @@ export function storedOnboard(op: Pick<OperationRecord, 'request'>): StoredOnboa
   return parsed.success ? parsed.data : undefined;
 }
 
-/** The steps, in order: the workspace, the people added to it, then each integration enabled in it. */
-export function onboardSteps(parts: OnboardParts, portkey: PortkeyClient, stored: StoredOnboard): Step[] | undefined {
+/**
+ * The steps, in order: the workspace, the people added to it, each integration enabled in it, then the service key.
+ * `holdFor`: the operation whose requester's modal waits for the key's value (none: it is not held).
+ */
+export function onboardSteps(
+  parts: OnboardParts,
+  portkey: PortkeyClient,
+  stored: StoredOnboard,
+  holdFor?: string | undefined,
+): Step[] | undefined {
   const checked = validateOnboard(stored.draft, parts);
   if (!checked.ok) return undefined;
   const workspace = parts.workspace.step(portkey, checked.value.workspace);
@@ -57,6 +66,7 @@ export function onboardSteps(parts: OnboardParts, portkey: PortkeyClient, stored
     workspace,
     ...(stored.members ? [parts.members.step(portkey, stored.members, workspace.key)] : []),
     ...stored.integrations.map((i) => parts.integrationAccess.step(portkey, { slug: i.slug, name: i.name }, workspace.key)),
+    ...(checked.value.key ? [parts.serviceKey.step(portkey, checked.value.key, workspace.key, holdFor)] : []),
   ];
 }
 
@@ -104,10 +114,14 @@ async function chain(
   op: OperationRecord,
   log: Log,
   journal: StepJournal | undefined,
-  recovered = false,
+  how: { recovered?: boolean; hold?: boolean } = {},
 ): Promise<Outcome> {
+  const recovered = how.recovered ?? false;
   const request = storedOnboard(op);
-  const steps = request ? onboardSteps(parts, portkey, request) : undefined;
+  // A service key's value is held only for a requester still at the modal: not after an approval, nor for a run picked
+  // up late after a restart, nor for a retry (no one would take it: the owner is told to rotate it instead).
+  const waiting = how.hold === true && governanceOf(op)?.effect !== 'require_approval' && Date.now() - op.createdAt < WAITING_MS;
+  const steps = request ? onboardSteps(parts, portkey, request, waiting ? op.id : undefined) : undefined;
   if (!steps || !journal) {
     return {
       ok: false,
@@ -128,6 +142,9 @@ async function chain(
   return { ok: true, id: ws.id, slug: ws.slug, recovered, result: { steps: lines } };
 }
 
+/** A submission older than this when it runs was picked up by recovery (the service's orphans wait 30 s). */
+const WAITING_MS = 25_000;
+
 /** "Retry the remaining steps": the chain again, under the follow-up's lease; done steps are skipped by their records. */
 function remainingFollowUp(parts: OnboardParts, portkey: PortkeyClient): FollowUp {
   return {
@@ -145,6 +162,12 @@ function remainingFollowUp(parts: OnboardParts, portkey: PortkeyClient): FollowU
       return { ok: false, result: (op.result ?? {}) as Record<string, unknown>, error: outcome.error };
     },
   };
+}
+
+/** The stored service key, checked as at submission (none asked for, or unreadable: undefined). */
+function keyOf(parts: OnboardParts, s: StoredOnboard): ServiceKeyPick | undefined {
+  const checked = parts.serviceKey.validate(s.draft.key);
+  return checked.ok ? checked.value : undefined;
 }
 
 export function describeOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'request'>): Summary {
@@ -166,12 +189,18 @@ export function describeOnboard(parts: OnboardParts, op: Pick<OperationRecord, '
   for (const [n, i] of s.integrations.entries()) {
     rows.push({ label: `Step ${n + step} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
   }
+  const key = keyOf(parts, s);
+  if (key) {
+    const at = step + s.integrations.length;
+    rows.push(...parts.serviceKey.describe(key).map((r) => ({ ...r, label: `Step ${at} · ${r.label}` })));
+  }
   const n = s.integrations.length;
   const people = s.members ? s.members.people.filter((p) => p.email && !p.problem).length : 0;
   // Read as "… asks to create team workspace Research with 3 people and 2 integrations enabled in it".
   const with_ = [
     ...(people > 0 ? [`${people} ${people === 1 ? 'person' : 'people'}`] : []),
     ...(n > 0 ? [`${n} integration${n === 1 ? '' : 's'} enabled in it`] : []),
+    ...(key ? ['a service API key'] : []),
   ];
   return { title: `team workspace ${s.draft.name.trim()}${with_.length > 0 ? ` with ${with_.join(' and ')}` : ''}`, rows };
 }
@@ -192,6 +221,7 @@ export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'requ
     ...parts.workspace.plan(checked.value.workspace),
     ...(s.members ? parts.members.plan(s.members, '<the new workspace id>') : []),
     ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>')),
+    ...(checked.value.key ? parts.serviceKey.plan(checked.value.key, '<the new workspace id>') : []),
   ];
   // An onboarding holds no secrets.
   return { calls, secrets: [] };
@@ -201,12 +231,13 @@ export function onboardExecutor(parts: OnboardParts): (portkey: PortkeyClient) =
   return (portkey) => ({
     describe: (op) => describeOnboard(parts, op),
     plan: (op) => planOnboard(parts, op),
-    execute: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal),
+    execute: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, { hold: true }),
     // After a crash the chain carries on from its records: done steps are skipped, a started one is looked for first.
-    find: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, true),
+    find: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, { recovered: true }),
     subject(op) {
       const s = storedOnboard(op);
-      return s ? onboardSubject(parts, s) : {};
+      if (!s) return {};
+      return onboardSubject(parts, { ...s, key: keyOf(parts, s) });
     },
     followUp: remainingFollowUp(parts, portkey),
     successMessage(op) {

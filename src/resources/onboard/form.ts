@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import type { FormResult } from '../../features/kind.js';
-import type { MembersPart, PeopleDraft, PeoplePick, WorkspacePart } from '../../features/onboard.js';
+import type {
+  MembersPart,
+  PeopleDraft,
+  PeoplePick,
+  ServiceKeyDraft,
+  ServiceKeyPart,
+  ServiceKeyPick,
+  WorkspacePart,
+} from '../../features/onboard.js';
 import type { CreateWorkspaceBody } from '../../portkey/schemas.js';
 import { readState, selectedChoices, textValue } from '../../slack/state.js';
 import { OB_FIELDS, OB_LIMITS } from './ids.js';
@@ -14,10 +22,20 @@ export interface OnboardDraft {
   integrations: Array<{ value: string; label: string }>;
   /** The people to add to it, with a role (the members kind's fields). */
   people: PeopleDraft;
+  /** The service key to make last (no name: none). */
+  key: ServiceKeyDraft;
 }
 
 export const EMPTY_PEOPLE: PeopleDraft = { users: [], group: undefined, role: 'member' };
-export const EMPTY_ONBOARD_DRAFT: OnboardDraft = { name: '', slug: '', description: '', integrations: [], people: EMPTY_PEOPLE };
+export const NO_KEY: ServiceKeyDraft = { name: '', preset: 'completions' };
+export const EMPTY_ONBOARD_DRAFT: OnboardDraft = {
+  name: '',
+  slug: '',
+  description: '',
+  integrations: [],
+  people: EMPTY_PEOPLE,
+  key: NO_KEY,
+};
 
 export const onboardDraftSchema = z.object({
   name: z.string(),
@@ -28,6 +46,8 @@ export const onboardDraftSchema = z.object({
   people: z
     .object({ users: z.array(z.string()), group: z.object({ value: z.string(), label: z.string() }).optional(), role: z.string() })
     .default(EMPTY_PEOPLE),
+  // Stored before onboarding had a service key: none.
+  key: z.object({ name: z.string(), preset: z.string() }).default(NO_KEY),
 });
 
 export interface OnboardRequest {
@@ -36,16 +56,19 @@ export interface OnboardRequest {
   integrations: string[];
   /** Who to add, checked by shape; undefined when nobody was picked. */
   people: PeoplePick | undefined;
+  /** The service key, checked as the key form checks it; undefined when none was asked for. */
+  key: ServiceKeyPick | undefined;
 }
 
-export function readOnboardDraft(values: unknown, members: MembersPart): OnboardDraft {
+export function readOnboardDraft(values: unknown, parts: { members: MembersPart; serviceKey: ServiceKeyPart }): OnboardDraft {
   const s = readState(values);
   return {
     name: textValue(s, OB_FIELDS.name.block, OB_FIELDS.name.action),
     slug: textValue(s, OB_FIELDS.slug.block, OB_FIELDS.slug.action),
     description: textValue(s, OB_FIELDS.description.block, OB_FIELDS.description.action),
     integrations: selectedChoices(s, OB_FIELDS.integrations.block, OB_FIELDS.integrations.action),
-    people: members.readDraft(values),
+    people: parts.members.readDraft(values),
+    key: parts.serviceKey.readDraft(values),
   };
 }
 
@@ -55,7 +78,7 @@ const SLUG = /^[a-zA-Z0-9_-]{1,255}$/;
  *  integrations as slugs Portkey could hold. */
 export function validateOnboard(
   draft: OnboardDraft,
-  parts: { workspace: WorkspacePart; members: MembersPart },
+  parts: { workspace: WorkspacePart; members: MembersPart; serviceKey: ServiceKeyPart },
 ): FormResult<OnboardRequest> {
   const { workspace } = parts;
   const errors: Record<string, string> = {};
@@ -71,6 +94,8 @@ export function validateOnboard(
   else if (slugs.some((s) => !SLUG.test(s))) errors[OB_FIELDS.integrations.block] = 'Pick the integrations from the list.';
   const people = parts.members.validate(draft.people);
   if (!people.ok) Object.assign(errors, people.errors);
-  if (!ws.ok || !people.ok || Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { workspace: ws.value, integrations: slugs, people: people.value } };
+  const key = parts.serviceKey.validate(draft.key);
+  if (!key.ok) Object.assign(errors, key.errors);
+  if (!ws.ok || !people.ok || !key.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { workspace: ws.value, integrations: slugs, people: people.value, key: key.value } };
 }

@@ -8,6 +8,7 @@ import { EMPTY_ONBOARD_DRAFT, readOnboardDraft, validateOnboard, type OnboardDra
 import { OB_ACTIONS, OB_FIELDS, ONBOARD_CALLBACK } from './ids.js';
 import { registerOnboard } from './listeners.js';
 import { onboardSubject, resolveIntegrations } from './resolve.js';
+import { revealOnboard } from './reveal.js';
 import { onboardStateView } from './state.js';
 import { onboardModal } from './view.js';
 
@@ -21,7 +22,13 @@ const PEOPLE_DEADLINE_MS = 2200;
 
 export function onboardKind(parts: OnboardParts): ResourceKind {
   const modal = (draft: OnboardDraft, context: ModalContext, notice?: string) =>
-    onboardModal({ draft, context, people: parts.members.fields(draft.people), ...(notice ? { notice } : {}) });
+    onboardModal({
+      draft,
+      context,
+      people: parts.members.fields(draft.people),
+      key: parts.serviceKey.fields(draft.key),
+      ...(notice ? { notice } : {}),
+    });
   return {
     action: 'team.onboard',
     noun: { one: 'team onboarding', many: 'team onboardings' },
@@ -37,7 +44,7 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
     form: {
       open: (name, context) => modal({ ...EMPTY_ONBOARD_DRAFT, name }, context),
       async prepare(deps, body) {
-        const draft = readOnboardDraft(body.view.state.values, parts.members);
+        const draft = readOnboardDraft(body.view.state.values, parts);
         const checked = validateOnboard(draft, parts);
         if (!checked.ok) return { ok: false, ack: { response_action: 'errors', errors: checked.errors } };
         // The person's groups are asked of Slack while Portkey answers the lookups and Slack the people (Slack's 3 s).
@@ -51,7 +58,7 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
         const errors = { ...(looked.ok ? {} : looked.errors), ...(people && !people.ok ? people.errors : {}) };
         if (!looked.ok || (people && !people.ok)) return { ok: false, ack: { response_action: 'errors', errors } };
         const request = { draft, integrations: looked.integrations, ...(people?.ok ? { members: people.request } : {}) };
-        return { ok: true, request, subject: onboardSubject(parts, request) };
+        return { ok: true, request, subject: onboardSubject(parts, { ...request, key: checked.value.key }) };
       },
       errorBlock: OB_FIELDS.name.block,
       restore(op, context) {
@@ -64,7 +71,10 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
         return modal(draft ?? EMPTY_ONBOARD_DRAFT, context, draft ? undefined : GONE);
       },
     },
-    views: { state: onboardStateView },
+    views: {
+      state: onboardStateView,
+      reveal: (deps, client, viewId, op, context, extra) => revealOnboard(parts, deps, client, viewId, op, context, extra),
+    },
     policyText: (policy, actor) =>
       `*Team onboarding:* ${decisionText(decide(policy, { action: 'team.onboard', parts: [{ action: 'workspace.create' }] }, actor))} ` +
       '(and the people it adds, as adding them with that role is decided, and each integration it enables, as its provider is)',

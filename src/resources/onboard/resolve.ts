@@ -1,4 +1,4 @@
-import type { OnboardParts, PeopleRequest } from '../../features/onboard.js';
+import type { OnboardParts, PeopleRequest, ServiceKeyPick } from '../../features/onboard.js';
 import type { Log } from '../../log.js';
 import type { Subject } from '../../policy/decide.js';
 import type { PortkeyClient } from '../../portkey/client.js';
@@ -61,11 +61,12 @@ export async function resolveIntegrations(portkey: PortkeyClient, slugs: readonl
 /**
  * What the policy decides the bundle on: its own action, and each part as its own kind would be decided — the
  * workspace's create (it counts against workspace limits too), the people as a `member.add` of them with that role
- * (the self-promotion guard included), and each integration's access, as an integration request for that provider.
+ * (the self-promotion guard included), each integration's access, as an integration request for that provider, and
+ * the service key as a `key.create` of its scopes (it counts against key limits too).
  */
 export function onboardSubject(
-  parts: Pick<OnboardParts, 'members'>,
-  s: { integrations: readonly ResolvedIntegration[]; members?: PeopleRequest | undefined },
+  parts: Pick<OnboardParts, 'members' | 'serviceKey'>,
+  s: { integrations: readonly ResolvedIntegration[]; members?: PeopleRequest | undefined; key?: ServiceKeyPick | undefined },
 ): Omit<Subject, 'action'> {
   const { integrations } = s;
   return {
@@ -73,6 +74,7 @@ export function onboardSubject(
       { action: 'workspace.create', defaultWorkspace: false, creates: true },
       ...(s.members ? [parts.members.subject(s.members)] : []),
       ...integrations.map((i) => ({ action: 'integration.create' as const, providerId: i.providerId })),
+      ...(s.key ? [parts.serviceKey.subject(s.key)] : []),
     ],
   };
 }

@@ -48,7 +48,13 @@ function text(p: {
 
 /** The one form: the team's workspace, the people to add to it (`people`: the members kind's fields) and the
  *  integrations to enable in it. */
-export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; people: KnownBlock[]; notice?: string }): ModalView {
+export function onboardModal(p: {
+  draft: OnboardDraft;
+  context: ModalContext;
+  people: KnownBlock[];
+  key: KnownBlock[];
+  notice?: string;
+}): ModalView {
   const { draft } = p;
   const blocks: KnownBlock[] = [];
   if (p.notice) blocks.push(section(p.notice));
@@ -98,7 +104,7 @@ export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; pe
       },
     },
   );
-  blocks.push(previewButton());
+  blocks.push(...p.key, previewButton());
   return {
     type: 'modal',
     callback_id: ONBOARD_CALLBACK,
@@ -190,6 +196,8 @@ export function onboardDoneView(p: {
   steps: readonly ShownStep[];
   deliveredTo: string;
   context: ModalContext;
+  /** The service key's value, shown once (the key kind's blocks): only in the modal the submission came from. */
+  revealed?: KnownBlock[] | undefined;
 }): ModalView {
   const complete = p.steps.every((s) => s.status === 'done');
   const blocks: KnownBlock[] = [
@@ -199,10 +207,12 @@ export function onboardDoneView(p: {
         : `:warning: Team workspace *${escapeMrkdwn(p.name)}* was created; a later step failed.`,
     ),
     section(stepLines(p.steps)),
+    ...(p.revealed ?? []),
     context(p.deliveredTo),
   ];
   if (!complete) blocks.push(retryBlock(p.operationId));
-  return resultModal(blocks, { ...p.context, operationId: p.operationId });
+  const view = resultModal(blocks, { ...p.context, operationId: p.operationId });
+  return p.revealed ? { ...view, close: plain("I've copied it", 24) } : view;
 }
 
 export function onboardErrorView(p: {
