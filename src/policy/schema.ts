@@ -96,6 +96,42 @@ const workspaceEntry = z
   .trim()
   .regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'a workspace is its Portkey id (or slug), e.g. "ws-research-1a2b"' });
 
+const amountBound = (what: string) =>
+  z
+    .number({ error: `${what} must be a whole number, 0 or more` })
+    .int({ error: `${what} must be a whole number, 0 or more` })
+    .min(0, { error: `${what} must be a whole number, 0 or more` })
+    .max(1_000_000_000_000, { error: `${what} must be at most 1000000000000` });
+
+/**
+ * Integration access (integration.create's "enable in", integration.access): a rule with `budget` is about a request
+ * whose workspaces get a budget beyond it — none at all when `required`, a cost one above `max_cost`, a tokens one
+ * above `max_tokens`, and one of a type the rule sets no max for when it sets the other (tokens can't slip past a
+ * cost bound).
+ */
+const budgetBound = z
+  .object({
+    max_cost: amountBound('budget.max_cost').optional(),
+    max_tokens: amountBound('budget.max_tokens').optional(),
+    required: z.boolean({ error: 'budget.required must be true or false' }).optional(),
+  })
+  .strict()
+  .refine((b) => b.max_cost !== undefined || b.max_tokens !== undefined || b.required === true, {
+    error: 'budget needs max_cost, max_tokens or required: true',
+  });
+/** The same for the rate limit, on average requests a minute (a day's limit of 14400 is 10 a minute). */
+const rateBound = z
+  .object({
+    max_per_minute: z
+      .number({ error: 'rate_limit.max_per_minute must be a number above 0' })
+      .positive({ error: 'rate_limit.max_per_minute must be a number above 0' })
+      .max(1_000_000_000_000, { error: 'rate_limit.max_per_minute must be at most 1000000000000' })
+      .optional(),
+    required: z.boolean({ error: 'rate_limit.required must be true or false' }).optional(),
+  })
+  .strict()
+  .refine((b) => b.max_per_minute !== undefined || b.required === true, { error: 'rate_limit needs max_per_minute or required: true' });
+
 /** The built-in guards' names: decisions name them like rules, so a file rule may not take them. */
 export const GUARD_NAMES = ['custom-host-needs-approval', 'secret-reference-not-allowed', 'secret-reference-to-custom-host'] as const;
 
@@ -128,6 +164,10 @@ const rule = z
     secret_references: z.array(secretRefEntry).min(1).optional(),
     /** Integrations: the workspaces the key becomes usable in (a workspace-scoped one's, "enable in"). */
     workspaces: z.array(workspaceEntry).min(1).optional(),
+    /** Integration access: the budget each workspace gets, beyond which the rule holds (deny and require_approval only). */
+    budget: budgetBound.optional(),
+    /** Integration access: the rate limit each workspace gets, beyond which the rule holds (deny and require_approval only). */
+    rate_limit: rateBound.optional(),
     /** Workspaces: whether the request makes it the default workspace. */
     default_workspace: z.boolean({ error: 'default_workspace must be true or false' }).optional(),
     effect: z.enum(EFFECTS, { error: `must be one of ${EFFECTS.join(', ')}` }),
@@ -203,9 +243,23 @@ export function crossRuleProblems(raw: unknown): string[] {
     }
     const action = rule.action ?? '*';
     const actions = Array.isArray(action) ? action : [action];
-    for (const key of ['providers', 'custom_hosts', 'secret_references', 'workspaces'] as const) {
+    for (const key of ['custom_hosts', 'secret_references'] as const) {
       if (rule[key] !== undefined && !actions.some((a) => a === 'integration.create' || a === '*')) {
         problems.push(`rules[${i}].${key}: ${key} only apply to integration.create`);
+      }
+    }
+    const access = actions.some((a) => a === 'integration.create' || a === 'integration.access' || a === '*');
+    for (const key of ['providers', 'workspaces', 'budget', 'rate_limit'] as const) {
+      if (rule[key] !== undefined && !access) {
+        problems.push(`rules[${i}].${key}: ${key} only apply to integration.create and integration.access`);
+      }
+    }
+    for (const key of ['budget', 'rate_limit'] as const) {
+      if (rule[key] !== undefined && rule.effect === 'allow') {
+        problems.push(
+          `rules[${i}].${key}: only applies to deny and require_approval rules (say what needs approval beyond it; an allow rule ` +
+            `without it covers the rest)`,
+        );
       }
     }
     if (rule.default_workspace !== undefined && !actions.some((a) => a === 'workspace.create' || a === '*')) {

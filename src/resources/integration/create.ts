@@ -5,6 +5,7 @@ import type { PortkeyClient } from '../../portkey/client.js';
 import { PortkeyError, scrubSecrets } from '../../portkey/errors.js';
 import { getProvider, isSecretField, fieldsFor } from '../../portkey/providers.js';
 import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../../portkey/schemas.js';
+import { rateLimitsBody, usageLimitsBody, type AccessLimits } from '../../portkey/limits.js';
 import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
 
 /** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
@@ -147,9 +148,22 @@ async function freeSlug(portkey: PortkeyClient, slug: string): Promise<string | 
   return undefined;
 }
 
-/** Enables an organisation-wide integration in workspaces, each with a default provider. Idempotent. */
-export async function grantWorkspaceAccess(portkey: PortkeyClient, slug: string, workspaceIds: string[]): Promise<void> {
+/** Enables an organisation-wide integration in workspaces, each with a default provider and the same limits. Idempotent. */
+export async function grantWorkspaceAccess(
+  portkey: PortkeyClient,
+  slug: string,
+  workspaceIds: string[],
+  limits: AccessLimits,
+): Promise<void> {
+  const usage = usageLimitsBody(limits);
+  const rate = rateLimitsBody(limits);
   await portkey.updateIntegrationWorkspaces(slug, {
-    workspaces: workspaceIds.map((id) => ({ id, enabled: true, create_default_provider: true })),
+    workspaces: workspaceIds.map((id) => ({
+      id,
+      enabled: true,
+      create_default_provider: true,
+      ...(usage ? { usage_limits: usage } : {}),
+      ...(rate ? { rate_limits: rate } : {}),
+    })),
   });
 }

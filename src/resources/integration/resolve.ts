@@ -7,6 +7,7 @@ import { fieldsFor, getProvider } from '../../portkey/providers.js';
 import { errorText } from '../../slack/errors.js';
 import type { IntegrationDraft, IntegrationRequest } from './form.js';
 import { INT_FIELDS, secretRefBlock } from './ids.js';
+import { limitsSubject, UNREADABLE_LIMITS, validateLimits } from '../../features/limits/form.js';
 
 // The ids a submission names (workspaces, secret reference) looked up in Portkey before the policy decides: the
 // policy, approvers and the audit see what Portkey holds, never the option labels the client sent. This runs
@@ -122,7 +123,10 @@ export function integrationSubject(
   resolved: ResolvedRefs,
 ): Omit<Subject, 'action'> {
   const workspaces = [...(resolved.workspace ? [resolved.workspace] : []), ...resolved.access];
+  // "Enable in" workspaces get the form's limits; read from the draft with the same check the form ran.
+  const limits = draft.scope === 'organisation' && draft.access.length > 0 ? validateLimits(draft.limits, draft.access.length) : undefined;
   return {
+    ...(limits ? { limits: limits.ok ? limitsSubject(limits.value) : UNREADABLE_LIMITS } : {}),
     providerId: req.provider.id,
     hosts: keyHosts(req, draft),
     ...(resolved.secretRef ? { secretRef: { id: resolved.secretRef.id, name: resolved.secretRef.name } } : {}),
