@@ -1,6 +1,7 @@
 import { ACTIONS, type Action } from '../actions.js';
 import type { Executor } from '../operations/types.js';
 import type { PortkeyClient } from '../portkey/client.js';
+import { accessKind } from './access/index.js';
 import { integrationKind } from './integration/index.js';
 import type { ResourceKind } from '../features/kind.js';
 import { workspaceKind } from './workspace/index.js';
@@ -11,6 +12,7 @@ import { workspaceKind } from './workspace/index.js';
 const BY_ACTION = {
   'workspace.create': workspaceKind,
   'integration.create': integrationKind,
+  'integration.access': accessKind,
 } as const satisfies Record<Action, ResourceKind>;
 
 /** Every kind, in the order help and `/portkey policy` list them. */
