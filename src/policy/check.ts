@@ -39,6 +39,12 @@ const requestSchema = z
       z.union([z.string().min(1), z.object({ id: z.string().min(1), slug: z.string().min(1).optional() }).strict()]),
     ).optional(),
     default_workspace: z.boolean().optional(),
+    /** Integration access: the budget each workspace gets — `none`, or `{ type: cost, amount: 500 }`. */
+    budget: z
+      .union([z.literal('none'), z.object({ type: z.enum(['cost', 'tokens']), amount: z.number().int().min(1) }).strict()])
+      .optional(),
+    /** Integration access: the rate limit each workspace gets, in requests a minute on average, or `none`. */
+    rate_per_minute: z.union([z.literal('none'), z.number().positive()]).optional(),
   })
   .strict();
 
@@ -83,6 +89,15 @@ export function subjectOf(request: z.output<typeof requestSchema>): Subject {
     ...(ref ? { secretRef: typeof ref === 'string' ? { id: ref, name: ref } : ref } : {}),
     ...(request.workspaces ? { workspaces: request.workspaces.map((w) => (typeof w === 'string' ? { id: w } : w)) } : {}),
     ...(request.default_workspace !== undefined ? { defaultWorkspace: request.default_workspace } : {}),
+    // An access request always gives its workspace limits (none, when not written); a create only with "enable in".
+    ...(request.action === 'integration.access' || request.budget !== undefined || request.rate_per_minute !== undefined
+      ? {
+          limits: {
+            budget: request.budget === undefined || request.budget === 'none' ? undefined : request.budget,
+            perMinute: request.rate_per_minute === undefined || request.rate_per_minute === 'none' ? undefined : request.rate_per_minute,
+          },
+        }
+      : {}),
   };
 }
 

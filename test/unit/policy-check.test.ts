@@ -47,7 +47,7 @@ describe('a written-down request', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems.join('\n')).toMatch(/user: a Slack user id looks like U012ABCDEF/);
-    expect(r.problems.join('\n')).toMatch(/action: must be one of workspace\.create, integration\.create, not "integration\.delete"/);
+    expect(r.problems.join('\n')).toMatch(/action: must be one of workspace\.create, integration\.create, integration\.access, not "integration\.delete"/);
     expect(r.problems.join('\n')).toMatch(/custom_hosts/);
   });
 
