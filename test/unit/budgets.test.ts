@@ -13,6 +13,9 @@ import { parsePolicy } from '../../src/policy/load.js';
 import { policySchema, type Policy } from '../../src/policy/schema.js';
 import { heldLimits, rateLimitsBody, sameLimits, usageLimitsBody, type AccessLimits } from '../../src/portkey/limits.js';
 import { bodyErrors } from '../support/portkey-schema.js';
+import { policyMessage } from '../../src/features/policy/view.js';
+import { storedSubject } from '../../src/resources/integration/executor.js';
+import type { OperationRecord } from '../../src/store/index.js';
 
 // Budgets and rate limits on integration access: the form's fields read and checked, the spec's body built from
 // them, what Portkey answers read back, and the policy's budget and rate_limit criteria as tables of cases.
@@ -271,5 +274,53 @@ describe('the policy file: budget and rate_limit mistakes, with their paths', ()
     ],
   ])('%s', (_, text, expected) => {
     expect(problems(text)).toEqual(expected);
+  });
+});
+
+describe('"Retry enabling" is re-decided on the budget it will send', () => {
+  const stored = (limits: Record<string, unknown> | undefined) =>
+    ({
+      request: {
+        draft: {
+          providerId: 'groq',
+          name: 'Groq',
+          slug: '',
+          description: '',
+          customHost: '',
+          scope: 'organisation',
+          access: [{ value: 'ws-1', label: 'Research' }],
+          ...(limits ? { limits: { ...EMPTY_LIMITS_DRAFT, ...limits } } : {}),
+          fields: {},
+          deployments: [],
+          defaultDeployment: 0,
+        },
+        resolved: { access: [{ id: 'ws-1', name: 'Research', slug: 'research' }] },
+      },
+    }) as unknown as OperationRecord;
+
+  it('the stored budget is what the policy sees again; a request stored before budgets is judged as having none', () => {
+    expect(storedSubject(stored({ amount: '5000' })).limits).toEqual({ budget: { type: 'cost', amount: 5000 }, perMinute: undefined });
+    expect(decide(budgetPolicy, { action: 'integration.create', ...storedSubject(stored({ amount: '5000' })) }, ALICE).effect).toBe(
+      'require_approval',
+    );
+    expect(storedSubject(stored(undefined)).limits).toEqual({ budget: undefined, perMinute: undefined });
+    expect(decide(budgetPolicy, { action: 'integration.create', ...storedSubject(stored(undefined)) }, ALICE).effect).toBe(
+      'require_approval',
+    );
+    expect(decide(budgetPolicy, { action: 'integration.create', ...storedSubject(stored({ amount: '50' })) }, ALICE).effect).toBe('allow');
+  });
+});
+
+describe('/portkey policy', () => {
+  it('words each budget rule about this person', () => {
+    const m = policyMessage({ policy: budgetPolicy, source: undefined }, { ...ALICE, isAdmin: false }, undefined, []);
+    const text = JSON.stringify(m.blocks);
+    expect(text).toContain(
+      '• *Budgets:* needs approval when a workspace gets no budget or a cost budget above $100 or a tokens budget above 1000000 ' +
+        '(rule `big or no budgets need approval`)',
+    );
+    expect(text).toContain(
+      '• *Budgets:* not allowed when a workspace gets a rate limit above 1000 requests a minute (rule `fast rate limits are denied`)',
+    );
   });
 });
