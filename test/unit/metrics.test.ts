@@ -50,6 +50,11 @@ describe('Metrics: counters', () => {
       'integration.create denied': 1,
       'integration.create expired': 0,
       'integration.create cancelled': 0,
+      'integration.access succeeded': 0,
+      'integration.access failed': 0,
+      'integration.access denied': 0,
+      'integration.access expired': 0,
+      'integration.access cancelled': 0,
     });
     expect(seriesOf(e, 'portkey_slack_policy_decisions_total', ['action', 'effect'])).toEqual({
       'workspace.create allow': 1,
@@ -60,6 +65,10 @@ describe('Metrics: counters', () => {
       'integration.create deny': 0,
       'integration.create require_approval': 0,
       'integration.create rate_limited': 1,
+      'integration.access allow': 0,
+      'integration.access deny': 0,
+      'integration.access require_approval': 0,
+      'integration.access rate_limited': 0,
     });
   });
 
@@ -121,7 +130,11 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
     const store = await tempStore(() => t);
     const m = new Metrics({ store, now: () => t });
     const empty = await scrape(m);
-    expect(seriesOf(empty, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 0, 'integration.create': 0 });
+    expect(seriesOf(empty, 'portkey_slack_approvals_pending', ['action'])).toEqual({
+      'workspace.create': 0,
+      'integration.create': 0,
+      'integration.access': 0,
+    });
     expect(sampleValue(empty, 'portkey_slack_outbox_pending')).toBe(0);
     expect(sampleValue(empty, 'portkey_slack_outbox_oldest_age_seconds')).toBe(0);
     expect(sampleValue(empty, 'portkey_slack_store_up')).toBe(1);
@@ -144,7 +157,11 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
     await store.notifications.enqueue({ kind: 'result', payload: {} });
     t += 500;
     const e = await scrape(m);
-    expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 0, 'integration.create': 2 });
+    expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({
+      'workspace.create': 0,
+      'integration.create': 2,
+      'integration.access': 0,
+    });
     expect(e.types.get('portkey_slack_approvals_pending')).toBe('gauge');
     expect(sampleValue(e, 'portkey_slack_outbox_pending')).toBe(2);
     expect(sampleValue(e, 'portkey_slack_outbox_failed')).toBe(1);

@@ -54,6 +54,8 @@ describe('integrationSubject', () => {
       hosts: [],
       secretRef: { id: 'sr-org', name: 'Org production OpenAI' },
       workspaces: [{ id: 'ws-prod', slug: 'production' }],
+      // "Enable in" workspaces: the budget they get (none typed).
+      limits: { budget: undefined, perMinute: undefined },
     });
   });
 });
