@@ -79,7 +79,11 @@ describe('without POLICY_FILE: the default policy', () => {
       expect(started).toHaveLength(1);
       expect(started[0]).toMatchObject({
         policy: 'default',
-        limits: ['10 workspaces per person every minute', '10 integrations per person every minute'],
+        limits: [
+          '10 workspaces per person every minute',
+          '10 integrations per person every minute',
+          '10 integration access changes per person every minute',
+        ],
       });
       expect(app.logs.some((l) => l.includes('"policy loaded"'))).toBe(false);
 
