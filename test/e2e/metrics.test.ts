@@ -97,6 +97,11 @@ describe('GET /metrics', () => {
       'integration.create denied': 0,
       'integration.create expired': 0,
       'integration.create cancelled': 0,
+      'integration.access succeeded': 0,
+      'integration.access failed': 0,
+      'integration.access denied': 0,
+      'integration.access expired': 0,
+      'integration.access cancelled': 0,
     });
     expect(seriesOf(e, 'portkey_slack_policy_decisions_total', ['action', 'effect'])).toEqual({
       'workspace.create allow': 2,
@@ -107,8 +112,16 @@ describe('GET /metrics', () => {
       'integration.create deny': 0,
       'integration.create require_approval': 0,
       'integration.create rate_limited': 0,
+      'integration.access allow': 0,
+      'integration.access deny': 0,
+      'integration.access require_approval': 0,
+      'integration.access rate_limited': 0,
     });
-    expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({ 'workspace.create': 1, 'integration.create': 0 });
+    expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({
+      'workspace.create': 1,
+      'integration.create': 0,
+      'integration.access': 0,
+    });
     expect(sampleValue(e, 'portkey_slack_outbox_pending')).toBeGreaterThanOrEqual(1);
     expect(sampleValue(e, 'portkey_slack_outbox_oldest_age_seconds')).toBeGreaterThanOrEqual(0);
     expect(sampleValue(e, 'portkey_slack_outbox_failed')).toBe(0);
