@@ -88,6 +88,7 @@ const usageItem = z
     credit_limit: z.number().nullish(),
     alert_threshold: z.number().nullish(),
     periodic_reset: z.string().nullish(),
+    periodic_reset_days: z.number().nullish(),
   })
   .loose();
 const rateItem = z.object({ type: z.string().nullish(), unit: z.string().nullish(), value: z.number().nullish() }).loose();
@@ -118,7 +119,8 @@ export function heldLimits(entry: unknown): AccessLimits | undefined {
       : {}),
     ...(r ? { rate: { unit: r.unit, value: r.value } } : {}),
   };
-  if (r && r.type != null && r.type !== 'requests') return undefined;
+  // A reset every N days, or a tokens rate limit: shapes this app doesn't set, so never "the same" as what it sends.
+  if (u?.periodic_reset_days != null || (r && r.type != null && r.type !== 'requests')) return undefined;
   const checked = accessLimitsSchema.safeParse(limits);
   return checked.success ? checked.data : undefined;
 }

@@ -113,6 +113,8 @@ describe('the body of PUT /integrations/{slug}/workspaces', () => {
     expect(sameLimits(heldLimits({ usage_limits: null, rate_limits: null }), {})).toBe(true);
     // A shape this app doesn't set matches nothing.
     expect(heldLimits({ usage_limits: [{ type: 'cost', credit_limit: 1.5 }] })).toBeUndefined();
+    expect(heldLimits({ usage_limits: [{ type: 'cost', credit_limit: 5, periodic_reset_days: 30 }] })).toBeUndefined();
+    expect(heldLimits({ rate_limits: [{ type: 'tokens', unit: 'rpm', value: 5 }] })).toBeUndefined();
     expect(sameLimits(undefined, {})).toBe(false);
   });
 });
