@@ -57,6 +57,8 @@ describe('the budget fields', () => {
     ['zero', { amount: '0' }, LIMIT_FIELDS.amount.block],
     ['far beyond any budget', { amount: '99999999999999999999' }, LIMIT_FIELDS.amount.block],
     ['misplaced separators', { amount: '1,00' }, LIMIT_FIELDS.amount.block],
+    ['longer than the field allows (a crafted payload)', { amount: '1'.repeat(100_000) }, LIMIT_FIELDS.amount.block],
+    ['mrkdwn in the amount', { amount: '<!channel>' }, LIMIT_FIELDS.amount.block],
     ['an alert above the budget', { amount: '10', alert: '11' }, LIMIT_FIELDS.alert.block],
     ['an alert without a budget', { alert: '10' }, LIMIT_FIELDS.alert.block],
     ['a reset without a budget', { reset: 'weekly' }, LIMIT_FIELDS.reset.block],

@@ -119,6 +119,8 @@ export function readLimitsDraft(values: unknown): LimitsDraft {
 
 /** Digits, with "," "_" or spaces between thousands allowed: "1,000" is 1000. Undefined: not a whole number. */
 function whole(typed: string): number | undefined {
+  // Longer than the field allows (max_length 30): not typed into it.
+  if (typed.length > 30) return undefined;
   const t = typed.trim().replace(/^\$/, '');
   if (!/^\d{1,3}([,_ ]?\d{3})*$/.test(t) && !/^\d+$/.test(t)) return undefined;
   const n = Number(t.replace(/[,_ ]/g, ''));
