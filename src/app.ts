@@ -17,6 +17,7 @@ import type { Deps } from './deps.js';
 import { registerList } from './features/list/listeners.js';
 import { executorsOf, KINDS, kindOf } from './resources/index.js';
 import { registerCreateFlow } from './features/create-flow.js';
+import { registerPreview } from './features/preview/listeners.js';
 import { boltLogger, withRequestId, type Log } from './log.js';
 import { Health, PORTKEY_PROBE_MS } from './health.js';
 import { Metrics } from './metrics.js';
@@ -239,6 +240,8 @@ export function createApp(
     registerCreateFlow(dispatch, deps, kind);
     kind.register?.(dispatch, deps);
   }
+  // "Preview" on every kind's form: one listener, the kind found by the form's callback id.
+  registerPreview(dispatch, deps, KINDS);
   registerList(dispatch, deps);
   registerApproval(dispatch, deps, stateView);
   if (home) registerHome(dispatch, deps, home);

@@ -11,7 +11,7 @@ import type { Policy } from '../policy/schema.js';
 
 const USAGE = `usage:
   npm run policy -- check <policy.yml> --action <action> [--user U…] [--group S…]… [--channel C…]
-                   [--provider <id>] [--custom-host <url>]… [--secret-reference <id>[=<name>]]
+                   [--provider <id>] [--custom-host <url>]… [--secret-reference <id>[=<name>]]…
                    [--workspace <id>[=<slug>]]… [--default-workspace] [--approvals-channel C…]
   npm run policy -- test <policy.yml> <cases.yml> [--approvals-channel C…]
 
@@ -50,7 +50,7 @@ function check(args: string[]): void {
       channel: { type: 'string' },
       provider: { type: 'string' },
       'custom-host': { type: 'string', multiple: true },
-      'secret-reference': { type: 'string' },
+      'secret-reference': { type: 'string', multiple: true },
       workspace: { type: 'string', multiple: true },
       'default-workspace': { type: 'boolean' },
       'approvals-channel': { type: 'string' },
@@ -59,14 +59,14 @@ function check(args: string[]): void {
   const file = positionals[0];
   if (!file || positionals.length > 1 || !values.action) fail(64, [USAGE]);
   const policy = policyFrom(file, values['approvals-channel'] ?? process.env.APPROVALS_CHANNEL);
-  const ref = values['secret-reference'] ? pair(values['secret-reference']) : undefined;
+  const refs = values['secret-reference']?.map(pair);
   const request = readRequest(
     { ...(values.user ? { user: values.user } : {}), groups: values.group ?? [], ...(values.channel ? { channel: values.channel } : {}) },
     {
       action: values.action,
       ...(values.provider ? { provider: values.provider } : {}),
       ...(values['custom-host'] ? { custom_hosts: values['custom-host'] } : {}),
-      ...(ref ? { secret_reference: ref[1] ? { id: ref[0], name: ref[1] } : ref[0] } : {}),
+      ...(refs ? { secret_reference: refs.map(([id, name]) => (name ? { id, name } : id)) } : {}),
       ...(values.workspace ? { workspaces: values.workspace.map(pair).map(([id, slug]) => (slug ? { id, slug } : { id })) } : {}),
       ...(values['default-workspace'] ? { default_workspace: true } : {}),
     },

@@ -7,6 +7,7 @@ import {
   isAdmin,
   limitsFor,
   mayDecide,
+  type CountedLimit,
   type Eligibility,
   type Subject,
 } from '../policy/decide.js';
@@ -92,7 +93,15 @@ export class Governance {
     return verdict;
   }
 
-  private async verdict(action: StoredAction, subject: Omit<Subject, 'action'>, who: Requester): Promise<Verdict> {
+  /**
+   * The preview's decision: the same verdict `check` would give now, but no quota is taken (each limit is only
+   * read) and no decision is counted. Throws DirectoryError.
+   */
+  dryCheck(action: StoredAction, subject: Omit<Subject, 'action'>, who: Requester): Promise<Verdict> {
+    return this.verdict(action, subject, who, true);
+  }
+
+  private async verdict(action: StoredAction, subject: Omit<Subject, 'action'>, who: Requester, dry = false): Promise<Verdict> {
     const groups = await this.groupsOf(who.userId);
     const decision = decide(this.policy, { action, ...subject }, { userId: who.userId, groups, channelId: who.channelId });
     const rule = decision.rule?.name ?? null;
@@ -110,7 +119,7 @@ export class Governance {
     const reservations: StoredGovernance['reservations'] = [];
     try {
       for (const counted of limitsFor(this.policy, action, who)) {
-        const r = await this.rates.reserve(counted.key, counted.limit.window, counted.limit.max, now);
+        const r = dry ? await this.peek(counted, now) : await this.rates.reserve(counted.key, counted.limit.window, counted.limit.max, now);
         if (!r.allowed) {
           await this.release(reservations);
           return {
@@ -124,7 +133,7 @@ export class Governance {
             },
           };
         }
-        reservations.push({ key: counted.key, windowStart: r.windowStart });
+        if (!dry) reservations.push({ key: counted.key, windowStart: r.windowStart });
       }
     } catch (err) {
       // Nothing will be created: quota already taken for this request goes back.
@@ -147,6 +156,13 @@ export class Governance {
     };
   }
 
+  /** What `reserve` would answer now, without taking anything. */
+  private async peek(counted: CountedLimit, now: number): Promise<{ allowed: boolean; resetAt: number; windowStart: number }> {
+    const windowStart = Math.floor(now / counted.limit.window) * counted.limit.window;
+    const used = await this.rates.current(counted.key, counted.limit.window, now);
+    return { allowed: used < counted.limit.max, resetAt: windowStart + counted.limit.window, windowStart };
+  }
+
   /**
    * The secret references this person may pick here for `providerId`: those the policy does not deny them
    * (see the secret-reference-not-allowed guard). Throws DirectoryError.
@@ -160,7 +176,8 @@ export class Governance {
     const actor = { userId: who.userId, groups, channelId: who.channelId };
     return refs.filter(
       (r) =>
-        decide(this.policy, { action: 'integration.create', providerId, secretRef: { id: r.id, name: r.name } }, actor).effect !== 'deny',
+        decide(this.policy, { action: 'integration.create', providerId, secretRefs: [{ id: r.id, name: r.name }] }, actor).effect !==
+        'deny',
     );
   }
 
@@ -200,7 +217,7 @@ export class Governance {
    */
   async deniedWhateverParts(
     action: StoredAction,
-    subject: Omit<Subject, 'action' | 'workspaces' | 'secretRef'>,
+    subject: Omit<Subject, 'action' | 'workspaces' | 'secretRefs'>,
     who: Requester,
   ): Promise<boolean> {
     const groups = await this.groupsOf(who.userId).catch(() => undefined);

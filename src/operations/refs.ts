@@ -18,6 +18,9 @@ export const resolvedRefsSchema = z.object({
   workspace: portkeyRefSchema.optional(),
   /** "Enable it in these workspaces" of an organisation-wide integration. */
   access: z.array(portkeyRefSchema).default([]),
+  /** The secret reference standing in for the key. */
   secretRef: portkeyRefSchema.optional(),
+  /** Those standing in for secret provider fields, by configurations key (absent when there are none). */
+  fieldRefs: z.record(z.string(), portkeyRefSchema).optional(),
 });
 export type ResolvedRefs = z.infer<typeof resolvedRefsSchema>;

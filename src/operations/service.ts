@@ -14,6 +14,7 @@ import { faultPoint } from './faults.js';
 import { countedTransaction } from './endings.js';
 import { Outbox, type OutboxPayload } from './outbox.js';
 import type { Summary } from './summary.js';
+import { maskPlan } from './plan.js';
 import type {
   DecideResult,
   Executor,
@@ -21,6 +22,7 @@ import type {
   FollowUpResult,
   OperationCounts,
   Outcome,
+  Previewed,
   Renderers,
   Submission,
   Submitted,
@@ -34,6 +36,9 @@ export type {
   FollowUpResult,
   OperationCounts,
   Outcome,
+  Plan,
+  PlannedCall,
+  Previewed,
   Renderers,
   Submission,
   Submitted,
@@ -103,11 +108,30 @@ export class OperationService {
       await this.audit(s.requesterId, s.action, existing.id, 'duplicate_submission');
       return { operation: existing, duplicate: true, queued: [] };
     }
-    let verdict: Verdict = await this.governance.check(s.action, s.subject ?? {}, {
-      userId: s.requesterId,
-      teamId: s.teamId,
-      channelId: s.channelId,
-    });
+    const verdict = await this.verdictOf(s, false);
+    const reservations = verdict.governance.reservations;
+    let stored: Submitted;
+    try {
+      stored = await this.step((tx) => this.recordSubmission(tx, s, idempotencyKey, verdict));
+    } catch (err) {
+      // Nothing was kept: the quota taken for it goes back.
+      await this.governance.release(reservations).catch(() => undefined);
+      throw err;
+    }
+    if (stored.duplicate) await this.governance.release(reservations);
+    else this.changed(stored.operation);
+    return stored;
+  }
+
+  /**
+   * The policy's verdict on a submission, quota reserved — or, `dry` (the preview), read only. Decided without
+   * Portkey's view of its ids, or beyond what approvers can be shown whole, it is refused.
+   */
+  private async verdictOf(s: Submission, dry: boolean): Promise<Verdict> {
+    const who = { userId: s.requesterId, teamId: s.teamId, channelId: s.channelId };
+    let verdict: Verdict = dry
+      ? await this.governance.dryCheck(s.action, s.subject ?? {}, who)
+      : await this.governance.check(s.action, s.subject ?? {}, who);
     if (s.unresolved && verdict.status !== 'denied') {
       // Decided without Portkey's view of its ids: never allowed or sent for approval on that.
       await this.governance.release(verdict.governance.reservations);
@@ -130,18 +154,17 @@ export class OperationService {
       await this.governance.release(verdict.governance.reservations);
       verdict = { status: 'denied', governance: { effect: 'deny', rule: verdict.governance.rule, reason: fits.why, reservations: [] } };
     }
-    const reservations = verdict.governance.reservations;
-    let stored: Submitted;
-    try {
-      stored = await this.step((tx) => this.recordSubmission(tx, s, idempotencyKey, verdict));
-    } catch (err) {
-      // Nothing was kept: the quota taken for it goes back.
-      await this.governance.release(reservations).catch(() => undefined);
-      throw err;
-    }
-    if (stored.duplicate) await this.governance.release(reservations);
-    else this.changed(stored.operation);
-    return stored;
+    return verdict;
+  }
+
+  /**
+   * A dry run of a submission: the policy's verdict now and the Portkey calls it would make, secrets masked.
+   * Nothing is stored, no quota is taken, nothing is sent. Throws DirectoryError, like submit.
+   */
+  async preview(s: Submission): Promise<Previewed> {
+    const verdict = await this.verdictOf(s, true);
+    const plan = this.executors[s.action].plan?.({ request: s.request }, s.secrets);
+    return { verdict, calls: plan ? maskPlan(plan, s.secrets) : undefined };
   }
 
   private changed(op: OperationRecord): void {

@@ -1,5 +1,6 @@
 import type { ModalView } from '@slack/types';
 import type { Log } from '../log.js';
+import type { Verdict } from './governance.js';
 import type { Subject } from '../policy/decide.js';
 import type { Delivery, Message } from '../slack/notify.js';
 import type { OperationRecord, OperationState, StoredAction } from '../store/index.js';
@@ -44,6 +45,41 @@ export interface Executor {
   /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. Reads
    *  only the request, so it can run at submission, before the operation is stored. */
   describe(op: Pick<OperationRecord, 'request'>): Summary;
+  /**
+   * The preview: the Portkey calls the stored request makes, in order, from the same body builders `execute` uses
+   * (so the two can't drift), and every secret value in them, for masking. Undefined: the request can't be read.
+   * Pure; reads only the request and the secrets.
+   */
+  plan?(op: Pick<OperationRecord, 'request'>, secrets: Record<string, unknown> | undefined): Plan | undefined;
+}
+
+/** One Portkey call a request would make (see Executor.plan and the preview feature). */
+export interface PlannedCall {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Below the Admin API's base URL, with its query string. */
+  path: string;
+  /** The JSON body, exactly as the executor sends it (secrets included until `maskPlan`). */
+  body?: unknown;
+  /** 'submit': a look-up before the policy decides (the preview makes it too); 'run': once allowed or approved. */
+  phase: 'submit' | 'run';
+  /** What it is for, plain text (the view escapes it). */
+  purpose: string;
+  /** Made only in some cases ("Portkey's answer to the create is lost"). */
+  onlyIf?: string;
+}
+
+/** A dry run of a submission (OperationService.preview): nothing stored, sent or counted. */
+export interface Previewed {
+  /** What submitting it now would be decided, quota only read (`reservations` empty). */
+  verdict: Verdict;
+  /** The calls, secrets masked; undefined when the kind has no plan (or the request can't be read). */
+  calls: PlannedCall[] | undefined;
+}
+
+export interface Plan {
+  calls: PlannedCall[];
+  /** Every secret string the bodies may hold (keys, secret fields, their nested values). */
+  secrets: string[];
 }
 
 /**

@@ -32,8 +32,11 @@ const requestSchema = z
     provider: z.string().min(1).optional(),
     /** Every URL the key is sent to: the custom host and any base-URL field. */
     custom_hosts: list(z.string().min(1)).optional(),
-    /** A secret reference: its id and its name as Portkey holds it (`sr-1`, or `{ id: sr-1, name: team-openai }`). */
-    secret_reference: z.union([z.string().min(1), z.object({ id: z.string().min(1), name: z.string().min(1) }).strict()]).optional(),
+    /**
+     * The secret references it uses (for the key and each secret field): id and name as Portkey holds them (`sr-1`,
+     * or `{ id: sr-1, name: team-openai }`), one or a list.
+     */
+    secret_reference: list(z.union([z.string().min(1), z.object({ id: z.string().min(1), name: z.string().min(1) }).strict()])).optional(),
     /** The workspaces the key becomes usable in: ids, or `{ id, slug }`. */
     workspaces: list(
       z.union([z.string().min(1), z.object({ id: z.string().min(1), slug: z.string().min(1).optional() }).strict()]),
@@ -80,13 +83,13 @@ export type Case = z.output<typeof caseSchema>;
 
 /** The policy's view of a written-down request. */
 export function subjectOf(request: z.output<typeof requestSchema>): Subject {
-  const ref = request.secret_reference;
+  const refs = request.secret_reference;
   return {
     action: request.action,
     ...(request.provider ? { providerId: request.provider } : {}),
     ...(request.custom_hosts ? { hosts: request.custom_hosts } : {}),
     // A bare id: its name is unknown, so only a rule naming the id matches it (as for a lookup that found no name).
-    ...(ref ? { secretRef: typeof ref === 'string' ? { id: ref, name: ref } : ref } : {}),
+    ...(refs ? { secretRefs: refs.map((ref) => (typeof ref === 'string' ? { id: ref, name: ref } : ref)) } : {}),
     ...(request.workspaces ? { workspaces: request.workspaces.map((w) => (typeof w === 'string' ? { id: w } : w)) } : {}),
     ...(request.default_workspace !== undefined ? { defaultWorkspace: request.default_workspace } : {}),
     // An access request always gives its workspace limits (none, when not written); a create only with "enable in".

@@ -4,7 +4,7 @@ import type { Action, People, Policy, RateLimit, Rule } from './schema.js';
 
 // Policy decisions, pure: every input (who, their groups, where, what) is passed in.
 //
-// A request has parts: the URLs its key is sent to, its secret reference, the workspaces it is usable in. A rule
+// A request has parts: the URLs its key is sent to, its secret references, the workspaces it is usable in. A rule
 // that names a criterion about parts is about requests that have such parts. A deny or require_approval rule
 // matches when ANY part falls under it; an allow rule only when EVERY part does (all "enable in" workspaces in its
 // list). Built-in guards then tighten the decision, never loosen it (see `guards`).
@@ -22,8 +22,12 @@ export interface Subject {
   providerId?: string | undefined;
   /** Every URL the requester typed that the key is sent to (custom host, base URLs). */
   hosts?: readonly string[] | undefined;
-  /** The secret reference, by id and by its name as Portkey knows it (never the option label sent by the client). */
-  secretRef?: { id: string; name: string } | undefined;
+  /**
+   * Every secret reference the request uses (for the key, and for each secret field it stands in for), by id and by
+   * its name as Portkey knows it — never the option label sent by the client. `field` names what it stands in for,
+   * for the reason a person is told; it decides nothing.
+   */
+  secretRefs?: ReadonlyArray<SecretRefPart> | undefined;
   /** The workspaces the key becomes usable in, as Portkey knows them: a workspace-scoped one's, "enable in". */
   workspaces?: ReadonlyArray<{ id: string; slug?: string | undefined }> | undefined;
   /**
@@ -33,6 +37,12 @@ export interface Subject {
   limits?: { budget: { type: 'cost' | 'tokens'; amount: number } | undefined; perMinute: number | undefined } | undefined;
   /** workspace.create: "make this the default workspace". */
   defaultWorkspace?: boolean | undefined;
+}
+
+export interface SecretRefPart {
+  id: string;
+  name: string;
+  field?: string | undefined;
 }
 
 /** A rule as named in the file and its place there (-1 and `builtin` for a guard). `undefined` in a decision means the policy's default. */
@@ -99,7 +109,7 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
   const hosts = rule.custom_hosts;
   if (hosts && !covers(rule, subject.hosts ?? [], (h) => hosts.some((p) => hostMatches(p, h, rule.effect !== 'allow')))) return false;
   const refs = rule.secret_references;
-  if (refs && !covers(rule, subject.secretRef ? [subject.secretRef] : [], (r) => refs.some((e) => secretRefMatches(e, r)))) return false;
+  if (refs && !covers(rule, subject.secretRefs ?? [], (r) => refs.some((e) => secretRefMatches(e, r)))) return false;
   const spaces = rule.workspaces;
   if (
     spaces &&
@@ -146,7 +156,12 @@ export function matchingRules(policy: Policy, subject: Subject, actor: Actor): A
 export function decide(policy: Policy, subject: Subject, actor: Actor): Decision {
   const matches = matchingRules(policy, subject, actor);
   let decision = fileDecision(policy, matches);
-  for (const guard of guards(policy, subject, matches)) {
+  // Each reference is judged on its own: the rules that match this request with it as its only reference.
+  const refAllowed = (r: SecretRefPart) =>
+    matchingRules(policy, { ...subject, secretRefs: [r] }, actor).some(
+      (m) => m.rule.effect !== 'deny' && (m.rule.secret_references ?? []).some((e) => secretRefMatches(e, r)),
+    );
+  for (const guard of guards(policy, subject, matches, refAllowed)) {
     if (RANK[guard.effect] > RANK[decision.effect]) decision = guard;
     // A tie keeps the file rule's approvers, never its self-approval: a guard's approval is someone else's.
     else if (guard.effect === 'require_approval' && decision.effect === 'require_approval')
@@ -159,25 +174,29 @@ const guardRef = (name: string): RuleRef => ({ name, index: -1, builtin: true })
 
 /**
  * Safe by default, whatever the file says or omits:
- * - secret-reference-not-allowed: a secret reference only a matching allow or require_approval rule names in
- *   `secret_references` may be used (none, without such a rule) — deny.
+ * - secret-reference-not-allowed: each secret reference must be named in `secret_references` by an allow or
+ *   require_approval rule that matches the request with that reference (none may be used without such a rule) —
+ *   deny, naming those that aren't. Each on its own: a require_approval rule matches when ANY reference falls under
+ *   it, so it must not vouch for the others; an allow rule matches only when EVERY one does, so one reference it
+ *   doesn't cover must not make the others look refused.
  * - custom-host-needs-approval: a URL the key is sent to needs a matching allow rule whose `custom_hosts` cover it;
  *   otherwise the policy's admins approve.
  * - secret-reference-to-custom-host: a secret reference sent to a requester-supplied URL always needs approval
  *   (Portkey would hand the org's secret to that host), even when an allow rule matches.
  * A guard needing approval with no admins to give it is a deny that says what the admin should add.
  */
-export function guards(policy: Policy, subject: Subject, matches: Array<{ rule: Rule }>): Decision[] {
+export function guards(
+  policy: Policy,
+  subject: Subject,
+  matches: Array<{ rule: Rule }>,
+  refAllowed: (ref: SecretRefPart) => boolean,
+): Decision[] {
   const out: Decision[] = [];
   const hosts = subject.hosts ?? [];
-  if (subject.secretRef && !matches.some((m) => m.rule.effect !== 'deny' && m.rule.secret_references)) {
-    out.push({
-      effect: 'deny',
-      rule: guardRef('secret-reference-not-allowed'),
-      reason: 'The policy does not let you use this secret reference. An admin can allow it with secret_references in a policy rule.',
-    });
-  }
-  if (hosts.length > 0 && subject.secretRef) {
+  const refs = subject.secretRefs ?? [];
+  const refused = refs.filter((r) => !refAllowed(r));
+  if (refused.length > 0) out.push({ effect: 'deny', rule: guardRef('secret-reference-not-allowed'), reason: refusedText(refused) });
+  if (hosts.length > 0 && refs.length > 0) {
     out.push(guardApproval(policy, 'secret-reference-to-custom-host', 'A secret reference sent to a custom host always needs approval.'));
   }
   if (hosts.length > 0 && !matches.some((m) => m.rule.effect === 'allow' && m.rule.custom_hosts)) {
@@ -190,6 +209,16 @@ export function guards(policy: Policy, subject: Subject, matches: Array<{ rule: 
     );
   }
   return out;
+}
+
+/** Which references the person may not use, by Portkey's name and id, and what each stands in for. */
+function refusedText(refused: readonly SecretRefPart[]): string {
+  const one = refused.length === 1;
+  const each = refused.map((r) => `"${r.name}" (id ${r.id})${r.field ? ` for the ${r.field}` : ''}`).join(', ');
+  return (
+    `The policy does not let you use ${one ? 'this secret reference' : 'these secret references'}. Not allowed: ${each}. An admin ` +
+    `can allow ${one ? 'it' : 'them'} with secret_references in a policy rule.`
+  );
 }
 
 function guardApproval(policy: Policy, name: string, reason: string): Decision {

@@ -12,6 +12,8 @@ export interface ProviderInput {
   deployments?: Array<Record<string, string | undefined>>; // azure-openai rows, in order
   defaultDeployment?: number; // index of the default deployment (default 0)
   customHost?: string;
+  /** Secret fields a secret reference stands in for (secret_mappings): neither required nor sent in `configurations`. */
+  mapped?: ReadonlySet<string>;
 }
 /** key → message. Keys: a field key, `deployments` / `deployments.<i>.<fieldKey>`, `custom_host`, or `provider`. */
 export type FieldErrors = Record<string, string>;
@@ -163,9 +165,14 @@ const withoutUndefined = (o: Record<string, unknown>): Record<string, unknown> =
  * `azure_deployment_config: [{ …row strings, is_default: boolean }]`. Unknown keys (e.g. another
  * mode's fields) are dropped. Output: the `configurations` object, or undefined when nothing is set.
  */
-export function providerSchema(provider: Provider, modeId?: string): z.ZodType<Record<string, unknown> | undefined> {
+export function providerSchema(
+  provider: Provider,
+  modeId?: string,
+  mapped: ReadonlySet<string> = new Set(),
+): z.ZodType<Record<string, unknown> | undefined> {
   const mode = authModeOf(provider, modeId);
-  const shape = shapeOf([...fieldsFor(provider, mode?.id), customHostField(provider)]);
+  const own = fieldsFor(provider, mode?.id).filter((f) => !(isSecretField(f) && mapped.has(f.key)));
+  const shape = shapeOf([...own, customHostField(provider)]);
   const spec = provider.deployments;
   if (spec) {
     const row = z.object({ ...shapeOf(spec.fields), is_default: z.boolean() });
@@ -214,7 +221,7 @@ export function buildConfigurations(input: ProviderInput): ConfigResult {
     }));
   }
 
-  const parsed = providerSchema(provider, mode?.id).safeParse(raw);
+  const parsed = providerSchema(provider, mode?.id, input.mapped).safeParse(raw);
   if (parsed.success) return { ok: true, configurations: parsed.data };
 
   const errors: FieldErrors = {};

@@ -653,6 +653,38 @@ export function isSecretField(f: ProviderField): boolean {
   return f.kind === 'secret' || f.secret === true;
 }
 
+/**
+ * A field a secret reference may stand in for, as Portkey's `secret_mappings[].target_field` names it: `key`, or
+ * `configurations.<field>` for a secret field of the catalog (spec: SecretMapping.target_field, CreateIntegrationRequest
+ * .secret_mappings — "Valid target_field values are "key" or "configurations.<field>" (e.g.
+ * "configurations.aws_secret_access_key", "configurations.azure_entra_client_secret")").
+ */
+export interface SecretTarget {
+  /** `key`, or `configurations.<field key>`. */
+  target: string;
+  /** The catalog field; undefined for `key`. */
+  field: ProviderField | undefined;
+  label: string;
+  /** A 'json' field holds an object: the secret is parsed as JSON before it is applied (spec: SecretMapping.value_format). */
+  valueFormat: 'json' | undefined;
+}
+
+export const KEY_TARGET = 'key';
+export const configTarget = (fieldKey: string): string => `configurations.${fieldKey}`;
+
+/** Every field of this provider and auth mode a secret reference may stand in for: the key (if any), then the secret fields. */
+export function secretTargets(provider: Provider, modeId?: string): SecretTarget[] {
+  const out: SecretTarget[] = [];
+  if (keyNeed(provider, modeId) !== 'none') {
+    out.push({ target: KEY_TARGET, field: undefined, label: provider.keyLabel ?? 'API key', valueFormat: undefined });
+  }
+  for (const f of fieldsFor(provider, modeId)) {
+    if (!isSecretField(f)) continue;
+    out.push({ target: configTarget(f.key), field: f, label: f.label, valueFormat: f.kind === 'json' ? 'json' : undefined });
+  }
+  return out;
+}
+
 /** The custom host input, sent as top-level `configurations.custom_host`. */
 export function customHostField(provider: Provider): ProviderField {
   const required = provider.customHost === 'required';

@@ -135,8 +135,11 @@ export function secretReferenceLabel(r: SecretReference): string {
 export const emptySchema = z.unknown();
 
 export interface SecretMapping {
+  /** `key` or `configurations.<field>` (spec: SecretMapping). */
   target_field: string;
   secret_reference_id: string;
+  /** `json` for a field that holds an object (the Vertex service-account key): the secret is parsed before it is applied. */
+  value_format?: 'json' | 'string';
 }
 
 /** The body of POST /integrations (spec: CreateIntegrationRequest). */

@@ -49,6 +49,10 @@ rules:
     reason: "OpenAI keys are billed centrally."
     approvers:
       groups: [S0PLATFORM]
+  - name: vault-references
+    action: integration.create
+    secret_references: ["vault-*"]
+    effect: allow
 rate_limits: []
 `;
 const policyDir = mkdtempSync(path.join(tmpdir(), 'portkey-canary-policy-'));
@@ -362,6 +366,19 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       await created('bedrock', view, 'Canary Bedrock', [id, secret]);
     });
 
+    it('bedrock with the access key id typed beside a secret reference for the secret access key', async () => {
+      const id = canary('bedrockref', 'AWS access key id beside a secret reference', true, 'aws-id');
+      const ref = portkey.seedSecretReference({ name: `vault-aws-secret-${engine}` });
+      const view = await integrationFlow('bedrockref', 'integration create bedrock', 'Canary Bedrock Ref', {
+        int_f__bedrock__accessKey__aws_access_key_id: id,
+        int_secretref__bedrock__accessKey__aws_secret_access_key: { value: ref.id, text: ref.name },
+      });
+      await created('bedrockref', view, 'Canary Bedrock Ref', [id]);
+      expect(portkey.integrations.find((i) => i.name === 'Canary Bedrock Ref')?.secret_mappings).toEqual([
+        { target_field: 'configurations.aws_secret_access_key', secret_reference_id: ref.id },
+      ]);
+    });
+
     it('vertex-ai with a service-account private key', async () => {
       const inner = canary('vertex', 'Vertex service-account private key', true);
       const serviceAccount = {
@@ -457,6 +474,25 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       expect(Object.keys(record(ack.errors, 'errors'))).toContain('int_slug');
       expect(await operationOf(view.id)).toBeUndefined();
       expect(sentToPortkey()).not.toContain(key);
+    });
+
+    it('Preview of a filled form (a pasted key): the calls shown with the key masked, nothing sent or stored', async () => {
+      flows.push('preview');
+      const key = canary('preview', 'openai key typed, then previewed (never submitted)', false);
+      const view = await openForm(h, 'integration create openai', { channelId: channelOf('preview') });
+      const button = theButton(view.blocks, 'form_preview');
+      const push = nextCall('views.push', () => true);
+      const res = await app.driver.blockAction({
+        actionId: 'form_preview',
+        blockId: button.blockId,
+        view: fillView(view, { int_name: `Canary preview ${engine}`, int_key__openai: key }),
+      });
+      expect(res.status).toBe(200);
+      const pushedId = String(record((await push).response?.view, 'pushed view').id);
+      const update = await slack.waitFor('views.update', (c) => c.args.view_id === pushedId, 10_000);
+      expect(allText(record(update.args.view, 'preview').blocks)).toContain('"key": "••••"');
+      expect(sentToPortkey()).not.toContain(key);
+      expect(await operationOf(view.id)).toBeUndefined();
     });
 
     it('the scan: no canary in any Slack call, response_url post, view, ack, log line, stdout/stderr, table row or data file', async () => {

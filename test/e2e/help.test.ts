@@ -74,7 +74,7 @@ describe('/portkey help', () => {
     expect(JSON.parse(String(view.private_metadata))).toEqual({ channelId: 'C_HELP', responseUrl });
     const blocks = Array.isArray(view.blocks) ? view.blocks : [];
     const blockIds = blocks.map((b) => (isRecord(b) ? b.block_id : undefined));
-    expect(blockIds).toEqual(['ws_name', 'ws_slug', 'ws_description', 'ws_metadata', 'ws_default']);
+    expect(blockIds).toEqual(['ws_name', 'ws_slug', 'ws_description', 'ws_metadata', 'ws_default', 'form_preview_actions']);
     // Opened from a button, the name is blank.
     expect(elementsWithAction(view.blocks, 'name')[0]?.element.initial_value).toBeUndefined();
     expect(h.slack.callsTo('views.open')).toHaveLength(1);

@@ -61,6 +61,8 @@ export interface BlockActionParams {
   blockId: string;
   value?: string;
   selectedOption?: { value: string; text?: string };
+  /** A users_select's choice (`selected_user`); the element type defaults to `users_select` then. */
+  selectedUser?: string;
   view?: ViewLike;
   userId?: string;
   channelId?: string;
@@ -242,7 +244,7 @@ export function createDriver(opts: DriverOptions): Driver {
 
     blockAction(p) {
       const userId = p.userId ?? 'U_ALICE';
-      const type = p.type ?? (p.selectedOption ? 'static_select' : 'button');
+      const type = p.type ?? (p.selectedOption ? 'static_select' : p.selectedUser ? 'users_select' : 'button');
       const action: Record<string, unknown> = {
         type,
         action_id: p.actionId,
@@ -250,6 +252,7 @@ export function createDriver(opts: DriverOptions): Driver {
         action_ts: actionTs(),
       };
       if (p.value !== undefined) action.value = p.value;
+      if (p.selectedUser !== undefined) action.selected_user = p.selectedUser;
       if (p.selectedOption) {
         action.selected_option = {
           text: { type: 'plain_text', text: p.selectedOption.text ?? p.selectedOption.value, emoji: true },

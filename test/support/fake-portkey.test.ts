@@ -314,6 +314,62 @@ describe('fake Portkey: integrations', () => {
     });
   });
 
+  // CreateIntegrationRequest.secret_mappings: "configurations.<field>" targets, resolved at run time; SecretMapping
+  // .value_format json "when the target field expects a structured object".
+  it('secret_mappings can supply configuration fields: required ones count as given; an object field needs value_format json', async () => {
+    const id = pk.seedSecretReference({ name: 'AWS id', slug: 'aws-id' });
+    const secret = pk.seedSecretReference({ name: 'AWS secret', slug: 'aws-secret' });
+    const sa = pk.seedSecretReference({ name: 'GCP key', slug: 'gcp-key' });
+    const pair = [
+      { target_field: 'configurations.aws_access_key_id', secret_reference_id: id.id },
+      { target_field: 'configurations.aws_secret_access_key', secret_reference_id: secret.id },
+    ];
+    const bedrock = await call('POST', '/integrations', {
+      name: 'Bedrock mapped',
+      ai_provider_id: 'bedrock',
+      configurations: { aws_auth_type: 'accessKey', aws_region: 'us-east-1' },
+      secret_mappings: pair,
+    });
+    expect(bedrock.status).toBe(200);
+    // The documented Claude Platform schema requires the pair in accessKey mode: references satisfy it.
+    const claude = await call('POST', '/integrations', {
+      name: 'Claude mapped',
+      ai_provider_id: 'claude-platform-aws',
+      configurations: { aws_auth_type: 'accessKey', aws_region: 'us-east-1', anthropic_aws_workspace_id: 'wrkspc_1' },
+      secret_mappings: pair,
+    });
+    expect(claude.status).toBe(200);
+    // Half the pair: the other half is still required.
+    const half = await call('POST', '/integrations', {
+      name: 'Bedrock half',
+      ai_provider_id: 'bedrock',
+      configurations: { aws_auth_type: 'accessKey', aws_region: 'us-east-1' },
+      secret_mappings: pair.slice(1),
+    });
+    expect(half).toMatchObject(errorOf('AB01', 400));
+    expect(half.text).toContain('aws_access_key_id');
+    const vertex = (mapping: Record<string, unknown>) =>
+      call('POST', '/integrations', {
+        name: `Vertex ${JSON.stringify(mapping).length}`,
+        ai_provider_id: 'vertex-ai',
+        configurations: { vertex_auth_type: 'serviceAccount', vertex_region: 'us-central1' },
+        secret_mappings: [{ target_field: 'configurations.vertex_service_account_json', secret_reference_id: sa.id, ...mapping }],
+      });
+    expect((await vertex({ value_format: 'json' })).status).toBe(200);
+    const asString = await vertex({});
+    expect(asString).toMatchObject(errorOf('AB01', 400));
+    expect(asString.text).toContain('vertex_service_account_json');
+    // A target outside key | configurations.<field> is refused.
+    const odd = await call('POST', '/integrations', {
+      name: 'Odd target',
+      ai_provider_id: 'openai',
+      key: 'sk-1',
+      secret_mappings: [{ target_field: 'model_config.awsSecretAccessKey', secret_reference_id: id.id }],
+    });
+    expect(odd).toMatchObject(errorOf('AB01', 400));
+    expect(pk.integration('bedrock-mapped')?.secret_mappings).toEqual(pair);
+  });
+
   it('GET detail masks the key and secret configuration fields', async () => {
     await call('POST', '/integrations', {
       name: 'Bedrock',

@@ -253,7 +253,8 @@ const KNOWN_PROVIDERS = new Set(
   ).split(' '),
 );
 
-const KEYLESS_PROVIDERS = new Set(['bedrock', 'sagemaker', 'vertex-ai', 'ollama', 'triton']);
+// Claude Platform on AWS signs in with AWS credentials, no `key` (portkey-admin-api.md §6's table, from its docs page).
+const KEYLESS_PROVIDERS = new Set(['bedrock', 'sagemaker', 'vertex-ai', 'ollama', 'triton', 'claude-platform-aws']);
 const AZURE_AUTH_MODES = ['default', 'entra', 'entraFederated', 'managed', 'workload'];
 const MCP_WRONG_KEYS = ['resource_name', 'deployment_name', 'api_version'];
 const SECRET_CONFIG_FIELDS = ['aws_secret_access_key', 'azure_entra_client_secret', 'vertex_service_account_json', 'aws_access_key_id'];

@@ -118,6 +118,16 @@ describe('fake Slack Web API', () => {
     expect(slack.views.get(id)?.view).toMatchObject({ title: { text: 'Create workspace' } });
   });
 
+  it('a modal holds 3 views: a fourth views.push answers push_limit_reached, one closed makes room again', async () => {
+    const root = await client.views.open({ trigger_id: 't-root', view: modal() as never });
+    const second = await client.views.push({ trigger_id: 't-2', view: modal('Second') as never });
+    await client.views.push({ trigger_id: 't-3', view: modal('Third') as never });
+    expect(await errorOf(client.views.push({ trigger_id: 't-4', view: modal('Fourth') as never }))).toBe('push_limit_reached');
+    slack.closeView(String(second.view?.id));
+    const again = await client.views.push({ trigger_id: 't-5', view: modal('Again') as never });
+    expect(again.view?.root_view_id).toBe(root.view?.id);
+  });
+
   it('views.update by external_id; views.open needs a fresh trigger_id', async () => {
     await client.views.open({ trigger_id: 't1', view: { ...modal(), external_id: 'ext-1' } as never });
     const res = await client.views.update({ external_id: 'ext-1', view: modal('By external') as never });

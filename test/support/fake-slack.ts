@@ -408,9 +408,15 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     if (externalId !== undefined && [...views.values()].some((v) => v.externalId === externalId)) {
       return err('duplicate_external_id');
     }
-    const id = `V${String(++viewCounter).padStart(4, '0')}`;
     // views.push stacks on the most recently opened view (good enough for a fake).
     const last = [...views.values()].at(-1);
+    // "A modal can hold up to 3 views" — views.push answers push_limit_reached past that (api.slack.com/methods/views.push,
+    // docs.slack.dev surfaces/modals). A pushed view the person closed is off the stack.
+    if (method === 'views.push' && last) {
+      const stacked = [...views.values()].filter((v) => v.rootViewId === last.rootViewId && !v.closed).length;
+      if (stacked >= 3) return err('push_limit_reached');
+    }
+    const id = `V${String(++viewCounter).padStart(4, '0')}`;
     const stored: StoredView = {
       id,
       hash: newHash(),

@@ -145,7 +145,31 @@ export function bodyErrors(key: string, body: unknown): string[] {
     },
   };
   const v = validator(`${key} ${branch}`, schema);
-  return v(body) ? [] : describe(v.errors, '');
+  return v(withMappedFields(body)) ? [] : describe(v.errors, '');
+}
+
+/**
+ * The body as Portkey validates its configuration: each `configurations.<field>` a secret reference is mapped to is
+ * there, resolved at run time (CreateIntegrationRequest.secret_mappings: "Dynamically resolve secrets from secret
+ * references at runtime … When "key" is mapped, the key body field can be omitted"). With `value_format: json` the
+ * secret is parsed as JSON, for "a target field [that] expects a structured object" (SecretMapping.value_format): it
+ * stands in as an object; otherwise as a string — so a mapping to an object field without it doesn't validate.
+ */
+function withMappedFields(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const b = body as Record<string, unknown>;
+  if (!Array.isArray(b.secret_mappings)) return body;
+  const raw = b.configurations;
+  const config: Record<string, unknown> = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { ...raw } : {};
+  let mapped = false;
+  for (const m of b.secret_mappings as unknown[]) {
+    const target = typeof m === 'object' && m !== null ? (m as Record<string, unknown>).target_field : undefined;
+    const field = typeof target === 'string' ? /^configurations\.(.+)$/.exec(target)?.[1] : undefined;
+    if (field === undefined || field in config) continue;
+    config[field] = (m as Record<string, unknown>).value_format === 'json' ? {} : '(resolved from a secret reference)';
+    mapped = true;
+  }
+  return mapped ? { ...b, configurations: config } : body;
 }
 
 /** Why a query string does not validate: unknown parameters, and values that don't fit the parameter's schema. */

@@ -868,3 +868,43 @@ rules:
     ).rejects.toBeInstanceOf(DirectoryError);
   });
 });
+
+describeEngines('Governance.dryCheck (the preview)', (h) => {
+  it('decides as check would, taking no quota; at the limit it says so with the same reset time', async () => {
+    const c = clock(7 * HOUR + 3 * MINUTE);
+    const p = policy(`
+rules:
+  - name: needs-approval
+    action: integration.create
+    approvers: { users: [U0ADMIN] }
+    effect: require_approval
+rate_limits:
+  - action: workspace.create
+    max: 2
+    window: 1h
+    per: user
+`);
+    const g = new Governance(p, directory(c.now), h.store.rates, 'C0ENV', c.now);
+    const key = `rate:workspace.create:user:2/${HOUR}:${TEAM}:U0ALICE`;
+    for (let i = 0; i < 5; i++) {
+      expect(await g.dryCheck('workspace.create', {}, who('U0ALICE'))).toEqual({
+        status: 'requested',
+        governance: { effect: 'allow', rule: null, reservations: [] },
+      });
+    }
+    expect(await counters(h)).toEqual({});
+    const approval = await g.dryCheck('integration.create', { providerId: 'openai' }, who('U0ALICE'));
+    const real = await g.check('integration.create', { providerId: 'openai' }, who('U0ALICE'));
+    expect(approval).toEqual(real);
+
+    await g.check('workspace.create', {}, who('U0ALICE'));
+    await g.check('workspace.create', {}, who('U0ALICE'));
+    const before = await counters(h);
+    expect(before).toEqual({ [`${key}@${7 * HOUR}`]: 2 });
+    const dry = await g.dryCheck('workspace.create', {}, who('U0ALICE'));
+    const refused = await g.check('workspace.create', {}, who('U0ALICE'));
+    expect(dry).toEqual(refused);
+    expect(dry).toMatchObject({ status: 'denied', governance: { effect: 'rate_limited', retryAt: 8 * HOUR } });
+    expect(await counters(h)).toEqual(before);
+  });
+});

@@ -47,7 +47,9 @@ describe('a written-down request', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.problems.join('\n')).toMatch(/user: a Slack user id looks like U012ABCDEF/);
-    expect(r.problems.join('\n')).toMatch(/action: must be one of workspace\.create, integration\.create, integration\.access, not "integration\.delete"/);
+    expect(r.problems.join('\n')).toMatch(
+      /action: must be one of workspace\.create, integration\.create, integration\.access, not "integration\.delete"/,
+    );
     expect(r.problems.join('\n')).toMatch(/custom_hosts/);
   });
 
@@ -65,9 +67,18 @@ describe('a written-down request', () => {
     expect(r.subject).toEqual({
       action: 'integration.create',
       hosts: ['https://x.example'],
-      secretRef: { id: 'sr-1', name: 'sr-1' },
+      secretRefs: [{ id: 'sr-1', name: 'sr-1' }],
       workspaces: [{ id: 'ws-1' }, { id: 'ws-2', slug: 'prod' }],
     });
+  });
+
+  it('several secret references (the key and secret fields): each reaches the policy', () => {
+    const r = readRequest({}, { action: 'integration.create', secret_reference: ['sr-1', { id: 'sr-2', name: 'team-aws' }] });
+    if (!r.ok) throw new Error(r.problems.join('; '));
+    expect(r.subject.secretRefs).toEqual([
+      { id: 'sr-1', name: 'sr-1' },
+      { id: 'sr-2', name: 'team-aws' },
+    ]);
   });
 });
 

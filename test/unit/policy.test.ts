@@ -761,17 +761,17 @@ describe('ruleMatches: the parts of a request (ANY for deny and require_approval
       true,
     ],
     // secret references
-    ['allow: the reference by id', { secret_references: ['sr-team-0002'] }, withParts({ secretRef: TEAM_REF }), true],
+    ['allow: the reference by id', { secret_references: ['sr-team-0002'] }, withParts({ secretRefs: [TEAM_REF] }), true],
     [
       'allow: the reference by a name pattern, case-insensitive',
       { secret_references: ['team-*'] },
-      withParts({ secretRef: TEAM_REF }),
+      withParts({ secretRefs: [TEAM_REF] }),
       true,
     ],
-    ['allow: another reference', { secret_references: ['team-*'] }, withParts({ secretRef: ORG_REF }), false],
+    ['allow: another reference', { secret_references: ['team-*'] }, withParts({ secretRefs: [ORG_REF] }), false],
     ['allow: a rule about references is not about a typed key', { secret_references: ['*'] }, withParts({}), false],
-    ['deny: the org reference by name', { effect: 'deny', secret_references: ['Org *'] }, withParts({ secretRef: ORG_REF }), true],
-    ['an id is compared exactly, not as a prefix', { secret_references: ['sr-team'] }, withParts({ secretRef: TEAM_REF }), false],
+    ['deny: the org reference by name', { effect: 'deny', secret_references: ['Org *'] }, withParts({ secretRefs: [ORG_REF] }), true],
+    ['an id is compared exactly, not as a prefix', { secret_references: ['sr-team'] }, withParts({ secretRefs: [TEAM_REF] }), false],
     // workspaces
     [
       'allow: every workspace listed (by id and by slug)',
@@ -916,7 +916,7 @@ rules:
     approvers: {users: [U0MALLORY, U0BOSS]}
     allow_self_approval: true
 `);
-    const d = decide(p, withParts({ hosts: ['https://collector.mallory.example/'], secretRef: TEAM_REF }), actor('U0MALLORY'));
+    const d = decide(p, withParts({ hosts: ['https://collector.mallory.example/'], secretRefs: [TEAM_REF] }), actor('U0MALLORY'));
     expect(d).toMatchObject({
       effect: 'require_approval',
       rule: { name: 'self-serve', index: 0 },
@@ -927,7 +927,7 @@ rules:
 
   it('a secret reference no rule names: denied (secret-reference-not-allowed), with and without a policy file', () => {
     for (const p of [GUARDED, DEFAULT_POLICY]) {
-      const d = decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY'));
+      const d = decide(p, withParts({ secretRefs: [ORG_REF] }), actor('U0ANY'));
       expect(d).toMatchObject({ effect: 'deny', rule: guard('secret-reference-not-allowed') });
     }
   });
@@ -939,16 +939,16 @@ rules:
   - {name: org-ref-approval, action: integration.create, secret_references: [sr-org-0001], effect: require_approval, approvers: {users: [U0BOSS]}}
   - {name: no-legacy, action: integration.create, secret_references: ["legacy *"], effect: deny}
 `);
-    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0ANY', ['S0TEAM']))).toEqual({
+    expect(decide(p, withParts({ secretRefs: [TEAM_REF] }), actor('U0ANY', ['S0TEAM']))).toEqual({
       effect: 'allow',
       rule: { name: 'team-refs', index: 0 },
     });
-    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0OUTSIDER')).rule).toEqual(guard('secret-reference-not-allowed'));
-    expect(decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY', ['S0TEAM']))).toMatchObject({
+    expect(decide(p, withParts({ secretRefs: [TEAM_REF] }), actor('U0OUTSIDER')).rule).toEqual(guard('secret-reference-not-allowed'));
+    expect(decide(p, withParts({ secretRefs: [ORG_REF] }), actor('U0ANY', ['S0TEAM']))).toMatchObject({
       effect: 'require_approval',
       rule: { name: 'org-ref-approval' },
     });
-    expect(decide(p, withParts({ secretRef: { id: 'sr-9', name: 'Legacy key' } }), actor('U0ANY'))).toMatchObject({
+    expect(decide(p, withParts({ secretRefs: [{ id: 'sr-9', name: 'Legacy key' }] }), actor('U0ANY'))).toMatchObject({
       effect: 'deny',
       rule: { name: 'no-legacy' },
     });
@@ -957,7 +957,7 @@ rules:
   it('the guards decide on the name Portkey holds: a crafted label is never part of the subject', () => {
     const p = parsedPolicy(`rules:\n  - {name: team-refs, action: integration.create, secret_references: ["team-*"], effect: allow}\n`);
     // The client labelled the org reference "Team-Research key"; resolution gives Portkey's name.
-    expect(decide(p, withParts({ secretRef: ORG_REF }), actor('U0ANY')).effect).toBe('deny');
+    expect(decide(p, withParts({ secretRefs: [ORG_REF] }), actor('U0ANY')).effect).toBe('deny');
   });
 
   it('a secret reference sent to a custom host needs approval even when allow rules cover both', () => {
@@ -970,7 +970,7 @@ rules:
       effect: 'allow',
       rule: { name: 'any-host', index: 0 },
     });
-    expect(decide(p, withParts({ secretRef: TEAM_REF }), actor('U0ANY'))).toEqual({
+    expect(decide(p, withParts({ secretRefs: [TEAM_REF] }), actor('U0ANY'))).toEqual({
       effect: 'allow',
       rule: { name: 'team-refs', index: 1 },
     });
@@ -979,7 +979,7 @@ rules:
 rules:
   - {name: both, action: integration.create, custom_hosts: ["*"], secret_references: ["team-*"], effect: allow}
 `);
-    expect(decide(both, withParts({ hosts: ['https://mallory.example/'], secretRef: TEAM_REF }), actor('U0ANY'))).toMatchObject({
+    expect(decide(both, withParts({ hosts: ['https://mallory.example/'], secretRefs: [TEAM_REF] }), actor('U0ANY'))).toMatchObject({
       effect: 'require_approval',
       rule: guard('secret-reference-to-custom-host'),
       approvers: { users: ['U0ADMIN'], groups: [] },

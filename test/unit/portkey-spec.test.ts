@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXTRACT_PATH, extract } from '../../scripts/spec/extract.js';
 import { buildConfigurations } from '../../src/portkey/configurations.js';
-import { customHostField, keyNeed, PROVIDERS, type Provider, type ProviderField } from '../../src/portkey/providers.js';
+import { customHostField, keyNeed, PROVIDERS, secretTargets, type Provider, type ProviderField } from '../../src/portkey/providers.js';
 import { bodyErrors, queryErrors, SPEC } from '../support/portkey-schema.js';
 
 // CI sets PORTKEY_OPENAPI to Portkey's official OpenAPI spec (.ci/run, when the shared reference copy is there).
@@ -77,6 +77,29 @@ describe('every auth mode of every catalog provider sends a body the spec accept
   it.each(MODES)('%s', (_name, providerId, modeId) => {
     const p = PROVIDERS.find((x) => x.id === providerId) as Provider;
     expect(bodyErrors('POST /integrations', bodyFor(p, modeId))).toEqual([]);
+  });
+});
+
+// Issue 13 §6: every secret field (and the key) can come from a secret reference instead; the body still validates.
+const WITH_SECRET_FIELDS = MODES.filter(([, id, mode]) =>
+  secretTargets(PROVIDERS.find((x) => x.id === id) as Provider, mode).some((t) => t.field !== undefined),
+);
+describe('every auth mode with secret fields, each from a secret reference, sends a body the spec accepts', () => {
+  it.each(WITH_SECRET_FIELDS)('%s', (_name, providerId, modeId) => {
+    const p = PROVIDERS.find((x) => x.id === providerId) as Provider;
+    const targets = secretTargets(p, modeId);
+    const mapped = new Set(targets.flatMap((t) => (t.field ? [t.field.key] : [])));
+    const body = bodyFor(p, modeId);
+    const config = { ...(body.configurations as Record<string, unknown>) };
+    for (const key of mapped) delete config[key];
+    body.configurations = config;
+    body.secret_mappings = targets.map((t) => ({
+      target_field: t.target,
+      secret_reference_id: `sr-${t.target}`,
+      ...(t.valueFormat ? { value_format: t.valueFormat } : {}),
+    }));
+    if (targets.some((t) => t.target === 'key')) delete body.key;
+    expect(bodyErrors('POST /integrations', body)).toEqual([]);
   });
 });
 

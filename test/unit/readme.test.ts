@@ -76,15 +76,15 @@ describe('README stays true', () => {
       rule: { name: 'custom-host-needs-approval' },
     });
     const teamRef = { id: 'sr-1', name: 'team-research' };
-    expect(decide(p, groq({ secretRef: teamRef }), platform)).toMatchObject({
+    expect(decide(p, groq({ secretRefs: [teamRef] }), platform)).toMatchObject({
       effect: 'allow',
       rule: { name: 'platform-secret-references' },
     });
-    expect(decide(p, groq({ secretRef: teamRef }), someone)).toMatchObject({
+    expect(decide(p, groq({ secretRefs: [teamRef] }), someone)).toMatchObject({
       effect: 'deny',
       rule: { name: 'secret-reference-not-allowed' },
     });
-    expect(decide(p, groq({ secretRef: { id: 'sr-2', name: 'org-prod' } }), platform)).toMatchObject({ effect: 'deny' });
+    expect(decide(p, groq({ secretRefs: [{ id: 'sr-2', name: 'org-prod' }] }), platform)).toMatchObject({ effect: 'deny' });
     expect(decide(p, groq({ workspaces: [{ id: 'ws-sandbox' }, { id: 'ws-production-1a2b' }] }), someone)).toMatchObject({
       effect: 'require_approval',
       rule: { name: 'production-needs-platform' },

@@ -52,7 +52,7 @@ describe('integrationSubject', () => {
     expect(subject).toEqual({
       providerId: 'openai',
       hosts: [],
-      secretRef: { id: 'sr-org', name: 'Org production OpenAI' },
+      secretRefs: [{ id: 'sr-org', name: 'Org production OpenAI', field: 'OpenAI API key' }],
       workspaces: [{ id: 'ws-prod', slug: 'production' }],
       // "Enable in" workspaces: the budget they get (none typed).
       limits: { budget: undefined, perMinute: undefined },

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/actions.js';
 import { helpMessage } from '../../src/commands/help.js';
 import { COMMANDS, parseCommand } from '../../src/commands/parse.js';
+import { PREVIEW_ACTION } from '../../src/features/preview/ids.js';
+import { PortkeyClient } from '../../src/portkey/client.js';
 import { KINDS, kindOf } from '../../src/resources/index.js';
 import { importGraph } from '../support/imports.js';
 
@@ -31,6 +33,15 @@ describe('the resource-kind registry', () => {
     }
     const buttons = JSON.stringify(helpMessage().blocks);
     for (const k of KINDS) expect(buttons).toContain(`"action_id":"${k.ids.open}"`);
+  });
+
+  it('gives every kind a preview: a Preview button on its form and a plan from its executor', async () => {
+    const portkey = new PortkeyClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'unused', timeoutMs: 1 });
+    for (const k of KINDS) {
+      expect(JSON.stringify(k.form.open('', {}).blocks), k.action).toContain(`"action_id":"${PREVIEW_ACTION}"`);
+      expect(typeof k.executor(portkey).plan, k.action).toBe('function');
+    }
+    await portkey.close();
   });
 
   it("keeps each kind's folder to itself: no kind imports another kind or the registry", () => {

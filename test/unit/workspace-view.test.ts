@@ -1,3 +1,4 @@
+import { PREVIEW_BLOCK } from '../../src/features/preview/ids.js';
 import type { ModalView } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { helpMessage } from '../../src/commands/help.js';
@@ -333,6 +334,7 @@ describe('workspaceModal', () => {
       WS_FIELDS.description.block,
       WS_FIELDS.metadata.block,
       WS_FIELDS.isDefault.block,
+      PREVIEW_BLOCK,
     ]);
     for (const field of [WS_FIELDS.name, WS_FIELDS.slug, WS_FIELDS.description, WS_FIELDS.metadata]) {
       const el = elementOf(view, field.block);

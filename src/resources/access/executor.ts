@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { EMPTY_LIMITS_DRAFT, limitsDraftSchema, limitsSubject, UNREADABLE_LIMITS } from '../../features/limits/form.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
-import type { Executor, Outcome, Success } from '../../operations/service.js';
+import type { Executor, Outcome, Plan, Success } from '../../operations/service.js';
+import type { PlannedCall } from '../../operations/types.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import type { Subject } from '../../policy/decide.js';
 import type { PortkeyClient } from '../../portkey/client.js';
@@ -129,9 +130,52 @@ export function accessResult(op: OperationRecord): { limits: AccessLimits; enabl
   return parsed.success ? parsed.data : undefined;
 }
 
+const at = (id: string) => encodeURIComponent(id);
+
+/** The preview: the look-ups made at submission, then the one PUT `execute` sends (the same body builder). */
+export function planAccess(op: Pick<OperationRecord, 'request'>): Plan | undefined {
+  const stored = storedAccess(op);
+  const limits = stored ? limitsOf(stored) : undefined;
+  if (!stored || !limits) return undefined;
+  const { integration: i, workspace: w } = stored.resolved;
+  const slug = at(i.slug);
+  const calls: PlannedCall[] = [
+    { method: 'GET', path: `/integrations/${slug}`, phase: 'submit', purpose: `Looks the integration up: Portkey calls it ${i.name}.` },
+    {
+      method: 'GET',
+      path: `/admin/workspaces/${at(w.id)}`,
+      phase: 'submit',
+      purpose: `Looks the workspace up: Portkey calls it ${w.name}.`,
+    },
+    {
+      method: 'GET',
+      path: `/integrations/${slug}/workspaces`,
+      phase: 'submit',
+      purpose: `Reads what the workspace has now: ${beforeText(stored.resolved)}.`,
+    },
+    {
+      method: 'PUT',
+      path: `/integrations/${slug}/workspaces`,
+      body: accessBody(stored.resolved, limits),
+      phase: 'run',
+      purpose: `Enables it in ${w.name} with exactly ${budgetText(limits)}; ${rateText(limits)}.`,
+    },
+    {
+      method: 'GET',
+      path: `/integrations/${slug}/workspaces`,
+      phase: 'run',
+      purpose: 'Reads the workspaces back, to tell whether the change was made.',
+      onlyIf: "Portkey's answer to the PUT is lost (a timeout, a reset, a 5xx)",
+    },
+  ];
+  // An access request holds no secrets.
+  return { calls, secrets: [] };
+}
+
 export function accessExecutor(portkey: PortkeyClient): Executor {
   return {
     describe: describeAccess,
+    plan: planAccess,
     subject: accessSubject,
 
     async execute(op, _secrets, log): Promise<Outcome> {

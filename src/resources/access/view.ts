@@ -1,5 +1,6 @@
 import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import { limitBlocks } from '../../features/limits/form.js';
+import { previewButton } from '../../features/preview/view.js';
 import { budgetText, rateText, type AccessLimits } from '../../portkey/limits.js';
 import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
 import { RESULT_ALSO_SENT } from '../../slack/delivery.js';
@@ -56,6 +57,7 @@ export function accessModal(p: { draft: AccessDraft; context: ModalContext; noti
     ),
     picker(ACCESS_FIELDS.workspace.block, ACCESS_FIELDS.workspace.action, 'Workspace', 'By name.', draft.workspace, 'Search workspaces'),
     ...limitBlocks(draft.limits, 'this workspace (what it has now is replaced: blank means none)'),
+    previewButton(),
   );
   return {
     type: 'modal',

@@ -4,7 +4,7 @@ import type { Log } from '../../log.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { PortkeyError, scrubSecrets } from '../../portkey/errors.js';
 import { getProvider, isSecretField, fieldsFor } from '../../portkey/providers.js';
-import type { CreatedIntegration, CreateIntegrationBody, Integration } from '../../portkey/schemas.js';
+import type { CreatedIntegration, CreateIntegrationBody, Integration, WorkspaceAccessBody } from '../../portkey/schemas.js';
 import { rateLimitsBody, usageLimitsBody, type AccessLimits } from '../../portkey/limits.js';
 import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
 
@@ -155,9 +155,14 @@ export async function grantWorkspaceAccess(
   workspaceIds: string[],
   limits: AccessLimits,
 ): Promise<void> {
+  await portkey.updateIntegrationWorkspaces(slug, workspaceAccessBody(workspaceIds, limits));
+}
+
+/** The body of PUT /integrations/{slug}/workspaces: each workspace enabled, with a default provider and the limits. */
+export function workspaceAccessBody(workspaceIds: readonly string[], limits: AccessLimits): WorkspaceAccessBody {
   const usage = usageLimitsBody(limits);
   const rate = rateLimitsBody(limits);
-  await portkey.updateIntegrationWorkspaces(slug, {
+  return {
     workspaces: workspaceIds.map((id) => ({
       id,
       enabled: true,
@@ -165,5 +170,5 @@ export async function grantWorkspaceAccess(
       ...(usage ? { usage_limits: usage } : {}),
       ...(rate ? { rate_limits: rate } : {}),
     })),
-  });
+  };
 }

@@ -6,12 +6,13 @@ import type { Summary } from '../../operations/summary.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { summarize } from '../../portkey/configurations.js';
 import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
-import { getProvider } from '../../portkey/providers.js';
+import { authModeOf, getProvider, KEY_TARGET, secretTargets } from '../../portkey/providers.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
 import type { Subject } from '../../policy/decide.js';
 import type { OperationRecord } from '../../store/index.js';
 import {
   EMPTY_INTEGRATION_DRAFT,
+  secretMappings,
   slugFromName,
   validateIntegration,
   type IntegrationDraft,
@@ -20,6 +21,7 @@ import {
 } from './form.js';
 import { integrationSummary, resolvedOf } from './summary.js';
 import { integrationSubject } from './resolve.js';
+import { integrationPlan } from './plan.js';
 import type { PortkeyRef } from '../../operations/refs.js';
 import { EMPTY_LIMITS_DRAFT, limitsDraftSchema, validateLimits } from '../../features/limits/form.js';
 import { accessLimitsSchema, type AccessLimits } from '../../portkey/limits.js';
@@ -45,6 +47,8 @@ const draftSchema = z.object({
   deployments: z.array(z.record(z.string(), z.string())),
   defaultDeployment: z.number().int(),
   secretRef: choice.optional(),
+  // Absent in operations stored before field references existed.
+  fieldRefs: z.record(z.string(), choice).default({}),
 });
 const storedSchema = z.object({ draft: draftSchema });
 const secretsSchema = z.object({ key: z.string(), fields: z.record(z.string(), z.string()) });
@@ -59,6 +63,8 @@ const resultSchema = z.object({
   accessError: z.string().optional(),
   maskedKey: z.string().optional(),
   usesSecretReference: z.boolean(),
+  /** The secret provider fields taken from secret references, by label (absent before field references existed). */
+  fromReferences: z.array(z.string()).optional(),
   details: z.array(z.object({ label: z.string(), value: z.string() })),
 });
 type StoredResult = z.infer<typeof resultSchema>;
@@ -84,6 +90,12 @@ export function storedIntegrationDraft(op: Pick<OperationRecord, 'request'>): In
     ...(draft.workspace ? { workspace: named(draft.workspace, all) } : {}),
     access: draft.access.map((w) => named(w, all)),
     ...(draft.secretRef ? { secretRef: named(draft.secretRef, resolved?.secretRef ? [resolved.secretRef] : []) } : {}),
+    fieldRefs: Object.fromEntries(
+      Object.entries(draft.fieldRefs).map(([key, c]) => {
+        const found = resolved?.fieldRefs?.[key];
+        return [key, named(c, found ? [found] : [])];
+      }),
+    ),
   };
 }
 
@@ -105,11 +117,12 @@ export function createdIntegration(op: OperationRecord): CreatedIntegrationSumma
     accessError: r.accessError,
     maskedKey: r.maskedKey,
     usesSecretReference: r.usesSecretReference,
+    fromReferences: r.fromReferences,
     details: r.details,
   };
 }
 
-function requestOf(op: OperationRecord, secrets: unknown): IntegrationRequest | undefined {
+function requestOf(op: Pick<OperationRecord, 'request'>, secrets: unknown): IntegrationRequest | undefined {
   const draft = storedIntegrationDraft(op);
   const parsedSecrets = secretsSchema.safeParse(secrets ?? { key: '', fields: {} });
   if (!draft || !parsedSecrets.success) return undefined;
@@ -150,6 +163,10 @@ async function succeed(
     request.limits,
     log,
   );
+  const targets = secretTargets(request.provider, authModeOf(request.provider, request.authMode)?.id);
+  const referenced = (request.body.secret_mappings ?? []).flatMap(
+    (m) => targets.find((t) => t.field && t.target === m.target_field)?.label ?? [],
+  );
   // Portkey's create answers only {id, slug}; the detail has the masked key to show. Optional.
   const detail = await getIfExists(portkey, slug).catch(() => undefined);
   const result: StoredResult = {
@@ -161,10 +178,18 @@ async function succeed(
     ...(request.access.length > 0 ? { limits: request.limits } : {}),
     ...(accessError ? { accessError } : {}),
     ...(detail?.masked_key ? { maskedKey: detail.masked_key } : {}),
-    usesSecretReference: Boolean(request.body.secret_mappings?.length),
+    usesSecretReference: (request.body.secret_mappings ?? []).some((m) => m.target_field === KEY_TARGET),
+    ...(referenced.length > 0 ? { fromReferences: referenced } : {}),
     details: summarize(request.provider, request.body.configurations),
   };
   return { ok: true, id, slug, recovered, result };
+}
+
+/** The labels of the secret fields a draft takes from secret references. */
+function fieldLabels(draft: IntegrationDraft): string[] {
+  const provider = draft.providerId ? getProvider(draft.providerId) : undefined;
+  const targets = provider ? secretTargets(provider, authModeOf(provider, draft.authMode)?.id) : [];
+  return Object.keys(draft.fieldRefs).map((key) => targets.find((t) => t.field?.key === key)?.label ?? key);
 }
 
 function slugTakenText(slug: string, suggestion: string | undefined): string {
@@ -174,14 +199,16 @@ function slugTakenText(slug: string, suggestion: string | undefined): string {
 /** What we sent, as far as the draft (no secrets) says: enough to tell our integration from someone else's. */
 function evidenceBody(draft: IntegrationDraft, providerId: string): CreateIntegrationBody {
   const description = draft.description.trim();
-  return {
+  const body: CreateIntegrationBody = {
     name: draft.name.trim(),
     slug: draft.slug.trim() || slugFromName(draft.name),
     ai_provider_id: providerId,
     ...(description ? { description } : {}),
     ...(draft.scope === 'workspace' && draft.workspace ? { workspace_id: draft.workspace.value } : {}),
-    ...(draft.secretRef ? { secret_mappings: [{ target_field: 'key', secret_reference_id: draft.secretRef.value }] } : {}),
   };
+  const provider = getProvider(providerId);
+  const mappings = provider ? secretMappings(provider, draft) : [];
+  return { ...body, ...(mappings.length > 0 ? { secret_mappings: mappings } : {}) };
 }
 
 /**
@@ -197,6 +224,7 @@ export function storedSubject(op: OperationRecord): Omit<Subject, 'action'> {
     ...(draft.scope === 'workspace' && draft.workspace ? { workspace: named(draft.workspace) } : {}),
     access: draft.access.map(named),
     ...(draft.secretRef ? { secretRef: named(draft.secretRef) } : {}),
+    fieldRefs: Object.fromEntries(Object.entries(draft.fieldRefs).map(([key, c]) => [key, named(c)])),
   };
   return integrationSubject({ provider: { id: draft.providerId } }, draft, resolved);
 }
@@ -249,6 +277,10 @@ export function describeIntegration(op: Pick<OperationRecord, 'request'>): Summa
 export function integrationExecutor(portkey: PortkeyClient): Executor {
   return {
     describe: describeIntegration,
+    plan(op, secrets) {
+      const request = requestOf(op, secrets);
+      return request ? integrationPlan(request, op.request) : undefined;
+    },
 
     async execute(op, secrets, log): Promise<Outcome> {
       const request = requestOf(op, secrets);
@@ -313,6 +345,7 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
         ...(draft.access.length > 0 ? { accessError: 'The app restarted before enabling the workspaces; enable them in Portkey.' } : {}),
         ...(existing.masked_key ? { maskedKey: existing.masked_key } : {}),
         usesSecretReference: Boolean(draft.secretRef),
+        ...(Object.keys(draft.fieldRefs).length > 0 ? { fromReferences: fieldLabels(draft) } : {}),
         details: [],
       };
       return { ok: true, id: existing.id, slug: existing.slug, recovered: true, result };

@@ -7,10 +7,11 @@ import {
   getProvider,
   isSecretField,
   keyNeed,
+  secretTargets,
   type Provider,
   type ProviderField,
 } from '../../portkey/providers.js';
-import type { CreateIntegrationBody } from '../../portkey/schemas.js';
+import type { CreateIntegrationBody, SecretMapping } from '../../portkey/schemas.js';
 import { characterError } from '../../slack/characters.js';
 import { readState, selectedChoice, selectedChoices, selectedValue, textValue, type Choice, type StateValues } from '../../slack/state.js';
 import type { FormResult } from '../../features/kind.js';
@@ -21,10 +22,12 @@ import {
   authModeBlock,
   deploymentBlock,
   fieldBlock,
+  fieldSecretRefBlock,
   INT_FIELDS,
   INT_LIMITS,
   KEY_ACTION,
   keyBlock,
+  parseSecretRefBlock,
   SECRET_REF_ACTION,
   secretRefBlock,
   VALUE_ACTION,
@@ -48,7 +51,10 @@ export interface IntegrationDraft {
   fields: Record<string, string>;
   deployments: Array<Record<string, string>>;
   defaultDeployment: number;
+  /** The secret reference standing in for the key. */
   secretRef: Choice | undefined;
+  /** Secret references standing in for secret provider fields, by configurations key (aws_secret_access_key, …). */
+  fieldRefs: Record<string, Choice>;
 }
 
 /** Secret values, kept apart from the draft so they can't reach a view, a log or a stored draft. */
@@ -59,6 +65,8 @@ export interface IntegrationSecrets {
 
 export interface IntegrationRequest {
   provider: Provider;
+  /** The auth mode in effect (undefined: the provider has none). */
+  authMode: string | undefined;
   body: CreateIntegrationBody;
   scope: Scope;
   workspace: Choice | undefined;
@@ -83,6 +91,7 @@ export const EMPTY_INTEGRATION_DRAFT: IntegrationDraft = {
   deployments: [],
   defaultDeployment: 0,
   secretRef: undefined,
+  fieldRefs: {},
 };
 
 function fieldValue(s: StateValues, block: string, f: ProviderField): string {
@@ -115,6 +124,7 @@ export function readIntegrationForm(values: unknown, rows: number): { draft: Int
   draft.authMode = mode?.id;
   secrets.key = textValue(s, keyBlock(provider.id), KEY_ACTION).trim();
   draft.secretRef = selectedChoice(s, secretRefBlock(provider.id), SECRET_REF_ACTION);
+  draft.fieldRefs = fieldRefsIn(s, provider.id);
   const read = (f: ProviderField, modeId: string | undefined) => {
     const v = fieldValue(s, fieldBlock(provider.id, modeId, f.key), f);
     if (isSecretField(f)) secrets.fields[f.key] = v;
@@ -132,6 +142,56 @@ export function readIntegrationForm(values: unknown, rows: number): { draft: Int
     draft.defaultDeployment = Number.isInteger(chosen) && chosen >= 0 && chosen < rows ? chosen : 0;
   }
   return { draft, secrets };
+}
+
+/**
+ * Every field secret-reference picker of this provider in the submitted state, by the field its block names — also
+ * one for a field that isn't secret, or not of this auth mode (a crafted payload): validation refuses those.
+ */
+function fieldRefsIn(s: StateValues, providerId: string): Record<string, Choice> {
+  const out: Record<string, Choice> = {};
+  for (const block of Object.keys(s)) {
+    const parsed = parseSecretRefBlock(block);
+    if (!parsed || parsed.providerId !== providerId || parsed.fieldKey === undefined) continue;
+    const chosen = selectedChoice(s, block, SECRET_REF_ACTION);
+    if (chosen) out[parsed.fieldKey] = chosen;
+  }
+  return out;
+}
+
+/** The block of a field's secret-reference picker, or — for a field that has none — where its error shows. */
+function fieldRefBlock(provider: Provider, modeId: string | undefined, key: string): string {
+  if (provider.fields.some((f) => f.key === key && isSecretField(f))) return fieldSecretRefBlock(provider.id, undefined, key);
+  const mode = authModeOf(provider, modeId);
+  if (mode?.fields.some((f) => f.key === key && isSecretField(f))) return fieldSecretRefBlock(provider.id, mode.id, key);
+  return INT_FIELDS.provider.block;
+}
+
+/**
+ * The field secret references: one for a field that isn't a secret field of this provider and mode is refused, so is
+ * one beside a typed value. The rest, by configurations key, are what `secret_mappings` carries.
+ */
+function fieldRefErrors(provider: Provider, draft: IntegrationDraft, secrets: IntegrationSecrets): FieldErrors {
+  const errors: FieldErrors = {};
+  const secretKeys = new Set(secretTargets(provider, draft.authMode).flatMap((t) => (t.field ? [t.field.key] : [])));
+  for (const [key, ref] of Object.entries(draft.fieldRefs)) {
+    const block = fieldRefBlock(provider, draft.authMode, key);
+    if (!secretKeys.has(key)) errors[block] = 'Only a secret field can come from a secret reference: type this value instead.';
+    else if ((secrets.fields[key] ?? '').trim() !== '') errors[block] = 'Use either a typed value or a secret reference, not both.';
+    else if (ref.value.length > OPTION_VALUE_MAX) errors[block] = 'Choose the secret reference from the list.';
+  }
+  return errors;
+}
+
+/** The secret_mappings of a valid draft: the key's reference first, then each secret field's, in the catalog's order. */
+export function secretMappings(provider: Provider, draft: Pick<IntegrationDraft, 'authMode' | 'secretRef' | 'fieldRefs'>): SecretMapping[] {
+  const out: SecretMapping[] = [];
+  for (const t of secretTargets(provider, draft.authMode)) {
+    const ref = t.field ? draft.fieldRefs[t.field.key] : draft.secretRef;
+    if (!ref) continue;
+    out.push({ target_field: t.target, secret_reference_id: ref.value, ...(t.valueFormat ? { value_format: t.valueFormat } : {}) });
+  }
+  return out;
 }
 
 /** Integration slugs Portkey accepts (spec: ^[a-zA-Z0-9_-]+$, ≤ 255). */
@@ -231,6 +291,9 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
     errors[keyBlock(provider.id)] = `Paste the ${provider.keyLabel ?? 'API key'}, or choose a secret reference below.`;
   }
 
+  // A secret field a reference stands in for is neither required nor sent in `configurations`.
+  Object.assign(errors, fieldRefErrors(provider, draft, secrets));
+  const mapped = new Set(Object.keys(draft.fieldRefs));
   const config = buildConfigurations({
     providerId: provider.id,
     ...(draft.authMode ? { authMode: draft.authMode } : {}),
@@ -238,8 +301,21 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
     deployments: draft.deployments,
     defaultDeployment: draft.defaultDeployment,
     customHost: draft.customHost,
+    mapped,
   });
-  if (!config.ok) Object.assign(errors, configErrorsToBlocks(provider, draft.authMode, draft.deployments, config.errors));
+  if (!config.ok) {
+    for (const [block, message] of Object.entries(configErrorsToBlocks(provider, draft.authMode, draft.deployments, config.errors))) {
+      // A required secret field left blank can come from a reference instead: say so.
+      const secret = secretTargets(provider, draft.authMode).find(
+        (t) =>
+          t.field &&
+          !mapped.has(t.field.key) &&
+          block === fieldBlock(provider.id, fieldMode(provider, draft.authMode, t.field.key), t.field.key),
+      );
+      const blank = secret?.field && (secrets.fields[secret.field.key] ?? '').trim() === '';
+      errors[block] ??= blank ? `${message} Or choose a secret reference for it below.` : message;
+    }
+  }
 
   if (draft.scope === 'workspace' && !draft.workspace)
     errors[INT_FIELDS.workspace.block] = 'Choose the workspace, or make it organisation-wide.';
@@ -251,6 +327,7 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
   if (Object.keys(errors).length > 0 || !common.success || !config.ok || !limits.ok) return { ok: false, errors };
 
   const useKey = need !== 'none' && secrets.key !== '';
+  const mappings = secretMappings(provider, draft);
   const body: CreateIntegrationBody = {
     name: common.data.name,
     slug,
@@ -259,14 +336,13 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
     ...(common.data.description ? { description: common.data.description } : {}),
     ...(draft.scope === 'workspace' && draft.workspace ? { workspace_id: draft.workspace.value } : {}),
     ...(config.configurations ? { configurations: config.configurations } : {}),
-    ...(draft.secretRef && need !== 'none'
-      ? { secret_mappings: [{ target_field: 'key', secret_reference_id: draft.secretRef.value }] }
-      : {}),
+    ...(mappings.length > 0 ? { secret_mappings: mappings } : {}),
   };
   return {
     ok: true,
     value: {
       provider,
+      authMode: authModeOf(provider, draft.authMode)?.id,
       body,
       scope: draft.scope,
       workspace: draft.scope === 'workspace' ? draft.workspace : undefined,
@@ -274,6 +350,11 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
       limits: limits.value,
     },
   };
+}
+
+/** The auth mode a field's block is namespaced by: undefined for a field every mode shares. */
+function fieldMode(provider: Provider, modeId: string | undefined, key: string): string | undefined {
+  return provider.fields.some((f) => f.key === key) ? undefined : authModeOf(provider, modeId)?.id;
 }
 
 /** The catalog reports errors by configurations key; Slack wants them by block id. */

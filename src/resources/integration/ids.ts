@@ -24,6 +24,17 @@ export const AUTH_MODE_ACTION = 'int_auth_mode_select';
 
 export const keyBlock = (provider: string) => `int_key__${provider}`;
 export const secretRefBlock = (provider: string) => `int_secretref__${provider}`;
+/** The secret-reference picker beside a secret provider field (a mode's own field: namespaced by the mode too). */
+export const fieldSecretRefBlock = (provider: string, mode: string | undefined, key: string) =>
+  mode ? `int_secretref__${provider}__${mode}__${key}` : `int_secretref__${provider}__${key}`;
+/** Which provider a secret-reference picker's block is for, and which configurations field (undefined: the key). */
+export function parseSecretRefBlock(blockId: string): { providerId: string; fieldKey: string | undefined } | undefined {
+  const m = /^int_secretref__(.+)$/.exec(blockId);
+  if (!m?.[1]) return undefined;
+  const parts = m[1].split('__');
+  const providerId = parts[0] ?? '';
+  return providerId === '' ? undefined : { providerId, fieldKey: parts.length > 1 ? parts[parts.length - 1] : undefined };
+}
 export const authModeBlock = (provider: string) => `int_auth__${provider}`;
 /** Fields every auth mode shares are namespaced by provider; a mode's own fields by provider and mode. */
 export const fieldBlock = (provider: string, mode: string | undefined, key: string) =>

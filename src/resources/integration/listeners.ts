@@ -6,7 +6,7 @@ import { decodeContext } from '../../slack/metadata.js';
 import { tellUser } from '../../slack/notify.js';
 import { FormRebuilds } from '../../slack/rebuild.js';
 import { readIntegrationForm } from './form.js';
-import { INT_ACTIONS, INT_FIELDS, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
+import { INT_ACTIONS, INT_FIELDS, parseSecretRefBlock, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
 import { integrationModal, workspaceOptions } from './view.js';
 import { secretReferenceLabel } from '../../portkey/schemas.js';
 
@@ -54,9 +54,9 @@ export function registerIntegration(app: Router, deps: Deps): void {
       if (listed.skipped > 0) log.warn({ skipped: listed.skipped }, "secret reference search: left out items this app can't read");
       const refs = listed.data.map((r) => ({ ...r, name: secretReferenceLabel(r) }));
       const q = body.value.toLowerCase();
-      // Only the references the policy lets this person use here (the block id names the provider).
+      // Only the references the policy lets this person use here (the block id names the provider, and the field).
       const providerId =
-        'block_id' in body && typeof body.block_id === 'string' ? body.block_id.replace(/^int_secretref__/, '') : undefined;
+        'block_id' in body && typeof body.block_id === 'string' ? parseSecretRefBlock(body.block_id)?.providerId : undefined;
       const channelId = 'view' in body && body.view ? decodeContext(body.view.private_metadata).channelId : undefined;
       const usable = await deps.governance.usableSecretRefs(refs, { userId: body.user.id, channelId }, providerId);
       await ack({

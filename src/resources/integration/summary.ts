@@ -1,6 +1,6 @@
 import { resolvedRefsSchema, type PortkeyRef, type ResolvedRefs } from '../../operations/refs.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
-import { authModeOf, fieldsFor, getProvider, isSecretField, keyNeed, type ProviderField } from '../../portkey/providers.js';
+import { authModeOf, fieldsFor, getProvider, isSecretField, keyNeed, secretTargets, type ProviderField } from '../../portkey/providers.js';
 import { slugFromName, type IntegrationDraft } from './form.js';
 import { limitRows } from '../../features/limits/form.js';
 
@@ -75,6 +75,15 @@ export function integrationSummary(d: IntegrationDraft | undefined, resolved: Re
   if (d.secretRef) critical.push({ label: 'Key', value: `from secret reference ${refText(d.secretRef.value, resolved?.secretRef)}` });
   else if (keyNeed(provider, d.authMode) !== 'none') critical.push({ label: 'Key', value: 'provided (never shown)' });
   else critical.push({ label: 'Key', value: 'none (this authentication needs no key)' });
+  // Each secret field: which reference (as Portkey names it) stands in for it, or that it was typed.
+  for (const t of secretTargets(provider, mode?.id)) {
+    if (!t.field) continue;
+    const ref = d.fieldRefs[t.field.key];
+    critical.push({
+      label: t.label,
+      value: ref ? `from secret reference ${refText(ref.value, resolved?.fieldRefs?.[t.field.key])}` : 'typed (never shown)',
+    });
+  }
   if (d.scope === 'workspace') {
     critical.push({
       label: 'Scope',

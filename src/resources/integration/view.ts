@@ -1,3 +1,4 @@
+import { previewButton } from '../../features/preview/view.js';
 import type { InputBlock, KnownBlock, ModalView, Option, PlainTextOption } from '@slack/types';
 import {
   authModeOf,
@@ -24,6 +25,7 @@ import {
   authModeBlock,
   deploymentBlock,
   fieldBlock,
+  fieldSecretRefBlock,
   INT_ACTIONS,
   INT_FIELDS,
   INT_LIMITS,
@@ -76,6 +78,41 @@ function textElement(
   };
 }
 
+/** The picker of the secret references the policy lets this person use (loaded from Portkey by the options listener). */
+function secretRefInput(blockId: string, label: string, hint: string, chosen: Choice | undefined): InputBlock {
+  return input({
+    blockId,
+    label,
+    optional: true,
+    hint,
+    element: {
+      type: 'external_select',
+      action_id: SECRET_REF_ACTION,
+      min_query_length: 0,
+      placeholder: plain('Search secret references', 150),
+      ...(chosen ? { initial_option: choiceOption(chosen) } : {}),
+    },
+  });
+}
+
+/**
+ * A provider field, and beside a secret one the picker of a secret reference that can stand in for it: the typed
+ * input is then optional in Slack (the submission checks that one of the two is given).
+ */
+function providerFieldBlocks(provider: Provider, mode: string | undefined, f: ProviderField, draft: IntegrationDraft): InputBlock[] {
+  const own = fieldInput(fieldBlock(provider.id, mode, f.key), f, draft.fields[f.key] ?? '');
+  if (!isSecretField(f)) return [own];
+  return [
+    { ...own, optional: true },
+    secretRefInput(
+      fieldSecretRefBlock(provider.id, mode, f.key),
+      `Or take the ${f.label.replace(/\s*\([^)]*\)$/, '')} from a secret reference`.slice(0, 2000),
+      'A secret stored in your vault and registered in Portkey: the value is read from it at request time, never pasted here.',
+      draft.fieldRefs[f.key],
+    ),
+  ];
+}
+
 /** One catalog field as a modal input. Secret fields never get an initial value. */
 function fieldInput(blockId: string, f: ProviderField, initial: string): InputBlock {
   const value = isSecretField(f) ? '' : initial;
@@ -96,7 +133,9 @@ function fieldInput(blockId: string, f: ProviderField, initial: string): InputBl
     });
   }
   const multiline = f.kind === 'json' || f.kind === 'multiline';
-  const secretHint = isSecretField(f) ? 'Kept secret: sent to Portkey only, never shown in Slack.' : undefined;
+  const secretHint = isSecretField(f)
+    ? 'Kept secret: sent to Portkey only, never shown in Slack. Or take it from a secret reference below.'
+    : undefined;
   const hint = [f.hint, secretHint].filter(Boolean).join(' ');
   return input({
     blockId,
@@ -158,23 +197,16 @@ function providerBlocks(provider: Provider, draft: IntegrationDraft, rows: numbe
             : 'Optional. Kept secret: sent to Portkey only, never shown in Slack or logged.',
         element: textElement(KEY_ACTION, '', { max: INT_LIMITS.key, placeholder: 'Paste the key' }),
       }),
-      input({
-        blockId: secretRefBlock(provider.id),
-        label: 'Or use a secret reference',
-        optional: true,
-        hint: 'A secret stored in your vault and registered in Portkey; the key is read from it at request time.',
-        element: {
-          type: 'external_select',
-          action_id: SECRET_REF_ACTION,
-          min_query_length: 0,
-          placeholder: plain('Search secret references', 150),
-          ...(draft.secretRef ? { initial_option: choiceOption(draft.secretRef) } : {}),
-        },
-      }),
+      secretRefInput(
+        secretRefBlock(provider.id),
+        'Or use a secret reference',
+        'A secret stored in your vault and registered in Portkey; the key is read from it at request time.',
+        draft.secretRef,
+      ),
     );
   }
-  for (const f of provider.fields) blocks.push(fieldInput(fieldBlock(provider.id, undefined, f.key), f, draft.fields[f.key] ?? ''));
-  for (const f of mode?.fields ?? []) blocks.push(fieldInput(fieldBlock(provider.id, mode?.id, f.key), f, draft.fields[f.key] ?? ''));
+  for (const f of provider.fields) blocks.push(...providerFieldBlocks(provider, undefined, f, draft));
+  for (const f of mode?.fields ?? []) blocks.push(...providerFieldBlocks(provider, mode?.id, f, draft));
 
   if (provider.deployments) {
     const spec = provider.deployments;
@@ -304,7 +336,7 @@ export function integrationModal(p: { draft: IntegrationDraft; context: ModalCon
   );
   if (provider) blocks.push(...providerBlocks(provider, draft, rows));
   else blocks.push(context('Choose a provider to see the fields it needs.'));
-  blocks.push(...scopeBlocks(draft));
+  blocks.push(...scopeBlocks(draft), previewButton());
   return {
     type: 'modal',
     callback_id: INTEGRATION_CALLBACK,
@@ -338,6 +370,8 @@ export interface CreatedIntegrationSummary {
   accessError: string | undefined;
   maskedKey: string | undefined;
   usesSecretReference: boolean;
+  /** Secret provider fields taken from secret references, by label. */
+  fromReferences?: string[] | undefined;
   /** The provider settings as label/value rows, secrets already masked (see summarize()). */
   details: Array<{ label: string; value: string }>;
 }
@@ -355,6 +389,7 @@ function summaryBlocks(s: CreatedIntegrationSummary): KnownBlock[] {
   ];
   if (s.usesSecretReference) pairs.push(['Key', 'From a secret reference']);
   else if (s.maskedKey) pairs.push(['Key', `\`${escapeCode(s.maskedKey)}\``]);
+  for (const label of s.fromReferences ?? []) pairs.push([escapeMrkdwn(label), 'From a secret reference']);
   const rest: string[] = [];
   for (const row of s.details) {
     const pair: [string, string] = [escapeMrkdwn(row.label), escapeMrkdwn(clip(row.value, 200))];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
-import type { Executor, Outcome } from '../../operations/service.js';
+import type { Executor, Outcome, Plan } from '../../operations/service.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import { createWorkspaceOnce, findCreatedWorkspace } from './create.js';
 import type { PortkeyClient } from '../../portkey/client.js';
@@ -27,7 +27,7 @@ export function storedWorkspaceDraft(op: Pick<OperationRecord, 'request'>): Work
   return parsed.success ? parsed.data.draft : undefined;
 }
 
-function requestOf(op: OperationRecord) {
+function requestOf(op: Pick<OperationRecord, 'request'>) {
   const draft = storedWorkspaceDraft(op);
   const checked = draft ? validateWorkspaceDraft(draft) : undefined;
   return checked?.ok ? checked.value : undefined;
@@ -130,7 +130,34 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
     },
 
     describe: describeWorkspace,
+    plan: planWorkspace,
   };
+}
+
+/** The preview: the create `execute` sends (the same body builder), and the look-up made only after a lost answer. */
+export function planWorkspace(op: Pick<OperationRecord, 'request'>): Plan | undefined {
+  const request = requestOf(op);
+  if (!request) return undefined;
+  const body = workspaceCreateBody(request);
+  return {
+    calls: [
+      { method: 'POST', path: '/admin/workspaces', body, phase: 'run', purpose: 'Creates the workspace.' },
+      {
+        method: 'GET',
+        path: `/admin/workspaces?${lookupQuery(body.name)}`,
+        phase: 'run',
+        purpose: 'Looks for the workspace by its exact name, to tell whether the create went through.',
+        onlyIf: "Portkey's answer to the create is lost (a timeout, a reset, a 5xx)",
+      },
+    ],
+    // A workspace request holds no secrets.
+    secrets: [],
+  };
+}
+
+/** The query `findCreatedWorkspace` sends (PortkeyClient.listWorkspaces). */
+function lookupQuery(name: string): string {
+  return new URLSearchParams({ exact_name: name, current_page: '0', page_size: '100' }).toString();
 }
 
 /** What a workspace request asks for, for approvers and the audit channel (a workspace holds no secrets). Whether

@@ -1,5 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
+import { previewButton } from '../../features/preview/view.js';
 import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import { suggestSlug, type WorkspaceDraft } from './form.js';
@@ -87,6 +88,7 @@ export function workspaceModal(p: { draft: WorkspaceDraft; context: ModalContext
         ...(draft.isDefault ? { initial_options: [{ text: plain('Make this the default workspace', 75), value: 'default' }] } : {}),
       },
     },
+    previewButton(),
   );
   return {
     type: 'modal',
