@@ -63,7 +63,7 @@ export function perMinute(rate: { unit: RateUnit; value: number }): number {
   return rate.value / PER_MINUTE[rate.unit];
 }
 
-const UNIT_WORDS: Record<RateUnit, string> = { rpm: 'minute', rph: 'hour', rpd: 'day' };
+const UNIT_WORDS: Record<RateUnit, string> = { rpm: 'a minute', rph: 'an hour', rpd: 'a day' };
 
 const number = (n: number) => n.toLocaleString('en-US');
 
@@ -76,9 +76,9 @@ export function budgetText(l: AccessLimits): string {
   return `${amount(b.amount)}, ${b.reset === 'none' ? 'never reset' : `reset ${b.reset}`}${alert}`;
 }
 
-/** "1,000 requests a minute" / "no rate limit". */
+/** "1,000 requests a minute", "60 requests an hour" / "no rate limit". */
 export function rateText(l: AccessLimits): string {
-  return l.rate ? `${number(l.rate.value)} requests a ${UNIT_WORDS[l.rate.unit]}` : 'no rate limit';
+  return l.rate ? `${number(l.rate.value)} requests ${UNIT_WORDS[l.rate.unit]}` : 'no rate limit';
 }
 
 /** What Portkey answers for a workspace's limits (GET /integrations/{slug}/workspaces), read as far as the app needs. */

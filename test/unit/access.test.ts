@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_LIMITS_DRAFT } from '../../src/features/limits/form.js';
-import { accessBody, accessSubject, describeAccess, storedAccess } from '../../src/resources/access/executor.js';
+import { accessBody, accessSubject, describeAccess, planAccess, storedAccess } from '../../src/resources/access/executor.js';
 import { validateAccess } from '../../src/resources/access/form.js';
 import type { AccessResolved } from '../../src/resources/access/resolve.js';
 import { accessChangedMessage, accessModal, accessSuccessView } from '../../src/resources/access/view.js';
@@ -105,5 +105,27 @@ describe('the views', () => {
     expect(text).not.toContain('<!channel>');
     expect(text).not.toContain('<@U0BOSS>');
     expect(text).toContain('$5 of cost');
+  });
+});
+
+describe('the preview', () => {
+  it('lists the look-ups, then the one PUT execute sends (same builder), and the read-back after a lost answer', () => {
+    const op = { request: { draft: draft({ amount: '200', rate: '60', rateUnit: 'rph' }), resolved: RESOLVED } };
+    const plan = planAccess(op);
+    expect(plan?.secrets).toEqual([]);
+    expect(plan?.calls.map((c) => `${c.phase} ${c.method} ${c.path}`)).toEqual([
+      'submit GET /integrations/openai-prod',
+      'submit GET /admin/workspaces/ws-uuid-1',
+      'submit GET /integrations/openai-prod/workspaces',
+      'run PUT /integrations/openai-prod/workspaces',
+      'run GET /integrations/openai-prod/workspaces',
+    ]);
+    const put = plan?.calls[3];
+    expect(put?.body).toEqual(
+      accessBody(RESOLVED, { budget: { type: 'cost', amount: 200, reset: 'none' }, rate: { unit: 'rph', value: 60 } }),
+    );
+    expect(bodyErrors('PUT /integrations/{slug}/workspaces', put?.body)).toEqual([]);
+    expect(put?.purpose).toContain('$200 of cost, never reset; 60 requests an hour');
+    expect(planAccess({ request: { draft: draft({ amount: 'x' }), resolved: RESOLVED } })).toBeUndefined();
   });
 });
