@@ -304,4 +304,32 @@ describe('/portkey access: enable an integration in a workspace, or change its b
     expect(allText(post.args.blocks)).toContain('enabled *OpenAI prod*');
     expect(h.portkey.requestsTo('GET', WS_PATH('openai-prod')).length).toBeGreaterThanOrEqual(2);
   });
+
+  it('Preview on the access form: the decision and the exact PUT with the amounts, and nothing written', async () => {
+    const { ws } = seed();
+    const form = await openAccess();
+    const button = theButton(form.blocks, 'form_preview');
+    const res = await h.app.driver.blockAction({
+      actionId: 'form_preview',
+      blockId: button.blockId,
+      view: fillView(form, {
+        acc_integration: { value: 'openai-prod', text: 'x' },
+        acc_workspace: { value: ws.id, text: 'y' },
+        lim_amount: '5000',
+        lim_rate: '100',
+      }),
+      userId: 'UALICE',
+    });
+    expect(res.status).toBe(200);
+    const push = await h.slack.waitFor('views.push');
+    const pushedId = String(record(push.response?.view, 'pushed view').id);
+    const update = await h.slack.waitFor('views.update', (c) => c.args.view_id === pushedId, 10_000);
+    const text = allText(record(update.args.view, 'preview').blocks);
+    expect(text).toContain('budgets-over-100-need-approval');
+    expect(text).toContain('PUT');
+    expect(text).toContain('/integrations/openai-prod/workspaces');
+    expect(text).toContain('"credit_limit": 5000');
+    expect(text).toContain('$5,000 of cost, never reset; 100 requests a minute');
+    expect(h.portkey.requestsTo('PUT', WS_PATH('openai-prod'))).toEqual([]);
+  });
 });
