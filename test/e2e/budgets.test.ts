@@ -7,7 +7,7 @@ import { fillView, viewFrom, type FillableView } from '../support/driver.js';
 import { useTestEnv } from '../support/env.js';
 import { allText, record, theButton } from '../support/payload.js';
 import { eventually } from '../support/wait.js';
-import { fill, openForm, submitForResult } from './integration-helpers.js';
+import { fill, openForm, storedView, submitForResult } from './integration-helpers.js';
 
 // Issue 13 §1 end to end: budgets and rate limits on integration access, through signed requests into the real app.
 // The evidence is the exact PUT /integrations/{slug}/workspaces body the fake Portkey (which validates it against the
@@ -283,6 +283,25 @@ describe('/portkey access: enable an integration in a workspace, or change its b
       10_000,
     );
     expect(allText(record(shown.args.view, 'view').blocks)).toContain('Portkey refused');
+    // "Back to the form": everything typed comes back, the pickers labelled as Portkey holds them.
+    const shownView = storedView(h.slack, view.id);
+    const backButton = theButton(shownView.blocks, 'access_back');
+    await h.app.driver.blockAction({
+      actionId: 'access_back',
+      blockId: backButton.blockId,
+      value: backButton.value ?? '',
+      view: fillView(shownView, {}),
+      userId: 'UALICE',
+    });
+    await h.slack.waitFor(
+      'views.update',
+      (c) => c.args.view_id === view.id && JSON.stringify(c.args.view).includes('"integration_access"'),
+    );
+    const back = storedView(h.slack, view.id);
+    const blocks = JSON.stringify(back.blocks);
+    expect(blocks).toContain('"initial_option":{"text":{"type":"plain_text","text":"OpenAI prod (openai-prod)"');
+    expect(blocks).toContain('"initial_value":"10"');
+    expect(back.callback_id).toBe('integration_access');
     expect(
       h.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'C0TEAM' && allText(c.args.blocks).includes('enabled')),
     ).toEqual([]);
