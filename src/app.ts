@@ -33,6 +33,7 @@ import { strictHttpReceiver } from './slack/receiver.js';
 import { serveRoutes } from './slack/routes-server.js';
 import { foreignOrigin, type OwnTeam } from './slack/origin.js';
 import { Directory } from './slack/directory.js';
+import { SlackPeople } from './slack/people.js';
 import { Dispatch } from './slack/dispatch.js';
 import { directHandler, type Guard } from './slack/direct.js';
 import { slackFetch } from './slack/fetch.js';
@@ -310,6 +311,16 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
     }),
     log,
   );
+  // users.info and user groups for the members form: before the ack too, so the same quick client.
+  const people = new SlackPeople(
+    new WebClient(config.slack.botToken, {
+      ...slackClientOptions(config, log, metrics),
+      timeout: 2000,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+    }),
+    log,
+  );
   const groups = allGroups(policy.policy);
   if (groups.length > 0) await directory.checkAtStart(groups, config.governance.policyFile ?? 'default policy');
   const governance = new Governance(policy, directory, store.rates, config.governance.approvalsChannel, Date.now, metrics);
@@ -330,7 +341,7 @@ export async function startApp(config: Config, log: Log): Promise<RunningApp> {
   const portkeyChecked = checkPortkeyKey(probe, config.portkey.baseUrl, log).then(() => undefined);
   const { app, routes, socket } = createApp(
     config,
-    { portkey, store, service, governance, log },
+    { portkey, store, service, governance, log, people },
     health,
     identity.bot,
     ownTeamOf(config, log, identity, slackState, metrics),

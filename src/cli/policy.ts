@@ -13,6 +13,7 @@ const USAGE = `usage:
   npm run policy -- check <policy.yml> --action <action> [--user U…] [--group S…]… [--channel C…]
                    [--provider <id>] [--custom-host <url>]… [--secret-reference <id>[=<name>]]…
                    [--workspace <id>[=<slug>]]… [--default-workspace] [--approvals-channel C…]
+                   [--role member|manager|admin] [--people <n>] [--adds-self]   (member.add)
   npm run policy -- test <policy.yml> <cases.yml> [--approvals-channel C…]
 
 check prints the decision and the rule for one request; test runs a file of expected decisions
@@ -54,6 +55,9 @@ function check(args: string[]): void {
       workspace: { type: 'string', multiple: true },
       'default-workspace': { type: 'boolean' },
       'approvals-channel': { type: 'string' },
+      role: { type: 'string' },
+      people: { type: 'string' },
+      'adds-self': { type: 'boolean' },
     },
   });
   const file = positionals[0];
@@ -69,6 +73,9 @@ function check(args: string[]): void {
       ...(refs ? { secret_reference: refs.map(([id, name]) => (name ? { id, name } : id)) } : {}),
       ...(values.workspace ? { workspaces: values.workspace.map(pair).map(([id, slug]) => (slug ? { id, slug } : { id })) } : {}),
       ...(values['default-workspace'] ? { default_workspace: true } : {}),
+      ...(values.role ? { role: values.role } : {}),
+      ...(values.people ? { people: Number(values.people) } : {}),
+      ...(values['adds-self'] ? { adds_self: true } : {}),
     },
   );
   if (!request.ok) fail(64, ['the request is not one the app could receive:', ...request.problems.map((p) => `  - ${p}`)]);

@@ -6,6 +6,8 @@ export interface SummaryRow {
   value: string;
   /** Decides where a key goes or who can use it: shown first and whole, never clipped or dropped. */
   critical?: boolean;
+  /** Slack user ids the value lists: where Slack renders mrkdwn they are shown as mentions, the value elsewhere. */
+  mentions?: readonly string[];
 }
 
 /** E.g. title "workspace Growth", with its rows. */

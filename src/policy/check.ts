@@ -48,6 +48,10 @@ const requestSchema = z
       .optional(),
     /** Integration access: the rate limit each workspace gets, in requests a minute on average, or `none`. */
     rate_per_minute: z.union([z.literal('none'), z.number().positive()]).optional(),
+    /** member.add: the workspace role, how many people, and whether the requester is one of them. */
+    role: z.enum(['member', 'manager', 'admin'], { error: 'a role is member, manager or admin' }).optional(),
+    people: z.number().int().min(1).max(1000).optional(),
+    adds_self: z.boolean().optional(),
   })
   .strict();
 
@@ -82,7 +86,7 @@ const casesFileSchema = z.object({ cases: z.array(caseSchema).min(1, { error: 'c
 export type Case = z.output<typeof caseSchema>;
 
 /** The policy's view of a written-down request. */
-export function subjectOf(request: z.output<typeof requestSchema>): Subject {
+export function subjectOf(request: z.output<typeof requestSchema>, who = 'U0SOMEONE'): Subject {
   const refs = request.secret_reference;
   return {
     action: request.action,
@@ -101,6 +105,8 @@ export function subjectOf(request: z.output<typeof requestSchema>): Subject {
           },
         }
       : {}),
+    ...(request.role ? { role: request.role } : {}),
+    ...(request.action === 'member.add' ? { people: { count: request.people ?? 1, userIds: request.adds_self ? [who] : [] } } : {}),
   };
 }
 
@@ -124,7 +130,7 @@ export function readRequest(
       ],
     };
   }
-  return { ok: true, actor: actorOf(w.data), subject: subjectOf(r.data) };
+  return { ok: true, actor: actorOf(w.data), subject: subjectOf(r.data, w.data.user) };
 }
 
 /** The name a decision goes by: the rule's, or `default`. */
@@ -163,7 +169,7 @@ export interface CaseResult {
 /** Decides one case and compares every part the case expects. */
 export function runCase(policy: Policy, c: Case): CaseResult {
   const actor = actorOf(c.who);
-  const subject = subjectOf(c.request);
+  const subject = subjectOf(c.request, c.who.user);
   const decision = decide(policy, subject, actor);
   const want = typeof c.expect === 'string' ? { effect: c.expect } : c.expect;
   const mismatches: string[] = [];

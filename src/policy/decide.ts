@@ -37,6 +37,11 @@ export interface Subject {
   limits?: { budget: { type: 'cost' | 'tokens'; amount: number } | undefined; perMinute: number | undefined } | undefined;
   /** workspace.create: "make this the default workspace". */
   defaultWorkspace?: boolean | undefined;
+  /** member.add: the workspace role given (the workspace itself is in `workspaces`). */
+  role?: 'member' | 'manager' | 'admin' | undefined;
+  /** member.add: the people added, by the ids Slack returned. Whether the person asking is among them is judged
+   *  against the actor, so the same subject decides rightly for anyone (an approval, a preview as someone else). */
+  people?: { count: number; userIds: readonly string[] } | undefined;
 }
 
 export interface SecretRefPart {
@@ -117,6 +122,7 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
   ) {
     return false;
   }
+  if (!memberCriteriaMatch(rule, subject, actor)) return false;
   if (
     rule.default_workspace !== undefined &&
     (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)
@@ -143,6 +149,20 @@ export function rateBeyond(bound: NonNullable<Rule['rate_limit']>, perMinute: nu
   return bound.max_per_minute !== undefined && perMinute > bound.max_per_minute;
 }
 
+/** member.add's criteria: the role, how many people, the requester among them. Each given must hold. */
+function memberCriteriaMatch(rule: Rule, subject: Subject, actor: Actor): boolean {
+  if (rule.roles === undefined && rule.min_people === undefined && rule.adds_self === undefined) return true;
+  if (subject.action !== 'member.add') return false;
+  if (rule.roles && (!subject.role || !rule.roles.includes(subject.role))) return false;
+  if (rule.min_people !== undefined && (subject.people?.count ?? 0) < rule.min_people) return false;
+  if (rule.adds_self !== undefined && addsSelf(subject, actor) !== rule.adds_self) return false;
+  return true;
+}
+
+function addsSelf(subject: Subject, actor: Actor): boolean {
+  return subject.people?.userIds.includes(actor.userId) ?? false;
+}
+
 /** Every rule that matches, in file order. */
 export function matchingRules(policy: Policy, subject: Subject, actor: Actor): Array<{ rule: Rule; ref: RuleRef }> {
   return policy.rules.flatMap((rule, index) => (ruleMatches(rule, subject, actor) ? [{ rule, ref: { name: rule.name, index } }] : []));
@@ -161,7 +181,7 @@ export function decide(policy: Policy, subject: Subject, actor: Actor): Decision
     matchingRules(policy, { ...subject, secretRefs: [r] }, actor).some(
       (m) => m.rule.effect !== 'deny' && (m.rule.secret_references ?? []).some((e) => secretRefMatches(e, r)),
     );
-  for (const guard of guards(policy, subject, matches, refAllowed)) {
+  for (const guard of guards(policy, subject, matches, refAllowed, actor)) {
     if (RANK[guard.effect] > RANK[decision.effect]) decision = guard;
     // A tie keeps the file rule's approvers, never its self-approval: a guard's approval is someone else's.
     else if (guard.effect === 'require_approval' && decision.effect === 'require_approval')
@@ -183,6 +203,8 @@ const guardRef = (name: string): RuleRef => ({ name, index: -1, builtin: true })
  *   otherwise the policy's admins approve.
  * - secret-reference-to-custom-host: a secret reference sent to a requester-supplied URL always needs approval
  *   (Portkey would hand the org's secret to that host), even when an allow rule matches.
+ * - self-promotion-needs-approval: adding yourself to a workspace as manager or admin needs the admins' approval,
+ *   unless a matching allow rule says `adds_self: true`.
  * A guard needing approval with no admins to give it is a deny that says what the admin should add.
  */
 export function guards(
@@ -190,6 +212,7 @@ export function guards(
   subject: Subject,
   matches: Array<{ rule: Rule }>,
   refAllowed: (ref: SecretRefPart) => boolean,
+  actor?: Actor,
 ): Decision[] {
   const out: Decision[] = [];
   const hosts = subject.hosts ?? [];
@@ -198,6 +221,17 @@ export function guards(
   if (refused.length > 0) out.push({ effect: 'deny', rule: guardRef('secret-reference-not-allowed'), reason: refusedText(refused) });
   if (hosts.length > 0 && refs.length > 0) {
     out.push(guardApproval(policy, 'secret-reference-to-custom-host', 'A secret reference sent to a custom host always needs approval.'));
+  }
+  // Someone giving themselves a workspace's keys and members is never their own decision alone.
+  const selfPromotion = subject.action === 'member.add' && actor !== undefined && addsSelf(subject, actor) && subject.role !== 'member';
+  if (selfPromotion && !matches.some((m) => m.rule.effect === 'allow' && m.rule.adds_self === true)) {
+    out.push(
+      guardApproval(
+        policy,
+        'self-promotion-needs-approval',
+        'Adding yourself to a workspace as a manager or admin needs approval unless a policy rule allows it (adds_self: true).',
+      ),
+    );
   }
   if (hosts.length > 0 && !matches.some((m) => m.rule.effect === 'allow' && m.rule.custom_hosts)) {
     out.push(
@@ -331,7 +365,10 @@ export function limitsFor(policy: Policy, action: Action, who: { userId: string;
 
 export function describeLimit(l: RateLimit): string {
   const noun = l.action === '*' ? 'create' : nounOf(l.action);
-  const what = l.max === 1 ? noun : `${noun}s`;
+  // An action that doesn't create counts requests: "10 member add requests", not "10 members".
+  const verb = l.action === '*' ? 'create' : l.action.slice(l.action.indexOf('.') + 1);
+  const counted = verb === 'create' ? noun : `${noun} ${verb} request`;
+  const what = l.max === 1 ? counted : `${counted}s`;
   const per = l.per === 'user' ? 'per person' : l.per === 'team' ? 'for the whole team' : 'in total';
   return `${l.max} ${what} ${per} every ${formatWindow(l.window)}`;
 }

@@ -133,7 +133,12 @@ const rateBound = z
   .refine((b) => b.max_per_minute !== undefined || b.required === true, { error: 'rate_limit needs max_per_minute or required: true' });
 
 /** The built-in guards' names: decisions name them like rules, so a file rule may not take them. */
-export const GUARD_NAMES = ['custom-host-needs-approval', 'secret-reference-not-allowed', 'secret-reference-to-custom-host'] as const;
+export const GUARD_NAMES = [
+  'custom-host-needs-approval',
+  'secret-reference-not-allowed',
+  'secret-reference-to-custom-host',
+  'self-promotion-needs-approval',
+] as const;
 
 const rule = z
   .object({
@@ -162,12 +167,27 @@ const rule = z
     custom_hosts: z.array(hostPattern).min(1).optional(),
     /** Integrations: secret references by id or name pattern (the name as Portkey knows it). */
     secret_references: z.array(secretRefEntry).min(1).optional(),
-    /** Integrations: the workspaces the key becomes usable in (a workspace-scoped one's, "enable in"). */
+    /** Integrations: the workspaces the key becomes usable in (a workspace-scoped one's, "enable in"); member.add: the
+     *  workspace people are added to. */
     workspaces: z.array(workspaceEntry).min(1).optional(),
     /** Integration access: the budget each workspace gets, beyond which the rule holds (deny and require_approval only). */
     budget: budgetBound.optional(),
     /** Integration access: the rate limit each workspace gets, beyond which the rule holds (deny and require_approval only). */
     rate_limit: rateBound.optional(),
+    /** member.add: the workspace roles the rule is about (`[admin]`: adding admins). */
+    roles: z
+      .array(z.enum(['member', 'manager', 'admin'], { error: 'a role is member, manager or admin' }))
+      .min(1)
+      .optional(),
+    /** member.add: the rule is about requests that add at least this many people. */
+    min_people: z
+      .number({ error: 'min_people must be a whole number from 1 to 1000' })
+      .int({ error: 'min_people must be a whole number from 1 to 1000' })
+      .min(1, { error: 'min_people must be a whole number from 1 to 1000' })
+      .max(1000, { error: 'min_people must be a whole number from 1 to 1000' })
+      .optional(),
+    /** member.add: whether the requester is among the people added (true: someone adding themselves). */
+    adds_self: z.boolean({ error: 'adds_self must be true or false' }).optional(),
     /** Workspaces: whether the request makes it the default workspace. */
     default_workspace: z.boolean({ error: 'default_workspace must be true or false' }).optional(),
     effect: z.enum(EFFECTS, { error: `must be one of ${EFFECTS.join(', ')}` }),
@@ -249,7 +269,7 @@ export function crossRuleProblems(raw: unknown): string[] {
       }
     }
     const access = actions.some((a) => a === 'integration.create' || a === 'integration.access' || a === '*');
-    for (const key of ['providers', 'workspaces', 'budget', 'rate_limit'] as const) {
+    for (const key of ['providers', 'budget', 'rate_limit'] as const) {
       if (rule[key] !== undefined && !access) {
         problems.push(`rules[${i}].${key}: ${key} only apply to integration.create and integration.access`);
       }
@@ -260,6 +280,15 @@ export function crossRuleProblems(raw: unknown): string[] {
           `rules[${i}].${key}: only applies to deny and require_approval rules (say what needs approval beyond it; an allow rule ` +
             `without it covers the rest)`,
         );
+      }
+    }
+    const spaces = ['integration.create', 'integration.access', 'member.add', '*'];
+    if (rule.workspaces !== undefined && !actions.some((a) => spaces.includes(String(a)))) {
+      problems.push(`rules[${i}].workspaces: workspaces only apply to integration.create, integration.access and member.add`);
+    }
+    for (const key of ['roles', 'min_people', 'adds_self'] as const) {
+      if (rule[key] !== undefined && !actions.some((a) => a === 'member.add' || a === '*')) {
+        problems.push(`rules[${i}].${key}: ${key} only applies to member.add`);
       }
     }
     if (rule.default_workspace !== undefined && !actions.some((a) => a === 'workspace.create' || a === '*')) {

@@ -15,6 +15,15 @@ import {
   secretReferenceSchema,
   workspaceListSchema,
   workspaceSchema,
+  createdInviteSchema,
+  inviteListSchema,
+  orgUserListSchema,
+  workspaceMemberListSchema,
+  type AddMembersBody,
+  type CreateInviteBody,
+  type Invite,
+  type OrgUser,
+  type WorkspaceMember,
   type CreatedIntegration,
   type CreateIntegrationBody,
   type CreateWorkspaceBody,
@@ -148,6 +157,36 @@ export class PortkeyClient {
   /** GET /secret-references/{secretReferenceId} (id or slug): the reference as Portkey knows it. */
   getSecretReference(idOrSlug: string, call: CallOptions = {}): Promise<SecretReference> {
     return this.send('GET', `/secret-references/${encodeURIComponent(idOrSlug)}`, secretReferenceSchema, call);
+  }
+
+  // Members -------------------------------------------------------------------------------
+
+  /** GET /admin/users?email= — the organisation user with that email, if any (the spec's `email` filter). */
+  findUsersByEmail(email: string): Promise<Listed<OrgUser>> {
+    return this.send('GET', '/admin/users', orgUserListSchema, { query: { email, pageSize: 10, currentPage: 0 } });
+  }
+
+  /** GET /admin/users/invites?email=&status=pending — the invites still open for that email. */
+  findPendingInvites(email: string): Promise<Listed<Invite>> {
+    return this.send('GET', '/admin/users/invites', inviteListSchema, {
+      query: { email, status: 'pending', pageSize: 10, currentPage: 0 },
+    });
+  }
+
+  /** Never re-sent by the client (a POST): after a lost answer the pending invites tell whether it landed. */
+  async createInvite(body: CreateInviteBody): Promise<{ id: string }> {
+    return this.send('POST', '/admin/users/invites', createdInviteSchema, { body });
+  }
+
+  /** One page of a workspace's members; `page` is 0-based. */
+  listWorkspaceMembers(workspaceId: string, q: { page?: number; pageSize?: number } = {}): Promise<Listed<WorkspaceMember>> {
+    return this.send('GET', `/admin/workspaces/${encodeURIComponent(workspaceId)}/users`, workspaceMemberListSchema, {
+      query: { current_page: q.page ?? 0, page_size: q.pageSize ?? 100 },
+    });
+  }
+
+  async addWorkspaceMembers(workspaceId: string, body: AddMembersBody): Promise<void> {
+    await this.send('POST', `/admin/workspaces/${encodeURIComponent(workspaceId)}/users`, emptySchema, { body });
   }
 
   // Transport -------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ const TEMPLATES = [
   '/integrations/{slug}/workspaces',
   '/secret-references',
   '/secret-references/{id}',
+  '/admin/users',
+  '/admin/users/invites',
+  '/admin/workspaces/{id}/users',
 ] as const;
 
 const MATCHERS = TEMPLATES.map((t) => ({ template: t, re: new RegExp(`^${t.replace(/\{[a-z]+\}/g, '[^/]+')}$`) }));

@@ -165,3 +165,47 @@ export interface WorkspaceAccessBody {
     rate_limits?: RateLimitBody[] | null;
   }>;
 }
+
+// Members (issue 13 §3). The spec's User, Invite and WorkspaceMember require no field; only what the app uses is
+// read, and an item without it is skipped (and counted) by listOf.
+
+export const WORKSPACE_ROLES = ['member', 'manager', 'admin'] as const;
+export type WorkspaceRole = (typeof WORKSPACE_ROLES)[number];
+
+/** An organisation user (GET /admin/users): the id to add, found by email. */
+export const orgUserSchema = z.object({ id: z.string().min(1), email: optionalText, role: optionalText }).loose();
+export type OrgUser = z.infer<typeof orgUserSchema>;
+export const orgUserListSchema = listOf(orgUserSchema);
+
+/** An invite (GET /admin/users/invites). `workspaces` is in the spec's example, not its schema: read when present. */
+export const inviteSchema = z
+  .object({
+    id: z.string().min(1),
+    email: optionalText,
+    status: optionalText,
+    workspaces: z
+      .array(z.object({ workspace_id: z.string().nullish(), id: z.string().nullish(), role: z.string().nullish() }).loose())
+      .nullish(),
+  })
+  .loose();
+export type Invite = z.infer<typeof inviteSchema>;
+export const inviteListSchema = listOf(inviteSchema);
+
+export const createdInviteSchema = z.object({ id: z.string().min(1) }).loose();
+
+/** A member of a workspace (GET /admin/workspaces/{id}/users): matched by email, as the person is known in Slack. */
+export const workspaceMemberSchema = z.object({ id: z.string().min(1), email: optionalText, role: optionalText }).loose();
+export type WorkspaceMember = z.infer<typeof workspaceMemberSchema>;
+export const workspaceMemberListSchema = listOf(workspaceMemberSchema);
+
+/** The body of POST /admin/users/invites (spec: CreateInvite): an organisation member invited into one workspace. */
+export interface CreateInviteBody {
+  email: string;
+  role: 'member';
+  workspaces: Array<{ id: string; role: WorkspaceRole }>;
+}
+
+/** The body of POST /admin/workspaces/{workspaceId}/users. */
+export interface AddMembersBody {
+  users: Array<{ id: string; role: WorkspaceRole }>;
+}

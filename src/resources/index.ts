@@ -3,6 +3,7 @@ import type { Executor } from '../operations/types.js';
 import type { PortkeyClient } from '../portkey/client.js';
 import { accessKind } from './access/index.js';
 import { integrationKind } from './integration/index.js';
+import { memberKind } from './member/index.js';
 import type { ResourceKind } from '../features/kind.js';
 import { workspaceKind } from './workspace/index.js';
 
@@ -12,6 +13,7 @@ import { workspaceKind } from './workspace/index.js';
 const BY_ACTION = {
   'workspace.create': workspaceKind,
   'integration.create': integrationKind,
+  'member.add': memberKind,
   'integration.access': accessKind,
 } as const satisfies Record<Action, ResourceKind>;
 

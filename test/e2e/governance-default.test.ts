@@ -82,7 +82,8 @@ describe('without POLICY_FILE: the default policy', () => {
         limits: [
           '10 workspaces per person every minute',
           '10 integrations per person every minute',
-          '10 integration access changes per person every minute',
+          '10 member add requests per person every minute',
+          '10 integration access requests per person every minute',
         ],
       });
       expect(app.logs.some((l) => l.includes('"policy loaded"'))).toBe(false);

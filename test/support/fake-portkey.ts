@@ -40,6 +40,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readBody } from './http.js';
 import { bodyErrors, queryErrors } from './portkey-schema.js';
+import { fakeMembers, type FakeMembers } from './fake-portkey-members.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public types
@@ -213,6 +214,8 @@ export interface FakePortkey {
   seedIntegration(partial: SeedIntegration): StoredIntegration;
   seedSecretReference(partial: SeedSecretReference): SecretReference;
   fault(match: FaultMatch, fault: Fault, times?: number): void;
+  /** Organisation users, invites and workspace members (fake-portkey-members.ts). */
+  readonly members: FakeMembers;
   /** Clears state, requests, faults and latency; keeps the server. */
   reset(): void;
   close(): Promise<void>;
@@ -590,6 +593,12 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
   const timers = new Set<NodeJS.Timeout>();
   /** Answers held by a `hang` fault. */
   const hung = new Set<ServerResponse>();
+  const members = fakeMembers({
+    workspaceId: (idOrSlug) => workspaceOr403(idOrSlug).id,
+    fail: (code, message) => {
+      throw new ApiError(code, message);
+    },
+  });
 
   // ----- state helpers -----
 
@@ -1107,6 +1116,8 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
       .map((s) => decodeURIComponent(s));
     const [a, b, c, d] = segs;
 
+    const membersAnswer = members.route(method, segs, query, req.body);
+    if (membersAnswer) return membersAnswer;
     if (a === 'admin' && b === 'workspaces') {
       if (c === undefined) {
         if (method === 'POST') return createWorkspace(requireBodyObject(req.body));
@@ -1378,12 +1389,14 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
     fault(match, f, times = 1) {
       faults.push({ match, fault: f, remaining: times });
     },
+    members,
     reset() {
       requests.length = 0;
       workspaces.length = 0;
       integrations.length = 0;
       secretReferences.length = 0;
       providers.length = 0;
+      members.reset();
       faults = [];
       fake.latencyMs = 0;
       for (const res of hung) res.destroy();

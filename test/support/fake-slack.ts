@@ -146,8 +146,14 @@ export interface FakeSlack {
    * `not_found`, as the real API does for a view that is no longer open.
    */
   closeView(viewId: string): void;
-  /** Merge fields into what `users.info` answers for this user. */
+  /**
+   * Merge fields into what `users.info` answers for this user. `profile.email` is there only when set here: Slack
+   * leaves it out without the `users:read.email` scope, or when the person has none. Set `is_bot`, `deleted`,
+   * `is_restricted` / `is_ultra_restricted` (guests), `is_email_confirmed: false` or another `team_id` as Slack does.
+   */
   setUser(id: string, fields: Record<string, unknown>): void;
+  /** `users.info` answers `user_not_found` for this id, as Slack does for an id it doesn't know (a forged one). */
+  forgetUser(id: string): void;
   /**
    * Clears calls, responses_url posts, held calls, fail() and delay() rules, down(), setPlan() and failResponseUrls() (calls
    * being held are still processed when their delay ends); keeps the server, stored views,
@@ -339,6 +345,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
   const views = new Map<string, StoredView>();
   const usergroups = new Map<string, string[]>();
   const userOverrides = new Map<string, Record<string, unknown>>();
+  const unknownUsers = new Set<string>();
   let plan: 'free' | 'paid' = 'paid';
   const homes = new Map<string, StoredView>();
   let homeTab = true;
@@ -548,7 +555,7 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
       }
       case 'users.info': {
         const id = str(args.user);
-        if (id === undefined) return err('user_not_found');
+        if (id === undefined || unknownUsers.has(id)) return err('user_not_found');
         const name = id.replace(/^[UW]_?/, '').toLowerCase() || id.toLowerCase();
         const realName = name.charAt(0).toUpperCase() + name.slice(1);
         const override = userOverrides.get(id) ?? {};
@@ -566,6 +573,9 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
             is_bot: false,
             is_admin: false,
             is_owner: false,
+            is_restricted: false,
+            is_ultra_restricted: false,
+            is_email_confirmed: true,
             ...override,
             profile,
           },
@@ -577,6 +587,12 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
         const users = id === undefined ? undefined : usergroups.get(id);
         if (users === undefined) return err('no_such_subteam');
         return ok({ users: [...users] });
+      }
+      case 'usergroups.list': {
+        // Every group set with setUsergroup; its id doubles as handle and name (Tier 2, like usergroups.users.list).
+        if (plan === 'free') return err('plan_upgrade_required');
+        const groups = [...usergroups.keys()].map((id) => ({ id, team_id: TEAM_ID, handle: id.toLowerCase(), name: id }));
+        return ok({ usergroups: groups });
       }
       case 'views.open':
       case 'views.push':
@@ -827,6 +843,9 @@ export async function startFakeSlack(opts: { botToken?: string } = {}): Promise<
     },
     setUsergroup(id, users) {
       usergroups.set(id, [...users]);
+    },
+    forgetUser(id) {
+      unknownUsers.add(id);
     },
     setUser(id, fields) {
       userOverrides.set(id, { ...fields });

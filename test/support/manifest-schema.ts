@@ -14,7 +14,16 @@ export function readManifestSource(): string {
 }
 
 /** Every bot scope the app may ask for, and no more. */
-export const LEAST_PRIVILEGE_BOT_SCOPES = ['commands', 'chat:write', 'chat:write.public', 'im:write', 'usergroups:read'] as const;
+export const LEAST_PRIVILEGE_BOT_SCOPES = [
+  'commands',
+  'chat:write',
+  'chat:write.public',
+  'im:write',
+  'usergroups:read',
+  // The members form: users.info, and the profile email that finds the person in Portkey.
+  'users:read',
+  'users:read.email',
+] as const;
 
 export const SLASH_COMMAND = '/portkey';
 

@@ -182,8 +182,9 @@ export function queryErrors(key: string, query: Record<string, string>): string[
       errors.push(`query parameter ${name} is not documented for ${key}`);
       continue;
     }
-    // Query values are strings; an integer parameter is checked as the number it spells.
-    const value = schema.type === 'integer' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    // Query values are strings; an integer (or number) parameter is checked as the number it spells.
+    const numeric = (schema.type === 'integer' && /^-?\d+$/.test(raw)) || (schema.type === 'number' && /^-?\d+(\.\d+)?$/.test(raw));
+    const value = numeric ? Number(raw) : raw;
     const { required: _, ...rest } = schema;
     const v = validator(`${key} ?${name}`, rest);
     if (!v(value)) errors.push(...describe(v.errors, `query ${name}`));
@@ -198,8 +199,22 @@ export function responseExample(key: string): unknown {
 
 // Compiled once, when the fake starts, not on a request: a first compile takes tens of milliseconds, enough to
 // reorder what a test sees of the app's requests.
-for (const key of ['POST /admin/workspaces', 'PUT /integrations/{slug}/workspaces']) bodyErrors(key, {});
+for (const key of [
+  'POST /admin/workspaces',
+  'PUT /integrations/{slug}/workspaces',
+  'POST /admin/users/invites',
+  'POST /admin/workspaces/{workspaceId}/users',
+]) {
+  bodyErrors(key, {});
+}
 for (const provider of [...Object.keys(BRANCH), 'anthropic']) bodyErrors('POST /integrations', { ai_provider_id: provider });
-for (const key of ['GET /admin/workspaces', 'GET /integrations', 'GET /secret-references']) {
+for (const key of [
+  'GET /admin/workspaces',
+  'GET /integrations',
+  'GET /secret-references',
+  'GET /admin/users',
+  'GET /admin/users/invites',
+  'GET /admin/workspaces/{workspaceId}/users',
+]) {
   queryErrors(key, Object.fromEntries(Object.keys(endpoint(key).query ?? {}).map((name) => [name, '0'])));
 }

@@ -50,6 +50,11 @@ describe('Metrics: counters', () => {
       'integration.create denied': 1,
       'integration.create expired': 0,
       'integration.create cancelled': 0,
+      'member.add succeeded': 0,
+      'member.add failed': 0,
+      'member.add denied': 0,
+      'member.add expired': 0,
+      'member.add cancelled': 0,
       'integration.access succeeded': 0,
       'integration.access failed': 0,
       'integration.access denied': 0,
@@ -65,6 +70,10 @@ describe('Metrics: counters', () => {
       'integration.create deny': 0,
       'integration.create require_approval': 0,
       'integration.create rate_limited': 1,
+      'member.add allow': 0,
+      'member.add deny': 0,
+      'member.add require_approval': 0,
+      'member.add rate_limited': 0,
       'integration.access allow': 0,
       'integration.access deny': 0,
       'integration.access require_approval': 0,
@@ -133,6 +142,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
     expect(seriesOf(empty, 'portkey_slack_approvals_pending', ['action'])).toEqual({
       'workspace.create': 0,
       'integration.create': 0,
+      'member.add': 0,
       'integration.access': 0,
     });
     expect(sampleValue(empty, 'portkey_slack_outbox_pending')).toBe(0);
@@ -160,6 +170,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
     expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({
       'workspace.create': 0,
       'integration.create': 2,
+      'member.add': 0,
       'integration.access': 0,
     });
     expect(e.types.get('portkey_slack_approvals_pending')).toBe('gauge');

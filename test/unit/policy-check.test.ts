@@ -48,7 +48,7 @@ describe('a written-down request', () => {
     if (r.ok) return;
     expect(r.problems.join('\n')).toMatch(/user: a Slack user id looks like U012ABCDEF/);
     expect(r.problems.join('\n')).toMatch(
-      /action: must be one of workspace\.create, integration\.create, integration\.access, not "integration\.delete"/,
+      /action: must be one of workspace\.create, integration\.create, member\.add, integration\.access, not "integration\.delete"/,
     );
     expect(r.problems.join('\n')).toMatch(/custom_hosts/);
   });
@@ -173,6 +173,15 @@ describe('npm run policy (the command line)', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('decides adding members from the command line: the role, how many, and the built-in rule for adding yourself', () => {
+    const p = file('m.yml', 'version: 1\nadmins: { users: [U0ADMIN] }\napprovals_channel: C0APPROVALS\n');
+    const someone = run('check', p, '--action', 'member.add', '--role', 'admin', '--people', '3');
+    expect(someone.out.split('\n')[0]).toBe('decision: allow');
+    const self = run('check', p, '--action', 'member.add', '--role', 'admin', '--adds-self');
+    expect(self.out.split('\n').slice(0, 2)).toEqual(['decision: require_approval', 'rule: self-promotion-needs-approval (built-in rule)']);
+    expect(run('check', p, '--action', 'member.add', '--role', 'owner').code).toBe(64);
   });
 
   it('exits 1 and names the case when a decision differs', () => {

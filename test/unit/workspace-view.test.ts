@@ -450,6 +450,19 @@ describe('workspaceSuccessView', () => {
         ],
       },
       { type: 'context', elements: [{ type: 'mrkdwn', text: delivered }] },
+      // The next step: people for the new workspace (the members kind opens its form with this id).
+      {
+        type: 'actions',
+        block_id: 'ws_next',
+        elements: [
+          {
+            type: 'button',
+            action_id: 'member_open_for_workspace',
+            text: { type: 'plain_text', text: 'Add people', emoji: true },
+            value: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e',
+          },
+        ],
+      },
     ]);
     expect(decodeContext(view.private_metadata)).toEqual(CONTEXT);
   });
@@ -460,7 +473,7 @@ describe('workspaceSuccessView', () => {
     expect(textsOfType(differs, 'mrkdwn')).toContain('Portkey assigned the slug `ws-data-e2a85b` instead of `data-science`.');
     const same = workspaceSuccessView({ workspace: WORKSPACE, requestedSlug: WORKSPACE.slug, deliveredTo: delivered, context: CONTEXT });
     expect(textsOfType(same, 'mrkdwn').some((t) => t.includes('assigned'))).toBe(false);
-    expect(same.blocks).toHaveLength(3);
+    expect(same.blocks).toHaveLength(4);
   });
 
   it('escapes a hostile name, id and slug in every mrkdwn text', () => {

@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { context, section } from '../../slack/blocks.js';
 import type { Fit, Summary, SummaryRow } from '../../operations/summary.js';
-import { clip, escapeMrkdwn } from '../../slack/escape.js';
+import { clip, escapeMrkdwn, mention } from '../../slack/escape.js';
 
 // What a request asks for, laid out for an approver. The rows that decide where a key goes (provider, custom
 // host, key source, scope, workspaces it is enabled in, default workspace) are `critical`: they come first and are
@@ -30,6 +30,7 @@ function rowLine(label: string, escapedValue: string): string {
  * "(continued)" lines, split between whole characters (never inside an escape such as &amp;), so nothing is lost.
  */
 function criticalLines(critical: SummaryRow): string[] {
+  if (critical.mentions) return mentionLines(critical.label, critical.mentions);
   // One line per row, here too: a name read from Portkey may hold a line break.
   const row = { ...critical, value: oneLine(critical.value) };
   const whole = rowLine(row.label, escapeMrkdwn(row.value));
@@ -48,6 +49,23 @@ function criticalLines(critical: SummaryRow): string[] {
     piece += e;
   }
   if (piece) lines.push(rowLine(label, piece));
+  return lines;
+}
+
+/** People as mentions of the ids Slack returned (never a label the client sent), split between whole mentions. */
+function mentionLines(label: string, ids: readonly string[]): string[] {
+  const lines: string[] = [];
+  let current = label;
+  let piece: string[] = [];
+  for (const m of ids.map(mention)) {
+    if (piece.length > 0 && rowLine(current, [...piece, m].join(', ')).length > SECTION_MAX) {
+      lines.push(rowLine(current, piece.join(', ')));
+      current = `${label} (continued)`;
+      piece = [];
+    }
+    piece.push(m);
+  }
+  lines.push(rowLine(current, piece.length > 0 ? piece.join(', ') : 'nobody'));
   return lines;
 }
 
