@@ -97,6 +97,11 @@ describe('GET /metrics', () => {
       'integration.create denied': 0,
       'integration.create expired': 0,
       'integration.create cancelled': 0,
+      'member.add succeeded': 0,
+      'member.add failed': 0,
+      'member.add denied': 0,
+      'member.add expired': 0,
+      'member.add cancelled': 0,
       'integration.access succeeded': 0,
       'integration.access failed': 0,
       'integration.access denied': 0,
@@ -112,6 +117,10 @@ describe('GET /metrics', () => {
       'integration.create deny': 0,
       'integration.create require_approval': 0,
       'integration.create rate_limited': 0,
+      'member.add allow': 0,
+      'member.add deny': 0,
+      'member.add require_approval': 0,
+      'member.add rate_limited': 0,
       'integration.access allow': 0,
       'integration.access deny': 0,
       'integration.access require_approval': 0,
@@ -120,6 +129,7 @@ describe('GET /metrics', () => {
     expect(seriesOf(e, 'portkey_slack_approvals_pending', ['action'])).toEqual({
       'workspace.create': 1,
       'integration.create': 0,
+      'member.add': 0,
       'integration.access': 0,
     });
     expect(sampleValue(e, 'portkey_slack_outbox_pending')).toBeGreaterThanOrEqual(1);
