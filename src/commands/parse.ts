@@ -45,9 +45,8 @@ export function parseCommand(text: string): Command {
     (k) => (k.command.words.includes(head) && CREATE.includes(sub)) || (CREATE.includes(head) && k.command.words.includes(sub)),
   );
   if (kind) return { kind: 'create', action: kind.action, argument: tail };
-  // A kind whose word alone opens its form: what follows is the argument.
-  const bare = KINDS.find((k) => k.command.bare && k.command.words.includes(head));
-  if (bare) return { kind: 'create', action: bare.action, argument: words.slice(1).join(' ') };
+  const alone = KINDS.find((k) => k.command.alone && k.command.words.includes(head));
+  if (alone) return { kind: 'create', action: alone.action, argument: words.slice(1).join(' ') };
   const list = KINDS.find((k) => k.list?.words.includes(head))?.list;
   if (list) return { kind: 'list', listing: list.listing, filter: words.slice(1).join(' ') };
   if (head === 'policy' || head === 'rules') return { kind: 'policy' };

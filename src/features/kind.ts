@@ -51,11 +51,15 @@ export interface ResourceKind {
   action: Action;
   /** For help and messages: "workspace" / "workspaces". */
   noun: { one: string; many: string };
-  /**
-   * `/portkey <word> create [argument]` (or `create <word>`); `typos`: how far a mistyped word may be to be suggested;
-   * `bare`: the word alone opens the form too (`/portkey access openai-prod`).
-   */
-  command: { words: readonly string[]; usage: string; about: string; typos: number; bare?: boolean };
+  /** `/portkey <word> create [argument]` (or `create <word>`); `typos`: how far a mistyped word may be to be suggested. */
+  command: {
+    words: readonly string[];
+    usage: string;
+    about: string;
+    typos: number;
+    /** The word alone opens the form too (`/portkey onboard [name]`). */
+    alone?: true;
+  };
   /** `/portkey <word> [filter]`: the list of this kind in Portkey (features/list), when it has one. */
   list?: { words: readonly string[]; usage: string; about: string; listing: PageRef['kind'] };
   /** The help message's button that opens this kind's form. */

@@ -3,7 +3,13 @@
 // Read from the environment directly, once: it is not a setting anyone deploys with.
 
 /** The places a step's writes could be torn apart: right after the status change, before the rest of the step. */
-export type FaultPoint = 'submit.stored' | 'decide.moved' | 'finish.moved';
+export type FaultPoint =
+  | 'submit.stored'
+  | 'decide.moved'
+  | 'finish.moved'
+  // Between the steps of a chain (steps.ts): right after a step's record was written, named by the step's key.
+  | `step.started:${string}`
+  | `step.finished:${string}`;
 
 const armed = process.env.PORTKEY_SLACK_FAULT_POINT?.trim() || undefined;
 

@@ -118,7 +118,7 @@ export class Governance {
     const now = this.now();
     const reservations: StoredGovernance['reservations'] = [];
     try {
-      for (const counted of limitsFor(this.policy, action, who)) {
+      for (const counted of bundleLimits(this.policy, action, subject, who)) {
         const r = dry ? await this.peek(counted, now) : await this.rates.reserve(counted.key, counted.limit.window, counted.limit.max, now);
         if (!r.allowed) {
           await this.release(reservations);
@@ -280,4 +280,14 @@ export class Governance {
   async mayReadAudit(userId: string): Promise<boolean> {
     return !hasAdmins(this.policy) || this.isAdmin(userId);
   }
+}
+
+/**
+ * The limits a request counts against: its action's, and a bundle's parts' (onboarding a team creates a workspace,
+ * so it counts against the workspace limit too: a bundle is no way around it). Each counter once.
+ */
+function bundleLimits(policy: Policy, action: StoredAction, subject: Omit<Subject, 'action'>, who: { userId: string; teamId: string }) {
+  const actions = [action, ...(subject.parts ?? []).flatMap((p) => (p.creates ? [p.action] : []))];
+  const all = actions.flatMap((a) => limitsFor(policy, a, who));
+  return all.filter((c, i) => all.findIndex((o) => o.key === c.key) === i);
 }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { WebClient } from '@slack/web-api';
 import type { Log } from '../log.js';
 import type { Destination } from '../slack/notify.js';
-import type { OperationRecord, Repositories, Store, StoredAction } from '../store/index.js';
+import type { OperationRecord, Repositories, StepJournal, Store, StoredAction } from '../store/index.js';
 import { errorText } from '../slack/errors.js';
 import { mention } from '../slack/escape.js';
 import { slackDate } from '../slack/format.js';
@@ -312,6 +312,11 @@ export class OperationService {
     await tx.secrets.wipeSecrets(op.id);
   }
 
+  /** What a succeeded operation still has to do (a failed follow-up step, the remaining steps of a chain), if anything. */
+  stepsLeft(op: OperationRecord): string | undefined {
+    return op.status === 'succeeded' ? this.executors[op.action].followUp?.pending(op) : undefined;
+  }
+
   /** What a request asks for, for approvers, notes and the audit channel. */
   summary(op: OperationRecord): Summary {
     return this.executors[op.action].describe(op);
@@ -354,7 +359,7 @@ export class OperationService {
     const heartbeat = this.keepLease(op.id);
     try {
       const secrets = await this.store.secrets.readSecrets(op.id);
-      outcome = await executor.execute(op, secrets, log);
+      outcome = await executor.execute(op, secrets, log, this.journal(op, this.owner));
     } catch (err) {
       log.error({ error: errorText(err) }, 'operation failed unexpectedly');
       outcome = { ok: false, error: 'Something went wrong on our side. Nothing was created; please try again.', unknown: false };
@@ -478,7 +483,7 @@ export class OperationService {
     heartbeat.unref();
     let ran: Awaited<ReturnType<typeof followUp.run>>;
     try {
-      ran = await followUp.run(claimed, log);
+      ran = await followUp.run(claimed, log, this.journal(claimed, runner));
     } catch (err) {
       log.error({ error: errorText(err) }, 'follow-up failed unexpectedly');
       ran = {
@@ -508,6 +513,35 @@ export class OperationService {
       ];
       return { kind: 'done', ok: ran.ok, operation: final, queued };
     });
+  }
+
+  /**
+   * The step records of a chained operation for the holder of its lease (`owner`): how each step ended is recorded
+   * with its audit row, in one transaction (ids and slugs only: a step's result holds no secret).
+   */
+  private journal(op: OperationRecord, owner: string): StepJournal {
+    const steps = this.store.steps.journal(op.id, owner);
+    return {
+      list: () => steps.list(),
+      start: (step) => steps.start(step),
+      finish: (step, outcome) =>
+        this.store.transaction(async (tx) => {
+          if (!(await tx.steps.finish(op.id, step, owner, outcome))) return false;
+          const { id, slug } = outcome.ok ? outcome.result : {};
+          const detail = outcome.ok
+            ? { step, ...(typeof id === 'string' ? { id } : {}), ...(typeof slug === 'string' ? { slug } : {}) }
+            : { step, error: outcome.error };
+          await this.auditIn(
+            tx,
+            op.requesterId,
+            `${op.action}.step`,
+            op.id,
+            outcome.ok ? 'done' : outcome.unknown ? 'unknown' : 'failed',
+            detail,
+          );
+          return true;
+        }),
+    };
   }
 
   /** Renews this process's lease on an operation while it works on it. */
@@ -558,7 +592,7 @@ export class OperationService {
       const heartbeat = this.keepLease(op.id);
       try {
         const secrets = await this.store.secrets.readSecrets(op.id);
-        const found = await this.executors[op.action].find(claimed, secrets, log);
+        const found = await this.executors[op.action].find(claimed, secrets, log, this.journal(claimed, this.owner));
         outcome = found ?? {
           ok: false,
           error:

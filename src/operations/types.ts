@@ -3,7 +3,7 @@ import type { Log } from '../log.js';
 import type { Verdict } from './governance.js';
 import type { Subject } from '../policy/decide.js';
 import type { Delivery, Message } from '../slack/notify.js';
-import type { OperationRecord, OperationState, StoredAction } from '../store/index.js';
+import type { OperationRecord, OperationState, StepJournal, StoredAction } from '../store/index.js';
 import type { Fit, Summary } from './summary.js';
 
 // The values that move between the listeners, the operation service and the executors.
@@ -23,19 +23,20 @@ export interface FollowUp {
   readonly what: string;
   /** What is still left to do for this succeeded operation (e.g. "enable it in Research"), or undefined. */
   pending(op: OperationRecord): string | undefined;
-  /** Does it once; the new result replaces the operation's (no secret in it). */
-  run(op: OperationRecord, log: Log): Promise<{ ok: boolean; result: Record<string, unknown>; error?: string }>;
+  /** Does it once; the new result replaces the operation's (no secret in it). `steps`: its step records, under the run's lease. */
+  run(op: OperationRecord, log: Log, steps?: StepJournal): Promise<{ ok: boolean; result: Record<string, unknown>; error?: string }>;
 }
 
 /** One kind of operation: how to do it in Portkey, how to tell whether a crash left it done, what to say. */
 export interface Executor {
-  execute(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Outcome>;
+  /** `steps`: the operation's step records (steps.ts), written under this run's lease; kinds of one step ignore it. */
+  execute(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log, steps?: StepJournal): Promise<Outcome>;
   /**
    * After a crash mid-create: success if Portkey has the resource and it provably came from this operation,
    * a failure when Portkey shows it wasn't (or that it can't tell), undefined if there is no trace. Throws if
    * Portkey can't be asked.
    */
-  find(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log): Promise<Outcome | undefined>;
+  find(op: OperationRecord, secrets: Record<string, unknown> | undefined, log: Log, steps?: StepJournal): Promise<Outcome | undefined>;
   /** What the policy looks at besides the action, from the stored request (re-decided for follow-up steps). */
   subject(op: OperationRecord): Omit<Subject, 'action'>;
   followUp?: FollowUp;

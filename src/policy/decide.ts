@@ -42,6 +42,13 @@ export interface Subject {
   /** member.add: the people added, by the ids Slack returned. Whether the person asking is among them is judged
    *  against the actor, so the same subject decides rightly for anyone (an approval, a preview as someone else). */
   people?: { count: number; userIds: readonly string[] } | undefined;
+  /**
+   * A bundle (team.onboard): what it will do, each part as its own kind's request would be decided (the workspace's
+   * create, each integration's access). The bundle gets the strictest of its own decision and its parts'.
+   */
+  parts?: ReadonlyArray<Omit<Subject, 'parts'>> | undefined;
+  /** A part that creates a resource of its action (the workspace): it counts against that action's rate limits too. */
+  creates?: true | undefined;
 }
 
 export interface SecretRefPart {
@@ -174,6 +181,28 @@ export function matchingRules(policy: Policy, subject: Subject, actor: Actor): A
  * not self-approval).
  */
 export function decide(policy: Policy, subject: Subject, actor: Actor): Decision {
+  let decision = decideOne(policy, subject, actor);
+  for (const part of subject.parts ?? []) decision = stricter(decision, decideOne(policy, part, actor));
+  return decision;
+}
+
+/**
+ * The stricter of two decisions; of two equal ones the first, with the tighter terms of both: no self-approval
+ * unless both allow it, the shorter expiry. (The first approval rule's approvers decide the whole bundle.)
+ */
+function stricter(a: Decision, b: Decision): Decision {
+  if (RANK[b.effect] > RANK[a.effect]) return b;
+  if (a.effect === 'require_approval' && b.effect === 'require_approval') {
+    return {
+      ...a,
+      allowSelfApproval: a.allowSelfApproval && b.allowSelfApproval,
+      expiresAfterMs: Math.min(a.expiresAfterMs, b.expiresAfterMs),
+    };
+  }
+  return a;
+}
+
+function decideOne(policy: Policy, subject: Subject, actor: Actor): Decision {
   const matches = matchingRules(policy, subject, actor);
   let decision = fileDecision(policy, matches);
   // Each reference is judged on its own: the rules that match this request with it as its only reference.

@@ -6,6 +6,9 @@ import { integrationKind } from './integration/index.js';
 import { memberKind } from './member/index.js';
 import type { ResourceKind } from '../features/kind.js';
 import { workspaceKind } from './workspace/index.js';
+import { onboardKind } from './onboard/index.js';
+import { workspacePart } from './workspace/step.js';
+import { integrationAccessPart } from './integration/step.js';
 
 // The registry: one line per resource kind. Keyed by the core's action list (src/actions.ts), so the compiler
 // refuses an action with no kind, or a kind for an action the store and the policy don't know.
@@ -14,6 +17,8 @@ const BY_ACTION = {
   'workspace.create': workspaceKind,
   'integration.create': integrationKind,
   'member.add': memberKind,
+  // The bundle's steps are lent by the kinds that own them (see features/onboard.ts).
+  'team.onboard': onboardKind({ workspace: workspacePart, integrationAccess: integrationAccessPart }),
   'integration.access': accessKind,
 } as const satisfies Record<Action, ResourceKind>;
 

@@ -9,6 +9,7 @@ import { auditRepo, type AuditRepo } from './audit.js';
 import { notificationsRepo, type NotificationsRepo } from './notifications.js';
 import { operationsRepo, type OperationsRepo } from './operations.js';
 import { rateCounters, type RateCounters } from './rates.js';
+import { stepsRepo, type StepsRepo } from './steps.js';
 import type { Database, Engine } from './schema.js';
 import { pruneStore, type Pruned, type RetentionOptions } from './retention.js';
 import { SecretBox, defaultSecretsKeyFile, loadSecretsKey, parseSecretsKey, secretsRepo, type SecretsRepo } from './secrets.js';
@@ -27,6 +28,7 @@ export interface Repositories {
   readonly notifications: NotificationsRepo;
   readonly audit: AuditRepo;
   readonly rates: RateCounters;
+  readonly steps: StepsRepo;
 }
 
 /** The repositories over one database connection (pool), each write committed on its own, or grouped: transaction(). */
@@ -167,6 +169,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
     notifications: notificationsRepo(c),
     audit: auditRepo(c),
     rates: rateCounters(c),
+    steps: stepsRepo(c),
   });
   let closed: Promise<void> | undefined;
   return {

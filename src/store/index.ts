@@ -35,4 +35,5 @@ export {
 export type { Backlog, NotificationRecord, NewNotification, NotificationsRepo } from './notifications.js';
 export type { AuditEntry, NewAuditEntry, AuditRepo } from './audit.js';
 export type { Reservation, RateCounters } from './rates.js';
+export { STEP_STATES, type StepsRepo, type StepJournal, type StepOutcome, type StepRecord, type StepState } from './steps.js';
 export { FINISHED_STATES, pruneOnTick, type Pruned, type RetentionOptions } from './retention.js';

@@ -144,6 +144,22 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // Operations of ordered steps (the onboarding bundle): one row per step, so each is done once (steps.ts).
+    '0007_operation_steps': {
+      async up(db) {
+        await db.schema
+          .createTable('operation_steps')
+          .addColumn('operation_id', 'text', (c) => c.notNull().references('operations.id').onDelete('cascade'))
+          .addColumn('step', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('result_json', 'text')
+          .addColumn('error', 'text')
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('operation_steps_pk', ['operation_id', 'step'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -100,6 +100,17 @@ export interface StoreMetaTable {
   updated_at: number;
 }
 
+/** One step of a chained operation (steps.ts): started, done (with its result), failed or unknown. */
+export interface OperationStepsTable {
+  operation_id: string;
+  step: string;
+  status: string;
+  result_json: string | null;
+  error: string | null;
+  started_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   store_meta: StoreMetaTable;
   operations: OperationsTable;
@@ -107,4 +118,5 @@ export interface Database {
   notifications: NotificationsTable;
   audit: AuditTable;
   rate_counters: RateCountersTable;
+  operation_steps: OperationStepsTable;
 }

@@ -192,6 +192,20 @@ describe('the Home tab', () => {
     expect(allText(await openHome('UBOB'))).not.toContain('Needs attention');
   });
 
+  it('shows admins an onboarding that stopped with steps left', async () => {
+    h.portkey.seedIntegration({ name: 'OpenAI prod', ai_provider_id: 'openai', slug: 'openai-prod', key: 'sk-openai-seeded-1234567890' });
+    h.portkey.fault({ method: 'PUT', path: '/integrations/openai-prod/workspaces' }, { status: 403 });
+    const triggerId = 'home-onboard-trigger';
+    await h.app.driver.command({ text: 'onboard Half Done', triggerId, userId: 'UBOB', channelId: 'C0GEN' });
+    const form = viewFrom(await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId), h.slack.views);
+    const filled = fillView(form, { ob_integrations: { value: 'openai-prod', text: 'OpenAI prod' } });
+    expect((await h.app.driver.viewSubmission({ view: filled, userId: 'UBOB' })).status).toBe(200);
+    await eventually('the stopped onboarding on the admin Home', async () =>
+      allText(await openHome('UADMIN')).includes("<@UBOB>'s team workspace Half Done with 1 integration enabled in it stopped"),
+    );
+    expect(allText(h.slack.homes.get('UADMIN')?.view)).toContain('still to do: the remaining steps: Enable OpenAI prod (openai-prod)');
+  });
+
   it('stops publishing, with one warning, when the Home tab is off in the app settings', async () => {
     h.slack.setHomeTab(false);
     await h.app.driver.homeOpened({ userId: 'UALICE' });

@@ -66,7 +66,7 @@ describe('openStore errors', () => {
 
 describeEngines('migrations', (h) => {
   it('creates every table at open, and opening again applies nothing and keeps the data', async () => {
-    const tables = ['operations', 'operation_secrets', 'notifications', 'audit', 'rate_counters'];
+    const tables = ['operations', 'operation_secrets', 'notifications', 'audit', 'rate_counters', 'operation_steps'];
     for (const t of tables) expect(await h.rawRows(t)).toEqual([]);
     await h.store.audit.append({ actorId: 'U1', action: 'test', outcome: 'ok' });
 
@@ -83,6 +83,7 @@ describeEngines('migrations', (h) => {
       '0004_rate_counter_expiry',
       '0005_scrub_wiped_secrets',
       '0006_store_meta',
+      '0007_operation_steps',
     ]);
   });
 

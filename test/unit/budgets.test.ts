@@ -16,6 +16,7 @@ import { bodyErrors } from '../support/portkey-schema.js';
 import { policyMessage } from '../../src/features/policy/view.js';
 import { storedSubject } from '../../src/resources/integration/executor.js';
 import type { OperationRecord } from '../../src/store/index.js';
+import { onboardSubject } from '../../src/resources/onboard/resolve.js';
 
 // Budgets and rate limits on integration access: the form's fields read and checked, the spec's body built from
 // them, what Portkey answers read back, and the policy's budget and rate_limit criteria as tables of cases.
@@ -326,5 +327,19 @@ describe('/portkey policy', () => {
     expect(text).toContain(
       '• *Budgets:* not allowed when a workspace gets a rate limit above 1000 requests a minute (rule `fast rate limits are denied`)',
     );
+  });
+});
+
+describe('an onboarding bundle enables its integrations with no budget', () => {
+  it('so a rule that requires a budget holds inside the bundle too', () => {
+    const subject: Subject = {
+      action: 'team.onboard',
+      ...onboardSubject([{ slug: 'openai-prod', name: 'OpenAI prod', providerId: 'openai' }]),
+    };
+    expect(decide(budgetPolicy, subject, ALICE)).toMatchObject({
+      effect: 'require_approval',
+      rule: { name: 'big or no budgets need approval' },
+    });
+    expect(decide(budgetPolicy, { action: 'team.onboard', ...onboardSubject([]) }, ALICE).effect).toBe('allow');
   });
 });

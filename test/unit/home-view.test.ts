@@ -76,3 +76,27 @@ describe('the Home tab view', () => {
     expect(text).not.toContain('Needs attention');
   });
 });
+
+describe('the Home tab: work with steps left', () => {
+  it('shows admins a created request that stopped with steps still to do, escaped', () => {
+    const view = homeView({
+      userId: 'U0ME',
+      forms,
+      mine: [],
+      toDecide: [],
+      admin: {
+        failed: [],
+        unfinished: [{ ...item(1, { status: 'succeeded', updatedAt: NOW }), left: `the remaining steps: Enable ${EVIL}` }],
+        gaveUp: [],
+        activity: [],
+      },
+      now: NOW,
+    });
+    expect(checkView(view)).toEqual([]);
+    const text = allText(view);
+    expect(text).toContain("<@U0REQ>'s workspace");
+    expect(text).toContain('still to do: the remaining steps: Enable');
+    expect(text).not.toContain('<!channel>');
+    expect(text).not.toContain('Nothing failed or undelivered');
+  });
+});

@@ -55,6 +55,11 @@ describe('Metrics: counters', () => {
       'member.add denied': 0,
       'member.add expired': 0,
       'member.add cancelled': 0,
+      'team.onboard succeeded': 0,
+      'team.onboard failed': 0,
+      'team.onboard denied': 0,
+      'team.onboard expired': 0,
+      'team.onboard cancelled': 0,
       'integration.access succeeded': 0,
       'integration.access failed': 0,
       'integration.access denied': 0,
@@ -74,6 +79,10 @@ describe('Metrics: counters', () => {
       'member.add deny': 0,
       'member.add require_approval': 0,
       'member.add rate_limited': 0,
+      'team.onboard allow': 0,
+      'team.onboard deny': 0,
+      'team.onboard require_approval': 0,
+      'team.onboard rate_limited': 0,
       'integration.access allow': 0,
       'integration.access deny': 0,
       'integration.access require_approval': 0,
@@ -143,6 +152,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
       'workspace.create': 0,
       'integration.create': 0,
       'member.add': 0,
+      'team.onboard': 0,
       'integration.access': 0,
     });
     expect(sampleValue(empty, 'portkey_slack_outbox_pending')).toBe(0);
@@ -171,6 +181,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
       'workspace.create': 0,
       'integration.create': 2,
       'member.add': 0,
+      'team.onboard': 0,
       'integration.access': 0,
     });
     expect(e.types.get('portkey_slack_approvals_pending')).toBe('gauge');

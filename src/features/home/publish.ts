@@ -62,6 +62,12 @@ export class HomeTab {
               failed: (await store.operations.listByStatus('failed', { teamId, limit: 10 }))
                 .filter((op) => op.updatedAt >= since)
                 .map(item),
+              unfinished: (await store.operations.listByStatus('succeeded', { teamId, limit: 20 }))
+                .filter((op) => op.updatedAt >= since)
+                .flatMap((op) => {
+                  const left = service.stepsLeft(op);
+                  return left ? [{ ...item(op), left }] : [];
+                }),
               gaveUp: await store.notifications.givenUp(since, 10),
               activity: await store.audit.recent(10),
             },

@@ -27,7 +27,15 @@ export interface HomeData {
   toDecide: HomeItem[];
   /** Why the approvals to decide couldn't be listed (Slack couldn't say which groups the person is in). */
   toDecideProblem?: string | undefined;
-  admin?: { failed: HomeItem[]; gaveUp: NotificationRecord[]; activity: AuditEntry[] } | undefined;
+  admin?:
+    | {
+        failed: HomeItem[];
+        /** Created, with steps still to do (a chain stopped by a failed step): what is left, in words. */
+        unfinished?: Array<HomeItem & { left: string }>;
+        gaveUp: NotificationRecord[];
+        activity: AuditEntry[];
+      }
+    | undefined;
   /** The answer to what the person just clicked here, shown at the top. */
   notice?: string | undefined;
   now: number;
@@ -130,13 +138,18 @@ export function homeView(d: HomeData): HomeView {
   }
 
   if (d.admin && fits(blocks, 4)) {
-    const { failed, gaveUp, activity } = d.admin;
+    const { failed, gaveUp, activity, unfinished = [] } = d.admin;
     blocks.push({ type: 'divider' }, section('*Needs attention* (admins)'));
     const stuck = [
       ...failed.map(
         ({ op, summary }) =>
           `:x: ${mention(op.requesterId)}'s ${title(summary)} failed ${slackDate(op.updatedAt)}: ` +
           escapeMrkdwn(clip(op.error ?? 'unknown error', 200)),
+      ),
+      ...unfinished.map(
+        ({ op, summary, left }) =>
+          `:warning: ${mention(op.requesterId)}'s ${title(summary)} stopped ${slackDate(op.updatedAt)}, still to do: ` +
+          escapeMrkdwn(clip(left, 200)),
       ),
       ...gaveUp.map(
         (n) =>

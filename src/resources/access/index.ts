@@ -34,7 +34,7 @@ export const accessKind: ResourceKind = {
     usage: 'access [integration-slug]',
     about: 'Enable an integration in a workspace with a budget and rate limit, or change them',
     typos: 2,
-    bare: true,
+    alone: true,
   },
   help: { button: 'Set a budget' },
   ids: { callback: ACCESS_CALLBACK, back: ACCESS_ACTIONS.back, open: ACCESS_ACTIONS.open },

@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import type { OnboardParts } from '../../features/onboard.js';
+import { workspaceRefOf } from '../../features/onboard.js';
+import { mayHaveBeenCreated } from '../../operations/failure.js';
+import type { Executor, FollowUp, Outcome } from '../../operations/service.js';
+import type { Plan, PlannedCall } from '../../operations/types.js';
+import { runSteps, type ChainReport, type Step, type StepJournal } from '../../operations/steps.js';
+import type { Summary, SummaryRow } from '../../operations/summary.js';
+import type { Log } from '../../log.js';
+import type { PortkeyClient } from '../../portkey/client.js';
+import type { OperationRecord } from '../../store/index.js';
+import { escapeCode } from '../../slack/escape.js';
+import { onboardDraftSchema, validateOnboard, type OnboardDraft } from './form.js';
+import { onboardSubject, type ResolvedIntegration } from './resolve.js';
+import { idsDetail, onboardFailedMessage, onboardSummaryMessage, type ShownStep } from './view.js';
+
+// What an onboarding operation stores: the draft as typed, and the integrations as Portkey held them at submission
+// (name, provider). The steps are rebuilt from both at every run, in the same order, with the same keys: the step
+// records (operation_steps) say which are done.
+
+const resolvedSchema = z.object({ slug: z.string(), name: z.string(), providerId: z.string() });
+const storedSchema = z.object({ draft: onboardDraftSchema, integrations: z.array(resolvedSchema) });
+const lineSchema = z.object({
+  key: z.string(),
+  label: z.string(),
+  status: z.enum(['done', 'failed', 'not_run']),
+  result: z.record(z.string(), z.unknown()).optional(),
+  error: z.string().optional(),
+});
+const resultSchema = z.object({ steps: z.array(lineSchema) });
+type StoredLine = z.infer<typeof lineSchema>;
+
+export interface StoredOnboard {
+  draft: OnboardDraft;
+  integrations: ResolvedIntegration[];
+}
+
+export function storedOnboard(op: Pick<OperationRecord, 'request'>): StoredOnboard | undefined {
+  const parsed = storedSchema.safeParse(op.request);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The steps, in order: the workspace, then each integration enabled in it. */
+export function onboardSteps(parts: OnboardParts, portkey: PortkeyClient, stored: StoredOnboard): Step[] | undefined {
+  const checked = validateOnboard(stored.draft, parts.workspace);
+  if (!checked.ok) return undefined;
+  const workspace = parts.workspace.step(portkey, checked.value.workspace);
+  return [
+    workspace,
+    ...stored.integrations.map((i) => parts.integrationAccess.step(portkey, { slug: i.slug, name: i.name }, workspace.key)),
+  ];
+}
+
+function stored(report: ChainReport): StoredLine[] {
+  return report.steps.map((s) =>
+    s.status === 'done'
+      ? { key: s.key, label: s.label, status: 'done', result: s.result }
+      : s.status === 'failed'
+        ? { key: s.key, label: s.label, status: 'failed', error: s.error }
+        : { key: s.key, label: s.label, status: 'not_run' },
+  );
+}
+
+function linesOf(op: Pick<OperationRecord, 'result'>): StoredLine[] {
+  const parsed = resultSchema.safeParse(op.result);
+  return parsed.success ? parsed.data.steps : [];
+}
+
+/** A step as people are told it: its ids and slugs from what Portkey gave back. */
+export function shown(lines: readonly StoredLine[]): ShownStep[] {
+  return lines.map((l) => {
+    const id = typeof l.result?.id === 'string' ? l.result.id : undefined;
+    const slug = typeof l.result?.slug === 'string' ? l.result.slug : undefined;
+    const detail = id ? idsDetail(id, slug) : slug ? `slug \`${escapeCode(slug)}\`, enabled in the workspace` : undefined;
+    return { label: l.label, status: l.status, ...(detail ? { detail } : {}), ...(l.error ? { error: l.error } : {}) };
+  });
+}
+
+export function shownSteps(op: Pick<OperationRecord, 'result'>): ShownStep[] {
+  return shown(linesOf(op));
+}
+
+/** A failed bundle keeps its per-step report in the error (the result holds only whether it may exist). */
+function reportText(lines: readonly StoredLine[]): string {
+  return lines
+    .map((l) => `${l.label}: ${l.status === 'done' ? 'done' : l.status === 'failed' ? `failed — ${l.error ?? ''}` : 'not run'}`)
+    .join('\n');
+}
+
+async function chain(
+  parts: OnboardParts,
+  portkey: PortkeyClient,
+  op: OperationRecord,
+  log: Log,
+  journal: StepJournal | undefined,
+  recovered = false,
+): Promise<Outcome> {
+  const request = storedOnboard(op);
+  const steps = request ? onboardSteps(parts, portkey, request) : undefined;
+  if (!steps || !journal) {
+    return {
+      ok: false,
+      error: 'The stored request could not be read. Nothing was created; please submit it again.',
+      unknown: false,
+      refund: true,
+    };
+  }
+  const report = await runSteps(steps, journal, log);
+  // Another process holds the operation now: it records the outcome (this one would lose the lease guard anyway).
+  if (report.lost) return { ok: false, error: 'Another replica carries this on.', unknown: true };
+  const lines = stored(report);
+  const ws = report.steps[0]?.status === 'done' ? workspaceRefOf(report.steps[0].result) : undefined;
+  if (!ws) {
+    const first = report.steps[0];
+    return { ok: false, error: reportText(lines), unknown: first?.status === 'failed' ? first.unknown : false };
+  }
+  return { ok: true, id: ws.id, slug: ws.slug, recovered, result: { steps: lines } };
+}
+
+/** "Retry the remaining steps": the chain again, under the follow-up's lease; done steps are skipped by their records. */
+function remainingFollowUp(parts: OnboardParts, portkey: PortkeyClient): FollowUp {
+  return {
+    what: 'the team workspace',
+    pending(op) {
+      const left = linesOf(op).filter((l) => l.status !== 'done');
+      return left.length > 0 ? `the remaining steps: ${left.map((l) => l.label).join(', ')}` : undefined;
+    },
+    async run(op, log, journal) {
+      const outcome = await chain(parts, portkey, op, log, journal);
+      if (outcome.ok) {
+        const left = linesOf({ result: outcome.result }).filter((l) => l.status === 'failed');
+        return { ok: left.length === 0, result: outcome.result, ...(left[0]?.error ? { error: left[0].error } : {}) };
+      }
+      return { ok: false, result: (op.result ?? {}) as Record<string, unknown>, error: outcome.error };
+    },
+  };
+}
+
+export function describeOnboard(op: Pick<OperationRecord, 'request'>): Summary {
+  const s = storedOnboard(op);
+  if (!s) return { title: 'a team onboarding', rows: [] };
+  const rows: SummaryRow[] = [
+    {
+      label: 'Step 1 · Create workspace',
+      value: `${s.draft.name.trim()} (slug: ${s.draft.slug.trim() || 'made from the name'})`,
+      critical: true,
+    },
+  ];
+  if (s.draft.description.trim()) rows.push({ label: 'Description', value: s.draft.description.trim() });
+  for (const [n, i] of s.integrations.entries()) {
+    rows.push({ label: `Step ${n + 2} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
+  }
+  const n = s.integrations.length;
+  // Read as "… asks to create team workspace Research with 2 integrations enabled in it".
+  const enabled = n === 0 ? '' : ` with ${n} integration${n === 1 ? '' : 's'} enabled in it`;
+  return { title: `team workspace ${s.draft.name.trim()}${enabled}`, rows };
+}
+
+/** The preview: the look-ups made at submission, then every step's calls in order, from the parts' own builders. */
+export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'request'>): Plan | undefined {
+  const s = storedOnboard(op);
+  const checked = s ? validateOnboard(s.draft, parts.workspace) : undefined;
+  if (!s || !checked?.ok) return undefined;
+  const lookups: PlannedCall[] = s.integrations.map((i) => ({
+    method: 'GET',
+    path: `/integrations/${encodeURIComponent(i.slug)}`,
+    phase: 'submit',
+    purpose: `Looks the integration up, so the policy and approvers see what Portkey holds: ${i.name}, provider ${i.providerId}.`,
+  }));
+  const calls = [
+    ...lookups,
+    ...parts.workspace.plan(checked.value.workspace),
+    ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>')),
+  ];
+  // An onboarding holds no secrets.
+  return { calls, secrets: [] };
+}
+
+export function onboardExecutor(parts: OnboardParts): (portkey: PortkeyClient) => Executor {
+  return (portkey) => ({
+    describe: describeOnboard,
+    plan: (op) => planOnboard(parts, op),
+    execute: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal),
+    // After a crash the chain carries on from its records: done steps are skipped, a started one is looked for first.
+    find: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, true),
+    subject(op) {
+      const s = storedOnboard(op);
+      return s ? onboardSubject(s.integrations) : {};
+    },
+    followUp: remainingFollowUp(parts, portkey),
+    successMessage(op) {
+      const name = storedOnboard(op)?.draft.name.trim() ?? 'team';
+      return onboardSummaryMessage({ workspaceName: name, userId: op.requesterId, operationId: op.id, steps: shownSteps(op) });
+    },
+    failureMessage(op) {
+      const s = storedOnboard(op);
+      const name = s?.draft.name.trim() ?? 'team';
+      const lines = failedLines(op, s);
+      return onboardFailedMessage({ workspaceName: name, steps: lines, mayExist: mayHaveBeenCreated(op) });
+    },
+  });
+}
+
+/** A failed bundle's report, from its error text (one line per step, as `chain` wrote it). */
+export function failedLines(op: Pick<OperationRecord, 'error'>, s: StoredOnboard | undefined): ShownStep[] {
+  const text = (op.error ?? '').split('\n');
+  const labels = [`Create workspace ${s?.draft.name.trim() ?? ''}`, ...(s?.integrations ?? []).map((i) => `Enable ${i.name} (${i.slug})`)];
+  return labels.map((label, i) => {
+    const line = text[i] ?? '';
+    const rest = line.startsWith(`${label}: `) ? line.slice(label.length + 2) : '';
+    if (rest === 'done') return { label, status: 'done' as const };
+    if (rest.startsWith('failed — ')) return { label, status: 'failed' as const, error: rest.slice('failed — '.length) };
+    if (i === 0 && !rest) return { label, status: 'failed' as const, error: op.error ?? 'It failed.' };
+    return { label, status: 'not_run' as const };
+  });
+}

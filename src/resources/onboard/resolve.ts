@@ -1,0 +1,77 @@
+import type { Log } from '../../log.js';
+import type { Subject } from '../../policy/decide.js';
+import type { PortkeyClient } from '../../portkey/client.js';
+import { PortkeyError } from '../../portkey/errors.js';
+import type { Integration } from '../../portkey/schemas.js';
+import { errorText } from '../../slack/errors.js';
+import { OB_FIELDS } from './ids.js';
+
+// The integrations a submission picks, looked up in Portkey before the policy decides (within Slack's 3 s, all at
+// once, failing closed): the policy, the approvers and the steps use the name and provider Portkey holds for each
+// slug, never the label the client sent.
+
+export const RESOLVE_DEADLINE_MS = 1500;
+
+/** An organisation integration as Portkey knows it. */
+export interface ResolvedIntegration {
+  slug: string;
+  name: string;
+  providerId: string;
+}
+
+export type Resolved = { ok: true; integrations: ResolvedIntegration[] } | { ok: false; errors: Record<string, string> };
+
+export async function resolveIntegrations(portkey: PortkeyClient, slugs: readonly string[], log: Log): Promise<Resolved> {
+  if (slugs.length === 0) return { ok: true, integrations: [] };
+  const call = { timeoutMs: RESOLVE_DEADLINE_MS, retries: 0 };
+  const look = (slug: string) =>
+    portkey.getIntegration(slug, call).then(
+      (i): Integration | 'missing' => i,
+      (err: unknown): 'missing' => {
+        if (err instanceof PortkeyError && err.kind === 'api' && (err.status === 403 || err.status === 404)) return 'missing';
+        throw err;
+      },
+    );
+  let found: Array<Integration | 'missing'>;
+  try {
+    found = await Promise.all(slugs.map(look));
+  } catch (err) {
+    log.warn({ error: errorText(err) }, 'onboard: Portkey did not answer the integration lookups');
+    return {
+      ok: false,
+      errors: { [OB_FIELDS.integrations.block]: "Portkey didn't answer in time, so the integrations couldn't be checked. Try again." },
+    };
+  }
+  const bad = slugs.filter((_, i) => {
+    const f = found[i];
+    // Only organisation-wide integrations can be enabled in another workspace.
+    return f === 'missing' || f === undefined || Boolean(f.workspace_id);
+  });
+  if (bad.length > 0) {
+    return {
+      ok: false,
+      errors: { [OB_FIELDS.integrations.block]: `Portkey has no organisation integration ${bad.join(', ')}. Pick from the list.` },
+    };
+  }
+  const integrations = found.flatMap((f) => (f === 'missing' ? [] : [{ slug: f.slug, name: f.name, providerId: f.ai_provider_id }]));
+  return { ok: true, integrations };
+}
+
+/**
+ * What the policy decides the bundle on: its own action, and each part as its own kind would be decided — the
+ * workspace's create (it counts against workspace limits too) and each integration's access, as an integration
+ * request for that provider.
+ */
+export function onboardSubject(integrations: readonly ResolvedIntegration[]): Omit<Subject, 'action'> {
+  return {
+    parts: [
+      { action: 'workspace.create', defaultWorkspace: false, creates: true },
+      // Enabled in the new workspace with no budget or rate limit: a rule that requires one holds inside the bundle too.
+      ...integrations.map((i) => ({
+        action: 'integration.create' as const,
+        providerId: i.providerId,
+        limits: { budget: undefined, perMinute: undefined },
+      })),
+    ],
+  };
+}
