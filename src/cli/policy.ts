@@ -12,7 +12,7 @@ import type { Policy } from '../policy/schema.js';
 const USAGE = `usage:
   npm run policy -- check <policy.yml> --action <action> [--user U…] [--group S…]… [--channel C…]
                    [--provider <id>] [--custom-host <url>]… [--secret-reference <id>[=<name>]]…
-                   [--workspace <id>[=<slug>]]… [--default-workspace] [--approvals-channel C…]
+                   [--workspace <id>[=<slug>]]… [--default-workspace] [--scope <scope>]… [--approvals-channel C…]
                    [--role member|manager|admin] [--people <n>] [--adds-self]   (member.add)
   npm run policy -- test <policy.yml> <cases.yml> [--approvals-channel C…]
 
@@ -54,6 +54,7 @@ function check(args: string[]): void {
       'secret-reference': { type: 'string', multiple: true },
       workspace: { type: 'string', multiple: true },
       'default-workspace': { type: 'boolean' },
+      scope: { type: 'string', multiple: true },
       'approvals-channel': { type: 'string' },
       role: { type: 'string' },
       people: { type: 'string' },
@@ -76,6 +77,7 @@ function check(args: string[]): void {
       ...(values.role ? { role: values.role } : {}),
       ...(values.people ? { people: Number(values.people) } : {}),
       ...(values['adds-self'] ? { adds_self: true } : {}),
+      ...(values.scope ? { scopes: values.scope } : {}),
     },
   );
   if (!request.ok) fail(64, ['the request is not one the app could receive:', ...request.problems.map((p) => `  - ${p}`)]);

@@ -48,7 +48,8 @@ export function registerCreateFlow(app: Router, deps: Deps, kind: ResourceKind):
     if (!final || final.status === 'executing') return;
     const note = delivery ? (final.status === 'failed' ? privateNote(delivery) : deliveryNote(delivery, context.channelId)) : undefined;
     const extra = { ...prepared.extra, ...(note ? { deliveredTo: note } : {}) };
-    await updateView(client, view.id, kind.views.state(final, context, extra), log);
+    if (kind.views.reveal) await kind.views.reveal(deps, client, view.id, final, context, extra);
+    else await updateView(client, view.id, kind.views.state(final, context, extra), log);
   });
 
   app.action(kind.ids.back, async ({ ack, body, client }) => {

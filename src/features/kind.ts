@@ -1,6 +1,7 @@
 import type { SlackViewAction } from '@slack/bolt';
 import type { Router } from '../slack/dispatch.js';
 import type { ModalView } from '@slack/types';
+import type { WebClient } from '@slack/web-api';
 import type { Action } from '../actions.js';
 import type { Deps } from '../deps.js';
 import type { Executor } from '../operations/types.js';
@@ -82,6 +83,12 @@ export interface ResourceKind {
   views: {
     /** The requester's modal for an operation's current state: progress, success, error or governed. */
     state(op: OperationRecord, context: ModalContext, extra?: StateExtra): ModalView;
+    /**
+     * Shows the final state in the modal the submission came from, instead of `state`, for a kind whose create
+     * returns something only that one view may show, once (an API key's value). It tells the requester privately
+     * when the modal is gone.
+     */
+    reveal?(deps: Deps, client: WebClient, viewId: string, op: OperationRecord, context: ModalContext, extra: StateExtra): Promise<void>;
   };
   /** The `/portkey policy` line(s) for this kind, e.g. "*Workspaces:* allowed (rule …)". */
   policyText(policy: Policy, actor: Actor): string;

@@ -191,6 +191,7 @@ export class Governance {
   async recheck(
     op: OperationRecord,
     subject: Omit<Subject, 'action'>,
+    otherwise = 'Ask a Portkey admin to enable it in the workspaces.',
   ): Promise<{ ok: true } | { ok: false; why: string; rule: string | null }> {
     const groups = await this.groupsOf(op.requesterId);
     const decision = decide(
@@ -207,7 +208,7 @@ export class Governance {
       decision.effect === 'deny'
         ? escapeMrkdwn(decision.reason)
         : `it now needs approval${rule ? ` (rule \`${escapeMrkdwn(rule)}\`)` : ''}.`;
-    return { ok: false, rule, why: `The policy no longer allows this: ${because} Ask a Portkey admin to enable it in the workspaces.` };
+    return { ok: false, rule, why: `The policy no longer allows this: ${because} ${otherwise}` };
   }
 
   /**

@@ -408,6 +408,11 @@ export class OperationService {
       // Approved requests: the approval message shows the result too.
       const also = governance?.effect === 'require_approval' ? await this.refreshed(tx, final.id) : [];
       also.push(...(await this.auditToChannel(tx, final)));
+      const aside = outcome.ok ? executor.privateNote?.(final, outcome) : undefined;
+      if (aside) {
+        const privately = { userId: final.requesterId, ...(final.responseUrl ? { responseUrl: final.responseUrl } : {}) };
+        also.push(await this.outbox.queue(tx, final.id, 'private_note', { to: privately, message: aside, private: true }));
+      }
       // Claimed already, so it is sent right after the commit with no more reads.
       const note = await this.outbox.queueClaimed(tx, final.id, 'result', payload);
       return { won: true as const, final, also, note };
@@ -437,10 +442,8 @@ export class OperationService {
     const executor = op ? this.executors[op.action] : undefined;
     const followUp = executor?.followUp;
     if (!op || !executor || !followUp || op.status !== 'succeeded') {
-      return {
-        kind: 'refused',
-        why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings.",
-      };
+      const otherwise = followUp?.otherwise ?? "Enable the workspaces in Portkey's integration settings.";
+      return { kind: 'refused', why: `That request is no longer known to the app. ${otherwise}` };
     }
     const refuse = async (why: string, detail?: Record<string, unknown>): Promise<FollowUpResult> => {
       // As for approvals: told every time, audited once a minute per clicker and request (a click flood can't grow the log).
@@ -450,10 +453,11 @@ export class OperationService {
       if (first.allowed) await this.audit(userId, `${op.action}.follow_up`, op.id, 'refused', { why, ...detail });
       return { kind: 'refused', why };
     };
-    if (op.requesterId !== userId) return refuse(`Only ${mention(op.requesterId)}, who created ${followUp.what}, can retry this.`);
+    if (op.requesterId !== userId)
+      return refuse(`Only ${mention(op.requesterId)}, who created ${followUp.what}, can ${followUp.verb ?? 'retry'} this.`);
     const left = followUp.pending(op);
     if (!left) return refuse('There is nothing left to retry: this step already succeeded.');
-    const verdict = await this.governance.recheck(op, executor.subject(op));
+    const verdict = await this.governance.recheck(op, executor.subject(op), followUp.otherwise);
     if (!verdict.ok) return refuse(verdict.why, { rule: verdict.rule });
     // One owner per run: a second click in this same process must not share (and renew) the first one's lease.
     const runner = `${this.owner}:${randomUUID().slice(0, 8)}`;

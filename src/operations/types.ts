@@ -21,6 +21,10 @@ export type Success = Extract<Outcome, { ok: true }>;
 export interface FollowUp {
   /** What the operation created, for refusals ("the integration"). */
   readonly what: string;
+  /** What to do instead when it is refused, for its refusals (default: the integration's "enable it in the workspaces"). */
+  readonly otherwise?: string;
+  /** The click's verb in refusals ("retry", "rotate"); default "retry". */
+  readonly verb?: string;
   /** What is still left to do for this succeeded operation (e.g. "enable it in Research"), or undefined. */
   pending(op: OperationRecord): string | undefined;
   /** Does it once; the new result replaces the operation's (no secret in it). `steps`: its step records, under the run's lease. */
@@ -41,6 +45,11 @@ export interface Executor {
   subject(op: OperationRecord): Omit<Subject, 'action'>;
   followUp?: FollowUp;
   successMessage(op: OperationRecord, outcome: Success): Message;
+  /**
+   * To the requester, privately, beside the success message, when they must hear something no channel may (an API
+   * key's value that was never shown to them). Queued with the outcome. Undefined: nothing to say.
+   */
+  privateNote?(op: OperationRecord, outcome: Success): Message | undefined;
   /** To the requester, privately, for a failed operation: which request (kind and name), what is known, what to do. */
   failureMessage(op: OperationRecord): Message;
   /** What was asked for, for approvers and the audit channel: plain label/value rows, secrets masked. Reads

@@ -52,6 +52,8 @@ const requestSchema = z
     role: z.enum(['member', 'manager', 'admin'], { error: 'a role is member, manager or admin' }).optional(),
     people: z.number().int().min(1).max(1000).optional(),
     adds_self: z.boolean().optional(),
+    /** An API key's scopes, as Portkey spells them (`completions.write`). */
+    scopes: list(z.string().min(1)).optional(),
   })
   .strict();
 
@@ -107,6 +109,7 @@ export function subjectOf(request: z.output<typeof requestSchema>, who = 'U0SOME
       : {}),
     ...(request.role ? { role: request.role } : {}),
     ...(request.action === 'member.add' ? { people: { count: request.people ?? 1, userIds: request.adds_self ? [who] : [] } } : {}),
+    ...(request.scopes ? { scopes: request.scopes } : {}),
   };
 }
 

@@ -35,6 +35,8 @@ export interface Subject {
    * the request enables the integration in no workspace; `budget`/`perMinute` undefined: none.
    */
   limits?: { budget: { type: 'cost' | 'tokens'; amount: number } | undefined; perMinute: number | undefined } | undefined;
+  /** key.create: the scopes the key is given. */
+  scopes?: readonly string[] | undefined;
   /** workspace.create: "make this the default workspace". */
   defaultWorkspace?: boolean | undefined;
   /** member.add: the workspace role given (the workspace itself is in `workspaces`). */
@@ -130,6 +132,8 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
     return false;
   }
   if (!memberCriteriaMatch(rule, subject, actor)) return false;
+  const scopes = rule.scopes;
+  if (scopes && !covers(rule, subject.scopes ?? [], (s) => scopes.some((p) => scopeMatches(p, s)))) return false;
   if (
     rule.default_workspace !== undefined &&
     (subject.action !== 'workspace.create' || (subject.defaultWorkspace ?? false) !== rule.default_workspace)
@@ -168,6 +172,17 @@ function memberCriteriaMatch(rule: Rule, subject: Subject, actor: Actor): boolea
 
 function addsSelf(subject: Subject, actor: Actor): boolean {
   return subject.people?.userIds.includes(actor.userId) ?? false;
+}
+
+/** A scope pattern: Portkey's scope string, `*` standing for any text (case as Portkey writes them: lowercase). */
+export function scopeMatches(pattern: string, scope: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.]/g, '\\.'))
+      .join('.*')}$`,
+  );
+  return re.test(scope);
 }
 
 /** Every rule that matches, in file order. */

@@ -131,6 +131,12 @@ const rateBound = z
   })
   .strict()
   .refine((b) => b.max_per_minute !== undefined || b.required === true, { error: 'rate_limit needs max_per_minute or required: true' });
+const scopePattern = z
+  .string({ error: 'a scope is Portkey\'s scope string or a pattern, e.g. "completions.write" or "workspace_users.*"' })
+  .trim()
+  .regex(/^[a-z_*]+(\.[a-z_*]+)?$|^\*$/, {
+    error: 'a scope is Portkey\'s scope string or a pattern, e.g. "completions.write" or "workspace_users.*"',
+  });
 
 /** The built-in guards' names: decisions name them like rules, so a file rule may not take them. */
 export const GUARD_NAMES = [
@@ -188,6 +194,11 @@ const rule = z
       .optional(),
     /** member.add: whether the requester is among the people added (true: someone adding themselves). */
     adds_self: z.boolean({ error: 'adds_self must be true or false' }).optional(),
+    /**
+     * API keys: the scopes the key is given (Portkey's scope strings, e.g. "completions.write"); a `*` stands for any
+     * text, so "workspace_service_api_keys.*" or "*.delete". A restrictive rule matches when ANY requested scope does.
+     */
+    scopes: z.array(scopePattern).min(1).optional(),
     /** Workspaces: whether the request makes it the default workspace. */
     default_workspace: z.boolean({ error: 'default_workspace must be true or false' }).optional(),
     effect: z.enum(EFFECTS, { error: `must be one of ${EFFECTS.join(', ')}` }),
@@ -282,9 +293,12 @@ export function crossRuleProblems(raw: unknown): string[] {
         );
       }
     }
-    const spaces = ['integration.create', 'integration.access', 'member.add', '*'];
-    if (rule.workspaces !== undefined && !actions.some((a) => spaces.includes(String(a)))) {
-      problems.push(`rules[${i}].workspaces: workspaces only apply to integration.create, integration.access and member.add`);
+    const workspaceActions = ['integration.create', 'integration.access', 'member.add', 'key.create', '*'];
+    if (rule.workspaces !== undefined && !actions.some((a) => workspaceActions.includes(a))) {
+      problems.push(`rules[${i}].workspaces: workspaces only apply to integration.create, integration.access, member.add and key.create`);
+    }
+    if (rule.scopes !== undefined && !actions.some((a) => a === 'key.create' || a === '*')) {
+      problems.push(`rules[${i}].scopes: scopes only apply to key.create`);
     }
     for (const key of ['roles', 'min_people', 'adds_self'] as const) {
       if (rule[key] !== undefined && !actions.some((a) => a === 'member.add' || a === '*')) {

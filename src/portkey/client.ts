@@ -5,6 +5,12 @@ import { budgetMs, MIN_ATTEMPT_MS, type Budget } from './budget.js';
 import { isTimeoutCause, networkFailureOf, PortkeyError, parseErrorBody, type PortkeyErrorKind } from './errors.js';
 import { routeOf } from './routes.js';
 import {
+  apiKeyListSchema,
+  issuedApiKeySchema,
+  type ApiKey,
+  type CreateApiKeyBody,
+  type IssuedApiKey,
+  type RotateApiKeyBody,
   createdIntegrationSchema,
   createdWorkspaceSchema,
   emptySchema,
@@ -187,6 +193,26 @@ export class PortkeyClient {
 
   async addWorkspaceMembers(workspaceId: string, body: AddMembersBody): Promise<void> {
     await this.send('POST', `/admin/workspaces/${encodeURIComponent(workspaceId)}/users`, emptySchema, { body });
+  }
+
+  // API keys --------------------------------------------------------------------------------
+
+  /** Creates a workspace service key. The answer holds the key's value: never log it, never store it. */
+  createWorkspaceServiceKey(body: CreateApiKeyBody): Promise<IssuedApiKey> {
+    return this.send('POST', '/api-keys/workspace/service', issuedApiKeySchema, { body });
+  }
+
+  /** `page` is 0-based. Values are masked in the list. */
+  listApiKeys(q: { workspaceId?: string; page?: number; pageSize?: number } = {}, call: CallOptions = {}): Promise<Listed<ApiKey>> {
+    return this.send('GET', '/api-keys', apiKeyListSchema, {
+      query: { workspace_id: q.workspaceId, current_page: q.page ?? 0, page_size: q.pageSize ?? 100 },
+      ...call,
+    });
+  }
+
+  /** A new value for the key; the previous one stays valid for the transition period. Never log the answer. */
+  rotateApiKey(id: string, body: RotateApiKeyBody): Promise<IssuedApiKey & { key_transition_expires_at?: unknown }> {
+    return this.send('POST', `/api-keys/${encodeURIComponent(id)}/rotate`, issuedApiKeySchema, { body });
   }
 
   // Transport -------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ const TEMPLATES = [
   '/admin/users',
   '/admin/users/invites',
   '/admin/workspaces/{id}/users',
+  '/api-keys',
+  '/api-keys/{id}/rotate',
+  '/api-keys/workspace/service',
 ] as const;
 
 const MATCHERS = TEMPLATES.map((t) => ({ template: t, re: new RegExp(`^${t.replace(/\{[a-z]+\}/g, '[^/]+')}$`) }));

@@ -209,3 +209,51 @@ export interface CreateInviteBody {
 export interface AddMembersBody {
   users: Array<{ id: string; role: WorkspaceRole }>;
 }
+
+// API keys ------------------------------------------------------------------------------------
+
+/**
+ * The answer to a create or a rotate: the id and the key's value. The value is a secret of its own: it is held only
+ * in memory, for the one view that shows it (see src/resources/key/reveal.ts), and never logged or stored.
+ */
+export const issuedApiKeySchema = z.object({ id: z.string().min(1), key: z.string().min(1) }).loose();
+export type IssuedApiKey = z.infer<typeof issuedApiKeySchema>;
+
+/** A key as GET /api-keys lists it (the value masked). Only `id` is needed to use one. */
+export const apiKeySchema = z
+  .object({
+    id: z.string().min(1),
+    name: optionalText,
+    description: z.string().nullish(),
+    workspace_id: z.string().nullish(),
+    scopes: z.array(z.string()).nullish(),
+    created_at: z.string().nullish(),
+  })
+  .loose();
+export type ApiKey = z.infer<typeof apiKeySchema>;
+export const apiKeyListSchema = listOf(apiKeySchema);
+
+/** A usage limit (CreateApiKeyObject.usage_limits, the spec's UsageLimits). */
+export interface UsageLimitsBody {
+  type: 'cost' | 'tokens';
+  credit_limit: number;
+  alert_threshold?: number;
+  periodic_reset?: 'monthly' | 'weekly';
+}
+
+/** POST /api-keys/workspace/service: the spec's CreateApiKeyObject, as far as this app sends it. */
+export interface CreateApiKeyBody {
+  name: string;
+  description?: string;
+  workspace_id: string;
+  scopes: string[];
+  usage_limits?: UsageLimitsBody;
+  rate_limits?: Array<{ type: 'requests' | 'tokens'; unit: 'rpm' | 'rph' | 'rpd'; value: number }>;
+  expires_at?: string;
+  rotation_policy?: { rotation_period: 'weekly' | 'monthly'; key_transition_period_ms?: number };
+}
+
+/** POST /api-keys/{id}/rotate: the spec's RotateApiKeyRequest. */
+export interface RotateApiKeyBody {
+  key_transition_period_ms?: number;
+}

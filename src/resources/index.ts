@@ -4,6 +4,7 @@ import type { PortkeyClient } from '../portkey/client.js';
 import { accessKind } from './access/index.js';
 import { integrationKind } from './integration/index.js';
 import { memberKind } from './member/index.js';
+import { keyKind } from './key/index.js';
 import type { ResourceKind } from '../features/kind.js';
 import { workspaceKind } from './workspace/index.js';
 import { onboardKind } from './onboard/index.js';
@@ -17,6 +18,7 @@ const BY_ACTION = {
   'workspace.create': workspaceKind,
   'integration.create': integrationKind,
   'member.add': memberKind,
+  'key.create': keyKind,
   // The bundle's steps are lent by the kinds that own them (see features/onboard.ts).
   'team.onboard': onboardKind({ workspace: workspacePart, integrationAccess: integrationAccessPart }),
   'integration.access': accessKind,

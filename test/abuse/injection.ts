@@ -2,7 +2,7 @@
 // into forms, command text and list filters, or stored in Portkey under names the app lists. Portkey must get
 // exactly what was typed; Slack must only ever show it escaped.
 import { describe, expect, it } from 'vitest';
-import type { DriverResponse, FillableView, ViewLike } from '../support/driver.js';
+import type { DriverResponse, FillableView, FillValue, ViewLike } from '../support/driver.js';
 import type { TestEnv } from '../support/env.js';
 import { record } from '../support/payload.js';
 import { filled, newUser, openModal, submitAccepted, submitRefused } from './flows.js';
@@ -61,6 +61,21 @@ async function createIntegration(
 ): Promise<DriverResponse[]> {
   const view = await prepare(await openModal(h, 'integration create openai', userId));
   const { ack } = await submitAccepted(h, state(view), userId);
+  await h.slack.waitFor('chat.postMessage');
+  return [ack];
+}
+
+/** A workspace service key, in a workspace Portkey has (a plain one unless given). */
+async function createKey(
+  h: TestEnv,
+  userId: string,
+  inputs: Record<string, string>,
+  workspace?: { value: string; text: string },
+): Promise<DriverResponse[]> {
+  const ws = workspace ?? { value: h.portkey.seedWorkspace({ name: 'Key space' }).id, text: 'Key space' };
+  const view = await openModal(h, 'key create', userId);
+  const typed: Record<string, FillValue> = { ...inputs, key_workspace: ws };
+  const { ack } = await submitAccepted(h, filled(view, typed), userId);
   await h.slack.waitFor('chat.postMessage');
   return [ack];
 }
@@ -217,6 +232,35 @@ const CASES: InjectionCase[] = [
       const acks = await createIntegration(h, userId, (v) =>
         filled(v, { int_name: 'Injected access', int_key__openai: KEY }, { int_access: [{ value: ws.id, text: 'Injected access' }] }),
       );
+      return { acks, echoed: INJECTION_ESCAPED };
+    },
+  },
+  {
+    field: 'the API key name',
+    verdict: 'neutralised',
+    async run(h, userId) {
+      const acks = await createKey(h, userId, { key_name: INJECTION });
+      expect(onlyBody(h, 'POST', '/api-keys/workspace/service')).toMatchObject({ name: INJECTION });
+      return { acks, echoed: INJECTION_ESCAPED };
+    },
+  },
+  {
+    field: 'the API key description',
+    verdict: 'neutralised',
+    async run(h, userId) {
+      const acks = await createKey(h, userId, { key_name: 'Injected key description', key_description: INJECTION });
+      expect(onlyBody(h, 'POST', '/api-keys/workspace/service')).toMatchObject({ description: INJECTION });
+      return { acks };
+    },
+  },
+  {
+    field: "the API key's workspace, as Portkey holds it",
+    verdict: 'neutralised',
+    async run(h, userId) {
+      // Echoed is the name Portkey holds for the id (never the option's label), so that is where the markup goes.
+      const ws = h.portkey.seedWorkspace({ name: INJECTION, slug: 'injected-key-ws' });
+      const acks = await createKey(h, userId, { key_name: 'Injected key workspace' }, { value: ws.id, text: 'A plain label' });
+      expect(onlyBody(h, 'POST', '/api-keys/workspace/service')).toMatchObject({ workspace_id: ws.id });
       return { acks, echoed: INJECTION_ESCAPED };
     },
   },

@@ -53,6 +53,12 @@ rules:
     action: integration.create
     secret_references: ["vault-*"]
     effect: allow
+  - name: admin-keys-need-platform
+    action: key.create
+    scopes: ["workspace_users.*"]
+    effect: require_approval
+    approvers:
+      groups: [S0PLATFORM]
 rate_limits: []
 `;
 const policyDir = mkdtempSync(path.join(tmpdir(), 'portkey-canary-policy-'));
@@ -71,6 +77,11 @@ interface Canary {
   random: string;
   /** Whether the flow sends it to Portkey (checked before the scan means anything). */
   reachesPortkey: boolean;
+  /**
+   * A value Portkey returned (an API key): the places (`where`) it may be — the one views.update that shows it to its
+   * owner, its answer and Slack's stored copy of that view — and must be in, when it was shown. Empty: nowhere.
+   */
+  onlyIn?: string[];
 }
 
 interface Place {
@@ -495,6 +506,98 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       expect(await operationOf(view.id)).toBeUndefined();
     });
 
+    /** Opens the key form in the flow's channel, submits it; resolves with the form. */
+    async function submitKeyForm(flow: string, name: string, typed: Record<string, string | string[] | { value: string; text: string }>) {
+      flows.push(flow);
+      const ws = portkey.workspaces[0] ?? portkey.seedWorkspace({ name: `Canary Keys ${engine}` });
+      const triggerId = `canary-key-${randomBytes(4).toString('hex')}`;
+      const res = await app.driver.command({ text: 'key create', triggerId, channelId: channelOf(flow) });
+      expect(res.status).toBe(200);
+      const view = viewFrom(await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId), slack.views);
+      const ack = await app.driver.viewSubmission({
+        view: fillView(view, { key_name: name, key_workspace: { value: ws.id, text: ws.name }, ...typed }),
+      });
+      expect(record(ack.json, 'ack').response_action).toBe('update');
+      return view;
+    }
+
+    /** The Slack call (by index) that carried a value, and it alone. */
+    function theOneCall(value: string): number {
+      const carrying = slack.calls.flatMap((c, i) => (JSON.stringify(c.args).includes(value) ? [i] : []));
+      expect(carrying).toHaveLength(1);
+      return carrying[0] ?? -1;
+    }
+
+    it("an API key Portkey returns: shown once in the requester's modal, and nowhere else", async () => {
+      const value = canary('key-shown', 'returned API key (shown in the modal)', false);
+      portkey.issueKeyValues(value);
+      const view = await submitKeyForm('key-shown', `Canary Key ${engine}`, {});
+      await settles(view.id, 'succeeded');
+      await slack.waitFor('views.update', (c) => c.args.view_id === view.id && JSON.stringify(c.args).includes(value), 10_000);
+      const i = theOneCall(value);
+      const last = canaries.at(-1);
+      if (last) last.onlyIn = [`slack call #${i} views.update (args)`, `slack call #${i} views.update (answer)`, `stored view ${view.id}`];
+    });
+
+    it('an API key created after an approval: its value is shown nowhere; the requester is told privately, with Rotate', async () => {
+      const value = canary('key-approved', 'returned API key (after an approval)', false);
+      portkey.issueKeyValues(value);
+      const view = await submitKeyForm('key-approved', `Canary Admin Key ${engine}`, {
+        key_preset: 'custom',
+        key_scopes: ['completions.write', 'workspace_users.read'],
+      });
+      const post = await slack.waitFor(
+        'chat.postMessage',
+        (c) => c.args.channel === APPROVALS && allText(c.args.blocks).includes('Canary Admin Key'),
+      );
+      const approve = theButton(post.args.blocks, 'approval_approve');
+      await app.driver.blockAction({
+        actionId: 'approval_approve',
+        blockId: approve.blockId,
+        value: approve.value ?? '',
+        userId: APPROVER,
+        channelId: APPROVALS,
+        responseUrl: slack.responseUrl(),
+      });
+      await settles(view.id, 'succeeded');
+      expect(portkey.apiKeys.map((k) => k.value)).toContain(value);
+      const last = canaries.at(-1);
+      if (last) last.onlyIn = [];
+    });
+
+    it('an API key whose modal was closed, then rotated: the first value only in the refused update, the new one shown once', async () => {
+      const first = canary('key-closed', 'returned API key (modal closed)', false);
+      const firstCanary = canaries.at(-1);
+      const rotated = canary('key-rotated', 'rotated API key (shown in the rotate window)', false);
+      const rotatedCanary = canaries.at(-1);
+      portkey.issueKeyValues(first, rotated);
+      portkey.fault({ method: 'POST', path: '/api-keys/workspace/service' }, { afterHandling: true, delayMs: 400 });
+      const view = await submitKeyForm('key-closed', `Canary Closed Key ${engine}`, {});
+      slack.closeView(view.id);
+      await settles(view.id, 'succeeded');
+      const name = `Canary Closed Key ${engine}`;
+      const notice = await eventually('the private notice with Rotate', () =>
+        [...slack.calls.filter((c) => c.method !== 'views.update').map((c) => c.args), ...slack.responses.map((r) => r.body)].find(
+          (b) => JSON.stringify(b).includes('"action_id":"key_rotate"') && allText(b).includes(name),
+        ),
+      );
+      const rotate = theButton(notice, 'key_rotate');
+      const i = theOneCall(first);
+      // Slack refused that update (the modal was gone): its answer carries nothing.
+      if (firstCanary) firstCanary.onlyIn = [`slack call #${i} views.update (args)`];
+      await app.driver.blockAction({
+        actionId: 'key_rotate',
+        blockId: rotate.blockId,
+        value: rotate.value ?? '',
+        responseUrl: slack.responseUrl(),
+      });
+      const update = await slack.waitFor('views.update', (c) => JSON.stringify(c.args).includes(rotated), 10_000);
+      const j = theOneCall(rotated);
+      const viewId = String(update.args.view_id);
+      if (rotatedCanary)
+        rotatedCanary.onlyIn = [`slack call #${j} views.update (args)`, `slack call #${j} views.update (answer)`, `stored view ${viewId}`];
+    });
+
     it('the scan: no canary in any Slack call, response_url post, view, ack, log line, stdout/stderr, table row or data file', async () => {
       // Everything has settled: every operation in a final state, no notification still due, Slack quiet.
       await eventually(
@@ -569,7 +672,12 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       for (const c of canaries) {
         const needles = probesOf(c);
         probes += needles.length;
+        // A returned key shown once: it must be in that one view's places (else "not found" would prove nothing).
+        for (const where of c.onlyIn ?? []) {
+          expect(places.find((p) => p.where === where)?.text ?? '', `${c.label} should be shown in ${where}`).toContain(c.value);
+        }
         for (const place of places) {
+          if (c.onlyIn?.includes(place.where)) continue;
           const found = needles.map((p) => ({ ...p, at: place.text.indexOf(p.needle) })).filter((p) => p.at >= 0);
           const [first] = found;
           if (first) {

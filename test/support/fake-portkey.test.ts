@@ -570,3 +570,71 @@ describe('fake Portkey: the official OpenAPI schemas (portkey-spec.json)', () =>
     expect((await call('GET', '/integrations?current_page=0&page_size=10&type=all')).status).toBe(200);
   });
 });
+
+describe('fake Portkey: API keys', () => {
+  it('creates a workspace service key: the spec schema is checked, the answer is {id, key, object}, the value kept', async () => {
+    const ws = pk.seedWorkspace({ name: 'Keys', slug: 'ws-keys' });
+    pk.issueKeyValues('pk-live-one');
+    const res = await call('POST', '/api-keys/workspace/service', { name: 'svc', workspace_id: 'ws-keys', scopes: ['completions.write'] });
+    expect(res.status).toBe(200);
+    const body = res.body as { id: string; key: string; object: string };
+    expect(body).toEqual({ id: expect.any(String), key: 'pk-live-one', object: 'api-key' });
+    expect(pk.apiKeys[0]).toMatchObject({ id: body.id, workspace_id: ws.id, type: 'workspace-service', value: 'pk-live-one' });
+  });
+
+  it.each([
+    ['no scopes', { name: 'svc', workspace_id: 'ws-keys' }],
+    ['empty scopes', { name: 'svc', workspace_id: 'ws-keys', scopes: [] }],
+    ['no workspace', { name: 'svc', scopes: ['completions.write'] }],
+    [
+      'a rate limit unit the spec does not know',
+      { name: 'svc', workspace_id: 'ws-keys', scopes: ['a.b'], rate_limits: [{ type: 'requests', unit: 'rpy', value: 1 }] },
+    ],
+    [
+      'a transition shorter than 30 min',
+      { name: 'svc', workspace_id: 'ws-keys', scopes: ['a.b'], rotation_policy: { key_transition_period_ms: 1000 } },
+    ],
+  ])('400 AB01 for %s', async (_what, body) => {
+    pk.seedWorkspace({ name: 'Keys', slug: 'ws-keys' });
+    expect(await call('POST', '/api-keys/workspace/service', body)).toMatchObject(errorOf('AB01', 400));
+    expect(pk.apiKeys).toEqual([]);
+  });
+
+  it('an unknown workspace is 403 AB03, like every unknown workspace', async () => {
+    expect(await call('POST', '/api-keys/workspace/service', { name: 'svc', workspace_id: 'ws-none', scopes: ['a.b'] })).toMatchObject(
+      errorOf('AB03', 403),
+    );
+  });
+
+  it('lists by workspace and gets by id with the value masked, never in clear', async () => {
+    const a = pk.seedWorkspace({ name: 'A', slug: 'ws-a' });
+    pk.seedWorkspace({ name: 'B', slug: 'ws-b' });
+    pk.issueKeyValues('pk-live-secret-a', 'pk-live-secret-b');
+    await call('POST', '/api-keys/workspace/service', { name: 'ka', workspace_id: 'ws-a', scopes: ['completions.write'] });
+    await call('POST', '/api-keys/workspace/service', { name: 'kb', workspace_id: 'ws-b', scopes: ['completions.write'] });
+    const list = await call('GET', `/api-keys?workspace_id=${a.id}`);
+    expect(list.status).toBe(200);
+    expect((list.body as { data: Array<{ name: string; key: string }> }).data.map((k) => [k.name, k.key])).toEqual([['ka', 'pk*******-a']]);
+    expect(list.text).not.toContain('secret');
+    const id = pk.apiKeys[0]?.id ?? '';
+    const one = await call('GET', `/api-keys/${id}`);
+    expect(one.body).toMatchObject({ id, name: 'ka', workspace_id: a.id, scopes: ['completions.write'], object: 'api-key' });
+    expect(one.text).not.toContain('secret');
+    expect(await call('GET', '/api-keys?bogus=1')).toMatchObject(errorOf('AB01', 400));
+  });
+
+  it('rotates: a new value, the previous one valid until the transition ends', async () => {
+    pk.seedWorkspace({ name: 'A', slug: 'ws-a' });
+    pk.issueKeyValues('pk-live-old', 'pk-live-new');
+    await call('POST', '/api-keys/workspace/service', { name: 'ka', workspace_id: 'ws-a', scopes: ['completions.write'] });
+    const id = pk.apiKeys[0]?.id ?? '';
+    const before = Date.now();
+    const res = await call('POST', `/api-keys/${id}/rotate`, { key_transition_period_ms: 3_600_000 });
+    expect(res.body).toEqual({ id, key: 'pk-live-new', key_transition_expires_at: expect.any(String) });
+    const ends = Date.parse((res.body as { key_transition_expires_at: string }).key_transition_expires_at);
+    expect(ends).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(pk.apiKeys[0]).toMatchObject({ value: 'pk-live-new', previous: { value: 'pk-live-old' } });
+    expect(await call('POST', `/api-keys/${id}/rotate`, { key_transition_period_ms: 60_000 })).toMatchObject(errorOf('AB01', 400));
+    expect(await call('POST', '/api-keys/00000000-0000-4000-8000-000000000000/rotate', {})).toMatchObject(errorOf('AB08', 404));
+  });
+});

@@ -31,6 +31,12 @@
  *   (Portkey SSRF-validates custom hosts) → otherwise 400 AB01.
  * - Bodies and list query strings are also checked against Portkey's official OpenAPI schemas (portkey-schema.ts, the
  *   `configurations` branch chosen by provider) after the checks above: 400 AB01 "Invalid request: <what failed>".
+ * - API keys (POST /api-keys/{type}/{sub-type}, GET /api-keys, GET /api-keys/{id}, POST /api-keys/{id}/rotate): the
+ *   create answers `{id, key, object}` as the spec's response schema; a workspace key needs a known `workspace_id`
+ *   (id or slug; the spec's workspace examples always send one) and is stored with the workspace's UUID; `scopes` must
+ *   be non-empty. Lists and GET by id show `key` masked like the spec's example ("Xk*******S4"), never the value.
+ *   Rotate answers `{id, key, key_transition_expires_at}` with a new value; the previous one stays valid until then
+ *   (the spec: "The previous key remains valid during the transition period"; default 30 min, its minimum).
  * - Validation messages name the offending field, e.g. `configurations.azure_resource_name is required`
  *   (the real API answers a generic "Invalid request. Please check and try again.").
  */
@@ -195,8 +201,28 @@ export interface SeedSecretReference {
   manager?: string;
 }
 
+/** An API key as the fake keeps it: `value` (and, after a rotate, the previous one) in clear, for tests to look for. */
+export interface StoredApiKey {
+  id: string;
+  name: string;
+  description: string | null;
+  type: 'organisation-service' | 'workspace-service' | 'workspace-user';
+  workspace_id: string | null;
+  scopes: string[];
+  usage_limits: unknown;
+  rate_limits: unknown;
+  expires_at: string | null;
+  rotation_policy: unknown;
+  created_at: string;
+  value: string;
+  previous: { value: string; validUntil: string } | null;
+}
+
 export interface FakePortkey {
   readonly baseUrl: string;
+  readonly apiKeys: StoredApiKey[];
+  /** The next key values the create or rotate answers hand out (a canary), in order; random once used up. */
+  issueKeyValues(...values: string[]): void;
   readonly adminKey: string;
   readonly organisationId: string;
   readonly requests: PortkeyRequest[];
@@ -588,6 +614,8 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
   const integrations: StoredIntegration[] = [];
   const secretReferences: SecretReference[] = [];
   const providers: StoredProvider[] = [];
+  const apiKeys: StoredApiKey[] = [];
+  const keyValues: string[] = [];
   let faults: FaultRule[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -1102,6 +1130,90 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
     return { status: 200, body: { object: 'list', total: items.length, data } };
   }
 
+  // ----- API keys -----
+
+  const newKeyValue = (): string => keyValues.shift() ?? `pk-live-${randomBytes(18).toString('base64url')}`;
+  /** As the spec's ApiKeyObject example shows it: "Xk*******S4". */
+  const maskedKey = (v: string): string => `${v.slice(0, 2)}*******${v.slice(-2)}`;
+
+  function apiKeyObject(k: StoredApiKey): Record<string, unknown> {
+    return {
+      id: k.id,
+      key: maskedKey(k.value),
+      name: k.name,
+      description: k.description,
+      type: k.type,
+      organisation_id: organisationId,
+      workspace_id: k.workspace_id,
+      status: 'active',
+      created_at: k.created_at,
+      last_updated_at: k.created_at,
+      creation_mode: 'api',
+      rate_limits: k.rate_limits,
+      usage_limits: k.usage_limits,
+      scopes: [...k.scopes],
+      expires_at: k.expires_at,
+      object: 'api-key',
+    };
+  }
+
+  function createApiKey(type: string | undefined, subType: string | undefined, body: Record<string, unknown>): Answer {
+    if (type !== 'organisation' && type !== 'workspace') throw invalid('type must be organisation or workspace');
+    if (subType !== 'service' && subType !== 'user') throw invalid('sub-type must be service or user');
+    checkBody('POST /api-keys/{type}/{sub-type}', body);
+    if (!isNonEmptyString(body.name)) throw invalid('name is required');
+    const scopes = body.scopes as string[];
+    if (scopes.length === 0) throw invalid('scopes must not be empty');
+    let workspaceId: string | null = null;
+    if (type === 'workspace') {
+      if (!isNonEmptyString(body.workspace_id)) throw invalid('workspace_id is required for a workspace API key');
+      workspaceId = workspaceOr403(body.workspace_id).id;
+    }
+    if (subType === 'user' && !isNonEmptyString(body.user_id)) throw invalid('user_id is required for a user API key');
+    const key: StoredApiKey = {
+      id: randomUUID(),
+      name: body.name,
+      description: typeof body.description === 'string' ? body.description : null,
+      type:
+        `${type}-${subType}` === 'workspace-user' ? 'workspace-user' : type === 'workspace' ? 'workspace-service' : 'organisation-service',
+      workspace_id: workspaceId,
+      scopes: [...scopes],
+      usage_limits: body.usage_limits ?? null,
+      rate_limits: body.rate_limits ?? null,
+      expires_at: typeof body.expires_at === 'string' ? body.expires_at : null,
+      rotation_policy: body.rotation_policy ?? null,
+      created_at: nowIso(),
+      value: newKeyValue(),
+      previous: null,
+    };
+    apiKeys.push(key);
+    return { status: 200, body: { id: key.id, key: key.value, object: 'api-key' } };
+  }
+
+  function listApiKeys(query: Record<string, string>): Answer {
+    checkQuery('GET /api-keys', query);
+    const ws = query.workspace_id ? findWorkspace(query.workspace_id) : undefined;
+    if (query.workspace_id && !ws) throw new ApiError('AB03', defaultMessage('AB03'));
+    const items = apiKeys.filter((k) => !ws || k.workspace_id === ws.id);
+    return { status: 200, body: { object: 'list', total: items.length, data: page(items, query, 50).map(apiKeyObject) } };
+  }
+
+  function apiKeyOr404(id: string): StoredApiKey {
+    const k = apiKeys.find((x) => x.id === id);
+    if (!k) throw new ApiError('AB08', defaultMessage('AB08'));
+    return k;
+  }
+
+  function rotateApiKey(k: StoredApiKey, body: unknown): Answer {
+    const b = body === undefined ? {} : requireBodyObject(body);
+    checkBody('POST /api-keys/{id}/rotate', b);
+    const period = typeof b.key_transition_period_ms === 'number' ? b.key_transition_period_ms : 1_800_000;
+    const validUntil = new Date(Date.now() + period).toISOString();
+    k.previous = { value: k.value, validUntil };
+    k.value = newKeyValue();
+    return { status: 200, body: { id: k.id, key: k.value, key_transition_expires_at: validUntil } };
+  }
+
   function route(req: ParsedRequest): Answer {
     if (req.headers['x-portkey-api-key'] !== adminKey) throw new ApiError('AB05', 'Invalid API Key');
     if (req.bodyWasInvalidJson) throw invalid('Request body is not valid JSON');
@@ -1142,6 +1254,12 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
         if (method === 'GET') return getIntegrationWorkspaces(i);
         if (method === 'PUT') return putIntegrationWorkspaces(i, requireBodyObject(req.body));
       }
+    } else if (a === 'api-keys') {
+      if (b === undefined && method === 'GET') return listApiKeys(query);
+      if (b !== undefined && c === undefined && method === 'GET') return { status: 200, body: apiKeyObject(apiKeyOr404(b)) };
+      if (b !== undefined && c === 'rotate' && d === undefined && method === 'POST') return rotateApiKey(apiKeyOr404(b), req.body);
+      if (b !== undefined && c !== undefined && d === undefined && method === 'POST')
+        return createApiKey(b, c, requireBodyObject(req.body));
     } else if (a === 'secret-references') {
       if (b === undefined && method === 'GET') return listSecretReferences(query);
       if (b !== undefined && c === undefined && method === 'GET') {
@@ -1306,6 +1424,10 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
     integrations,
     secretReferences,
     providers,
+    apiKeys,
+    issueKeyValues(...values) {
+      keyValues.push(...values);
+    },
     latencyMs: 0,
     requestsTo(method, path) {
       const m = method.toUpperCase();
@@ -1397,6 +1519,8 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
       secretReferences.length = 0;
       providers.length = 0;
       members.reset();
+      apiKeys.length = 0;
+      keyValues.length = 0;
       faults = [];
       fake.latencyMs = 0;
       for (const res of hung) res.destroy();

@@ -69,7 +69,7 @@ describe('manifest.yml (project rules, always on)', () => {
     expect(command.usage_hint).toBeDefined();
     expect(command.usage_hint?.length ?? 0).toBeLessThanOrEqual(1000);
     expect(command.should_escape).toBe(false);
-    for (const sub of ['help', 'workspace create', 'integration create', 'workspaces', 'integrations', 'audit', 'policy']) {
+    for (const sub of ['help', 'workspace create', 'integration create', 'key create', 'workspaces', 'integrations', 'audit', 'policy']) {
       expect(command.usage_hint).toContain(sub);
     }
   });

@@ -48,7 +48,7 @@ describe('a written-down request', () => {
     if (r.ok) return;
     expect(r.problems.join('\n')).toMatch(/user: a Slack user id looks like U012ABCDEF/);
     expect(r.problems.join('\n')).toMatch(
-      /action: must be one of workspace\.create, integration\.create, member\.add, team\.onboard, integration\.access, not "integration\.delete"/,
+      /action: must be one of workspace\.create, integration\.create, member\.add, key\.create, team\.onboard, integration\.access, not "integration\.delete"/,
     );
     expect(r.problems.join('\n')).toMatch(/custom_hosts/);
   });
@@ -182,6 +182,28 @@ describe('npm run policy (the command line)', () => {
     const self = run('check', p, '--action', 'member.add', '--role', 'admin', '--adds-self');
     expect(self.out.split('\n').slice(0, 2)).toEqual(['decision: require_approval', 'rule: self-promotion-needs-approval (built-in rule)']);
     expect(run('check', p, '--action', 'member.add', '--role', 'owner').code).toBe(64);
+  });
+
+  it('decides an API key on its scopes (--scope, each one)', () => {
+    const policy = file(
+      'keys.yml',
+      `version: 1
+approvals_channel: C0APPROVALS
+rules:
+  - name: admin-keys
+    action: key.create
+    scopes: ["workspace_users.*"]
+    effect: require_approval
+    approvers: { users: [U0ADMIN] }
+rate_limits:
+  - { action: '*', max: 5, window: 1h, per: user }
+`,
+    );
+    const plain = run('check', policy, '--action', 'key.create', '--scope', 'completions.write');
+    expect(plain.code, plain.err).toBe(0);
+    expect(plain.out).toMatch(/^decision: allow$/m);
+    const admin = run('check', policy, '--action', 'key.create', '--scope', 'completions.write', '--scope', 'workspace_users.create');
+    expect(admin.out).toMatch(/^decision: require_approval\nrule: admin-keys \(rules\[0\]\)$/m);
   });
 
   it('exits 1 and names the case when a decision differs', () => {

@@ -376,12 +376,16 @@ describe('mistakes, each reported with its path in the file', () => {
     [
       'a rate limit without action',
       'rate_limits:\n  - {max: 5, window: 1h}\n',
-      ['rate_limits[0].action: must be one of workspace.create, integration.create, member.add, team.onboard, integration.access, *'],
+      [
+        'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, integration.access, *',
+      ],
     ],
     [
       'a rate limit with a list of actions',
       'rate_limits:\n  - {action: [workspace.create], max: 5, window: 1h}\n',
-      ['rate_limits[0].action: must be one of workspace.create, integration.create, member.add, team.onboard, integration.access, *'],
+      [
+        'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, integration.access, *',
+      ],
     ],
     [
       'per channel',
@@ -435,7 +439,7 @@ describe('mistakes, each reported with its path in the file', () => {
     for (const action of ['workspace.creat', '[workspace.create, integrations]', '5']) {
       expect(problems(oneRule('name: a', `action: ${action}`, 'effect: deny')), action).toEqual([
         expect.stringMatching(
-          /^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, member\.add, team\.onboard, integration\.access, \*/,
+          /^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, member\.add, key\.create, team\.onboard, integration\.access, \*/,
         ),
       ]);
     }
@@ -552,6 +556,7 @@ describe('loadPolicy', () => {
       { action: 'workspace.create', max: 10, window: 60_000, per: 'user' },
       { action: 'integration.create', max: 10, window: 60_000, per: 'user' },
       { action: 'member.add', max: 10, window: 60_000, per: 'user' },
+      { action: 'key.create', max: 10, window: 60_000, per: 'user' },
       { action: 'team.onboard', max: 10, window: 60_000, per: 'user' },
       { action: 'integration.access', max: 10, window: 60_000, per: 'user' },
     ]);
@@ -566,6 +571,7 @@ describe('loadPolicy', () => {
       warnings: [
         'rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits member.add — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
+        'rate_limits: nothing limits key.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits team.onboard — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits integration.access — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         `approvals_channel: "C0APPROVALS" ${PLACEHOLDER}`,
@@ -707,6 +713,7 @@ describe('a policy file must say what it is', () => {
       warnings: [
         'rate_limits: nothing limits integration.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits member.add — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
+        'rate_limits: nothing limits key.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits team.onboard — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits integration.access — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
       ],
@@ -738,7 +745,7 @@ describe('a wrong choice says what was typed', () => {
     [
       'a rule action',
       oneRule('name: a', 'action: workspace.creat', 'effect: deny'),
-      'rules[0].action: must be one of workspace.create, integration.create, member.add, team.onboard, integration.access, * (or a list of them), not "workspace.creat"',
+      'rules[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, integration.access, * (or a list of them), not "workspace.creat"',
     ],
     [
       'a limit per',
@@ -748,7 +755,7 @@ describe('a wrong choice says what was typed', () => {
     [
       'a limit action',
       'rate_limits:\n  - {action: workspaces, max: 5, window: 1h}\n',
-      'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, team.onboard, integration.access, *, not "workspaces"',
+      'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, integration.access, *, not "workspaces"',
     ],
   ])('%s', (_what, text, expected) => {
     expect(problems(`version: 1\n${text}`)).toEqual([expected]);
@@ -878,7 +885,7 @@ describe('the criteria about where a key goes: mistakes reported with their path
     [
       'workspaces on a workspace rule',
       oneRule('name: a', 'effect: deny', 'action: workspace.create', 'workspaces: [ws-prod]'),
-      ['rules[0].workspaces: workspaces only apply to integration.create, integration.access and member.add'],
+      ['rules[0].workspaces: workspaces only apply to integration.create, integration.access, member.add and key.create'],
     ],
     [
       'default_workspace on an integration rule',

@@ -113,6 +113,7 @@ describe('policyMessage', () => {
       '*Workspaces:* allowed (the policy default)',
       '*Integrations:* allowed (the policy default)',
       '*Adding workspace members:* member: allowed (the policy default) · manager: allowed (the policy default) · admin: allowed (the policy default)',
+      '*API keys (completions only):* allowed (the policy default)',
       '*Team onboarding:* allowed (the policy default) (and each integration it enables, as its provider is decided)',
       '*Integration access (budgets):* allowed (the policy default)',
       [
@@ -121,7 +122,7 @@ describe('policyMessage', () => {
         '• *Secret references:* none — no rule lets you use one (built-in rule `secret-reference-not-allowed`)',
         '• A secret reference sent to a custom host always needs approval (built-in rule `secret-reference-to-custom-host`).',
       ].join('\n'),
-      '*Limits:*\n• 10 workspaces per person every minute\n• 10 integrations per person every minute\n• 10 member add requests per person every minute\n• 10 team onboard requests per person every minute\n' +
+      '*Limits:*\n• 10 workspaces per person every minute\n• 10 integrations per person every minute\n• 10 member add requests per person every minute\n• 10 keys per person every minute\n• 10 team onboard requests per person every minute\n' +
         '• 10 integration access requests per person every minute',
       'No rule names you: the policy default applies. When several rules match, the strictest wins (deny, then approval, then allow); built-in rules only make it stricter. A deny or approval rule with channels holds in every channel and DM unless it says only_in_channels.',
     ]);

@@ -6,6 +6,8 @@ import { PortkeyClient } from '../../src/portkey/client.js';
 import { integrationExecutor } from '../../src/resources/integration/executor.js';
 import { EMPTY_INTEGRATION_DRAFT, validateIntegration, type IntegrationDraft } from '../../src/resources/integration/form.js';
 import { resolveRefs } from '../../src/resources/integration/resolve.js';
+import { keyExecutor } from '../../src/resources/key/executor.js';
+import { EMPTY_KEY_DRAFT } from '../../src/resources/key/form.js';
 import { workspaceExecutor } from '../../src/resources/workspace/executor.js';
 import { EMPTY_DRAFT } from '../../src/resources/workspace/form.js';
 import { startFakePortkey, type FakePortkey } from '../support/fake-portkey.js';
@@ -157,5 +159,39 @@ describe('masking', () => {
       purpose: `sends ${MASK}`,
       body: { nested: [{ k: MASK }] },
     });
+  });
+});
+
+describe('the API key plan', () => {
+  function keyOp() {
+    const ws = fake.seedWorkspace({ name: 'Team', slug: 'ws-team' });
+    const draft = { ...EMPTY_KEY_DRAFT, name: 'svc', description: 'the batch job', workspace: { value: ws.id, label: 'Team' } };
+    return operationRecord({
+      action: 'key.create',
+      request: { draft, workspace: { id: ws.id, name: 'Team', slug: 'ws-team' } },
+      status: 'executing',
+      createdAt: Date.now(),
+    });
+  }
+
+  it('is the create the executor sends, body for body, after the workspace look-up made at submission', async () => {
+    const op = keyOp();
+    const executor = keyExecutor(portkey);
+    const plan = executor.plan?.(op, undefined);
+    expect(always(plan, 'submit').map((c) => c.path)).toEqual([`/admin/workspaces/${encodeURIComponent(fake.workspaces[0]?.id ?? '')}`]);
+    const outcome = await executor.execute(op, undefined, log);
+    expect(outcome.ok).toBe(true);
+    expect(received()).toEqual(always(plan));
+    expect(plan?.secrets).toEqual([]);
+  });
+
+  it('lists the lost-answer look-up as the query the executor sends then', async () => {
+    const op = keyOp();
+    const executor = keyExecutor(portkey);
+    const lookup = executor.plan?.(op, undefined)?.calls.find((c) => c.onlyIf);
+    fake.fault({ method: 'POST', path: '/api-keys/workspace/service' }, { status: 503 });
+    await executor.execute(op, undefined, log);
+    const gets = received().filter((r) => r.method === 'GET');
+    expect(gets[0]?.path).toBe(lookup?.path);
   });
 });

@@ -461,6 +461,12 @@ describe('workspaceSuccessView', () => {
             text: { type: 'plain_text', text: 'Add people', emoji: true },
             value: '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e',
           },
+          {
+            type: 'button',
+            text: { type: 'plain_text', text: 'Create an API key for it', emoji: true },
+            action_id: 'key_for_workspace',
+            value: '{"id":"6e5a9f93-ae3a-46b4-a87d-2464d373ef7e"}',
+          },
         ],
       },
     ]);

@@ -70,6 +70,22 @@ function alsoDecided(policy: Policy, actor: Actor): string[] {
     const d = decide(policy, { action: 'workspace.create', defaultWorkspace: r.default_workspace }, actor);
     lines.push(`• *${r.default_workspace ? 'Making a workspace the default' : 'A workspace that is not the default'}:* ${decisionText(d)}`);
   }
+  // API keys: what a key may do decides it too, and where it works (a rule for integrations too is listed above).
+  const keyRules = policy.rules.filter(
+    (r) => actionMatches(typeof r.action === 'string' ? [r.action] : r.action, 'key.create') && ruleAppliesTo(r, actor),
+  );
+  for (const r of keyRules.filter((x) => x.workspaces && !mine.includes(x))) {
+    const how = r.effect === 'allow' ? 'allowed in' : r.effect === 'deny' ? 'not allowed in' : 'need approval in';
+    lines.push(`• *API keys:* ${how} ${code(r.workspaces ?? [])} (rule \`${escapeCode(r.name)}\`)`);
+  }
+  const scopeRules = keyRules.filter((r) => r.scopes);
+  for (const r of scopeRules) {
+    const how =
+      r.effect === 'allow'
+        ? 'allowed when every scope is one of'
+        : `${r.effect === 'deny' ? 'not allowed' : 'needs approval'} with any scope matching`;
+    lines.push(`• *API key scopes:* ${how} ${code(r.scopes ?? [])} (rule \`${escapeCode(r.name)}\`)`);
+  }
   return lines;
 }
 

@@ -7,6 +7,7 @@ import { suggestSlug, type WorkspaceDraft } from './form.js';
 import { RESULT_ALSO_SENT, failedHeadline } from '../../slack/delivery.js';
 import type { Message } from '../../slack/notify.js';
 import { ADD_MEMBERS_ACTION } from '../../features/links.js';
+import { CREATE_KEY_FOR_WORKSPACE, encodeKeyLink } from '../../features/key-link.js';
 import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from './ids.js';
 
 // Pure builders: data in, Block Kit out. The listener decides when each is shown.
@@ -138,9 +139,14 @@ export function workspaceSuccessView(p: {
     blocks.push(context(`Portkey assigned the slug \`${escapeCode(workspace.slug)}\` instead of \`${escapeCode(p.requestedSlug)}\`.`));
   }
   blocks.push(context(p.deliveredTo));
-  // Next step from here: people for it (the members kind listens; the value is the id Portkey returned).
+  // Next steps from here: people for it, a key for it (their kinds listen; the value carries the id Portkey returned).
   if (workspace.id !== '?') {
-    blocks.push(actions('ws_next', [button({ text: 'Add people', actionId: ADD_MEMBERS_ACTION, value: workspace.id })]));
+    blocks.push(
+      actions('ws_next', [
+        button({ text: 'Add people', actionId: ADD_MEMBERS_ACTION, value: workspace.id }),
+        button({ text: 'Create an API key for it', actionId: CREATE_KEY_FOR_WORKSPACE, value: encodeKeyLink({ id: workspace.id }) }),
+      ]),
+    );
   }
   return {
     type: 'modal',
