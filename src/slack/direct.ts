@@ -62,7 +62,7 @@ export function routeOf(dispatch: Dispatch, body: Body): ((tools: ListenerArgs) 
   const target = targetOf(body);
   const payload = target?.payload;
   const handler = payload && dispatch.handlerOf(target.type, str(target.id));
-  return handler && ((tools: ListenerArgs) => handler({ ...tools, body, payload }));
+  return handler && ((tools: ListenerArgs) => handler({ ack: tools.ack, client: tools.client, respond: tools.respond, body, payload }));
 }
 
 /** Which table, which id and which part of the body a payload is for; undefined when it is none of ours. */
