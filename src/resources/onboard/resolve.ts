@@ -66,7 +66,12 @@ export function onboardSubject(integrations: readonly ResolvedIntegration[]): Om
   return {
     parts: [
       { action: 'workspace.create', defaultWorkspace: false, creates: true },
-      ...integrations.map((i) => ({ action: 'integration.create' as const, providerId: i.providerId })),
+      // Enabled in the new workspace with no budget or rate limit: a rule that requires one holds inside the bundle too.
+      ...integrations.map((i) => ({
+        action: 'integration.create' as const,
+        providerId: i.providerId,
+        limits: { budget: undefined, perMinute: undefined },
+      })),
     ],
   };
 }
