@@ -2,7 +2,14 @@
 // import a kind. src/resources/index.ts is checked against it at compile time (a kind for every action, no kind
 // without one), so a new kind adds its action here and its folder there.
 
-export const ACTIONS = ['workspace.create', 'integration.create', 'member.add', 'key.create', 'team.onboard'] as const;
+export const ACTIONS = [
+  'workspace.create',
+  'integration.create',
+  'member.add',
+  'key.create',
+  'team.onboard',
+  'integration.access',
+] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** 'workspace.create' → 'workspace': limit wording names the kind from the action itself, with no list per kind. */

@@ -1,5 +1,5 @@
 import type { RespondFn } from '@slack/bolt';
-import type { Router } from '../slack/dispatch.js';
+import type { CommandHandler, Router } from '../slack/dispatch.js';
 import type { ModalView } from '@slack/types';
 import type { Deps } from '../deps.js';
 import { auditMessage } from '../features/audit/view.js';
@@ -15,6 +15,7 @@ import { pendingList } from '../features/approval/messages.js';
 import { policyMessage } from '../features/policy/view.js';
 import { allGroups } from '../policy/decide.js';
 import { DirectoryError } from '../slack/directory.js';
+import { prebuilt } from '../slack/prebuilt.js';
 
 export const SLASH_COMMAND = '/portkey';
 
@@ -23,32 +24,15 @@ export function registerCommands(app: Router, deps: Deps): void {
     const parsed = parseCommand(unescapeSlack(command.text));
     const context: ModalContext = { channelId: command.channel_id, responseUrl: command.response_url };
 
-    // Opening a modal: ack first, then open at once — the trigger id expires 3 s after the command.
-    const openModal = async (action: string, view: ModalView) => {
-      await ack();
-      try {
-        await client.views.open({ trigger_id: command.trigger_id, view });
-      } catch (err) {
-        deps.log.warn({ error: errorText(err) }, 'could not open a modal');
-        await deps.service.audit(command.user_id, `${action}.form`, command.channel_id, 'failed', { error: errorText(err) });
-        await tell(
-          respond,
-          slackErrorCode(err) === 'expired_trigger_id'
-            ? 'Slack closed the window before the form could open. Please run the command again.'
-            : "The form couldn't be opened. Please try again in a moment.",
-        );
-      }
-    };
-
     switch (parsed.kind) {
       case 'help':
-        await ack({ response_type: 'ephemeral', ...helpMessage() });
+        await ack(helpAnswer());
         return;
       case 'unknown':
         await ack({ response_type: 'ephemeral', ...helpMessage({ unknown: parsed.input, suggestion: parsed.suggestion }) });
         return;
       case 'create':
-        await openModal(parsed.action, kindOf(parsed.action).form.open(parsed.argument, context));
+        await openModal(deps, { ack, command, client, respond }, parsed.action, kindOf(parsed.action).form.open(parsed.argument, context));
         return;
       case 'audit': {
         // Until the policy names admins, everyone may read the audit; it is shown privately.
@@ -127,6 +111,36 @@ export function registerCommands(app: Router, deps: Deps): void {
     }
   });
 }
+
+type CommandTools = Parameters<CommandHandler>[0];
+
+/**
+ * Opening a modal: ack first, then open at once — the trigger id expires 3 s after the command. (A function of its own
+ * rather than a closure in the listener: the bundle names every closure it makes, at a cost on each command.)
+ */
+async function openModal(deps: Deps, tools: Omit<CommandTools, 'body'>, action: string, view: ModalView): Promise<void> {
+  const { ack, command, client, respond } = tools;
+  await ack();
+  try {
+    await client.views.open({ trigger_id: command.trigger_id, view });
+  } catch (err) {
+    deps.log.warn({ error: errorText(err) }, 'could not open a modal');
+    await deps.service.audit(command.user_id, `${action}.form`, command.channel_id, 'failed', { error: errorText(err) });
+    await tell(
+      respond,
+      slackErrorCode(err) === 'expired_trigger_id'
+        ? 'Slack closed the window before the form could open. Please run the command again.'
+        : "The form couldn't be opened. Please try again in a moment.",
+    );
+  }
+}
+
+let help: ({ response_type: 'ephemeral' } & ReturnType<typeof helpMessage>) | undefined;
+/** The help, built (and serialized) once: it depends on nothing but the registry. */
+const helpAnswer = () => {
+  help ??= prebuilt({ response_type: 'ephemeral' as const, ...helpMessage() });
+  return help;
+};
 
 async function tell(respond: RespondFn, text: string): Promise<void> {
   await respond({ response_type: 'ephemeral', text }).catch(() => undefined);

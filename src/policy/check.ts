@@ -42,6 +42,12 @@ const requestSchema = z
       z.union([z.string().min(1), z.object({ id: z.string().min(1), slug: z.string().min(1).optional() }).strict()]),
     ).optional(),
     default_workspace: z.boolean().optional(),
+    /** Integration access: the budget each workspace gets — `none`, or `{ type: cost, amount: 500 }`. */
+    budget: z
+      .union([z.literal('none'), z.object({ type: z.enum(['cost', 'tokens']), amount: z.number().int().min(1) }).strict()])
+      .optional(),
+    /** Integration access: the rate limit each workspace gets, in requests a minute on average, or `none`. */
+    rate_per_minute: z.union([z.literal('none'), z.number().positive()]).optional(),
     /** member.add: the workspace role, how many people, and whether the requester is one of them. */
     role: z.enum(['member', 'manager', 'admin'], { error: 'a role is member, manager or admin' }).optional(),
     people: z.number().int().min(1).max(1000).optional(),
@@ -92,6 +98,15 @@ export function subjectOf(request: z.output<typeof requestSchema>, who = 'U0SOME
     ...(refs ? { secretRefs: refs.map((ref) => (typeof ref === 'string' ? { id: ref, name: ref } : ref)) } : {}),
     ...(request.workspaces ? { workspaces: request.workspaces.map((w) => (typeof w === 'string' ? { id: w } : w)) } : {}),
     ...(request.default_workspace !== undefined ? { defaultWorkspace: request.default_workspace } : {}),
+    // An access request always gives its workspace limits (none, when not written); a create only with "enable in".
+    ...(request.action === 'integration.access' || request.budget !== undefined || request.rate_per_minute !== undefined
+      ? {
+          limits: {
+            budget: request.budget === undefined || request.budget === 'none' ? undefined : request.budget,
+            perMinute: request.rate_per_minute === undefined || request.rate_per_minute === 'none' ? undefined : request.rate_per_minute,
+          },
+        }
+      : {}),
     ...(request.role ? { role: request.role } : {}),
     ...(request.action === 'member.add' ? { people: { count: request.people ?? 1, userIds: request.adds_self ? [who] : [] } } : {}),
     ...(request.scopes ? { scopes: request.scopes } : {}),

@@ -30,6 +30,11 @@ export interface Subject {
   secretRefs?: ReadonlyArray<SecretRefPart> | undefined;
   /** The workspaces the key becomes usable in, as Portkey knows them: a workspace-scoped one's, "enable in". */
   workspaces?: ReadonlyArray<{ id: string; slug?: string | undefined }> | undefined;
+  /**
+   * Integration access (integration.create's "enable in", integration.access): what each workspace gets. Absent when
+   * the request enables the integration in no workspace; `budget`/`perMinute` undefined: none.
+   */
+  limits?: { budget: { type: 'cost' | 'tokens'; amount: number } | undefined; perMinute: number | undefined } | undefined;
   /** key.create: the scopes the key is given. */
   scopes?: readonly string[] | undefined;
   /** workspace.create: "make this the default workspace". */
@@ -110,9 +115,11 @@ export function ruleAppliesTo(rule: Rule, actor: Actor): boolean {
 /** Whether one rule is about this request by this person. Each criterion given must hold. */
 export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean {
   if (!actionMatches(actionsOf(rule), subject.action)) return false;
-  if (rule.providers && (subject.action !== 'integration.create' || !subject.providerId || !rule.providers.includes(subject.providerId))) {
+  if (rule.providers && (!INTEGRATION_ACTIONS.has(subject.action) || !subject.providerId || !rule.providers.includes(subject.providerId))) {
     return false;
   }
+  if (rule.budget && !(subject.limits && budgetBeyond(rule.budget, subject.limits.budget))) return false;
+  if (rule.rate_limit && !(subject.limits && rateBeyond(rule.rate_limit, subject.limits.perMinute))) return false;
   const hosts = rule.custom_hosts;
   if (hosts && !covers(rule, subject.hosts ?? [], (h) => hosts.some((p) => hostMatches(p, h, rule.effect !== 'allow')))) return false;
   const refs = rule.secret_references;
@@ -134,6 +141,23 @@ export function ruleMatches(rule: Rule, subject: Subject, actor: Actor): boolean
     return false;
   }
   return ruleAppliesTo(rule, actor);
+}
+
+/** The actions about an integration of a provider: creating it, and enabling it in workspaces. */
+const INTEGRATION_ACTIONS: ReadonlySet<string> = new Set(['integration.create', 'integration.access']);
+
+/** Whether a budget is beyond a rule's bound: none when required, above the max for its type, or of a type with no max. */
+export function budgetBeyond(bound: NonNullable<Rule['budget']>, budget: { type: 'cost' | 'tokens'; amount: number } | undefined): boolean {
+  if (!budget) return bound.required === true;
+  const max = budget.type === 'cost' ? bound.max_cost : bound.max_tokens;
+  if (max !== undefined) return budget.amount > max;
+  // A bound on the other type only: this one escapes it otherwise.
+  return bound.max_cost !== undefined || bound.max_tokens !== undefined;
+}
+
+export function rateBeyond(bound: NonNullable<Rule['rate_limit']>, perMinute: number | undefined): boolean {
+  if (perMinute === undefined) return bound.required === true;
+  return bound.max_per_minute !== undefined && perMinute > bound.max_per_minute;
 }
 
 /** member.add's criteria: the role, how many people, the requester among them. Each given must hold. */

@@ -96,6 +96,41 @@ const workspaceEntry = z
   .trim()
   .regex(/^[A-Za-z0-9_-]{1,100}$/, { error: 'a workspace is its Portkey id (or slug), e.g. "ws-research-1a2b"' });
 
+const amountBound = (what: string) =>
+  z
+    .number({ error: `${what} must be a whole number, 0 or more` })
+    .int({ error: `${what} must be a whole number, 0 or more` })
+    .min(0, { error: `${what} must be a whole number, 0 or more` })
+    .max(1_000_000_000_000, { error: `${what} must be at most 1000000000000` });
+
+/**
+ * Integration access (integration.create's "enable in", integration.access): a rule with `budget` is about a request
+ * whose workspaces get a budget beyond it — none at all when `required`, a cost one above `max_cost`, a tokens one
+ * above `max_tokens`, and one of a type the rule sets no max for when it sets the other (tokens can't slip past a
+ * cost bound).
+ */
+const budgetBound = z
+  .object({
+    max_cost: amountBound('budget.max_cost').optional(),
+    max_tokens: amountBound('budget.max_tokens').optional(),
+    required: z.boolean({ error: 'budget.required must be true or false' }).optional(),
+  })
+  .strict()
+  .refine((b) => b.max_cost !== undefined || b.max_tokens !== undefined || b.required === true, {
+    error: 'budget needs max_cost, max_tokens or required: true',
+  });
+/** The same for the rate limit, on average requests a minute (a day's limit of 14400 is 10 a minute). */
+const rateBound = z
+  .object({
+    max_per_minute: z
+      .number({ error: 'rate_limit.max_per_minute must be a number above 0' })
+      .positive({ error: 'rate_limit.max_per_minute must be a number above 0' })
+      .max(1_000_000_000_000, { error: 'rate_limit.max_per_minute must be at most 1000000000000' })
+      .optional(),
+    required: z.boolean({ error: 'rate_limit.required must be true or false' }).optional(),
+  })
+  .strict()
+  .refine((b) => b.max_per_minute !== undefined || b.required === true, { error: 'rate_limit needs max_per_minute or required: true' });
 const scopePattern = z
   .string({ error: 'a scope is Portkey\'s scope string or a pattern, e.g. "completions.write" or "workspace_users.*"' })
   .trim()
@@ -141,6 +176,10 @@ const rule = z
     /** Integrations: the workspaces the key becomes usable in (a workspace-scoped one's, "enable in"); member.add: the
      *  workspace people are added to. */
     workspaces: z.array(workspaceEntry).min(1).optional(),
+    /** Integration access: the budget each workspace gets, beyond which the rule holds (deny and require_approval only). */
+    budget: budgetBound.optional(),
+    /** Integration access: the rate limit each workspace gets, beyond which the rule holds (deny and require_approval only). */
+    rate_limit: rateBound.optional(),
     /** member.add: the workspace roles the rule is about (`[admin]`: adding admins). */
     roles: z
       .array(z.enum(['member', 'manager', 'admin'], { error: 'a role is member, manager or admin' }))
@@ -235,14 +274,28 @@ export function crossRuleProblems(raw: unknown): string[] {
     }
     const action = rule.action ?? '*';
     const actions = Array.isArray(action) ? action : [action];
-    for (const key of ['providers', 'custom_hosts', 'secret_references'] as const) {
+    for (const key of ['custom_hosts', 'secret_references'] as const) {
       if (rule[key] !== undefined && !actions.some((a) => a === 'integration.create' || a === '*')) {
         problems.push(`rules[${i}].${key}: ${key} only apply to integration.create`);
       }
     }
-    const workspaceActions = ['integration.create', 'member.add', 'key.create', '*'];
+    const access = actions.some((a) => a === 'integration.create' || a === 'integration.access' || a === '*');
+    for (const key of ['providers', 'budget', 'rate_limit'] as const) {
+      if (rule[key] !== undefined && !access) {
+        problems.push(`rules[${i}].${key}: ${key} only apply to integration.create and integration.access`);
+      }
+    }
+    for (const key of ['budget', 'rate_limit'] as const) {
+      if (rule[key] !== undefined && rule.effect === 'allow') {
+        problems.push(
+          `rules[${i}].${key}: only applies to deny and require_approval rules (say what needs approval beyond it; an allow rule ` +
+            `without it covers the rest)`,
+        );
+      }
+    }
+    const workspaceActions = ['integration.create', 'integration.access', 'member.add', 'key.create', '*'];
     if (rule.workspaces !== undefined && !actions.some((a) => workspaceActions.includes(a))) {
-      problems.push(`rules[${i}].workspaces: workspaces only apply to integration.create, member.add and key.create`);
+      problems.push(`rules[${i}].workspaces: workspaces only apply to integration.create, integration.access, member.add and key.create`);
     }
     if (rule.scopes !== undefined && !actions.some((a) => a === 'key.create' || a === '*')) {
       problems.push(`rules[${i}].scopes: scopes only apply to key.create`);

@@ -144,8 +144,8 @@ export class PortkeyClient {
     });
   }
 
-  getIntegrationWorkspaces(slug: string): Promise<IntegrationWorkspaces> {
-    return this.send('GET', `/integrations/${encodeURIComponent(slug)}/workspaces`, integrationWorkspacesSchema);
+  getIntegrationWorkspaces(slug: string, call: CallOptions = {}): Promise<IntegrationWorkspaces> {
+    return this.send('GET', `/integrations/${encodeURIComponent(slug)}/workspaces`, integrationWorkspacesSchema, call);
   }
 
   /** Enables (or disables) the integration in workspaces. Idempotent, so safe to repeat. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RateLimitBody, UsageLimitBody } from './limits.js';
 
 // Portkey's responses, as far as this app relies on them. `.loose()` keeps us tolerant of extra fields.
 
@@ -112,7 +113,11 @@ export type IntegrationListItem = z.infer<typeof integrationListItemSchema>;
 export const integrationListSchema = listOf(integrationListItemSchema);
 export type IntegrationList = Listed<IntegrationListItem>;
 
-export const integrationWorkspacesSchema = listOf(z.object({ id: z.string().min(1), enabled: z.boolean() }).loose(), 'workspaces');
+/** An entry's `id` is the workspace's slug as Portkey answers it; its limits are read by portkey/limits.ts. */
+export const integrationWorkspacesSchema = listOf(
+  z.object({ id: z.string().min(1), enabled: z.boolean(), usage_limits: z.unknown(), rate_limits: z.unknown() }).loose(),
+  'workspaces',
+);
 export type IntegrationWorkspaces = z.infer<typeof integrationWorkspacesSchema>;
 
 // The spec's SecretReferenceListItem requires nothing; a reference without a name is shown by its slug or id.
@@ -151,7 +156,14 @@ export interface CreateIntegrationBody {
 
 /** The body of PUT /integrations/{slug}/workspaces (spec: BulkUpdateWorkspacesRequest). */
 export interface WorkspaceAccessBody {
-  workspaces: Array<{ id: string; enabled: boolean; create_default_provider?: boolean }>;
+  workspaces: Array<{
+    id: string;
+    enabled: boolean;
+    create_default_provider?: boolean;
+    /** At most one item each; `null` clears what the workspace had. */
+    usage_limits?: UsageLimitBody[] | null;
+    rate_limits?: RateLimitBody[] | null;
+  }>;
 }
 
 // Members (issue 13 §3). The spec's User, Invite and WorkspaceMember require no field; only what the app uses is

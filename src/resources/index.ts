@@ -1,6 +1,7 @@
 import { ACTIONS, type Action } from '../actions.js';
 import type { Executor } from '../operations/types.js';
 import type { PortkeyClient } from '../portkey/client.js';
+import { accessKind } from './access/index.js';
 import { integrationKind } from './integration/index.js';
 import { memberKind } from './member/index.js';
 import { keyKind } from './key/index.js';
@@ -27,6 +28,7 @@ const BY_ACTION = {
     integrationAccess: integrationAccessPart,
     serviceKey: serviceKeyPart,
   }),
+  'integration.access': accessKind,
 } as const satisfies Record<Action, ResourceKind>;
 
 /** Every kind, in the order help and `/portkey policy` list them. */

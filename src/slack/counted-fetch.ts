@@ -23,11 +23,17 @@ function cloneable(res: Response): res is Response & { clone(): Response } {
   return typeof (res as { clone?: unknown }).clone === 'function';
 }
 
+const NOT_OK = /"ok"\s*:\s*false/;
+
 /** Slack's `{ok: false, error}` on an HTTP 200, read from a copy of the body (the client reads the original). */
 async function platformError(res: Response): Promise<string | undefined> {
   if (!cloneable(res) || !res.headers.get('content-type')?.includes('json')) return undefined;
   try {
-    const body = JSON.parse(await res.clone().text()) as unknown;
+    const text = await res.clone().text();
+    // Most answers are ok, and a view's answer is the whole view: text without `"ok"` then `false` can't be
+    // {ok: false} (a key spelt with escapes, the one other way to write it, has a backslash-u: that is parsed).
+    if (!NOT_OK.test(text) && !text.includes('\\u')) return undefined;
+    const body = JSON.parse(text) as unknown;
     if (body && typeof body === 'object' && (body as { ok?: unknown }).ok === false) return codeOf((body as { error?: unknown }).error);
   } catch {
     // Not JSON after all: the client reports it; nothing to count here.

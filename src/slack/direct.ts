@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { HTTPResponseAck, RespondError, type Logger, type RespondArguments, type RespondFn } from '@slack/bolt';
+import { type AckFn, HTTPResponseAck, RespondError, type Logger, type RespondArguments, type RespondFn } from '@slack/bolt';
 import { type FetchFunction, WebClient, type WebClientOptions } from '@slack/web-api';
 import type { Dispatch, ListenerArgs, PayloadType } from './dispatch.js';
+import { prebuiltJson } from './prebuilt.js';
 
 // The direct path (HTTP mode): a signed command, block action, view submission or options request whose id is in
 // the dispatch table runs its handler here, without Bolt's processEvent. Bolt builds a context, an authorize result,
@@ -58,22 +59,26 @@ export function parseBody(raw: string, contentType: string | undefined): Body | 
 
 /** The handler for a payload and what it is called with, chosen as Bolt's type checks and our one listener per type do. */
 export function routeOf(dispatch: Dispatch, body: Body): ((tools: ListenerArgs) => Promise<void>) | undefined {
+  const target = targetOf(body);
+  const payload = target?.payload;
+  const handler = payload && dispatch.handlerOf(target.type, str(target.id));
+  return handler && ((tools: ListenerArgs) => handler({ ack: tools.ack, client: tools.client, respond: tools.respond, body, payload }));
+}
+
+/** Which table, which id and which part of the body a payload is for; undefined when it is none of ours. */
+function targetOf(body: Body): { type: PayloadType; id: unknown; payload: Body | undefined } | undefined {
   // Answered by Bolt before any listener, or not a listener's payload at all.
   if (body.ssl_check === '1' || body.type === 'url_verification' || body.event !== undefined) return undefined;
-  const pick = (type: PayloadType, id: unknown, payload: Body | undefined) => {
-    const handler = payload && dispatch.handlerOf(type, str(id));
-    return handler && ((tools: ListenerArgs) => handler({ ...tools, body, payload }));
-  };
-  if (body.command !== undefined) return pick('command', body.command, body);
+  if (body.command !== undefined) return { type: 'command', id: body.command, payload: body };
   // Bolt takes anything with `name` (legacy dialogs) or a block_suggestion as an options request.
   if (body.name !== undefined || body.type === 'block_suggestion') {
-    return body.type === 'block_suggestion' ? pick('options', body.action_id, body) : undefined;
+    return body.type === 'block_suggestion' ? { type: 'options', id: body.action_id, payload: body } : undefined;
   }
   if (body.actions !== undefined || body.type === 'dialog_submission') {
     const action = Array.isArray(body.actions) ? obj(body.actions[0]) : undefined;
-    return body.type === 'block_actions' ? pick('action', action?.action_id, action) : undefined;
+    return body.type === 'block_actions' ? { type: 'action', id: action?.action_id, payload: action } : undefined;
   }
-  return body.type === 'view_submission' ? pick('view', obj(body.view)?.callback_id, obj(body.view)) : undefined;
+  return body.type === 'view_submission' ? { type: 'view', id: obj(body.view)?.callback_id, payload: obj(body.view) } : undefined;
 }
 
 /**
@@ -111,6 +116,24 @@ function responseUrlOf(body: Body): string | undefined {
   return str(body.response_url) || (Array.isArray(urls) ? str(obj(urls[0])?.response_url) : undefined);
 }
 
+/**
+ * Bolt's ack, except that a body made by prebuilt() (the help) is written from its kept JSON: the same status, header
+ * and text Bolt's buildContentResponse writes, and the same bookkeeping (acknowledged once, the 3 s timer cleared).
+ */
+function ackWith(responder: HTTPResponseAck, res: ServerResponse): AckFn<unknown> {
+  const boltAck = responder.bind();
+  let answered = false;
+  return async (message) => {
+    // Only a first ack is written here; a second goes to Bolt's, which refuses it as before.
+    const json = answered ? undefined : prebuiltJson(message);
+    answered = true;
+    if (json === undefined) return boltAck(message);
+    responder.ack();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(json);
+  };
+}
+
 export function directHandler(options: DirectOptions): DirectHandler {
   // One client per team (or enterprise), as Bolt pools them: the token is the app's only one.
   const clients = new Map<string, WebClient>();
@@ -129,13 +152,14 @@ export function directHandler(options: DirectOptions): DirectHandler {
     const body = parseBody(raw, contentType);
     const route = body && routeOf(options.dispatch, body);
     if (!body || !route) return false;
-    const ack = new HTTPResponseAck({
+    const responder = new HTTPResponseAck({
       logger: options.logger,
       processBeforeResponse: false,
       httpRequest: req,
       httpRequestBody: body,
       httpResponse: res,
-    }).bind();
+    });
+    const ack = ackWith(responder, res);
     const args: ListenerArgs = {
       ack,
       client: clientFor(body),

@@ -69,36 +69,70 @@ function signedBySlack(secret: string, ts: number, signature: string, raw: strin
   return given.length === expected.length && given.toString('hex') === hash && timingSafeEqual(given, expected);
 }
 
+/** The request's path as the URL parser gives it; a plain path (Slack's) is taken as it is, without parsing. */
+function pathOf(url: string | undefined): string {
+  if (url !== undefined && PLAIN_PATH.test(url)) return url;
+  return new URL(url ?? '/', 'http://localhost').pathname;
+}
+/** Letters, digits, `/`, `-` and `_` after a leading `/`, with no `//`: nothing the URL parser would change. */
+const PLAIN_PATH = /^(\/[A-Za-z0-9_-]+)+$/;
+
 /** The bytes held by the bodies one receiver is reading right now, across requests, and how many it may hold. */
 interface Pool {
   held: number;
   readonly max: number;
 }
 
+/**
+ * One body being read. A class rather than closures: the bundle keeps function names (esbuild's keepNames), which
+ * costs an Object.defineProperty for every named closure made per request; methods are named once.
+ */
+class BodyReader {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+
+  constructor(
+    private readonly limit: number,
+    private readonly pool: Pool,
+    private readonly resolve: (result: Buffer | 'too large' | 'busy') => void,
+  ) {}
+
+  data(chunk: Buffer): void {
+    // After the answer, what still arrives is dropped (the request is refused or answered, and then destroyed).
+    if (this.settled) return;
+    if (this.size + chunk.length > this.limit) {
+      this.done('too large');
+      return;
+    }
+    if (this.pool.held + chunk.length > this.pool.max) {
+      this.done('busy');
+      return;
+    }
+    this.size += chunk.length;
+    this.pool.held += chunk.length;
+    this.chunks.push(chunk);
+  }
+
+  done(result: Buffer | 'too large' | 'busy' | 'whole'): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.pool.held -= this.size;
+    this.size = 0;
+    const chunks = this.chunks;
+    this.chunks = [];
+    this.resolve(result === 'whole' ? Buffer.concat(chunks) : result);
+  }
+}
+
 function readBody(req: IncomingMessage, limit: number, pool: Pool): Promise<Buffer | 'too large' | 'busy'> {
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const done = (result: Buffer | 'too large' | 'busy') => {
-      if (settled) return;
-      settled = true;
-      pool.held -= size;
-      size = 0;
-      req.removeAllListeners('data');
-      resolve(result);
-    };
-    req.on('data', (chunk: Buffer) => {
-      if (size + chunk.length > limit) return done('too large');
-      if (pool.held + chunk.length > pool.max) return done('busy');
-      size += chunk.length;
-      pool.held += chunk.length;
-      chunks.push(chunk);
-    });
-    req.on('end', () => done(Buffer.concat(chunks)));
+    const reader = new BodyReader(limit, pool, resolve);
+    req.on('data', (chunk: Buffer) => reader.data(chunk));
+    req.on('end', () => reader.done('whole'));
     // The client went away (or the server's request timeout cut it off): nothing to answer, memory given back.
-    req.on('close', () => done('too large'));
-    req.on('error', () => done('too large'));
+    req.on('close', () => reader.done('too large'));
+    req.on('error', () => reader.done('too large'));
   });
 }
 
@@ -125,7 +159,7 @@ export function strictHttpReceiver(options: HTTPReceiverOptions & { signingSecre
   const endpoints = new Set(Array.isArray(options.endpoints) ? options.endpoints : [options.endpoints ?? '/slack/events']);
   const bolt = receiver.requestListener;
   receiver.requestListener = (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const path = pathOf(req.url);
     if (req.method !== 'POST' || !endpoints.has(path)) {
       bolt(req, res);
       return;

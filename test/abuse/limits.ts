@@ -71,6 +71,16 @@ const FIELDS: FieldCase[] = [
   int('enabling it in 1 000 workspaces (the picker allows 20)', {}, 'int_access', {
     int_access: Array.from({ length: 1000 }, (_, i) => ({ value: `ws-${i}`, text: `Workspace ${i}` })),
   }),
+  // Budgets (issue 13 §1): one workspace chosen, so the limits apply; each refused on its own field before any look-up.
+  ...(
+    [
+      ['a budget of a million digits', { lim_amount: '9'.repeat(MB) }, 'lim_amount'],
+      ['a negative budget', { lim_amount: '-100' }, 'lim_amount'],
+      ['a NaN budget', { lim_amount: 'NaN' }, 'lim_amount'],
+      ['a budget alert above the budget', { lim_amount: '10', lim_alert: '11' }, 'lim_alert'],
+      ['a rate limit of 10^30', { lim_rate: `1${'0'.repeat(30)}` }, 'lim_rate'],
+    ] as const
+  ).map(([name, inputs, block]) => int(name, inputs, block, { int_access: [{ value: 'ws-abuse', text: 'Workspace' }] })),
   int('a NUL in the integration name', { int_name: 'Open\u0000AI' }, 'int_name'),
   int('a right-to-left override in the integration name', { int_name: 'OpenAI \u202Edorp' }, 'int_name'),
   int('a zero-width space in the integration name', { int_name: 'Open\u200BAI' }, 'int_name'),

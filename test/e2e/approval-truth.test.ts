@@ -79,6 +79,8 @@ describe('the approval message names what Portkey holds, not what the client sen
             '*Key:* provided (never shown)',
             '*Scope:* whole organisation',
             `*Enable in:* ${enabledIn}`,
+            '*Budget in each workspace:* no budget',
+            '*Rate limit in each workspace:* no rate limit',
           ].join('\n'),
         },
       },

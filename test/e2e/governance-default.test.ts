@@ -83,7 +83,9 @@ describe('without POLICY_FILE: the default policy', () => {
           '10 workspaces per person every minute',
           '10 integrations per person every minute',
           '10 member add requests per person every minute',
+          '10 keys per person every minute',
           '10 team onboard requests per person every minute',
+          '10 integration access requests per person every minute',
         ],
       });
       expect(app.logs.some((l) => l.includes('"policy loaded"'))).toBe(false);

@@ -20,6 +20,10 @@
  *   `workspace_id`, `secret_mappings` and `created_at` as stored: what the app compares with what it sent before it
  *   credits an integration found after a lost answer.
  * - A stored integration's `workspace_id` is the workspace UUID even when the request used the slug.
+ * - PUT /integrations/{slug}/workspaces keeps each workspace's `usage_limits` / `rate_limits` as sent (at most one item
+ *   each, as the spec's WorkspaceUpdateRequest says; `null` clears them, as the Terraform provider relies on for
+ *   workspaces; an omitted field keeps what was there — an assumption), and GET answers them back under the
+ *   workspace's slug (the reference's §"Workspace access").
  * - A workspace-scoped integration gets access to its own workspace (enabled) and, unless
  *   `create_default_provider: false`, a default provider (slug = `default_provider_slug` or the integration slug).
  *   An explicit `default_provider_slug` already used in that workspace → 400 AB01.

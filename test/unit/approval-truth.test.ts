@@ -205,6 +205,8 @@ describe('what decides where a key goes comes first, whole', () => {
       'Key',
       'Scope',
       'Enable in',
+      'Budget in each workspace',
+      'Rate limit in each workspace',
     ]);
   });
 

@@ -5,12 +5,15 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDriver, type Driver } from '../support/driver.js';
 import { clientKeyOf, directHandler, type Guard } from '../../src/slack/direct.js';
 import { Dispatch } from '../../src/slack/dispatch.js';
+import { prebuilt } from '../../src/slack/prebuilt.js';
 import { strictHttpReceiver } from '../../src/slack/receiver.js';
 
 // The direct path: what the dispatch table handles runs without Bolt's processEvent, with what Bolt would have given
 // the handler; everything else still reaches Bolt (whose global middleware records it here).
 
 const SECRET = 'direct-test-secret';
+/** A constant answer, as the help is: its JSON kept, written by the direct path's ack. */
+const CONSTANT = prebuilt({ response_type: 'ephemeral' as const, text: 'always the same — “quoted”', blocks: [{ type: 'divider' }] });
 let app: App;
 let driver: Driver;
 let respondServer: Server;
@@ -69,6 +72,15 @@ beforeAll(async () => {
     if (command.text === 'twice') {
       await ack();
       await ack();
+      return;
+    }
+    if (command.text === 'constant') {
+      await ack(CONSTANT);
+      return;
+    }
+    if (command.text === 'constant twice') {
+      await ack(CONSTANT);
+      await ack(CONSTANT);
       return;
     }
     if (command.text === 'throw') throw new Error('listener broke');
@@ -153,6 +165,21 @@ describe('the direct path', () => {
     // Bolt's per-team client: its Web API calls carry the payload's team_id.
     await waitUntil(() => apiCalls.length > 0);
     expect(apiCalls).toEqual([{ method: 'api.test', teamId: 'T0001' }]);
+  });
+
+  it('writes a prebuilt answer as Bolt writes any other: 200, JSON, the same text; a second ack is refused', async () => {
+    const res = await driver.command({ text: 'constant' });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.text).toBe(JSON.stringify(CONSTANT));
+    expect(errors).toEqual([]);
+
+    const twice = await driver.command({ text: 'constant twice' });
+    expect([twice.status, twice.text]).toEqual([200, JSON.stringify(CONSTANT)]);
+    await waitUntil(() => errors.length > 0);
+    expect(errors).toEqual([
+      { message: "The receiver's `ack` function was called multiple times.", code: 'slack_bolt_receiver_ack_multiple_error' },
+    ]);
   });
 
   it('gives respond() that posts JSON to the response URL, and a failed post reaches the error handler', async () => {

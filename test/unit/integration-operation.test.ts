@@ -307,7 +307,7 @@ describe('getIfExists', () => {
 describe('grantWorkspaceAccess', () => {
   it('PUTs {workspaces:[{id, enabled:true, create_default_provider:true}]} to /integrations/<slug>/workspaces', async () => {
     route = () => ({ status: 200, body: {} });
-    await grantWorkspaceAccess(portkey, 'openai-production', ['ws-a', '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e']);
+    await grantWorkspaceAccess(portkey, 'openai-production', ['ws-a', '6e5a9f93-ae3a-46b4-a87d-2464d373ef7e'], {});
     expect(seen).toHaveLength(1);
     expect(seen[0]?.method).toBe('PUT');
     expect(seen[0]?.path).toBe('/integrations/openai-production/workspaces');
@@ -319,8 +319,25 @@ describe('grantWorkspaceAccess', () => {
     });
   });
 
+  it('gives every workspace the same usage_limits and rate_limits item, as the spec shapes them', async () => {
+    route = () => ({ status: 200, body: {} });
+    const limits = {
+      budget: { type: 'cost' as const, amount: 500, alert: 400, reset: 'monthly' as const },
+      rate: { unit: 'rph' as const, value: 60 },
+    };
+    await grantWorkspaceAccess(portkey, 'openai-production', ['ws-a', 'ws-b'], limits);
+    const entry = (id: string) => ({
+      id,
+      enabled: true,
+      create_default_provider: true,
+      usage_limits: [{ type: 'cost', credit_limit: 500, alert_threshold: 400, periodic_reset: 'monthly' }],
+      rate_limits: [{ type: 'requests', unit: 'rph', value: 60 }],
+    });
+    expect(seen[0]?.body).toEqual({ workspaces: [entry('ws-a'), entry('ws-b')] });
+  });
+
   it('a refusal is thrown to the caller', async () => {
     route = () => ({ status: 403, body: { success: false, data: { message: 'no', errorCode: 'AB03' } } });
-    await expect(grantWorkspaceAccess(portkey, 's', ['w'])).rejects.toMatchObject({ kind: 'api', status: 403 });
+    await expect(grantWorkspaceAccess(portkey, 's', ['w'], {})).rejects.toMatchObject({ kind: 'api', status: 403 });
   });
 });

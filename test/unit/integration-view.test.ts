@@ -1,3 +1,4 @@
+import { LIMIT_FIELDS } from '../../src/features/limits/form.js';
 import { PREVIEW_BLOCK } from '../../src/features/preview/ids.js';
 import type { ModalView } from '@slack/types';
 import { describe, expect, it } from 'vitest';
@@ -279,8 +280,12 @@ describe('integrationModal: Slack limits for every provider and auth mode', () =
   });
 
   it('block ids are namespaced per provider: bedrock and sagemaker share no field block id', () => {
-    // The preview button is on every form, whatever the provider.
-    const common = new Set<string>([...Object.values(INT_FIELDS).map((f) => f.block), PREVIEW_BLOCK]);
+    // The budget blocks belong to "enable in", and the preview button is on every form, whatever the provider.
+    const common = new Set<string>([
+      ...Object.values(INT_FIELDS).map((f) => f.block),
+      ...Object.values(LIMIT_FIELDS).map((f) => f.block),
+      PREVIEW_BLOCK,
+    ]);
     const specific = (id: string): Set<string> =>
       new Set(
         modesOf(provider(id)).flatMap((mode) =>

@@ -131,6 +131,22 @@ describe('countingFetch: Slack Web API errors by method and code', () => {
     ]);
   });
 
+  it('reads ok:false however the JSON spells it, and skips parsing only answers that cannot be ok:false', async () => {
+    const texts = [
+      '{"ok" :\n false, "error": "spaced_out"}',
+      '{"\\u006fk": false, "error": "escaped_key"}',
+      '{"ok": true, "view": {"blocks": [{"text": "ok: false, said the \\u201cview\\u201d"}]}}',
+      '{"ok": true, "ok_false": "no"}',
+    ];
+    const inner = (async () => new Response(texts.shift(), { status: 200, headers: { 'content-type': 'application/json' } })) as Parameters<
+      typeof countingFetch
+    >[1];
+    const seen: string[] = [];
+    const fetch = countingFetch((method, error) => seen.push(`${method} ${error}`), inner);
+    for (let i = 0; i < 4; i += 1) await fetch('http://127.0.0.1:9/api/views.update', {});
+    expect(seen).toEqual(['views.update spaced_out', 'views.update escaped_key']);
+  });
+
   it('names a method only when it looks like one', () => {
     expect(methodOf('https://slack.com/api/usergroups.users.list')).toBe('usergroups.users.list');
     expect(methodOf('https://slack.com/api/')).toBe('other');

@@ -65,6 +65,11 @@ describe('Metrics: counters', () => {
       'team.onboard denied': 0,
       'team.onboard expired': 0,
       'team.onboard cancelled': 0,
+      'integration.access succeeded': 0,
+      'integration.access failed': 0,
+      'integration.access denied': 0,
+      'integration.access expired': 0,
+      'integration.access cancelled': 0,
     });
     expect(seriesOf(e, 'portkey_slack_policy_decisions_total', ['action', 'effect'])).toEqual({
       'workspace.create allow': 1,
@@ -87,6 +92,10 @@ describe('Metrics: counters', () => {
       'team.onboard deny': 0,
       'team.onboard require_approval': 0,
       'team.onboard rate_limited': 0,
+      'integration.access allow': 0,
+      'integration.access deny': 0,
+      'integration.access require_approval': 0,
+      'integration.access rate_limited': 0,
     });
   });
 
@@ -154,6 +163,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
       'member.add': 0,
       'key.create': 0,
       'team.onboard': 0,
+      'integration.access': 0,
     });
     expect(sampleValue(empty, 'portkey_slack_outbox_pending')).toBe(0);
     expect(sampleValue(empty, 'portkey_slack_outbox_oldest_age_seconds')).toBe(0);
@@ -183,6 +193,7 @@ describe('Metrics: the store-wide gauges, read at scrape time', () => {
       'member.add': 0,
       'key.create': 0,
       'team.onboard': 0,
+      'integration.access': 0,
     });
     expect(e.types.get('portkey_slack_approvals_pending')).toBe('gauge');
     expect(sampleValue(e, 'portkey_slack_outbox_pending')).toBe(2);

@@ -48,7 +48,7 @@ describe('a written-down request', () => {
     if (r.ok) return;
     expect(r.problems.join('\n')).toMatch(/user: a Slack user id looks like U012ABCDEF/);
     expect(r.problems.join('\n')).toMatch(
-      /action: must be one of workspace\.create, integration\.create, member\.add, key\.create, team\.onboard, not "integration\.delete"/,
+      /action: must be one of workspace\.create, integration\.create, member\.add, key\.create, team\.onboard, integration\.access, not "integration\.delete"/,
     );
     expect(r.problems.join('\n')).toMatch(/custom_hosts/);
   });

@@ -323,12 +323,12 @@ describe('mistakes, each reported with its path in the file', () => {
     [
       'providers on a workspace-only rule',
       oneRule('name: a', 'action: workspace.create', 'effect: deny', 'providers: [openai]'),
-      ['rules[0].providers: providers only apply to integration.create'],
+      ['rules[0].providers: providers only apply to integration.create and integration.access'],
     ],
     [
       'providers on a rule for a list of workspace.create',
       oneRule('name: a', 'action: [workspace.create]', 'effect: deny', 'providers: [openai]'),
-      ['rules[0].providers: providers only apply to integration.create'],
+      ['rules[0].providers: providers only apply to integration.create and integration.access'],
     ],
     [
       'expires_after in words',
@@ -376,12 +376,16 @@ describe('mistakes, each reported with its path in the file', () => {
     [
       'a rate limit without action',
       'rate_limits:\n  - {max: 5, window: 1h}\n',
-      ['rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, *'],
+      [
+        'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, integration.access, *',
+      ],
     ],
     [
       'a rate limit with a list of actions',
       'rate_limits:\n  - {action: [workspace.create], max: 5, window: 1h}\n',
-      ['rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, *'],
+      [
+        'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, integration.access, *',
+      ],
     ],
     [
       'per channel',
@@ -435,7 +439,7 @@ describe('mistakes, each reported with its path in the file', () => {
     for (const action of ['workspace.creat', '[workspace.create, integrations]', '5']) {
       expect(problems(oneRule('name: a', `action: ${action}`, 'effect: deny')), action).toEqual([
         expect.stringMatching(
-          /^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, member\.add, key\.create, team\.onboard, \*/,
+          /^rules\[0\]\.action(\[\d\])?: must be one of workspace\.create, integration\.create, member\.add, key\.create, team\.onboard, integration\.access, \*/,
         ),
       ]);
     }
@@ -497,7 +501,10 @@ rate_limits:
   - {name: a, effect: deny}
   - {name: a, action: workspace.create, providers: [openai], effect: deny}
 `),
-    ).toEqual(['rules[1].name: another rule is already named "a"', 'rules[1].providers: providers only apply to integration.create']);
+    ).toEqual([
+      'rules[1].name: another rule is already named "a"',
+      'rules[1].providers: providers only apply to integration.create and integration.access',
+    ]);
   });
 
   // Regression (was a bug): the policy-wide checks (duplicate names, providers on a workspace-only rule) live in the top-level superRefine,
@@ -515,7 +522,7 @@ rate_limits:
       'rules[0].effect: must be one of allow, deny, require_approval, not "approve"',
       'rate_limits[0].max: max must be a whole number of creates, from 1 to 100000',
       'rules[2].name: another rule is already named "b"',
-      'rules[2].providers: providers only apply to integration.create',
+      'rules[2].providers: providers only apply to integration.create and integration.access',
     ]);
   });
 });
@@ -551,6 +558,7 @@ describe('loadPolicy', () => {
       { action: 'member.add', max: 10, window: 60_000, per: 'user' },
       { action: 'key.create', max: 10, window: 60_000, per: 'user' },
       { action: 'team.onboard', max: 10, window: 60_000, per: 'user' },
+      { action: 'integration.access', max: 10, window: 60_000, per: 'user' },
     ]);
   });
 
@@ -565,6 +573,7 @@ describe('loadPolicy', () => {
         'rate_limits: nothing limits member.add — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits key.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits team.onboard — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
+        'rate_limits: nothing limits integration.access — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         `approvals_channel: "C0APPROVALS" ${PLACEHOLDER}`,
         `admins.groups[0]: "S0PLATFORM" ${PLACEHOLDER}`,
         `rules[0].groups[0]: "S0INTERNS" ${PLACEHOLDER}`,
@@ -706,6 +715,7 @@ describe('a policy file must say what it is', () => {
         'rate_limits: nothing limits member.add — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits key.create — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
         'rate_limits: nothing limits team.onboard — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
+        'rate_limits: nothing limits integration.access — those creates and their approval requests are unlimited; add a limit for it (or action: "*")',
       ],
     });
     expect(parsePolicyFile('version: 1\nrate_limits:\n  - {action: "*", max: 5, window: 1h}\n')).toMatchObject({ ok: true, warnings: [] });
@@ -735,7 +745,7 @@ describe('a wrong choice says what was typed', () => {
     [
       'a rule action',
       oneRule('name: a', 'action: workspace.creat', 'effect: deny'),
-      'rules[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, * (or a list of them), not "workspace.creat"',
+      'rules[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, integration.access, * (or a list of them), not "workspace.creat"',
     ],
     [
       'a limit per',
@@ -745,7 +755,7 @@ describe('a wrong choice says what was typed', () => {
     [
       'a limit action',
       'rate_limits:\n  - {action: workspaces, max: 5, window: 1h}\n',
-      'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, *, not "workspaces"',
+      'rate_limits[0].action: must be one of workspace.create, integration.create, member.add, key.create, team.onboard, integration.access, *, not "workspaces"',
     ],
   ])('%s', (_what, text, expected) => {
     expect(problems(`version: 1\n${text}`)).toEqual([expected]);
@@ -875,7 +885,7 @@ describe('the criteria about where a key goes: mistakes reported with their path
     [
       'workspaces on a workspace rule',
       oneRule('name: a', 'effect: deny', 'action: workspace.create', 'workspaces: [ws-prod]'),
-      ['rules[0].workspaces: workspaces only apply to integration.create, member.add and key.create'],
+      ['rules[0].workspaces: workspaces only apply to integration.create, integration.access, member.add and key.create'],
     ],
     [
       'default_workspace on an integration rule',

@@ -116,13 +116,15 @@ describe('policyMessage', () => {
       '*API keys (completions only):* allowed (the policy default)',
       '*Team onboarding:* allowed (the policy default) (and the people it adds, as adding them with that role is decided, ' +
         'and each integration it enables, as its provider is)',
+      '*Integration access (budgets):* allowed (the policy default)',
       [
         '*Also decided by the policy:*',
         '• *Custom hosts* (any URL the key is sent to): not allowed — An integration with a custom host needs approval unless a policy rule allows that host (custom_hosts). The policy names no admins to approve it: an admin can add admins (users or groups) to the policy file, or a rule that allows it. (built-in rule `custom-host-needs-approval`)',
         '• *Secret references:* none — no rule lets you use one (built-in rule `secret-reference-not-allowed`)',
         '• A secret reference sent to a custom host always needs approval (built-in rule `secret-reference-to-custom-host`).',
       ].join('\n'),
-      '*Limits:*\n• 10 workspaces per person every minute\n• 10 integrations per person every minute\n• 10 member add requests per person every minute\n• 10 keys per person every minute\n• 10 team onboard requests per person every minute',
+      '*Limits:*\n• 10 workspaces per person every minute\n• 10 integrations per person every minute\n• 10 member add requests per person every minute\n• 10 keys per person every minute\n• 10 team onboard requests per person every minute\n' +
+        '• 10 integration access requests per person every minute',
       'No rule names you: the policy default applies. When several rules match, the strictest wins (deny, then approval, then allow); built-in rules only make it stricter. A deny or approval rule with channels holds in every channel and DM unless it says only_in_channels.',
     ]);
   });

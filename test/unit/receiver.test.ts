@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import { App } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDriver, type Driver } from '../support/driver.js';
@@ -49,6 +49,28 @@ describe('strictHttpReceiver', () => {
     expect((await driver.raw(command('past'), { timestamp: now - 301 })).status).toBe(401);
     expect((await driver.raw(command('near future'), { timestamp: now + 60 })).status).toBe(200);
     expect(ran).not.toContain('future');
+  });
+
+  it('checks every spelling of the events path the URL parser reads as it, and no other path', async () => {
+    // Unsigned and not an ssl_check: refused with 401 on the events path, however it is written, before Bolt. Sent
+    // with node:http, which sends the path as written (fetch would resolve the dots first).
+    const unsigned = (path: string) =>
+      new Promise<number | undefined>((done, fail) => {
+        const req = request(`${base}/`, { method: 'POST', path, headers: { 'content-length': '3' } }, (res) => {
+          res.resume();
+          done(res.statusCode);
+        });
+        req.on('error', fail);
+        req.end('x=1');
+      });
+    expect(await unsigned('/slack/events')).toBe(401);
+    expect(await unsigned('/slack/events?retry=1')).toBe(401);
+    expect(await unsigned('/slack/./events')).toBe(401);
+    expect(await unsigned('/slack/%65vents')).toBe(404);
+    expect(await unsigned('/slack/events/')).toBe(404);
+    expect(await unsigned('/slack/eventsx')).toBe(404);
+    expect(await unsigned('/slack/x/../events')).toBe(401);
+    expect(await unsigned('/slack//events')).toBe(404);
   });
 
   it('answers a signed `null` payload or JSON body with 400 at once', async () => {

@@ -54,6 +54,8 @@ describe('integrationSubject', () => {
       hosts: [],
       secretRefs: [{ id: 'sr-org', name: 'Org production OpenAI', field: 'OpenAI API key' }],
       workspaces: [{ id: 'ws-prod', slug: 'production' }],
+      // "Enable in" workspaces: the budget they get (none typed).
+      limits: { budget: undefined, perMinute: undefined },
     });
   });
 });

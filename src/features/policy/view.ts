@@ -59,6 +59,7 @@ function alsoDecided(policy: Policy, actor: Actor): string[] {
         : `${r.effect === 'deny' ? 'not allowed' : 'needs approval'} when enabled in any of`;
     lines.push(`• *Workspaces:* ${how} ${code(r.workspaces ?? [])} (rule \`${escapeCode(r.name)}\`)`);
   }
+  lines.push(...limitLines(policy, actor));
   const wsRules = policy.rules.filter(
     (r) =>
       r.default_workspace !== undefined &&
@@ -86,6 +87,30 @@ function alsoDecided(policy: Policy, actor: Actor): string[] {
     lines.push(`• *API key scopes:* ${how} ${code(r.scopes ?? [])} (rule \`${escapeCode(r.name)}\`)`);
   }
   return lines;
+}
+
+/** Budget and rate-limit rules about this person: beyond what each holds, and what it then decides. */
+function limitLines(policy: Policy, actor: Actor): string[] {
+  const about = (r: Rule) =>
+    ['integration.create', 'integration.access'].some((a) =>
+      actionMatches(typeof r.action === 'string' ? [r.action] : r.action, a as 'integration.create'),
+    );
+  return policy.rules
+    .filter((r) => (r.budget || r.rate_limit) && about(r) && ruleAppliesTo(r, actor))
+    .map((r) => {
+      const when: string[] = [];
+      const b = r.budget;
+      if (b?.required) when.push('no budget');
+      if (b?.max_cost !== undefined) when.push(`a cost budget above $${b.max_cost}`);
+      if (b?.max_tokens !== undefined) when.push(`a tokens budget above ${b.max_tokens}`);
+      if (b && (b.max_cost === undefined) !== (b.max_tokens === undefined))
+        when.push(`any ${b.max_cost === undefined ? 'cost' : 'tokens'} budget`);
+      const l = r.rate_limit;
+      if (l?.required) when.push('no rate limit');
+      if (l?.max_per_minute !== undefined) when.push(`a rate limit above ${l.max_per_minute} requests a minute`);
+      const effect = r.effect === 'deny' ? 'not allowed' : 'needs approval';
+      return `• *Budgets:* ${effect} when a workspace gets ${when.join(' or ')} (rule \`${escapeCode(r.name)}\`)`;
+    });
 }
 
 export function decisionText(d: Decision): string {

@@ -5,6 +5,7 @@ import type { PortkeyClient } from '../../portkey/client.js';
 import { PortkeyError, scrubSecrets } from '../../portkey/errors.js';
 import { getProvider, isSecretField, fieldsFor } from '../../portkey/providers.js';
 import type { CreatedIntegration, CreateIntegrationBody, Integration, WorkspaceAccessBody } from '../../portkey/schemas.js';
+import { rateLimitsBody, usageLimitsBody, type AccessLimits } from '../../portkey/limits.js';
 import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
 
 /** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
@@ -147,12 +148,27 @@ async function freeSlug(portkey: PortkeyClient, slug: string): Promise<string | 
   return undefined;
 }
 
-/** Enables an organisation-wide integration in workspaces, each with a default provider. Idempotent. */
-export async function grantWorkspaceAccess(portkey: PortkeyClient, slug: string, workspaceIds: string[]): Promise<void> {
-  await portkey.updateIntegrationWorkspaces(slug, workspaceAccessBody(workspaceIds));
+/** Enables an organisation-wide integration in workspaces, each with a default provider and the same limits. Idempotent. */
+export async function grantWorkspaceAccess(
+  portkey: PortkeyClient,
+  slug: string,
+  workspaceIds: string[],
+  limits: AccessLimits,
+): Promise<void> {
+  await portkey.updateIntegrationWorkspaces(slug, workspaceAccessBody(workspaceIds, limits));
 }
 
-/** The body of PUT /integrations/{slug}/workspaces: each workspace enabled, with a default provider. */
-export function workspaceAccessBody(workspaceIds: readonly string[]): WorkspaceAccessBody {
-  return { workspaces: workspaceIds.map((id) => ({ id, enabled: true, create_default_provider: true })) };
+/** The body of PUT /integrations/{slug}/workspaces: each workspace enabled, with a default provider and the limits. */
+export function workspaceAccessBody(workspaceIds: readonly string[], limits: AccessLimits): WorkspaceAccessBody {
+  const usage = usageLimitsBody(limits);
+  const rate = rateLimitsBody(limits);
+  return {
+    workspaces: workspaceIds.map((id) => ({
+      id,
+      enabled: true,
+      create_default_provider: true,
+      ...(usage ? { usage_limits: usage } : {}),
+      ...(rate ? { rate_limits: rate } : {}),
+    })),
+  };
 }

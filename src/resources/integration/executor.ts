@@ -23,6 +23,8 @@ import { integrationSummary, resolvedOf } from './summary.js';
 import { integrationSubject } from './resolve.js';
 import { integrationPlan } from './plan.js';
 import type { PortkeyRef } from '../../operations/refs.js';
+import { EMPTY_LIMITS_DRAFT, limitsDraftSchema, validateLimits } from '../../features/limits/form.js';
+import { accessLimitsSchema, type AccessLimits } from '../../portkey/limits.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
 import { integrationCreatedMessage, integrationFailedMessage, type CreatedIntegrationSummary } from './view.js';
 
@@ -39,6 +41,8 @@ const draftSchema = z.object({
   scope: z.enum(['organisation', 'workspace']),
   workspace: choice.optional(),
   access: z.array(choice),
+  // Stored before budgets existed: none.
+  limits: limitsDraftSchema.default(EMPTY_LIMITS_DRAFT),
   fields: z.record(z.string(), z.string()),
   deployments: z.array(z.record(z.string(), z.string())),
   defaultDeployment: z.number().int(),
@@ -54,6 +58,8 @@ const resultSchema = z.object({
   scope: z.enum(['organisation', 'workspace']),
   workspace: choice.optional(),
   enabled: z.array(choice),
+  /** What each enabled workspace got. */
+  limits: accessLimitsSchema.optional(),
   accessError: z.string().optional(),
   maskedKey: z.string().optional(),
   usesSecretReference: z.boolean(),
@@ -107,6 +113,7 @@ export function createdIntegration(op: OperationRecord): CreatedIntegrationSumma
     scope: r.scope,
     workspace: r.workspace,
     enabled: r.enabled,
+    limits: r.limits,
     accessError: r.accessError,
     maskedKey: r.maskedKey,
     usesSecretReference: r.usesSecretReference,
@@ -124,10 +131,16 @@ function requestOf(op: Pick<OperationRecord, 'request'>, secrets: unknown): Inte
 }
 
 /** Enables the integration in the chosen workspaces; returns the error sentence if that failed. */
-export async function grantAccess(portkey: PortkeyClient, slug: string, workspaceIds: string[], log: Log): Promise<string | undefined> {
+export async function grantAccess(
+  portkey: PortkeyClient,
+  slug: string,
+  workspaceIds: string[],
+  limits: AccessLimits,
+  log: Log,
+): Promise<string | undefined> {
   if (workspaceIds.length === 0) return undefined;
   try {
-    await grantWorkspaceAccess(portkey, slug, workspaceIds);
+    await grantWorkspaceAccess(portkey, slug, workspaceIds, limits);
     return undefined;
   } catch (err) {
     log.warn({ error: err instanceof Error ? err.message : String(err) }, 'integration created, access grant failed');
@@ -147,6 +160,7 @@ async function succeed(
     portkey,
     slug,
     request.access.map((w) => w.value),
+    request.limits,
     log,
   );
   const targets = secretTargets(request.provider, authModeOf(request.provider, request.authMode)?.id);
@@ -161,6 +175,7 @@ async function succeed(
     scope: request.scope,
     ...(request.workspace ? { workspace: request.workspace } : {}),
     enabled: accessError ? [] : request.access,
+    ...(request.access.length > 0 ? { limits: request.limits } : {}),
     ...(accessError ? { accessError } : {}),
     ...(detail?.masked_key ? { maskedKey: detail.masked_key } : {}),
     usesSecretReference: (request.body.secret_mappings ?? []).some((m) => m.target_field === KEY_TARGET),
@@ -231,16 +246,24 @@ function accessFollowUp(portkey: PortkeyClient): FollowUp {
       const draft = storedIntegrationDraft(op);
       const slug = op.portkeySlug;
       const parsed = resultSchema.safeParse(op.result);
-      if (!draft || !slug || !parsed.success)
+      // The same budget as the request asked for (and the policy re-decided on), checked by the same function.
+      const limits = draft ? validateLimits(draft.limits, draft.access.length) : undefined;
+      if (!draft || !slug || !parsed.success || !limits?.ok)
         return { ok: false, result: (op.result ?? {}) as Record<string, unknown>, error: 'The request is no longer readable.' };
       const accessError = await grantAccess(
         portkey.budgeted('create'),
         slug,
         draft.access.map((w) => w.value),
+        limits.value,
         log,
       );
       const { accessError: _old, ...rest } = parsed.data;
-      const result: StoredResult = { ...rest, enabled: accessError ? [] : draft.access, ...(accessError ? { accessError } : {}) };
+      const result: StoredResult = {
+        ...rest,
+        enabled: accessError ? [] : draft.access,
+        limits: limits.value,
+        ...(accessError ? { accessError } : {}),
+      };
       return { ok: !accessError, result, ...(accessError ? { error: accessError } : {}) };
     },
   };

@@ -15,6 +15,8 @@ import type { CreateIntegrationBody, SecretMapping } from '../../portkey/schemas
 import { characterError } from '../../slack/characters.js';
 import { readState, selectedChoice, selectedChoices, selectedValue, textValue, type Choice, type StateValues } from '../../slack/state.js';
 import type { FormResult } from '../../features/kind.js';
+import { EMPTY_LIMITS_DRAFT, readLimitsDraft, validateLimits, type LimitsDraft } from '../../features/limits/form.js';
+import type { AccessLimits } from '../../portkey/limits.js';
 import {
   AUTH_MODE_ACTION,
   authModeBlock,
@@ -43,6 +45,8 @@ export interface IntegrationDraft {
   scope: Scope;
   workspace: Choice | undefined;
   access: Choice[];
+  /** The budget and rate limit every "enable in" workspace gets, as typed. */
+  limits: LimitsDraft;
   /** Non-secret provider fields, by configurations key. */
   fields: Record<string, string>;
   deployments: Array<Record<string, string>>;
@@ -68,6 +72,8 @@ export interface IntegrationRequest {
   workspace: Choice | undefined;
   /** Workspaces to enable an organisation-wide integration in, after the create. */
   access: Choice[];
+  /** What each of them gets (none when `access` is empty). */
+  limits: AccessLimits;
 }
 
 export const EMPTY_INTEGRATION_DRAFT: IntegrationDraft = {
@@ -80,6 +86,7 @@ export const EMPTY_INTEGRATION_DRAFT: IntegrationDraft = {
   scope: 'organisation',
   workspace: undefined,
   access: [],
+  limits: EMPTY_LIMITS_DRAFT,
   fields: {},
   deployments: [],
   defaultDeployment: 0,
@@ -106,6 +113,7 @@ export function readIntegrationForm(values: unknown, rows: number): { draft: Int
     scope: selectedValue(s, INT_FIELDS.scope.block, INT_FIELDS.scope.action) === 'workspace' ? 'workspace' : 'organisation',
     workspace: selectedChoice(s, INT_FIELDS.workspace.block, INT_FIELDS.workspace.action),
     access: selectedChoices(s, INT_FIELDS.access.block, INT_FIELDS.access.action),
+    limits: readLimitsDraft(values),
     fields: {},
     deployments: [],
   };
@@ -312,8 +320,11 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
   if (draft.scope === 'workspace' && !draft.workspace)
     errors[INT_FIELDS.workspace.block] = 'Choose the workspace, or make it organisation-wide.';
   Object.assign(errors, beyondSlackLimits(provider, draft, secrets));
+  // The budget blocks show with "enable in" only (an organisation-wide integration).
+  const limits = draft.scope === 'organisation' ? validateLimits(draft.limits, draft.access.length) : { ok: true as const, value: {} };
+  if (!limits.ok) Object.assign(errors, limits.errors);
 
-  if (Object.keys(errors).length > 0 || !common.success || !config.ok) return { ok: false, errors };
+  if (Object.keys(errors).length > 0 || !common.success || !config.ok || !limits.ok) return { ok: false, errors };
 
   const useKey = need !== 'none' && secrets.key !== '';
   const mappings = secretMappings(provider, draft);
@@ -336,6 +347,7 @@ export function validateIntegration(draft: IntegrationDraft, secrets: Integratio
       scope: draft.scope,
       workspace: draft.scope === 'workspace' ? draft.workspace : undefined,
       access: draft.scope === 'organisation' ? draft.access : [],
+      limits: limits.value,
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Plan, PlannedCall } from '../../operations/types.js';
 import type { PortkeyRef } from '../../operations/refs.js';
 import { secretValues, workspaceAccessBody } from './create.js';
 import type { IntegrationRequest } from './form.js';
+import { budgetText, rateText } from '../../portkey/limits.js';
 import { resolvedOf } from './summary.js';
 
 // The preview of an integration request: the look-ups made at submission, then what `execute` sends, built by the
@@ -73,9 +74,14 @@ export function integrationPlan(request: IntegrationRequest, stored: unknown): P
     calls.push({
       method: 'PUT',
       path: `/integrations/${at(slug)}/workspaces`,
-      body: workspaceAccessBody(request.access.map((w) => w.value)),
+      body: workspaceAccessBody(
+        request.access.map((w) => w.value),
+        request.limits,
+      ),
       phase: 'run',
-      purpose: `Enables it in ${names.join(', ')}, with a default provider in each.`,
+      purpose:
+        `Enables it in ${names.join(', ')}, with a default provider in each — ` +
+        `${budgetText(request.limits)}; ${rateText(request.limits)}.`,
     });
   }
   calls.push({

@@ -7,6 +7,7 @@ import { authModeOf, fieldsFor, getProvider, KEY_TARGET, secretTargets, type Pro
 import { errorText } from '../../slack/errors.js';
 import type { IntegrationDraft, IntegrationRequest } from './form.js';
 import { fieldSecretRefBlock, INT_FIELDS, secretRefBlock } from './ids.js';
+import { limitsSubject, UNREADABLE_LIMITS, validateLimits } from '../../features/limits/form.js';
 
 // The ids a submission names (workspaces, secret references) looked up in Portkey before the policy decides: the
 // policy, approvers and the audit see what Portkey holds, never the option labels the client sent. This runs
@@ -159,8 +160,11 @@ export function integrationSubject(
   resolved: ResolvedRefs,
 ): Omit<Subject, 'action'> {
   const workspaces = [...(resolved.workspace ? [resolved.workspace] : []), ...resolved.access];
+  // "Enable in" workspaces get the form's limits; read from the draft with the same check the form ran.
+  const limits = draft.scope === 'organisation' && draft.access.length > 0 ? validateLimits(draft.limits, draft.access.length) : undefined;
   const refs = secretRefParts(req.provider.id, draft, resolved);
   return {
+    ...(limits ? { limits: limits.ok ? limitsSubject(limits.value) : UNREADABLE_LIMITS } : {}),
     providerId: req.provider.id,
     hosts: keyHosts(req, draft),
     ...(refs.length > 0 ? { secretRefs: refs } : {}),

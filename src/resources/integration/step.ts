@@ -14,7 +14,7 @@ export const integrationAccessPart: IntegrationAccessPart = {
       {
         method: 'PUT',
         path,
-        body: workspaceAccessBody([workspaceId]),
+        body: workspaceAccessBody([workspaceId], {}),
         phase: 'run',
         purpose: `Enables ${integration.name} in the new workspace, with a default provider there.`,
       },
@@ -37,7 +37,8 @@ export const integrationAccessPart: IntegrationAccessPart = {
         const ws = workspaceRefOf(done.get(workspaceStep));
         if (!ws) return { ok: false, unknown: false, error: 'The workspace to enable it in was not created.' };
         try {
-          await grantWorkspaceAccess(portkey.budgeted('create'), integration.slug, [ws.id]);
+          // No budget or rate limit in a bundle yet (the policy sees that: onboard/resolve.ts).
+          await grantWorkspaceAccess(portkey.budgeted('create'), integration.slug, [ws.id], {});
           return { ok: true, result: { slug: integration.slug, name: integration.name, workspaceId: ws.id } };
         } catch (err) {
           log.warn({ error: err instanceof Error ? err.message : String(err) }, 'onboard: enabling an integration failed');

@@ -2,6 +2,7 @@ import { resolvedRefsSchema, type PortkeyRef, type ResolvedRefs } from '../../op
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import { authModeOf, fieldsFor, getProvider, isSecretField, keyNeed, secretTargets, type ProviderField } from '../../portkey/providers.js';
 import { slugFromName, type IntegrationDraft } from './form.js';
+import { limitRows } from '../../features/limits/form.js';
 
 // What an integration request asks for, for approvers, /portkey pending and the audit channel. Pure.
 // Workspaces and secret references are named as Portkey knows them (`resolved`, looked up by id at submission),
@@ -97,6 +98,7 @@ export function integrationSummary(d: IntegrationDraft | undefined, resolved: Re
       ),
     );
     critical.push({ label: 'Enable in', value: enabled.length > 0 ? enabled.join(', ') : 'no workspace' });
+    if (enabled.length > 0) critical.push(...limitRows(d.limits, d.access.length, 'each workspace'));
   }
   d.deployments.forEach((row, i) => {
     const name = row.azure_deployment_name;

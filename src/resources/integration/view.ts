@@ -17,6 +17,8 @@ import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import type { Message } from '../../slack/notify.js';
 import type { Choice } from '../../slack/state.js';
 import type { IntegrationDraft } from './form.js';
+import { limitBlocks } from '../../features/limits/form.js';
+import { budgetText, rateText, type AccessLimits } from '../../portkey/limits.js';
 import { slugFromName } from './form.js';
 import {
   AUTH_MODE_ACTION,
@@ -292,6 +294,7 @@ function scopeBlocks(draft: IntegrationDraft): KnownBlock[] {
           ...(draft.access.length > 0 ? { initial_options: draft.access.map(choiceOption) } : {}),
         },
       }),
+      ...limitBlocks(draft.limits, 'each workspace chosen above'),
     );
   }
   return blocks;
@@ -361,6 +364,8 @@ export interface CreatedIntegrationSummary {
   workspace: Choice | undefined;
   /** Workspaces it was enabled in. */
   enabled: Choice[];
+  /** What each of them got. */
+  limits?: AccessLimits | undefined;
   /** Workspaces the grant failed for, with the reason. */
   accessError: string | undefined;
   maskedKey: string | undefined;
@@ -394,7 +399,10 @@ function summaryBlocks(s: CreatedIntegrationSummary): KnownBlock[] {
   }
   const blocks: KnownBlock[] = [fields(pairs)];
   if (rest.length > 0) blocks.push(context(rest.join(' · ')));
-  if (s.enabled.length > 0) blocks.push(context(`Enabled in: ${s.enabled.map((w) => escapeMrkdwn(w.label)).join(', ')}`));
+  if (s.enabled.length > 0) {
+    const limits = s.limits ? ` — each with ${escapeMrkdwn(budgetText(s.limits))}; ${escapeMrkdwn(rateText(s.limits))}` : '';
+    blocks.push(context(`Enabled in: ${s.enabled.map((w) => escapeMrkdwn(w.label)).join(', ')}${limits}`));
+  }
   return blocks;
 }
 

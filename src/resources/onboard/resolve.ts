@@ -73,7 +73,12 @@ export function onboardSubject(
     parts: [
       { action: 'workspace.create', defaultWorkspace: false, creates: true },
       ...(s.members ? [parts.members.subject(s.members)] : []),
-      ...integrations.map((i) => ({ action: 'integration.create' as const, providerId: i.providerId })),
+      // Enabled in the new workspace with no budget or rate limit: a rule that requires one holds inside the bundle too.
+      ...integrations.map((i) => ({
+        action: 'integration.create' as const,
+        providerId: i.providerId,
+        limits: { budget: undefined, perMinute: undefined },
+      })),
       ...(s.key ? [parts.serviceKey.subject(s.key)] : []),
     ],
   };
