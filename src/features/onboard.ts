@@ -5,6 +5,7 @@ import type { SummaryRow } from '../operations/summary.js';
 import type { PlannedCall } from '../operations/types.js';
 import type { Subject } from '../policy/decide.js';
 import type { PortkeyClient } from '../portkey/client.js';
+import type { AccessLimits } from '../portkey/limits.js';
 import type { CreateWorkspaceBody, WorkspaceRole } from '../portkey/schemas.js';
 import type { FormResult } from './kind.js';
 
@@ -22,11 +23,14 @@ export interface WorkspacePart {
   plan(body: CreateWorkspaceBody): PlannedCall[];
 }
 
-/** An existing organisation integration enabled in the workspace an earlier step (`workspaceStep`) created. */
+/**
+ * An existing organisation integration enabled in the workspace an earlier step (`workspaceStep`) created, with the
+ * budget and rate limit asked for there (`limits`: sent as the access's usage_limits / rate_limits).
+ */
 export interface IntegrationAccessPart {
-  step(portkey: PortkeyClient, integration: { slug: string; name: string }, workspaceStep: string): Step;
+  step(portkey: PortkeyClient, integration: { slug: string; name: string }, workspaceStep: string, limits: AccessLimits): Step;
   /** The preview: the calls `step` makes (the workspace's id is known only once it exists: `workspaceId` stands in). */
-  plan(integration: { slug: string; name: string }, workspaceId: string): PlannedCall[];
+  plan(integration: { slug: string; name: string }, workspaceId: string, limits: AccessLimits): PlannedCall[];
 }
 
 /** The people fields of the bundle's form, as picked (ids; labels are the client's, shown only back to that person). */

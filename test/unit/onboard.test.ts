@@ -10,6 +10,7 @@ import { integrationAccessPart } from '../../src/resources/integration/step.js';
 import { serviceKeyPart } from '../../src/resources/key/step.js';
 import { membersPart, peopleNote } from '../../src/resources/member/step.js';
 import { workspacePart } from '../../src/resources/workspace/step.js';
+import { EMPTY_LIMITS_DRAFT, limitBlocks } from '../../src/features/limits/form.js';
 import { checkMessage, checkView } from '../support/view-limits.js';
 
 const policy = (input: Record<string, unknown>): Policy => policySchema.parse({ version: 1, rate_limits: [], ...input });
@@ -139,11 +140,17 @@ describe('the onboarding form and command', () => {
   });
 
   it('checks the workspace as the workspace form does, and the picks', () => {
-    const bad = validateOnboard({ name: '', slug: 'Not A Slug', description: '', integrations: [], people: NOBODY, key: NO_KEY }, PARTS);
+    const bad = validateOnboard(
+      { name: '', slug: 'Not A Slug', description: '', integrations: [], people: NOBODY, key: NO_KEY, limits: EMPTY_LIMITS_DRAFT },
+      PARTS,
+    );
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(Object.keys(bad.errors).sort()).toEqual(['ob_name', 'ob_slug']);
     const many = Array.from({ length: 11 }, (_, i) => ({ value: `s${i}`, label: `s${i}` }));
-    const tooMany = validateOnboard({ name: 'R', slug: '', description: '', integrations: many, people: NOBODY, key: NO_KEY }, PARTS);
+    const tooMany = validateOnboard(
+      { name: 'R', slug: '', description: '', integrations: many, people: NOBODY, key: NO_KEY, limits: EMPTY_LIMITS_DRAFT },
+      PARTS,
+    );
     expect(tooMany.ok ? {} : tooMany.errors).toEqual({ ob_integrations: 'Pick at most 10 integrations.' });
     const ok = validateOnboard(
       {
@@ -156,6 +163,7 @@ describe('the onboarding form and command', () => {
         ],
         people: { users: ['UALICE', 'UALICE', 'UBOB'], group: { value: 'S123', label: 'x' }, role: 'admin' },
         key: NO_KEY,
+        limits: EMPTY_LIMITS_DRAFT,
       },
       PARTS,
     );
@@ -166,6 +174,7 @@ describe('the onboarding form and command', () => {
         integrations: ['a'],
         people: { users: ['UALICE', 'UBOB'], groupId: 'S123', role: 'admin' },
         key: undefined,
+        limits: {},
       },
     });
     const badPeople = validateOnboard(
@@ -176,6 +185,7 @@ describe('the onboarding form and command', () => {
         integrations: [],
         people: { users: ['not-a-user'], group: { value: 'x', label: 'x' }, role: 'owner' },
         key: { name: 'k', preset: 'custom' },
+        limits: EMPTY_LIMITS_DRAFT,
       },
       PARTS,
     );
@@ -185,10 +195,19 @@ describe('the onboarding form and command', () => {
   it("keeps the form, the summary and the report within Slack's limits, and escapes what people typed", () => {
     const evil = '<!channel> *bold* <http://evil|x>';
     const form = onboardModal({
-      draft: { name: evil, slug: '', description: evil, integrations: [{ value: 'a', label: evil }], people: NOBODY, key: NO_KEY },
+      draft: {
+        name: evil,
+        slug: '',
+        description: evil,
+        integrations: [{ value: 'a', label: evil }],
+        people: NOBODY,
+        key: NO_KEY,
+        limits: EMPTY_LIMITS_DRAFT,
+      },
       context: { channelId: 'C1' },
       people: membersPart.fields({ users: ['U1'], group: { value: 'S1', label: evil }, role: 'admin' }),
       key: serviceKeyPart.fields({ name: evil, preset: 'read_only' }),
+      limits: limitBlocks(EMPTY_LIMITS_DRAFT, 'each integration'),
     });
     expect(checkView(form)).toEqual([]);
     const message = onboardSummaryMessage({
@@ -217,6 +236,7 @@ describe('what the bundle says about itself', () => {
       integrations: [{ value: 'openai-prod', label: 'CLIENT LABEL' }],
       people: { users: ['UALICE'], group: { value: 'S1', label: 'CLIENT GROUP' }, role: 'admin' },
       key: { name: 'research-backend', preset: 'completions_logs' },
+      limits: { ...EMPTY_LIMITS_DRAFT, amount: '500', reset: 'monthly' as const, rate: '60' },
     },
     integrations: [{ slug: 'openai-prod', name: 'OpenAI prod', providerId: 'openai' }],
     members: { ...people('admin', ['UALICE', 'UBOB']), group: { id: 'S1', size: 2 } },
@@ -232,6 +252,8 @@ describe('what the bundle says about itself', () => {
       { label: 'Step 2 · Members · from user group', value: 'S1 (2 people when submitted; later joiners are not added)' },
       { label: 'Step 2 · Members · left out', value: '1 (no usable email, a bot, a guest or deactivated)' },
       { label: 'Step 3 · Enable integration', value: 'OpenAI prod (openai-prod), provider openai', critical: true },
+      { label: 'Budget in the workspace, each integration', value: '$500 of cost, reset monthly', critical: true },
+      { label: 'Rate limit in the workspace, each integration', value: '60 requests a minute', critical: true },
       { label: 'Step 4 · Service API key', value: 'research-backend', critical: true },
       { label: 'Step 4 · Key scopes', value: 'completions.write, logs.view, logs.list', critical: true },
     ]);
@@ -242,10 +264,12 @@ describe('what the bundle says about itself', () => {
 
   it('a stored onboarding from before members had people reads as having none', () => {
     const { members: _, ...old } = request;
-    const { people: __, key: ___, ...draft } = old.draft;
+    const { people: __, key: ___, limits: ____, ...draft } = old.draft;
     expect(describeOnboard(PARTS_ALL, { request: { ...old, draft } }).rows.map((r) => r.label)).toEqual([
       'Step 1 · Create workspace',
       'Step 2 · Enable integration',
+      'Budget in the workspace, each integration',
+      'Rate limit in the workspace, each integration',
     ]);
   });
 

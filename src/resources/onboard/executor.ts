@@ -3,6 +3,8 @@ import type { OnboardParts, PeopleRequest, ServiceKeyPick } from '../../features
 import { workspaceRefOf } from '../../features/onboard.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
 import { governanceOf } from '../../operations/governance.js';
+import { limitRows, validateLimits } from '../../features/limits/form.js';
+import type { AccessLimits } from '../../portkey/limits.js';
 import type { Executor, FollowUp, Outcome } from '../../operations/service.js';
 import type { Plan, PlannedCall } from '../../operations/types.js';
 import { runSteps, type ChainReport, type Step, type StepJournal } from '../../operations/steps.js';
@@ -65,7 +67,9 @@ export function onboardSteps(
   return [
     workspace,
     ...(stored.members ? [parts.members.step(portkey, stored.members, workspace.key)] : []),
-    ...stored.integrations.map((i) => parts.integrationAccess.step(portkey, { slug: i.slug, name: i.name }, workspace.key)),
+    ...stored.integrations.map((i) =>
+      parts.integrationAccess.step(portkey, { slug: i.slug, name: i.name }, workspace.key, checked.value.limits),
+    ),
     ...(checked.value.key ? [parts.serviceKey.step(portkey, checked.value.key, workspace.key, holdFor)] : []),
   ];
 }
@@ -164,6 +168,12 @@ function remainingFollowUp(parts: OnboardParts, portkey: PortkeyClient): FollowU
   };
 }
 
+/** The stored budget and rate limit; unreadable ones (tampered with, another version) are judged as none at all. */
+function limitsOf(s: StoredOnboard): AccessLimits | undefined {
+  const checked = validateLimits(s.draft.limits, s.integrations.length);
+  return checked.ok ? checked.value : undefined;
+}
+
 /** The stored service key, checked as at submission (none asked for, or unreadable: undefined). */
 function keyOf(parts: OnboardParts, s: StoredOnboard): ServiceKeyPick | undefined {
   const checked = parts.serviceKey.validate(s.draft.key);
@@ -181,6 +191,7 @@ export function describeOnboard(parts: OnboardParts, op: Pick<OperationRecord, '
     },
   ];
   if (s.draft.description.trim()) rows.push({ label: 'Description', value: s.draft.description.trim() });
+  const n = s.integrations.length;
   let step = 2;
   if (s.members) {
     rows.push(...parts.members.describe(s.members).map((r) => ({ ...r, label: `Step ${step} · ${r.label}` })));
@@ -189,12 +200,13 @@ export function describeOnboard(parts: OnboardParts, op: Pick<OperationRecord, '
   for (const [n, i] of s.integrations.entries()) {
     rows.push({ label: `Step ${n + step} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
   }
+  // The budget decides how much the team can spend: shown whole, beside the integrations it applies to.
+  if (n > 0) rows.push(...limitRows(s.draft.limits, n, 'the workspace, each integration').map((r) => ({ ...r, critical: true })));
   const key = keyOf(parts, s);
   if (key) {
     const at = step + s.integrations.length;
     rows.push(...parts.serviceKey.describe(key).map((r) => ({ ...r, label: `Step ${at} · ${r.label}` })));
   }
-  const n = s.integrations.length;
   const people = s.members ? s.members.people.filter((p) => p.email && !p.problem).length : 0;
   // Read as "… asks to create team workspace Research with 3 people and 2 integrations enabled in it".
   const with_ = [
@@ -220,7 +232,7 @@ export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'requ
     ...lookups,
     ...parts.workspace.plan(checked.value.workspace),
     ...(s.members ? parts.members.plan(s.members, '<the new workspace id>') : []),
-    ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>')),
+    ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>', checked.value.limits)),
     ...(checked.value.key ? parts.serviceKey.plan(checked.value.key, '<the new workspace id>') : []),
   ];
   // An onboarding holds no secrets.
@@ -237,7 +249,7 @@ export function onboardExecutor(parts: OnboardParts): (portkey: PortkeyClient) =
     subject(op) {
       const s = storedOnboard(op);
       if (!s) return {};
-      return onboardSubject(parts, { ...s, key: keyOf(parts, s) });
+      return onboardSubject(parts, { ...s, key: keyOf(parts, s), limits: limitsOf(s) });
     },
     followUp: remainingFollowUp(parts, portkey),
     successMessage(op) {

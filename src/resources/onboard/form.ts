@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { FormResult } from '../../features/kind.js';
+import { EMPTY_LIMITS_DRAFT, limitsDraftSchema, readLimitsDraft, validateLimits, type LimitsDraft } from '../../features/limits/form.js';
+import type { AccessLimits } from '../../portkey/limits.js';
 import type {
   MembersPart,
   PeopleDraft,
@@ -24,6 +26,8 @@ export interface OnboardDraft {
   people: PeopleDraft;
   /** The service key to make last (no name: none). */
   key: ServiceKeyDraft;
+  /** The budget and rate limit each integration gets in the new workspace, as typed. */
+  limits: LimitsDraft;
 }
 
 export const EMPTY_PEOPLE: PeopleDraft = { users: [], group: undefined, role: 'member' };
@@ -35,6 +39,7 @@ export const EMPTY_ONBOARD_DRAFT: OnboardDraft = {
   integrations: [],
   people: EMPTY_PEOPLE,
   key: NO_KEY,
+  limits: EMPTY_LIMITS_DRAFT,
 };
 
 export const onboardDraftSchema = z.object({
@@ -48,6 +53,8 @@ export const onboardDraftSchema = z.object({
     .default(EMPTY_PEOPLE),
   // Stored before onboarding had a service key: none.
   key: z.object({ name: z.string(), preset: z.string() }).default(NO_KEY),
+  // Stored before onboarding had budgets: none.
+  limits: limitsDraftSchema.default(EMPTY_LIMITS_DRAFT),
 });
 
 export interface OnboardRequest {
@@ -58,6 +65,8 @@ export interface OnboardRequest {
   people: PeoplePick | undefined;
   /** The service key, checked as the key form checks it; undefined when none was asked for. */
   key: ServiceKeyPick | undefined;
+  /** The budget and rate limit each integration gets in the workspace (none typed: none). */
+  limits: AccessLimits;
 }
 
 export function readOnboardDraft(values: unknown, parts: { members: MembersPart; serviceKey: ServiceKeyPart }): OnboardDraft {
@@ -69,6 +78,7 @@ export function readOnboardDraft(values: unknown, parts: { members: MembersPart;
     integrations: selectedChoices(s, OB_FIELDS.integrations.block, OB_FIELDS.integrations.action),
     people: parts.members.readDraft(values),
     key: parts.serviceKey.readDraft(values),
+    limits: readLimitsDraft(values),
   };
 }
 
@@ -96,6 +106,9 @@ export function validateOnboard(
   if (!people.ok) Object.assign(errors, people.errors);
   const key = parts.serviceKey.validate(draft.key);
   if (!key.ok) Object.assign(errors, key.errors);
-  if (!ws.ok || !people.ok || !key.ok || Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { workspace: ws.value, integrations: slugs, people: people.value, key: key.value } };
+  // As the integration form checks them: a budget with no integration to apply to is an error, not dropped.
+  const limits = validateLimits(draft.limits, slugs.length);
+  if (!limits.ok) Object.assign(errors, limits.errors);
+  if (!ws.ok || !people.ok || !key.ok || !limits.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { workspace: ws.value, integrations: slugs, people: people.value, key: key.value, limits: limits.value } };
 }

@@ -4,6 +4,7 @@ import type { ResourceKind } from '../../features/kind.js';
 import type { OnboardParts } from '../../features/onboard.js';
 import { onboardExecutor, storedOnboard } from './executor.js';
 import type { ModalContext } from '../../slack/metadata.js';
+import { limitBlocks } from '../../features/limits/form.js';
 import { EMPTY_ONBOARD_DRAFT, readOnboardDraft, validateOnboard, type OnboardDraft } from './form.js';
 import { OB_ACTIONS, OB_FIELDS, ONBOARD_CALLBACK } from './ids.js';
 import { registerOnboard } from './listeners.js';
@@ -27,6 +28,7 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
       context,
       people: parts.members.fields(draft.people),
       key: parts.serviceKey.fields(draft.key),
+      limits: limitBlocks(draft.limits, 'each integration enabled above, in the new workspace'),
       ...(notice ? { notice } : {}),
     });
   return {
@@ -58,7 +60,7 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
         const errors = { ...(looked.ok ? {} : looked.errors), ...(people && !people.ok ? people.errors : {}) };
         if (!looked.ok || (people && !people.ok)) return { ok: false, ack: { response_action: 'errors', errors } };
         const request = { draft, integrations: looked.integrations, ...(people?.ok ? { members: people.request } : {}) };
-        return { ok: true, request, subject: onboardSubject(parts, { ...request, key: checked.value.key }) };
+        return { ok: true, request, subject: onboardSubject(parts, { ...request, key: checked.value.key, limits: checked.value.limits }) };
       },
       errorBlock: OB_FIELDS.name.block,
       restore(op, context) {

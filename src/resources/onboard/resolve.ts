@@ -1,5 +1,7 @@
 import type { OnboardParts, PeopleRequest, ServiceKeyPick } from '../../features/onboard.js';
+import { limitsSubject, UNREADABLE_LIMITS } from '../../features/limits/form.js';
 import type { Log } from '../../log.js';
+import type { AccessLimits } from '../../portkey/limits.js';
 import type { Subject } from '../../policy/decide.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { PortkeyError } from '../../portkey/errors.js';
@@ -66,18 +68,25 @@ export async function resolveIntegrations(portkey: PortkeyClient, slugs: readonl
  */
 export function onboardSubject(
   parts: Pick<OnboardParts, 'members' | 'serviceKey'>,
-  s: { integrations: readonly ResolvedIntegration[]; members?: PeopleRequest | undefined; key?: ServiceKeyPick | undefined },
+  s: {
+    integrations: readonly ResolvedIntegration[];
+    members?: PeopleRequest | undefined;
+    key?: ServiceKeyPick | undefined;
+    /** The budget and rate limit each integration gets (undefined: unreadable, judged as none). */
+    limits?: AccessLimits | undefined;
+  },
 ): Omit<Subject, 'action'> {
   const { integrations } = s;
   return {
     parts: [
       { action: 'workspace.create', defaultWorkspace: false, creates: true },
       ...(s.members ? [parts.members.subject(s.members)] : []),
-      // Enabled in the new workspace with no budget or rate limit: a rule that requires one holds inside the bundle too.
+      // Each integration's access with the budget and rate limit it gets in the new workspace, as the access kind's
+      // request is decided (budget criteria); none typed is none, so a rule that requires a budget holds here too.
       ...integrations.map((i) => ({
         action: 'integration.create' as const,
         providerId: i.providerId,
-        limits: { budget: undefined, perMinute: undefined },
+        limits: s.limits ? limitsSubject(s.limits) : UNREADABLE_LIMITS,
       })),
       ...(s.key ? [parts.serviceKey.subject(s.key)] : []),
     ],

@@ -52,6 +52,8 @@ export function onboardModal(p: {
   draft: OnboardDraft;
   context: ModalContext;
   people: KnownBlock[];
+  /** The budget and rate limit fields (features/limits): one for each integration enabled. */
+  limits: KnownBlock[];
   key: KnownBlock[];
   notice?: string;
 }): ModalView {
@@ -104,7 +106,7 @@ export function onboardModal(p: {
       },
     },
   );
-  blocks.push(...p.key, previewButton());
+  blocks.push(...p.limits, ...p.key, previewButton());
   return {
     type: 'modal',
     callback_id: ONBOARD_CALLBACK,
