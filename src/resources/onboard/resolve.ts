@@ -83,11 +83,15 @@ export function onboardSubject(
       ...(s.members ? [parts.members.subject(s.members)] : []),
       // Each integration's access with the budget and rate limit it gets in the new workspace, as the access kind's
       // request is decided (budget criteria); none typed is none, so a rule that requires a budget holds here too.
-      ...integrations.map((i) => ({
-        action: 'integration.create' as const,
-        providerId: i.providerId,
-        limits: s.limits ? limitsSubject(s.limits) : UNREADABLE_LIMITS,
-      })),
+      // Decided both as the integration request it was before budgets (provider rules on integration.create) and as the
+      // access kind's request (rules on integration.access): the same provider and limits in each.
+      ...integrations.flatMap((i) =>
+        (['integration.create', 'integration.access'] as const).map((action) => ({
+          action,
+          providerId: i.providerId,
+          limits: s.limits ? limitsSubject(s.limits) : UNREADABLE_LIMITS,
+        })),
+      ),
       ...(s.key ? [parts.serviceKey.subject(s.key)] : []),
     ],
   };
