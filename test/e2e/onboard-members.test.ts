@@ -195,6 +195,38 @@ describe('onboarding a team with its people', () => {
     expect(writes()).toEqual([]);
   });
 
+  it("Preview: the members step's calls between the workspace and the integrations — nothing written", async () => {
+    const triggerId = `trigger-${randomUUID()}`;
+    expect((await h.app.driver.command({ text: 'onboard Research', triggerId, userId: 'UREQ' })).status).toBe(200);
+    const form = viewFrom(await h.slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId), h.slack.views);
+    const button = theButton(form.blocks, 'form_preview');
+    const res = await h.app.driver.blockAction({
+      actionId: 'form_preview',
+      blockId: button.blockId,
+      userId: 'UREQ',
+      view: fill(form, { ob_users: ['UBOB'], ob_role: { value: 'manager' } }, { ob_integrations: [{ value: 'openai-prod', text: 'x' }] }),
+    });
+    expect(res.status).toBe(200);
+    const push = await h.slack.waitFor('views.push');
+    const pushedId = String(record(push.response?.view, 'pushed view').id);
+    const update = await h.slack.waitFor('views.update', (c) => c.args.view_id === pushedId, 10_000);
+    const text = allText(record(update.args.view, 'preview').blocks);
+    const order = [
+      'POST /admin/workspaces',
+      'POST /admin/workspaces/%3Cthe%20new%20workspace%20id%3E/users',
+      'POST /admin/users/invites',
+      'PUT /integrations/openai-prod/workspaces',
+    ];
+    const at = order.map((c) => text.indexOf(c));
+    expect(
+      at.every((i) => i >= 0),
+      text,
+    ).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(text).toContain('"role": "manager"');
+    expect(writes()).toEqual([]);
+  });
+
   it('refuses people with no usable email on the form, before anything is sent, and keeps what was typed', async () => {
     const { ack } = await submitOnboard({ users: ['UNOMAIL'], role: 'member' });
     expect(ack.response_action).toBe('errors');

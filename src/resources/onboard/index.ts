@@ -79,7 +79,8 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
     },
     policyText: (policy, actor) =>
       `*Team onboarding:* ${decisionText(decide(policy, { action: 'team.onboard', parts: [{ action: 'workspace.create' }] }, actor))} ` +
-      '(and the people it adds, as adding them with that role is decided, and each integration it enables, as its provider is)',
+      '(and each of its parts as its own kind is decided: the people it adds with their role, each integration it enables ' +
+      'with its budget, its service key)',
     executor: onboardExecutor(parts),
     register: registerOnboard,
   };
