@@ -106,6 +106,8 @@ describe('onboarding a team with its people', () => {
     const text = allText(post.args.blocks);
     expect(text).toContain(':white_check_mark: Add 2 people as manager — as *manager*: added <@UALICE>; invited <@UBOB>');
     expect(text).toContain("couldn't be added: <@UNOMAIL> (no email visible)");
+    // The notification's fallback text names the people as mentions too (not escaped into "&lt;@U…&gt;").
+    expect(String(post.args.text)).toContain('added <@UALICE>; invited <@UBOB>');
     expect(JSON.stringify(post.args)).not.toMatch(/acme\.test/i);
 
     // The step's record and its audit line hold Slack ids, not emails.

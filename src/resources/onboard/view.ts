@@ -152,10 +152,11 @@ export function onboardSummaryMessage(p: {
     : `:warning: ${mention(p.userId)} onboarded the team workspace *${name}* — not every step is done yet.`;
   const blocks: KnownBlock[] = [section(head), section(stepLines(p.steps))];
   if (!complete) blocks.push(context(`Only ${mention(p.userId)} can retry: the done steps are not repeated.`), retryBlock(p.operationId));
+  // The label is what people typed (escaped here); a detail is mrkdwn already (ids in code spans, mentions).
   const flat = p.steps.map(
-    (s) => `${s.label}: ${s.status === 'done' ? (s.detail ?? 'done') : s.status === 'failed' ? 'failed' : 'not run'}`,
+    (s) => `${escapeMrkdwn(s.label)}: ${s.status === 'done' ? (s.detail ?? 'done') : s.status === 'failed' ? 'failed' : 'not run'}`,
   );
-  return { text: `Team workspace ${name} — ${escapeMrkdwn(flat.join('; '))}`, blocks };
+  return { text: `Team workspace ${name} — ${flat.join('; ')}`, blocks };
 }
 
 /** To the requester, privately: the bundle stopped before its workspace existed. */
