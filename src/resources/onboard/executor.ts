@@ -197,8 +197,8 @@ export function describeOnboard(parts: OnboardParts, op: Pick<OperationRecord, '
     rows.push(...parts.members.describe(s.members).map((r) => ({ ...r, label: `Step ${step} · ${r.label}` })));
     step++;
   }
-  for (const [n, i] of s.integrations.entries()) {
-    rows.push({ label: `Step ${n + step} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
+  for (const [k, i] of s.integrations.entries()) {
+    rows.push({ label: `Step ${k + step} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
   }
   // The budget decides how much the team can spend: shown whole, beside the integrations it applies to.
   if (n > 0) rows.push(...limitRows(s.draft.limits, n, 'the workspace, each integration').map((r) => ({ ...r, critical: true })));
