@@ -118,7 +118,9 @@ export const serviceKeyPart: ServiceKeyPart = {
       const held = value !== undefined && holdFor !== undefined;
       const note =
         `id \`${escapeCode(id)}\`, scopes ${pick.scopes.map((x) => `\`${escapeCode(x)}\``).join(', ')} — ` +
-        (held ? 'its value is shown once, to the requester only' : "its value couldn't be shown: rotate the key in Portkey to get one");
+        (held
+          ? "its value goes to the requester's window only, once (if they didn't get it, rotate the key)"
+          : "its value couldn't be shown: rotate the key in Portkey to get one");
       return { ok: true, result: { id, name: pick.name, scopes: pick.scopes, held, note } };
     };
     return {
