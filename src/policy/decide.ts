@@ -69,6 +69,8 @@ export type Decision =
       rule: RuleRef;
       reason: string | undefined;
       approvers: People;
+      /** A bundle's parts that need other approvers: whoever approves must be named in each of these too. */
+      alsoApprovers?: People[] | undefined;
       allowSelfApproval: boolean;
       expiresAfterMs: number;
       channel: string | undefined;
@@ -179,18 +181,27 @@ export function decide(policy: Policy, subject: Subject, actor: Actor): Decision
 
 /**
  * The stricter of two decisions; of two equal ones the first, with the tighter terms of both: no self-approval
- * unless both allow it, the shorter expiry. (The first approval rule's approvers decide the whole bundle.)
+ * unless both allow it, the shorter expiry, and an approver named by both rules — a part that needs other approvers
+ * can't be approved by the first rule's alone (the bundle would be a way around the part's approvers).
  */
 function stricter(a: Decision, b: Decision): Decision {
   if (RANK[b.effect] > RANK[a.effect]) return b;
   if (a.effect === 'require_approval' && b.effect === 'require_approval') {
+    const sets = [...(a.alsoApprovers ?? []), b.approvers, ...(b.alsoApprovers ?? [])];
+    const also = sets.filter((p, i) => !samePeople(p, a.approvers) && sets.findIndex((q) => samePeople(p, q)) === i);
     return {
       ...a,
+      ...(also.length > 0 ? { alsoApprovers: also } : {}),
       allowSelfApproval: a.allowSelfApproval && b.allowSelfApproval,
       expiresAfterMs: Math.min(a.expiresAfterMs, b.expiresAfterMs),
     };
   }
   return a;
+}
+
+function samePeople(a: People, b: People): boolean {
+  const key = (p: People) => JSON.stringify([[...p.users].sort(), [...p.groups].sort()]);
+  return key(a) === key(b);
 }
 
 function decideOne(policy: Policy, subject: Subject, actor: Actor): Decision {
@@ -332,10 +343,12 @@ export type Eligibility = { ok: true } | { ok: false; why: string };
  * The requester may not decide on their own request unless the rule allows it.
  */
 export function mayDecide(
-  p: { approvers: People; allowSelfApproval: boolean; requesterId: string },
+  p: { approvers: People; alsoApprovers?: readonly People[] | undefined; allowSelfApproval: boolean; requesterId: string },
   clicker: { userId: string; groups: ReadonlySet<string> },
 ): Eligibility {
-  const listed = p.approvers.users.includes(clicker.userId) || p.approvers.groups.some((g) => clicker.groups.has(g));
+  const names = (a: People) => a.users.includes(clicker.userId) || a.groups.some((g) => clicker.groups.has(g));
+  // A bundle's approver must be one for every part that needs approval.
+  const listed = names(p.approvers) && (p.alsoApprovers ?? []).every(names);
   if (!listed) return { ok: false, why: 'You are not one of the approvers for this request.' };
   if (clicker.userId === p.requesterId && !p.allowSelfApproval) {
     return { ok: false, why: 'You asked for this, so someone else among the approvers has to decide on it.' };
