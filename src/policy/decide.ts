@@ -236,6 +236,9 @@ const guardRef = (name: string): RuleRef => ({ name, index: -1, builtin: true })
  *   (Portkey would hand the org's secret to that host), even when an allow rule matches.
  * - self-promotion-needs-approval: adding yourself to a workspace as manager or admin needs the admins' approval,
  *   unless a matching allow rule says `adds_self: true`.
+ * - admin-key-needs-approval: an API key that can change a workspace's members or keys (ADMIN_SCOPES) needs the
+ *   admins' approval unless matching allow or require_approval rules name those scopes: its holder could make themselves the workspace's
+ *   admin through Portkey's API, around the guard above (and a policy written before keys existed says nothing).
  * A guard needing approval with no admins to give it is a deny that says what the admin should add.
  */
 export function guards(
@@ -264,6 +267,20 @@ export function guards(
       ),
     );
   }
+  // An admin scope is vouched for by a matching allow or require_approval rule whose `scopes` name it: the file decided.
+  const vouched = (scope: string) =>
+    matches.some((m) => m.rule.effect !== 'deny' && (m.rule.scopes ?? []).some((p) => scopeMatches(p, scope)));
+  const adminScopes = subject.action === 'key.create' ? (subject.scopes ?? []).filter((s) => ADMIN_SCOPES.includes(s) && !vouched(s)) : [];
+  if (adminScopes.length > 0) {
+    out.push(
+      guardApproval(
+        policy,
+        'admin-key-needs-approval',
+        `An API key with ${adminScopes.join(', ')} can change the workspace's members or API keys: it needs approval unless a ` +
+          'policy rule allows those scopes (scopes).',
+      ),
+    );
+  }
   if (hosts.length > 0 && !matches.some((m) => m.rule.effect === 'allow' && m.rule.custom_hosts)) {
     out.push(
       guardApproval(
@@ -275,6 +292,11 @@ export function guards(
   }
   return out;
 }
+
+/** Scopes with which a key's holder can change who is in a workspace or mint more keys: an admin credential. */
+export const ADMIN_SCOPES: readonly string[] = ['workspace_users', 'workspace_service_api_keys', 'workspace_user_api_keys'].flatMap((r) =>
+  ['create', 'update', 'delete'].map((verb) => `${r}.${verb}`),
+);
 
 /** Which references the person may not use, by Portkey's name and id, and what each stands in for. */
 function refusedText(refused: readonly SecretRefPart[]): string {

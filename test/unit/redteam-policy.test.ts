@@ -18,7 +18,7 @@ const policy = policySchema.parse({
     },
   ],
 });
-const actor = { userId: 'U_ALICE', groups: new Set<string>(), channelId: undefined };
+const actor = { userId: 'U0ALICE', groups: new Set<string>(), channelId: undefined };
 const bundle = {
   action: 'team.onboard' as const,
   parts: [
@@ -34,7 +34,7 @@ describe('a bundle whose parts need different approvers', () => {
     if (d.effect !== 'require_approval') return;
     expect(d.approvers).toEqual({ users: ['UPEER'], groups: [] });
     expect(d.alsoApprovers).toEqual([{ users: [], groups: ['S0PLATFORM'] }]);
-    const p = { ...d, requesterId: 'U_ALICE' };
+    const p = { ...d, requesterId: 'U0ALICE' };
     expect(mayDecide(p, { userId: 'UPEER', groups: new Set() }).ok).toBe(false);
     expect(mayDecide(p, { userId: 'UPLAT', groups: new Set(['S0PLATFORM']) }).ok).toBe(false);
     expect(mayDecide(p, { userId: 'UPEER', groups: new Set(['S0PLATFORM']) }).ok).toBe(true);
@@ -44,5 +44,33 @@ describe('a bundle whose parts need different approvers', () => {
     const d = decide(policy, { ...bundle, parts: [bundle.parts[0], bundle.parts[0]] as typeof bundle.parts }, actor);
     expect(d.effect).toBe('require_approval');
     expect(d.effect === 'require_approval' ? d.alsoApprovers : 'not an approval').toBeUndefined();
+  });
+});
+
+describe('admin-key-needs-approval', () => {
+  const key = (scopes: string[]) => ({ action: 'key.create' as const, scopes, workspaces: [{ id: 'ws-1' }] });
+  const withAdmins = policySchema.parse({ version: 1, default: 'allow', admins: { users: ['UADMIN'] }, approvals_channel: 'C0A' });
+  it("a key that can change members or keys needs the admins' approval; a completions key doesn't", () => {
+    expect(decide(withAdmins, key(['completions.write']), actor).effect).toBe('allow');
+    expect(decide(withAdmins, key(['workspace_users.read', 'logs.view']), actor).effect).toBe('allow');
+    const d = decide(withAdmins, key(['completions.write', 'workspace_user_api_keys.create']), actor);
+    expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'admin-key-needs-approval', builtin: true } });
+    expect(d.effect === 'require_approval' && d.approvers).toEqual({ users: ['UADMIN'], groups: [] });
+  });
+  it('without admins it is denied; rules that name the scopes decide instead', () => {
+    const none = policySchema.parse({ version: 1, default: 'allow' });
+    expect(decide(none, key(['workspace_users.create']), actor).effect).toBe('deny');
+    const named = policySchema.parse({
+      version: 1,
+      default: 'allow',
+      rules: [
+        { name: 'bots', action: 'key.create', users: ['U0ALICE'], scopes: ['workspace_users.*'], effect: 'allow' },
+        { name: 'deletes', action: 'key.create', scopes: ['*.delete'], effect: 'require_approval', approvers: { users: ['U0BOSS'] } },
+      ],
+    });
+    expect(decide(named, key(['workspace_users.create']), actor).effect).toBe('allow');
+    expect(decide(named, key(['workspace_service_api_keys.delete']), actor)).toMatchObject({ rule: { name: 'deletes' } });
+    // A scope no rule names still needs the admins (here: none, so denied).
+    expect(decide(named, key(['workspace_service_api_keys.create']), actor).effect).toBe('deny');
   });
 });
