@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide, mayDecide } from '../../src/policy/decide.js';
 import { policySchema } from '../../src/policy/schema.js';
+import { subjectOf } from '../../src/resources/member/executor.js';
 
 // Red team: a bundle's parts that need different approvers. Each part's approvers must be satisfied.
 
@@ -72,5 +73,24 @@ describe('admin-key-needs-approval', () => {
     expect(decide(named, key(['workspace_service_api_keys.delete']), actor)).toMatchObject({ rule: { name: 'deletes' } });
     // A scope no rule names still needs the admins (here: none, so denied).
     expect(decide(named, key(['workspace_service_api_keys.create']), actor).effect).toBe('deny');
+  });
+});
+
+// Probe (sound): adding yourself as an admin through a user group you are in is self-promotion like picking yourself.
+describe('self-promotion through a user group', () => {
+  it('the group, expanded at submission, puts the requester among the people the policy sees', () => {
+    const admins = policySchema.parse({ version: 1, default: 'allow', admins: { users: ['U0ADMIN'] }, approvals_channel: 'C0A' });
+    const stored = {
+      draft: { workspace: { value: 'ws-1', label: 'x' }, users: [], group: { value: 'S0LEADS', label: 'leads' }, role: 'admin' },
+      workspace: { id: 'ws-1', name: 'Finance' },
+      role: 'admin' as const,
+      group: { id: 'S0LEADS', size: 2 },
+      people: [
+        { userId: 'U0BOB', email: 'bob@acme.test' },
+        { userId: 'U0ALICE', email: 'alice@acme.test' },
+      ],
+    };
+    const d = decide(admins, { action: 'member.add', ...subjectOf(stored) }, actor);
+    expect(d).toMatchObject({ effect: 'require_approval', rule: { name: 'self-promotion-needs-approval' } });
   });
 });
