@@ -97,7 +97,9 @@ export function planMembers(op: Pick<OperationRecord, 'request'>): Plan | undefi
   const req = storedMembers(op);
   if (!req) return undefined;
   const ws = encodeURIComponent(req.workspace.id);
-  const targets = targetsOf(req);
+  // A preview costs no quota and leaves no audit row: it must not read out anyone's Slack email (a workspace may hide
+  // emails from its members). Each person stands in for their email; the run sends the email Slack gives.
+  const targets = targetsOf(req).map((t) => ({ ...t, email: `slack-email-of-${t.userId}` }));
   const q = (o: Record<string, string>) => new URLSearchParams(o).toString();
   const calls: PlannedCall[] = [
     { method: 'GET', path: `/admin/workspaces/${ws}`, phase: 'submit', purpose: 'Reads the workspace, as approvers are shown it.' },
@@ -144,7 +146,7 @@ export function planMembers(op: Pick<OperationRecord, 'request'>): Plan | undefi
       onlyIf: 'they are not in the organisation and have no pending invite',
     });
   }
-  // Nothing of a members request is secret (emails are personal data, shown only in this private preview).
+  // Nothing of a members request is secret (emails are personal data: not shown, see above).
   return { calls, secrets: [] };
 }
 
