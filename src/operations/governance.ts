@@ -28,6 +28,8 @@ export const storedGovernanceSchema = z.object({
   rule: z.string().nullable(),
   reason: z.string().optional(),
   approvers: people.optional(),
+  /** A bundle's parts that need other approvers: the one who decides must be named in each of these too. */
+  alsoApprovers: z.array(people).optional(),
   allowSelfApproval: z.boolean().optional(),
   /** Where the approval request is posted. */
   channel: z.string().optional(),
@@ -149,6 +151,7 @@ export class Governance {
         rule,
         ...(decision.reason ? { reason: decision.reason } : {}),
         approvers: decision.approvers,
+        ...(decision.alsoApprovers ? { alsoApprovers: decision.alsoApprovers } : {}),
         allowSelfApproval: decision.allowSelfApproval,
         ...((decision.channel ?? this.approvalsChannel) ? { channel: decision.channel ?? this.approvalsChannel } : {}),
         reservations,
@@ -265,9 +268,15 @@ export class Governance {
   async mayDecide(op: OperationRecord, userId: string): Promise<Eligibility> {
     const g = governanceOf(op);
     if (!g?.approvers) return { ok: false, why: 'This request has no approvers on record.' };
-    const groups = await this.groupsOf(userId, g.approvers.groups);
+    const named = [...new Set([g.approvers, ...(g.alsoApprovers ?? [])].flatMap((p) => p.groups))];
+    const groups = await this.groupsOf(userId, named);
     return mayDecide(
-      { approvers: g.approvers, allowSelfApproval: g.allowSelfApproval ?? false, requesterId: op.requesterId },
+      {
+        approvers: g.approvers,
+        alsoApprovers: g.alsoApprovers,
+        allowSelfApproval: g.allowSelfApproval ?? false,
+        requesterId: op.requesterId,
+      },
       { userId, groups },
     );
   }

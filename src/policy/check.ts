@@ -153,6 +153,9 @@ export function describeDecision(policy: Policy, subject: Subject, actor: Actor,
   if (d.effect === 'require_approval') {
     const people = [...d.approvers.users.map((u) => `user ${u}`), ...d.approvers.groups.map((g) => `group ${g}`)];
     lines.push(`approvers: ${people.join(', ') || 'none'}${d.allowSelfApproval ? ' (self-approval allowed)' : ''}`);
+    for (const also of d.alsoApprovers ?? []) {
+      lines.push(`and also one of: ${[...also.users.map((u) => `user ${u}`), ...also.groups.map((g) => `group ${g}`)].join(', ')}`);
+    }
     lines.push(`expires after: ${formatDuration(d.expiresAfterMs)}`);
     lines.push(`approvals channel: ${d.channel ?? 'APPROVALS_CHANNEL'}`);
   }

@@ -74,6 +74,8 @@ export type Decision =
       rule: RuleRef;
       reason: string | undefined;
       approvers: People;
+      /** A bundle's parts that need other approvers: whoever approves must be named in each of these too. */
+      alsoApprovers?: People[] | undefined;
       allowSelfApproval: boolean;
       expiresAfterMs: number;
       channel: string | undefined;
@@ -203,18 +205,27 @@ export function decide(policy: Policy, subject: Subject, actor: Actor): Decision
 
 /**
  * The stricter of two decisions; of two equal ones the first, with the tighter terms of both: no self-approval
- * unless both allow it, the shorter expiry. (The first approval rule's approvers decide the whole bundle.)
+ * unless both allow it, the shorter expiry, and an approver named by both rules — a part that needs other approvers
+ * can't be approved by the first rule's alone (the bundle would be a way around the part's approvers).
  */
 function stricter(a: Decision, b: Decision): Decision {
   if (RANK[b.effect] > RANK[a.effect]) return b;
   if (a.effect === 'require_approval' && b.effect === 'require_approval') {
+    const sets = [...(a.alsoApprovers ?? []), b.approvers, ...(b.alsoApprovers ?? [])];
+    const also = sets.filter((p, i) => !samePeople(p, a.approvers) && sets.findIndex((q) => samePeople(p, q)) === i);
     return {
       ...a,
+      ...(also.length > 0 ? { alsoApprovers: also } : {}),
       allowSelfApproval: a.allowSelfApproval && b.allowSelfApproval,
       expiresAfterMs: Math.min(a.expiresAfterMs, b.expiresAfterMs),
     };
   }
   return a;
+}
+
+function samePeople(a: People, b: People): boolean {
+  const key = (p: People) => JSON.stringify([[...p.users].sort(), [...p.groups].sort()]);
+  return key(a) === key(b);
 }
 
 function decideOne(policy: Policy, subject: Subject, actor: Actor): Decision {
@@ -249,6 +260,9 @@ const guardRef = (name: string): RuleRef => ({ name, index: -1, builtin: true })
  *   (Portkey would hand the org's secret to that host), even when an allow rule matches.
  * - self-promotion-needs-approval: adding yourself to a workspace as manager or admin needs the admins' approval,
  *   unless a matching allow rule says `adds_self: true`.
+ * - admin-key-needs-approval: an API key that can change a workspace's members or keys (ADMIN_SCOPES) needs the
+ *   admins' approval unless matching allow or require_approval rules name those scopes: its holder could make themselves the workspace's
+ *   admin through Portkey's API, around the guard above (and a policy written before keys existed says nothing).
  * A guard needing approval with no admins to give it is a deny that says what the admin should add.
  */
 export function guards(
@@ -277,6 +291,20 @@ export function guards(
       ),
     );
   }
+  // An admin scope is vouched for by a matching allow or require_approval rule whose `scopes` name it: the file decided.
+  const vouched = (scope: string) =>
+    matches.some((m) => m.rule.effect !== 'deny' && (m.rule.scopes ?? []).some((p) => scopeMatches(p, scope)));
+  const adminScopes = subject.action === 'key.create' ? (subject.scopes ?? []).filter((s) => ADMIN_SCOPES.includes(s) && !vouched(s)) : [];
+  if (adminScopes.length > 0) {
+    out.push(
+      guardApproval(
+        policy,
+        'admin-key-needs-approval',
+        `An API key with ${adminScopes.join(', ')} can change the workspace's members or API keys: it needs approval unless a ` +
+          'policy rule allows those scopes (scopes).',
+      ),
+    );
+  }
   if (hosts.length > 0 && !matches.some((m) => m.rule.effect === 'allow' && m.rule.custom_hosts)) {
     out.push(
       guardApproval(
@@ -288,6 +316,11 @@ export function guards(
   }
   return out;
 }
+
+/** Scopes with which a key's holder can change who is in a workspace or mint more keys: an admin credential. */
+export const ADMIN_SCOPES: readonly string[] = ['workspace_users', 'workspace_service_api_keys', 'workspace_user_api_keys'].flatMap((r) =>
+  ['create', 'update', 'delete'].map((verb) => `${r}.${verb}`),
+);
 
 /** Which references the person may not use, by Portkey's name and id, and what each stands in for. */
 function refusedText(refused: readonly SecretRefPart[]): string {
@@ -356,10 +389,12 @@ export type Eligibility = { ok: true } | { ok: false; why: string };
  * The requester may not decide on their own request unless the rule allows it.
  */
 export function mayDecide(
-  p: { approvers: People; allowSelfApproval: boolean; requesterId: string },
+  p: { approvers: People; alsoApprovers?: readonly People[] | undefined; allowSelfApproval: boolean; requesterId: string },
   clicker: { userId: string; groups: ReadonlySet<string> },
 ): Eligibility {
-  const listed = p.approvers.users.includes(clicker.userId) || p.approvers.groups.some((g) => clicker.groups.has(g));
+  const names = (a: People) => a.users.includes(clicker.userId) || a.groups.some((g) => clicker.groups.has(g));
+  // A bundle's approver must be one for every part that needs approval.
+  const listed = names(p.approvers) && (p.alsoApprovers ?? []).every(names);
   if (!listed) return { ok: false, why: 'You are not one of the approvers for this request.' };
   if (clicker.userId === p.requesterId && !p.allowSelfApproval) {
     return { ok: false, why: 'You asked for this, so someone else among the approvers has to decide on it.' };

@@ -144,6 +144,7 @@ export const GUARD_NAMES = [
   'secret-reference-not-allowed',
   'secret-reference-to-custom-host',
   'self-promotion-needs-approval',
+  'admin-key-needs-approval',
 ] as const;
 
 const rule = z

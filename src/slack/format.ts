@@ -9,8 +9,15 @@ export function slackDate(ms: number): string {
 }
 
 /** The approvers as Slack shows them: `<@U…>` and `<!subteam^S…>`, anything else escaped. */
-export function approversText(g: { approvers?: { users: string[]; groups: string[] } | undefined } | undefined): string {
-  const users = g?.approvers?.users.map(mention) ?? [];
-  const groups = g?.approvers?.groups.map((id) => (/^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : escapeMrkdwn(id))) ?? [];
-  return [...users, ...groups].join(', ') || 'nobody';
+type Named = { users: string[]; groups: string[] };
+
+export function approversText(g: { approvers?: Named | undefined; alsoApprovers?: Named[] | undefined } | undefined): string {
+  const list = (p: Named | undefined) => {
+    const users = p?.users.map(mention) ?? [];
+    const groups = p?.groups.map((id) => (/^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : escapeMrkdwn(id))) ?? [];
+    return [...users, ...groups].join(', ') || 'nobody';
+  };
+  // A bundle whose parts need other approvers: one person named by every part's rule decides.
+  const also = (g?.alsoApprovers ?? []).map((p) => ` — who must also be one of ${list(p)}`).join('');
+  return `${list(g?.approvers)}${also}`;
 }

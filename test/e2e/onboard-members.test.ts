@@ -226,6 +226,9 @@ describe('onboarding a team with its people', () => {
     ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(text).toContain('"role": "manager"');
+    // No one's Slack email in a free, unaudited preview: each person stands in for theirs.
+    expect(text).not.toMatch(/acme\.test/i);
+    expect(text).toContain('slack-email-of-UBOB');
     expect(writes()).toEqual([]);
   });
 

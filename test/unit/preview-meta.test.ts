@@ -22,3 +22,30 @@ describe('preview metadata', () => {
     expect(decodePreviewMeta(text)?.subject.secretRefs).toEqual(meta.subject.secretRefs);
   });
 });
+
+// Red team: the subjects of the newer kinds (a key's scopes, a members request's role and people, an onboarding's
+// parts) were refused by the strict schema, so admins had no "Decide as someone else" for them.
+describe('preview metadata of the newer kinds', () => {
+  const cases = [
+    { action: 'key.create' as const, subject: { scopes: ['completions.write'], workspaces: [{ id: 'ws-1', slug: 'one' }] } },
+    {
+      action: 'member.add' as const,
+      subject: { workspaces: [{ id: 'ws-1' }], role: 'admin' as const, people: { count: 2, userIds: ['U1', 'U2'] } },
+    },
+    {
+      action: 'team.onboard' as const,
+      subject: {
+        parts: [
+          { action: 'workspace.create' as const, defaultWorkspace: false, creates: true as const },
+          { action: 'integration.create' as const, providerId: 'anthropic' },
+        ],
+      },
+    },
+  ];
+  for (const c of cases) {
+    it(`keeps the subject of ${c.action} whole`, () => {
+      const meta = { action: c.action, teamId: 'T1', request: {}, subject: c.subject };
+      expect(decodePreviewMeta(encodePreviewMeta(meta))?.subject).toEqual(c.subject);
+    });
+  }
+});

@@ -7,6 +7,19 @@ import { ACTIONS } from '../../actions.js';
 
 const MAX = 3000;
 
+// Every criterion a subject can carry (src/policy/decide.ts Subject): one left out would refuse that kind's picker.
+const partFields = {
+  providerId: z.string().optional(),
+  hosts: z.array(z.string()).optional(),
+  secretRefs: z.array(z.object({ id: z.string(), name: z.string(), field: z.string().optional() })).optional(),
+  workspaces: z.array(z.object({ id: z.string(), slug: z.string().optional() })).optional(),
+  defaultWorkspace: z.boolean().optional(),
+  scopes: z.array(z.string()).optional(),
+  role: z.enum(['member', 'manager', 'admin']).optional(),
+  people: z.object({ count: z.number().int().min(0), userIds: z.array(z.string()) }).optional(),
+  creates: z.literal(true).optional(),
+};
+
 export const previewMetaSchema = z.object({
   action: z.enum(ACTIONS),
   teamId: z.string().max(40),
@@ -17,11 +30,9 @@ export const previewMetaSchema = z.object({
   request: z.unknown(),
   subject: z
     .object({
-      providerId: z.string().optional(),
-      hosts: z.array(z.string()).optional(),
-      secretRefs: z.array(z.object({ id: z.string(), name: z.string(), field: z.string().optional() })).optional(),
-      workspaces: z.array(z.object({ id: z.string(), slug: z.string().optional() })).optional(),
-      defaultWorkspace: z.boolean().optional(),
+      ...partFields,
+      // A bundle's parts, each decided as its own kind (team.onboard).
+      parts: z.array(z.object({ action: z.enum(ACTIONS), ...partFields }).strict()).optional(),
     })
     .strict(),
 });

@@ -104,12 +104,17 @@ export function planMembers(op: Pick<OperationRecord, 'request'>): Plan | undefi
     { method: 'GET', path: `/admin/workspaces/${ws}`, phase: 'submit', purpose: 'Reads the workspace, as approvers are shown it.' },
     ...planPeople(req.workspace.id, req.role, targetsOf(req)),
   ];
-  // Nothing of a members request is secret (emails are personal data, shown only in this private preview).
+  // Nothing of a members request is secret (emails are personal data: not shown, see planPeople).
   return { calls, secrets: [] };
 }
 
-/** The calls `addPeople` makes for these people in this workspace, in order, from the same body builders. */
-export function planPeople(workspaceId: string, role: WorkspaceRole, targets: readonly Target[]): PlannedCall[] {
+/**
+ * The calls `addPeople` makes for these people in this workspace, in order, from the same body builders. A preview
+ * costs no quota and leaves no audit row: it must not read out anyone's Slack email (a workspace may hide emails from
+ * its members). Each person stands in for their email; the run sends the email Slack gives.
+ */
+export function planPeople(workspaceId: string, role: WorkspaceRole, people: readonly Target[]): PlannedCall[] {
+  const targets = people.map((t) => ({ ...t, email: `slack-email-of-${t.userId}` }));
   const ws = encodeURIComponent(workspaceId);
   const q = (o: Record<string, string>) => new URLSearchParams(o).toString();
   const calls: PlannedCall[] = [
