@@ -10,6 +10,8 @@ import { workspaceKind } from './workspace/index.js';
 import { onboardKind } from './onboard/index.js';
 import { workspacePart } from './workspace/step.js';
 import { integrationAccessPart } from './integration/step.js';
+import { membersPart } from './member/step.js';
+import { serviceKeyPart } from './key/step.js';
 
 // The registry: one line per resource kind. Keyed by the core's action list (src/actions.ts), so the compiler
 // refuses an action with no kind, or a kind for an action the store and the policy don't know.
@@ -20,7 +22,12 @@ const BY_ACTION = {
   'member.add': memberKind,
   'key.create': keyKind,
   // The bundle's steps are lent by the kinds that own them (see features/onboard.ts).
-  'team.onboard': onboardKind({ workspace: workspacePart, integrationAccess: integrationAccessPart }),
+  'team.onboard': onboardKind({
+    workspace: workspacePart,
+    members: membersPart,
+    integrationAccess: integrationAccessPart,
+    serviceKey: serviceKeyPart,
+  }),
   'integration.access': accessKind,
 } as const satisfies Record<Action, ResourceKind>;
 

@@ -565,6 +565,24 @@ function suite(engine: 'sqlite' | 'pg', prepare: () => Promise<EngineSetup>): vo
       if (last) last.onlyIn = [];
     });
 
+    it("an onboarding's service key: its value shown once in the requester's modal, nowhere else (not the summary)", async () => {
+      const value = canary('onboard-key', 'returned API key (an onboarding step)', false);
+      portkey.issueKeyValues(value);
+      flows.push('onboard-key');
+      const triggerId = `canary-onboard-${randomBytes(4).toString('hex')}`;
+      const res = await app.driver.command({ text: `onboard Canary Team ${engine}`, triggerId, channelId: channelOf('onboard-key') });
+      expect(res.status).toBe(200);
+      const view = viewFrom(await slack.waitFor('views.open', (c) => c.args.trigger_id === triggerId), slack.views);
+      const ack = await app.driver.viewSubmission({ view: fillView(view, { ob_key_name: `canary-svc-${engine}` }) });
+      expect(record(ack.json, 'ack').response_action).toBe('update');
+      await settles(view.id, 'succeeded');
+      await slack.waitFor('views.update', (c) => c.args.view_id === view.id && JSON.stringify(c.args).includes(value), 10_000);
+      expect(portkey.apiKeys.map((k) => k.value)).toContain(value);
+      const i = theOneCall(value);
+      const last = canaries.at(-1);
+      if (last) last.onlyIn = [`slack call #${i} views.update (args)`, `slack call #${i} views.update (answer)`, `stored view ${view.id}`];
+    });
+
     it('an API key whose modal was closed, then rotated: the first value only in the refused update, the new one shown once', async () => {
       const first = canary('key-closed', 'returned API key (modal closed)', false);
       const firstCanary = canaries.at(-1);

@@ -57,10 +57,12 @@ const engines = [
   },
 ];
 
-/** Every point between two steps of a two-integration onboarding, in order. */
+/** Every point between two steps of an onboarding with people and two integrations, in order. */
 const BETWEEN = [
   'step.started:workspace',
   'step.finished:workspace',
+  'step.started:members',
+  'step.finished:members',
   'step.started:integration:openai-prod',
   'step.finished:integration:openai-prod',
   'step.started:integration:anthropic-prod',
@@ -68,6 +70,7 @@ const BETWEEN = [
 ];
 
 let triggers = 0;
+let alice: { id: string } | undefined;
 
 describe.each(engines)('onboarding killed between steps, restarted on the same data ($engine)', ({ engine, skip, open }) => {
   let backend: Backend | undefined;
@@ -77,6 +80,10 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
     backend = await open();
     h.portkey.seedIntegration({ name: 'OpenAI prod', ai_provider_id: 'openai', slug: 'openai-prod', key: 'sk-openai-seeded-1234567890' });
     h.portkey.seedIntegration({ name: 'Claude', ai_provider_id: 'anthropic', slug: 'anthropic-prod', key: 'sk-ant-seeded-1234567890' });
+    // One person Portkey knows (added), one it doesn't (invited).
+    h.slack.setUser('UALICE', { profile: { real_name: 'Alice', email: 'alice@acme.test' } });
+    h.slack.setUser('UBOB', { profile: { real_name: 'Bob', email: 'bob@acme.test' } });
+    alice = h.portkey.members.seedUser({ email: 'alice@acme.test' });
   });
 
   afterEach(async () => {
@@ -103,7 +110,8 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
       { value: 'anthropic-prod', text: 'Claude' },
     ];
     // The process may die before it answers.
-    await app.driver.viewSubmission({ view: fill(form, { ob_slug: 'crash-team' }, { ob_integrations: picked }) }).catch(() => undefined);
+    const inputs = { ob_slug: 'crash-team', ob_users: ['UALICE', 'UBOB'], ob_role: { value: 'manager' } };
+    await app.driver.viewSubmission({ view: fill(form, inputs, { ob_integrations: picked }) }).catch(() => undefined);
     return form;
   };
 
@@ -117,14 +125,21 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
     const writes = h.portkey.requests.filter((r) => r.method === 'POST' || r.method === 'PUT').map((r) => `${r.method} ${r.path}`);
     expect(writes).toEqual([
       'POST /admin/workspaces',
+      `POST /admin/workspaces/${ws.id}/users`,
+      'POST /admin/users/invites',
       'PUT /integrations/openai-prod/workspaces',
       'PUT /integrations/anthropic-prod/workspaces',
     ]);
+    expect(h.portkey.members.memberships.get(ws.id)?.get(alice?.id ?? '')).toBe('manager');
+    expect(h.portkey.members.invites.map((i) => i.email)).toEqual(['bob@acme.test']);
     expect(h.portkey.integration('openai-prod')?.workspaceAccess.get(ws.slug)?.enabled).toBe(true);
     expect(h.portkey.integration('anthropic-prod')?.workspaceAccess.get(ws.slug)?.enabled).toBe(true);
     const summary = allText(post.args.blocks);
     expect(summary).toContain(`\`${ws.id}\``);
     expect(summary).toContain('`anthropic-prod`');
+    expect(summary).toMatch(
+      /Add 2 people as manager — as \*manager\*: (added <@UALICE>; invited <@UBOB>|invited <@UBOB>; already members: <@UALICE>)$/m,
+    );
     const op = await eventually('the onboarding to be closed and its summary marked sent', async () => {
       const [found, ...more] = (await rows('operations')).filter((r) => r.view_id === form.id);
       const notes = (await rows('notifications')).filter((n) => n.operation_id === found?.id && n.kind === 'result');
@@ -135,6 +150,7 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
     expect(steps.map((s) => [s.step, s.status]).sort()).toEqual([
       ['integration:anthropic-prod', 'done'],
       ['integration:openai-prod', 'done'],
+      ['members', 'done'],
       ['workspace', 'done'],
     ]);
     expect(h.slack.callsTo('chat.postMessage').filter(isSummary)).toHaveLength(1);
@@ -143,12 +159,14 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
     expect(ended.map((a) => `${a.outcome} ${JSON.parse(String(a.detail_json)).step}`).sort()).toEqual([
       'done integration:anthropic-prod',
       'done integration:openai-prod',
+      'done members',
       'done workspace',
     ]);
   };
 
   // PostgreSQL waits out a lease per case: its cases are the ones on either side of each step boundary.
-  const points = engine === 'sqlite' ? BETWEEN : ['step.finished:workspace', 'step.started:integration:anthropic-prod'];
+  const points =
+    engine === 'sqlite' ? BETWEEN : ['step.finished:workspace', 'step.started:members', 'step.started:integration:anthropic-prod'];
   for (const point of points) {
     it.skipIf(skip)(
       `killed at ${point}: the restart finishes it, no step twice`,
@@ -173,6 +191,23 @@ describe.each(engines)('onboarding killed between steps, restarted on the same d
       await start();
       const form = await submitOnboarding(dying);
       expect(await dying.exit(20_000)).toEqual({ code: null, signal: 'SIGKILL' });
+      await expectFinishedOnce(form);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it.skipIf(skip || engine !== 'sqlite')(
+    'killed while Portkey holds the answer of the members add: the restart finds them in the workspace, adds nobody twice',
+    async () => {
+      const first = await start();
+      h.portkey.fault({ method: 'POST', path: /^\/admin\/workspaces\/[^/]+\/users$/ }, { afterHandling: true, delayMs: 5000 });
+      const form = await submitOnboarding(first);
+      await eventually('Portkey to add the people Portkey knows', () =>
+        h.portkey.requests.some((r) => r.method === 'POST' && /^\/admin\/workspaces\/[^/]+\/users$/.test(r.path)),
+      );
+      expect(first.kill('SIGKILL')).toBe(true);
+      await first.exit();
+      await start();
       await expectFinishedOnce(form);
     },
     TEST_TIMEOUT,

@@ -17,6 +17,10 @@ import { policyMessage } from '../../src/features/policy/view.js';
 import { storedSubject } from '../../src/resources/integration/executor.js';
 import type { OperationRecord } from '../../src/store/index.js';
 import { onboardSubject } from '../../src/resources/onboard/resolve.js';
+import { membersPart } from '../../src/resources/member/step.js';
+import { serviceKeyPart } from '../../src/resources/key/step.js';
+
+const ONBOARD_PARTS = { members: membersPart, serviceKey: serviceKeyPart };
 
 // Budgets and rate limits on integration access: the form's fields read and checked, the spec's body built from
 // them, what Portkey answers read back, and the policy's budget and rate_limit criteria as tables of cases.
@@ -334,12 +338,14 @@ describe('an onboarding bundle enables its integrations with no budget', () => {
   it('so a rule that requires a budget holds inside the bundle too', () => {
     const subject: Subject = {
       action: 'team.onboard',
-      ...onboardSubject([{ slug: 'openai-prod', name: 'OpenAI prod', providerId: 'openai' }]),
+      ...onboardSubject(ONBOARD_PARTS, { integrations: [{ slug: 'openai-prod', name: 'OpenAI prod', providerId: 'openai' }] }),
     };
     expect(decide(budgetPolicy, subject, ALICE)).toMatchObject({
       effect: 'require_approval',
       rule: { name: 'big or no budgets need approval' },
     });
-    expect(decide(budgetPolicy, { action: 'team.onboard', ...onboardSubject([]) }, ALICE).effect).toBe('allow');
+    expect(decide(budgetPolicy, { action: 'team.onboard', ...onboardSubject(ONBOARD_PARTS, { integrations: [] }) }, ALICE).effect).toBe(
+      'allow',
+    );
   });
 });

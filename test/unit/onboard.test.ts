@@ -6,15 +6,27 @@ import { describeOnboard, failedLines, shownSteps } from '../../src/resources/on
 import { validateOnboard } from '../../src/resources/onboard/form.js';
 import { onboardSubject } from '../../src/resources/onboard/resolve.js';
 import { onboardModal, onboardSummaryMessage, stepLines } from '../../src/resources/onboard/view.js';
+import { integrationAccessPart } from '../../src/resources/integration/step.js';
+import { serviceKeyPart } from '../../src/resources/key/step.js';
+import { membersPart, peopleNote } from '../../src/resources/member/step.js';
 import { workspacePart } from '../../src/resources/workspace/step.js';
+import { EMPTY_LIMITS_DRAFT, limitBlocks } from '../../src/features/limits/form.js';
 import { checkMessage, checkView } from '../support/view-limits.js';
 
 const policy = (input: Record<string, unknown>): Policy => policySchema.parse({ version: 1, rate_limits: [], ...input });
 const actor = (userId: string): Actor => ({ userId, groups: new Set(), channelId: 'C0GENERAL' });
-const bundle = (providers: string[]): Subject => ({
-  action: 'team.onboard',
-  ...onboardSubject(providers.map((p) => ({ slug: `${p}-prod`, name: p, providerId: p }))),
+const PARTS = { workspace: workspacePart, members: membersPart, serviceKey: serviceKeyPart };
+const PARTS_ALL = { ...PARTS, integrationAccess: integrationAccessPart };
+const people = (role: 'member' | 'manager' | 'admin', ids: string[]) => ({
+  role,
+  people: [...ids.map((userId) => ({ userId, email: `${userId.toLowerCase()}@acme.test` })), { userId: 'UBOT', problem: 'bot' }],
 });
+const bundle = (providers: string[], members?: ReturnType<typeof people>): Subject => ({
+  action: 'team.onboard',
+  ...onboardSubject(PARTS, { integrations: providers.map((p) => ({ slug: `${p}-prod`, name: p, providerId: p })), members }),
+});
+const NOBODY = { users: [], role: 'member' };
+const NO_KEY = { name: '', preset: 'completions' };
 const APPROVERS = { users: ['UAPPROVER'] };
 
 describe('the bundle decision: the strictest of its own and its parts', () => {
@@ -68,6 +80,52 @@ describe('the bundle decision: the strictest of its own and its parts', () => {
     if (d.effect === 'require_approval') expect(d.expiresAfterMs).toBe(3_600_000);
   });
 
+  it('decides the people as a member.add of them with that role: roles, the count, the self-promotion guard', () => {
+    const q = policy({
+      admins: { users: ['UADMIN'] },
+      rules: [
+        { name: 'admins-need-approval', action: 'member.add', roles: ['admin'], effect: 'require_approval', approvers: APPROVERS },
+        { name: 'not-so-many', action: 'member.add', min_people: 3, effect: 'deny' },
+      ],
+    });
+    expect(decide(q, bundle(['openai'], people('member', ['UALICE'])), actor('UREQ')).effect).toBe('allow');
+    expect(decide(q, bundle([], people('admin', ['UALICE'])), actor('UREQ'))).toMatchObject({ rule: { name: 'admins-need-approval' } });
+    // Only the people with an email count (the bot is left out): two are allowed, three denied.
+    expect(decide(q, bundle([], people('member', ['UA', 'UB'])), actor('UREQ')).effect).toBe('allow');
+    expect(decide(q, bundle([], people('member', ['UA', 'UB', 'UC'])), actor('UREQ'))).toMatchObject({ rule: { name: 'not-so-many' } });
+    // Adding yourself as a manager needs someone else's approval, whoever decides it.
+    const self = bundle([], people('manager', ['UREQ']));
+    expect(decide(q, self, actor('UREQ'))).toMatchObject({
+      effect: 'require_approval',
+      rule: { name: 'self-promotion-needs-approval' },
+      allowSelfApproval: false,
+    });
+    expect(decide(q, self, actor('USOMEONE')).effect).toBe('allow');
+    expect(bundle([], people('manager', ['UREQ'])).parts?.[1]).toEqual({
+      action: 'member.add',
+      role: 'manager',
+      people: { count: 1, userIds: ['UREQ'] },
+    });
+  });
+
+  it('decides the service key as a key.create of its scopes, counted against key limits', () => {
+    const q = policy({
+      rules: [
+        { name: 'logs-keys-need-approval', action: 'key.create', scopes: ['logs.*'], effect: 'require_approval', approvers: APPROVERS },
+      ],
+    });
+    const key = (preset: string) => {
+      const checked = serviceKeyPart.validate({ name: 'backend', preset });
+      if (!checked.ok || !checked.value) throw new Error('not a key');
+      return { action: 'team.onboard' as const, ...onboardSubject(PARTS, { integrations: [], key: checked.value }) };
+    };
+    expect(decide(q, key('completions'), actor('UREQ')).effect).toBe('allow');
+    expect(decide(q, key('completions_logs'), actor('UREQ'))).toMatchObject({ rule: { name: 'logs-keys-need-approval' } });
+    expect(key('completions').parts?.at(-1)).toEqual({ action: 'key.create', scopes: ['completions.write'], creates: true });
+    expect(serviceKeyPart.validate({ name: '  ', preset: 'completions' })).toEqual({ ok: true, value: undefined });
+    expect(serviceKeyPart.validate({ name: 'x', preset: 'custom' }).ok).toBe(false);
+  });
+
   it('counts the workspace it creates (not the integrations it only enables) against their kinds’ limits', () => {
     const parts = bundle(['openai']).parts ?? [];
     expect(parts.filter((x) => x.creates).map((x) => x.action)).toEqual(['workspace.create']);
@@ -82,11 +140,17 @@ describe('the onboarding form and command', () => {
   });
 
   it('checks the workspace as the workspace form does, and the picks', () => {
-    const bad = validateOnboard({ name: '', slug: 'Not A Slug', description: '', integrations: [] }, workspacePart);
+    const bad = validateOnboard(
+      { name: '', slug: 'Not A Slug', description: '', integrations: [], people: NOBODY, key: NO_KEY, limits: EMPTY_LIMITS_DRAFT },
+      PARTS,
+    );
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(Object.keys(bad.errors).sort()).toEqual(['ob_name', 'ob_slug']);
     const many = Array.from({ length: 11 }, (_, i) => ({ value: `s${i}`, label: `s${i}` }));
-    const tooMany = validateOnboard({ name: 'R', slug: '', description: '', integrations: many }, workspacePart);
+    const tooMany = validateOnboard(
+      { name: 'R', slug: '', description: '', integrations: many, people: NOBODY, key: NO_KEY, limits: EMPTY_LIMITS_DRAFT },
+      PARTS,
+    );
     expect(tooMany.ok ? {} : tooMany.errors).toEqual({ ob_integrations: 'Pick at most 10 integrations.' });
     const ok = validateOnboard(
       {
@@ -97,17 +161,53 @@ describe('the onboarding form and command', () => {
           { value: 'a', label: 'A' },
           { value: 'a', label: 'A' },
         ],
+        people: { users: ['UALICE', 'UALICE', 'UBOB'], group: { value: 'S123', label: 'x' }, role: 'admin' },
+        key: NO_KEY,
+        limits: EMPTY_LIMITS_DRAFT,
       },
-      workspacePart,
+      PARTS,
     );
-    expect(ok).toEqual({ ok: true, value: { workspace: { name: 'R', slug: 'r' }, integrations: ['a'] } });
+    expect(ok).toEqual({
+      ok: true,
+      value: {
+        workspace: { name: 'R', slug: 'r' },
+        integrations: ['a'],
+        people: { users: ['UALICE', 'UBOB'], groupId: 'S123', role: 'admin' },
+        key: undefined,
+        limits: {},
+      },
+    });
+    const badPeople = validateOnboard(
+      {
+        name: 'R',
+        slug: '',
+        description: '',
+        integrations: [],
+        people: { users: ['not-a-user'], group: { value: 'x', label: 'x' }, role: 'owner' },
+        key: { name: 'k', preset: 'custom' },
+        limits: EMPTY_LIMITS_DRAFT,
+      },
+      PARTS,
+    );
+    expect(Object.keys(badPeople.ok ? {} : badPeople.errors).sort()).toEqual(['ob_group', 'ob_key_preset', 'ob_role', 'ob_users']);
   });
 
   it("keeps the form, the summary and the report within Slack's limits, and escapes what people typed", () => {
     const evil = '<!channel> *bold* <http://evil|x>';
     const form = onboardModal({
-      draft: { name: evil, slug: '', description: evil, integrations: [{ value: 'a', label: evil }] },
+      draft: {
+        name: evil,
+        slug: '',
+        description: evil,
+        integrations: [{ value: 'a', label: evil }],
+        people: NOBODY,
+        key: NO_KEY,
+        limits: EMPTY_LIMITS_DRAFT,
+      },
       context: { channelId: 'C1' },
+      people: membersPart.fields({ users: ['U1'], group: { value: 'S1', label: evil }, role: 'admin' }),
+      key: serviceKeyPart.fields({ name: evil, preset: 'read_only' }),
+      limits: limitBlocks(EMPTY_LIMITS_DRAFT, 'each integration'),
     });
     expect(checkView(form)).toEqual([]);
     const message = onboardSummaryMessage({
@@ -129,17 +229,48 @@ describe('the onboarding form and command', () => {
 
 describe('what the bundle says about itself', () => {
   const request = {
-    draft: { name: 'Research', slug: 'research', description: '', integrations: [{ value: 'openai-prod', label: 'CLIENT LABEL' }] },
+    draft: {
+      name: 'Research',
+      slug: 'research',
+      description: '',
+      integrations: [{ value: 'openai-prod', label: 'CLIENT LABEL' }],
+      people: { users: ['UALICE'], group: { value: 'S1', label: 'CLIENT GROUP' }, role: 'admin' },
+      key: { name: 'research-backend', preset: 'completions_logs' },
+      limits: { ...EMPTY_LIMITS_DRAFT, amount: '500', reset: 'monthly' as const, rate: '60' },
+    },
     integrations: [{ slug: 'openai-prod', name: 'OpenAI prod', providerId: 'openai' }],
+    members: { ...people('admin', ['UALICE', 'UBOB']), group: { id: 'S1', size: 2 } },
   };
 
-  it('shows approvers every step, with the names and providers Portkey holds (never a client label)', () => {
-    const s = describeOnboard({ request });
+  it('shows approvers every step, with the names and providers Portkey holds (never a client label), people as mentions', () => {
+    const s = describeOnboard(PARTS_ALL, { request });
+    expect(s.title).toBe('team workspace Research with 2 people and 1 integration enabled in it and a service API key');
     expect(s.rows).toEqual([
       { label: 'Step 1 · Create workspace', value: 'Research (slug: research)', critical: true },
-      { label: 'Step 2 · Enable integration', value: 'OpenAI prod (openai-prod), provider openai', critical: true },
+      { label: 'Step 2 · Members · role', value: 'admin', critical: true },
+      { label: 'Step 2 · Members · people (2)', value: 'UALICE, UBOB', critical: true, mentions: ['UALICE', 'UBOB'] },
+      { label: 'Step 2 · Members · from user group', value: 'S1 (2 people when submitted; later joiners are not added)' },
+      { label: 'Step 2 · Members · left out', value: '1 (no usable email, a bot, a guest or deactivated)' },
+      { label: 'Step 3 · Enable integration', value: 'OpenAI prod (openai-prod), provider openai', critical: true },
+      { label: 'Budget in the workspace, each integration', value: '$500 of cost, reset monthly', critical: true },
+      { label: 'Rate limit in the workspace, each integration', value: '60 requests a minute', critical: true },
+      { label: 'Step 4 · Service API key', value: 'research-backend', critical: true },
+      { label: 'Step 4 · Key scopes', value: 'completions.write, logs.view, logs.list', critical: true },
     ]);
-    expect(JSON.stringify(s)).not.toContain('CLIENT LABEL');
+    expect(JSON.stringify(s)).not.toContain('CLIENT');
+    // No emails on the approval card: the approvals channel may be public.
+    expect(JSON.stringify(s)).not.toContain('@acme.test');
+  });
+
+  it('a stored onboarding from before members had people reads as having none', () => {
+    const { members: _, ...old } = request;
+    const { people: __, key: ___, limits: ____, ...draft } = old.draft;
+    expect(describeOnboard(PARTS_ALL, { request: { ...old, draft } }).rows.map((r) => r.label)).toEqual([
+      'Step 1 · Create workspace',
+      'Step 2 · Enable integration',
+      'Budget in the workspace, each integration',
+      'Rate limit in the workspace, each integration',
+    ]);
   });
 
   it('reads the per-step report back from a stored result and from a failure', () => {
@@ -158,10 +289,34 @@ describe('what the bundle says about itself', () => {
       { label: 'Create workspace Research', status: 'done', detail: 'id `ws-1`, slug `research`' },
       { label: 'Enable OpenAI prod (openai-prod)', status: 'failed', error: 'HTTP 403' },
     ]);
-    const error = 'Create workspace Research: failed — Portkey refused.\nEnable OpenAI prod (openai-prod): not run';
+    const error =
+      'Create workspace Research: failed — Portkey refused.\nAdd 2 people as admin: not run\nEnable OpenAI prod (openai-prod): not run';
     expect(failedLines({ error }, request)).toEqual([
       { label: 'Create workspace Research', status: 'failed', error: 'Portkey refused.' },
+      { label: 'Add 2 people as admin', status: 'not_run' },
       { label: 'Enable OpenAI prod (openai-prod)', status: 'not_run' },
     ]);
+    expect(failedLines({ error: 'The stored request could not be read.' }, request)).toEqual([
+      { label: 'Create workspace Research', status: 'failed', error: 'The stored request could not be read.' },
+    ]);
+  });
+
+  it("the members step's note says who was added, invited and who couldn't be, as mentions, no emails", () => {
+    const note = peopleNote(
+      {
+        role: 'manager',
+        people: [
+          { userId: 'UA', email: 'a@x.test' },
+          { userId: 'UB', email: 'b@x.test' },
+          { userId: 'UG', problem: 'guest' },
+        ],
+      },
+      { added: ['UA'], invited: ['UB'], already: [], alreadyInvited: [], invitePending: [] },
+    );
+    expect(note).toBe("as *manager*: added <@UA>; invited <@UB>; couldn't be added: <@UG> (a guest)");
+    const shown = shownSteps({
+      result: { steps: [{ key: 'members', label: 'Add 2 people as manager', status: 'done', result: { workspaceId: 'w', note } }] },
+    });
+    expect(shown).toEqual([{ label: 'Add 2 people as manager', status: 'done', detail: note }]);
   });
 });

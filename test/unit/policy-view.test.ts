@@ -114,7 +114,8 @@ describe('policyMessage', () => {
       '*Integrations:* allowed (the policy default)',
       '*Adding workspace members:* member: allowed (the policy default) · manager: allowed (the policy default) · admin: allowed (the policy default)',
       '*API keys (completions only):* allowed (the policy default)',
-      '*Team onboarding:* allowed (the policy default) (and each integration it enables, as its provider is decided)',
+      '*Team onboarding:* allowed (the policy default) (and each of its parts as its own kind is decided: the people it ' +
+        'adds with their role, each integration it enables with its budget, its service key)',
       '*Integration access (budgets):* allowed (the policy default)',
       [
         '*Also decided by the policy:*',

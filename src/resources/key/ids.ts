@@ -30,3 +30,9 @@ export const KEY_ACTIONS = {
 } as const;
 
 export const KEY_LIMITS = { name: 255, description: 1000, number: 12 } as const;
+
+/** The service key fields the key kind lends the onboarding form. */
+export const KEY_STEP_FIELDS = {
+  name: { block: 'ob_key_name', action: 'name' },
+  preset: { block: 'ob_key_preset', action: 'preset' },
+} as const;

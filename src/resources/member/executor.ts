@@ -2,6 +2,7 @@ import type { Log } from '../../log.js';
 import type { Executor, Outcome, Plan, PlannedCall } from '../../operations/types.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import type { PortkeyClient } from '../../portkey/client.js';
+import type { WorkspaceRole } from '../../portkey/schemas.js';
 import { describePortkeyError } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
@@ -10,7 +11,9 @@ import { storedMembers, storedReport, type StoredMembers } from './stored.js';
 import { membersAddedMessage, membersFailedMessage } from './view.js';
 
 /** The people to look up in Portkey: those Slack gave an email for at submission (frozen: the list the approver saw). */
-export function targetsOf(req: StoredMembers): Target[] {
+export function targetsOf(req: {
+  people: ReadonlyArray<{ userId: string; email?: string | undefined; problem?: string | undefined }>;
+}): Target[] {
   return req.people.flatMap((p) => (p.email && !p.problem ? [{ userId: p.userId, email: p.email }] : []));
 }
 
@@ -97,12 +100,24 @@ export function planMembers(op: Pick<OperationRecord, 'request'>): Plan | undefi
   const req = storedMembers(op);
   if (!req) return undefined;
   const ws = encodeURIComponent(req.workspace.id);
-  // A preview costs no quota and leaves no audit row: it must not read out anyone's Slack email (a workspace may hide
-  // emails from its members). Each person stands in for their email; the run sends the email Slack gives.
-  const targets = targetsOf(req).map((t) => ({ ...t, email: `slack-email-of-${t.userId}` }));
-  const q = (o: Record<string, string>) => new URLSearchParams(o).toString();
   const calls: PlannedCall[] = [
     { method: 'GET', path: `/admin/workspaces/${ws}`, phase: 'submit', purpose: 'Reads the workspace, as approvers are shown it.' },
+    ...planPeople(req.workspace.id, req.role, targetsOf(req)),
+  ];
+  // Nothing of a members request is secret (emails are personal data: not shown, see planPeople).
+  return { calls, secrets: [] };
+}
+
+/**
+ * The calls `addPeople` makes for these people in this workspace, in order, from the same body builders. A preview
+ * costs no quota and leaves no audit row: it must not read out anyone's Slack email (a workspace may hide emails from
+ * its members). Each person stands in for their email; the run sends the email Slack gives.
+ */
+export function planPeople(workspaceId: string, role: WorkspaceRole, people: readonly Target[]): PlannedCall[] {
+  const targets = people.map((t) => ({ ...t, email: `slack-email-of-${t.userId}` }));
+  const ws = encodeURIComponent(workspaceId);
+  const q = (o: Record<string, string>) => new URLSearchParams(o).toString();
+  const calls: PlannedCall[] = [
     {
       method: 'GET',
       path: `/admin/workspaces/${ws}/users?${q({ current_page: '0', page_size: String(PAGE) })}`,
@@ -131,7 +146,7 @@ export function planMembers(op: Pick<OperationRecord, 'request'>): Plan | undefi
   calls.push({
     method: 'POST',
     path: `/admin/workspaces/${ws}/users`,
-    body: addBody(['<Portkey user id of each person found>'], req.role),
+    body: addBody(['<Portkey user id of each person found>'], role),
     phase: 'run',
     purpose: 'Adds everyone found in the organisation, in one request.',
     onlyIf: 'someone is in the organisation but not in the workspace',
@@ -140,14 +155,13 @@ export function planMembers(op: Pick<OperationRecord, 'request'>): Plan | undefi
     calls.push({
       method: 'POST',
       path: '/admin/users/invites',
-      body: inviteBody(t.email, req.workspace.id, req.role),
+      body: inviteBody(t.email, workspaceId, role),
       phase: 'run',
       purpose: 'Invites the person into the organisation and this workspace.',
       onlyIf: 'they are not in the organisation and have no pending invite',
     });
   }
-  // Nothing of a members request is secret (emails are personal data: not shown, see above).
-  return { calls, secrets: [] };
+  return calls;
 }
 
 /** What the policy sees: the workspace as Portkey holds it, the role, and the people who would be added (Slack's ids). */

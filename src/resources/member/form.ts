@@ -33,13 +33,20 @@ const roleState = z.object({ selected_option: z.object({ value: z.string() }).lo
 
 export function readMemberDraft(values: unknown): MemberDraft {
   const s = readState(values);
+  return { workspace: selectedChoice(s, MB_FIELDS.workspace.block, MB_FIELDS.workspace.action), ...readPeopleDraft(values, MB_FIELDS) };
+}
+
+type Field = { block: string; action: string };
+
+/** The people fields (users, user group, role) as picked, wherever they sit (the members form, the onboarding form). */
+export function readPeopleDraft(values: unknown, fields: { users: Field; group: Field; role: Field }): Omit<MemberDraft, 'workspace'> {
+  const s = readState(values);
   const raw = (values ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  const users = usersState.safeParse(raw[MB_FIELDS.users.block]?.[MB_FIELDS.users.action]);
-  const role = roleState.safeParse(raw[MB_FIELDS.role.block]?.[MB_FIELDS.role.action]);
+  const users = usersState.safeParse(raw[fields.users.block]?.[fields.users.action]);
+  const role = roleState.safeParse(raw[fields.role.block]?.[fields.role.action]);
   return {
-    workspace: selectedChoice(s, MB_FIELDS.workspace.block, MB_FIELDS.workspace.action),
     users: users.success ? (users.data.selected_users ?? []) : [],
-    group: selectedChoice(s, MB_FIELDS.group.block, MB_FIELDS.group.action),
+    group: selectedChoice(s, fields.group.block, fields.group.action),
     role: role.success ? (role.data.selected_option?.value ?? '') : '',
   };
 }
@@ -49,16 +56,29 @@ export function validateMemberDraft(draft: MemberDraft): FormResult<MemberReques
   const errors: Record<string, string> = {};
   const workspaceId = draft.workspace?.value ?? '';
   if (!WORKSPACE_ID.test(workspaceId)) errors[MB_FIELDS.workspace.block] = 'Pick the workspace to add people to.';
+  const people = validatePeople(draft, MB_FIELDS);
+  if (people.ok && people.value === undefined) errors[MB_FIELDS.users.block] = 'Pick people, a user group, or both.';
+  if (!people.ok) Object.assign(errors, people.errors);
+  if (Object.keys(errors).length > 0 || !people.ok || !people.value) return { ok: false, errors };
+  return { ok: true, value: { workspaceId, ...people.value } };
+}
+
+/** The people fields checked by shape; `undefined` when nobody was picked. Errors by the fields' block ids. Pure. */
+export function validatePeople(
+  draft: { users: readonly string[]; group?: Choice | undefined; role: string },
+  fields: { users: Field; group: Field; role: Field },
+): FormResult<Omit<MemberRequest, 'workspaceId'> | undefined> {
+  const errors: Record<string, string> = {};
   const users = [...new Set(draft.users)];
-  if (users.some((u) => !USER_ID.test(u))) errors[MB_FIELDS.users.block] = 'Pick people from the list.';
-  else if (users.length > MAX_PEOPLE) errors[MB_FIELDS.users.block] = tooMany(users.length);
+  if (users.some((u) => !USER_ID.test(u))) errors[fields.users.block] = 'Pick people from the list.';
+  else if (users.length > MAX_PEOPLE) errors[fields.users.block] = tooMany(users.length);
   const groupId = draft.group?.value;
-  if (groupId !== undefined && !GROUP_ID.test(groupId)) errors[MB_FIELDS.group.block] = 'Pick a user group from the list.';
-  if (users.length === 0 && groupId === undefined) errors[MB_FIELDS.users.block] ??= 'Pick people, a user group, or both.';
+  if (groupId !== undefined && !GROUP_ID.test(groupId)) errors[fields.group.block] = 'Pick a user group from the list.';
   const role = WORKSPACE_ROLES.find((r) => r === draft.role);
-  if (!role) errors[MB_FIELDS.role.block] = 'Pick a role: member, manager or admin.';
+  if (!role) errors[fields.role.block] = 'Pick a role: member, manager or admin.';
   if (Object.keys(errors).length > 0 || !role) return { ok: false, errors };
-  return { ok: true, value: { workspaceId, users, groupId, role } };
+  if (users.length === 0 && groupId === undefined) return { ok: true, value: undefined };
+  return { ok: true, value: { users, groupId, role } };
 }
 
 export function tooMany(count: number, what = 'people'): string {

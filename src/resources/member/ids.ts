@@ -9,6 +9,13 @@ export const MB_FIELDS = {
   role: { block: 'mb_role', action: 'role' },
 } as const;
 
+/** The people fields the members kind lends the onboarding form: its own blocks there; the group picker is this kind's. */
+export const MB_STEP_FIELDS = {
+  users: { block: 'ob_users', action: 'users' },
+  group: { block: 'ob_group', action: MB_FIELDS.group.action },
+  role: { block: 'ob_role', action: 'role' },
+} as const;
+
 export const MB_ACTIONS = {
   /** "Back to the form" on the error view. */
   back: 'member_back',

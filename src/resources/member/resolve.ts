@@ -4,7 +4,7 @@ import type { Prepared } from '../../features/kind.js';
 import { PortkeyError } from '../../portkey/errors.js';
 import { workspaceLabel } from '../../portkey/schemas.js';
 import { errorText } from '../../slack/errors.js';
-import { PeopleError, type SlackPerson } from '../../slack/people.js';
+import { PeopleError, type SlackPeople, type SlackPerson } from '../../slack/people.js';
 import { subjectOf } from './executor.js';
 import { readMemberDraft, tooMany, validateMemberDraft, type MemberRequest } from './form.js';
 import { MAX_PEOPLE, MB_FIELDS } from './ids.js';
@@ -34,20 +34,9 @@ export async function prepareMembers(deps: Deps, body: SlackViewAction): Promise
     .getWorkspace(req.workspaceId, { timeoutMs: RESOLVE_DEADLINE_MS, retries: 0 })
     .then((w) => ({ ok: true as const, w }))
     .catch((err: unknown) => ({ ok: false as const, err }));
-  let group: string[] | undefined;
-  let found: SlackPerson[];
-  try {
-    group = req.groupId ? await people.groupMembers(req.groupId, left()) : undefined;
-    const ids = [...new Set([...req.users, ...(group ?? [])])];
-    if (ids.length > MAX_PEOPLE) {
-      return errors(req.groupId && req.users.length <= MAX_PEOPLE ? MB_FIELDS.group.block : MB_FIELDS.users.block, tooMany(ids.length));
-    }
-    found = await people.profiles(ids, teamId, left());
-  } catch (err) {
-    if (!(err instanceof PeopleError)) throw err;
-    const block = err.failure === 'plan' || err.failure === 'unknown_group' ? MB_FIELDS.group.block : MB_FIELDS.users.block;
-    return errors(block, err.forPeople);
-  }
+  const looked = await resolvePeople(people, req, teamId, left(), MB_FIELDS);
+  if (!looked.ok) return errors(looked.block, looked.text);
+  const { group, found } = looked;
   const ws = await workspace;
   if (!ws.ok) {
     const missing = ws.err instanceof PortkeyError && ws.err.kind === 'api' && (ws.err.status === 403 || ws.err.status === 404);
@@ -66,6 +55,44 @@ export async function prepareMembers(deps: Deps, body: SlackViewAction): Promise
   return { ok: true, request: stored, subject: subjectOf(stored) };
 }
 
+export type PeopleFound = { ok: true; group: string[] | undefined; found: SlackPerson[] } | { ok: false; block: string; text: string };
+
+/**
+ * The user group expanded (frozen now) and each person's profile from users.info, within `deadlineMs`: at most
+ * MAX_PEOPLE in all, or it is refused with the count. `blocks` name the form's fields an error is shown on.
+ */
+export async function resolvePeople(
+  people: SlackPeople,
+  req: { users: readonly string[]; groupId: string | undefined },
+  teamId: string,
+  deadlineMs: number,
+  blocks: { users: { block: string }; group: { block: string } },
+): Promise<PeopleFound> {
+  const started = Date.now();
+  const left = () => deadlineMs - (Date.now() - started);
+  try {
+    const group = req.groupId ? await people.groupMembers(req.groupId, left()) : undefined;
+    const ids = [...new Set([...req.users, ...(group ?? [])])];
+    if (ids.length > MAX_PEOPLE) {
+      return {
+        ok: false,
+        block: req.groupId && req.users.length <= MAX_PEOPLE ? blocks.group.block : blocks.users.block,
+        text: tooMany(ids.length),
+      };
+    }
+    return { ok: true, group, found: await people.profiles(ids, teamId, left()) };
+  } catch (err) {
+    if (!(err instanceof PeopleError)) throw err;
+    const block = err.failure === 'plan' || err.failure === 'unknown_group' ? blocks.group.block : blocks.users.block;
+    return { ok: false, block, text: err.forPeople };
+  }
+}
+
+/** Each person as stored: the email Slack gave, or why they can't be added. */
+export function storedPeople(found: readonly SlackPerson[]): StoredMembers['people'] {
+  return found.map((p) => ('email' in p ? { userId: p.id, email: p.email } : { userId: p.id, problem: p.problem }));
+}
+
 function storedOf(
   draft: StoredMembers['draft'],
   req: MemberRequest,
@@ -78,11 +105,12 @@ function storedOf(
     workspace: { id: workspace.id, name: workspace.name, ...(workspace.slug ? { slug: workspace.slug } : {}) },
     role: req.role,
     ...(req.groupId && group ? { group: { id: req.groupId, size: group.length } } : {}),
-    people: found.map((p) => ('email' in p ? { userId: p.id, email: p.email } : { userId: p.id, problem: p.problem })),
+    people: storedPeople(found),
   };
 }
 
-function nobodyText(s: StoredMembers): string {
+/** Why nobody picked can be added (no one has a usable email). */
+export function nobodyText(s: { people: ReadonlyArray<{ problem?: string | undefined }> }): string {
   const counts = new Map<string, number>();
   for (const p of s.people) if (p.problem) counts.set(p.problem, (counts.get(p.problem) ?? 0) + 1);
   const words: Record<string, string> = {

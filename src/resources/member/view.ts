@@ -34,7 +34,6 @@ const choiceOption = (c: { value: string; label: string }): PlainTextOption => (
 
 export function memberModal(p: { draft: MemberDraft; context: ModalContext; notice?: string }): ModalView {
   const { draft } = p;
-  const role = roleOption(draft.role);
   const blocks: KnownBlock[] = [];
   if (p.notice) blocks.push(section(p.notice));
   blocks.push(
@@ -50,44 +49,7 @@ export function memberModal(p: { draft: MemberDraft; context: ModalContext; noti
         ...(draft.workspace ? { initial_option: choiceOption(draft.workspace) } : {}),
       },
     },
-    {
-      type: 'input',
-      block_id: MB_FIELDS.users.block,
-      optional: true,
-      label: plain('People'),
-      hint: plain(`Up to ${MAX_PEOPLE} people in one request, counting the user group's.`),
-      element: {
-        type: 'multi_users_select',
-        action_id: MB_FIELDS.users.action,
-        max_selected_items: MAX_PEOPLE,
-        ...(draft.users.length > 0 ? { initial_users: draft.users.slice(0, MAX_PEOPLE) } : {}),
-      },
-    },
-    {
-      type: 'input',
-      block_id: MB_FIELDS.group.block,
-      optional: true,
-      label: plain('And/or a Slack user group'),
-      hint: plain('Its members as Slack lists them when you submit; people who join later are not added.'),
-      element: {
-        type: 'external_select',
-        action_id: MB_FIELDS.group.action,
-        min_query_length: 0,
-        placeholder: plain('Search user groups', 150),
-        ...(draft.group ? { initial_option: choiceOption(draft.group) } : {}),
-      },
-    },
-    {
-      type: 'input',
-      block_id: MB_FIELDS.role.block,
-      label: plain('Role in the workspace'),
-      element: {
-        type: 'static_select',
-        action_id: MB_FIELDS.role.action,
-        options: ROLES.map((r) => ({ text: plain(r.text, 75), value: r.value })),
-        ...(role ? { initial_option: role } : {}),
-      },
-    },
+    ...peopleBlocks(draft, MB_FIELDS),
     context(
       'Each person is found in Portkey by the email on their Slack profile. Someone not yet in your Portkey organisation gets ' +
         'an invite to this workspace; people already in it keep their role.',
@@ -103,6 +65,61 @@ export function memberModal(p: { draft: MemberDraft; context: ModalContext; noti
     private_metadata: encodeContext(p.context),
     blocks,
   };
+}
+
+/** The ids of a form's people fields: the members form's, or the ones lent to the onboarding form. */
+export interface PeopleFields {
+  users: { block: string; action: string };
+  group: { block: string; action: string };
+  role: { block: string; action: string };
+}
+
+/** People (up to MAX_PEOPLE), and/or a user group, and the role: the members form's fields, lent to onboarding too. */
+export function peopleBlocks(
+  draft: Pick<MemberDraft, 'users' | 'role'> & Partial<Pick<MemberDraft, 'group'>>,
+  fields: PeopleFields,
+): KnownBlock[] {
+  const role = roleOption(draft.role);
+  return [
+    {
+      type: 'input',
+      block_id: fields.users.block,
+      optional: true,
+      label: plain('People'),
+      hint: plain(`Up to ${MAX_PEOPLE} people in one request, counting the user group's.`),
+      element: {
+        type: 'multi_users_select',
+        action_id: fields.users.action,
+        max_selected_items: MAX_PEOPLE,
+        ...(draft.users.length > 0 ? { initial_users: draft.users.slice(0, MAX_PEOPLE) } : {}),
+      },
+    },
+    {
+      type: 'input',
+      block_id: fields.group.block,
+      optional: true,
+      label: plain('And/or a Slack user group'),
+      hint: plain('Its members as Slack lists them when you submit; people who join later are not added.'),
+      element: {
+        type: 'external_select',
+        action_id: fields.group.action,
+        min_query_length: 0,
+        placeholder: plain('Search user groups', 150),
+        ...(draft.group ? { initial_option: choiceOption(draft.group) } : {}),
+      },
+    },
+    {
+      type: 'input',
+      block_id: fields.role.block,
+      label: plain('Role in the workspace'),
+      element: {
+        type: 'static_select',
+        action_id: fields.role.action,
+        options: ROLES.map((r) => ({ text: plain(r.text, 75), value: r.value })),
+        ...(role ? { initial_option: role } : {}),
+      },
+    },
+  ];
 }
 
 export function memberProgressView(p: { workspace: string; context: ModalContext }): ModalView {

@@ -1,13 +1,17 @@
 import { z } from 'zod';
-import type { OnboardParts } from '../../features/onboard.js';
+import type { OnboardParts, PeopleRequest, ServiceKeyPick } from '../../features/onboard.js';
 import { workspaceRefOf } from '../../features/onboard.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { governanceOf } from '../../operations/governance.js';
+import { limitRows, validateLimits } from '../../features/limits/form.js';
+import type { AccessLimits } from '../../portkey/limits.js';
 import type { Executor, FollowUp, Outcome } from '../../operations/service.js';
 import type { Plan, PlannedCall } from '../../operations/types.js';
 import { runSteps, type ChainReport, type Step, type StepJournal } from '../../operations/steps.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import type { Log } from '../../log.js';
 import type { PortkeyClient } from '../../portkey/client.js';
+import { WORKSPACE_ROLES } from '../../portkey/schemas.js';
 import type { OperationRecord } from '../../store/index.js';
 import { escapeCode } from '../../slack/escape.js';
 import { onboardDraftSchema, validateOnboard, type OnboardDraft } from './form.js';
@@ -19,7 +23,12 @@ import { idsDetail, onboardFailedMessage, onboardSummaryMessage, type ShownStep 
 // records (operation_steps) say which are done.
 
 const resolvedSchema = z.object({ slug: z.string(), name: z.string(), providerId: z.string() });
-const storedSchema = z.object({ draft: onboardDraftSchema, integrations: z.array(resolvedSchema) });
+const peopleSchema = z.object({
+  role: z.enum(WORKSPACE_ROLES),
+  group: z.object({ id: z.string(), size: z.number() }).optional(),
+  people: z.array(z.object({ userId: z.string(), email: z.string().optional(), problem: z.string().optional() })),
+});
+const storedSchema = z.object({ draft: onboardDraftSchema, integrations: z.array(resolvedSchema), members: peopleSchema.optional() });
 const lineSchema = z.object({
   key: z.string(),
   label: z.string(),
@@ -33,6 +42,8 @@ type StoredLine = z.infer<typeof lineSchema>;
 export interface StoredOnboard {
   draft: OnboardDraft;
   integrations: ResolvedIntegration[];
+  /** The people frozen at submission (emails from users.info), if any were picked. */
+  members?: PeopleRequest | undefined;
 }
 
 export function storedOnboard(op: Pick<OperationRecord, 'request'>): StoredOnboard | undefined {
@@ -40,14 +51,26 @@ export function storedOnboard(op: Pick<OperationRecord, 'request'>): StoredOnboa
   return parsed.success ? parsed.data : undefined;
 }
 
-/** The steps, in order: the workspace, then each integration enabled in it. */
-export function onboardSteps(parts: OnboardParts, portkey: PortkeyClient, stored: StoredOnboard): Step[] | undefined {
-  const checked = validateOnboard(stored.draft, parts.workspace);
+/**
+ * The steps, in order: the workspace, the people added to it, each integration enabled in it, then the service key.
+ * `holdFor`: the operation whose requester's modal waits for the key's value (none: it is not held).
+ */
+export function onboardSteps(
+  parts: OnboardParts,
+  portkey: PortkeyClient,
+  stored: StoredOnboard,
+  holdFor?: string | undefined,
+): Step[] | undefined {
+  const checked = validateOnboard(stored.draft, parts);
   if (!checked.ok) return undefined;
   const workspace = parts.workspace.step(portkey, checked.value.workspace);
   return [
     workspace,
-    ...stored.integrations.map((i) => parts.integrationAccess.step(portkey, { slug: i.slug, name: i.name }, workspace.key)),
+    ...(stored.members ? [parts.members.step(portkey, stored.members, workspace.key)] : []),
+    ...stored.integrations.map((i) =>
+      parts.integrationAccess.step(portkey, { slug: i.slug, name: i.name }, workspace.key, checked.value.limits),
+    ),
+    ...(checked.value.key ? [parts.serviceKey.step(portkey, checked.value.key, workspace.key, holdFor)] : []),
   ];
 }
 
@@ -71,7 +94,9 @@ export function shown(lines: readonly StoredLine[]): ShownStep[] {
   return lines.map((l) => {
     const id = typeof l.result?.id === 'string' ? l.result.id : undefined;
     const slug = typeof l.result?.slug === 'string' ? l.result.slug : undefined;
-    const detail = id ? idsDetail(id, slug) : slug ? `slug \`${escapeCode(slug)}\`, enabled in the workspace` : undefined;
+    // A step that says what it did in people's terms (the members': who was added, as mentions) gives a note.
+    const note = typeof l.result?.note === 'string' ? l.result.note : undefined;
+    const detail = note ?? (id ? idsDetail(id, slug) : slug ? `slug \`${escapeCode(slug)}\`, enabled in the workspace` : undefined);
     return { label: l.label, status: l.status, ...(detail ? { detail } : {}), ...(l.error ? { error: l.error } : {}) };
   });
 }
@@ -93,10 +118,14 @@ async function chain(
   op: OperationRecord,
   log: Log,
   journal: StepJournal | undefined,
-  recovered = false,
+  how: { recovered?: boolean; hold?: boolean } = {},
 ): Promise<Outcome> {
+  const recovered = how.recovered ?? false;
   const request = storedOnboard(op);
-  const steps = request ? onboardSteps(parts, portkey, request) : undefined;
+  // A service key's value is held only for a requester still at the modal: not after an approval, nor for a run picked
+  // up late after a restart, nor for a retry (no one would take it: the owner is told to rotate it instead).
+  const waiting = how.hold === true && governanceOf(op)?.effect !== 'require_approval' && Date.now() - op.createdAt < WAITING_MS;
+  const steps = request ? onboardSteps(parts, portkey, request, waiting ? op.id : undefined) : undefined;
   if (!steps || !journal) {
     return {
       ok: false,
@@ -117,6 +146,9 @@ async function chain(
   return { ok: true, id: ws.id, slug: ws.slug, recovered, result: { steps: lines } };
 }
 
+/** A submission older than this when it runs was picked up by recovery (the service's orphans wait 30 s). */
+const WAITING_MS = 25_000;
+
 /** "Retry the remaining steps": the chain again, under the follow-up's lease; done steps are skipped by their records. */
 function remainingFollowUp(parts: OnboardParts, portkey: PortkeyClient): FollowUp {
   return {
@@ -136,7 +168,19 @@ function remainingFollowUp(parts: OnboardParts, portkey: PortkeyClient): FollowU
   };
 }
 
-export function describeOnboard(op: Pick<OperationRecord, 'request'>): Summary {
+/** The stored budget and rate limit; unreadable ones (tampered with, another version) are judged as none at all. */
+function limitsOf(s: StoredOnboard): AccessLimits | undefined {
+  const checked = validateLimits(s.draft.limits, s.integrations.length);
+  return checked.ok ? checked.value : undefined;
+}
+
+/** The stored service key, checked as at submission (none asked for, or unreadable: undefined). */
+function keyOf(parts: OnboardParts, s: StoredOnboard): ServiceKeyPick | undefined {
+  const checked = parts.serviceKey.validate(s.draft.key);
+  return checked.ok ? checked.value : undefined;
+}
+
+export function describeOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'request'>): Summary {
   const s = storedOnboard(op);
   if (!s) return { title: 'a team onboarding', rows: [] };
   const rows: SummaryRow[] = [
@@ -147,19 +191,36 @@ export function describeOnboard(op: Pick<OperationRecord, 'request'>): Summary {
     },
   ];
   if (s.draft.description.trim()) rows.push({ label: 'Description', value: s.draft.description.trim() });
-  for (const [n, i] of s.integrations.entries()) {
-    rows.push({ label: `Step ${n + 2} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
-  }
   const n = s.integrations.length;
-  // Read as "… asks to create team workspace Research with 2 integrations enabled in it".
-  const enabled = n === 0 ? '' : ` with ${n} integration${n === 1 ? '' : 's'} enabled in it`;
-  return { title: `team workspace ${s.draft.name.trim()}${enabled}`, rows };
+  let step = 2;
+  if (s.members) {
+    rows.push(...parts.members.describe(s.members).map((r) => ({ ...r, label: `Step ${step} · ${r.label}` })));
+    step++;
+  }
+  for (const [k, i] of s.integrations.entries()) {
+    rows.push({ label: `Step ${k + step} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
+  }
+  // The budget decides how much the team can spend: shown whole, beside the integrations it applies to.
+  if (n > 0) rows.push(...limitRows(s.draft.limits, n, 'the workspace, each integration').map((r) => ({ ...r, critical: true })));
+  const key = keyOf(parts, s);
+  if (key) {
+    const at = step + s.integrations.length;
+    rows.push(...parts.serviceKey.describe(key).map((r) => ({ ...r, label: `Step ${at} · ${r.label}` })));
+  }
+  const people = s.members ? s.members.people.filter((p) => p.email && !p.problem).length : 0;
+  // Read as "… asks to create team workspace Research with 3 people and 2 integrations enabled in it".
+  const with_ = [
+    ...(people > 0 ? [`${people} ${people === 1 ? 'person' : 'people'}`] : []),
+    ...(n > 0 ? [`${n} integration${n === 1 ? '' : 's'} enabled in it`] : []),
+    ...(key ? ['a service API key'] : []),
+  ];
+  return { title: `team workspace ${s.draft.name.trim()}${with_.length > 0 ? ` with ${with_.join(' and ')}` : ''}`, rows };
 }
 
 /** The preview: the look-ups made at submission, then every step's calls in order, from the parts' own builders. */
 export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'request'>): Plan | undefined {
   const s = storedOnboard(op);
-  const checked = s ? validateOnboard(s.draft, parts.workspace) : undefined;
+  const checked = s ? validateOnboard(s.draft, parts) : undefined;
   if (!s || !checked?.ok) return undefined;
   const lookups: PlannedCall[] = s.integrations.map((i) => ({
     method: 'GET',
@@ -170,7 +231,9 @@ export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'requ
   const calls = [
     ...lookups,
     ...parts.workspace.plan(checked.value.workspace),
-    ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>')),
+    ...(s.members ? parts.members.plan(s.members, '<the new workspace id>') : []),
+    ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>', checked.value.limits)),
+    ...(checked.value.key ? parts.serviceKey.plan(checked.value.key, '<the new workspace id>') : []),
   ];
   // An onboarding holds no secrets.
   return { calls, secrets: [] };
@@ -178,14 +241,15 @@ export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'requ
 
 export function onboardExecutor(parts: OnboardParts): (portkey: PortkeyClient) => Executor {
   return (portkey) => ({
-    describe: describeOnboard,
+    describe: (op) => describeOnboard(parts, op),
     plan: (op) => planOnboard(parts, op),
-    execute: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal),
+    execute: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, { hold: true }),
     // After a crash the chain carries on from its records: done steps are skipped, a started one is looked for first.
-    find: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, true),
+    find: (op, _secrets, log, journal) => chain(parts, portkey, op, log, journal, { recovered: true }),
     subject(op) {
       const s = storedOnboard(op);
-      return s ? onboardSubject(s.integrations) : {};
+      if (!s) return {};
+      return onboardSubject(parts, { ...s, key: keyOf(parts, s), limits: limitsOf(s) });
     },
     followUp: remainingFollowUp(parts, portkey),
     successMessage(op) {
@@ -201,16 +265,16 @@ export function onboardExecutor(parts: OnboardParts): (portkey: PortkeyClient) =
   });
 }
 
-/** A failed bundle's report, from its error text (one line per step, as `chain` wrote it). */
+/** A failed bundle's report, from its error text (one line per step, as `chain` wrote it: "label: done", …). */
 export function failedLines(op: Pick<OperationRecord, 'error'>, s: StoredOnboard | undefined): ShownStep[] {
-  const text = (op.error ?? '').split('\n');
-  const labels = [`Create workspace ${s?.draft.name.trim() ?? ''}`, ...(s?.integrations ?? []).map((i) => `Enable ${i.name} (${i.slug})`)];
-  return labels.map((label, i) => {
-    const line = text[i] ?? '';
-    const rest = line.startsWith(`${label}: `) ? line.slice(label.length + 2) : '';
-    if (rest === 'done') return { label, status: 'done' as const };
-    if (rest.startsWith('failed — ')) return { label, status: 'failed' as const, error: rest.slice('failed — '.length) };
-    if (i === 0 && !rest) return { label, status: 'failed' as const, error: op.error ?? 'It failed.' };
-    return { label, status: 'not_run' as const };
+  const lines = (op.error ?? '').split('\n').flatMap((line): ShownStep[] => {
+    const failed = /^(.+?): failed — (.*)$/.exec(line);
+    if (failed) return [{ label: failed[1] ?? '', status: 'failed', error: failed[2] ?? '' }];
+    if (line.endsWith(': done')) return [{ label: line.slice(0, -': done'.length), status: 'done' }];
+    if (line.endsWith(': not run')) return [{ label: line.slice(0, -': not run'.length), status: 'not_run' }];
+    return [];
   });
+  if (lines.some((l) => l.status === 'failed')) return lines;
+  // Stopped before any step ran (the stored request unreadable, say): the workspace's step with the whole error.
+  return [{ label: `Create workspace ${s?.draft.name.trim() ?? ''}`, status: 'failed', error: op.error ?? 'It failed.' }];
 }

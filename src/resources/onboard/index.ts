@@ -3,10 +3,13 @@ import { decisionText } from '../../features/policy/view.js';
 import type { ResourceKind } from '../../features/kind.js';
 import type { OnboardParts } from '../../features/onboard.js';
 import { onboardExecutor, storedOnboard } from './executor.js';
-import { EMPTY_ONBOARD_DRAFT, readOnboardDraft, validateOnboard } from './form.js';
+import type { ModalContext } from '../../slack/metadata.js';
+import { limitBlocks } from '../../features/limits/form.js';
+import { EMPTY_ONBOARD_DRAFT, readOnboardDraft, validateOnboard, type OnboardDraft } from './form.js';
 import { OB_ACTIONS, OB_FIELDS, ONBOARD_CALLBACK } from './ids.js';
 import { registerOnboard } from './listeners.js';
 import { onboardSubject, resolveIntegrations } from './resolve.js';
+import { revealOnboard } from './reveal.js';
 import { onboardStateView } from './state.js';
 import { onboardModal } from './view.js';
 
@@ -15,7 +18,19 @@ import { onboardModal } from './view.js';
 
 const GONE = ':information_source: What you typed is no longer available. Please fill the form again.';
 
+/** What is left of Slack's 3 s for the people's look-ups (users.info, a user group), run beside Portkey's. */
+const PEOPLE_DEADLINE_MS = 2200;
+
 export function onboardKind(parts: OnboardParts): ResourceKind {
+  const modal = (draft: OnboardDraft, context: ModalContext, notice?: string) =>
+    onboardModal({
+      draft,
+      context,
+      people: parts.members.fields(draft.people),
+      key: parts.serviceKey.fields(draft.key),
+      limits: limitBlocks(draft.limits, 'each integration enabled above, in the new workspace'),
+      ...(notice ? { notice } : {}),
+    });
   return {
     action: 'team.onboard',
     noun: { one: 'team onboarding', many: 'team onboardings' },
@@ -29,16 +44,23 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
     help: { button: 'Onboard a team' },
     ids: { callback: ONBOARD_CALLBACK, back: OB_ACTIONS.back, open: OB_ACTIONS.open },
     form: {
-      open: (name, context) => onboardModal({ draft: { ...EMPTY_ONBOARD_DRAFT, name }, context }),
+      open: (name, context) => modal({ ...EMPTY_ONBOARD_DRAFT, name }, context),
       async prepare(deps, body) {
-        const draft = readOnboardDraft(body.view.state.values);
-        const checked = validateOnboard(draft, parts.workspace);
+        const draft = readOnboardDraft(body.view.state.values, parts);
+        const checked = validateOnboard(draft, parts);
         if (!checked.ok) return { ok: false, ack: { response_action: 'errors', errors: checked.errors } };
-        // The person's groups are asked of Slack while Portkey answers the lookups (Slack's 3 s).
+        // The person's groups are asked of Slack while Portkey answers the lookups and Slack the people (Slack's 3 s).
         void deps.governance.groupsOf(body.user.id).catch(() => undefined);
-        const looked = await resolveIntegrations(deps.portkey, checked.value.integrations, deps.log);
-        if (!looked.ok) return { ok: false, ack: { response_action: 'errors', errors: looked.errors } };
-        return { ok: true, request: { draft, integrations: looked.integrations }, subject: onboardSubject(looked.integrations) };
+        const pick = checked.value.people;
+        const teamId = body.team?.id ?? body.user.team_id ?? '';
+        const [looked, people] = await Promise.all([
+          resolveIntegrations(deps.portkey, checked.value.integrations, deps.log),
+          pick ? parts.members.resolve(deps, pick, teamId, PEOPLE_DEADLINE_MS) : undefined,
+        ]);
+        const errors = { ...(looked.ok ? {} : looked.errors), ...(people && !people.ok ? people.errors : {}) };
+        if (!looked.ok || (people && !people.ok)) return { ok: false, ack: { response_action: 'errors', errors } };
+        const request = { draft, integrations: looked.integrations, ...(people?.ok ? { members: people.request } : {}) };
+        return { ok: true, request, subject: onboardSubject(parts, { ...request, key: checked.value.key, limits: checked.value.limits }) };
       },
       errorBlock: OB_FIELDS.name.block,
       restore(op, context) {
@@ -48,13 +70,17 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
           ...stored.draft,
           integrations: stored.integrations.map((i) => ({ value: i.slug, label: `${i.name} (${i.slug})` })),
         };
-        return onboardModal({ draft: draft ?? EMPTY_ONBOARD_DRAFT, context, ...(draft ? {} : { notice: GONE }) });
+        return modal(draft ?? EMPTY_ONBOARD_DRAFT, context, draft ? undefined : GONE);
       },
     },
-    views: { state: onboardStateView },
+    views: {
+      state: onboardStateView,
+      reveal: (deps, client, viewId, op, context, extra) => revealOnboard(parts, deps, client, viewId, op, context, extra),
+    },
     policyText: (policy, actor) =>
       `*Team onboarding:* ${decisionText(decide(policy, { action: 'team.onboard', parts: [{ action: 'workspace.create' }] }, actor))} ` +
-      '(and each integration it enables, as its provider is decided)',
+      '(and each of its parts as its own kind is decided: the people it adds with their role, each integration it enables ' +
+      'with its budget, its service key)',
     executor: onboardExecutor(parts),
     register: registerOnboard,
   };

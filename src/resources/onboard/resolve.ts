@@ -1,4 +1,7 @@
+import type { OnboardParts, PeopleRequest, ServiceKeyPick } from '../../features/onboard.js';
+import { limitsSubject, UNREADABLE_LIMITS } from '../../features/limits/form.js';
 import type { Log } from '../../log.js';
+import type { AccessLimits } from '../../portkey/limits.js';
 import type { Subject } from '../../policy/decide.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { PortkeyError } from '../../portkey/errors.js';
@@ -59,19 +62,37 @@ export async function resolveIntegrations(portkey: PortkeyClient, slugs: readonl
 
 /**
  * What the policy decides the bundle on: its own action, and each part as its own kind would be decided — the
- * workspace's create (it counts against workspace limits too) and each integration's access, as an integration
- * request for that provider.
+ * workspace's create (it counts against workspace limits too), the people as a `member.add` of them with that role
+ * (the self-promotion guard included), each integration's access, as an integration request for that provider, and
+ * the service key as a `key.create` of its scopes (it counts against key limits too).
  */
-export function onboardSubject(integrations: readonly ResolvedIntegration[]): Omit<Subject, 'action'> {
+export function onboardSubject(
+  parts: Pick<OnboardParts, 'members' | 'serviceKey'>,
+  s: {
+    integrations: readonly ResolvedIntegration[];
+    members?: PeopleRequest | undefined;
+    key?: ServiceKeyPick | undefined;
+    /** The budget and rate limit each integration gets (undefined: unreadable, judged as none). */
+    limits?: AccessLimits | undefined;
+  },
+): Omit<Subject, 'action'> {
+  const { integrations } = s;
   return {
     parts: [
       { action: 'workspace.create', defaultWorkspace: false, creates: true },
-      // Enabled in the new workspace with no budget or rate limit: a rule that requires one holds inside the bundle too.
-      ...integrations.map((i) => ({
-        action: 'integration.create' as const,
-        providerId: i.providerId,
-        limits: { budget: undefined, perMinute: undefined },
-      })),
+      ...(s.members ? [parts.members.subject(s.members)] : []),
+      // Each integration's access with the budget and rate limit it gets in the new workspace, as the access kind's
+      // request is decided (budget criteria); none typed is none, so a rule that requires a budget holds here too.
+      // Decided both as the integration request it was before budgets (provider rules on integration.create) and as the
+      // access kind's request (rules on integration.access): the same provider and limits in each.
+      ...integrations.flatMap((i) =>
+        (['integration.create', 'integration.access'] as const).map((action) => ({
+          action,
+          providerId: i.providerId,
+          limits: s.limits ? limitsSubject(s.limits) : UNREADABLE_LIMITS,
+        })),
+      ),
+      ...(s.key ? [parts.serviceKey.subject(s.key)] : []),
     ],
   };
 }

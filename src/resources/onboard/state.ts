@@ -1,4 +1,4 @@
-import type { ModalView } from '@slack/types';
+import type { KnownBlock, ModalView } from '@slack/types';
 import { allowedNote, governedView } from '../../features/approval/view.js';
 import type { StateExtra } from '../../features/kind.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
@@ -11,7 +11,12 @@ import { OB_ACTIONS, ONBOARD_RESULT_CALLBACK } from './ids.js';
 import { ONBOARD_TITLE, onboardDoneView, onboardErrorView, onboardProgressView } from './view.js';
 
 /** The requester's modal for the bundle's current state: governed, in progress, done (maybe partly), or stopped. */
-export function onboardStateView(op: OperationRecord, context: ModalContext, extra: StateExtra = {}): ModalView {
+export function onboardStateView(
+  op: OperationRecord,
+  context: ModalContext,
+  extra: StateExtra = {},
+  revealed?: KnownBlock[] | undefined,
+): ModalView {
   const s = storedOnboard(op);
   const name = s?.draft.name.trim() || 'team';
   const governed = governedView(op, {
@@ -29,6 +34,7 @@ export function onboardStateView(op: OperationRecord, context: ModalContext, ext
       steps: shownSteps(op),
       deliveredTo: (extra.deliveredTo ?? deliveryNote('channel', op.channelId || undefined)) + allowedNote(op),
       context,
+      revealed,
     });
   }
   if (op.status === 'failed') {

@@ -46,14 +46,24 @@ function text(p: {
   };
 }
 
-/** The one form: the team's workspace and the integrations to enable in it. */
-export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; notice?: string }): ModalView {
+/** The one form: the team's workspace, the people to add to it (`people`: the members kind's fields) and the
+ *  integrations to enable in it. */
+export function onboardModal(p: {
+  draft: OnboardDraft;
+  context: ModalContext;
+  people: KnownBlock[];
+  /** The budget and rate limit fields (features/limits): one for each integration enabled. */
+  limits: KnownBlock[];
+  key: KnownBlock[];
+  notice?: string;
+}): ModalView {
   const { draft } = p;
   const blocks: KnownBlock[] = [];
   if (p.notice) blocks.push(section(p.notice));
   blocks.push(
     section(
-      'One request: a new workspace for the team, with the organisation integrations it needs enabled in it. ' +
+      'One request: a new workspace for the team, its people with a role, and the organisation integrations it needs ' +
+        'enabled in it. ' +
         'One approval if the policy asks for one.',
     ),
     text({ field: OB_FIELDS.name, label: 'Team workspace name', initial: draft.name, max: OB_LIMITS.name }),
@@ -73,6 +83,7 @@ export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; no
       optional: true,
       multiline: true,
     }),
+    ...p.people,
     {
       type: 'input',
       block_id: OB_FIELDS.integrations.block,
@@ -95,7 +106,7 @@ export function onboardModal(p: { draft: OnboardDraft; context: ModalContext; no
       },
     },
   );
-  blocks.push(previewButton());
+  blocks.push(...p.limits, ...p.key, previewButton());
   return {
     type: 'modal',
     callback_id: ONBOARD_CALLBACK,
@@ -141,10 +152,11 @@ export function onboardSummaryMessage(p: {
     : `:warning: ${mention(p.userId)} onboarded the team workspace *${name}* — not every step is done yet.`;
   const blocks: KnownBlock[] = [section(head), section(stepLines(p.steps))];
   if (!complete) blocks.push(context(`Only ${mention(p.userId)} can retry: the done steps are not repeated.`), retryBlock(p.operationId));
+  // The label is what people typed (escaped here); a detail is mrkdwn already (ids in code spans, mentions).
   const flat = p.steps.map(
-    (s) => `${s.label}: ${s.status === 'done' ? (s.detail ?? 'done') : s.status === 'failed' ? 'failed' : 'not run'}`,
+    (s) => `${escapeMrkdwn(s.label)}: ${s.status === 'done' ? (s.detail ?? 'done') : s.status === 'failed' ? 'failed' : 'not run'}`,
   );
-  return { text: `Team workspace ${name} — ${escapeMrkdwn(flat.join('; '))}`, blocks };
+  return { text: `Team workspace ${name} — ${flat.join('; ')}`, blocks };
 }
 
 /** To the requester, privately: the bundle stopped before its workspace existed. */
@@ -171,7 +183,10 @@ function resultModal(blocks: KnownBlock[], ctx: ModalContext): ModalView {
 export function onboardProgressView(p: { name: string; context: ModalContext }): ModalView {
   return resultModal(
     [
-      section(`:hourglass_flowing_sand: Onboarding *${escapeMrkdwn(p.name)}*: creating the workspace, then enabling its integrations…`),
+      section(
+        `:hourglass_flowing_sand: Onboarding *${escapeMrkdwn(p.name)}*: ` +
+          'creating the workspace, then adding its people and enabling its integrations…',
+      ),
       context(RESULT_ALSO_SENT),
     ],
     p.context,
@@ -184,6 +199,8 @@ export function onboardDoneView(p: {
   steps: readonly ShownStep[];
   deliveredTo: string;
   context: ModalContext;
+  /** The service key's value, shown once (the key kind's blocks): only in the modal the submission came from. */
+  revealed?: KnownBlock[] | undefined;
 }): ModalView {
   const complete = p.steps.every((s) => s.status === 'done');
   const blocks: KnownBlock[] = [
@@ -193,10 +210,12 @@ export function onboardDoneView(p: {
         : `:warning: Team workspace *${escapeMrkdwn(p.name)}* was created; a later step failed.`,
     ),
     section(stepLines(p.steps)),
+    ...(p.revealed ?? []),
     context(p.deliveredTo),
   ];
   if (!complete) blocks.push(retryBlock(p.operationId));
-  return resultModal(blocks, { ...p.context, operationId: p.operationId });
+  const view = resultModal(blocks, { ...p.context, operationId: p.operationId });
+  return p.revealed ? { ...view, close: plain("I've copied it", 24) } : view;
 }
 
 export function onboardErrorView(p: {
