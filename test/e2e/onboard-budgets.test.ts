@@ -209,9 +209,29 @@ describe('onboarding a team with a budget for each integration', () => {
     const id = await openOnboard();
     await pick(id, [OPENAI, CLAUDE]);
     budget(id, 'anthropic-prod', { rate: '1000' });
+    budget(id, 'openai-prod', { amount: '300' });
     const ack = await submit(id);
-    expect(allText(record(ack.view, 'ack view').blocks)).toContain('Keep rate limits at 600 a minute or less.');
+    const refused = record(ack.view, 'ack view');
+    expect(allText(refused.blocks)).toContain('Keep rate limits at 600 a minute or less.');
     expect(h.portkey.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+    // "Back to the form" on the refusal: every integration's fields again, with what was typed in each, from the stored
+    // draft (the fake never saw the ack's view replace the form, so the rebuilt view's initial values are what count).
+    const back = theButton(refused.blocks, 'onboard_back');
+    const seen = h.slack.callsTo('views.update').length;
+    const payload = { ...h.slack.viewState(id), private_metadata: String(refused.private_metadata), blocks: refused.blocks as unknown[] };
+    await h.app.driver.blockAction({ actionId: 'onboard_back', blockId: back.blockId, value: back.value ?? '', view: payload });
+    const update = await h.slack.waitFor(
+      'views.update',
+      (c) => c.args.view_id === id && h.slack.callsTo('views.update').indexOf(c) >= seen,
+    );
+    const initial = (blockId: string) => {
+      const blocks = record(update.args.view, 'view').blocks as unknown[];
+      const block = blocks.map((x) => record(x, 'block')).find((x) => x.block_id === blockId);
+      return block ? record(block.element, 'element').initial_value : 'no such block';
+    };
+    expect(initial('ob_openai-prod:lim_amount')).toBe('300');
+    expect(initial('ob_anthropic-prod:lim_rate')).toBe('1000');
+    expect(initial('ob_anthropic-prod:lim_amount')).toBeUndefined();
   });
 
   it("a wrong amount is refused on that integration's field; every integration's typed amounts stay", async () => {
