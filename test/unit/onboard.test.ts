@@ -1,3 +1,4 @@
+import type { InputBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/commands/parse.js';
 import { decide, type Actor, type Subject } from '../../src/policy/decide.js';
@@ -341,6 +342,23 @@ describe('what the bundle says about itself', () => {
     expect(puts?.[0]).not.toContain('rate_limits');
     expect(puts?.[1]).toContain('"credit_limit":2000000');
     expect(puts?.[1]).toContain('"value":30');
+  });
+
+  it('builds one set of budget fields per distinct pick, filled from what was typed for it', () => {
+    const draft = {
+      ...two.draft,
+      integrations: [...two.draft.integrations, { value: 'openai-prod', label: 'again' }],
+    };
+    const form = onboardModal({ draft, context: { channelId: 'C1' }, people: [], key: [] });
+    const ids = form.blocks.flatMap((b) => (b.block_id ? [b.block_id] : []));
+    expect(new Set(ids).size).toBe(ids.length);
+    const amount = (slug: string) => {
+      const block = form.blocks.find((b) => b.block_id === `ob_${slug}:lim_amount`) as InputBlock | undefined;
+      return block?.element.type === 'plain_text_input' ? block.element.initial_value : 'missing';
+    };
+    expect([amount('openai-prod'), amount('anthropic-prod')]).toEqual(['500', '2,000,000']);
+    const none = onboardModal({ draft: { ...draft, integrations: [] }, context: {}, people: [], key: [] });
+    expect(none.blocks.some((b) => b.block_id?.includes(':lim_'))).toBe(false);
   });
 
   it("reports a wrong amount on that integration's own field, and reads each integration's fields back", () => {
