@@ -33,6 +33,3 @@ export function budgetFieldsOf(slug: string): LimitFieldIds {
   const key = slug.length <= 200 ? slug : `#${createHash('sha256').update(slug).digest('hex').slice(0, 40)}`;
   return limitFieldsWith(`ob_${key}:`);
 }
-
-/** The blocks each integration's budget takes (a heading and six fields); with the cap of 10, 70 of Slack's 100. */
-export const BUDGET_BLOCKS = 7;
