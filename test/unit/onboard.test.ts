@@ -1,17 +1,20 @@
+import type { InputBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/commands/parse.js';
 import { decide, type Actor, type Subject } from '../../src/policy/decide.js';
 import { policySchema, type Policy } from '../../src/policy/schema.js';
-import { describeOnboard, failedLines, shownSteps } from '../../src/resources/onboard/executor.js';
-import { validateOnboard } from '../../src/resources/onboard/form.js';
+import { describeOnboard, failedLines, planOnboard, shownSteps } from '../../src/resources/onboard/executor.js';
+import { readOnboardDraft, validateOnboard } from '../../src/resources/onboard/form.js';
+import { budgetFieldsOf } from '../../src/resources/onboard/ids.js';
 import { onboardSubject } from '../../src/resources/onboard/resolve.js';
 import { onboardModal, onboardSummaryMessage, stepLines } from '../../src/resources/onboard/view.js';
 import { integrationAccessPart } from '../../src/resources/integration/step.js';
 import { serviceKeyPart } from '../../src/resources/key/step.js';
 import { membersPart, peopleNote } from '../../src/resources/member/step.js';
 import { workspacePart } from '../../src/resources/workspace/step.js';
-import { EMPTY_LIMITS_DRAFT, limitBlocks } from '../../src/features/limits/form.js';
+import { EMPTY_LIMITS_DRAFT } from '../../src/features/limits/form.js';
 import { checkMessage, checkView } from '../support/view-limits.js';
+import { escapeMrkdwn } from '../../src/slack/escape.js';
 
 const policy = (input: Record<string, unknown>): Policy => policySchema.parse({ version: 1, rate_limits: [], ...input });
 const actor = (userId: string): Actor => ({ userId, groups: new Set(), channelId: 'C0GENERAL' });
@@ -26,6 +29,7 @@ const bundle = (providers: string[], members?: ReturnType<typeof people>): Subje
   ...onboardSubject(PARTS, { integrations: providers.map((p) => ({ slug: `${p}-prod`, name: p, providerId: p })), members }),
 });
 const NOBODY = { users: [], role: 'member' };
+const opt = (value: string) => ({ text: { type: 'plain_text', text: value }, value });
 const NO_KEY = { name: '', preset: 'completions' };
 const APPROVERS = { users: ['UAPPROVER'] };
 
@@ -141,14 +145,23 @@ describe('the onboarding form and command', () => {
 
   it('checks the workspace as the workspace form does, and the picks', () => {
     const bad = validateOnboard(
-      { name: '', slug: 'Not A Slug', description: '', integrations: [], people: NOBODY, key: NO_KEY, limits: EMPTY_LIMITS_DRAFT },
+      {
+        name: '',
+        slug: 'Not A Slug',
+        description: '',
+        integrations: [],
+        people: NOBODY,
+        key: NO_KEY,
+        limits: EMPTY_LIMITS_DRAFT,
+        budgets: [],
+      },
       PARTS,
     );
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(Object.keys(bad.errors).sort()).toEqual(['ob_name', 'ob_slug']);
     const many = Array.from({ length: 11 }, (_, i) => ({ value: `s${i}`, label: `s${i}` }));
     const tooMany = validateOnboard(
-      { name: 'R', slug: '', description: '', integrations: many, people: NOBODY, key: NO_KEY, limits: EMPTY_LIMITS_DRAFT },
+      { name: 'R', slug: '', description: '', integrations: many, people: NOBODY, key: NO_KEY, limits: EMPTY_LIMITS_DRAFT, budgets: [] },
       PARTS,
     );
     expect(tooMany.ok ? {} : tooMany.errors).toEqual({ ob_integrations: 'Pick at most 10 integrations.' });
@@ -164,6 +177,7 @@ describe('the onboarding form and command', () => {
         people: { users: ['UALICE', 'UALICE', 'UBOB'], group: { value: 'S123', label: 'x' }, role: 'admin' },
         key: NO_KEY,
         limits: EMPTY_LIMITS_DRAFT,
+        budgets: [],
       },
       PARTS,
     );
@@ -174,7 +188,7 @@ describe('the onboarding form and command', () => {
         integrations: ['a'],
         people: { users: ['UALICE', 'UBOB'], groupId: 'S123', role: 'admin' },
         key: undefined,
-        limits: {},
+        limits: new Map([['a', {}]]),
       },
     });
     const badPeople = validateOnboard(
@@ -186,6 +200,7 @@ describe('the onboarding form and command', () => {
         people: { users: ['not-a-user'], group: { value: 'x', label: 'x' }, role: 'owner' },
         key: { name: 'k', preset: 'custom' },
         limits: EMPTY_LIMITS_DRAFT,
+        budgets: [],
       },
       PARTS,
     );
@@ -194,22 +209,32 @@ describe('the onboarding form and command', () => {
 
   it("keeps the form, the summary and the report within Slack's limits, and escapes what people typed", () => {
     const evil = '<!channel> *bold* <http://evil|x>';
+    // The most the picker allows (10), each with its own budget fields, a notice and every other field: ≤ 100 blocks.
+    const ten = Array.from({ length: 10 }, (_, i) => ({ value: `int-${i}`, label: `${evil} ${i}` }));
     const form = onboardModal({
       draft: {
         name: evil,
         slug: '',
         description: evil,
-        integrations: [{ value: 'a', label: evil }],
+        integrations: ten,
         people: NOBODY,
         key: NO_KEY,
         limits: EMPTY_LIMITS_DRAFT,
+        budgets: [],
       },
       context: { channelId: 'C1' },
       people: membersPart.fields({ users: ['U1'], group: { value: 'S1', label: evil }, role: 'admin' }),
       key: serviceKeyPart.fields({ name: evil, preset: 'read_only' }),
-      limits: limitBlocks(EMPTY_LIMITS_DRAFT, 'each integration'),
+      notice: 'A notice',
     });
     expect(checkView(form)).toEqual([]);
+    expect(form.blocks.length).toBeLessThanOrEqual(100);
+    expect(form.blocks.filter((b) => b.block_id?.endsWith(':lim_amount'))).toHaveLength(10);
+    // The picker's labels head each integration's fields, escaped (mrkdwn): no mention, no link.
+    const headings = JSON.stringify(form.blocks.filter((b) => b.type === 'context'));
+    for (const c of ten) expect(headings).toContain(`*${escapeMrkdwn(c.label)}* in the new workspace`);
+    expect(headings).not.toContain('<!channel>');
+    expect(headings).not.toContain('<http://evil');
     const message = onboardSummaryMessage({
       workspaceName: evil,
       userId: 'U1',
@@ -236,7 +261,8 @@ describe('what the bundle says about itself', () => {
       integrations: [{ value: 'openai-prod', label: 'CLIENT LABEL' }],
       people: { users: ['UALICE'], group: { value: 'S1', label: 'CLIENT GROUP' }, role: 'admin' },
       key: { name: 'research-backend', preset: 'completions_logs' },
-      limits: { ...EMPTY_LIMITS_DRAFT, amount: '500', reset: 'monthly' as const, rate: '60' },
+      limits: EMPTY_LIMITS_DRAFT,
+      budgets: [{ slug: 'openai-prod', limits: { ...EMPTY_LIMITS_DRAFT, amount: '500', reset: 'monthly' as const, rate: '60' } }],
     },
     integrations: [{ slug: 'openai-prod', name: 'OpenAI prod', providerId: 'openai' }],
     members: { ...people('admin', ['UALICE', 'UBOB']), group: { id: 'S1', size: 2 } },
@@ -252,8 +278,8 @@ describe('what the bundle says about itself', () => {
       { label: 'Step 2 · Members · from user group', value: 'S1 (2 people when submitted; later joiners are not added)' },
       { label: 'Step 2 · Members · left out', value: '1 (no usable email, a bot, a guest or deactivated)' },
       { label: 'Step 3 · Enable integration', value: 'OpenAI prod (openai-prod), provider openai', critical: true },
-      { label: 'Budget in the workspace, each integration', value: '$500 of cost, reset monthly', critical: true },
-      { label: 'Rate limit in the workspace, each integration', value: '60 requests a minute', critical: true },
+      { label: 'Budget in the workspace, OpenAI prod (openai-prod)', value: '$500 of cost, reset monthly', critical: true },
+      { label: 'Rate limit in the workspace, OpenAI prod (openai-prod)', value: '60 requests a minute', critical: true },
       { label: 'Step 4 · Service API key', value: 'research-backend', critical: true },
       { label: 'Step 4 · Key scopes', value: 'completions.write, logs.view, logs.list', critical: true },
     ]);
@@ -264,13 +290,95 @@ describe('what the bundle says about itself', () => {
 
   it('a stored onboarding from before members had people reads as having none', () => {
     const { members: _, ...old } = request;
-    const { people: __, key: ___, limits: ____, ...draft } = old.draft;
+    const { people: __, key: ___, limits: ____, budgets: _____, ...draft } = old.draft;
     expect(describeOnboard(PARTS_ALL, { request: { ...old, draft } }).rows.map((r) => r.label)).toEqual([
       'Step 1 · Create workspace',
       'Step 2 · Enable integration',
-      'Budget in the workspace, each integration',
-      'Rate limit in the workspace, each integration',
+      'Budget in the workspace, OpenAI prod (openai-prod)',
+      'Rate limit in the workspace, OpenAI prod (openai-prod)',
     ]);
+  });
+
+  const two = {
+    draft: {
+      ...request.draft,
+      people: NOBODY,
+      key: NO_KEY,
+      integrations: [
+        { value: 'openai-prod', label: 'CLIENT A' },
+        { value: 'anthropic-prod', label: 'CLIENT B' },
+      ],
+      budgets: [
+        { slug: 'openai-prod', limits: { ...EMPTY_LIMITS_DRAFT, amount: '500' } },
+        { slug: 'anthropic-prod', limits: { ...EMPTY_LIMITS_DRAFT, type: 'tokens' as const, amount: '2,000,000', rate: '30' } },
+      ],
+    },
+    integrations: [
+      { slug: 'openai-prod', name: 'OpenAI prod', providerId: 'openai' },
+      { slug: 'anthropic-prod', name: 'Claude', providerId: 'anthropic' },
+    ],
+  };
+
+  it('gives each integration its own budget: on the card, in the policy subject, in each access call', () => {
+    const rows = describeOnboard(PARTS_ALL, { request: two }).rows.filter((r) => /^(Budget|Rate limit) in/.test(r.label));
+    expect(rows.map((r) => `${r.label}: ${r.value}`)).toEqual([
+      'Budget in the workspace, OpenAI prod (openai-prod): $500 of cost, never reset',
+      'Rate limit in the workspace, OpenAI prod (openai-prod): no rate limit',
+      'Budget in the workspace, Claude (anthropic-prod): 2,000,000 tokens, never reset',
+      'Rate limit in the workspace, Claude (anthropic-prod): 30 requests a minute',
+    ]);
+    const checked = validateOnboard(two.draft, PARTS);
+    if (!checked.ok) throw new Error('expected the draft to check');
+    const subject = onboardSubject(PARTS, { integrations: two.integrations, limits: checked.value.limits });
+    const access = subject.parts?.filter((p) => p.action === 'integration.access').map((p) => [p.providerId, p.limits]);
+    expect(access).toEqual([
+      ['openai', { budget: { type: 'cost', amount: 500 }, perMinute: undefined }],
+      ['anthropic', { budget: { type: 'tokens', amount: 2_000_000 }, perMinute: 30 }],
+    ]);
+    const plan = planOnboard(PARTS_ALL, { request: two });
+    const puts = plan?.calls.filter((c) => c.method === 'PUT').map((c) => JSON.stringify(c.body));
+    expect(puts).toHaveLength(2);
+    expect(puts?.[0]).toContain('"credit_limit":500');
+    expect(puts?.[0]).not.toContain('rate_limits');
+    expect(puts?.[1]).toContain('"credit_limit":2000000');
+    expect(puts?.[1]).toContain('"value":30');
+  });
+
+  it('builds one set of budget fields per distinct pick, filled from what was typed for it', () => {
+    const draft = {
+      ...two.draft,
+      integrations: [...two.draft.integrations, { value: 'openai-prod', label: 'again' }],
+    };
+    const form = onboardModal({ draft, context: { channelId: 'C1' }, people: [], key: [] });
+    const ids = form.blocks.flatMap((b) => (b.block_id ? [b.block_id] : []));
+    expect(new Set(ids).size).toBe(ids.length);
+    const amount = (slug: string) => {
+      const block = form.blocks.find((b) => b.block_id === `ob_${slug}:lim_amount`) as InputBlock | undefined;
+      return block?.element.type === 'plain_text_input' ? block.element.initial_value : 'missing';
+    };
+    expect([amount('openai-prod'), amount('anthropic-prod')]).toEqual(['500', '2,000,000']);
+    const none = onboardModal({ draft: { ...draft, integrations: [] }, context: {}, people: [], key: [] });
+    expect(none.blocks.some((b) => b.block_id?.includes(':lim_'))).toBe(false);
+  });
+
+  it("reports a wrong amount on that integration's own field, and reads each integration's fields back", () => {
+    const bad = { ...two.draft, budgets: [{ slug: 'anthropic-prod', limits: { ...EMPTY_LIMITS_DRAFT, amount: '-5' } }] };
+    const checked = validateOnboard(bad, PARTS);
+    expect(checked.ok ? {} : Object.keys(checked.errors)).toEqual(['ob_anthropic-prod:lim_amount']);
+    const values = {
+      ob_integrations: { ob_integrations_pick: { type: 'multi_external_select', selected_options: [opt('a-1'), opt('b-2'), opt('a-1')] } },
+      'ob_a-1:lim_amount': { amount: { type: 'plain_text_input', value: '100' } },
+      'ob_b-2:lim_rate': { rate: { type: 'plain_text_input', value: '9' } },
+    };
+    const draft = readOnboardDraft(values, PARTS);
+    expect(draft.budgets.map((b) => [b.slug, b.limits.amount, b.limits.rate])).toEqual([
+      ['a-1', '100', ''],
+      ['b-2', '', '9'],
+    ]);
+    // A slug longer than Slack's block ids allow is named by a hash; still one set of fields per slug.
+    const long = 'x'.repeat(255);
+    expect(budgetFieldsOf(long).amount.block.length).toBeLessThanOrEqual(255);
+    expect(budgetFieldsOf(long).amount.block).not.toBe(budgetFieldsOf(`${'x'.repeat(254)}y`).amount.block);
   });
 
   it('reads the per-step report back from a stored result and from a failure', () => {

@@ -20,6 +20,17 @@ export const LIMIT_FIELDS = {
   rateUnit: { block: 'lim_rate_unit', action: 'lim_rate_unit_select' },
 } as const;
 
+/** The blocks' ids: LIMIT_FIELDS, or one set per item when a form has several budgets (the onboarding's integrations). */
+export type LimitFieldIds = { readonly [K in keyof typeof LIMIT_FIELDS]: { readonly block: string; readonly action: string } };
+
+/** LIMIT_FIELDS with every block id prefixed (the action ids stay: block ids alone tell the sets apart). */
+export function limitFieldsWith(prefix: string): LimitFieldIds {
+  const keys = Object.keys(LIMIT_FIELDS) as Array<keyof typeof LIMIT_FIELDS>;
+  return Object.fromEntries(
+    keys.map((k) => [k, { block: `${prefix}${LIMIT_FIELDS[k].block}`, action: LIMIT_FIELDS[k].action }]),
+  ) as unknown as LimitFieldIds;
+}
+
 /** What was typed, as typed: stored with the request, so a restored form shows it again. */
 export const limitsDraftSchema = z.object({
   type: z.enum(['cost', 'tokens']),
@@ -68,45 +79,30 @@ function text(blockId: string, actionId: string, label: string, value: string, h
 }
 
 /** The blocks, under a line saying what they apply to ("each workspace chosen above"). */
-export function limitBlocks(d: LimitsDraft, appliesTo: string): KnownBlock[] {
+export function limitBlocks(d: LimitsDraft, appliesTo: string, f: LimitFieldIds = LIMIT_FIELDS): KnownBlock[] {
   return [
     context(`*Budget and rate limit* for ${appliesTo}: optional. Leave the amount blank for no budget.`),
-    select(LIMIT_FIELDS.type.block, LIMIT_FIELDS.type.action, 'Budget in', TYPE_LABELS, d.type),
+    select(f.type.block, f.type.action, 'Budget in', TYPE_LABELS, d.type),
+    text(f.amount.block, f.amount.action, 'Budget amount', d.amount, 'A whole number: dollars, or tokens.', 'e.g. 500'),
     text(
-      LIMIT_FIELDS.amount.block,
-      LIMIT_FIELDS.amount.action,
-      'Budget amount',
-      d.amount,
-      'A whole number: dollars, or tokens.',
-      'e.g. 500',
-    ),
-    text(
-      LIMIT_FIELDS.alert.block,
-      LIMIT_FIELDS.alert.action,
+      f.alert.block,
+      f.alert.action,
       'Alert at',
       d.alert,
       'Optional: Portkey alerts when usage reaches this (at most the budget).',
       'e.g. 400',
     ),
-    select(LIMIT_FIELDS.reset.block, LIMIT_FIELDS.reset.action, 'Budget resets', RESET_LABELS, d.reset),
-    text(
-      LIMIT_FIELDS.rate.block,
-      LIMIT_FIELDS.rate.action,
-      'Rate limit (requests)',
-      d.rate,
-      'Optional: at most this many requests.',
-      'e.g. 1000',
-    ),
-    select(LIMIT_FIELDS.rateUnit.block, LIMIT_FIELDS.rateUnit.action, 'Rate limit per', UNIT_LABELS, d.rateUnit),
+    select(f.reset.block, f.reset.action, 'Budget resets', RESET_LABELS, d.reset),
+    text(f.rate.block, f.rate.action, 'Rate limit (requests)', d.rate, 'Optional: at most this many requests.', 'e.g. 1000'),
+    select(f.rateUnit.block, f.rateUnit.action, 'Rate limit per', UNIT_LABELS, d.rateUnit),
   ];
 }
 
 const oneOf = <T extends string>(v: string | undefined, all: readonly T[], fallback: T): T =>
   (all as readonly string[]).includes(v ?? '') ? (v as T) : fallback;
 
-export function readLimitsDraft(values: unknown): LimitsDraft {
+export function readLimitsDraft(values: unknown, f: LimitFieldIds = LIMIT_FIELDS): LimitsDraft {
   const s = readState(values);
-  const f = LIMIT_FIELDS;
   return {
     type: oneOf(selectedValue(s, f.type.block, f.type.action), ['cost', 'tokens'], 'cost'),
     amount: textValue(s, f.amount.block, f.amount.action),
@@ -131,8 +127,7 @@ const amountError = (what: string) =>
   `Give ${what} as a whole number from 1 to ${MAX_AMOUNT.toLocaleString('en-US')} (no decimals, no minus sign).`;
 
 /** Checks what was typed. `workspaces`: how many it would apply to (none: a budget typed anyway is an error). */
-export function validateLimits(d: LimitsDraft, workspaces: number): FormResult<AccessLimits> {
-  const f = LIMIT_FIELDS;
+export function validateLimits(d: LimitsDraft, workspaces: number, f: LimitFieldIds = LIMIT_FIELDS): FormResult<AccessLimits> {
   const errors: Record<string, string> = {};
   const out: AccessLimits = {};
   const amount = d.amount.trim() === '' ? undefined : whole(d.amount);

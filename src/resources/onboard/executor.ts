@@ -14,7 +14,7 @@ import type { PortkeyClient } from '../../portkey/client.js';
 import { WORKSPACE_ROLES } from '../../portkey/schemas.js';
 import type { OperationRecord } from '../../store/index.js';
 import { escapeCode } from '../../slack/escape.js';
-import { onboardDraftSchema, validateOnboard, type OnboardDraft } from './form.js';
+import { budgetDraftOf, onboardDraftSchema, validateOnboard, type OnboardDraft } from './form.js';
 import { onboardSubject, type ResolvedIntegration } from './resolve.js';
 import { idsDetail, onboardFailedMessage, onboardSummaryMessage, type ShownStep } from './view.js';
 
@@ -62,13 +62,15 @@ export function onboardSteps(
   holdFor?: string | undefined,
 ): Step[] | undefined {
   const checked = validateOnboard(stored.draft, parts);
-  if (!checked.ok) return undefined;
+  // Every integration Portkey held at submission has its checked budget (keyed by the slug picked): else unreadable.
+  if (!checked.ok || stored.integrations.some((i) => !checked.value.limits.has(i.slug))) return undefined;
+  const limitsFor = (slug: string): AccessLimits => checked.value.limits.get(slug) ?? {};
   const workspace = parts.workspace.step(portkey, checked.value.workspace);
   return [
     workspace,
     ...(stored.members ? [parts.members.step(portkey, stored.members, workspace.key)] : []),
     ...stored.integrations.map((i) =>
-      parts.integrationAccess.step(portkey, { slug: i.slug, name: i.name }, workspace.key, checked.value.limits),
+      parts.integrationAccess.step(portkey, { slug: i.slug, name: i.name }, workspace.key, limitsFor(i.slug)),
     ),
     ...(checked.value.key ? [parts.serviceKey.step(portkey, checked.value.key, workspace.key, holdFor)] : []),
   ];
@@ -168,10 +170,14 @@ function remainingFollowUp(parts: OnboardParts, portkey: PortkeyClient): FollowU
   };
 }
 
-/** The stored budget and rate limit; unreadable ones (tampered with, another version) are judged as none at all. */
-function limitsOf(s: StoredOnboard): AccessLimits | undefined {
-  const checked = validateLimits(s.draft.limits, s.integrations.length);
-  return checked.ok ? checked.value : undefined;
+/** Each integration's stored budget and rate limit; unreadable ones (tampered with) are left out: judged as none. */
+function limitsOf(s: StoredOnboard): Map<string, AccessLimits> {
+  const out = new Map<string, AccessLimits>();
+  for (const i of s.integrations) {
+    const checked = validateLimits(budgetDraftOf(s.draft, i.slug), 1);
+    if (checked.ok) out.set(i.slug, checked.value);
+  }
+  return out;
 }
 
 /** The stored service key, checked as at submission (none asked for, or unreadable: undefined). */
@@ -199,9 +205,10 @@ export function describeOnboard(parts: OnboardParts, op: Pick<OperationRecord, '
   }
   for (const [k, i] of s.integrations.entries()) {
     rows.push({ label: `Step ${k + step} · Enable integration`, value: `${i.name} (${i.slug}), provider ${i.providerId}`, critical: true });
+    // Its budget decides how much the team can spend through it: shown whole, under the name Portkey holds.
+    const where = `the workspace, ${i.name} (${i.slug})`;
+    rows.push(...limitRows(budgetDraftOf(s.draft, i.slug), 1, where).map((r) => ({ ...r, critical: true })));
   }
-  // The budget decides how much the team can spend: shown whole, beside the integrations it applies to.
-  if (n > 0) rows.push(...limitRows(s.draft.limits, n, 'the workspace, each integration').map((r) => ({ ...r, critical: true })));
   const key = keyOf(parts, s);
   if (key) {
     const at = step + s.integrations.length;
@@ -221,7 +228,8 @@ export function describeOnboard(parts: OnboardParts, op: Pick<OperationRecord, '
 export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'request'>): Plan | undefined {
   const s = storedOnboard(op);
   const checked = s ? validateOnboard(s.draft, parts) : undefined;
-  if (!s || !checked?.ok) return undefined;
+  if (!s || !checked?.ok || s.integrations.some((i) => !checked.value.limits.has(i.slug))) return undefined;
+  const limitsFor = (slug: string): AccessLimits => checked.value.limits.get(slug) ?? {};
   const lookups: PlannedCall[] = s.integrations.map((i) => ({
     method: 'GET',
     path: `/integrations/${encodeURIComponent(i.slug)}`,
@@ -232,7 +240,7 @@ export function planOnboard(parts: OnboardParts, op: Pick<OperationRecord, 'requ
     ...lookups,
     ...parts.workspace.plan(checked.value.workspace),
     ...(s.members ? parts.members.plan(s.members, '<the new workspace id>') : []),
-    ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>', checked.value.limits)),
+    ...s.integrations.flatMap((i) => parts.integrationAccess.plan(i, '<the new workspace id>', limitsFor(i.slug))),
     ...(checked.value.key ? parts.serviceKey.plan(checked.value.key, '<the new workspace id>') : []),
   ];
   // An onboarding holds no secrets.

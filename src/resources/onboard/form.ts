@@ -13,7 +13,7 @@ import type {
 } from '../../features/onboard.js';
 import type { CreateWorkspaceBody } from '../../portkey/schemas.js';
 import { readState, selectedChoices, textValue } from '../../slack/state.js';
-import { OB_FIELDS, OB_LIMITS } from './ids.js';
+import { budgetFieldsOf, OB_FIELDS, OB_LIMITS } from './ids.js';
 
 /** What the person typed and picked, as typed: kept so "Back to the form" can restore it. */
 export interface OnboardDraft {
@@ -26,8 +26,10 @@ export interface OnboardDraft {
   people: PeopleDraft;
   /** The service key to make last (no name: none). */
   key: ServiceKeyDraft;
-  /** The budget and rate limit each integration gets in the new workspace, as typed. */
+  /** Before budgets were per integration: the one budget every integration got. Kept so stored requests still read. */
   limits: LimitsDraft;
+  /** Each picked integration's own budget and rate limit, as typed (by slug; an array, so no slug is an object key). */
+  budgets: Array<{ slug: string; limits: LimitsDraft }>;
 }
 
 export const EMPTY_PEOPLE: PeopleDraft = { users: [], group: undefined, role: 'member' };
@@ -40,6 +42,7 @@ export const EMPTY_ONBOARD_DRAFT: OnboardDraft = {
   people: EMPTY_PEOPLE,
   key: NO_KEY,
   limits: EMPTY_LIMITS_DRAFT,
+  budgets: [],
 };
 
 export const onboardDraftSchema = z.object({
@@ -55,7 +58,20 @@ export const onboardDraftSchema = z.object({
   key: z.object({ name: z.string(), preset: z.string() }).default(NO_KEY),
   // Stored before onboarding had budgets: none.
   limits: limitsDraftSchema.default(EMPTY_LIMITS_DRAFT),
+  // Stored before budgets were per integration: each integration takes `limits`.
+  budgets: z.array(z.object({ slug: z.string(), limits: limitsDraftSchema })).default([]),
 });
+
+/** The budget typed for this integration (a request stored before budgets were per integration: its one budget). */
+export function budgetDraftOf(draft: Pick<OnboardDraft, 'limits' | 'budgets'>, slug: string): LimitsDraft {
+  return draft.budgets.find((b) => b.slug === slug)?.limits ?? draft.limits;
+}
+
+/** The picks without repeats, in the order picked (repeated block ids would make the view invalid). */
+export function uniquePicks(draft: Pick<OnboardDraft, 'integrations'>): Array<{ value: string; label: string }> {
+  const seen = new Set<string>();
+  return draft.integrations.filter((c) => !seen.has(c.value) && Boolean(seen.add(c.value)));
+}
 
 export interface OnboardRequest {
   workspace: CreateWorkspaceBody;
@@ -65,20 +81,22 @@ export interface OnboardRequest {
   people: PeoplePick | undefined;
   /** The service key, checked as the key form checks it; undefined when none was asked for. */
   key: ServiceKeyPick | undefined;
-  /** The budget and rate limit each integration gets in the workspace (none typed: none). */
-  limits: AccessLimits;
+  /** The budget and rate limit each integration gets in the workspace, by slug (none typed: none). */
+  limits: ReadonlyMap<string, AccessLimits>;
 }
 
 export function readOnboardDraft(values: unknown, parts: { members: MembersPart; serviceKey: ServiceKeyPart }): OnboardDraft {
   const s = readState(values);
+  const integrations = selectedChoices(s, OB_FIELDS.integrations.block, OB_FIELDS.integrations.action);
   return {
     name: textValue(s, OB_FIELDS.name.block, OB_FIELDS.name.action),
     slug: textValue(s, OB_FIELDS.slug.block, OB_FIELDS.slug.action),
     description: textValue(s, OB_FIELDS.description.block, OB_FIELDS.description.action),
-    integrations: selectedChoices(s, OB_FIELDS.integrations.block, OB_FIELDS.integrations.action),
+    integrations,
     people: parts.members.readDraft(values),
     key: parts.serviceKey.readDraft(values),
-    limits: readLimitsDraft(values),
+    limits: EMPTY_LIMITS_DRAFT,
+    budgets: uniquePicks({ integrations }).map((c) => ({ slug: c.value, limits: readLimitsDraft(values, budgetFieldsOf(c.value)) })),
   };
 }
 
@@ -106,9 +124,13 @@ export function validateOnboard(
   if (!people.ok) Object.assign(errors, people.errors);
   const key = parts.serviceKey.validate(draft.key);
   if (!key.ok) Object.assign(errors, key.errors);
-  // As the integration form checks them: a budget with no integration to apply to is an error, not dropped.
-  const limits = validateLimits(draft.limits, slugs.length);
-  if (!limits.ok) Object.assign(errors, limits.errors);
-  if (!ws.ok || !people.ok || !key.ok || !limits.ok || Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, value: { workspace: ws.value, integrations: slugs, people: people.value, key: key.value, limits: limits.value } };
+  // Each integration's own budget, as the integration form checks one, errors on that integration's fields.
+  const limits = new Map<string, AccessLimits>();
+  for (const slug of slugs) {
+    const checked = validateLimits(budgetDraftOf(draft, slug), 1, budgetFieldsOf(slug));
+    if (checked.ok) limits.set(slug, checked.value);
+    else Object.assign(errors, checked.errors);
+  }
+  if (!ws.ok || !people.ok || !key.ok || Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { workspace: ws.value, integrations: slugs, people: people.value, key: key.value, limits } };
 }

@@ -4,7 +4,6 @@ import type { ResourceKind } from '../../features/kind.js';
 import type { OnboardParts } from '../../features/onboard.js';
 import { onboardExecutor, storedOnboard } from './executor.js';
 import type { ModalContext } from '../../slack/metadata.js';
-import { limitBlocks } from '../../features/limits/form.js';
 import { EMPTY_ONBOARD_DRAFT, readOnboardDraft, validateOnboard, type OnboardDraft } from './form.js';
 import { OB_ACTIONS, OB_FIELDS, ONBOARD_CALLBACK } from './ids.js';
 import { registerOnboard } from './listeners.js';
@@ -28,7 +27,6 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
       context,
       people: parts.members.fields(draft.people),
       key: parts.serviceKey.fields(draft.key),
-      limits: limitBlocks(draft.limits, 'each integration enabled above, in the new workspace'),
       ...(notice ? { notice } : {}),
     });
   return {
@@ -82,6 +80,7 @@ export function onboardKind(parts: OnboardParts): ResourceKind {
       '(and each of its parts as its own kind is decided: the people it adds with their role, each integration it enables ' +
       'with its budget, its service key)',
     executor: onboardExecutor(parts),
-    register: registerOnboard,
+    // The picker's rebuild builds the same form, from what the view holds.
+    register: (app, deps) => registerOnboard(app, deps, { modal, read: (values) => readOnboardDraft(values, parts) }),
   };
 }

@@ -72,8 +72,8 @@ export function onboardSubject(
     integrations: readonly ResolvedIntegration[];
     members?: PeopleRequest | undefined;
     key?: ServiceKeyPick | undefined;
-    /** The budget and rate limit each integration gets (undefined: unreadable, judged as none). */
-    limits?: AccessLimits | undefined;
+    /** The budget and rate limit each integration gets, by slug (missing or undefined: unreadable, judged as none). */
+    limits?: ReadonlyMap<string, AccessLimits> | undefined;
   },
 ): Omit<Subject, 'action'> {
   const { integrations } = s;
@@ -81,17 +81,18 @@ export function onboardSubject(
     parts: [
       { action: 'workspace.create', defaultWorkspace: false, creates: true },
       ...(s.members ? [parts.members.subject(s.members)] : []),
-      // Each integration's access with the budget and rate limit it gets in the new workspace, as the access kind's
+      // Each integration's access with ITS budget and rate limit in the new workspace, as the access kind's
       // request is decided (budget criteria); none typed is none, so a rule that requires a budget holds here too.
       // Decided both as the integration request it was before budgets (provider rules on integration.create) and as the
       // access kind's request (rules on integration.access): the same provider and limits in each.
-      ...integrations.flatMap((i) =>
-        (['integration.create', 'integration.access'] as const).map((action) => ({
+      ...integrations.flatMap((i) => {
+        const limits = s.limits?.get(i.slug);
+        return (['integration.create', 'integration.access'] as const).map((action) => ({
           action,
           providerId: i.providerId,
-          limits: s.limits ? limitsSubject(s.limits) : UNREADABLE_LIMITS,
-        })),
-      ),
+          limits: limits ? limitsSubject(limits) : UNREADABLE_LIMITS,
+        }));
+      }),
       ...(s.key ? [parts.serviceKey.subject(s.key)] : []),
     ],
   };

@@ -5,8 +5,9 @@ import { RESULT_ALSO_SENT } from '../../slack/delivery.js';
 import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import type { Message } from '../../slack/notify.js';
-import type { OnboardDraft } from './form.js';
-import { OB_ACTIONS, OB_BLOCKS, OB_FIELDS, OB_LIMITS, ONBOARD_CALLBACK, ONBOARD_RESULT_CALLBACK } from './ids.js';
+import { limitBlocks } from '../../features/limits/form.js';
+import { budgetDraftOf, uniquePicks, type OnboardDraft } from './form.js';
+import { budgetFieldsOf, OB_ACTIONS, OB_BLOCKS, OB_FIELDS, OB_LIMITS, ONBOARD_CALLBACK, ONBOARD_RESULT_CALLBACK } from './ids.js';
 
 // Pure builders: data in, Block Kit out.
 
@@ -52,8 +53,6 @@ export function onboardModal(p: {
   draft: OnboardDraft;
   context: ModalContext;
   people: KnownBlock[];
-  /** The budget and rate limit fields (features/limits): one for each integration enabled. */
-  limits: KnownBlock[];
   key: KnownBlock[];
   notice?: string;
 }): ModalView {
@@ -88,6 +87,8 @@ export function onboardModal(p: {
       type: 'input',
       block_id: OB_FIELDS.integrations.block,
       optional: true,
+      // A pick added or removed rebuilds the form (views.update), so each picked integration shows its budget fields.
+      dispatch_action: true,
       label: plain('Integrations to enable in it', 2000),
       hint: plain(`Organisation-wide integrations, up to ${OB_LIMITS.integrations}. Each gets a default provider in the workspace.`, 2000),
       element: {
@@ -106,7 +107,7 @@ export function onboardModal(p: {
       },
     },
   );
-  blocks.push(...p.limits, ...p.key, previewButton());
+  blocks.push(...budgetBlocks(draft), ...p.key, previewButton());
   return {
     type: 'modal',
     callback_id: ONBOARD_CALLBACK,
@@ -116,6 +117,18 @@ export function onboardModal(p: {
     private_metadata: encodeContext(p.context),
     blocks,
   };
+}
+
+/**
+ * One budget and rate limit per picked integration (features/limits' fields, block ids from its slug), headed by its
+ * name as the picker labelled it: the person's own pick, escaped. Approvers see Portkey's name instead.
+ */
+export function budgetBlocks(draft: OnboardDraft): KnownBlock[] {
+  const picks = uniquePicks(draft).slice(0, OB_LIMITS.integrations);
+  if (picks.length === 0) return [context('*Budget and rate limit*: each integration you pick above gets its own fields here.')];
+  return picks.flatMap((c) =>
+    limitBlocks(budgetDraftOf(draft, c.value), `*${escapeMrkdwn(c.label.slice(0, 75))}* in the new workspace`, budgetFieldsOf(c.value)),
+  );
 }
 
 const ICON = { done: ':white_check_mark:', failed: ':x:', not_run: ':white_circle:' } as const;
