@@ -1,3 +1,5 @@
+import type { KnownBlock } from '@slack/types';
+import { actions, button, context, section } from './blocks.js';
 import type { Delivery } from './notify.js';
 
 /** One line for the result modal saying where the result was posted. */
@@ -21,6 +23,28 @@ export const RESULT_ALSO_SENT = 'You can close this window: the result is also p
 /** "X was not created." only when that is known; else that it may exist. */
 export function failedHeadline(what: string, mayExist: boolean): string {
   return mayExist ? `${what} may or may not have been created.` : `${what} was not created.`;
+}
+
+/**
+ * The body of a failed request's modal, the same for every kind: what happened (`headline`, mrkdwn), what is known
+ * (`body`, mrkdwn, escaped by the caller), where else the person was told, any notes, and "Back to the form".
+ */
+export function failureBlocks(p: {
+  headline: string;
+  body: string;
+  deliveredTo?: string | undefined;
+  notes?: readonly string[];
+  blockId: string;
+  backAction: string;
+  operationId: string;
+}): KnownBlock[] {
+  return [
+    section(`:warning: ${p.headline}`),
+    section(p.body),
+    ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
+    ...(p.notes ?? []).map((n) => context(n)),
+    actions(p.blockId, [button({ text: 'Back to the form', actionId: p.backAction, value: p.operationId, style: 'primary' })]),
+  ];
 }
 
 /** One line for a failure's modal saying where else it was sent. */

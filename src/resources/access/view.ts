@@ -2,8 +2,8 @@ import type { KnownBlock, ModalView, Option, PlainTextOption } from '@slack/type
 import { limitBlocks } from '../../features/limits/form.js';
 import { previewButton } from '../../features/preview/view.js';
 import { budgetText, rateText, type AccessLimits } from '../../portkey/limits.js';
-import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
-import { RESULT_ALSO_SENT } from '../../slack/delivery.js';
+import { context, fields, plain, section } from '../../slack/blocks.js';
+import { RESULT_ALSO_SENT, failureBlocks } from '../../slack/delivery.js';
 import { clip, escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import type { Message } from '../../slack/notify.js';
@@ -125,14 +125,17 @@ export function accessErrorView(p: {
   context: ModalContext;
 }) {
   const head = p.mayExist ? `${p.what} may or may not have been changed.` : `${p.what} was not changed.`;
-  return resultModal({ ...p.context, operationId: p.operationId }, [
-    section(`:warning: ${escapeMrkdwn(head)}`),
-    section(escapeMrkdwn(p.message)),
-    ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
-    actions('acc_error_actions', [
-      button({ text: 'Back to the form', actionId: ACCESS_ACTIONS.back, value: p.operationId, style: 'primary' }),
-    ]),
-  ]);
+  return resultModal(
+    { ...p.context, operationId: p.operationId },
+    failureBlocks({
+      headline: escapeMrkdwn(head),
+      body: escapeMrkdwn(p.message),
+      deliveredTo: p.deliveredTo,
+      blockId: 'acc_error_actions',
+      backAction: ACCESS_ACTIONS.back,
+      operationId: p.operationId,
+    }),
+  );
 }
 
 /** The channel message: the integration and workspace as Portkey holds them, and the amounts. */

@@ -12,7 +12,7 @@ import {
 } from '../../portkey/providers.js';
 import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
 import { clip, escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
-import { RESULT_ALSO_SENT, failedHeadline } from '../../slack/delivery.js';
+import { RESULT_ALSO_SENT, failedHeadline, failureBlocks } from '../../slack/delivery.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import type { Message } from '../../slack/notify.js';
 import type { Choice } from '../../slack/state.js';
@@ -442,15 +442,18 @@ export function integrationErrorView(p: {
   /** Where else the person was told (see privateNote). */
   deliveredTo?: string | undefined;
 }): ModalView {
-  return resultModal({ ...p.context, operationId: p.operationId }, [
-    section(`:warning: ${failedHeadline(`Integration *${escapeMrkdwn(p.name)}*`, p.mayExist)}`),
-    section(escapeMrkdwn(p.message)),
-    ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
-    ...(p.keyDropped ? [context('For safety the key and other secrets are not kept: you will paste them again.')] : []),
-    actions('int_error_actions', [
-      button({ text: 'Back to the form', actionId: INT_ACTIONS.back, value: p.operationId, style: 'primary' }),
-    ]),
-  ]);
+  return resultModal(
+    { ...p.context, operationId: p.operationId },
+    failureBlocks({
+      headline: failedHeadline(`Integration *${escapeMrkdwn(p.name)}*`, p.mayExist),
+      body: escapeMrkdwn(p.message),
+      deliveredTo: p.deliveredTo,
+      notes: p.keyDropped ? ['For safety the key and other secrets are not kept: you will paste them again.'] : [],
+      blockId: 'int_error_actions',
+      backAction: INT_ACTIONS.back,
+      operationId: p.operationId,
+    }),
+  );
 }
 
 function resultModal(ctx: ModalContext, blocks: KnownBlock[]): ModalView {

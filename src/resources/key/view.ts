@@ -1,7 +1,7 @@
 import { previewButton } from '../../features/preview/view.js';
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { actions, button, context, fields, plain, section } from '../../slack/blocks.js';
-import { failedHeadline } from '../../slack/delivery.js';
+import { failedHeadline, failureBlocks } from '../../slack/delivery.js';
 import { clip, escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { slackDate } from '../../slack/format.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
@@ -294,14 +294,14 @@ export function keyErrorView(p: {
     title: plain(KEY_TITLE, 24),
     close: plain('Close', 24),
     private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
-    blocks: [
-      section(`:warning: ${failedHeadline(`API key *${escapeMrkdwn(p.name)}*`, p.mayExist)}`),
-      section(escapeMrkdwn(p.message)),
-      ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
-      actions('key_error_actions', [
-        button({ text: 'Back to the form', actionId: KEY_ACTIONS.back, value: p.operationId, style: 'primary' }),
-      ]),
-    ],
+    blocks: failureBlocks({
+      headline: failedHeadline(`API key *${escapeMrkdwn(p.name)}*`, p.mayExist),
+      body: escapeMrkdwn(p.message),
+      deliveredTo: p.deliveredTo,
+      blockId: 'key_error_actions',
+      backAction: KEY_ACTIONS.back,
+      operationId: p.operationId,
+    }),
   };
 }
 

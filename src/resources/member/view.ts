@@ -1,7 +1,7 @@
 import type { KnownBlock, ModalView, PlainTextOption } from '@slack/types';
 import { previewButton } from '../../features/preview/view.js';
-import { actions, button, context, plain, section } from '../../slack/blocks.js';
-import { RESULT_ALSO_SENT } from '../../slack/delivery.js';
+import { context, plain, section } from '../../slack/blocks.js';
+import { RESULT_ALSO_SENT, failureBlocks } from '../../slack/delivery.js';
 import { escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import type { Message } from '../../slack/notify.js';
@@ -210,14 +210,14 @@ export function memberErrorView(p: {
     title: plain(MEMBER_TITLE, 24),
     close: plain('Close', 24),
     private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
-    blocks: [
-      section(`:warning: ${failedHeadline(p.workspace, p.mayExist)}`),
-      section(escapeMrkdwn(p.message)),
-      ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
-      actions('mb_error_actions', [
-        button({ text: 'Back to the form', actionId: MB_ACTIONS.back, value: p.operationId, style: 'primary' }),
-      ]),
-    ],
+    blocks: failureBlocks({
+      headline: failedHeadline(p.workspace, p.mayExist),
+      body: escapeMrkdwn(p.message),
+      deliveredTo: p.deliveredTo,
+      blockId: 'mb_error_actions',
+      backAction: MB_ACTIONS.back,
+      operationId: p.operationId,
+    }),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { KnownBlock, ModalView } from '@slack/types';
 import { previewButton } from '../../features/preview/view.js';
 import { actions, button, context, plain, section } from '../../slack/blocks.js';
-import { RESULT_ALSO_SENT } from '../../slack/delivery.js';
+import { RESULT_ALSO_SENT, failureBlocks } from '../../slack/delivery.js';
 import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import type { Message } from '../../slack/notify.js';
@@ -240,15 +240,16 @@ export function onboardErrorView(p: {
   deliveredTo?: string | undefined;
   context: ModalContext;
 }): ModalView {
-  const blocks: KnownBlock[] = [
-    section(
-      `:warning: Onboarding *${escapeMrkdwn(p.name)}* stopped` +
-        `${p.mayExist ? '; the workspace may or may not have been created' : ' before anything was created'}.`,
-    ),
-    section(p.steps.length > 0 ? stepLines(p.steps) : escapeMrkdwn(p.error)),
-    ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
-    actions('ob_error_actions', [button({ text: 'Back to the form', actionId: OB_ACTIONS.back, value: p.operationId, style: 'primary' })]),
-  ];
+  const blocks = failureBlocks({
+    headline:
+      `Onboarding *${escapeMrkdwn(p.name)}* stopped` +
+      `${p.mayExist ? '; the workspace may or may not have been created' : ' before anything was created'}.`,
+    body: p.steps.length > 0 ? stepLines(p.steps) : escapeMrkdwn(p.error),
+    deliveredTo: p.deliveredTo,
+    blockId: 'ob_error_actions',
+    backAction: OB_ACTIONS.back,
+    operationId: p.operationId,
+  });
   return resultModal(blocks, { ...p.context, operationId: p.operationId });
 }
 

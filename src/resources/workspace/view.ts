@@ -4,7 +4,7 @@ import { previewButton } from '../../features/preview/view.js';
 import { escapeCode, escapeMrkdwn, mention } from '../../slack/escape.js';
 import { encodeContext, type ModalContext } from '../../slack/metadata.js';
 import { suggestSlug, type WorkspaceDraft } from './form.js';
-import { RESULT_ALSO_SENT, failedHeadline } from '../../slack/delivery.js';
+import { RESULT_ALSO_SENT, failedHeadline, failureBlocks } from '../../slack/delivery.js';
 import type { Message } from '../../slack/notify.js';
 import { ADD_MEMBERS_ACTION } from '../../features/links.js';
 import { CREATE_KEY_FOR_WORKSPACE, encodeKeyLink } from '../../features/key-link.js';
@@ -174,14 +174,14 @@ export function workspaceErrorView(p: {
     title: plain(TITLE, 24),
     close: plain('Close', 24),
     private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
-    blocks: [
-      section(`:warning: ${failedHeadline(`Workspace *${escapeMrkdwn(p.name)}*`, p.mayExist)}`),
-      section(escapeMrkdwn(p.message)),
-      ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
-      actions('ws_error_actions', [
-        button({ text: 'Back to the form', actionId: WS_ACTIONS.back, value: p.operationId, style: 'primary' }),
-      ]),
-    ],
+    blocks: failureBlocks({
+      headline: failedHeadline(`Workspace *${escapeMrkdwn(p.name)}*`, p.mayExist),
+      body: escapeMrkdwn(p.message),
+      deliveredTo: p.deliveredTo,
+      blockId: 'ws_error_actions',
+      backAction: WS_ACTIONS.back,
+      operationId: p.operationId,
+    }),
   };
 }
 
