@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { KINDS } from '../../src/resources/index.js';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isScalar, isSeq, parse, parseDocument } from 'yaml';
@@ -69,7 +70,10 @@ describe('manifest.yml (project rules, always on)', () => {
     expect(command.usage_hint).toBeDefined();
     expect(command.usage_hint?.length ?? 0).toBeLessThanOrEqual(1000);
     expect(command.should_escape).toBe(false);
-    for (const sub of ['help', 'workspace create', 'integration create', 'key create', 'workspaces', 'integrations', 'audit', 'policy']) {
+    // Every kind's command and list, as the registry words them ("members add", "access"), besides the fixed ones.
+    const words = (usage: string) => usage.split(' [')[0] ?? usage;
+    const kinds = KINDS.flatMap((k) => [words(k.command.usage), ...(k.list ? [words(k.list.usage)] : [])]);
+    for (const sub of ['help', ...kinds, 'audit', 'policy', 'pending']) {
       expect(command.usage_hint).toContain(sub);
     }
   });
