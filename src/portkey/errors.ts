@@ -290,3 +290,19 @@ export function scrubSecrets(err: unknown, secrets: readonly string[]): unknown 
     ...(err.netCause !== undefined ? { netCause: err.netCause } : {}),
   });
 }
+
+/** 403 (as the live API answers an unknown workspace or slug) and 404: nothing by that id that this key can see. */
+export function isMissing(err: unknown): boolean {
+  return err instanceof PortkeyError && err.kind === 'api' && (err.status === 403 || err.status === 404);
+}
+
+/** A look-up by id before the policy: the thing, or whether Portkey shows none (else it couldn't be asked). */
+export type Looked<T> = { ok: true; value: T } | { ok: false; missing: boolean };
+
+export async function lookUp<T>(call: () => Promise<T>): Promise<Looked<T>> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (err) {
+    return { ok: false, missing: isMissing(err) };
+  }
+}

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Log } from '../../log.js';
 import { portkeyRefSchema } from '../../operations/refs.js';
 import type { PortkeyClient } from '../../portkey/client.js';
-import { PortkeyError } from '../../portkey/errors.js';
+import { lookUp } from '../../portkey/errors.js';
 import { accessLimitsSchema, heldLimits } from '../../portkey/limits.js';
 import type { AccessRequest } from './form.js';
 import { ACCESS_FIELDS } from './ids.js';
@@ -23,18 +23,6 @@ export type AccessResolved = z.infer<typeof accessResolvedSchema>;
 
 export type AccessResolution = { ok: true; resolved: AccessResolved } | { ok: false; errors: Record<string, string> };
 
-type Looked<T> = { ok: true; value: T } | { ok: false; missing: boolean };
-
-async function look<T>(call: () => Promise<T>): Promise<Looked<T>> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (err) {
-    // 403 (as the live API answers an unknown workspace or slug) and 404: nothing this key can see.
-    const missing = err instanceof PortkeyError && err.kind === 'api' && (err.status === 403 || err.status === 404);
-    return { ok: false, missing };
-  }
-}
-
 /** The entry of GET /integrations/{slug}/workspaces for this workspace: Portkey names it by slug, or by id. */
 export function entryFor<T extends { id: string }>(entries: readonly T[], ws: { id: string; slug?: string | undefined }): T | undefined {
   return entries.find((e) => e.id === ws.id || (ws.slug !== undefined && e.id === ws.slug));
@@ -48,9 +36,9 @@ export async function resolveAccess(
 ): Promise<AccessResolution> {
   const call = { timeoutMs: deadlineMs, retries: 0 };
   const work = Promise.all([
-    look(() => portkey.getIntegration(req.slug, call)),
-    look(() => portkey.getWorkspace(req.workspace, call)),
-    look(() => portkey.getIntegrationWorkspaces(req.slug, call)),
+    lookUp(() => portkey.getIntegration(req.slug, call)),
+    lookUp(() => portkey.getWorkspace(req.workspace, call)),
+    lookUp(() => portkey.getIntegrationWorkspaces(req.slug, call)),
   ]);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => {

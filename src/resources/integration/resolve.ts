@@ -2,7 +2,7 @@ import type { Log } from '../../log.js';
 import type { SecretRefPart, Subject } from '../../policy/decide.js';
 import type { PortkeyRef, ResolvedRefs } from '../../operations/refs.js';
 import type { PortkeyClient } from '../../portkey/client.js';
-import { PortkeyError } from '../../portkey/errors.js';
+import { lookUp } from '../../portkey/errors.js';
 import { authModeOf, fieldsFor, getProvider, KEY_TARGET, secretTargets, type Provider } from '../../portkey/providers.js';
 import { errorText } from '../../slack/errors.js';
 import type { IntegrationDraft, IntegrationRequest } from './form.js';
@@ -18,19 +18,7 @@ export const RESOLVE_DEADLINE_MS = 1500;
 
 export type Resolution = { ok: true; resolved: ResolvedRefs } | { ok: false; errors: Record<string, string> };
 
-type Looked<T> = { ok: true; value: T } | { ok: false; missing: boolean };
-
 class Deadline extends Error {}
-
-async function look<T>(call: () => Promise<T>): Promise<Looked<T>> {
-  try {
-    return { ok: true, value: await call() };
-  } catch (err) {
-    // 403 (unknown workspace, as the live API answers) and 404: Portkey has no such thing that this key can see.
-    const missing = err instanceof PortkeyError && err.kind === 'api' && (err.status === 403 || err.status === 404);
-    return { ok: false, missing };
-  }
-}
 
 /** The picker block of a secret_mappings target (`key` or `configurations.<field>`). */
 function targetBlock(provider: Provider, target: string): string {
@@ -52,9 +40,9 @@ export async function resolveRefs(
   const mappings = req.body.secret_mappings ?? [];
   const secretIds = [...new Set(mappings.map((m) => m.secret_reference_id))];
   const work = Promise.all([
-    req.workspace ? look(() => portkey.getWorkspace(req.workspace?.value ?? '', call)) : undefined,
-    Promise.all(req.access.map((w) => look(() => portkey.getWorkspace(w.value, call)))),
-    Promise.all(secretIds.map((id) => look(() => portkey.getSecretReference(id, call)))),
+    req.workspace ? lookUp(() => portkey.getWorkspace(req.workspace?.value ?? '', call)) : undefined,
+    Promise.all(req.access.map((w) => lookUp(() => portkey.getWorkspace(w.value, call)))),
+    Promise.all(secretIds.map((id) => lookUp(() => portkey.getSecretReference(id, call)))),
   ]);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {

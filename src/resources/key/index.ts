@@ -4,7 +4,7 @@ import type { ResourceKind, StateExtra } from '../../features/kind.js';
 import type { ModalContext } from '../../slack/metadata.js';
 import { decisionText } from '../../features/policy/view.js';
 import { decide } from '../../policy/decide.js';
-import { PortkeyError } from '../../portkey/errors.js';
+import { isMissing } from '../../portkey/errors.js';
 import { errorText } from '../../slack/errors.js';
 import { updateView } from '../../slack/views.js';
 import type { OperationRecord } from '../../store/index.js';
@@ -70,7 +70,7 @@ export const keyKind: ResourceKind = {
       try {
         found = await deps.portkey.getWorkspace(checked.value.workspace, LOOKUP);
       } catch (err) {
-        const missing = err instanceof PortkeyError && err.kind === 'api' && (err.status === 403 || err.status === 404);
+        const missing = isMissing(err);
         if (!missing) deps.log.warn({ error: errorText(err) }, "couldn't look up the key's workspace");
         const error = missing
           ? 'Portkey has no such workspace that this app can see. Choose it from the list.'

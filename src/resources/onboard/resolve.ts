@@ -4,7 +4,7 @@ import type { Log } from '../../log.js';
 import type { AccessLimits } from '../../portkey/limits.js';
 import type { Subject } from '../../policy/decide.js';
 import type { PortkeyClient } from '../../portkey/client.js';
-import { PortkeyError } from '../../portkey/errors.js';
+import { isMissing } from '../../portkey/errors.js';
 import type { Integration } from '../../portkey/schemas.js';
 import { errorText } from '../../slack/errors.js';
 import { OB_FIELDS } from './ids.js';
@@ -31,7 +31,7 @@ export async function resolveIntegrations(portkey: PortkeyClient, slugs: readonl
     portkey.getIntegration(slug, call).then(
       (i): Integration | 'missing' => i,
       (err: unknown): 'missing' => {
-        if (err instanceof PortkeyError && err.kind === 'api' && (err.status === 403 || err.status === 404)) return 'missing';
+        if (isMissing(err)) return 'missing';
         throw err;
       },
     );
