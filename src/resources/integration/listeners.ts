@@ -1,9 +1,8 @@
 import type { Router } from '../../slack/dispatch.js';
 import type { Deps } from '../../deps.js';
-import { DirectoryError } from '../../slack/directory.js';
+import { registerFollowUp } from '../../features/follow-up.js';
 import { errorText } from '../../slack/errors.js';
 import { decodeContext } from '../../slack/metadata.js';
-import { tellUser } from '../../slack/notify.js';
 import { FormRebuilds } from '../../slack/rebuild.js';
 import { readIntegrationForm } from './form.js';
 import { INT_ACTIONS, INT_FIELDS, parseSecretRefBlock, REBUILD_ACTIONS, SECRET_REF_ACTION } from './ids.js';
@@ -15,7 +14,7 @@ const QUICK = { timeoutMs: 2500, retries: 0 } as const;
 
 /** The integration's own listeners: form rebuilds, options loads and "Retry enabling". */
 export function registerIntegration(app: Router, deps: Deps): void {
-  const { log, service } = deps;
+  const { log } = deps;
 
   // Provider, auth mode, scope and deployment rows change which blocks show: rebuild the view in place. Two quick
   // changes race; FormRebuilds makes the newest one win (see slack/rebuild.ts), the submission checks the rest.
@@ -71,31 +70,10 @@ export function registerIntegration(app: Router, deps: Deps): void {
     }
   });
 
-  // "Retry enabling": the service runs it (requester only, policy re-decided, leased, audited, told via the outbox).
-  app.action(INT_ACTIONS.retryAccess, async ({ ack, body, client, action }) => {
-    await ack();
-    const opId = action.type === 'button' ? action.value : undefined;
-    const to = { userId: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
-    try {
-      const res = opId
-        ? await service.retryFollowUp(opId, body.user.id, { viewId: body.view?.id, responseUrl: body.response_url })
-        : {
-            kind: 'refused' as const,
-            why: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings.",
-          };
-      if (res.kind === 'refused') await tellUser(client, to, { text: res.why }, log);
-      else await service.send(res.queued);
-    } catch (err) {
-      log.warn({ error: errorText(err) }, 'retry enabling failed');
-      const text = !(err instanceof DirectoryError)
-        ? 'Something went wrong on our side. Nothing was changed; try again in a moment.'
-        : err.failure === 'unavailable'
-          ? "Slack couldn't say which user groups you are in, so the policy couldn't be checked. Nothing was changed; try again in a " +
-            'moment.'
-          : // A Free plan is not a moment's matter, and a rate limit says how long: the directory's own words.
-            `Nothing was changed. ${err.forPeople}`;
-      await tellUser(client, to, { text }, log);
-    }
+  registerFollowUp(app, deps, {
+    actionId: INT_ACTIONS.retryAccess,
+    gone: "That request is no longer known to the app. Enable the workspaces in Portkey's integration settings.",
+    what: 'retry enabling',
   });
 }
 

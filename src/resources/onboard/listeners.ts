@@ -1,9 +1,8 @@
 import type { Deps } from '../../deps.js';
+import { registerFollowUp } from '../../features/follow-up.js';
 import type { Router } from '../../slack/dispatch.js';
-import { DirectoryError } from '../../slack/directory.js';
 import { errorText } from '../../slack/errors.js';
 import { decodeContext, type ModalContext } from '../../slack/metadata.js';
-import { tellUser } from '../../slack/notify.js';
 import { FormRebuilds } from '../../slack/rebuild.js';
 import type { ModalView } from '@slack/types';
 import type { OnboardDraft } from './form.js';
@@ -22,7 +21,7 @@ export interface OnboardForm {
 /** The onboarding's own listeners: the integration picker (its search, and the rebuild when a pick changes), and
  *  "Retry the remaining steps" through the service. */
 export function registerOnboard(app: Router, deps: Deps, form: OnboardForm): void {
-  const { log, service } = deps;
+  const { log } = deps;
 
   // A pick added or removed: the form again with one budget per picked integration. What was typed stays, by Slack
   // (same block and action ids) and by the draft's initial values; two quick changes: the newest wins (rebuild.ts).
@@ -58,24 +57,5 @@ export function registerOnboard(app: Router, deps: Deps, form: OnboardForm): voi
     }
   });
 
-  // The service runs it: requester only, policy re-decided, leased, rate-limited, audited, told through the outbox.
-  app.action(OB_ACTIONS.retry, async ({ ack, body, client, action }) => {
-    await ack();
-    const opId = action.type === 'button' ? action.value : undefined;
-    const to = { userId: body.user.id, ...(body.response_url ? { responseUrl: body.response_url } : {}) };
-    try {
-      const res = opId
-        ? await service.retryFollowUp(opId, body.user.id, { viewId: body.view?.id, responseUrl: body.response_url })
-        : { kind: 'refused' as const, why: GONE };
-      if (res.kind === 'refused') await tellUser(client, to, { text: res.why }, log);
-      else await service.send(res.queued);
-    } catch (err) {
-      log.warn({ error: errorText(err) }, 'retry of the remaining steps failed');
-      const text =
-        err instanceof DirectoryError
-          ? `Nothing was changed. ${err.forPeople}`
-          : 'Something went wrong on our side. Nothing was changed; try again in a moment.';
-      await tellUser(client, to, { text }, log);
-    }
-  });
+  registerFollowUp(app, deps, { actionId: OB_ACTIONS.retry, gone: GONE, what: 'retry of the remaining steps' });
 }
