@@ -20,6 +20,12 @@ export type CreateOutcome<T> =
 export interface AttemptWindow {
   from: number;
   to: number;
+  /**
+   * The ids of what Portkey already held that this create could be taken for, asked just before it was sent
+   * (`createOnce`'s `before`). None of them is ever credited: Portkey's timestamps are whole seconds, so someone
+   * else's made a moment before we asked can look as new as ours. Absent after a crash (nothing kept it).
+   */
+  existed?: ReadonlySet<string>;
 }
 
 /**
@@ -56,8 +62,18 @@ export async function createOnce<T, R = never>(p: {
   /** What any error becomes before anything logs or returns it (e.g. secrets scrubbed from Portkey's echo). */
   clean?: (err: unknown) => unknown;
   refused?: (err: PortkeyError) => Promise<R> | undefined;
+  /** The ids already there that a lookup could mistake for this create's (see AttemptWindow.existed). If Portkey
+   *  can't be asked, nothing is sent: a plain failure. */
+  before?: () => Promise<ReadonlySet<string>>;
   lookup: (window: AttemptWindow, err: PortkeyError) => Promise<Lookup<T> | { kind: 'settled'; outcome: R }>;
 }): Promise<CreateOutcome<T> | R> {
+  let existed: ReadonlySet<string> | undefined;
+  try {
+    existed = p.before ? await p.before() : undefined;
+  } catch (err) {
+    p.log.warn({ err: err instanceof Error ? err.message : String(err) }, `${p.what}: could not ask what exists; nothing sent`);
+    return { ok: false, error: err, unknown: false };
+  }
   const askedAt = Date.now();
   try {
     return { ok: true, value: await p.send(), recovered: false };
@@ -70,7 +86,7 @@ export async function createOnce<T, R = never>(p: {
     p.log.warn({ err: err.message }, `${p.what}: answer lost, looking it up`);
     let found: Lookup<T> | { kind: 'settled'; outcome: R };
     try {
-      found = await p.lookup({ from: askedAt, to: Date.now() }, err);
+      found = await p.lookup({ from: askedAt, to: Date.now(), ...(existed ? { existed } : {}) }, err);
     } catch (lookupErr) {
       p.log.error({ err: lookupErr instanceof Error ? lookupErr.message : String(lookupErr) }, `${p.what}: lookup failed too`);
       return { ok: false, error: err, unknown: true };

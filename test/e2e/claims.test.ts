@@ -78,10 +78,11 @@ describe('no claiming someone else’s integration', () => {
     expect(h.portkey.requestsTo('POST', '/integrations').map((r) => r.status)).toEqual([200, 409]);
     expect(h.portkey.requests.filter((r) => r.method === 'PUT')).toEqual([]);
     expect(stored.workspaceAccess.size).toBe(0);
-    // Mallory's submission cost Portkey the look-up of her workspace by id (at submission), the create and one
-    // free-slug probe; the taken slug itself is not looked up.
+    // Mallory's submission cost Portkey the look-up of her workspace by id (at submission), the look-up of the slug
+    // just before the create (Alice's holds it: never to be taken for Mallory's), the create and one free-slug probe.
     expect(h.portkey.requests.slice(before).map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
       `GET /admin/workspaces/${sandbox.id} 200`,
+      'GET /integrations/openai-prod 200',
       'POST /integrations 409',
       'GET /integrations/openai-prod-2 404',
     ]);
@@ -111,8 +112,9 @@ describe('no claiming someone else’s integration', () => {
     const before = h.portkey.requests.length;
     const mallory = await submitAs(h, 'U_MALLORY', { int_name: 'OpenAI prod', int_slug: 'openai-prod', int_key__openai: JUNK_KEY });
 
-    // One lookup after the lost answer, then one free-slug probe.
+    // The look-up before the create, one after the lost answer, then one free-slug probe.
     expect(h.portkey.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /integrations/openai-prod',
       'POST /integrations',
       'GET /integrations/openai-prod',
       'GET /integrations/openai-prod-2',
@@ -124,7 +126,8 @@ describe('no claiming someone else’s integration', () => {
 });
 
 describe('no claiming someone else’s workspace', () => {
-  it('a lost answer and Bob’s same-named workspace made just before: Mallory is told we can’t tell, never given Bob’s', async () => {
+  // Portkey stamps times to the whole second: Bob's, made a moment before, can carry the very timestamp Mallory's would.
+  it('a lost answer and Bob’s same-named workspace made just before: Mallory is told hers was not created, never given Bob’s', async () => {
     const h = await start();
     // What the app asked Portkey from here on (its start-up check of the admin key came before).
     const asked = h.portkey.requests.length;
@@ -140,15 +143,16 @@ describe('no claiming someone else’s workspace', () => {
     expect(res.status).toBe(200);
     const update = await h.slack.waitFor('views.update', (c) => !seen.has(c) && c.args.view_id === form.id, 10_000);
 
+    // Bob's is noted just before the create is sent, so the look-up after the lost answer can't take it for hers.
     expect(h.portkey.requests.slice(asked).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /admin/workspaces',
       'POST /admin/workspaces',
       'GET /admin/workspaces',
     ]);
     expect(h.portkey.workspaces.map((w) => w.slug)).toEqual(['bob-data-lake']);
     const text = allText(record(update.args.view, 'v').blocks);
-    expect(text).toContain(
-      "someone else's workspace named Data Lake was made at about the same time, so we can't tell whether yours was created",
-    );
+    expect(text).toContain('The connection to Portkey broke before it answered. Nothing was created.');
+    expect(text).not.toContain('is ready');
     const toMallory = [...h.slack.calls, ...h.slack.responses];
     expect(JSON.stringify(toMallory)).not.toContain(bob.id);
     expect(JSON.stringify(toMallory)).not.toContain('bob-data-lake');

@@ -162,6 +162,7 @@ describe('Preview on the integration form', () => {
     const calls = [...shown.text.matchAll(/\d+\. `(GET|POST|PUT) ([^`]+)`/g)].map((m) => `${m[1]} ${m[2]}`);
     expect(calls).toEqual([
       `GET /admin/workspaces/${research.id}`,
+      'GET /integrations/openai-prod',
       'POST /integrations',
       'GET /integrations/openai-prod',
       'GET /integrations/openai-prod-2',

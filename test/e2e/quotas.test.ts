@@ -236,9 +236,11 @@ describe('quotas that hold', () => {
         expect(text).toContain('*Too many requests.* The limit is 2 integrations per person every hour.');
       }
     }
-    // Every request Portkey got from these ten submissions: two creates (refused), nothing else.
+    // Every request Portkey got from these ten submissions: two creates (refused), each after its slug's look-up.
     expect(h.portkey.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /integrations/refused-1 404',
       'POST /integrations 400',
+      'GET /integrations/refused-2 404',
       'POST /integrations 400',
     ]);
   });

@@ -169,6 +169,8 @@ export interface FaultMatch {
   method: string;
   /** Exact path (without /v1 and query) or a RegExp tested against it. */
   path: string | RegExp;
+  /** Let this many matching requests through first (e.g. the look-up the app makes just before a create). */
+  skip?: number;
 }
 
 export interface SeedWorkspace {
@@ -320,8 +322,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Portkey stores times to the whole second: its live-recorded answers read "2025-12-30T15:38:09.000Z". So does the
+ * fake, so a lookup after a lost answer meets the same blur: a resource made just before a create and one made by it
+ * can carry the same timestamp.
+ */
 function nowIso(): string {
-  return new Date().toISOString();
+  return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
 }
 
 function hex6(): string {
@@ -594,6 +601,8 @@ interface FaultRule {
   match: FaultMatch;
   fault: Fault;
   remaining: number;
+  /** Matching requests still to let through (FaultMatch.skip). */
+  skipping: number;
 }
 
 interface ParsedRequest {
@@ -1340,6 +1349,10 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
         (typeof r.match.path === 'string' ? r.match.path === path : r.match.path.test(path)),
     );
     if (!rule) return undefined;
+    if (rule.skipping > 0) {
+      rule.skipping -= 1;
+      return undefined;
+    }
     rule.remaining -= 1;
     if (rule.remaining <= 0) faults = faults.filter((r) => r !== rule);
     return rule.fault;
@@ -1509,7 +1522,7 @@ export async function startFakePortkey(opts: { adminKey?: string } = {}): Promis
       return ref;
     },
     fault(match, f, times = 1) {
-      faults.push({ match, fault: f, remaining: times });
+      faults.push({ match, fault: f, remaining: times, skipping: match.skip ?? 0 });
     },
     members,
     reset() {

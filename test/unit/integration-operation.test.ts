@@ -88,6 +88,12 @@ const integration = (p: Record<string, unknown> = {}) => ({
 
 const posts = () => seen.filter((s) => s.method === 'POST');
 const gets = () => seen.filter((s) => s.method === 'GET').map((s) => s.path);
+/** Portkey holds nothing under the slug until the create arrives: the look-up before it finds nothing. */
+const fresh =
+  (r: Route): Route =>
+  (req) =>
+    req.method === 'GET' && posts().length === 0 ? NOT_FOUND : r(req);
+const SLUG_PATH = '/integrations/openai-production';
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -100,7 +106,8 @@ describe('createIntegrationOnce', () => {
     expect(posts()).toHaveLength(1);
     expect(posts()[0]?.body).toEqual(BODY);
     expect(posts()[0]?.headers['x-portkey-api-key']).toBe('k');
-    expect(gets()).toEqual([]);
+    // Only the look-up before the create: whether something already holds the slug.
+    expect(gets()).toEqual([SLUG_PATH]);
   });
 
   // Issue 10 §1: Mallory's create of Alice's name, slug and provider must never be taken for her own.
@@ -116,12 +123,12 @@ describe('createIntegrationOnce', () => {
     expect(out.unknown).toBe(false);
     expect('slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: 'openai-production-2' });
     expect(out.error).toBeInstanceOf(PortkeyError);
-    // The taken slug itself isn't even looked up: only the suggestion is probed.
-    expect(gets()).toEqual(['/integrations/openai-production-2']);
+    // The taken slug is looked up once, before the create; after the 409 only the suggestion is probed.
+    expect(gets()).toEqual([SLUG_PATH, '/integrations/openai-production-2']);
     expect(posts()).toHaveLength(1);
   });
 
-  it('409 and <slug>-2 taken too → one random suffix is probed and suggested; at most 3 calls in all', async () => {
+  it('409 and <slug>-2 taken too → one random suffix is probed and suggested; at most 4 calls in all', async () => {
     const taken = new Set(['/integrations/openai-production', '/integrations/openai-production-2']);
     route = (r) => {
       if (r.method === 'POST') return CONFLICT;
@@ -132,16 +139,16 @@ describe('createIntegrationOnce', () => {
     expect(out.ok).toBe(false);
     const suggestion = !out.ok && 'slugTaken' in out ? out.slugTaken.suggestion : undefined;
     expect(suggestion).toMatch(/^openai-production-[0-9a-f]{4}$/);
-    expect(gets()).toEqual(['/integrations/openai-production-2', `/integrations/${String(suggestion)}`]);
-    expect(seen).toHaveLength(3);
+    expect(gets()).toEqual([SLUG_PATH, '/integrations/openai-production-2', `/integrations/${String(suggestion)}`]);
+    expect(seen).toHaveLength(4);
   });
 
   it('timeout, then GET finds it → recovered, and exactly one POST', async () => {
-    route = (r) => (r.method === 'POST' ? 'hang' : { status: 200, body: integration() });
+    route = fresh((r) => (r.method === 'POST' ? 'hang' : { status: 200, body: integration() }));
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toEqual({ ok: true, value: { id: '2f3c0b1e-aaaa-bbbb-cccc-1234567890ab', slug: 'openai-production' }, recovered: true });
     expect(posts()).toHaveLength(1);
-    expect(gets()).toEqual(['/integrations/openai-production']);
+    expect(gets()).toEqual([SLUG_PATH, SLUG_PATH]);
   });
 
   it('timeout, then GET 404 → not created (unknown false), nothing re-sent', async () => {
@@ -157,18 +164,18 @@ describe('createIntegrationOnce', () => {
   });
 
   it('timeout, then the lookup fails too → unknown true', async () => {
-    route = (r) => (r.method === 'POST' ? 'hang' : { status: 503, body: { message: 'down' } });
+    route = fresh((r) => (r.method === 'POST' ? 'hang' : { status: 503, body: { message: 'down' } }));
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out.ok).toBe(false);
     if (out.ok) return;
     expect(out.unknown).toBe(true);
     expect(posts()).toHaveLength(1);
     // The GET is retried (idempotent); the POST never is.
-    expect(gets().length).toBeGreaterThan(1);
+    expect(gets().length).toBeGreaterThan(2);
   });
 
   it('a 5xx answer to the POST is also checked by slug', async () => {
-    route = (r) => (r.method === 'POST' ? { status: 502, body: { message: 'bad gateway' } } : { status: 200, body: integration() });
+    route = fresh((r) => (r.method === 'POST' ? { status: 502, body: { message: 'bad gateway' } } : { status: 200, body: integration() }));
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toMatchObject({ ok: true, recovered: true });
     expect(posts()).toHaveLength(1);
@@ -194,11 +201,11 @@ describe('createIntegrationOnce', () => {
     ['another non-secret setting', { configurations: { openai_organization: 'org-mallory' } }],
     ['another description', { description: 'Alice’s production key' }],
   ])('a lost answer and an integration %s under the slug → slugTaken, not recovered', async (_what, diff) => {
-    route = (r) => {
+    route = fresh((r) => {
       if (r.method === 'POST') return 'hang';
       if (r.path === '/integrations/openai-production') return { status: 200, body: integration(diff) };
       return NOT_FOUND;
-    };
+    });
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out.ok).toBe(false);
     expect(!out.ok && 'slugTaken' in out ? out.slugTaken.suggestion : undefined).toBe('openai-production-2');
@@ -206,47 +213,68 @@ describe('createIntegrationOnce', () => {
 
   it('a lost answer and everything Portkey shows fits what we sent (masked key, settings, no references) → recovered', async () => {
     const fits = { masked_key: 'sk-****', description: null, configurations: { openai_organization: 'org-1' }, secret_mappings: [] };
-    route = (r) => (r.method === 'POST' ? { status: 503, body: {} } : { status: 200, body: integration(fits) });
+    route = fresh((r) => (r.method === 'POST' ? { status: 503, body: {} } : { status: 200, body: integration(fits) }));
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toMatchObject({ ok: true, recovered: true });
   });
 
   it('a lost answer and one that fits but was made 5 s before we asked → could not tell: neither credited nor "taken"', async () => {
-    route = (r) => {
+    route = fresh((r) => {
       if (r.method === 'POST') return 'hang';
       return { status: 200, body: integration({ created_at: new Date(Math.floor(Date.now() / 1000) * 1000 - 5000 + 123).toISOString() }) };
-    };
+    });
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toMatchObject({ ok: false, unknown: true });
     expect('slugTaken' in out).toBe(false);
-    expect(gets()).toEqual(['/integrations/openai-production']);
+    expect(gets()).toEqual([SLUG_PATH, SLUG_PATH]);
   });
 
   it('a whole-second created_at up to a second before we asked still counts as inside the attempt', async () => {
-    route = (r) => {
+    route = fresh((r) => {
       if (r.method === 'POST') return { status: 502, body: {} };
       return { status: 200, body: integration({ created_at: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() }) };
-    };
+    });
     expect(await createIntegrationOnce(portkey, BODY, log)).toMatchObject({ ok: true, recovered: true });
   });
 
+  // The same second's timestamp can't tell "just before" from "just after": what held the slug before we sent is
+  // someone else's, however well it fits (it failed before the look-up ahead of the create).
+  it('a lost answer and an integration that held the slug before we sent, fitting and of this second → slugTaken, never ours', async () => {
+    const sameSecond = integration({ created_at: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() });
+    route = (r) => (r.method === 'POST' ? { status: 502, body: {} } : r.path === SLUG_PATH ? { status: 200, body: sameSecond } : NOT_FOUND);
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out.ok).toBe(false);
+    expect(!out.ok && 'slugTaken' in out ? out.slugTaken : undefined).toEqual({
+      slug: 'openai-production',
+      suggestion: 'openai-production-2',
+    });
+    expect(posts()).toHaveLength(1);
+  });
+
+  it('Portkey cannot be asked before the create → nothing is sent, a plain failure', async () => {
+    route = (r) => (r.method === 'GET' ? { status: 503, body: {} } : { status: 200, body: { id: 'id-1', slug: 'openai-production' } });
+    const out = await createIntegrationOnce(portkey, BODY, log);
+    expect(out).toMatchObject({ ok: false, unknown: false });
+    expect(posts()).toEqual([]);
+  });
+
   it('an unreadable 2xx answer is looked up the same way', async () => {
-    route = (r) => (r.method === 'POST' ? { status: 200, body: { created: true } } : { status: 200, body: integration() });
+    route = fresh((r) => (r.method === 'POST' ? { status: 200, body: { created: true } } : { status: 200, body: integration() }));
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toMatchObject({ ok: true, recovered: true, value: { slug: 'openai-production' } });
     expect(posts()).toHaveLength(1);
   });
 
   it('a 400 is final: no lookup', async () => {
-    route = () => ({ status: 400, body: { success: false, data: { message: 'Invalid request', errorCode: 'AB01' } } });
+    route = fresh(() => ({ status: 400, body: { success: false, data: { message: 'Invalid request', errorCode: 'AB01' } } }));
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toMatchObject({ ok: false, unknown: false });
     expect('slugTaken' in out).toBe(false);
-    expect(seen).toHaveLength(1);
+    expect(seen.map((r) => r.method)).toEqual(['GET', 'POST']);
   });
 
   it('a 409 whose free-slug probe fails → slugTaken (nothing was created), no suggestion', async () => {
-    route = (r) => (r.method === 'POST' ? CONFLICT : { status: 500, body: {} });
+    route = fresh((r) => (r.method === 'POST' ? CONFLICT : { status: 500, body: {} }));
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(out).toMatchObject({ ok: false, unknown: false });
     expect(!out.ok && 'slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: undefined });
@@ -256,20 +284,20 @@ describe('createIntegrationOnce', () => {
     route = (r) => (r.method === 'POST' ? CONFLICT : { status: 200, body: integration({ name: 'Taken' }) });
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(!out.ok && 'slugTaken' in out ? out.slugTaken : undefined).toEqual({ slug: 'openai-production', suggestion: undefined });
-    expect(gets()).toHaveLength(2);
+    expect(gets()).toHaveLength(3);
   });
 
-  it("a lost answer and someone else's integration under the slug costs at most create + lookup + 2 probes", async () => {
-    route = (r) => (r.method === 'POST' ? 'hang' : { status: 200, body: integration({ name: 'Taken' }) });
+  it("a lost answer and someone else's integration under the slug costs at most look-up + create + lookup + 2 probes", async () => {
+    route = fresh((r) => (r.method === 'POST' ? 'hang' : { status: 200, body: integration({ name: 'Taken' }) }));
     const out = await createIntegrationOnce(portkey, BODY, log);
     expect(!out.ok && 'slugTaken' in out).toBe(true);
-    expect(seen).toHaveLength(4);
+    expect(seen).toHaveLength(5);
   });
 
   it('the secret key is never logged', async () => {
     const lines: string[] = [];
     const spy = createLog('debug', { write: (s: string) => void lines.push(s) });
-    route = (r) => (r.method === 'POST' ? 'hang' : { status: 503, body: {} });
+    route = fresh((r) => (r.method === 'POST' ? 'hang' : { status: 503, body: {} }));
     await createIntegrationOnce(portkey, BODY, spy);
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.join('\n')).not.toContain('sk-secret-0123456789');

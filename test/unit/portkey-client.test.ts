@@ -393,11 +393,23 @@ describe('PortkeyClient: failures', () => {
 describe('createWorkspaceOnce', () => {
   const log = createLog('silent');
 
-  /** POST creates (and records) the workspace, then answers as `onCreate` says; GET lists by exact_name. */
-  async function portkey(p: { onCreate: 'answer' | 'drop' | 'lost' | 400 | 500; onList: 'answer' | 'drop'; existing?: Workspace[] }) {
+  /**
+   * POST creates (and records) the workspace, then answers as `onCreate` says; GET lists by exact_name. `existing`:
+   * there before the create; `appearing`: made by someone else while it runs. `onList: 'drop'` drops the look-ups
+   * after the create, `'down'` every look-up.
+   */
+  async function portkey(p: {
+    onCreate: 'answer' | 'drop' | 'lost' | 400 | 500;
+    onList: 'answer' | 'drop' | 'down';
+    existing?: Workspace[];
+    appearing?: Workspace[];
+  }) {
     const store: Workspace[] = [...(p.existing ?? [])];
+    let created = false;
     const server = await serve((req, res, s) => {
       if (s.method === 'POST' && s.path === '/v1/admin/workspaces') {
+        created = true;
+        store.push(...(p.appearing ?? []));
         if (p.onCreate === 400) return json(res, 400, envelope('AB01', 'Invalid request. Please check and try again.'));
         // The connection drops before Portkey created anything.
         if (p.onCreate === 'lost') return req.socket.destroy();
@@ -415,7 +427,7 @@ describe('createWorkspaceOnce', () => {
         return json(res, 200, ws);
       }
       if (s.method === 'GET' && s.path === '/v1/admin/workspaces') {
-        if (p.onList === 'drop') return req.socket.destroy();
+        if (p.onList === 'down' || (p.onList === 'drop' && created)) return req.socket.destroy();
         const data = store.filter((w) => s.query.exact_name === undefined || w.name === s.query.exact_name);
         return json(res, 200, { total: data.length, data });
       }
@@ -428,16 +440,19 @@ describe('createWorkspaceOnce', () => {
   it('returns the workspace when Portkey answers', async () => {
     const { client, server, store } = await portkey({ onCreate: 'answer', onList: 'answer' });
     expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toEqual({ ok: true, value: store[0], recovered: false });
-    expect(server.seen.map((s) => s.method)).toEqual(['POST']);
+    // The look-up before: what already bears the name is never taken for ours.
+    expect(server.seen.map((s) => s.method)).toEqual(['GET', 'POST']);
   });
 
   it('finds the workspace by exact name when the connection drops after the create', async () => {
     const { client, server, store } = await portkey({ onCreate: 'drop', onList: 'answer' });
     const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
     expect(outcome).toEqual({ ok: true, value: store[0], recovered: true });
+    const query = { exact_name: 'Data Science', current_page: '0', page_size: '100' };
     expect(server.seen.map((s) => [s.method, s.query])).toEqual([
+      ['GET', query],
       ['POST', {}],
-      ['GET', { exact_name: 'Data Science', current_page: '0', page_size: '100' }],
+      ['GET', query],
     ]);
   });
 
@@ -454,11 +469,26 @@ describe('createWorkspaceOnce', () => {
 
     // Nothing was created this time: a recent one with another slug and an old one are both someone else's.
     const recent: Workspace = { ...WS, id: 'someone-else', slug: 'ws-other', created_at: new Date().toISOString() };
-    const other = await portkey({ onCreate: 'lost', onList: 'answer', existing: [old, recent] });
+    const other = await portkey({ onCreate: 'lost', onList: 'answer', existing: [old], appearing: [recent] });
     const notOurs = await createWorkspaceOnce(other.client, { name: 'Data Science', slug: 'ds-new' }, log);
     expect(notOurs.ok).toBe(false);
     if (!notOurs.ok) expect(notOurs.unknown).toBe(false);
-    expect(other.server.seen.map((s) => s.method)).toEqual(['POST', 'GET']);
+    expect(other.server.seen.map((s) => s.method)).toEqual(['GET', 'POST', 'GET']);
+  });
+
+  // Portkey's timestamps are whole seconds: one made a moment before we asked can read as new as ours. What bore
+  // the name before the create was sent is never credited (it was, before the look-up ahead of the create).
+  it('a same-named workspace stamped this very second that was there before we asked is never credited', async () => {
+    const thisSecond = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    const theirs: Workspace = { ...WS, id: 'theirs', slug: 'ws-data-cccccc', created_at: thisSecond };
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [theirs] });
+    expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toMatchObject({ ok: false, unknown: false });
+  });
+
+  it('Portkey cannot be asked before the create → nothing is sent, a plain failure', async () => {
+    const { client, server } = await portkey({ onCreate: 'answer', onList: 'down' });
+    expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toMatchObject({ ok: false, unknown: false });
+    expect(server.seen.filter((s) => s.method === 'POST')).toEqual([]);
   });
 
   it("a same-named workspace made a minute before we asked is someone else's: only ours is credited", async () => {
@@ -471,7 +501,7 @@ describe('createWorkspaceOnce', () => {
   // Issue 10 §1: never credit a workspace someone else created.
   it('two workspaces that fit made during this attempt: neither is credited, the outcome is unknown', async () => {
     const twin: Workspace = { ...WS, id: 'twin', slug: 'ws-data-bbbbbb', created_at: new Date().toISOString() };
-    const { client } = await portkey({ onCreate: 'drop', onList: 'answer', existing: [twin] });
+    const { client } = await portkey({ onCreate: 'drop', onList: 'answer', appearing: [twin] });
     const outcome = await createWorkspaceOnce(client, { name: 'Data Science' }, log);
     expect(outcome).toMatchObject({ ok: false, unknown: true });
   });
@@ -484,10 +514,10 @@ describe('createWorkspaceOnce', () => {
       defaults: { metadata: { team: 'mallory' }, is_default: 0, object: 'workspace' },
       created_at: new Date().toISOString(),
     };
-    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [theirs] });
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', appearing: [theirs] });
     const sent = { name: 'Data Science', description: 'Data team', defaults: { metadata: { team: 'data' } } };
     expect(await createWorkspaceOnce(client, sent, log)).toMatchObject({ ok: false, unknown: false });
-    const same = await portkey({ onCreate: 'lost', onList: 'answer', existing: [{ ...theirs, description: 'Data team' }] });
+    const same = await portkey({ onCreate: 'lost', onList: 'answer', appearing: [{ ...theirs, description: 'Data team' }] });
     expect(await createWorkspaceOnce(same.client, sent, log)).toMatchObject({ ok: false, unknown: false });
   });
 
@@ -497,13 +527,13 @@ describe('createWorkspaceOnce', () => {
       id: 'just-before',
       created_at: new Date(Date.now() - 5000 + 7).toISOString().replace(/\.\d+Z$/, '.123Z'),
     };
-    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [justBefore] });
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', appearing: [justBefore] });
     expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toMatchObject({ ok: false, unknown: true, ambiguous: true });
   });
 
   it('a workspace without created_at is never credited', async () => {
     const undated: Workspace = { ...WS, id: 'undated', created_at: null };
-    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', existing: [undated] });
+    const { client } = await portkey({ onCreate: 'lost', onList: 'answer', appearing: [undated] });
     expect(await createWorkspaceOnce(client, { name: 'Data Science' }, log)).toMatchObject({ ok: false, unknown: false });
   });
 
@@ -515,7 +545,7 @@ describe('createWorkspaceOnce', () => {
     expect(outcome.unknown).toBe(false);
     expect(outcome.error).toBeInstanceOf(PortkeyError);
     expect(outcome.error instanceof PortkeyError && [outcome.error.status, outcome.error.code]).toEqual([400, 'AB01']);
-    expect(server.seen.map((s) => s.method)).toEqual(['POST']);
+    expect(server.seen.map((s) => s.method)).toEqual(['GET', 'POST']);
   });
 
   it('says the outcome is unknown when both the create and the lookup fail', async () => {
@@ -527,7 +557,7 @@ describe('createWorkspaceOnce', () => {
     // The error reported is the create's, not the lookup's.
     expect(outcome.error instanceof PortkeyError && outcome.error.kind).toBe('network');
     expect(server.seen.filter((s) => s.method === 'POST')).toHaveLength(1);
-    expect(server.seen.filter((s) => s.method === 'GET').length).toBeGreaterThanOrEqual(1);
+    expect(server.seen.filter((s) => s.method === 'GET').length).toBeGreaterThanOrEqual(2);
   });
 
   it('reports not created (not unknown) when the lookup answers and the workspace is not there', async () => {

@@ -45,6 +45,13 @@ async function serve(
 
 const hang = () => false;
 
+/** An empty page of a list. */
+function list(res: ServerResponse): boolean {
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ total: 0, data: [] }));
+  return true;
+}
+
 function status(res: ServerResponse, code: number, headers: Record<string, string> = {}): boolean {
   res.writeHead(code, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify({ success: false, data: { message: 'busy', errorCode: 'AB04' } }));
@@ -116,25 +123,28 @@ describe('a list under its deadline', () => {
 
 describe('a create under its deadline', () => {
   it('workspace: the create hangs and so does the lookup — one create, one lookup, then "we couldn\'t tell"', async () => {
-    const server = await serve(hang);
+    // The look-up before the create answers (nothing bears the name); everything after it hangs.
+    const server = await serve((_req, res, n) => n === 1 && list(res));
     const outcome = await createWorkspaceOnce(clientOf(server.baseUrl).budgeted('create'), { name: 'Hung' }, log);
     expect(outcome).toMatchObject({ ok: false, unknown: true });
     expect(server.seen).toEqual([
+      { method: 'GET', path: '/v1/admin/workspaces' },
       { method: 'POST', path: '/v1/admin/workspaces' },
       { method: 'GET', path: '/v1/admin/workspaces' },
     ]);
   });
 
   it('integration: the create hangs, the lookup gets 503s then hangs — it all ends inside the one budget', async () => {
-    const server = await serve((req, res, n) => (req.method === 'GET' && n <= 3 ? status(res, 503) : false));
+    // The look-up before the create finds the slug free; then the POST hangs, two 503s, a hang.
+    const server = await serve((req, res, n) => (n === 1 ? status(res, 404) : req.method === 'GET' && n <= 4 ? status(res, 503) : false));
     const outcome = await createIntegrationOnce(
       clientOf(server.baseUrl, 2000, true).budgeted('create'),
       { name: 'Hung', slug: 'hung', ai_provider_id: 'openai', key: 'sk-hung-0123456789' },
       log,
     );
     expect(outcome).toMatchObject({ ok: false, unknown: true });
-    // POST (2 s), two quick 503s, then one lookup that hangs until the 4 s budget is spent: no fifth attempt.
-    expect(server.seen.map((s) => s.method)).toEqual(['POST', 'GET', 'GET', 'GET']);
+    // POST (2 s), two quick 503s, then one lookup that hangs until the 4 s budget is spent: no sixth attempt.
+    expect(server.seen.map((s) => s.method)).toEqual(['GET', 'POST', 'GET', 'GET', 'GET']);
   });
 });
 

@@ -19,12 +19,18 @@ export type IntegrationOutcome =
  * Creates an integration once. A 409 (AB07) always means the slug is someone else's — never success: a create is
  * never re-sent, so a conflict can't be our own earlier attempt. Only when *this* attempt's answer was lost
  * (timeout, reset, 5xx, an unreadable 2xx) is the slug looked up, once, and the integration credited only if all
- * we can see of it matches what we sent (see `whose`). At most create + 1 lookup + 2 free-slug probes.
+ * we can see of it matches what we sent (see `whose`) and it didn't hold the slug before we sent. At most 1 look-up
+ * before, the create, 1 look-up after and 2 free-slug probes.
  */
 export async function createIntegrationOnce(portkey: PortkeyClient, body: CreateIntegrationBody, log: Log): Promise<IntegrationOutcome> {
   return createOnce<CreatedIntegration, IntegrationOutcome>({
     what: 'integration create',
     log,
+    // An integration that already holds the slug is someone else's, whatever its whole-second timestamp says.
+    before: async () => {
+      const held = await getIfExists(portkey, body.slug);
+      return new Set(held ? [held.id] : []);
+    },
     send: () => portkey.createIntegration(body),
     // Before anything logs or shows it: Portkey's text must not echo a secret we sent.
     clean: (raw) => scrubSecrets(raw, secretValues(body)),
@@ -36,7 +42,7 @@ export async function createIntegrationOnce(portkey: PortkeyClient, body: Create
     async lookup(window, err) {
       const existing = await getIfExists(portkey, body.slug);
       if (!existing) return { kind: 'none' };
-      const verdict = whose(existing, body, window);
+      const verdict = window.existed?.has(existing.id) ? 'not_ours' : whose(existing, body, window);
       if (verdict === 'ours') return { kind: 'found', value: { id: existing.id, slug: existing.slug } };
       if (verdict === 'doubtful') {
         log.warn({ slug: body.slug }, 'integration lookup: found one that fits but was made just before we asked; not crediting it');

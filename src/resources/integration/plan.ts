@@ -53,6 +53,12 @@ export function integrationPlan(request: IntegrationRequest, stored: unknown): P
     ? ` Its key comes from secret reference ${secretRef?.name ?? '(name not looked up)'} (id ${secretId}): Portkey reads it there.`
     : '';
   calls.push(
+    {
+      method: 'GET',
+      path: `/integrations/${at(slug)}`,
+      phase: 'run',
+      purpose: 'Notes whether an integration already holds the slug, so it is never taken for the new one.',
+    },
     { method: 'POST', path: '/integrations', body: request.body, phase: 'run', purpose: `Creates the integration ${where}.${key}` },
     {
       method: 'GET',

@@ -289,6 +289,12 @@ export function planKey(op: Pick<OperationRecord, 'request'>): Plan | undefined 
         purpose: `Looks up the workspace by id: Portkey calls it ${w.name}${w.slug ? ` (slug ${w.slug})` : ''}.`,
       },
       {
+        method: 'GET',
+        path: `/api-keys?${query}`,
+        phase: 'run',
+        purpose: "Notes the workspace's keys, so none of them is ever taken for the new one.",
+      },
+      {
         method: 'POST',
         path: '/api-keys/workspace/service',
         body,

@@ -95,6 +95,12 @@ export const serviceKeyPart: ServiceKeyPart = {
     const query = new URLSearchParams({ workspace_id: workspaceId, current_page: '0', page_size: '100' }).toString();
     return [
       {
+        method: 'GET',
+        path: `/api-keys?${query}`,
+        phase: 'run',
+        purpose: "Notes the workspace's keys, so none of them is ever taken for the new one.",
+      },
+      {
         method: 'POST',
         path: '/api-keys/workspace/service',
         body: bodyOf(checked.value, workspaceId),

@@ -9,12 +9,15 @@ export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 
 
 /**
  * Creates a workspace once. A create is never re-sent: when the answer is lost (timeout, reset, 5xx, an unreadable
- * 2xx), Portkey is asked for workspaces of that exact name made during this attempt (see `findCreatedWorkspace`).
+ * 2xx), Portkey is asked for workspaces of that exact name made during this attempt (see `findCreatedWorkspace`);
+ * those it held just before the create was sent are never credited.
  */
 export async function createWorkspaceOnce(portkey: PortkeyClient, body: CreateWorkspaceBody, log: Log): Promise<CreateOutcome<Workspace>> {
   return createOnce<Workspace>({
     what: 'workspace create',
     log,
+    // What already bears the name is someone else's, whatever its whole-second timestamp says.
+    before: async () => new Set((await portkey.listWorkspaces(sameName(body))).data.map((w) => w.id)),
     send: () => portkey.createWorkspace(body),
     async lookup(window) {
       const found = await findCreatedWorkspace(portkey, body, window);
@@ -40,8 +43,8 @@ export async function findCreatedWorkspace(
   body: CreateWorkspaceBody,
   window: AttemptWindow,
 ): Promise<WorkspaceLookup> {
-  const list = await portkey.listWorkspaces({ exactName: body.name, pageSize: 100 });
-  const matching = list.data.filter((w) => w.name === body.name && matchesBody(w, body));
+  const list = await portkey.listWorkspaces(sameName(body));
+  const matching = list.data.filter((w) => w.name === body.name && !window.existed?.has(w.id) && matchesBody(w, body));
   const inside = matching.filter((w) => whenCreated(w.created_at, window) === 'inside');
   // One made just before we asked (clock skew, or someone else's a moment earlier) makes any credit a guess.
   const doubtful = matching.filter((w) => whenCreated(w.created_at, window) === 'doubtful');
@@ -49,6 +52,11 @@ export async function findCreatedWorkspace(
   if (only && inside.length === 1 && doubtful.length === 0) return { kind: 'found', workspace: only };
   const count = inside.length + doubtful.length;
   return count === 0 ? { kind: 'none' } : { kind: 'ambiguous', count };
+}
+
+/** The query for workspaces of this exact name (the look-up before a create and the one after a lost answer). */
+export function sameName(body: CreateWorkspaceBody): { exactName: string; pageSize: number } {
+  return { exactName: body.name, pageSize: 100 };
 }
 
 function matchesBody(w: Workspace, body: CreateWorkspaceBody): boolean {

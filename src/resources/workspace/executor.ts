@@ -134,13 +134,20 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
   };
 }
 
-/** The preview: the create `execute` sends (the same body builder), and the look-up made only after a lost answer. */
+/** The preview: the create `execute` sends (the same body builder), the look-up before it, and the one made only
+ *  after a lost answer. */
 export function planWorkspace(op: Pick<OperationRecord, 'request'>): Plan | undefined {
   const request = requestOf(op);
   if (!request) return undefined;
   const body = workspaceCreateBody(request);
   return {
     calls: [
+      {
+        method: 'GET',
+        path: `/admin/workspaces?${lookupQuery(body.name)}`,
+        phase: 'run',
+        purpose: 'Notes the workspaces that already have this name, so none of them is ever taken for the new one.',
+      },
       { method: 'POST', path: '/admin/workspaces', body, phase: 'run', purpose: 'Creates the workspace.' },
       {
         method: 'GET',
@@ -155,7 +162,7 @@ export function planWorkspace(op: Pick<OperationRecord, 'request'>): Plan | unde
   };
 }
 
-/** The query `findCreatedWorkspace` sends (PortkeyClient.listWorkspaces). */
+/** The query `sameName` makes (PortkeyClient.listWorkspaces), as the preview shows it. */
 function lookupQuery(name: string): string {
   return new URLSearchParams({ exact_name: name, current_page: '0', page_size: '100' }).toString();
 }
