@@ -1,5 +1,5 @@
 import type { Log } from '../log.js';
-import { PortkeyError } from '../portkey/errors.js';
+import { isMissing, PortkeyError } from '../portkey/errors.js';
 
 // What every create-once shares: the outcome of one attempt, and whether something Portkey shows could have been
 // made by it (its window, and Portkey's clock).
@@ -23,9 +23,53 @@ export interface AttemptWindow {
   /**
    * The ids of what Portkey already held that this create could be taken for, asked just before it was sent
    * (`createOnce`'s `before`). None of them is ever credited: Portkey's timestamps are whole seconds, so someone
-   * else's made a moment before we asked can look as new as ours. Absent after a crash (nothing kept it).
+   * else's made a moment before we asked can look as new as ours. Kept in the step record (`keepIn`), so a recovery
+   * after a crash has it too; absent only for an attempt made before the app kept it.
    */
   existed?: ReadonlySet<string>;
+}
+
+/**
+ * What `before` finds. A 403 or 404 (how Portkey answers an unknown slug, or a key without the read scope) means
+ * this key sees nothing there: the look-up after a lost answer can't see more, so nothing could be mistaken.
+ */
+async function whatExists(before: () => Promise<ReadonlySet<string>>): Promise<ReadonlySet<string>> {
+  try {
+    return await before();
+  } catch (err) {
+    if (isMissing(err)) return new Set();
+    throw err;
+  }
+}
+
+/** The step record a one-create operation keeps its attempt's evidence in (operation_steps). */
+export const CREATE_STEP = 'create';
+
+/** Keeps what existed before a create (AttemptWindow.existed) where a recovery will read it; throws if it can't. */
+export type KeepExisted = (existed: ReadonlySet<string>) => Promise<void>;
+
+/** The ids a step record's evidence holds (`keepIn` wrote them), if it holds any. */
+export function existedIn(record: { evidence: Record<string, unknown> | null } | undefined): ReadonlySet<string> | undefined {
+  const ids = record?.evidence?.existed;
+  return Array.isArray(ids) ? new Set(ids.filter((v): v is string => typeof v === 'string')) : undefined;
+}
+
+/** The recovery window of an attempt: from when it was recorded to now, with what it kept of what existed. */
+export function windowOf(from: number, record: { evidence: Record<string, unknown> | null } | undefined, to = Date.now()): AttemptWindow {
+  const existed = existedIn(record);
+  return { from, to, ...(existed ? { existed } : {}) };
+}
+
+/** Where a create of one step keeps what existed: its record in the operation's journal, under the lease. */
+export function keepIn(
+  journal: { note(step: string, evidence: Record<string, unknown>): Promise<boolean> } | undefined,
+  step: string,
+): KeepExisted | undefined {
+  if (!journal) return undefined;
+  return async (existed) => {
+    // Lost lease: another process runs this operation now; sending from here too could create it twice.
+    if (!(await journal.note(step, { existed: [...existed] }))) throw new Error('this process no longer holds the operation');
+  };
 }
 
 /**
@@ -65,13 +109,16 @@ export async function createOnce<T, R = never>(p: {
   /** The ids already there that a lookup could mistake for this create's (see AttemptWindow.existed). If Portkey
    *  can't be asked, nothing is sent: a plain failure. */
   before?: () => Promise<ReadonlySet<string>>;
+  /** Where what `before` found is kept for a recovery after a crash; if it can't be, nothing is sent. */
+  keep?: KeepExisted;
   lookup: (window: AttemptWindow, err: PortkeyError) => Promise<Lookup<T> | { kind: 'settled'; outcome: R }>;
 }): Promise<CreateOutcome<T> | R> {
   let existed: ReadonlySet<string> | undefined;
   try {
-    existed = p.before ? await p.before() : undefined;
+    existed = p.before ? await whatExists(p.before) : undefined;
+    if (existed && p.keep) await p.keep(existed);
   } catch (err) {
-    p.log.warn({ err: err instanceof Error ? err.message : String(err) }, `${p.what}: could not ask what exists; nothing sent`);
+    p.log.warn({ err: err instanceof Error ? err.message : String(err) }, `${p.what}: could not note what exists; nothing sent`);
     return { ok: false, error: err, unknown: false };
   }
   const askedAt = Date.now();

@@ -528,6 +528,7 @@ export class OperationService {
     return {
       list: () => steps.list(),
       start: (step) => steps.start(step),
+      note: (step, evidence) => steps.note(step, evidence),
       finish: (step, outcome) =>
         this.store.transaction(async (tx) => {
           if (!(await tx.steps.finish(op.id, step, owner, outcome))) return false;

@@ -1,6 +1,6 @@
 import type { Log } from '../log.js';
 import { errorText } from '../slack/errors.js';
-import type { AttemptWindow } from './attempt.js';
+import { keepIn, windowOf, type AttemptWindow, type KeepExisted } from './attempt.js';
 import { faultPoint } from './faults.js';
 import type { StepJournal, StepOutcome } from '../store/steps.js';
 
@@ -24,7 +24,8 @@ export interface Step {
   readonly key: string;
   /** For people: "Create workspace Research". */
   readonly label: string;
-  run(done: StepResults, log: Log): Promise<StepOutcome>;
+  /** `keep`: where a create keeps what existed just before it is sent (its step record), for `find` after a crash. */
+  run(done: StepResults, log: Log, keep?: KeepExisted): Promise<StepOutcome>;
   find(done: StepResults, window: AttemptWindow, log: Log): Promise<StepOutcome | undefined>;
 }
 
@@ -60,7 +61,7 @@ export async function runSteps(steps: readonly Step[], journal: StepJournal, log
     let outcome: StepOutcome | undefined;
     if (record && (record.status === 'started' || record.status === 'unknown')) {
       try {
-        outcome = await step.find(done, { from: record.startedAt, to: now() }, slog);
+        outcome = await step.find(done, windowOf(record.startedAt, record, now()), slog);
       } catch (err) {
         outcome = { ok: false, unknown: true, error: `Portkey could not be asked whether this was done: ${errorText(err)}` };
       }
@@ -70,7 +71,7 @@ export async function runSteps(steps: readonly Step[], journal: StepJournal, log
       if (!(await journal.start(step.key))) return { ok: false, lost: true, steps: [...lines, ...rest(i)] };
       faultPoint(`step.started:${step.key}`);
       try {
-        outcome = await step.run(done, slog);
+        outcome = await step.run(done, slog, keepIn(journal, step.key));
       } catch (err) {
         slog.error({ error: errorText(err) }, 'step failed unexpectedly');
         outcome = { ok: false, unknown: true, error: 'Something went wrong on our side while doing this.' };

@@ -160,6 +160,13 @@ export function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    // What a create noted just before it was sent (the ids Portkey already held: attempt.ts), so a recovery after a
+    // crash never credits one of them either.
+    '0008_step_evidence': {
+      async up(db) {
+        await db.schema.alterTable('operation_steps').addColumn('evidence_json', 'text').execute();
+      },
+    },
   };
 }
 

@@ -109,6 +109,8 @@ export interface OperationStepsTable {
   error: string | null;
   started_at: number;
   updated_at: number;
+  /** What the step noted before it was sent (steps.ts `note`); never a secret. Null before migration 0008. */
+  evidence_json: string | null;
 }
 
 export interface Database {

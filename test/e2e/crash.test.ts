@@ -126,6 +126,38 @@ describe('a crash mid-operation, then a restart on the same DATA_DIR', () => {
     TEST_TIMEOUT,
   );
 
+  // Portkey stamps times to the whole second: theirs, made a moment before, can read as new as the one being made.
+  it(
+    'killed while the create is in flight, with a same-named workspace someone made just before: the restart never credits theirs',
+    async () => {
+      const theirs = h.portkey.seedWorkspace({ name: 'Crash Namesake', slug: 'crash-namesake-theirs' });
+      const first = await start();
+      const form = await openForm(first, 'workspace create Crash Namesake', 'C_CRASH_NAMESAKE');
+      // The create reaches Portkey but is never handled: the app is killed while it waits.
+      h.portkey.fault({ method: 'POST', path: '/admin/workspaces' }, { hang: true });
+      await submit(first, form, {});
+      await eventually('the create to reach Portkey', () => h.portkey.requestsTo('POST', '/admin/workspaces').length === 1);
+      await kill9(first);
+      // What existed just before the create was sent was kept with the operation, for this restart.
+      const op = await operationOf(form.id);
+      const [kept] = (await peekSqlite(dataDir).rows('operation_steps')).filter((r) => r.operation_id === op.id);
+      expect(kept).toMatchObject({ step: 'create', status: 'started', evidence_json: JSON.stringify({ existed: [theirs.id] }) });
+
+      const second = await start();
+      await second.waitForLog('recovered unfinished operations');
+      const after = await eventually('the operation to be closed', async () => {
+        const row = await operationOf(form.id);
+        return row.status === 'failed' ? row : undefined;
+      });
+      expect(after).toMatchObject({ portkey_id: null, portkey_slug: null });
+      expect(String(after.error)).toContain('Portkey has no record of it');
+      expect(h.portkey.workspaces.map((w) => w.id)).toEqual([theirs.id]);
+      expect(JSON.stringify([...h.slack.calls, ...h.slack.responses])).not.toContain(theirs.id);
+      expect(postsTo('C_CRASH_NAMESAKE')).toEqual([]);
+    },
+    TEST_TIMEOUT,
+  );
+
   it(
     'killed between Portkey’s answer and the Slack post: the restart posts it, and nothing is created twice',
     async () => {

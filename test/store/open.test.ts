@@ -84,6 +84,7 @@ describeEngines('migrations', (h) => {
       '0005_scrub_wiped_secrets',
       '0006_store_meta',
       '0007_operation_steps',
+      '0008_step_evidence',
     ]);
   });
 

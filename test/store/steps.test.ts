@@ -48,6 +48,23 @@ describeEngines('operation steps', (h) => {
     expect((await journal.list()).find((r) => r.step === 'a')).toMatchObject({ status: 'started', error: null });
   });
 
+  it('keeps what a step noted before it was sent, started if it was not; a new attempt clears it', async () => {
+    const id = await executing(h.store, 'A');
+    const journal = h.store.steps.journal(id, 'A');
+    // A one-create operation notes without starting first: the row is made, started.
+    expect(await journal.note('create', { existed: ['ws-theirs'] })).toBe(true);
+    expect(await journal.list()).toEqual([
+      expect.objectContaining({ step: 'create', status: 'started', result: null, evidence: { existed: ['ws-theirs'] } }),
+    ]);
+    // How it ends leaves the note (a look-up after an unknown ending reads it).
+    await journal.finish('create', { ok: false, error: 'timed out', unknown: true });
+    expect((await journal.list())[0]).toMatchObject({ status: 'unknown', evidence: { existed: ['ws-theirs'] } });
+    await journal.start('create');
+    expect((await journal.list())[0]).toMatchObject({ status: 'started', evidence: null });
+    expect(await h.store.steps.journal(id, 'B').note('create', { existed: [] })).toBe(false);
+    expect((await journal.list())[0]?.evidence).toBeNull();
+  });
+
   it('writes nothing for a process that does not hold the lease (another replica took it)', async () => {
     const id = await executing(h.store, 'A');
     const stale = h.store.steps.journal(id, 'B');

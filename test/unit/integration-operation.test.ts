@@ -251,6 +251,18 @@ describe('createIntegrationOnce', () => {
     expect(posts()).toHaveLength(1);
   });
 
+  // The live API may answer an unknown slug 403 AB03 rather than 404 (reference: Terraform's IsNotFound).
+  it('the slug look-up before the create answered 403 (unknown slug, or no read scope) → the create is still sent', async () => {
+    const forbidden: Reply = { status: 403, body: { success: false, data: { message: 'Not allowed', errorCode: 'AB03' } } };
+    route = (r) => (r.method === 'POST' ? { status: 200, body: { id: 'id-1', slug: 'openai-production' } } : forbidden);
+    expect(await createIntegrationOnce(portkey, BODY, log)).toEqual({
+      ok: true,
+      value: { id: 'id-1', slug: 'openai-production' },
+      recovered: false,
+    });
+    expect(seen.map((r) => r.method)).toEqual(['GET', 'POST']);
+  });
+
   it('Portkey cannot be asked before the create → nothing is sent, a plain failure', async () => {
     route = (r) => (r.method === 'GET' ? { status: 503, body: {} } : { status: 200, body: { id: 'id-1', slug: 'openai-production' } });
     const out = await createIntegrationOnce(portkey, BODY, log);

@@ -14,7 +14,15 @@ function memoryJournal(initial: StepRecord[] = []) {
     async start(step) {
       if (!leased) return false;
       writes.push(`start ${step}`);
-      rows.set(step, { step, status: 'started', result: null, error: null, startedAt: 1000, updatedAt: 1000 });
+      rows.set(step, { step, status: 'started', result: null, error: null, startedAt: 1000, updatedAt: 1000, evidence: null });
+      return true;
+    },
+    async note(step, evidence) {
+      if (!leased) return false;
+      writes.push(`note ${step} ${JSON.stringify(evidence)}`);
+      const r = rows.get(step);
+      if (!r) return false;
+      rows.set(step, { ...r, evidence });
       return true;
     },
     async finish(step, o: StepOutcome) {
@@ -79,8 +87,8 @@ describe('runSteps', () => {
   it('skips steps recorded done (their recorded result handed on) and runs only the rest', async () => {
     const calls: string[] = [];
     const m = memoryJournal([
-      { step: 'a', status: 'done', result: { id: 'kept' }, error: null, startedAt: 1, updatedAt: 2 },
-      { step: 'b', status: 'failed', result: null, error: 'HTTP 500', startedAt: 1, updatedAt: 2 },
+      { step: 'a', status: 'done', result: { id: 'kept' }, error: null, startedAt: 1, updatedAt: 2, evidence: null },
+      { step: 'b', status: 'failed', result: null, error: 'HTTP 500', startedAt: 1, updatedAt: 2, evidence: null },
     ]);
     let seen: unknown;
     const b: Step = {
@@ -99,7 +107,7 @@ describe('runSteps', () => {
 
   it('looks for a step recorded started (its answer lost in a crash) before running it: found, it is not sent again', async () => {
     const calls: string[] = [];
-    const m = memoryJournal([{ step: 'a', status: 'started', result: null, error: null, startedAt: 1, updatedAt: 1 }]);
+    const m = memoryJournal([{ step: 'a', status: 'started', result: null, error: null, startedAt: 1, updatedAt: 1, evidence: null }]);
     const report = await runSteps(
       [step('a', calls, { find: () => ({ ok: true, result: { id: 'found' } }) }), step('b', calls)],
       m.journal,
@@ -112,7 +120,15 @@ describe('runSteps', () => {
 
   it('runs a started step Portkey shows no trace of; stops on one it cannot tell about', async () => {
     const calls: string[] = [];
-    const started = (s: string): StepRecord => ({ step: s, status: 'started', result: null, error: null, startedAt: 1, updatedAt: 1 });
+    const started = (s: string): StepRecord => ({
+      step: s,
+      status: 'started',
+      result: null,
+      error: null,
+      startedAt: 1,
+      updatedAt: 1,
+      evidence: null,
+    });
     const m = memoryJournal([started('a')]);
     await runSteps([step('a', calls)], m.journal, log);
     expect(calls).toEqual(['find a', 'run a after []']);
@@ -125,6 +141,31 @@ describe('runSteps', () => {
     );
     expect(calls2).toEqual(['find a']);
     expect(report.steps.map((s) => s.status)).toEqual(['failed', 'not_run']);
+  });
+
+  // What a create noted just before it was sent (the ids Portkey already held) reaches its look-up after a crash.
+  it('hands a step a place to note what existed, and a later look-up the window with what it noted', async () => {
+    const calls: string[] = [];
+    const m = memoryJournal();
+    const noting: Step = {
+      ...step('a', calls),
+      async run(_done, _log, keep) {
+        await keep?.(new Set(['theirs']));
+        return { ok: false, error: 'lost', unknown: true };
+      },
+    };
+    await runSteps([noting], m.journal, log);
+    expect(m.writes).toEqual(['start a', 'note a {"existed":["theirs"]}', 'finish a unknown']);
+    let window: unknown;
+    const looking: Step = {
+      ...step('a', calls),
+      async find(_done, w) {
+        window = w;
+        return { ok: true, result: {} };
+      },
+    };
+    await runSteps([looking], m.journal, log, () => 5000);
+    expect(window).toEqual({ from: 1000, to: 5000, existed: new Set(['theirs']) });
   });
 
   it('stops without sending anything once the lease is gone (another process carries on)', async () => {

@@ -6,7 +6,7 @@ import { PortkeyError, scrubSecrets } from '../../portkey/errors.js';
 import { getProvider, isSecretField, fieldsFor } from '../../portkey/providers.js';
 import type { CreatedIntegration, CreateIntegrationBody, Integration, WorkspaceAccessBody } from '../../portkey/schemas.js';
 import { rateLimitsBody, usageLimitsBody, type AccessLimits } from '../../portkey/limits.js';
-import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
+import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome, type KeepExisted } from '../../operations/attempt.js';
 
 /** Free-slug probes after a taken slug: `<slug>-2`, then one random suffix. Bounds what a refused create costs. */
 const FREE_SLUG_PROBES = 2;
@@ -22,10 +22,16 @@ export type IntegrationOutcome =
  * we can see of it matches what we sent (see `whose`) and it didn't hold the slug before we sent. At most 1 look-up
  * before, the create, 1 look-up after and 2 free-slug probes.
  */
-export async function createIntegrationOnce(portkey: PortkeyClient, body: CreateIntegrationBody, log: Log): Promise<IntegrationOutcome> {
+export async function createIntegrationOnce(
+  portkey: PortkeyClient,
+  body: CreateIntegrationBody,
+  log: Log,
+  keep?: KeepExisted,
+): Promise<IntegrationOutcome> {
   return createOnce<CreatedIntegration, IntegrationOutcome>({
     what: 'integration create',
     log,
+    ...(keep ? { keep } : {}),
     // An integration that already holds the slug is someone else's, whatever its whole-second timestamp says.
     before: async () => {
       const held = await getIfExists(portkey, body.slug);

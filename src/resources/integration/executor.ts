@@ -26,6 +26,7 @@ import type { PortkeyRef } from '../../operations/refs.js';
 import { EMPTY_LIMITS_DRAFT, limitsDraftSchema, validateLimits } from '../../features/limits/form.js';
 import { accessLimitsSchema, type AccessLimits } from '../../portkey/limits.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { CREATE_STEP, keepIn, windowOf } from '../../operations/attempt.js';
 import { integrationCreatedMessage, integrationFailedMessage, type CreatedIntegrationSummary } from './view.js';
 
 // What an integration operation stores: the draft without secrets. The secrets (key, secret fields) are
@@ -282,7 +283,7 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       return request ? integrationPlan(request, op.request) : undefined;
     },
 
-    async execute(op, secrets, log): Promise<Outcome> {
+    async execute(op, secrets, log, steps): Promise<Outcome> {
       const request = requestOf(op, secrets);
       if (!request) {
         // Portkey is never asked: the quota goes back.
@@ -295,7 +296,7 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       }
       // The create, its lookup or slug probes, and the workspace grant after it share one deadline (portkey/budget.ts).
       const budgeted = portkey.budgeted('create');
-      const outcome = await createIntegrationOnce(budgeted, request.body, log);
+      const outcome = await createIntegrationOnce(budgeted, request.body, log, keepIn(steps, CREATE_STEP));
       if (outcome.ok) return succeed(budgeted, request, outcome.value.id, outcome.value.slug, outcome.recovered, log);
       let error: string;
       if ('slugTaken' in outcome) {
@@ -310,7 +311,7 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       return { ok: false, error, unknown: outcome.unknown };
     },
 
-    async find(op, secrets, log): Promise<Outcome | undefined> {
+    async find(op, secrets, log, steps): Promise<Outcome | undefined> {
       // The draft alone says which slug to look for and what we sent; the secrets (if still sealed) add the key
       // to compare with Portkey's masked key, and rebuild the summary.
       const draft = storedIntegrationDraft(op);
@@ -320,8 +321,12 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       const budgeted = portkey.budgeted('create');
       const existing = await getIfExists(budgeted, body.slug);
       if (!existing) return undefined;
-      // The create was sent after the operation was stored, and before now.
-      const verdict = whose(existing, body, { from: op.createdAt, to: Date.now() });
+      // The create was sent after the operation was stored, and before now; what held the slug just before is not ours.
+      const window = windowOf(
+        op.createdAt,
+        (await steps?.list())?.find((r) => r.step === CREATE_STEP),
+      );
+      const verdict = window.existed?.has(existing.id) ? 'not_ours' : whose(existing, body, window);
       if (verdict === 'not_ours') {
         log.warn({ slug: body.slug }, 'recovery: the slug holds an integration this operation did not create');
         return { ok: false, error: slugTakenText(body.slug, undefined), unknown: false };

@@ -1,5 +1,5 @@
 import type { Log } from '../../log.js';
-import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
+import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome, type KeepExisted } from '../../operations/attempt.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import type { ApiKey, CreateApiKeyBody } from '../../portkey/schemas.js';
 
@@ -17,10 +17,16 @@ export type KeyLookup = { kind: 'found'; key: ApiKey } | { kind: 'none' } | { ki
  * but its value was in the lost answer (GET shows it masked), so it comes back without one and the owner is told to
  * rotate it.
  */
-export async function createKeyOnce(portkey: PortkeyClient, body: CreateApiKeyBody, log: Log): Promise<CreateOutcome<CreatedKey>> {
+export async function createKeyOnce(
+  portkey: PortkeyClient,
+  body: CreateApiKeyBody,
+  log: Log,
+  keep?: KeepExisted,
+): Promise<CreateOutcome<CreatedKey>> {
   return createOnce<CreatedKey>({
     what: 'API key create',
     log,
+    ...(keep ? { keep } : {}),
     // The keys the workspace already has are someone else's, whatever their whole-second timestamps say.
     before: async () => new Set((await portkey.listApiKeys(inWorkspace(body))).data.map((k) => k.id)),
     async send() {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { CREATE_STEP, keepIn, windowOf } from '../../operations/attempt.js';
 import { governanceOf } from '../../operations/governance.js';
 import type { Executor, FollowUp, Outcome } from '../../operations/service.js';
 import type { Plan } from '../../operations/types.js';
@@ -148,7 +149,7 @@ export function keyExecutor(portkey: PortkeyClient): Executor {
   };
 
   return {
-    async execute(op, _secrets, log: Log): Promise<Outcome> {
+    async execute(op, _secrets, log: Log, steps): Promise<Outcome> {
       const stored = requestOf(op);
       if (!stored)
         return {
@@ -158,7 +159,12 @@ export function keyExecutor(portkey: PortkeyClient): Executor {
           refund: true,
         };
       const { request, workspace } = stored;
-      const outcome = await createKeyOnce(portkey.budgeted('create'), keyCreateBody(request, workspace.id), log);
+      const outcome = await createKeyOnce(
+        portkey.budgeted('create'),
+        keyCreateBody(request, workspace.id),
+        log,
+        keepIn(steps, CREATE_STEP),
+      );
       if (outcome.ok) {
         const { id, value } = outcome.value;
         // Held for the requester's modal only when someone is there to see it: not after an approval, nor for a
@@ -178,14 +184,16 @@ export function keyExecutor(portkey: PortkeyClient): Executor {
       };
     },
 
-    async find(op, _secrets, log: Log): Promise<Outcome | undefined> {
+    async find(op, _secrets, log: Log, steps): Promise<Outcome | undefined> {
       const stored = requestOf(op);
       if (!stored) return undefined;
       const { request, workspace } = stored;
-      const found = await findCreatedKey(portkey.budgeted('create'), keyCreateBody(request, workspace.id), {
-        from: op.createdAt,
-        to: Date.now(),
-      });
+      // Sent after the operation was stored; the workspace's keys just before it are not this one.
+      const window = windowOf(
+        op.createdAt,
+        (await steps?.list())?.find((r) => r.step === CREATE_STEP),
+      );
+      const found = await findCreatedKey(portkey.budgeted('create'), keyCreateBody(request, workspace.id), window);
       if (found.kind === 'none') return undefined;
       if (found.kind === 'ambiguous') {
         log.warn({ candidates: found.count }, 'recovery: several keys could be this one; not crediting any');

@@ -132,12 +132,12 @@ export const serviceKeyPart: ServiceKeyPart = {
     return {
       key: 'service-key',
       label: `Create service API key ${pick.name}`,
-      async run(results, log) {
+      async run(results, log, keep) {
         const ws = workspaceRefOf(results.get(workspaceStep));
         if (!ws) return { ok: false, unknown: false, error: 'The workspace to make the key in was not created.' };
         const checked = requestOf(pick);
         if (!checked.ok) return { ok: false, unknown: false, error: 'The stored key request could not be read. Nothing was sent.' };
-        const outcome = await createKeyOnce(portkey.budgeted('create'), bodyOf(checked.value, ws.id), log);
+        const outcome = await createKeyOnce(portkey.budgeted('create'), bodyOf(checked.value, ws.id), log, keep);
         if (outcome.ok) return done(outcome.value.id, outcome.value.value);
         const error = outcome.ambiguous
           ? `Someone else's key named ${pick.name} was made there at about the same time, so we can't tell whether this one was.`

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { PortkeyClient } from '../../portkey/client.js';
 import type { CreateWorkspaceBody, Workspace } from '../../portkey/schemas.js';
 import type { Log } from '../../log.js';
-import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome } from '../../operations/attempt.js';
+import { createOnce, whenCreated, type AttemptWindow, type CreateOutcome, type KeepExisted } from '../../operations/attempt.js';
 
 /** What a lookup after a lost answer found: ours, nothing, or more than one that could be ours (can't tell). */
 export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 'none' } | { kind: 'ambiguous'; count: number };
@@ -12,10 +12,16 @@ export type WorkspaceLookup = { kind: 'found'; workspace: Workspace } | { kind: 
  * 2xx), Portkey is asked for workspaces of that exact name made during this attempt (see `findCreatedWorkspace`);
  * those it held just before the create was sent are never credited.
  */
-export async function createWorkspaceOnce(portkey: PortkeyClient, body: CreateWorkspaceBody, log: Log): Promise<CreateOutcome<Workspace>> {
+export async function createWorkspaceOnce(
+  portkey: PortkeyClient,
+  body: CreateWorkspaceBody,
+  log: Log,
+  keep?: KeepExisted,
+): Promise<CreateOutcome<Workspace>> {
   return createOnce<Workspace>({
     what: 'workspace create',
     log,
+    ...(keep ? { keep } : {}),
     // What already bears the name is someone else's, whatever its whole-second timestamp says.
     before: async () => new Set((await portkey.listWorkspaces(sameName(body))).data.map((w) => w.id)),
     send: () => portkey.createWorkspace(body),

@@ -8,6 +8,7 @@ import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
+import { CREATE_STEP, keepIn, windowOf } from '../../operations/attempt.js';
 import { workspaceCreatedMessage, workspaceFailedMessage } from './view.js';
 
 // What a workspace operation stores: the draft as typed (it holds no secrets). The body is derived
@@ -55,7 +56,7 @@ function ambiguousText(name: string): string {
 
 export function workspaceExecutor(portkey: PortkeyClient): Executor {
   return {
-    async execute(op: OperationRecord, _secrets, log: Log): Promise<Outcome> {
+    async execute(op: OperationRecord, _secrets, log: Log, steps): Promise<Outcome> {
       const request = requestOf(op);
       // Portkey is never asked: the quota goes back.
       if (!request)
@@ -66,7 +67,7 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
           refund: true,
         };
       // The create and the lookup after a lost answer share one deadline (portkey/budget.ts).
-      const outcome = await createWorkspaceOnce(portkey.budgeted('create'), workspaceCreateBody(request), log);
+      const outcome = await createWorkspaceOnce(portkey.budgeted('create'), workspaceCreateBody(request), log, keepIn(steps, CREATE_STEP));
       if (outcome.ok) {
         const w = outcome.value;
         return {
@@ -89,14 +90,15 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       };
     },
 
-    async find(op: OperationRecord, _secrets, log: Log): Promise<Outcome | undefined> {
+    async find(op: OperationRecord, _secrets, log: Log, steps): Promise<Outcome | undefined> {
       const request = requestOf(op);
       if (!request) return undefined;
-      // The create was sent after the operation was stored, and before now.
-      const found = await findCreatedWorkspace(portkey.budgeted('create'), workspaceCreateBody(request), {
-        from: op.createdAt,
-        to: Date.now(),
-      });
+      // The create was sent after the operation was stored, and before now; what bore the name just before is not ours.
+      const window = windowOf(
+        op.createdAt,
+        (await steps?.list())?.find((r) => r.step === CREATE_STEP),
+      );
+      const found = await findCreatedWorkspace(portkey.budgeted('create'), workspaceCreateBody(request), window);
       if (found.kind === 'none') return undefined;
       if (found.kind === 'ambiguous') {
         log.warn({ candidates: found.count }, 'recovery: several workspaces could be this one; not crediting any');

@@ -41,8 +41,8 @@ export const workspacePart: WorkspacePart = {
     return {
       key: 'workspace',
       label: `Create workspace ${body.name}`,
-      async run(_done, log) {
-        const outcome = await createWorkspaceOnce(portkey.budgeted('create'), body, log);
+      async run(_done, log, keep) {
+        const outcome = await createWorkspaceOnce(portkey.budgeted('create'), body, log, keep);
         if (outcome.ok) {
           const w = outcome.value;
           return { ok: true, result: { id: w.id, slug: w.slug ?? w.id, name: w.name ?? body.name } };
