@@ -64,6 +64,23 @@ describe('integration find after a crash', () => {
     expect(found).toMatchObject({ ok: false, unknown: false });
   });
 
+  // The live API may answer an unknown slug 403 AB03. Before, that was thrown and recovery asked again at every
+  // sweep, so the person was never told.
+  it('a 403 to the slug look-up closes it as "could not tell", not a retry forever', async () => {
+    fake.fault(
+      { method: 'GET', path: '/integrations/openai-prod' },
+      { status: 403, body: { success: false, data: { message: 'Not allowed', errorCode: 'AB03' } } },
+    );
+    const found = await integrationExecutor(portkey).find(op({ request: { draft } }), { key: 'sk-mine-0123456789', fields: {} }, log);
+    expect(found).toEqual({
+      ok: false,
+      unknown: true,
+      error:
+        'The app restarted while this was being created, and Portkey refused to show the slug openai-prod (HTTP 403). ' +
+        'Look for it in Portkey before trying again.',
+    });
+  });
+
   it('the one this operation made (in its window, everything fits) is credited and its grant done', async () => {
     const ws = fake.seedWorkspace({ name: 'Research', slug: 'research' });
     const mine = op({

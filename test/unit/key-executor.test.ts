@@ -94,6 +94,17 @@ describe('the key executor', () => {
     expect(heldKeys()).toBe(0);
   });
 
+  // Before, any error was thrown and recovery asked again at every sweep: the person was never told.
+  it('after a crash, a 403 to the list of the workspace’s keys closes it as "could not tell", not a retry forever', async () => {
+    fake.fault(
+      { method: 'GET', path: '/api-keys' },
+      { status: 403, body: { success: false, data: { message: 'Not allowed', errorCode: 'AB03' } } },
+    );
+    const found = await keyExecutor(portkey).find(op({ createdAt: Date.now() - 1000 }), undefined, log);
+    expect(found).toMatchObject({ ok: false, unknown: true });
+    expect(found && !found.ok ? found.error : '').toContain("Portkey refused to list the workspace's keys");
+  });
+
   it('rotate: the new value is held for the rotate window only, the result counts the rotation', async () => {
     fake.issueKeyValues('pk-live-r0', 'pk-live-r1');
     const o = op({});

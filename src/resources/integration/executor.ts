@@ -5,7 +5,7 @@ import type { Executor, FollowUp, Outcome, Success } from '../../operations/serv
 import type { Summary } from '../../operations/summary.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { summarize } from '../../portkey/configurations.js';
-import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
+import { describePortkeyError, isMissing, lostAnswerStart } from '../../portkey/errors.js';
 import { authModeOf, getProvider, KEY_TARGET, secretTargets } from '../../portkey/providers.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
 import type { Subject } from '../../policy/decide.js';
@@ -319,7 +319,21 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       const request = requestOf(op, secrets);
       const body = request?.body ?? evidenceBody(draft, draft.providerId);
       const budgeted = portkey.budgeted('create');
-      const existing = await getIfExists(budgeted, body.slug);
+      let existing: Awaited<ReturnType<typeof getIfExists>>;
+      try {
+        existing = await getIfExists(budgeted, body.slug);
+      } catch (err) {
+        // A 403 is an answer, not an outage (an unknown slug, as the live API may say, or a missing read scope):
+        // asking again at every sweep would never tell the person. A network failure or a 5xx is tried again.
+        if (!isMissing(err)) throw err;
+        return {
+          ok: false,
+          unknown: true,
+          error:
+            `The app restarted while this was being created, and Portkey refused to show the slug ${body.slug} (HTTP 403). ` +
+            'Look for it in Portkey before trying again.',
+        };
+      }
       if (!existing) return undefined;
       // The create was sent after the operation was stored, and before now; what held the slug just before is not ours.
       const window = windowOf(
