@@ -42,6 +42,23 @@ async function whatExists(before: () => Promise<ReadonlySet<string>>): Promise<R
   }
 }
 
+/**
+ * A look-up after a crash: its answer, or, when Portkey refuses it (403/404: an answer, not an outage — asking
+ * again at every sweep would never tell the person), a "couldn't tell" failure saying `error`. A network failure
+ * or a 5xx is thrown, to be tried again.
+ */
+export async function unlessRefused<T>(
+  look: () => Promise<T>,
+  error: string,
+): Promise<{ value: T } | { refused: { ok: false; unknown: true; error: string } }> {
+  try {
+    return { value: await look() };
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+    return { refused: { ok: false, unknown: true, error } };
+  }
+}
+
 /** The step record a one-create operation keeps its attempt's evidence in (operation_steps). */
 export const CREATE_STEP = 'create';
 

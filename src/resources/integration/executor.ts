@@ -5,7 +5,7 @@ import type { Executor, FollowUp, Outcome, Success } from '../../operations/serv
 import type { Summary } from '../../operations/summary.js';
 import type { PortkeyClient } from '../../portkey/client.js';
 import { summarize } from '../../portkey/configurations.js';
-import { describePortkeyError, isMissing, lostAnswerStart } from '../../portkey/errors.js';
+import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
 import { authModeOf, getProvider, KEY_TARGET, secretTargets } from '../../portkey/providers.js';
 import type { CreateIntegrationBody } from '../../portkey/schemas.js';
 import type { Subject } from '../../policy/decide.js';
@@ -26,7 +26,7 @@ import type { PortkeyRef } from '../../operations/refs.js';
 import { EMPTY_LIMITS_DRAFT, limitsDraftSchema, validateLimits } from '../../features/limits/form.js';
 import { accessLimitsSchema, type AccessLimits } from '../../portkey/limits.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
-import { CREATE_STEP, keepIn, windowOf } from '../../operations/attempt.js';
+import { CREATE_STEP, keepIn, unlessRefused, windowOf } from '../../operations/attempt.js';
 import { integrationCreatedMessage, integrationFailedMessage, type CreatedIntegrationSummary } from './view.js';
 
 // What an integration operation stores: the draft without secrets. The secrets (key, secret fields) are
@@ -319,21 +319,14 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       const request = requestOf(op, secrets);
       const body = request?.body ?? evidenceBody(draft, draft.providerId);
       const budgeted = portkey.budgeted('create');
-      let existing: Awaited<ReturnType<typeof getIfExists>>;
-      try {
-        existing = await getIfExists(budgeted, body.slug);
-      } catch (err) {
-        // A 403 is an answer, not an outage (an unknown slug, as the live API may say, or a missing read scope):
-        // asking again at every sweep would never tell the person. A network failure or a 5xx is tried again.
-        if (!isMissing(err)) throw err;
-        return {
-          ok: false,
-          unknown: true,
-          error:
-            `The app restarted while this was being created, and Portkey refused to show the slug ${body.slug} (HTTP 403). ` +
-            'Look for it in Portkey before trying again.',
-        };
-      }
+      // A 403: an unknown slug, as the live API may answer, or a missing read scope.
+      const looked = await unlessRefused(
+        () => getIfExists(budgeted, body.slug),
+        `The app restarted while this was being created, and Portkey refused to show the slug ${body.slug} (HTTP 403). ` +
+          'Look for it in Portkey before trying again.',
+      );
+      if ('refused' in looked) return looked.refused;
+      const existing = looked.value;
       if (!existing) return undefined;
       // The create was sent after the operation was stored, and before now; what held the slug just before is not ours.
       const window = windowOf(

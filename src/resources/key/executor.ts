@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
-import { CREATE_STEP, keepIn, windowOf } from '../../operations/attempt.js';
+import { CREATE_STEP, keepIn, unlessRefused, windowOf } from '../../operations/attempt.js';
 import { governanceOf } from '../../operations/governance.js';
 import type { Executor, FollowUp, Outcome } from '../../operations/service.js';
 import type { Plan } from '../../operations/types.js';
 import type { Summary, SummaryRow } from '../../operations/summary.js';
 import type { PortkeyClient } from '../../portkey/client.js';
-import { describePortkeyError, isMissing, lostAnswerStart } from '../../portkey/errors.js';
+import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { createKeyOnce, findCreatedKey } from './create.js';
 import { keyCreateBody, TRANSITION_MS, validateKeyDraft, type KeyDraft, type KeyRequest } from './form.js';
@@ -193,21 +193,14 @@ export function keyExecutor(portkey: PortkeyClient): Executor {
         op.createdAt,
         (await steps?.list())?.find((r) => r.step === CREATE_STEP),
       );
-      let found: Awaited<ReturnType<typeof findCreatedKey>>;
-      try {
-        found = await findCreatedKey(portkey.budgeted('create'), keyCreateBody(request, workspace.id), window);
-      } catch (err) {
-        // A 403/404 is an answer (the workspace is gone, or the key can't list keys): asking again at every sweep
-        // would never tell the person. A network failure or a 5xx is tried again.
-        if (!isMissing(err)) throw err;
-        return {
-          ok: false,
-          unknown: true,
-          error:
-            `The app restarted while this key was being created, and Portkey refused to list the workspace's keys. ` +
-            `Look for ${request.name} in Portkey.`,
-        };
-      }
+      // A 403/404: the workspace is gone, or the admin key can't list keys.
+      const looked = await unlessRefused(
+        () => findCreatedKey(portkey.budgeted('create'), keyCreateBody(request, workspace.id), window),
+        `The app restarted while this key was being created, and Portkey refused to list the workspace's keys. ` +
+          `Look for ${request.name} in Portkey.`,
+      );
+      if ('refused' in looked) return looked.refused;
+      const found = looked.value;
       if (found.kind === 'none') return undefined;
       if (found.kind === 'ambiguous') {
         log.warn({ candidates: found.count }, 'recovery: several keys could be this one; not crediting any');
