@@ -2,12 +2,13 @@ import type { KnownBlock, ModalView } from '@slack/types';
 import { governanceOf } from '../../operations/governance.js';
 import { actions, button, context, plain, section } from '../../slack/blocks.js';
 import { clip, escapeMrkdwn, mention } from '../../slack/escape.js';
-import { encodeContext, type ModalContext } from '../../slack/metadata.js';
+import type { ModalContext } from '../../slack/metadata.js';
 import type { OperationRecord } from '../../store/index.js';
 import { formatDuration } from '../../policy/schema.js';
 import { APPROVAL_ACTIONS, APPROVAL_BLOCKS, DENY_CALLBACK, DENY_REASON } from './ids.js';
 import { approversText, slackDate } from '../../slack/format.js';
 import { ruleText } from './messages.js';
+import { resultView } from '../../slack/result-view.js';
 
 // What the requester's modal shows for a governed request: sent for approval, not allowed, over a limit,
 // denied, expired or cancelled. Refusals keep "Back to the form", so nothing typed is lost.
@@ -88,14 +89,7 @@ export function allowedNote(op: OperationRecord): string {
 export function governedView(op: OperationRecord, m: ResultModal): ModalView | undefined {
   const blocks = governedBlocks(op, m.backActionId, m.what);
   if (!blocks) return undefined;
-  return {
-    type: 'modal',
-    callback_id: m.callbackId,
-    title: plain(m.title, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext({ ...m.context, operationId: op.id }),
-    blocks,
-  };
+  return resultView({ callbackId: m.callbackId, title: m.title, context: { ...m.context, operationId: op.id }, blocks });
 }
 
 /** Asks an approver for an optional reason before denying. Holds only the operation id; who may deny is checked again. */

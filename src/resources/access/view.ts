@@ -11,6 +11,7 @@ import type { Choice } from '../../slack/state.js';
 import type { AccessDraft } from './form.js';
 import { ACCESS_ACTIONS, ACCESS_CALLBACK, ACCESS_FIELDS, ACCESS_RESULT_CALLBACK } from './ids.js';
 import type { AccessResolved } from './resolve.js';
+import { resultView } from '../../slack/result-view.js';
 
 // The access form, its result views and the channel message. Pure; every name shown is Portkey's, escaped.
 
@@ -71,14 +72,7 @@ export function accessModal(p: { draft: AccessDraft; context: ModalContext; noti
 }
 
 function resultModal(ctx: ModalContext, blocks: KnownBlock[]): ModalView {
-  return {
-    type: 'modal',
-    callback_id: ACCESS_RESULT_CALLBACK,
-    title: plain(ACCESS_TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext(ctx),
-    blocks,
-  };
+  return resultView({ callbackId: ACCESS_RESULT_CALLBACK, title: ACCESS_TITLE, context: ctx, blocks });
 }
 
 /** "OpenAI prod (`openai-prod`) in Research (`research`)", as Portkey holds them. */

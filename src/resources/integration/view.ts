@@ -37,6 +37,7 @@ import {
   secretRefBlock,
   VALUE_ACTION,
 } from './ids.js';
+import { resultView } from '../../slack/result-view.js';
 
 export const INTEGRATION_TITLE = 'Connect an AI provider';
 const TITLE = INTEGRATION_TITLE;
@@ -457,14 +458,7 @@ export function integrationErrorView(p: {
 }
 
 function resultModal(ctx: ModalContext, blocks: KnownBlock[]): ModalView {
-  return {
-    type: 'modal',
-    callback_id: INTEGRATION_RESULT_CALLBACK,
-    title: plain(TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext(ctx),
-    blocks,
-  };
+  return resultView({ callbackId: INTEGRATION_RESULT_CALLBACK, title: TITLE, context: ctx, blocks });
 }
 
 /** The channel message: provider, name, id and slug from Portkey, scope, who created it. Never the key. */

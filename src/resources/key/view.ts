@@ -9,6 +9,7 @@ import type { Message } from '../../slack/notify.js';
 import type { KeyDraft } from './form.js';
 import { KEY_ACTIONS, KEY_CALLBACK, KEY_FIELDS, KEY_LIMITS, KEY_RESULT_CALLBACK, KEY_ROTATED_CALLBACK } from './ids.js';
 import { PRESETS, SCOPE_GROUPS } from './scopes.js';
+import { resultView } from '../../slack/result-view.js';
 
 // Pure builders: data in, Block Kit out. Only keyShownView and the rotated view ever receive a key's value.
 
@@ -157,14 +158,12 @@ const KEEP_OPEN = "Keep this window open: the key's value is shown here, once, a
 
 export function keyProgressView(p: { name: string; context: ModalContext; rotating?: boolean }): ModalView {
   const doing = p.rotating ? 'Rotating' : 'Creating';
-  return {
-    type: 'modal',
-    callback_id: p.rotating ? KEY_ROTATED_CALLBACK : KEY_RESULT_CALLBACK,
-    title: plain(KEY_TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext(p.context),
+  return resultView({
+    callbackId: p.rotating ? KEY_ROTATED_CALLBACK : KEY_RESULT_CALLBACK,
+    title: KEY_TITLE,
+    context: p.context,
     blocks: [section(`:hourglass_flowing_sand: ${doing} API key *${escapeMrkdwn(p.name)}* in Portkey…`), context(KEEP_OPEN)],
-  };
+  });
 }
 
 /** What a view shows of a key: never its value (that is passed apart, to keyShownView only). */
@@ -257,12 +256,10 @@ export function keyUnseenView(p: {
   context: ModalContext;
   deliveredTo?: string;
 }): ModalView {
-  return {
-    type: 'modal',
-    callback_id: KEY_RESULT_CALLBACK,
-    title: plain(KEY_TITLE, 24),
-    close: plain('Done', 24),
-    private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
+  return resultView({
+    callbackId: KEY_RESULT_CALLBACK,
+    title: KEY_TITLE,
+    context: { ...p.context, operationId: p.operationId },
     blocks: [
       section(`:white_check_mark: API key *${escapeMrkdwn(p.key.name)}* was created.`),
       keyFields(p.key),
@@ -270,7 +267,8 @@ export function keyUnseenView(p: {
       rotateButton(p.operationId),
       ...(p.deliveredTo ? [context(p.deliveredTo)] : []),
     ],
-  };
+    done: true,
+  });
 }
 
 /** To the requester, privately: the key exists, its value was not shown and is sent nowhere, and how to rotate it. */
@@ -288,12 +286,10 @@ export function keyErrorView(p: {
   mayExist: boolean;
   deliveredTo?: string | undefined;
 }): ModalView {
-  return {
-    type: 'modal',
-    callback_id: KEY_RESULT_CALLBACK,
-    title: plain(KEY_TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
+  return resultView({
+    callbackId: KEY_RESULT_CALLBACK,
+    title: KEY_TITLE,
+    context: { ...p.context, operationId: p.operationId },
     blocks: failureBlocks({
       headline: failedHeadline(`API key *${escapeMrkdwn(p.name)}*`, p.mayExist),
       body: escapeMrkdwn(p.message),
@@ -302,19 +298,17 @@ export function keyErrorView(p: {
       backAction: KEY_ACTIONS.back,
       operationId: p.operationId,
     }),
-  };
+  });
 }
 
 /** The rotate window when the rotation was refused or failed: why, with nothing else. */
 export function keyRotateRefusedView(p: { why: string }): ModalView {
-  return {
-    type: 'modal',
-    callback_id: KEY_ROTATED_CALLBACK,
-    title: plain(KEY_TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext({}),
+  return resultView({
+    callbackId: KEY_ROTATED_CALLBACK,
+    title: KEY_TITLE,
+    context: {},
     blocks: [section(`:no_entry: The key was not rotated. ${p.why}`)],
-  };
+  });
 }
 
 /** The channel message: who created which key, where. Never its value. */

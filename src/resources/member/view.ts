@@ -9,6 +9,7 @@ import type { Report } from './add.js';
 import type { MemberDraft } from './form.js';
 import { MAX_PEOPLE, MB_ACTIONS, MB_FIELDS, MEMBER_CALLBACK, MEMBER_RESULT_CALLBACK } from './ids.js';
 import type { StoredMembers, StoredPerson } from './stored.js';
+import { resultView } from '../../slack/result-view.js';
 
 // Pure builders: data in, Block Kit out. People are shown as mentions of the ids Slack returned; emails only in the
 // requester's own modal (personal data: never in a channel, the approval card or the audit).
@@ -123,17 +124,15 @@ export function peopleBlocks(
 }
 
 export function memberProgressView(p: { workspace: string; context: ModalContext }): ModalView {
-  return {
-    type: 'modal',
-    callback_id: MEMBER_RESULT_CALLBACK,
-    title: plain(MEMBER_TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext(p.context),
+  return resultView({
+    callbackId: MEMBER_RESULT_CALLBACK,
+    title: MEMBER_TITLE,
+    context: p.context,
     blocks: [
       section(`:hourglass_flowing_sand: Adding people to workspace *${escapeMrkdwn(p.workspace)}* in Portkey…`),
       context(RESULT_ALSO_SENT),
     ],
-  };
+  });
 }
 
 const PROBLEM_TEXT: Record<NonNullable<StoredPerson['problem']>, string> = {
@@ -182,18 +181,17 @@ const headline = (req: StoredMembers) =>
   `workspace *${escapeMrkdwn(req.workspace.name)}* as *${req.role}*${req.group ? ` (with user group ${escapeMrkdwn(req.group.id)})` : ''}`;
 
 export function memberSuccessView(p: { req: StoredMembers; report: Report; deliveredTo: string; context: ModalContext }): ModalView {
-  return {
-    type: 'modal',
-    callback_id: MEMBER_RESULT_CALLBACK,
-    title: plain(MEMBER_TITLE, 24),
-    close: plain('Done', 24),
-    private_metadata: encodeContext(p.context),
+  return resultView({
+    callbackId: MEMBER_RESULT_CALLBACK,
+    title: MEMBER_TITLE,
+    context: p.context,
     blocks: [
       section(`:white_check_mark: Done: people for ${headline(p.req)}.`),
       ...packSections(reportLines(p.req, p.report, { emails: true })),
       context(`${p.deliveredTo} Emails are shown only to you.`),
     ],
-  };
+    done: true,
+  });
 }
 
 export function memberErrorView(p: {
@@ -204,12 +202,10 @@ export function memberErrorView(p: {
   mayExist: boolean;
   deliveredTo?: string | undefined;
 }): ModalView {
-  return {
-    type: 'modal',
-    callback_id: MEMBER_RESULT_CALLBACK,
-    title: plain(MEMBER_TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
+  return resultView({
+    callbackId: MEMBER_RESULT_CALLBACK,
+    title: MEMBER_TITLE,
+    context: { ...p.context, operationId: p.operationId },
     blocks: failureBlocks({
       headline: failedHeadline(p.workspace, p.mayExist),
       body: escapeMrkdwn(p.message),
@@ -218,7 +214,7 @@ export function memberErrorView(p: {
       backAction: MB_ACTIONS.back,
       operationId: p.operationId,
     }),
-  };
+  });
 }
 
 /** The channel message: who added whom, mentions only (no email in a channel). At most 50 people: within one message. */

@@ -8,6 +8,7 @@ import type { Message } from '../../slack/notify.js';
 import { limitBlocks } from '../../features/limits/form.js';
 import { budgetDraftOf, uniquePicks, type OnboardDraft } from './form.js';
 import { budgetFieldsOf, OB_ACTIONS, OB_BLOCKS, OB_FIELDS, OB_LIMITS, ONBOARD_CALLBACK, ONBOARD_RESULT_CALLBACK } from './ids.js';
+import { resultView } from '../../slack/result-view.js';
 
 // Pure builders: data in, Block Kit out.
 
@@ -183,14 +184,7 @@ export function onboardFailedMessage(p: { workspaceName: string; steps: readonly
 }
 
 function resultModal(blocks: KnownBlock[], ctx: ModalContext): ModalView {
-  return {
-    type: 'modal',
-    callback_id: ONBOARD_RESULT_CALLBACK,
-    title: plain(ONBOARD_TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext(ctx),
-    blocks,
-  };
+  return resultView({ callbackId: ONBOARD_RESULT_CALLBACK, title: ONBOARD_TITLE, context: ctx, blocks });
 }
 
 export function onboardProgressView(p: { name: string; context: ModalContext }): ModalView {

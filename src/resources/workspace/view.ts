@@ -9,6 +9,7 @@ import type { Message } from '../../slack/notify.js';
 import { ADD_MEMBERS_ACTION } from '../../features/links.js';
 import { CREATE_KEY_FOR_WORKSPACE, encodeKeyLink } from '../../features/key-link.js';
 import { WORKSPACE_CALLBACK, WORKSPACE_RESULT_CALLBACK, WS_ACTIONS, WS_FIELDS, WS_LIMITS } from './ids.js';
+import { resultView } from '../../slack/result-view.js';
 
 // Pure builders: data in, Block Kit out. The listener decides when each is shown.
 
@@ -104,14 +105,12 @@ export function workspaceModal(p: { draft: WorkspaceDraft; context: ModalContext
 }
 
 export function workspaceProgressView(p: { name: string; context: ModalContext }): ModalView {
-  return {
-    type: 'modal',
-    callback_id: WORKSPACE_RESULT_CALLBACK,
-    title: plain(TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext(p.context),
+  return resultView({
+    callbackId: WORKSPACE_RESULT_CALLBACK,
+    title: TITLE,
+    context: p.context,
     blocks: [section(`:hourglass_flowing_sand: Creating workspace *${escapeMrkdwn(p.name)}* in Portkey…`), context(RESULT_ALSO_SENT)],
-  };
+  });
 }
 
 /** A created workspace as stored with its operation (createdWorkspace): every field known, or '?'. */
@@ -148,14 +147,7 @@ export function workspaceSuccessView(p: {
       ]),
     );
   }
-  return {
-    type: 'modal',
-    callback_id: WORKSPACE_RESULT_CALLBACK,
-    title: plain(TITLE, 24),
-    close: plain('Done', 24),
-    private_metadata: encodeContext(p.context),
-    blocks,
-  };
+  return resultView({ callbackId: WORKSPACE_RESULT_CALLBACK, title: TITLE, context: p.context, blocks, done: true });
 }
 
 export function workspaceErrorView(p: {
@@ -168,12 +160,10 @@ export function workspaceErrorView(p: {
   /** Where else the person was told (see privateNote). */
   deliveredTo?: string | undefined;
 }): ModalView {
-  return {
-    type: 'modal',
-    callback_id: WORKSPACE_RESULT_CALLBACK,
-    title: plain(TITLE, 24),
-    close: plain('Close', 24),
-    private_metadata: encodeContext({ ...p.context, operationId: p.operationId }),
+  return resultView({
+    callbackId: WORKSPACE_RESULT_CALLBACK,
+    title: TITLE,
+    context: { ...p.context, operationId: p.operationId },
     blocks: failureBlocks({
       headline: failedHeadline(`Workspace *${escapeMrkdwn(p.name)}*`, p.mayExist),
       body: escapeMrkdwn(p.message),
@@ -182,7 +172,7 @@ export function workspaceErrorView(p: {
       backAction: WS_ACTIONS.back,
       operationId: p.operationId,
     }),
-  };
+  });
 }
 
 /** The channel message: who created what, with Portkey's id and slug. */
