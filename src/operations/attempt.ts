@@ -77,6 +77,17 @@ export function windowOf(from: number, record: { evidence: Record<string, unknow
   return { from, to, ...(existed ? { existed } : {}) };
 }
 
+/** The recovery window of a one-create operation stored at `from`: what its `create` record kept (keepIn). */
+export async function createWindow(
+  from: number,
+  journal: { list(): Promise<Array<{ step: string; evidence: Record<string, unknown> | null }>> } | undefined,
+): Promise<AttemptWindow> {
+  return windowOf(
+    from,
+    (await journal?.list())?.find((r) => r.step === CREATE_STEP),
+  );
+}
+
 /** Where a create of one step keeps what existed: its record in the operation's journal, under the lease. */
 export function keepIn(
   journal: { note(step: string, evidence: Record<string, unknown>): Promise<boolean> } | undefined,

@@ -26,7 +26,7 @@ import type { PortkeyRef } from '../../operations/refs.js';
 import { EMPTY_LIMITS_DRAFT, limitsDraftSchema, validateLimits } from '../../features/limits/form.js';
 import { accessLimitsSchema, type AccessLimits } from '../../portkey/limits.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
-import { CREATE_STEP, keepIn, unlessRefused, windowOf } from '../../operations/attempt.js';
+import { CREATE_STEP, createWindow, keepIn, unlessRefused } from '../../operations/attempt.js';
 import { integrationCreatedMessage, integrationFailedMessage, type CreatedIntegrationSummary } from './view.js';
 
 // What an integration operation stores: the draft without secrets. The secrets (key, secret fields) are
@@ -329,10 +329,7 @@ export function integrationExecutor(portkey: PortkeyClient): Executor {
       const existing = looked.value;
       if (!existing) return undefined;
       // The create was sent after the operation was stored, and before now; what held the slug just before is not ours.
-      const window = windowOf(
-        op.createdAt,
-        (await steps?.list())?.find((r) => r.step === CREATE_STEP),
-      );
+      const window = await createWindow(op.createdAt, steps);
       const verdict = window.existed?.has(existing.id) ? 'not_ours' : whose(existing, body, window);
       if (verdict === 'not_ours') {
         log.warn({ slug: body.slug }, 'recovery: the slug holds an integration this operation did not create');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Log } from '../../log.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
-import { CREATE_STEP, keepIn, unlessRefused, windowOf } from '../../operations/attempt.js';
+import { CREATE_STEP, createWindow, keepIn, unlessRefused } from '../../operations/attempt.js';
 import { governanceOf } from '../../operations/governance.js';
 import type { Executor, FollowUp, Outcome } from '../../operations/service.js';
 import type { Plan } from '../../operations/types.js';
@@ -189,10 +189,7 @@ export function keyExecutor(portkey: PortkeyClient): Executor {
       if (!stored) return undefined;
       const { request, workspace } = stored;
       // Sent after the operation was stored; the workspace's keys just before it are not this one.
-      const window = windowOf(
-        op.createdAt,
-        (await steps?.list())?.find((r) => r.step === CREATE_STEP),
-      );
+      const window = await createWindow(op.createdAt, steps);
       // A 403/404: the workspace is gone, or the admin key can't list keys.
       const looked = await unlessRefused(
         () => findCreatedKey(portkey.budgeted('create'), keyCreateBody(request, workspace.id), window),

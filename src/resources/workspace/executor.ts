@@ -8,7 +8,7 @@ import { describePortkeyError, lostAnswerStart } from '../../portkey/errors.js';
 import type { OperationRecord } from '../../store/index.js';
 import { validateWorkspaceDraft, workspaceCreateBody, type WorkspaceDraft } from './form.js';
 import { mayHaveBeenCreated } from '../../operations/failure.js';
-import { CREATE_STEP, keepIn, windowOf } from '../../operations/attempt.js';
+import { CREATE_STEP, createWindow, keepIn } from '../../operations/attempt.js';
 import { workspaceCreatedMessage, workspaceFailedMessage } from './view.js';
 
 // What a workspace operation stores: the draft as typed (it holds no secrets). The body is derived
@@ -94,10 +94,7 @@ export function workspaceExecutor(portkey: PortkeyClient): Executor {
       const request = requestOf(op);
       if (!request) return undefined;
       // The create was sent after the operation was stored, and before now; what bore the name just before is not ours.
-      const window = windowOf(
-        op.createdAt,
-        (await steps?.list())?.find((r) => r.step === CREATE_STEP),
-      );
+      const window = await createWindow(op.createdAt, steps);
       const found = await findCreatedWorkspace(portkey.budgeted('create'), workspaceCreateBody(request), window);
       if (found.kind === 'none') return undefined;
       if (found.kind === 'ambiguous') {
